@@ -1,0 +1,37 @@
+# The two commands a newcomer needs: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+MANAGE := $(BIN)/python manage.py
+
+.PHONY: install run test migrate seed bench-compliance bench-export bench messages
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Starts embedded PostgreSQL (unless DATABASE_URL is set), migrates, loads the demo district,
+# and runs the web server with a Celery worker and beat. PORT overrides 8000.
+run: install
+	$(MANAGE) run_platform
+
+# The whole suite; exits non-zero on any failure, and when no test ran (pytest exit 5).
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+migrate: install
+	$(MANAGE) migrate
+
+seed: install
+	$(MANAGE) seed_demo
+
+# Recompile translations (needs GNU gettext only for makemessages; .mo files are committed).
+messages: install
+	$(MANAGE) makemessages -l zh_Hans -l en --ignore '.venv/*' --ignore 'var/*'
+	$(BIN)/python -m config.i18n_compile

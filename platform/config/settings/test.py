@@ -1,0 +1,15 @@
+"""Settings for the test suite (pytest). Same database engine and role as production."""
+from .base import *  # noqa: F401,F403
+from .base import BASE_DIR
+
+DEBUG = False
+# Hashing with argon2 on every test user is slow; production keeps argon2 (tests check base).
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = str(BASE_DIR / "var" / "test-media")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+AXES_FAILURE_LIMIT = 5
+ALLOWED_HOSTS = ["*"]

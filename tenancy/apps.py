@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class TenancyConfig(AppConfig):
+    name = "tenancy"
+    verbose_name = _("Tenancy")
+
+    def ready(self):
+        from . import checks, rls  # noqa: F401  (register system checks and the RLS post_migrate hook)

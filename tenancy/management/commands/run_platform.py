@@ -1,0 +1,46 @@
+"""`make run`: migrate, load the demo, then serve the web app with a Celery worker and beat."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Migrate, seed the demo district and run web + Celery worker + beat (PORT overrides 8000)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-seed", action="store_true")
+
+    def handle(self, *args, **options):
+        root = Path(settings.BASE_DIR)
+        if os.environ.get("DATABASE_ADMIN_URL"):
+            call_command("db_bootstrap")
+        call_command("migrate", interactive=False, verbosity=1)
+        if not options["no_seed"]:
+            call_command("seed_demo")
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([str(root), str(root / "platform"), env.get("PYTHONPATH", "")])
+        env.setdefault("DJANGO_SETTINGS_MODULE", os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.local"))
+        celery = [sys.executable, "-m", "celery", "-A", "config.celery_app"]
+        port = os.environ.get("PORT", "8000")
+        children = [
+            subprocess.Popen([*celery, "worker", "--loglevel=INFO", "--concurrency=2"], cwd=root, env=env),
+            subprocess.Popen([*celery, "beat", "--loglevel=INFO"], cwd=root, env=env),
+        ]
+        self.stdout.write(self.style.SUCCESS(f"Serving on http://127.0.0.1:{port}/ (Ctrl-C stops everything)"))
+        try:
+            subprocess.call([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], cwd=root, env=env)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for child in children:
+                child.terminate()
+            for child in children:
+                try:
+                    child.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    child.kill()

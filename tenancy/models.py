@@ -1,0 +1,175 @@
+"""Who owns what: districts, the school tree, users, memberships, the access log.
+
+School-owned data elsewhere subclasses `SchoolOwnedModel`: a NOT NULL `school` FK, a default
+manager that refuses to query without a scope (django-scopes), and row-level security in
+PostgreSQL (see tenancy/rls.py).
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+from guardian.models import UserObjectPermissionBase
+
+from .roles import PERMISSIONS, Role
+
+
+class User(AbstractUser):
+    display_name = models.CharField(_("display name"), max_length=64, blank=True)
+
+    def __str__(self):
+        return self.display_name or self.username
+
+
+class District(models.Model):
+    """An education bureau (教育局): the root of an org tree."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("district")
+        verbose_name_plural = _("districts")
+        ordering = ["id"]
+        permissions = PERMISSIONS
+
+    def __str__(self):
+        return self.name
+
+
+class School(models.Model):
+    """A school and its home. A township centre school is the parent of its village schools."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="schools")
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
+        verbose_name=_("overseen by"),
+    )
+    # Materialised path of ids, e.g. "/4/17/": a subtree is one indexed prefix match.
+    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    name = models.CharField(_("name"), max_length=100)
+    code = models.SlugField(_("code"), max_length=32)
+    township = models.CharField(_("township"), max_length=64, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    opened_on = models.DateField(_("joined the platform on"), null=True, blank=True)
+    closed_on = models.DateField(_("left the platform on"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("school")
+        verbose_name_plural = _("schools")
+        ordering = ["path"]
+        permissions = PERMISSIONS
+        constraints = [
+            models.UniqueConstraint(fields=["district", "code"], name="school_code_unique_in_district"),
+            models.UniqueConstraint(fields=["district", "name"], name="school_name_unique_in_district"),
+            models.CheckConstraint(condition=~models.Q(parent=models.F("id")), name="school_not_own_parent"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/") - 2
+
+
+class Membership(models.Model):
+    """A role held by a user on a district or a school. Guardian permissions mirror it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    district = models.ForeignKey(District, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships")
+    school = models.ForeignKey(School, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["id"]
+        constraints = [
+            # Exactly one of district / school, matching the kind of role.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(role__in=["bureau_admin", "bureau_inspector"], district__isnull=False, school__isnull=True)
+                    | models.Q(
+                        role__in=["township_admin", "school_admin", "teacher", "clerk"],
+                        district__isnull=True, school__isnull=False,
+                    )
+                ),
+                name="membership_target_matches_role",
+            ),
+            models.UniqueConstraint(fields=["user", "role", "district"], name="membership_unique_district_role",
+                                    condition=models.Q(district__isnull=False)),
+            models.UniqueConstraint(fields=["user", "role", "school"], name="membership_unique_school_role",
+                                    condition=models.Q(school__isnull=False)),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()} · {self.district or self.school}"
+
+    @property
+    def target(self):
+        return self.district or self.school
+
+
+# Direct-FK object permission models (guardian's performance guide): real FKs, no text pks,
+# no orphans on delete.
+class DistrictUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(District, on_delete=models.CASCADE)
+
+
+class SchoolUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(School, on_delete=models.CASCADE)
+
+
+class SchoolOwnedModel(models.Model):
+    """Base for every school-owned table: fail-closed ORM scope plus PostgreSQL RLS."""
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+", verbose_name=_("school"))
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        abstract = True
+
+
+class AccessLog(SchoolOwnedModel):
+    """One row per read of a sensitive record and per write. Written only by access_log_record."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("view")
+        CREATE = "create", _("create")
+        UPDATE = "update", _("update")
+        DELETE = "delete", _("delete")
+        EXPORT = "export", _("export")
+        PURGE = "purge", _("purge")
+
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("who"),
+    )
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    # The object is named by type and id only: the log must not copy children's names.
+    object_type = models.CharField(_("object type"), max_length=64)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["school", "-at"], name="accesslog_school_at")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action} {self.object_type}#{self.object_id}"

@@ -1,0 +1,183 @@
+"""Every write in tenancy goes through here: keyword-only arguments, one transaction each."""
+from __future__ import annotations
+
+from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from . import selectors
+from .models import AccessLog, District, DistrictUserObjectPermission, Membership, School, SchoolUserObjectPermission, User
+from .roles import DISTRICT_ROLES, GRANTABLE, ROLE_PERMISSIONS, Role
+
+
+# ---------------------------------------------------------------- access log
+def access_log_record(*, user, school_id: int, action: str, obj=None, object_type: str = "",
+                      object_id: str | int = "", request=None, detail: dict | None = None) -> AccessLog:
+    """The one way to write the access log. Call it for every sensitive read and every write."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or obj.pk
+    ip = None
+    if request is not None:
+        ip = request.META.get("REMOTE_ADDR")
+    return AccessLog.objects.create(
+        school_id=school_id,
+        user=user if getattr(user, "is_authenticated", False) else None,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id or ""),
+        ip_address=ip,
+        detail=detail or {},
+    )
+
+
+# ---------------------------------------------------------------- districts and schools
+@transaction.atomic
+def district_create(*, name: str, code: str) -> District:
+    district = District(name=name, code=code)
+    district.full_clean()
+    district.save()
+    return district
+
+
+def _path_for(school: School) -> str:
+    return (school.parent.path if school.parent_id else "/") + f"{school.id}/"
+
+
+@transaction.atomic
+def school_create(*, district: District, name: str, code: str, parent: School | None = None,
+                  actor: User | None = None, **fields) -> School:
+    if actor is not None and not _can_manage_schools(actor, district):
+        raise PermissionDenied(_("You cannot create schools in this district."))
+    if parent is not None and parent.district_id != district.id:
+        raise ValidationError({"parent": _("The overseeing school must be in the same district.")})
+    school = School(district=district, name=name, code=code, parent=parent, **fields)
+    school.full_clean(exclude=["path"])
+    school.save()
+    school.path = _path_for(school)
+    school.save(update_fields=["path"])
+    return school
+
+
+@transaction.atomic
+def school_update(*, school: School, actor: User | None = None, **fields) -> School:
+    if actor is not None and not _can_manage_schools(actor, school.district):
+        raise PermissionDenied(_("You cannot edit schools in this district."))
+    new_parent = fields.pop("parent", school.parent)
+    for key, value in fields.items():
+        setattr(school, key, value)
+    if new_parent is not None:
+        if new_parent.district_id != school.district_id:
+            raise ValidationError({"parent": _("The overseeing school must be in the same district.")})
+        if new_parent.path.startswith(school.path):
+            raise ValidationError({"parent": _("A school cannot be overseen by itself or its own subtree.")})
+    old_path = school.path
+    school.parent = new_parent
+    school.full_clean(exclude=["path"])
+    school.path = _path_for(school)
+    school.save()
+    if old_path != school.path:
+        # Move the whole subtree with it.
+        for child in School.objects.filter(path__startswith=old_path).exclude(pk=school.pk).order_by("path"):
+            child.path = school.path + child.path[len(old_path):]
+            child.save(update_fields=["path"])
+    return school
+
+
+def _can_manage_schools(user, district: District) -> bool:
+    return any(m.role == Role.BUREAU_ADMIN and m.district_id == district.id for m in selectors.memberships_of(user))
+
+
+# ---------------------------------------------------------------- users and memberships
+@transaction.atomic
+def user_create(*, username: str, password: str | None, display_name: str = "", email: str = "") -> User:
+    user = User(username=username, display_name=display_name, email=email)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user
+
+
+def _perm_objects(model_cls, codenames):
+    from django.contrib.contenttypes.models import ContentType
+
+    ct = ContentType.objects.get_for_model(model_cls)
+    return list(Permission.objects.filter(content_type=ct, codename__in=codenames))
+
+
+def _sync_guardian(user: User, *, district: District | None, school: School | None) -> None:
+    """Make guardian's object permissions on one target equal the union of the user's roles there."""
+    if district is not None:
+        roles = Membership.objects.filter(user=user, district=district).values_list("role", flat=True)
+        model, perm_model, obj = District, DistrictUserObjectPermission, district
+    else:
+        roles = Membership.objects.filter(user=user, school=school).values_list("role", flat=True)
+        model, perm_model, obj = School, SchoolUserObjectPermission, school
+    wanted = set().union(*(ROLE_PERMISSIONS[r] for r in roles)) if roles else set()
+    perm_model.objects.filter(user=user, content_object=obj).delete()
+    perm_model.objects.bulk_create(
+        [perm_model(user=user, content_object=obj, permission=p) for p in _perm_objects(model, wanted)]
+    )
+    for attr in ("_memberships_cache", "_school_ids_cache", "_school_perm_cache"):
+        user.__dict__.pop(attr, None)
+
+
+def can_grant(actor: User, role: str, *, district: District | None = None, school: School | None = None) -> bool:
+    """Nobody grants a role above their own, nor outside their own scope."""
+    for m in selectors.memberships_of(actor):
+        if role not in GRANTABLE[m.role]:
+            continue
+        if m.role in DISTRICT_ROLES:
+            target_district = district.id if district else school.district_id
+            if m.district_id == target_district:
+                return True
+        elif school is not None:
+            if m.role == Role.TOWNSHIP_ADMIN and school.path.startswith(m.school.path):
+                return True
+            if m.role == Role.SCHOOL_ADMIN and school.id == m.school_id:
+                return True
+    return False
+
+
+@transaction.atomic
+def membership_grant(*, user: User, role: str, district: District | None = None, school: School | None = None,
+                     actor: User | None = None) -> Membership:
+    """Grant a role on a district or a school. `actor=None` only for seeding and system setup."""
+    if role not in Role.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    if role in DISTRICT_ROLES and (district is None or school is not None):
+        raise ValidationError({"district": _("This role is granted on a district.")})
+    if role not in DISTRICT_ROLES and (school is None or district is not None):
+        raise ValidationError({"school": _("This role is granted on a school.")})
+    if actor is not None and not can_grant(actor, role, district=district, school=school):
+        raise PermissionDenied(_("You cannot grant this role here."))
+    membership, _created = Membership.objects.get_or_create(
+        user=user, role=role, district=district, school=school, defaults={"granted_by": actor}
+    )
+    _sync_guardian(user, district=district, school=school)
+    return membership
+
+
+@transaction.atomic
+def membership_revoke(*, membership: Membership, actor: User | None = None) -> None:
+    if actor is not None and not can_grant(actor, membership.role, district=membership.district, school=membership.school):
+        raise PermissionDenied(_("You cannot revoke this role."))
+    user, district, school = membership.user, membership.district, membership.school
+    membership.delete()
+    _sync_guardian(user, district=district, school=school)
+
+
+@transaction.atomic
+def staff_add(*, actor: User, school: School, username: str, display_name: str, role: str,
+              password: str | None = None) -> Membership:
+    """A school admin (or above) adds a staff member to a school with one role, all or nothing."""
+    if not can_grant(actor, role, school=school):
+        raise PermissionDenied(_("You cannot grant this role here."))
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = user_create(username=username, password=password, display_name=display_name)
+    return membership_grant(user=user, role=role, school=school, actor=actor)

@@ -1,0 +1,44 @@
+"""Shared fixtures: a small district tree with one user per role, built through the services."""
+from __future__ import annotations
+
+import pytest
+
+from tenancy import services
+from tenancy.roles import Role
+
+
+class Tree:
+    """district ─┬─ gupei (centre) ─┬─ village_a
+                 │                   └─ village_b
+                 ├─ menzhuang
+                 └─ other district ── far_school
+    """
+
+
+@pytest.fixture
+def tree(db):
+    t = Tree()
+    t.district = services.district_create(name="明光市教育局", code="mingguang")
+    t.gupei = services.school_create(district=t.district, name="古沛中心小学", code="gupei")
+    t.village_a = services.school_create(district=t.district, name="古沛村小A", code="gupei-a", parent=t.gupei)
+    t.village_b = services.school_create(district=t.district, name="古沛村小B", code="gupei-b", parent=t.gupei)
+    t.menzhuang = services.school_create(district=t.district, name="门庄小学", code="menzhuang")
+    t.other_district = services.district_create(name="其他教育局", code="other")
+    t.far_school = services.school_create(district=t.other_district, name="远方小学", code="far")
+
+    def user(name, role, **target):
+        u = services.user_create(username=name, password="Demo2026!", display_name=name)
+        services.membership_grant(user=u, role=role, **target)
+        return u
+
+    t.bureau_admin = user("bureau_admin", Role.BUREAU_ADMIN, district=t.district)
+    t.bureau_inspector = user("bureau_inspector", Role.BUREAU_INSPECTOR, district=t.district)
+    t.gupei_township = user("gupei_township", Role.TOWNSHIP_ADMIN, school=t.gupei)
+    t.gupei_admin = user("gupei_admin", Role.SCHOOL_ADMIN, school=t.gupei)
+    t.gupei_teacher = user("gupei_teacher", Role.TEACHER, school=t.gupei)
+    t.gupei_clerk = user("gupei_clerk", Role.CLERK, school=t.gupei)
+    t.menzhuang_admin = user("menzhuang_admin", Role.SCHOOL_ADMIN, school=t.menzhuang)
+    t.menzhuang_teacher = user("menzhuang_teacher", Role.TEACHER, school=t.menzhuang)
+    t.village_a_admin = user("village_a_admin", Role.SCHOOL_ADMIN, school=t.village_a)
+    t.nobody = services.user_create(username="nobody", password="Demo2026!")
+    return t
