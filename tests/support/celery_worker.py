@@ -107,18 +107,25 @@ def configured_app(broker_url: str, queue: str, result_dir: Path, broker_dir: Pa
                 "control_folder": str(broker_dir / "control")}
     app.conf.update(CELERY_BROKER_URL=broker_url, CELERY_TASK_DEFAULT_QUEUE=queue,
                     CELERY_RESULT_BACKEND=f"file://{result_dir}", CELERY_BROKER_TRANSPORT_OPTIONS=opts)
+    # Celery reads the CELERY_BROKER_URL environment variable before its configuration.
+    saved_env = os.environ.get("CELERY_BROKER_URL")
+    os.environ["CELERY_BROKER_URL"] = broker_url
     _reset_connections(app)
     try:
         yield app
     finally:
         app.conf.update(**saved)
+        if saved_env is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = saved_env
         _reset_connections(app)
 
 
 def _reset_connections(app) -> None:
     """Drop cached broker pools and result backend so the new configuration is used."""
-    if app._pool is not None:
-        app._pool.force_close_all()
+    # Not force_close_all(): kombu keeps producer pools in a global registry keyed by URL, and a
+    # closed pool there would break the next test that uses the same broker.
     app._after_fork()  # clears the connection and producer pools
     app._backend_cache = None
     if hasattr(app._local, "backend"):
