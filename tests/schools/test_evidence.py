@@ -372,3 +372,23 @@ def test_docx_with_an_ordinary_large_picture_is_fine():
     # Already-compressed media (a JPEG inside the docx) has a ratio near 1 and passes.
     big = jpeg(picture(2000, 1500))
     assert check_document(ooxml("docx", {"word/media/image1.jpeg": big})).extension == "docx"
+
+
+# --- committed sample files (tests/fixtures/ingest, for the upload views' tests) ----------------
+
+FIXTURES = __import__("pathlib").Path(__file__).resolve().parent.parent / "fixtures" / "ingest"
+
+
+def test_fixture_gps_photo():
+    path = FIXTURES / "photo_gps_orientation6.jpg"
+    with Image.open(path) as original:
+        assert original.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+    with path.open("rb") as upload:
+        result = process_image(upload)
+    assert (result.width, result.height) == (300, 400)
+    assert len(Image.open(io.BytesIO(result.data)).getexif()) == 0
+
+
+def test_fixture_truncated_photo():
+    with (FIXTURES / "photo_truncated.jpg").open("rb") as upload, pytest.raises(EvidenceError):
+        process_image(upload)

@@ -390,3 +390,22 @@ def test_grades(value, expected):
 def test_bad_grades(value):
     with pytest.raises(_CellError):
         parse_grade(value)
+
+
+# --- committed sample files (tests/fixtures/ingest, for the import views' tests) ----------------
+
+FIXTURES = __import__("pathlib").Path(__file__).resolve().parent.parent / "fixtures" / "ingest"
+
+
+def test_fixture_gb18030_csv():
+    with (FIXTURES / "children_gb18030.csv").open("rb") as upload:
+        preview = read_children_file(upload, "children_gb18030.csv")
+    assert preview.ok and preview.encoding == "gb18030" and len(preview.rows) == 3
+
+
+def test_fixture_xlsx_with_one_bad_row():
+    with (FIXTURES / "children_one_bad_row.xlsx").open("rb") as upload:
+        preview = read_children_file(upload, "children_one_bad_row.xlsx")
+    assert not preview.ok
+    assert [(e.row_number, e.column) for e in preview.errors] == [(3, "监护人电话")]
+    assert len(preview.rows) == 2
