@@ -235,7 +235,10 @@ def process_image(fileobj, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_
     except Exception:
         # A corrupt EXIF block must not cost the user the photo; it is dropped anyway.
         upright = image
-    clean = _to_rgb(upright)
+    try:
+        clean = _to_rgb(upright)
+    except Exception:  # exotic modes Pillow cannot convert (LAB from odd TIFF-in-JPEG, ...)
+        raise EvidenceError(_("The image is damaged or incomplete and cannot be read.")) from None
     if clean is image:
         clean = image.copy()
 

@@ -210,7 +210,7 @@ def parse_date(value) -> dt.date:
         number = int(value)
         if value == number and _COMPACT_DATE_RE.match(str(number)):
             text = str(number)
-        elif 1 <= value < 80000:
+        elif 20000 <= value < 80000:  # 1954 to 2119; a bare year such as 2016 is not a date
             # A date cell that lost its date format shows Excel's serial day number.
             from openpyxl.utils.datetime import from_excel
 

@@ -271,14 +271,18 @@ def test_accepts_django_uploaded_file():
     assert process_image(upload).width == 400
 
 
-def test_errors_are_translated():
-    with translation.override("zh-hans"):
-        try:
-            process_image(b"")
-        except EvidenceError as error:
-            message = str(error)
-    # Translation catalogues may not carry every msgid yet; the message must at least be a string.
-    assert isinstance(message, str) and message
+def test_errors_go_through_gettext(monkeypatch):
+    with translation.override("en"), pytest.raises(EvidenceError) as caught:
+        process_image(b"")
+    assert str(caught.value) == "The file is empty."
+    # Every message is looked up in the catalogue at raise time.
+    monkeypatch.setattr(evidence, "_", lambda text: f"<{text}>")
+    with pytest.raises(EvidenceError) as caught:
+        process_image(b"x" * 11, max_bytes=10)
+    assert str(caught.value).startswith("<The image is larger than")
+    with pytest.raises(EvidenceError) as caught:
+        check_document(b"plain text")
+    assert str(caught.value) == "<The file is not a PDF, Word (.docx) or Excel (.xlsx) document.>"
 
 
 def test_load_truncated_images_must_not_be_relaxed(monkeypatch):

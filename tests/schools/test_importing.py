@@ -314,6 +314,16 @@ def test_docx_is_not_an_import_file():
     assert preview.errors[0].row_number == 0 and "not an Excel" in preview.errors[0].reason
 
 
+def test_reasons_go_through_gettext(monkeypatch):
+    from schools import importing
+
+    monkeypatch.setattr(importing, "_", lambda text: f"<{text}>")
+    rows = [list(ROWS[0])]
+    rows[0][HEADER.index("性别")] = "?"
+    preview = read_children_file(io.BytesIO(csv_text(rows).encode()), "x.csv")
+    assert [e.reason for e in preview.errors] == ["<Gender must be 男 or 女.>"]
+
+
 def test_preview_ok_property():
     assert not ImportPreview(rows=[], errors=[], encoding=None).ok
     row = read_children_file(io.BytesIO(csv_text(ROWS[:1]).encode()), "x.csv").rows[0]
@@ -331,7 +341,7 @@ def test_date_formats(value):
     assert parse_date(value) == dt.date(2026, 3, 5)
 
 
-@pytest.mark.parametrize("value", ["2026-02-30", "3/5/2026", "明天", "2026-13-01", 1e9])
+@pytest.mark.parametrize("value", ["2026-02-30", "3/5/2026", "明天", "2026-13-01", 1e9, 2016, "2016.9"])
 def test_bad_dates(value):
     with pytest.raises(_CellError):
         parse_date(value)
