@@ -1,0 +1,336 @@
+"""Checking and cleaning uploaded evidence: photos and documents.
+
+Pure functions, no models and no storage: the caller (schools.services) stores what comes back.
+
+Photos show children and come from clerks' phones, so every photo is decoded, turned upright
+according to its EXIF orientation and re-encoded as a fresh JPEG. The stored bytes therefore carry
+no EXIF, GPS, XMP or comment: nothing of the original file's metadata survives.
+
+Documents (PDF, DOCX, XLSX) are judged by their content, never by the file name.
+
+Every EvidenceError message is user-facing and translated (gettext at raise time, so it follows the
+request's language).
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+import zipfile
+from dataclasses import dataclass
+
+import imagehash
+from django.utils.translation import gettext as _
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+try:  # HEIC/HEIF (iPhone photos) only when pillow-heif is installed and loads.
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    HEIF_SUPPORTED = True
+except Exception:  # pragma: no cover - depends on the machine
+    HEIF_SUPPORTED = False
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_PIXELS = 40_000_000
+THUMBNAIL_SIZE = 320
+JPEG_QUALITY = 85
+THUMBNAIL_QUALITY = 80
+
+# Zip containers (DOCX/XLSX): limits on what the archive *declares*. zipfile never inflates an
+# entry past its declared size, so these bound the work any later reader can be made to do.
+MAX_ZIP_ENTRIES = 2000
+MAX_ZIP_UNCOMPRESSED = 100 * 1024 * 1024
+MAX_ZIP_RATIO = 200  # per entry, once the entry is larger than 1 MB
+
+# Pillow formats we accept. MPO is what Pillow calls multi-picture JPEGs from many phone cameras.
+ACCEPTED_IMAGE_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "HEIF"}
+
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif"}
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+class EvidenceError(ValueError):
+    """An upload that cannot be accepted. str(error) is a translated, user-facing message."""
+
+
+@dataclass
+class ProcessedImage:
+    data: bytes  # the re-encoded JPEG to store (no metadata)
+    thumbnail: bytes  # JPEG, longest side at most THUMBNAIL_SIZE
+    sha256: str  # hex SHA-256 of `data` (the stored bytes), not of the original upload
+    phash: str  # imagehash.phash as 16 hex digits; compare with phash_distance()
+    width: int  # of `data`, after the EXIF orientation was applied
+    height: int
+    content_type: str = "image/jpeg"
+
+
+@dataclass
+class CheckedDocument:
+    data: bytes
+    sha256: str
+    content_type: str
+    extension: str  # "pdf", "docx" or "xlsx", decided by the content
+
+
+def _mb(limit: int) -> str:
+    value = limit / (1024 * 1024)
+    return f"{value:g}"
+
+
+def _read_all(fileobj, max_bytes: int, too_large_message: str) -> bytes:
+    """Read the whole upload (bytes, a file object or a Django UploadedFile), refusing past max_bytes.
+
+    Reads at most max_bytes + 1 bytes, so an oversized upload never sits in memory whole.
+    """
+    if isinstance(fileobj, (bytes, bytearray, memoryview)):
+        data = bytes(fileobj)
+    else:
+        if hasattr(fileobj, "seek"):
+            try:
+                fileobj.seek(0)
+            except (OSError, ValueError):
+                pass
+        data = fileobj.read(max_bytes + 1)
+        if isinstance(data, str):
+            raise TypeError("open the upload in binary mode")
+    if len(data) > max_bytes:
+        raise EvidenceError(too_large_message)
+    if not data:
+        raise EvidenceError(_("The file is empty."))
+    return data
+
+
+def _sniff_image_kind(head: bytes) -> str | None:
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        return "heif"
+    return None
+
+
+def is_image(fileobj) -> bool:
+    """True when the content starts like a JPEG, PNG, WebP or HEIC/HEIF file (magic bytes only).
+
+    Cheap routing helper for the caller; process_image() still decides whether it is acceptable.
+    The file position is restored.
+    """
+    if isinstance(fileobj, (bytes, bytearray, memoryview)):
+        head = bytes(fileobj[:32])
+    else:
+        pos = None
+        if hasattr(fileobj, "tell"):
+            try:
+                pos = fileobj.tell()
+                fileobj.seek(0)
+            except (OSError, ValueError):
+                pos = None
+        head = fileobj.read(32) or b""
+        if pos is not None:
+            fileobj.seek(pos)
+    return _sniff_image_kind(head) is not None
+
+
+def _open_checked(data: bytes, max_pixels: int) -> Image.Image:
+    """Open from the header only and enforce the pixel limit before anything is decoded."""
+    too_many = _("The image has more than %(mp)s million pixels.") % {"mp": f"{max_pixels / 1e6:g}"}
+    with warnings.catch_warnings():
+        # Pillow warns above Image.MAX_IMAGE_PIXELS and raises at twice that; both are bombs here.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise EvidenceError(too_many) from None
+        except UnidentifiedImageError:
+            raise EvidenceError(_not_an_image_message(data)) from None
+        except Exception:
+            # A recognised format with a broken header (struct errors, bad chunk lengths, ...).
+            raise EvidenceError(_("The image is damaged or incomplete and cannot be read.")) from None
+    if image.format not in ACCEPTED_IMAGE_FORMATS:
+        raise EvidenceError(_("Only JPEG, PNG, WebP and HEIC photos are accepted."))
+    width, height = image.size
+    if width <= 0 or height <= 0:
+        raise EvidenceError(_("The image is damaged or incomplete and cannot be read."))
+    if width * height > max_pixels:
+        raise EvidenceError(too_many)
+    return image
+
+
+def _not_an_image_message(data: bytes) -> str:
+    kind = _sniff_image_kind(data[:32])
+    if kind == "heif" and not HEIF_SUPPORTED:
+        return _("HEIC photos cannot be read on this server. Please upload the photo as JPEG.")
+    if kind is not None:
+        return _("The image is damaged or incomplete and cannot be read.")
+    return _("The file is not a photo. Only JPEG, PNG, WebP and HEIC photos are accepted.")
+
+
+def _decode(data: bytes, max_pixels: int) -> Image.Image:
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        # Someone relaxed Pillow globally: truncated photos would then pass as half-grey images.
+        raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False")
+    image = _open_checked(data, max_pixels)
+    try:
+        # verify() checks structure (PNG CRCs, ...) without decoding; it leaves the object unusable,
+        # hence the second open. load() then decodes the pixels and catches truncated data.
+        image.verify()
+        image = _open_checked(data, max_pixels)
+        image.load()
+    except EvidenceError:
+        raise
+    except Exception:
+        raise EvidenceError(_("The image is damaged or incomplete and cannot be read.")) from None
+    return image
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """Flatten any mode to RGB; transparent areas become white (how the photo looks on a page)."""
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    if image.mode.startswith("I;16") or image.mode in ("I", "F"):
+        # 16-bit/float greyscale: scale into 8 bits instead of clipping everything to white.
+        gray = image.convert("I")
+        lo, hi = gray.getextrema()
+        span = (hi - lo) or 1
+        return gray.point(lambda v: (v - lo) * 255 / span).convert("L").convert("RGB")
+    return image.convert("RGB")
+
+
+def _jpeg_bytes(image: Image.Image, quality: int) -> bytes:
+    # Start from an empty info dict: Pillow carries im.info["comment"] (and could carry other keys)
+    # into the saved JPEG. No exif=, no xmp=: nothing of the original metadata is written.
+    image.info = {}
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=quality, optimize=True)
+    return out.getvalue()
+
+
+def process_image(fileobj, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS) -> ProcessedImage:
+    """Check, turn upright, strip and re-encode an uploaded photo; raise EvidenceError when unusable."""
+    data = _read_all(
+        fileobj, max_bytes, _("The image is larger than %(mb)s MB.") % {"mb": _mb(max_bytes)}
+    )
+    if data.startswith(b"%PDF-") or data.startswith(b"PK\x03\x04") or data.startswith(_OLE_MAGIC):
+        raise EvidenceError(
+            _("The file is a document, not a photo. Only JPEG, PNG, WebP and HEIC photos are accepted.")
+        )
+    image = _decode(data, max_pixels)
+    try:
+        upright = ImageOps.exif_transpose(image)
+    except Exception:
+        # A corrupt EXIF block must not cost the user the photo; it is dropped anyway.
+        upright = image
+    try:
+        clean = _to_rgb(upright)
+    except Exception:  # exotic modes Pillow cannot convert (LAB from odd TIFF-in-JPEG, ...)
+        raise EvidenceError(_("The image is damaged or incomplete and cannot be read.")) from None
+    if clean is image:
+        clean = image.copy()
+
+    stored = _jpeg_bytes(clean, JPEG_QUALITY)
+
+    thumb = clean.copy()
+    thumb.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
+    thumbnail = _jpeg_bytes(thumb, THUMBNAIL_QUALITY)
+
+    return ProcessedImage(
+        data=stored,
+        thumbnail=thumbnail,
+        sha256=hashlib.sha256(stored).hexdigest(),
+        phash=str(imagehash.phash(clean)),
+        width=clean.width,
+        height=clean.height,
+    )
+
+
+def phash_distance(a: str, b: str) -> int:
+    """Hamming distance between two phash hex strings; 0 = same picture, <= 8 or so = likely reused."""
+    if len(a) != len(b):
+        raise ValueError("perceptual hashes of different lengths cannot be compared")
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+def _check_zip(data: bytes) -> str:
+    """Return "docx" or "xlsx" for a sane Office Open XML package, else raise EvidenceError."""
+    unknown = _("The file is not a PDF, Word (.docx) or Excel (.xlsx) document.")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        raise EvidenceError(_("The document is damaged or incomplete and cannot be read.")) from None
+    with archive:
+        if len(infos) > MAX_ZIP_ENTRIES:
+            raise EvidenceError(_("The document contains too many parts to be checked safely."))
+        total = 0
+        for info in infos:
+            total += info.file_size
+            if info.file_size > 1024 * 1024 and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
+                raise EvidenceError(_("The document is compressed suspiciously and was refused."))
+        if total > MAX_ZIP_UNCOMPRESSED:
+            raise EvidenceError(_("The document is compressed suspiciously and was refused."))
+        names = {info.filename for info in infos}
+        if "[Content_Types].xml" not in names:
+            raise EvidenceError(unknown)
+        if "word/document.xml" in names:
+            kind = "docx"
+        elif "xl/workbook.xml" in names:
+            kind = "xlsx"
+        else:
+            raise EvidenceError(unknown)
+        try:
+            content_types = archive.read("[Content_Types].xml")
+            # Reading one member also checks its CRC: a damaged package fails here, not later.
+            archive.read("word/document.xml" if kind == "docx" else "xl/workbook.xml")
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
+            raise EvidenceError(_("The document is damaged or incomplete and cannot be read.")) from None
+        if b"macroEnabled" in content_types or any(n.lower().endswith("vbaproject.bin") for n in names):
+            raise EvidenceError(_("Documents containing macros are not accepted."))
+    return kind
+
+
+def check_document(fileobj, *, max_bytes: int = MAX_BYTES) -> CheckedDocument:
+    """Identify a PDF, DOCX or XLSX by content; raise EvidenceError for anything else.
+
+    The bytes are returned unchanged (documents are stored as uploaded); sha256 is of those bytes.
+    """
+    data = _read_all(
+        fileobj, max_bytes, _("The document is larger than %(mb)s MB.") % {"mb": _mb(max_bytes)}
+    )
+    if data.startswith(b"%PDF-"):
+        # A PDF ends with %%EOF (possibly followed by a little whitespace or an appended update);
+        # its absence near the end means the upload was cut off.
+        if b"%%EOF" not in data[-4096:]:
+            raise EvidenceError(_("The PDF is incomplete and cannot be read."))
+        extension = "pdf"
+    elif data.startswith(b"PK\x03\x04"):
+        extension = _check_zip(data)
+    elif data.startswith(_OLE_MAGIC):
+        raise EvidenceError(
+            _("Old Word/Excel files (.doc, .xls) and password-protected documents are not accepted. "
+              "Please save the document as .docx, .xlsx or PDF.")
+        )
+    elif _sniff_image_kind(data[:32]):
+        raise EvidenceError(_("The file is a photo, not a document. Please upload it as a photo."))
+    else:
+        raise EvidenceError(_("The file is not a PDF, Word (.docx) or Excel (.xlsx) document."))
+    return CheckedDocument(
+        data=data,
+        sha256=hashlib.sha256(data).hexdigest(),
+        content_type=CONTENT_TYPES[extension],
+        extension=extension,
+    )
