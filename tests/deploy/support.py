@@ -50,6 +50,8 @@ def production_env(**overrides: str | None) -> dict[str, str]:
         CELERY_BROKER_URL="redis://127.0.0.1:1/0",
         FIELD_ENCRYPTION_KEYS=secrets.token_urlsafe(32),
         PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "platform")]),
+        # Scripts that call `python` (deploy/entrypoint.sh) get this interpreter, as in the image.
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
     )
     for key, value in overrides.items():
         if value is None:
