@@ -211,3 +211,12 @@ def test_collectstatic_works_under_production_settings(tmp_path):
     out = run_python(["manage.py", "collectstatic", "--noinput"], production_env(DJANGO_STATIC_ROOT=str(tmp_path)))
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "staticfiles.json").is_file()
+
+
+def test_every_compose_variable_is_in_the_env_example():
+    import re
+
+    used = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", COMPOSE_FILE.read_text()))
+    assert {"DJANGO_SECRET_KEY", "POSTGRES_PASSWORD", "APP_DB_PASSWORD"} <= used
+    example = (ROOT / "deploy" / "env.example").read_text()
+    assert sorted(v for v in used if not re.search(rf"^#?\s*{v}=", example, re.M)) == []
