@@ -1,0 +1,170 @@
+"""A checker for docker-compose.yml, usable without a Docker engine.
+
+`problems(compose, ...)` returns human-readable problems (empty = fine). It takes the parsed data,
+not the file, so the tests can feed it deliberately broken copies and prove each rule can fail.
+"""
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+SERVICES = {"postgres", "redis", "web", "worker", "beat"}
+APP_SERVICES = ("web", "worker", "beat")
+IMAGES = {"postgres": "postgres:16", "redis": "redis:7"}
+BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CONTAINER_ROOT = "/app/"  # WORKDIR in deploy/Dockerfile: the repository root inside the image
+_INTERPOLATION = re.compile(r"\$\{([^}]*)\}")
+
+
+def as_list(command) -> list[str]:
+    if command is None:
+        return []
+    if isinstance(command, str):
+        return shlex.split(command)
+    return [str(part) for part in command]
+
+
+def environment(service: dict) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        pairs = (item.split("=", 1) if "=" in item else (item, "") for item in env)
+        return {key: value for key, value in pairs}
+    return {key: "" if value is None else str(value) for key, value in env.items()}
+
+
+def is_beat(service: dict) -> bool:
+    """Runs a Celery beat: `celery ... beat`, or a worker with an embedded beat (-B/--beat)."""
+    cmd = as_list(service.get("entrypoint")) + as_list(service.get("command"))
+    if "celery" not in " ".join(cmd):
+        return False
+    return "beat" in cmd or "-B" in cmd or "--beat" in cmd
+
+
+def repo_paths(service: dict) -> list[str]:
+    """Arguments of the entrypoint/command that name files of the repository."""
+    found = []
+    for arg in as_list(service.get("entrypoint")) + as_list(service.get("command")):
+        if "${" in arg or "=" in arg:
+            continue
+        if arg.startswith(CONTAINER_ROOT):
+            found.append(arg[len(CONTAINER_ROOT):])
+        elif arg.endswith((".py", ".sh", ".conf")) or arg.startswith("deploy/"):
+            found.append(arg)
+    return found
+
+
+def module_refs(compose: dict) -> list[tuple[str, str]]:
+    """(service, reference) for every Python object a command names: `celery -A mod`,
+    gunicorn's `mod:attr`, and `--scheduler mod:Class`."""
+    refs = []
+    for name, service in (compose.get("services") or {}).items():
+        cmd = as_list(service.get("command"))
+        for i, arg in enumerate(cmd):
+            nxt = cmd[i + 1] if i + 1 < len(cmd) else None
+            if arg in ("-A", "--app") and nxt:
+                refs.append((name, nxt))
+            elif arg.startswith("--app="):
+                refs.append((name, arg.split("=", 1)[1]))
+            elif arg in ("-S", "--scheduler") and nxt:
+                refs.append((name, nxt))
+            elif re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", arg):
+                refs.append((name, arg))
+    return refs
+
+
+def problems(compose: dict, *, required_env: list[str], root: Path) -> list[str]:
+    out: list[str] = []
+    services = compose.get("services") or {}
+
+    # The five services, no more, no fewer.
+    if set(services) != SERVICES:
+        missing, extra = SERVICES - set(services), set(services) - SERVICES
+        out.append(f"services must be exactly {sorted(SERVICES)}; missing {sorted(missing)}, extra {sorted(extra)}")
+    for name, image in IMAGES.items():
+        if name in services and not str(services[name].get("image", "")).startswith(image):
+            out.append(f"{name}: image must be {image}, not {services[name].get('image')!r}")
+
+    # Exactly one beat, using the database scheduler, never scaled.
+    beats = [name for name, service in services.items() if is_beat(service)]
+    if beats != ["beat"]:
+        out.append(f"exactly one service may run Celery beat, the 'beat' service; found {beats}")
+    if "beat" in services:
+        beat = services["beat"]
+        if BEAT_SCHEDULER not in as_list(beat.get("command")):
+            out.append(f"beat: must run with --scheduler {BEAT_SCHEDULER}")
+        replicas = (beat.get("deploy") or {}).get("replicas", 1)
+        if replicas != 1 or beat.get("scale", 1) != 1:
+            out.append("beat: must not be scaled beyond one replica")
+
+    for name in APP_SERVICES:
+        service = services.get(name)
+        if service is None:
+            continue
+        # The image is built from deploy/Dockerfile.
+        build = service.get("build")
+        if not build:
+            out.append(f"{name}: must be built from the project's Dockerfile")
+        else:
+            build = {"context": build} if isinstance(build, str) else build
+            dockerfile = root / build.get("context", ".") / build.get("dockerfile", "Dockerfile")
+            if not dockerfile.is_file():
+                out.append(f"{name}: Dockerfile {dockerfile} does not exist")
+        if not as_list(service.get("command")):
+            out.append(f"{name}: has no command")
+        # Files named by the command exist.
+        for path in repo_paths(service):
+            if not (root / path).exists():
+                out.append(f"{name}: command names {path}, which does not exist in the repository")
+        # Every variable production requires is provided, and compose fails loudly if its
+        # source is unset (${X:?...}) rather than passing an empty string.
+        env = environment(service)
+        for var in required_env:
+            value = env.get(var)
+            if value is None or not value.strip():
+                out.append(f"{name}: environment lacks {var}, which production settings require")
+                continue
+            for expr in _INTERPOLATION.findall(value):
+                if "?" not in expr and not re.search(r"-.+", expr):
+                    out.append(f"{name}: {var} interpolates ${{{expr}}}, which is empty when unset; use ${{X:?message}}")
+
+    # Health: web's healthcheck asks /healthz, and every service_healthy dependency has a healthcheck.
+    web = services.get("web") or {}
+    test = " ".join(as_list((web.get("healthcheck") or {}).get("test")))
+    if "/healthz" not in test:
+        out.append("web: healthcheck must call /healthz")
+    for name, service in services.items():
+        deps = service.get("depends_on") or {}
+        if isinstance(deps, list):
+            out.append(f"{name}: depends_on must use condition: service_healthy (list form has none)")
+            continue
+        for dep, spec in deps.items():
+            condition = (spec or {}).get("condition")
+            if condition != "service_healthy":
+                out.append(f"{name}: depends_on {dep} must use condition: service_healthy, not {condition!r}")
+            elif not (services.get(dep) or {}).get("healthcheck"):
+                out.append(f"{name}: depends on {dep} being healthy, but {dep} has no healthcheck")
+    for name in ("web",):
+        deps = (services.get(name) or {}).get("depends_on") or {}
+        for needed in ("postgres", "redis"):
+            if needed not in deps:
+                out.append(f"{name}: must depend on {needed}")
+    for name in ("worker", "beat"):
+        deps = (services.get(name) or {}).get("depends_on") or {}
+        if name in services and "web" not in deps:
+            out.append(f"{name}: must wait for web (which migrates) to be healthy")
+
+    # Persistent data lives in named volumes.
+    declared = set((compose.get("volumes") or {}).keys())
+    postgres_mounts = [str(v) for v in (services.get("postgres") or {}).get("volumes") or []]
+    if not any(m.endswith(":/var/lib/postgresql/data") and m.split(":")[0] in declared for m in postgres_mounts):
+        out.append("postgres: data must be on a named volume at /var/lib/postgresql/data")
+    for name in ("web", "worker"):
+        service = services.get(name) or {}
+        media_root = environment(service).get("DJANGO_MEDIA_ROOT")
+        mounts = [str(v) for v in service.get("volumes") or []]
+        if name in services and not (
+            media_root and any(m.split(":")[0] in declared and m.split(":")[1] == media_root for m in mounts)
+        ):
+            out.append(f"{name}: DJANGO_MEDIA_ROOT must be a named volume shared with the other app services")
+    return out

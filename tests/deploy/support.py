@@ -1,0 +1,67 @@
+"""Helpers for the deployment tests: production's required variables and a production subprocess."""
+from __future__ import annotations
+
+import ast
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_SETTINGS = ROOT / "platform" / "config" / "settings" / "production.py"
+
+
+def required_env() -> list[str]:
+    """production.REQUIRED_ENV, read from the source: importing the module needs those very variables."""
+    tree = ast.parse(PRODUCTION_SETTINGS.read_text())
+    for node in tree.body:
+        targets = getattr(node, "targets", None) or [getattr(node, "target", None)]
+        if any(isinstance(t, ast.Name) and t.id == "REQUIRED_ENV" for t in targets):
+            return list(ast.literal_eval(node.value))
+    raise AssertionError("production.py defines no module-level REQUIRED_ENV list")
+
+
+def database_url(settings_dict: dict) -> str:
+    """A DATABASE_URL (django-environ syntax) for a Django connection's settings."""
+    user = quote(settings_dict["USER"] or "", safe="")
+    password = quote(settings_dict["PASSWORD"] or "", safe="")
+    auth = f"{user}:{password}@" if password else f"{user}@"
+    options = settings_dict.get("OPTIONS") or {}
+    host = options.get("host") or settings_dict["HOST"] or ""
+    port, name = settings_dict["PORT"] or "", settings_dict["NAME"]
+    if host.startswith("/"):  # unix socket directory (the embedded server)
+        return f"postgresql://{auth}/{name}?host={host}" + (f"&port={port}" if port else "")
+    return f"postgresql://{auth}{host}{':' + str(port) if port else ''}/{name}"
+
+
+def production_env(**overrides: str | None) -> dict[str, str]:
+    """A complete, fake production environment. An override of None removes that variable."""
+    env = {
+        k: v for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_")) and k not in ("FIELD_ENCRYPTION_KEYS", "DEMO_DATA_ALLOWED")
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="platform.example.org",
+        DATABASE_URL="postgresql://liushou_app:unused@127.0.0.1:1/liushou",
+        CELERY_BROKER_URL="redis://127.0.0.1:1/0",
+        FIELD_ENCRYPTION_KEYS=secrets.token_urlsafe(32),
+        PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "platform")]),
+        # Scripts that call `python` (deploy/entrypoint.sh) get this interpreter, as in the image.
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+    )
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def run_python(args: list[str], env: dict[str, str], timeout: int = 180) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )

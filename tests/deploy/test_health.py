@@ -1,0 +1,116 @@
+"""/healthz: database and broker, 200 only when both answer, 503 naming the failing part."""
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+
+from config import health
+
+
+def _unused_local_port() -> int:
+    # Bind then release: nothing listens there afterwards, so a connection is refused at once.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(client, **extra):
+    response = client.get("/healthz", **extra)
+    return response, json.loads(response.content)
+
+
+@pytest.mark.django_db
+def test_healthz_ok_reports_database_and_broker(client):
+    response, body = _get(client)
+    assert response.status_code == 200, body
+    assert response["Content-Type"] == "application/json"
+    assert body["status"] == "ok"
+    assert body["failing"] == []
+    assert body["checks"]["database"] == {"ok": True}
+    assert body["checks"]["broker"]["ok"] is True
+
+
+@pytest.mark.django_db
+def test_healthz_broken_broker_is_503_naming_the_broker(client):
+    url = f"redis://127.0.0.1:{_unused_local_port()}/0"
+    with override_settings(CELERY_BROKER_URL=url, CELERY_BROKER_TRANSPORT_OPTIONS={}):
+        response, body = _get(client)
+    assert response.status_code == 503, body
+    assert body["status"] == "error"
+    assert body["failing"] == ["broker"]
+    assert body["checks"]["broker"]["ok"] is False
+    assert body["checks"]["broker"]["error"]  # the exception's class, never its message
+    assert str(url) not in response.content.decode()
+    assert body["checks"]["database"] == {"ok": True}
+
+
+@pytest.mark.django_db
+def test_healthz_filesystem_broker_needs_its_folders(client, tmp_path):
+    options = {
+        "data_folder_in": str(tmp_path / "queue"),
+        "data_folder_out": str(tmp_path / "queue"),
+        "processed_folder": str(tmp_path / "processed"),
+        "control_folder": str(tmp_path / "control"),
+    }
+    with override_settings(CELERY_BROKER_URL="filesystem://", CELERY_BROKER_TRANSPORT_OPTIONS=options):
+        response, body = _get(client)
+        assert response.status_code == 503 and body["failing"] == ["broker"], body
+        for key in ("queue", "processed", "control"):
+            (tmp_path / key).mkdir()
+        response, body = _get(client)
+        assert response.status_code == 200, body
+        assert body["checks"]["broker"] == {"ok": True, "transport": "filesystem"}
+
+
+@pytest.mark.django_db
+def test_database_check_reports_an_unreachable_server():
+    # A real connection object pointed at a port where nothing listens (no mock).
+    broken = connection.copy()
+    options = {k: v for k, v in connection.settings_dict["OPTIONS"].items() if k != "host"}
+    broken.settings_dict = {
+        **connection.settings_dict,
+        "HOST": "127.0.0.1",
+        "PORT": _unused_local_port(),
+        "OPTIONS": {**options, "connect_timeout": 2},
+    }
+    try:
+        result = health.check_database(broken)
+    finally:
+        broken.close()
+    assert result["ok"] is False
+    assert result["error"] == "OperationalError"
+
+
+@pytest.mark.django_db
+def test_healthz_touches_no_table(client):
+    # Cheap: the only statement is SELECT 1 (plus the tenant scope's set_config from the middleware).
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response, _ = _get(client)
+    assert response.status_code == 200
+    statements = [q["sql"].strip().upper() for q in queries.captured_queries]
+    assert "SELECT 1" in statements
+    for sql in statements:
+        assert " FROM " not in sql, sql
+
+
+@pytest.mark.django_db
+def test_middleware_answers_before_host_validation_and_scope(rf, settings):
+    # Production puts HealthCheckMiddleware first: a probe with a Host outside ALLOWED_HOSTS (the
+    # container's 127.0.0.1) still gets its answer, and other paths fall through untouched.
+    settings.ALLOWED_HOSTS = ["platform.example.org"]
+    middleware = health.HealthCheckMiddleware(lambda request: pytest.fail("must not reach the stack"))
+    response = middleware(rf.get("/healthz", HTTP_HOST="127.0.0.1:8000"))
+    assert response.status_code == 200
+    assert json.loads(response.content)["status"] == "ok"
+
+    passed = []
+    middleware = health.HealthCheckMiddleware(lambda request: passed.append(request.path) or "next")
+    assert middleware(rf.get("/healthz/other")) == "next"
+    assert middleware(rf.post("/healthz")) == "next"
+    assert passed == ["/healthz/other", "/healthz"]
