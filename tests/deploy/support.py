@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import ast
 import os
+
+from tests.support.db import database_url  # noqa: F401  (re-exported for deploy tests)
 import secrets
 import subprocess
 import sys
@@ -21,19 +23,6 @@ def required_env() -> list[str]:
         if any(isinstance(t, ast.Name) and t.id == "REQUIRED_ENV" for t in targets):
             return list(ast.literal_eval(node.value))
     raise AssertionError("production.py defines no module-level REQUIRED_ENV list")
-
-
-def database_url(settings_dict: dict) -> str:
-    """A DATABASE_URL (django-environ syntax) for a Django connection's settings."""
-    user = quote(settings_dict["USER"] or "", safe="")
-    password = quote(settings_dict["PASSWORD"] or "", safe="")
-    auth = f"{user}:{password}@" if password else f"{user}@"
-    options = settings_dict.get("OPTIONS") or {}
-    host = options.get("host") or settings_dict["HOST"] or ""
-    port, name = settings_dict["PORT"] or "", settings_dict["NAME"]
-    if host.startswith("/"):  # unix socket directory (the embedded server)
-        return f"postgresql://{auth}/{name}?host={host}" + (f"&port={port}" if port else "")
-    return f"postgresql://{auth}{host}{':' + str(port) if port else ''}/{name}"
 
 
 def production_env(**overrides: str | None) -> dict[str, str]:

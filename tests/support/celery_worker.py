@@ -14,23 +14,16 @@ import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 from django.db import connection
+
+from tests.support.db import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_database_url() -> str:
-    s = connection.settings_dict
-    user = quote(s.get("USER") or "")
-    password = quote(s.get("PASSWORD") or "")
-    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = s.get("HOST") or ""
-    if host.startswith("/"):
-        return f"postgresql://{auth}/{s['NAME']}?host={host}"
-    port = f":{s['PORT']}" if s.get("PORT") else ""
-    return f"postgresql://{auth}{host}{port}/{s['NAME']}"
+    return database_url(connection.settings_dict)
 
 
 def server_broker_urls() -> list[str]:
