@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -21,11 +21,6 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenResponseSerializer(serializers.Serializer):
     token = serializers.CharField(read_only=True)
-
-
-class LockedOut(exceptions.APIException):
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    default_code = "locked_out"
 
 
 def _lockout_message(request) -> str:
@@ -66,10 +61,15 @@ class TokenView(APIView):
         # an API answer here instead of AxesMiddleware's HTML page.
         user = authenticate(request=request, **serializer.validated_data)
         if user is None:
+            # Answer with a Response, not an exception: DRF rolls the request's transaction back
+            # on exceptions (ATOMIC_REQUESTS), which would also erase axes' record of this failure
+            # and so disable the lockout.
             if getattr(request, "axes_locked_out", False):
-                raise LockedOut(_lockout_message(request))
-            raise exceptions.ValidationError(
-                {api_settings.NON_FIELD_ERRORS_KEY: [_("Unable to log in with the username and password given.")]}
+                return Response({"detail": _lockout_message(request), "code": "locked_out"},
+                                status=status.HTTP_429_TOO_MANY_REQUESTS)
+            return Response(
+                {api_settings.NON_FIELD_ERRORS_KEY: [_("Unable to log in with the username and password given.")]},
+                status=status.HTTP_400_BAD_REQUEST,
             )
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import django_filters
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers
@@ -91,7 +92,10 @@ class MembershipCreateSerializer(serializers.Serializer):
         if bool(attrs.get("school")) == bool(attrs.get("district")):
             raise serializers.ValidationError(_("Name either a school (school roles) or a district (bureau roles)."))
         if attrs["password"]:
-            validate_password(attrs["password"], User(username=attrs["username"]))
+            try:
+                validate_password(attrs["password"], User(username=attrs["username"]))
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"password": list(exc.messages)}) from exc
         return attrs
 
     def to_representation(self, instance):

@@ -140,6 +140,9 @@ def permissions_by_school(user) -> dict[int, set[str]]:
     township_at = {m.school_id for m in memberships_of(user) if m.role == Role.TOWNSHIP_ADMIN}
     own = _guardian_perms(SchoolUserObjectPermission, user, {s.id for s in schools} | township_at)
     by_district = _guardian_perms(DistrictUserObjectPermission, user, {s.district_id for s in schools})
+    district_cache = user.__dict__.setdefault("_district_perm_cache", {})
+    for district_id in {s.district_id for s in schools}:
+        district_cache.setdefault(district_id, by_district.get(district_id, set()))
     cache = user.__dict__.setdefault("_school_perm_cache", {})
     out: dict[int, set[str]] = {}
     for s in schools:

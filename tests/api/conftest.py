@@ -24,3 +24,20 @@ def api_as(tree):
         return client_for(None if role == "anonymous" else getattr(tree, role))
 
     return make
+
+
+def queries_for(fn) -> int:
+    """How many SQL queries fn() runs (to pin that a list costs the same for 4 schools or 40)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        fn()
+    return len(ctx.captured_queries)
+
+
+def add_schools(tree, n: int) -> None:
+    from tenancy import services
+
+    for i in range(n):
+        services.school_create(district=tree.district, name=f"加测小学{i}", code=f"extra-{i}", parent=tree.gupei)
