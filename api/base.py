@@ -28,6 +28,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -52,7 +53,7 @@ _PERMISSION_LABELS = dict(PERMISSIONS)
 
 
 class ScopeMismatch(exceptions.AuthenticationFailed):
-    default_detail = "The request's credentials do not match the user it was scoped for."
+    default_detail = gettext_lazy("The request's credentials do not match the user it was scoped for.")
 
 
 class ScopedViewSet(GenericViewSet):
