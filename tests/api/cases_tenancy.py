@@ -1,0 +1,98 @@
+"""Isolation cases for the tenancy endpoints: me, districts, schools, memberships."""
+from __future__ import annotations
+
+from tenancy import services
+from tenancy.roles import Role
+
+from .harness import SCHOOL_OWNED_SEES, Case, register
+
+EVERY_ROLE_WITH_A_SCHOOL = ("gupei_admin", "menzhuang_admin", "bureau_admin", "gupei_township", "gupei_teacher")
+
+
+def _schools(tree):
+    return {"a": tree.gupei, "village": tree.village_a, "b": tree.menzhuang, "far": tree.far_school}
+
+
+register(Case(
+    basename="me",
+    make=_schools,
+    sees=SCHOOL_OWNED_SEES,
+    singleton_ids=lambda body: {s["id"] for s in body["schools"]},
+))
+
+register(Case(
+    basename="districts",
+    make=lambda tree: {"own": tree.district, "far": tree.other_district},
+    # The district is shared by school A and school B: both see it, nobody sees another district.
+    sees={role: {"own"} for role in EVERY_ROLE_WITH_A_SCHOOL} | {"nobody": set()},
+))
+
+register(Case(
+    basename="schools",
+    make=_schools,
+    sees=SCHOOL_OWNED_SEES,
+    write_ok={
+        "update": {"bureau_admin": {"a", "village", "b"}},
+        "partial_update": {"bureau_admin": {"a", "village", "b"}},
+    },
+    update_payload=lambda school: {"name": f"{school.name}（新）", "code": school.code},
+    snapshot=lambda school: (school.name, school.code, school.parent_id),
+    create_payloads=lambda tree, objs: {
+        "own_district": {"district": tree.district.id, "name": "新学校", "code": "new-school"},
+        "other_district": {"district": tree.other_district.id, "name": "新学校", "code": "new-school"},
+        "under_village": {"district": tree.district.id, "parent": tree.village_a.id, "name": "村小", "code": "v"},
+    },
+    create_expect={
+        "bureau_admin": {"own_district": 201, "under_village": 201},
+        # They see the district (or the village school) but may not create schools: 403.
+        "gupei_admin": {"own_district": 403},
+        "menzhuang_admin": {"own_district": 403},
+        "gupei_teacher": {"own_district": 403},
+        "gupei_township": {"own_district": 403, "under_village": 403},
+    },
+))
+
+
+def _memberships(tree):
+    far_teacher = services.user_create(username="far_teacher", password=None)
+    return {
+        "a": tree.gupei_teacher.memberships.get(school=tree.gupei),
+        "village": tree.village_a_admin.memberships.get(school=tree.village_a),
+        "b": tree.menzhuang_teacher.memberships.get(school=tree.menzhuang),
+        "far": services.membership_grant(user=far_teacher, role=Role.TEACHER, school=tree.far_school),
+    }
+
+
+def _membership_payloads(tree, objs):
+    def staff(label, school):
+        return {"role": Role.TEACHER, "school": school.id, "username": f"new_{label}", "display_name": "新老师"}
+
+    return {
+        "a": staff("a", tree.gupei),
+        "village": staff("village", tree.village_a),
+        "b": staff("b", tree.menzhuang),
+        "far": staff("far", tree.far_school),
+        "district": {"role": Role.BUREAU_INSPECTOR, "district": tree.district.id, "username": "gupei_clerk"},
+    }
+
+
+register(Case(
+    basename="memberships",
+    make=_memberships,
+    sees=SCHOOL_OWNED_SEES,
+    write_ok={"destroy": {
+        "gupei_admin": {"a"},
+        "menzhuang_admin": {"b"},
+        "gupei_township": {"a", "village"},
+        "bureau_admin": {"a", "village", "b"},
+    }},
+    snapshot=lambda m: (m.user_id, m.role, m.school_id, m.district_id),
+    create_payloads=_membership_payloads,
+    create_expect={
+        "gupei_admin": {"a": 201, "district": 403},
+        "menzhuang_admin": {"b": 201, "district": 403},
+        "gupei_township": {"a": 201, "village": 201, "district": 403},
+        "bureau_admin": {"a": 201, "village": 201, "b": 201, "district": 201},
+        "gupei_teacher": {"a": 403, "district": 403},
+    },
+))

@@ -1,0 +1,90 @@
+"""A generic isolation harness for every API endpoint (after NetBox's APIViewTestCases).
+
+Each endpoint registers one `Case` (in a `cases_<domain>.py` module next to this file, discovered
+automatically). A case only declares data: how to make objects owned by different schools, who
+should see which, and which writes should succeed. test_isolation.py then runs every action the
+viewset actually has (list, detail, create, update, partial_update, destroy) as every role in
+ROLES, and test_every_endpoint_has_a_case fails for a routed endpoint without a case.
+
+Labels used by the school-owned cases (schools of the `tree` fixture in tests/conftest.py):
+    "a"       owned by gupei (school A, a township centre school)
+    "village" owned by village_a (a village school under gupei)
+    "b"       owned by menzhuang (school B)
+    "far"     owned by far_school, in another district
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+# Who runs every endpoint. "anonymous" must always get 401.
+ROLES = ("gupei_admin", "menzhuang_admin", "bureau_admin", "gupei_township", "gupei_teacher", "nobody", "anonymous")
+
+# Who sees what, for anything owned by a school: a school admin or teacher sees their own school,
+# a township admin the subtree (not menzhuang), the bureau admin its district (not another district).
+SCHOOL_OWNED_SEES: dict[str, set[str]] = {
+    "gupei_admin": {"a"},
+    "gupei_teacher": {"a"},
+    "menzhuang_admin": {"b"},
+    "bureau_admin": {"a", "village", "b"},
+    "gupei_township": {"a", "village"},
+    "nobody": set(),
+}
+
+# The status for creating something under a target the user cannot see: the same "does not
+# exist" error as for an id that does not exist at all.
+CREATE_UNSEEN_TARGET = 400
+
+
+@dataclass
+class ProxyParentCase:
+    """Hook for issue #3: a teacher with one assigned child, against an unassigned child of the
+    same school. `setup(tree, objs)` assigns and returns (teacher, assigned_label, unassigned_label);
+    the harness then checks list and detail as "proxy_parent"."""
+
+    setup: Callable[[Any, dict], tuple[Any, str, str]]
+
+
+@dataclass
+class Case:
+    basename: str  # the router basename (or URL name of a NON_ROUTER_ENDPOINTS entry)
+    make: Callable[[Any], dict[str, Any]]  # tree -> {label: object}
+    sees: dict[str, set[str]]  # role -> labels that role can see (list and detail)
+    # action -> role -> labels on which that write succeeds; a write on another visible object
+    # must be 403, on an object the role cannot see always 404 (not declarable).
+    write_ok: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    update_payload: Callable[[Any], dict] | None = None  # object -> body for PUT/PATCH
+    snapshot: Callable[[Any], Any] = lambda obj: None  # what a refused write must leave unchanged
+    # Create: tree, objs -> {target label: body}; role -> {target label: status}. A pair not
+    # listed expects CREATE_UNSEEN_TARGET.
+    create_payloads: Callable[[Any, dict], dict[str, dict]] | None = None
+    create_expect: dict[str, dict[str, int]] = field(default_factory=dict)
+    # A singleton such as /me/: detail only, without a pk; `singleton_ids(body)` lists the ids of
+    # labelled objects the response reveals.
+    singleton_ids: Callable[[dict], set[int]] | None = None
+    proxy_parent: ProxyParentCase | None = None
+
+    def __post_init__(self):
+        undeclared = set(self.sees) - set(ROLES)
+        assert not undeclared, f"{self.basename}: unknown roles {undeclared}"
+
+
+CASES: dict[str, Case] = {}
+
+
+def register(case: Case) -> Case:
+    assert case.basename not in CASES, f"two isolation cases for {case.basename}"
+    CASES[case.basename] = case
+    return case
+
+
+def load_cases() -> dict[str, Case]:
+    """Import every tests/api/cases_*.py module (each registers its cases)."""
+    from tests import api as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith("cases_"):
+            importlib.import_module(f"{package.__name__}.{info.name}")
+    return CASES
