@@ -14,22 +14,28 @@ from .roles import DISTRICT_ROLES, GRANTABLE, ROLE_PERMISSIONS, Role
 # ---------------------------------------------------------------- access log
 def access_log_record(*, user, school_id: int, action: str, obj=None, object_type: str = "",
                       object_id: str | int = "", request=None, detail: dict | None = None) -> AccessLog:
-    """The one way to write the access log. Call it for every sensitive read and every write."""
+    """The one way to write the access log. Call it for every sensitive read and every write.
+
+    The log is a write-only sink: the row is inserted under a scope of exactly the school the
+    action touched, so a bureau action on a new school or a system job still leaves its trace,
+    while reading the log stays scoped like everything else.
+    """
+    from .scoping import tenant_scope
+
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
-    ip = None
-    if request is not None:
-        ip = request.META.get("REMOTE_ADDR")
-    return AccessLog.objects.create(
-        school_id=school_id,
-        user=user if getattr(user, "is_authenticated", False) else None,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id or ""),
-        ip_address=ip,
-        detail=detail or {},
-    )
+    ip = request.META.get("REMOTE_ADDR") if request is not None else None
+    with tenant_scope([school_id]):
+        return AccessLog.objects.create(
+            school_id=school_id,
+            user=user if getattr(user, "is_authenticated", False) else None,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id or ""),
+            ip_address=ip,
+            detail=detail or {},
+        )
 
 
 # ---------------------------------------------------------------- districts and schools
@@ -57,6 +63,7 @@ def school_create(*, district: District, name: str, code: str, parent: School | 
     school.save()
     school.path = _path_for(school)
     school.save(update_fields=["path"])
+    access_log_record(user=actor, school_id=school.id, action=AccessLog.Action.CREATE, obj=school)
     return school
 
 
@@ -82,6 +89,8 @@ def school_update(*, school: School, actor: User | None = None, **fields) -> Sch
         for child in School.objects.filter(path__startswith=old_path).exclude(pk=school.pk).order_by("path"):
             child.path = school.path + child.path[len(old_path):]
             child.save(update_fields=["path"])
+    access_log_record(user=actor, school_id=school.id, action=AccessLog.Action.UPDATE, obj=school,
+                      detail={"fields": sorted(fields) + (["parent"] if old_path != school.path else [])})
     return school
 
 
@@ -155,11 +164,20 @@ def membership_grant(*, user: User, role: str, district: District | None = None,
         raise ValidationError({"school": _("This role is granted on a school.")})
     if actor is not None and not can_grant(actor, role, district=district, school=school):
         raise PermissionDenied(_("You cannot grant this role here."))
-    membership, _created = Membership.objects.get_or_create(
+    membership, created = Membership.objects.get_or_create(
         user=user, role=role, district=district, school=school, defaults={"granted_by": actor}
     )
     _sync_guardian(user, district=district, school=school)
+    if created:
+        _log_membership(membership, actor, AccessLog.Action.CREATE)
     return membership
+
+
+def _log_membership(membership: Membership, actor, action: str) -> None:
+    """Role changes are writes: log them on the school (or every school of the district)."""
+    detail = {"user_id": membership.user_id, "role": membership.role}
+    if membership.school_id:
+        access_log_record(user=actor, school_id=membership.school_id, action=action, obj=membership, detail=detail)
 
 
 @transaction.atomic
@@ -167,6 +185,7 @@ def membership_revoke(*, membership: Membership, actor: User | None = None) -> N
     if actor is not None and not can_grant(actor, membership.role, district=membership.district, school=membership.school):
         raise PermissionDenied(_("You cannot revoke this role."))
     user, district, school = membership.user, membership.district, membership.school
+    _log_membership(membership, actor, AccessLog.Action.DELETE)
     membership.delete()
     _sync_guardian(user, district=district, school=school)
 
@@ -180,4 +199,12 @@ def staff_add(*, actor: User, school: School, username: str, display_name: str, 
     user = User.objects.filter(username=username).first()
     if user is None:
         user = user_create(username=username, password=password, display_name=display_name)
+    else:
+        # An existing account may only be given a role by someone who can already see all of
+        # its memberships; otherwise a school admin could pull in another school's teacher or a
+        # bureau account (and learn that the username exists elsewhere).
+        visible = set(selectors.school_ids_for_user(actor))
+        for m in Membership.objects.filter(user=user).select_related("school"):
+            if m.district_id or m.school_id not in visible:
+                raise ValidationError({"username": _("This username is already taken.")})
     return membership_grant(user=user, role=role, school=school, actor=actor)

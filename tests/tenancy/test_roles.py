@@ -60,3 +60,29 @@ def test_school_subtree_move_updates_paths(tree):
     assert tree.village_b.path == f"{tree.menzhuang.path}{tree.village_b.id}/"
     with pytest.raises(ValidationError):
         services.school_update(school=tree.gupei, parent=tree.village_a, actor=tree.bureau_admin)
+
+
+def test_role_changes_and_school_writes_are_access_logged(tree):
+    from tenancy.models import AccessLog
+    from tenancy.scoping import tenant_scope
+
+    m = services.staff_add(actor=tree.gupei_admin, school=tree.gupei, username="logged", display_name="x",
+                           role=Role.CLERK, password="Xx-12345678")
+    services.membership_revoke(membership=m, actor=tree.gupei_admin)
+    services.school_update(school=tree.gupei, actor=tree.bureau_admin, address="古沛镇")
+    with tenant_scope([tree.gupei.id]):
+        rows = list(AccessLog.objects.filter(object_type__in=["tenancy.membership", "tenancy.school"])
+                    .values_list("action", "object_type", "user__username"))
+    assert ("create", "tenancy.membership", "gupei_admin") in rows
+    assert ("delete", "tenancy.membership", "gupei_admin") in rows
+    assert ("update", "tenancy.school", "bureau_admin") in rows
+
+
+def test_staff_add_refuses_existing_user_of_another_school(tree):
+    with pytest.raises(ValidationError):
+        services.staff_add(actor=tree.gupei_admin, school=tree.gupei, username="menzhuang_teacher",
+                           display_name="x", role=Role.TEACHER)
+    with pytest.raises(ValidationError):
+        services.staff_add(actor=tree.gupei_admin, school=tree.gupei, username="bureau_inspector",
+                           display_name="x", role=Role.TEACHER)
+    assert not Membership.objects.filter(user=tree.menzhuang_teacher, school=tree.gupei).exists()
