@@ -32,7 +32,8 @@ class StaffAddForm(forms.Form):
 
     def __init__(self, *args, actor, school, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = grantable_role_choices(actor, school)
+        # No preselected role: a stray tap must not make someone a school admin.
+        self.fields["role"].choices = [("", _("Choose a role…")), *grantable_role_choices(actor, school)]
 
 
 class RoleGrantForm(forms.Form):

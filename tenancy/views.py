@@ -75,6 +75,7 @@ def _staff_page(request, school, add_form=None, status=200):
         entry["grant_choices"] = [(v, label) for v, label in grantable.items() if v not in held]
         for m in entry["memberships"]:
             m.can_revoke = m.role in grantable and m.user_id != actor.id
+        entry["can_manage"] = bool(entry["grant_choices"]) or any(m.can_revoke for m in entry["memberships"])
     return render(request, "tenancy/school_staff.html", {
         "school": school, "staff": staff,
         "add_form": add_form or StaffAddForm(actor=actor, school=school),
