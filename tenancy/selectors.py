@@ -154,3 +154,98 @@ def permissions_by_school(user) -> dict[int, set[str]]:
         out[s.id] = perms
         cache.setdefault(s.id, perms)
     return out
+
+
+# ---------------------------------------------------------------- web UI reads (issue #2)
+def _count_subquery(queryset, field: str):
+    """A correlated COUNT(DISTINCT field) sub-select, 0 when nothing matches.
+
+    Sub-selects instead of JOIN + Count: several counts on one row never multiply each other,
+    and later issues can add more (children, contacts) without changing the number of queries.
+    """
+    from django.db.models import Count, IntegerField, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    counted = (
+        queryset.filter(school_id=OuterRef("pk")).order_by().values("school_id")
+        .annotate(n=Count(field, distinct=True)).values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def school_summaries(user) -> QuerySet[School]:
+    """The schools the user sees, each annotated with its figures, in ONE query.
+
+    `village_count`: schools directly overseen by it; `staff_count`: distinct users holding a
+    role there. Later issues add their counts here (e.g. children) as further annotations.
+    """
+    from django.db.models import Count, IntegerField, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    villages = (
+        School.objects.filter(parent_id=OuterRef("pk")).order_by().values("parent_id")
+        .annotate(n=Count("id")).values("n")
+    )
+    return (
+        schools_visible_to(user)
+        .select_related("parent")
+        .annotate(
+            village_count=Coalesce(Subquery(villages, output_field=IntegerField()), 0),
+            staff_count=_count_subquery(Membership.objects.all(), "user_id"),
+        )
+        .order_by("path")
+    )
+
+
+def school_summary(user, pk: int) -> School | None:
+    """One visible school with the same figures as `school_summaries`; None when not visible."""
+    return school_summaries(user).filter(pk=pk).first()
+
+
+def school_staff(school: School) -> list[dict]:
+    """The school's staff, one entry per user with the memberships they hold there."""
+    rows: dict[int, dict] = {}
+    for m in Membership.objects.filter(school=school).select_related("user").order_by("user__username", "role"):
+        entry = rows.setdefault(m.user_id, {"user": m.user, "memberships": []})
+        entry["memberships"].append(m)
+    return list(rows.values())
+
+
+def access_log_for_school(school: School, *, action: str = "", user_id: int | None = None,
+                          date_from=None, date_to=None):
+    """The school's access log, newest first, optionally filtered. Runs inside the request scope."""
+    from .models import AccessLog
+
+    qs = AccessLog.objects.filter(school=school).select_related("user").order_by("-at", "-id")
+    if action:
+        qs = qs.filter(action=action)
+    if user_id:
+        qs = qs.filter(user_id=user_id)
+    if date_from:
+        qs = qs.filter(at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(at__date__lte=date_to)
+    return qs
+
+
+def access_log_users(school: School):
+    """Users who appear in the school's access log (for the filter), including former staff."""
+    from .models import AccessLog, User
+
+    ids = AccessLog.objects.filter(school=school).exclude(user=None).values("user_id")
+    return User.objects.filter(id__in=ids).order_by("username")
+
+
+def nav_for(user) -> dict:
+    """What the page header links to: the user's own school (their first school role) and the
+    school pages they may open there. Bureau users reach schools through the home page.
+    """
+    school = next((m.school for m in memberships_of(user) if m.school_id), None)
+    if school is None:
+        return {"nav_school": None}
+    perms = permissions_on_school(user, school)
+    return {
+        "nav_school": school,
+        "nav_can_manage_staff": "manage_staff" in perms,
+        "nav_can_view_access_log": "view_access_log" in perms,
+    }

@@ -208,3 +208,44 @@ def staff_add(*, actor: User, school: School, username: str, display_name: str, 
             if m.district_id or m.school_id not in visible:
                 raise ValidationError({"username": _("This username is already taken.")})
     return membership_grant(user=user, role=role, school=school, actor=actor)
+
+
+# ---------------------------------------------------------------- staff management from the web UI
+# These wrap the services above with the checks a form needs; the wrapped services write the
+# access log.
+@transaction.atomic
+def staff_member_add(*, actor: User, school: School, username: str, display_name: str, role: str,
+                     password: str, request=None) -> Membership:
+    """Create a new account for a staff member with one role on the school, all or nothing."""
+    from django.contrib.auth.password_validation import validate_password
+
+    if not can_grant(actor, role, school=school):
+        raise PermissionDenied(_("You cannot grant this role here."))
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": _("This username is already taken.")})
+    try:
+        validate_password(password, user=User(username=username, display_name=display_name))
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.error_list}) from exc
+    return staff_add(actor=actor, school=school, username=username, display_name=display_name,
+                     role=role, password=password)
+
+
+@transaction.atomic
+def staff_role_grant(*, actor: User, school: School, user: User, role: str, request=None) -> Membership:
+    """Give an existing staff member of the school another role there."""
+    if not Membership.objects.filter(school=school, user=user).exists():
+        raise ValidationError({"user": _("This person is not on the school's staff.")})
+    if Membership.objects.filter(school=school, user=user, role=role).exists():
+        raise ValidationError({"role": _("This person already holds this role here.")})
+    return membership_grant(user=user, role=role, school=school, actor=actor)
+
+
+@transaction.atomic
+def staff_role_revoke(*, actor: User, membership: Membership, request=None) -> None:
+    """Revoke one role held on a school. Nobody revokes their own role (no accidental lock-out)."""
+    if membership.school_id is None:
+        raise ValidationError(_("This role is granted on a district."))
+    if membership.user_id == actor.id:
+        raise ValidationError(_("You cannot revoke your own role."))
+    membership_revoke(membership=membership, actor=actor)

@@ -1,0 +1,59 @@
+"""Web UI forms. They validate input; the services do the writes and the permission checks."""
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import AccessLog, User
+from .roles import SCHOOL_ROLES, Role
+
+
+def grantable_role_choices(actor, school) -> list[tuple[str, str]]:
+    """Only the school roles the actor may grant on this school, in the roles' own order."""
+    return [
+        (value, label) for value, label in Role.choices
+        if value in SCHOOL_ROLES and services.can_grant(actor, value, school=school)
+    ]
+
+
+class StaffAddForm(forms.Form):
+    username = forms.CharField(
+        label=_("Username"), max_length=150, validators=[UnicodeUsernameValidator()],
+        help_text=_("Used to log in. Letters, digits and @/./+/-/_ only."),
+    )
+    display_name = forms.CharField(label=_("Name shown to others"), max_length=64)
+    role = forms.ChoiceField(label=_("Role"))
+    password = forms.CharField(
+        label=_("Initial password"), strip=False, widget=forms.PasswordInput(render_value=False),
+        help_text=_("Tell the staff member in person; they should change it after logging in."),
+    )
+
+    def __init__(self, *args, actor, school, **kwargs):
+        super().__init__(*args, **kwargs)
+        # No preselected role: a stray tap must not make someone a school admin.
+        self.fields["role"].choices = [("", _("Choose a role…")), *grantable_role_choices(actor, school)]
+
+
+class RoleGrantForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Staff member"))
+    role = forms.ChoiceField(label=_("Role"))
+
+    def __init__(self, *args, actor, school, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = User.objects.filter(memberships__school=school).distinct()
+        self.fields["role"].choices = grantable_role_choices(actor, school)
+
+
+class AccessLogFilterForm(forms.Form):
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    user = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Who"), required=False,
+                                  empty_label=_("Everyone"))
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    def __init__(self, *args, users, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", _("All actions")), *AccessLog.Action.choices]
+        self.fields["user"].queryset = users

@@ -1,0 +1,171 @@
+"""The web UI shell: home per role, the school page, staff and roles, the access log.
+
+Views validate, call a selector or a service, render. Every page with a school or an object in
+its URL looks it up among what the user can see: a school they cannot see is 404 (never 403, so
+its existence is not revealed); a school they see without the needed permission is 403.
+"""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from . import selectors, services
+from .forms import AccessLogFilterForm, RoleGrantForm, StaffAddForm, grantable_role_choices
+from .models import Membership, School
+from .roles import SUBTREE_ROLES
+
+ACCESS_LOG_PAGE_SIZE = 50
+
+
+def school_for(request, pk: int, perm: str | None = None) -> School:
+    """The school `pk` if the user can see it (else 404) and holds `perm` on it (else 403).
+
+    Later apps use this for their own school pages too.
+    """
+    school = get_object_or_404(selectors.schools_visible_to(request.user).select_related("parent"), pk=pk)
+    if perm is not None and not selectors.has_school_perm(request.user, perm, school):
+        raise PermissionDenied
+    return school
+
+
+def _form_errors_from(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@login_required
+def home(request):
+    """Bureau and township users get their subtree's schools; a school user goes to their school."""
+    user = request.user
+    oversees = bool(selectors.roles_of(user) & {r.value for r in SUBTREE_ROLES})
+    schools = list(selectors.school_summaries(user))
+    if not oversees and len(schools) == 1:
+        return redirect("school_detail", pk=schools[0].pk)
+    top_depth = min((s.depth for s in schools), default=0)
+    for s in schools:
+        s.indent = s.depth - top_depth
+    return render(request, "tenancy/home.html", {"schools": schools})
+
+
+@login_required
+def school_detail(request, pk: int):
+    school = school_for(request, pk, "view_home")
+    summary = selectors.school_summary(request.user, school.pk)
+    perms = selectors.permissions_on_school(request.user, school)
+    villages = selectors.schools_visible_to(request.user).filter(parent=school).order_by("path")
+    return render(request, "tenancy/school_detail.html", {
+        "school": summary, "perms": perms, "villages": villages,
+    })
+
+
+def _staff_page(request, school, add_form=None, status=200):
+    actor = request.user
+    staff = selectors.school_staff(school)
+    grantable = dict(grantable_role_choices(actor, school))
+    for entry in staff:
+        held = {m.role for m in entry["memberships"]}
+        entry["grant_choices"] = [(v, label) for v, label in grantable.items() if v not in held]
+        for m in entry["memberships"]:
+            m.can_revoke = m.role in grantable and m.user_id != actor.id
+        entry["can_manage"] = bool(entry["grant_choices"]) or any(m.can_revoke for m in entry["memberships"])
+    return render(request, "tenancy/school_staff.html", {
+        "school": school, "staff": staff,
+        "add_form": add_form or StaffAddForm(actor=actor, school=school),
+        "can_add": bool(grantable),
+    }, status=status)
+
+
+@login_required
+def school_staff(request, pk: int):
+    """List staff and their roles; POST adds a new staff member with one role."""
+    school = school_for(request, pk, "manage_staff")
+    if request.method == "POST":
+        form = StaffAddForm(request.POST, actor=request.user, school=school)
+        if form.is_valid():
+            try:
+                services.staff_member_add(actor=request.user, school=school, request=request, **form.cleaned_data)
+            except ValidationError as exc:
+                _form_errors_from(form, exc)
+            except PermissionDenied:
+                form.add_error("role", _("You cannot grant this role here."))
+            else:
+                messages.success(request, _("%(name)s was added to the staff.") % {
+                    "name": form.cleaned_data["display_name"]})
+                return redirect("school_staff", pk=school.pk)
+        return _staff_page(request, school, add_form=form)
+    return _staff_page(request, school)
+
+
+@login_required
+def school_staff_grant(request, pk: int):
+    school = school_for(request, pk, "manage_staff")
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = RoleGrantForm(request.POST, actor=request.user, school=school)
+    if form.is_valid():
+        try:
+            services.staff_role_grant(actor=request.user, school=school, request=request, **form.cleaned_data)
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            messages.success(request, _("The role was granted."))
+    else:
+        messages.error(request, _("Choose a staff member and a role you may grant."))
+    return redirect("school_staff", pk=school.pk)
+
+
+@login_required
+def school_membership_revoke(request, pk: int, membership_pk: int):
+    school = school_for(request, pk, "manage_staff")
+    membership = get_object_or_404(Membership, pk=membership_pk, school=school)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        services.staff_role_revoke(actor=request.user, membership=membership, request=request)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("The role was revoked."))
+    return redirect("school_staff", pk=school.pk)
+
+
+def _error_text(exc) -> str:
+    if isinstance(exc, PermissionDenied):
+        return str(exc) or _("You are not allowed to do this.")
+    return " ".join(exc.messages)
+
+
+@login_required
+def school_access_log(request, pk: int):
+    school = school_for(request, pk, "view_access_log")
+    form = AccessLogFilterForm(request.GET or None, users=selectors.access_log_users(school))
+    filters = {}
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        filters = {
+            "action": data["action"], "user_id": data["user"].pk if data["user"] else None,
+            "date_from": data["date_from"], "date_to": data["date_to"],
+        }
+    entries = selectors.access_log_for_school(school, **filters)
+    page = Paginator(entries, ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "tenancy/access_log.html", {
+        "school": school, "form": form, "page": page, "query": query.urlencode(),
+    })
+
+
+def nav_context(request):
+    """Template context processor (settings.TEMPLATES): the links of the page header."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return selectors.nav_for(user)

@@ -1,0 +1,65 @@
+"""The registry of web pages whose URL names a school or an object, for the isolation test.
+
+tests/web/test_page_isolation.py walks every URL pattern of the site (outside /api/ and /i18n/)
+and FAILS for any pattern with a URL parameter that has no entry here. To add a page, append a
+`Page` to PAGES (or call `register(Page(...))` from your own test module imported below):
+
+    Page("child_detail", kwargs=lambda t, school: {"pk": make_child(t, school).pk})
+
+`kwargs(tree, school)` returns the URL kwargs of an object OWNED BY `school` (gupei or
+menzhuang of the `tree` fixture); create the object there if needed (school-owned rows need
+`with tenant_scope([school.id])`). It is called afresh for every attempt.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Callable
+
+from tenancy import services
+from tenancy.models import Membership
+from tenancy.roles import Role
+
+
+@dataclass(frozen=True)
+class Page:
+    url_name: str
+    kwargs: Callable  # (tree, school) -> dict of URL kwargs for an object owned by `school`
+    method: str = "get"
+    data: Callable | None = None  # (tree, school) -> POST data a legitimate owner would send
+    owner_status: int = 200  # what the school's own admin gets (POST actions redirect: 302)
+    # What a teacher of the same school gets: 403 on pages that need more than view_home.
+    teacher_status: int | None = None
+    notes: str = field(default="", compare=False)
+
+
+_seq = itertools.count()
+
+
+def _school(t, school):
+    return {"pk": school.pk}
+
+
+def _staff_user(t, school):
+    """Someone already on the school's staff who does not yet hold the clerk role."""
+    return Membership.objects.filter(school=school).exclude(role=Role.CLERK).order_by("id").first().user
+
+
+def _revocable_membership(t, school):
+    user = services.user_create(username=f"isolation_{next(_seq)}", password=None, display_name="x")
+    membership = services.membership_grant(user=user, role=Role.TEACHER, school=school)
+    return {"pk": school.pk, "membership_pk": membership.pk}
+
+
+PAGES: list[Page] = [
+    Page("school_detail", _school),
+    Page("school_staff", _school, teacher_status=403),
+    Page("school_staff_grant", _school, method="post", owner_status=302, teacher_status=403,
+         data=lambda t, s: {"user": _staff_user(t, s).pk, "role": Role.CLERK}),
+    Page("school_membership_revoke", _revocable_membership, method="post", owner_status=302, teacher_status=403),
+    Page("school_access_log", _school, teacher_status=403),
+]
+
+
+def register(page: Page) -> None:
+    PAGES.append(page)

@@ -1,0 +1,112 @@
+"""Generic isolation test of every web page whose URL names a school or an object.
+
+For each registered page (tests/web/pages.py), against both gupei's and menzhuang's objects:
+- another school's users get 404 (never 403: the object's existence is not revealed);
+- the school's own admin gets the page (or the action's redirect);
+- a teacher of the school gets 403 where the page needs more than view_home;
+- anonymous users are sent to the login page.
+A new URL pattern with a parameter and no registry entry fails test_every_page_has_a_case.
+"""
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from .pages import PAGES
+
+# Prefixes with their own isolation harness (the API) or no school data.
+EXEMPT_PREFIXES = ("api/", "i18n/", "static/", "media/", "admin/")
+
+OWNERS = {"gupei": "gupei_admin", "menzhuang": "menzhuang_admin"}
+TEACHERS = {"gupei": "gupei_teacher", "menzhuang": "menzhuang_teacher"}
+# Whose pages are tried by whom (all must get 404).
+OUTSIDERS = {"gupei": ["menzhuang_admin", "menzhuang_teacher"],
+             "menzhuang": ["gupei_admin", "gupei_township", "gupei_teacher", "village_a_admin"]}
+
+
+def _walk(patterns, prefix=""):
+    for p in patterns:
+        route = prefix + str(p.pattern)
+        if isinstance(p, URLResolver):
+            yield from _walk(p.url_patterns, route)
+        elif isinstance(p, URLPattern):
+            yield route, p
+
+
+def parametrised_patterns() -> dict[str, str]:
+    """name -> route of every site URL pattern that takes a parameter (outside exempt prefixes)."""
+    found = {}
+    for route, p in _walk(get_resolver().url_patterns):
+        if route.startswith(EXEMPT_PREFIXES):
+            continue
+        takes_params = bool(getattr(p.pattern, "converters", None)) or p.pattern.regex.groups > 0
+        if takes_params:
+            found[p.name or route] = route
+    return found
+
+
+def test_every_page_has_a_case():
+    registered = {page.url_name for page in PAGES}
+    missing = {name: route for name, route in parametrised_patterns().items() if name not in registered}
+    assert not missing, f"pages without an isolation case in tests/web/pages.py: {missing}"
+
+
+def test_registry_names_exist():
+    assert {page.url_name for page in PAGES} <= set(parametrised_patterns())
+
+
+def test_walk_finds_the_school_pages():
+    # Guards the walker itself: if it found nothing, the coverage test above would pass vacuously.
+    assert {"school_detail", "school_staff", "school_access_log"} <= set(parametrised_patterns())
+
+
+def _request(client, page, tree, school):
+    url = reverse(page.url_name, kwargs=page.kwargs(tree, school))
+    if page.method == "post":
+        return client.post(url, page.data(tree, school) if page.data else {})
+    return client.get(url)
+
+
+CASES = [(page, code) for page in PAGES for code in ("gupei", "menzhuang")]
+IDS = [f"{page.url_name}-{code}" for page, code in CASES]
+
+
+@pytest.mark.parametrize(("page", "code"), CASES, ids=IDS)
+def test_outsiders_get_404(client, tree, page, code):
+    school = getattr(tree, code)
+    for username in OUTSIDERS[code]:
+        client.force_login(getattr(tree, username))
+        response = _request(client, page, tree, school)
+        assert response.status_code == 404, f"{username} on {page.url_name} of {code}: {response.status_code}"
+
+
+@pytest.mark.parametrize(("page", "code"), CASES, ids=IDS)
+def test_owner_gets_the_page(client, tree, page, code):
+    client.force_login(getattr(tree, OWNERS[code]))
+    response = _request(client, page, tree, getattr(tree, code))
+    assert response.status_code == page.owner_status
+
+
+@pytest.mark.parametrize(("page", "code"), CASES, ids=IDS)
+def test_teacher_of_the_school(client, tree, page, code):
+    client.force_login(getattr(tree, TEACHERS[code]))
+    response = _request(client, page, tree, getattr(tree, code))
+    expected = page.teacher_status if page.teacher_status is not None else page.owner_status
+    assert response.status_code == expected
+
+
+@pytest.mark.parametrize(("page", "code"), CASES, ids=IDS)
+def test_anonymous_is_sent_to_login(client, tree, page, code):
+    response = _request(client, page, tree, getattr(tree, code))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login") + "?next=")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.url_name for p in PAGES])
+def test_overseers_reach_gupei_pages(client, tree, page):
+    """The township admin and the bureau admin see Gupei's subtree (a village school too)."""
+    for username in ("gupei_township", "bureau_admin"):
+        for school in (tree.gupei, tree.village_a):
+            client.force_login(getattr(tree, username))
+            response = _request(client, page, tree, school)
+            assert response.status_code < 400, f"{username} on {page.url_name} of {school.code}"
