@@ -583,6 +583,14 @@ class ActivityQuerySet(models.QuerySet):
             )
         )
 
+    def evidence_totals(self) -> dict:
+        """{'total': n, 'evidenced': m} for the whole queryset, in one query."""
+        photos = Exists(Evidence.objects.filter(activity=OuterRef("pk"), kind=Evidence.Kind.PHOTO))
+        return self.aggregate(
+            total=models.Count("id"),
+            evidenced=models.Count("id", filter=Q(photos) & ~Q(text_record="")),
+        )
+
     def evidenced(self):
         photos = Evidence.objects.filter(activity=OuterRef("pk"), kind=Evidence.Kind.PHOTO)
         return self.filter(Exists(photos)).exclude(text_record="")

@@ -254,6 +254,15 @@ def _week_bounds(today: dt.date) -> tuple[dt.date, dt.date]:
     return monday, monday + dt.timedelta(days=6)
 
 
+def _ordered_classes(pairs) -> list[str]:
+    """Class names ordered by grade, then name (四(1)班 before 五(2)班)."""
+    out = []
+    for _grade, name in sorted(set(pairs)):
+        if name not in out:
+            out.append(name)
+    return out
+
+
 def school_dashboard(school: School, semester: Semester, *, user=None, today: dt.date | None = None) -> dict:
     """Everything the school dashboard shows, in a constant number of queries whatever the
     number of children. With `user`, the overdue list is narrowed to children the user may see.
@@ -262,7 +271,10 @@ def school_dashboard(school: School, semester: Semester, *, user=None, today: dt
     kinds = CareContact.Kind.choices
     active = Child.objects.filter(school=school, status=Child.Status.ACTIVE)
 
-    per_class_total = {r["class_name"]: r["n"] for r in active.values("class_name").annotate(n=Count("id"))}
+    per_class = list(active.values("grade", "class_name").annotate(n=Count("id")))
+    per_class_total = {}
+    for r in per_class:
+        per_class_total[r["class_name"]] = per_class_total.get(r["class_name"], 0) + r["n"]
     total = sum(per_class_total.values())
     done = {}
     for r in (CareContact.objects.filter(school=school, semester=semester, child__status=Child.Status.ACTIVE)
@@ -277,7 +289,7 @@ def school_dashboard(school: School, semester: Semester, *, user=None, today: dt
         n = sum(v for (c, k), v in done.items() if k == kind)
         coverage.append({"kind": kind, "label": label, "done": n, "total": total, "percent": pct(n, total)})
     classes = []
-    for class_name in sorted(per_class_total):
+    for class_name in _ordered_classes((r["grade"], r["class_name"]) for r in per_class):
         t = per_class_total[class_name]
         classes.append({
             "class_name": class_name, "total": t,
@@ -295,14 +307,13 @@ def school_dashboard(school: School, semester: Semester, *, user=None, today: dt
     overdue = [
         {"id": c.id, "name": c.name, "class_name": c.class_name,
          "missing": [k for k, _l in kinds if not getattr(c, f"has_{k}")]}
-        for c in overdue_qs.order_by("class_name", "name", "id")
+        for c in overdue_qs.order_by("grade", "class_name", "name", "id")
     ]
 
     monday, sunday = _week_bounds(today)
     week = list(Activity.objects.filter(school=school, date__range=(monday, sunday)).with_evidence()
                 .order_by("date", "id"))
-    sem_acts = Activity.objects.filter(school=school, semester=semester).with_evidence()
-    evidence_totals = sem_acts.aggregate(total=Count("id"), evidenced=Count("id", filter=Q(evidenced=True)))
+    evidence_totals = Activity.objects.filter(school=school, semester=semester).evidence_totals()
     themes = {t.weekday: t.theme for t in ThemeSchedule.objects.filter(school=school, semester=semester)}
     meetings = TrainingMeeting.objects.filter(school=school, semester=semester).count()
     missing_rules = rule_documents_missing(school)
@@ -337,7 +348,7 @@ def contact_tracker_grid(user, school: School, semester: Semester, class_name: s
     kinds = CareContact.Kind.choices
     levels, _assigned = _levels_by_school(user, school)
     visible = children_visible_to(user, school).filter(status=Child.Status.ACTIVE)
-    classes = sorted(set(visible.values_list("class_name", flat=True)))
+    classes = _ordered_classes(visible.values_list("grade", "class_name").distinct())
     qs = visible
     if class_name:
         qs = qs.filter(class_name=class_name)
@@ -352,7 +363,7 @@ def contact_tracker_grid(user, school: School, semester: Semester, class_name: s
     recordable = {sid for sid in _assigned if levels.get(sid) == ADMIN}
     assigned = assigned_child_ids(user) if _assigned else set()
     rows = []
-    for c in qs.annotate(**ann).order_by("class_name", "name", "id"):
+    for c in qs.annotate(**ann).order_by("grade", "class_name", "name", "id"):
         cells = {k: {"count": getattr(c, f"n_{k}"), "last": getattr(c, f"last_{k}")} for k, _l in kinds}
         rows.append({
             "id": c.id, "name": c.name, "class_name": c.class_name, "cells": cells,

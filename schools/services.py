@@ -495,6 +495,8 @@ CHILD_FIELDS = (
     "guardian_name", "guardian_relation", "guardian_phone", "second_contact_name", "second_contact_phone",
     "home_village", "health_notes", "wellbeing_notes", "consent_date", "consent_method", "id_number",
 )
+# The columns of schools.importing.ChildRow (the same names; wellbeing notes are never imported).
+IMPORT_FIELDS = tuple(f for f in CHILD_FIELDS if f != "wellbeing_notes")
 # Optional sensitive inputs refused once consent is refused (the minimum is kept).
 REFUSAL_BLOCKED = (
     "birth_date", "id_number", "parents_work_place", "guardian_phone", "second_contact_name",
@@ -684,7 +686,7 @@ def children_import_commit(*, actor, school: School, preview, request=None) -> l
     children, errors = [], []
     for row in preview.rows:
         child = Child(school=school, status_since=today)
-        fields = {name: getattr(row, name) for name in CHILD_FIELDS}
+        fields = {name: getattr(row, name) for name in IMPORT_FIELDS}
         try:
             number = crypto.normalise_id_number(fields["id_number"] or "")
             digest = crypto.identity_hash(number)

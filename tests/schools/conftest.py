@@ -62,7 +62,7 @@ def home(tree, semester, today):
     """gupei: 4 children (two assigned to gupei_teacher); menzhuang: 2 children."""
     h = tree
     h.semester = semester
-    h.g = [add_child(tree.gupei, i, class_name="四(1)班" if i < 3 else "五(2)班") for i in range(4)]
+    h.g = [add_child(tree.gupei, i, **({} if i < 3 else {"class_name": "五(2)班", "grade": 5})) for i in range(4)]
     h.m = [add_child(tree.menzhuang, 100 + i) for i in range(2)]
     with tenant_scope([tree.gupei.id]):
         for child in h.g[:2]:
