@@ -27,8 +27,9 @@ from tenancy.services import access_log_record
 
 from . import crypto
 from .models import (
-    Activity, CareContact, Child, ChildUserObjectPermission, ProxyAssignment, ReusedEvidenceFlag, RuleDocument,
-    RuleDocumentVersion, RuleKind, Semester, StaffProfile, ThemeSchedule, TrainingMeeting,
+    Activity, ActivitySite, CareContact, Child, ChildUserObjectPermission, Equipment, LeadershipMember,
+    ProxyAssignment, ReusedEvidenceFlag, RuleDocument, RuleDocumentVersion, RuleKind, Semester, StaffProfile,
+    StudyPair, ThemeSchedule, TrainingMeeting, WorkRecordEntry,
 )
 
 ADMIN, IDENTITY, PROXY, BASIC = "admin", "identity", "proxy", "basic"
@@ -209,7 +210,8 @@ def children_list(user, school: School | None = None, *, status: str | None = Ch
             level = PROXY
         row = {k: v for k, v in child_fields(child, level).items()
                if k in ("id", "name", "grade", "class_name", "status", "gender", "left_behind_kind", "id_number")}
-        if level not in FULL_ID_LEVELS and "id_number" in row:
+        if "id_number" in row:
+            # Lists never show a full ID number, whoever reads them (no bulk copy of identities).
             row["id_number"] = child.id_number_masked
         row["level"] = level
         rows.append(row)
@@ -389,3 +391,61 @@ def reuse_flags_visible_to(user):
     ids = [s.id for s in schools_visible_to(user)
            if permissions_on_school(user, s) & {"view_aggregates", "manage_materials"}]
     return ReusedEvidenceFlag.objects.filter(school_id__in=ids).select_related("evidence", "matched_school")
+
+
+# ---------------------------------------------------------------- lists for pages and the API
+def contacts_for_child(user, child_id, semester: Semester | None = None):
+    """A child's contacts, for users who may see the child (Child.DoesNotExist otherwise)."""
+    child = children_visible_to(user).get(pk=child_id)
+    qs = CareContact.objects.filter(child=child).select_related("made_by", "semester")
+    if semester is not None:
+        qs = qs.filter(semester=semester)
+    return qs.order_by("-happened_on", "-id")
+
+
+def activities_list(school: School, semester: Semester | None = None, kind: str | None = None):
+    qs = Activity.objects.filter(school=school).with_evidence()
+    if semester is not None:
+        qs = qs.filter(semester=semester)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("-date", "-id")
+
+
+def training_meetings_list(school: School, semester: Semester | None = None):
+    qs = TrainingMeeting.objects.filter(school=school).annotate(
+        attendee_count=Count("trainingattendance", distinct=True),
+        evidence_count=Count("evidence", distinct=True),
+    )
+    if semester is not None:
+        qs = qs.filter(semester=semester)
+    return qs.order_by("-date", "-id")
+
+
+def work_record_entries_visible_to(user, school: School):
+    """A proxy parent reads their own book; whoever manages the archive reads every book."""
+    qs = WorkRecordEntry.objects.filter(school=school).select_related("proxy_parent", "child")
+    if "manage_children" in permissions_on_school(user, school):
+        return qs
+    if "record_contacts" in permissions_on_school(user, school):
+        return qs.filter(proxy_parent=user)
+    return qs.none()
+
+
+def study_pairs_visible_to(user, school: School):
+    """Pairs of the children the user may see, plus the user's own pairs as a teacher."""
+    visible = children_visible_to(user, school).values("id")
+    return (StudyPair.objects.filter(school=school).filter(Q(child_id__in=visible) | Q(teacher=user))
+            .select_related("teacher", "child").annotate(session_count=Count("sessions")))
+
+
+def home_overview(school: School) -> dict:
+    """The 'home' page: site, equipment, leadership group, rule documents. Constant queries."""
+    return {
+        "sites": list(ActivitySite.objects.filter(school=school)),
+        "equipment": list(Equipment.objects.filter(school=school)),
+        "leadership": list(LeadershipMember.objects.filter(school=school).select_related("user")),
+        "rules": rule_documents_status(school),
+        "proxy_parents": list(StaffProfile.objects.filter(school=school, is_proxy_parent=True)
+                              .select_related("user")),
+    }

@@ -126,7 +126,19 @@ def semester_create(*, actor, district, name: str, start: dt.date, end: dt.date)
     semester = Semester(district=district, name=name, start=start, end=end)
     semester.full_clean()
     semester.save()
+    _semester_backfill(semester)
     return semester
+
+
+def _semester_backfill(semester: Semester) -> None:
+    """Records dated inside a new semester (entered while no semester covered their date) now
+    belong to it. The calendar is the district's, so this runs in an explicit scope over the
+    district's schools; it only sets the semester FK."""
+    ids = list(School.objects.filter(district_id=semester.district_id).values_list("id", flat=True))
+    with tenant_scope(ids):
+        for model in (Activity, TrainingMeeting, WorkRecordEntry, TutoringSession):
+            model.objects.filter(semester__isnull=True, date__range=(semester.start, semester.end)).update(
+                semester=semester)
 
 
 # ---------------------------------------------------------------- the home: site, equipment, leadership

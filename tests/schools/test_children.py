@@ -178,3 +178,9 @@ def test_children_list_masks_per_level(home):
         rows = selectors.children_list(home.gupei_clerk)
     assert len(rows) == 4
     assert all(set(r) <= {"id", "name", "grade", "class_name", "status", "level"} for r in rows)
+
+
+def test_lists_never_show_full_id_numbers(home):
+    with scope_of(home.gupei_admin):
+        rows = selectors.children_list(home.gupei_admin)
+    assert rows and all("*" in r["id_number"] for r in rows)

@@ -88,3 +88,33 @@ def test_tracker_grid_filters(home, today):
         assert {r["id"] for r in grid.rows} == {home.g[0].id, home.g[1].id}
         assert grid.proxy_parents == [home.gupei_teacher]
         assert grid.classes == ["四(1)班", "五(2)班"]
+
+
+def test_new_semester_adopts_records_dated_inside_it(home, today):
+    from schools.models import Activity
+
+    day = home.semester.end + dt.timedelta(days=10)
+    with tenant_scope([home.gupei.id]):
+        act = Activity.objects.create(school=home.gupei, date=day, kind="training", title="寒假")
+    later = services.semester_create(actor=None, district=home.district, name="下学期",
+                                     start=home.semester.end + dt.timedelta(days=5),
+                                     end=home.semester.end + dt.timedelta(days=100))
+    with tenant_scope([home.gupei.id]):
+        act.refresh_from_db()
+    assert act.semester_id == later.id
+
+
+def test_guardian_agrees_with_assignments(home):
+    assert home.gupei_teacher.has_perm("schools.care_for_child", home.g[0])
+    assert not home.gupei_teacher.has_perm("schools.care_for_child", home.g[2])
+
+
+def test_contacts_for_child_respects_visibility(home, today):
+    record(home, home.gupei_teacher, home.g[0], today)
+    with tenant_scope([home.gupei.id]):
+        assert selectors.contacts_for_child(home.gupei_teacher, home.g[0].id).count() == 1
+        with pytest.raises(Child.DoesNotExist):
+            selectors.contacts_for_child(home.gupei_teacher, home.g[2].id)
+        assert selectors.work_record_entries_visible_to(home.gupei_clerk, home.gupei).count() == 0
+        overview = selectors.home_overview(home.gupei)
+        assert len(overview["rules"]) == 9 and overview["proxy_parents"][0].user == home.gupei_teacher
