@@ -211,3 +211,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
 }
+
+# ---------------------------------------------------------------- schools (issue #3)
+# Children who left (transferred, graduated, no longer left behind) keep their sensitive fields
+# this many days, then the nightly purge (schools.tasks.purge_expired_children) clears them.
+CHILD_DATA_RETENTION_DAYS = env.int("CHILD_DATA_RETENTION_DAYS", default=365)
+# When the nightly jobs of the schools app run (celery beat, local time).
+SCHOOLS_NIGHTLY_HOUR = env.int("SCHOOLS_NIGHTLY_HOUR", default=2)

@@ -1,0 +1,62 @@
+"""Celery tasks of the school's home. Each takes ids, enters an explicit tenant scope per school,
+calls a service and is idempotent (purged rows carry purged_at; permission sync is a mirror)."""
+from __future__ import annotations
+
+from celery import shared_task
+
+PURGE_TASK = "schools.purge_expired_children"
+SYNC_TASK = "schools.sync_proxy_assignments"
+
+
+def _school_ids(school_ids):
+    from tenancy.models import School
+    from tenancy.scoping import system_school_ids
+
+    # A system job acts on every tenant, one explicit scope per school (never a bypass).
+    ids = system_school_ids() if school_ids is None else list(school_ids)
+    return list(School.objects.filter(id__in=ids).order_by("id"))
+
+
+@shared_task(name=PURGE_TASK, acks_late=True, max_retries=3)
+def purge_expired_children(school_ids=None) -> dict:
+    from tenancy.scoping import tenant_scope
+
+    from .services import children_purge_expired
+
+    purged = {}
+    for school in _school_ids(school_ids):
+        with tenant_scope([school.id]):
+            purged[school.id] = children_purge_expired(school=school)
+    return purged
+
+
+@shared_task(name=SYNC_TASK, acks_late=True, max_retries=3)
+def sync_proxy_assignments(school_ids=None) -> int:
+    """Assignments that start or end by date take effect in django-guardian."""
+    from tenancy.scoping import tenant_scope
+
+    from .services import proxy_assignments_sync
+
+    n = 0
+    for school in _school_ids(school_ids):
+        with tenant_scope([school.id]):
+            proxy_assignments_sync(school=school)
+            n += 1
+    return n
+
+
+def ensure_periodic_tasks() -> None:
+    """Register the nightly jobs with django-celery-beat, idempotently (called after migrate)."""
+    from django.conf import settings
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    hour = str(getattr(settings, "SCHOOLS_NIGHTLY_HOUR", 2))
+    schedule, _created = CrontabSchedule.objects.get_or_create(
+        minute="15", hour=hour, day_of_week="*", day_of_month="*", month_of_year="*",
+        timezone=settings.TIME_ZONE,
+    )
+    for name, task in (("schools: purge expired children's data", PURGE_TASK),
+                       ("schools: sync proxy-parent assignments", SYNC_TASK)):
+        PeriodicTask.objects.update_or_create(
+            name=name, defaults={"task": task, "crontab": schedule, "interval": None, "enabled": True},
+        )
