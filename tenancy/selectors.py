@@ -107,3 +107,12 @@ def memberships_visible_to(user) -> QuerySet[Membership]:
     return Membership.objects.filter(
         Q(school_id__in=school_ids) | Q(district_id__in=district_ids)
     ).select_related("user", "school", "district")
+
+
+def has_district_perm(user, codename: str, district_id: int) -> bool:
+    """A permission granted on the district object itself (bureau roles), from guardian's table."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    from .models import DistrictUserObjectPermission
+
+    return codename in _guardian_perms(DistrictUserObjectPermission, user, [district_id]).get(district_id, set())

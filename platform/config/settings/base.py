@@ -198,3 +198,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
 }
+
+# --- Compliance (issue #4) -------------------------------------------------------------------
+# Live assessment scores are cached this long (the key also carries a revision that every
+# score-changing write bumps, so manual scores show at once; record changes within this window).
+COMPLIANCE_SCORE_CACHE_SECONDS = env.int("COMPLIANCE_SCORE_CACHE_SECONDS", default=60)
+# Extra modules that register metrics (compliance.metrics.register_metric), imported at startup
+# in web and worker processes alike.
+COMPLIANCE_METRIC_MODULES = env.list("COMPLIANCE_METRIC_MODULES", default=[])
+# (minute, hour) of the nightly snapshot job registered with django-celery-beat after migrate.
+COMPLIANCE_NIGHTLY_SNAPSHOT_AT = (30, 2)
