@@ -18,7 +18,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Q
 from django.utils import timezone
 
 from tenancy.models import School
@@ -213,4 +212,5 @@ def assessment_scores(assessment: Assessment, *, use_cache: bool = True) -> dict
 
 
 def assessment_schools_ids_of_snapshot(snapshot: Snapshot) -> list[int]:
-    return list(School.objects.filter(Q(district_id=snapshot.assessment.district_id)).values_list("id", flat=True))
+    # The scope for reading a snapshot back: its district (the rows themselves name the schools).
+    return list(School.objects.filter(district_id=snapshot.assessment.district_id).values_list("id", flat=True))

@@ -7,8 +7,6 @@ filtered; a school user therefore learns its own rank, never another school's fi
 """
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.db.models import Q
 from django.http import Http404
 
@@ -184,6 +182,3 @@ def exports_of(user, assessment: Assessment):
         return ComplianceExport.objects.none()
     return ComplianceExport.objects.filter(assessment=assessment).select_related("requested_by")
 
-
-def points_lost_total(report: dict) -> Decimal:
-    return sum((r["lost"] for r in report["items"]), Decimal(0))

@@ -285,8 +285,8 @@ def _write_snapshot(assessment: Assessment, *, kind: str, actor=None) -> Snapsho
 def snapshot_take(*, assessment: Assessment, kind: str = Snapshot.Kind.MANUAL, actor=None) -> Snapshot:
     """Freeze every school's item scores now (nightly job, or on request)."""
     assessment = _locked_assessment(assessment)
-    if actor is not None and not tenancy_selectors.has_district_perm(actor, "view_aggregates", assessment.district_id):
-        raise PermissionDenied(_("You cannot take snapshots of this assessment."))
+    _require_district_perm(actor, "manage_checklists", assessment.district_id,
+                           _("You cannot take snapshots of this assessment."))
     if kind == Snapshot.Kind.LOCK:
         raise ValidationError(_("The lock snapshot is taken by locking the assessment."))
     _require_open(assessment)

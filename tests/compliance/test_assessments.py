@@ -255,3 +255,12 @@ def test_school_report_sorts_by_points_lost_with_next_steps(tree, assessment):
     assert [s["code"] for s in report["next_steps"]] == ["T1", "M1", "T3"]
     assert report["next_steps"][0]["requirement_zh"] == "至少4名教职工在平台登记。"
     assert report["rank"] == 3 and report["ranked_schools"] == 4
+
+
+def test_snapshots_are_taken_by_the_bureau_only(tree, assessment):
+    for user in (tree.gupei_township, tree.menzhuang_admin, tree.bureau_inspector):
+        with pytest.raises(PermissionDenied):
+            services.snapshot_take(assessment=assessment, actor=user)
+    with pytest.raises(ValidationError, match="locking the assessment"):
+        services.snapshot_take(assessment=assessment, kind="lock", actor=tree.bureau_admin)
+    assert not Snapshot.objects.filter(assessment=assessment).exists()
