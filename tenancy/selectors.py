@@ -110,19 +110,20 @@ def memberships_visible_to(user) -> QuerySet[Membership]:
 
 
 # ---------------------------------------------------------------- appended for the REST API (api/)
-def permissions_on_district(user, district: District) -> set[str]:
+def permissions_on_district(user, district: District | int) -> set[str]:
     """Permission codenames the user holds on a district object itself (bureau roles)."""
     if not getattr(user, "is_authenticated", False):
         return set()
+    district_id = getattr(district, "id", district)
     cache = user.__dict__.setdefault("_district_perm_cache", {})
-    if district.id not in cache:
+    if district_id not in cache:
         from .models import DistrictUserObjectPermission
 
-        cache[district.id] = _guardian_perms(DistrictUserObjectPermission, user, [district.id]).get(district.id, set())
-    return cache[district.id]
+        cache[district_id] = _guardian_perms(DistrictUserObjectPermission, user, [district_id]).get(district_id, set())
+    return cache[district_id]
 
 
-def has_district_perm(user, codename: str, district: District) -> bool:
+def has_district_perm(user, codename: str, district: District | int) -> bool:
     return codename in permissions_on_district(user, district)
 
 

@@ -249,3 +249,15 @@ def staff_role_revoke(*, actor: User, membership: Membership, request=None) -> N
     if membership.user_id == actor.id:
         raise ValidationError(_("You cannot revoke your own role."))
     membership_revoke(membership=membership, actor=actor)
+
+def access_log_record_many(*, user, school_ids, action: str, object_type: str, object_id: str | int = "",
+                           detail: dict | None = None) -> int:
+    """One access-log row per school in a single INSERT, for actions that touch many schools at once
+    (a district-wide compliance export or lock). Must run inside a scope covering those schools."""
+    rows = [
+        AccessLog(school_id=sid, user=user if getattr(user, "is_authenticated", False) else None,
+                  action=action, object_type=object_type, object_id=str(object_id or ""), detail=detail or {})
+        for sid in school_ids
+    ]
+    AccessLog.objects.bulk_create(rows)
+    return len(rows)

@@ -218,3 +218,13 @@ LOGGING = {
 CHILD_DATA_RETENTION_DAYS = env.int("CHILD_DATA_RETENTION_DAYS", default=365)
 # When the nightly jobs of the schools app run (celery beat, local time).
 SCHOOLS_NIGHTLY_HOUR = env.int("SCHOOLS_NIGHTLY_HOUR", default=2)
+
+# --- Compliance (issue #4) -------------------------------------------------------------------
+# Live assessment scores are cached this long (the key also carries a revision that every
+# score-changing write bumps, so manual scores show at once; record changes within this window).
+COMPLIANCE_SCORE_CACHE_SECONDS = env.int("COMPLIANCE_SCORE_CACHE_SECONDS", default=60)
+# Extra modules that register metrics (compliance.metrics.register_metric), imported at startup
+# in web and worker processes alike.
+COMPLIANCE_METRIC_MODULES = env.list("COMPLIANCE_METRIC_MODULES", default=[])
+# (minute, hour) of the nightly snapshot job registered with django-celery-beat after migrate.
+COMPLIANCE_NIGHTLY_SNAPSHOT_AT = (30, 2)

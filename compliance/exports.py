@@ -1,0 +1,177 @@
+"""The compliance XLSX export (xlsxwriter): summary + native chart, schools x items, gaps.
+
+run_export(job_id) is what the Celery task calls. It is idempotent: it claims the job with a
+compare-and-set on its status, and writes to a deterministic storage key per job, so a redelivered
+message either finds the job taken or overwrites the same file.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+
+import xlsxwriter
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from tenancy import services as tenancy_services
+from tenancy.scoping import tenant_scope
+
+from . import metrics as metric_registry
+from .models import Assessment, ComplianceExport
+from .scoring import assessment_scores
+
+log = logging.getLogger(__name__)
+
+# A job left "running" longer than the task's hard time limit died with its worker: it may be taken again.
+STALE_AFTER = dt.timedelta(minutes=35)
+
+
+def storage_key(job: ComplianceExport) -> str:
+    return f"compliance/exports/assessment-{job.assessment_id}/export-{job.id}.xlsx"
+
+
+def mask_child(label: str | None) -> str:
+    """张小明 -> 张**; exports never carry a child's full name."""
+    if not label:
+        return ""
+    return label[0] + "*" * max(len(label) - 1, 1)
+
+
+def _claim(job_id: int) -> bool:
+    """queued -> running, or take over a stale running job; False if someone else has it or it is done."""
+    now = timezone.now()
+    claimed = ComplianceExport.objects.filter(
+        Q(status=ComplianceExport.Status.QUEUED)
+        | Q(status=ComplianceExport.Status.RUNNING, started_at__lt=now - STALE_AFTER),
+        pk=job_id,
+    ).update(status=ComplianceExport.Status.RUNNING, started_at=now, progress=0, error="")
+    return claimed == 1
+
+
+def _progress(job_id: int, value: int) -> None:
+    # Autocommit outside any transaction: progress is visible to readers while the task runs.
+    ComplianceExport.objects.filter(pk=job_id, status=ComplianceExport.Status.RUNNING).update(progress=value)
+
+
+def build_workbook(scores: dict, gaps: list[dict], *, assessment: Assessment, on_progress=lambda p: None) -> bytes:
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    bold = wb.add_format({"bold": True})
+    num = wb.add_format({"num_format": "0.00"})
+    items = scores["items"]
+    order = scores["order"]
+    rows = [scores["schools"][sid] for sid in order]
+
+    # Summary: the ranking and a native bar chart of the scores.
+    ws = wb.add_worksheet("Summary")
+    ws.write(0, 0, f"{assessment.title} · {assessment.semester_label}", bold)
+    ws.write(1, 0, f"{assessment.checklist_version.title_zh} v{assessment.checklist_version.number}")
+    ws.write(2, 0, f"computed {timezone.localtime(scores['computed_at']):%Y-%m-%d %H:%M}")
+    header = ["Rank", "School", "Code", "Score", "Earned", "Applicable points", "Points lost", "Pending items"]
+    ws.write_row(4, 0, header, bold)
+    for n, row in enumerate(rows):
+        r = 5 + n
+        ws.write(r, 0, row["rank"] if row["rank"] is not None else "")
+        ws.write(r, 1, row["name"])
+        ws.write(r, 2, row["code"])
+        if row["score"] is not None:
+            ws.write_number(r, 3, float(row["score"]), num)
+        else:
+            ws.write_blank(r, 3, None)
+        ws.write_number(r, 4, float(row["earned"]), num)
+        ws.write_number(r, 5, float(row["applicable_points"]), num)
+        ws.write_number(r, 6, float(row["lost"]), num)
+        ws.write_number(r, 7, row["pending"])
+    ws.set_column(1, 1, 24)
+    if rows:
+        chart = wb.add_chart({"type": "bar"})
+        last = 5 + len(rows) - 1
+        chart.add_series({"name": "Score", "categories": ["Summary", 5, 1, last, 1],
+                          "values": ["Summary", 5, 3, last, 3]})
+        chart.set_title({"name": "Compliance score"})
+        chart.set_legend({"none": True})
+        chart.set_y_axis({"reverse": True})
+        ws.insert_chart(4, 10, chart, {"y_scale": max(1, len(rows) / 12)})
+    on_progress(40)
+
+    # Schools x items.
+    ws = wb.add_worksheet("Items")
+    ws.write_row(0, 0, ["School", "Code", "Score"] + [it["code"] for it in items], bold)
+    ws.write_row(1, 0, ["", "", "points"] + [float(it["points"]) for it in items])
+    ws.write_row(2, 0, ["", "", "title"] + [it["title_zh"] for it in items])
+    for n, row in enumerate(rows):
+        r = 3 + n
+        ws.write(r, 0, row["name"])
+        ws.write(r, 1, row["code"])
+        if row["score"] is not None:
+            ws.write_number(r, 2, float(row["score"]), num)
+        for c, it in enumerate(items, start=3):
+            cell = row["items"][it["code"]]
+            if cell["score"] is None:
+                ws.write_string(r, c, "n/a" if cell["status"] == "not_applicable" else "pending")
+            else:
+                ws.write_number(r, c, float(cell["score"]), num)
+    on_progress(70)
+
+    # Gaps: what metrics can name now; children masked.
+    ws = wb.add_worksheet("Gaps")
+    ws.write_row(0, 0, ["School", "Item", "Metric", "Gap", "Child"], bold)
+    names = {sid: scores["schools"][sid]["name"] for sid in scores["schools"]}
+    for n, gap in enumerate(gaps, start=1):
+        ws.write_row(n, 0, [names.get(gap["school_id"], gap["school_id"]), gap.get("item", ""), gap.get("metric", ""),
+                            gap.get("detail", ""), mask_child(gap.get("child"))])
+    wb.close()
+    return buf.getvalue()
+
+
+def collect_gaps(assessment: Assessment, scores: dict) -> list[dict]:
+    """Each automatic item's metric gaps, one set-based call per metric that exposes them."""
+    ids = list(scores["schools"])
+    out: list[dict] = []
+    with tenant_scope(ids):
+        for it in scores["items"]:
+            metric = metric_registry.get_metric(it["metric"]) if it["metric"] else None
+            if metric is None or metric.gaps is None or not metric.applies_to(assessment.semester):
+                continue
+            for gap in metric.gaps(ids, assessment.semester) or []:
+                out.append({**gap, "item": it["code"], "metric": it["metric"]})
+    return out
+
+
+def run_export(job_id: int) -> str:
+    """Produce the workbook for one job. Returns the final status."""
+    if not _claim(job_id):
+        status = ComplianceExport.objects.filter(pk=job_id).values_list("status", flat=True).first()
+        log.info("compliance export %s not claimed (status %s)", job_id, status)
+        return status or "missing"
+    job = ComplianceExport.objects.select_related("assessment__checklist_version", "requested_by").get(pk=job_id)
+    assessment = job.assessment
+    try:
+        scores = assessment_scores(assessment, use_cache=False)
+        _progress(job_id, 20)
+        gaps = collect_gaps(assessment, scores)
+        content = build_workbook(scores, gaps, assessment=assessment,
+                                 on_progress=lambda p: _progress(job_id, 20 + p * 7 // 10))
+        key = storage_key(job)
+        if default_storage.exists(key):
+            default_storage.delete(key)  # same key for a redelivered job: overwrite, never "_abc123" copies
+        saved = default_storage.save(key, ContentFile(content))
+        with transaction.atomic():
+            with tenant_scope(list(scores["schools"])):
+                tenancy_services.access_log_record_many(
+                    user=job.requested_by, school_ids=list(scores["schools"]), action="export",
+                    object_type="compliance.export", object_id=job.id,
+                    detail={"assessment": assessment.id, "scheduled": job.scheduled})
+            ComplianceExport.objects.filter(pk=job_id, status=ComplianceExport.Status.RUNNING).update(
+                status=ComplianceExport.Status.DONE, progress=100, file=saved, finished_at=timezone.now())
+        return ComplianceExport.Status.DONE
+    except Exception as exc:  # recorded on the job so the bureau sees why; re-raised for the worker log
+        log.exception("compliance export %s failed", job_id)
+        ComplianceExport.objects.filter(pk=job_id).update(
+            status=ComplianceExport.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000],
+            finished_at=timezone.now())
+        raise

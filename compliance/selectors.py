@@ -1,0 +1,184 @@
+"""Reads for the compliance dashboard and school page. Every selector takes the user and returns only
+the schools the user may see (tenancy.selectors.school_ids_for_user): a school user its own school,
+a township centre its subtree, the bureau its district. Anything else is 404, never 403.
+
+Scores are computed once for the whole assessment (scoring.assessment_scores, cached) and then
+filtered; a school user therefore learns its own rank, never another school's figures.
+"""
+from __future__ import annotations
+
+from django.db.models import Q
+from django.http import Http404
+
+from tenancy import selectors as tenancy_selectors
+from tenancy.models import School
+from tenancy.scoping import tenant_scope
+
+from .models import Assessment, ChecklistVersion, ComplianceExport, ManualScoreChange, Snapshot, SnapshotSchool
+from .scoring import NOT_APPLICABLE, PENDING, assessment_scores
+
+
+# --------------------------------------------------------------------------- assessments
+def assessments_visible_to(user):
+    """Assessments whose subtree contains at least one school the user sees."""
+    ids = tenancy_selectors.school_ids_for_user(user)
+    if not ids:
+        return Assessment.objects.none()
+    paths = School.objects.filter(id__in=ids).values_list("path", "district_id")
+    ancestor_ids, district_ids = set(), set()
+    for path, district_id in paths:
+        ancestor_ids.update(int(p) for p in path.strip("/").split("/") if p)
+        district_ids.add(district_id)
+    return Assessment.objects.filter(
+        Q(root_school__isnull=True) | Q(root_school_id__in=ancestor_ids), district_id__in=district_ids,
+    ).select_related("checklist_version", "root_school")
+
+
+def assessment_get_for_user(user, pk) -> Assessment:
+    assessment = assessments_visible_to(user).filter(pk=pk).first()
+    if assessment is None:
+        raise Http404("No such assessment.")
+    return assessment
+
+
+def checklist_versions_visible_to(user):
+    district_ids = tenancy_selectors.districts_visible_to(user).values_list("id", flat=True)
+    return ChecklistVersion.objects.filter(checklist__district_id__in=district_ids).select_related("checklist")
+
+
+def _visible_scores(user, assessment: Assessment) -> tuple[dict, list[int]]:
+    scores = assessment_scores(assessment)
+    allowed = set(tenancy_selectors.school_ids_for_user(user))
+    order = [sid for sid in scores["order"] if sid in allowed]
+    return scores, order
+
+
+def _previous_snapshot(assessment: Assessment, scores: dict) -> Snapshot | None:
+    qs = Snapshot.objects.filter(assessment=assessment)
+    if scores["source"].startswith("snapshot:"):
+        qs = qs.exclude(pk=int(scores["source"].split(":", 1)[1]))
+    return qs.order_by("-taken_at", "-id").first()
+
+
+# --------------------------------------------------------------------------- dashboard
+def ranking(user, assessment: Assessment) -> list[dict]:
+    """Score, rank and change since the last snapshot, for the schools the user sees."""
+    scores, order = _visible_scores(user, assessment)
+    previous: dict[int, tuple] = {}
+    snap = _previous_snapshot(assessment, scores)
+    if snap is not None and order:
+        with tenant_scope(order):
+            previous = {sid: (score, rank) for sid, score, rank in SnapshotSchool.objects.filter(
+                snapshot=snap, school_id__in=order).values_list("school_id", "score", "rank")}
+    out = []
+    for sid in order:
+        row = scores["schools"][sid]
+        prev_score, prev_rank = previous.get(sid, (None, None))
+        out.append({
+            "school_id": sid, "name": row["name"], "code": row["code"], "score": row["score"],
+            "earned": row["earned"], "applicable_points": row["applicable_points"], "rank": row["rank"],
+            "lost": row["lost"], "pending": row["pending"],
+            "previous_score": prev_score, "previous_rank": prev_rank,
+            "score_change": (row["score"] - prev_score) if row["score"] is not None and prev_score is not None else None,
+            # Positive: the school moved up.
+            "rank_change": (prev_rank - row["rank"]) if row["rank"] is not None and prev_rank is not None else None,
+            "previous_snapshot_at": snap.taken_at if snap else None,
+        })
+    return out
+
+
+def heatmap(user, assessment: Assessment) -> dict:
+    """Schools x items: each cell the share of the item's points earned (0..1), None when the item
+    does not apply or is pending, with its status."""
+    scores, order = _visible_scores(user, assessment)
+    items = scores["items"]
+    cells, statuses = [], []
+    for sid in order:
+        row = scores["schools"][sid]["items"]
+        cells.append([
+            float(row[it["code"]]["score"] / it["points"]) if row[it["code"]]["score"] is not None else None
+            for it in items
+        ])
+        statuses.append([row[it["code"]]["status"] for it in items])
+    return {
+        "items": [{"code": it["code"], "title_zh": it["title_zh"], "title_en": it["title_en"],
+                   "points": it["points"], "section_code": it["section_code"]} for it in items],
+        "schools": [{"school_id": sid, "name": scores["schools"][sid]["name"], "code": scores["schools"][sid]["code"],
+                     "score": scores["schools"][sid]["score"]} for sid in order],
+        "cells": cells, "statuses": statuses,
+    }
+
+
+def trend(user, assessment: Assessment, school_ids=None) -> dict[int, list[dict]]:
+    """Each visible school's score and rank across the assessment's snapshots, oldest first."""
+    allowed = set(tenancy_selectors.school_ids_for_user(user))
+    ids = sorted(allowed if school_ids is None else allowed & {int(s) for s in school_ids})
+    if not ids:
+        return {}
+    with tenant_scope(ids):
+        rows = SnapshotSchool.objects.filter(snapshot__assessment=assessment, school_id__in=ids).order_by(
+            "snapshot__taken_at", "snapshot_id").values_list(
+            "school_id", "snapshot_id", "snapshot__taken_at", "snapshot__kind", "score", "rank")
+        out: dict[int, list[dict]] = {}
+        for sid, snap_id, taken_at, kind, score, rank in rows:
+            out.setdefault(sid, []).append({"snapshot_id": snap_id, "taken_at": taken_at, "kind": kind,
+                                            "score": score, "rank": rank})
+    return out
+
+
+def school_report(user, assessment: Assessment, school_id: int) -> dict:
+    """One school's score, its items sorted by points lost, and what to do next."""
+    scores, order = _visible_scores(user, assessment)
+    if int(school_id) not in order:
+        raise Http404("No such school in this assessment.")
+    row = scores["schools"][int(school_id)]
+    items = []
+    for it in scores["items"]:
+        cell = row["items"][it["code"]]
+        items.append({
+            "code": it["code"], "title_zh": it["title_zh"], "title_en": it["title_en"],
+            "section_code": it["section_code"], "points": it["points"], "score": cell["score"],
+            "value": cell["value"], "status": cell["status"], "lost": cell["lost"], "metric": it["metric"],
+            "check_method": it["check_method"], "requirement_zh": it["requirement_zh"],
+            "requirement_en": it["requirement_en"],
+        })
+    items.sort(key=lambda r: (-r["lost"], r["status"] != PENDING, -r["points"], r["code"]))
+    next_steps = [
+        {"code": r["code"], "title_zh": r["title_zh"], "title_en": r["title_en"], "lost": r["lost"],
+         "requirement_zh": r["requirement_zh"], "requirement_en": r["requirement_en"]}
+        for r in items if r["lost"] > 0
+    ]
+    return {
+        "school_id": row["school_id"], "name": row["name"], "code": row["code"], "score": row["score"],
+        "earned": row["earned"], "applicable_points": row["applicable_points"], "rank": row["rank"],
+        "ranked_schools": sum(1 for s in scores["schools"].values() if s["rank"] is not None),
+        "declared_total": scores["declared_total"], "lost": row["lost"], "items": items,
+        "next_steps": next_steps,
+        "not_applicable": [r["code"] for r in items if r["status"] == NOT_APPLICABLE],
+        "pending": [r["code"] for r in items if r["status"] == PENDING],
+    }
+
+
+def manual_score_history(user, assessment: Assessment, school_id: int, item_code: str | None = None) -> list[dict]:
+    """The audit trail of a school's manual scores (visible schools only)."""
+    if int(school_id) not in set(tenancy_selectors.school_ids_for_user(user)):
+        raise Http404("No such school.")
+    with tenant_scope([int(school_id)]):
+        qs = ManualScoreChange.objects.filter(assessment=assessment, school_id=school_id)
+        if item_code:
+            qs = qs.filter(item__code=item_code)
+        return [
+            {"item": code, "changed_by": by, "changed_at": at, "old_score": old, "new_score": new,
+             "old_comment": old_c, "comment": c, "evidence_ids": ev}
+            for code, by, at, old, new, old_c, c, ev in qs.order_by("changed_at", "id").values_list(
+                "item__code", "changed_by__username", "changed_at", "old_score", "new_score", "old_comment",
+                "comment", "evidence_ids")
+        ]
+
+
+def exports_of(user, assessment: Assessment):
+    """Export history, for bureau users of the district."""
+    if not tenancy_selectors.has_district_perm(user, "view_aggregates", assessment.district_id):
+        return ComplianceExport.objects.none()
+    return ComplianceExport.objects.filter(assessment=assessment).select_related("requested_by")
+
