@@ -107,3 +107,17 @@ def memberships_visible_to(user) -> QuerySet[Membership]:
     return Membership.objects.filter(
         Q(school_id__in=school_ids) | Q(district_id__in=district_ids)
     ).select_related("user", "school", "district")
+
+
+def permissions_on_district(user, district: District) -> set[str]:
+    """Permission codenames the user holds on the district object itself (bureau roles).
+
+    Added for submissions (issue #5): the reporting calendar and the completeness matrix are
+    district-level, so they ask the district grant directly (one query; not cached, because
+    membership_grant only clears the caches it knows about).
+    """
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    from .models import DistrictUserObjectPermission
+
+    return _guardian_perms(DistrictUserObjectPermission, user, [district.id]).get(district.id, set())
