@@ -192,7 +192,8 @@ class SubmissionEvent(SchoolOwnedModel):
     comment = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["at", "id"]
+        # Write order: `at` is the business time and may be backdated (demo, imports).
+        ordering = ["id"]
         indexes = [models.Index(fields=["school", "submission"], name="subevent_school_submission")]
 
 
