@@ -60,5 +60,5 @@ def test_sent_submissions_get_no_reminder(tree, report):
         with tenant_scope([school.id]):
             sub = get_sub(tree, report, school, 1)
             compile_(sub, actor)
-                services.submission_submit(actor=actor, submission=sub, now=at(date(2026, 4, 15)))
+            services.submission_submit(actor=actor, submission=sub, now=at(date(2026, 4, 15)))
     assert services.reminders_send(today=date(2026, 4, 18)) == 0
