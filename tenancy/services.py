@@ -131,7 +131,7 @@ def _sync_guardian(user: User, *, district: District | None, school: School | No
     perm_model.objects.bulk_create(
         [perm_model(user=user, content_object=obj, permission=p) for p in _perm_objects(model, wanted)]
     )
-    for attr in ("_memberships_cache", "_school_ids_cache", "_school_perm_cache"):
+    for attr in ("_memberships_cache", "_school_ids_cache", "_school_perm_cache", "_district_perm_cache"):
         user.__dict__.pop(attr, None)
 
 

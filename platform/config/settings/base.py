@@ -228,3 +228,18 @@ COMPLIANCE_SCORE_CACHE_SECONDS = env.int("COMPLIANCE_SCORE_CACHE_SECONDS", defau
 COMPLIANCE_METRIC_MODULES = env.list("COMPLIANCE_METRIC_MODULES", default=[])
 # (minute, hour) of the nightly snapshot job registered with django-celery-beat after migrate.
 COMPLIANCE_NIGHTLY_SNAPSHOT_AT = (30, 2)
+
+# ---------------------------------------------------------------- submissions (issue #5)
+# Reporting calendar: periods are generated this many days ahead, so the matrix can show
+# upcoming periods as "not due".
+SUBMISSIONS_PERIOD_HORIZON_DAYS = env.int("SUBMISSIONS_PERIOD_HORIZON_DAYS", default=62)
+# A bureau unlock lasts this many days unless the bureau picks a date.
+SUBMISSIONS_UNLOCK_DAYS = env.int("SUBMISSIONS_UNLOCK_DAYS", default=7)
+# Copied narratives: exact Jaccard of 5-character shingles at or above THRESHOLD is flagged;
+# shared passages shorter than MIN_PASSAGE normalised characters are not listed.
+SUBMISSIONS_SIMILARITY = {"THRESHOLD": 0.5, "MIN_PASSAGE": 12}
+# Beat entries registered in django_celery_beat after migrate (submissions/beat.py), local time.
+SUBMISSIONS_BEAT_SCHEDULES = {
+    "submissions: open periods": ("submissions.open_periods", {"minute": "10", "hour": "0"}),
+    "submissions: reminders": ("submissions.send_reminders", {"minute": "0", "hour": "8"}),
+}

@@ -1,0 +1,146 @@
+"""Demo data for submissions. Idempotent and deterministic: fixed dates, every step guarded by
+the submission's status, and all writes through the services.
+
+- A fortnightly progress report since 2026-04-01 (11 periods to 2026-08-31). Gupei has sent 10
+  of 11, one of them late; other schools have gaps; 张八岭小学 joined the platform in May, so it
+  is expected only from then on; 桥头小学 has sent nothing.
+- The 2026 first-half work summary: 门庄小学 and 古沛中心小学 sent the seed's near-identical
+  narratives (flagged), 涧溪中心小学 an independent one (not flagged).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+from tenancy import services as tenancy_services
+from tenancy.models import School, User
+from tenancy.roles import Role
+from tenancy.scoping import tenant_scope
+
+from . import services
+from .demo_texts import independent_summary, seed_summaries
+from .models import PeriodType, ReportKind, ReportType, Status, Submission
+from .narrative import split_sections
+
+DEMO_TODAY = date(2026, 9, 30)
+PROGRESS_CODE = "progress-2026-spring"
+SUMMARY_CODE = "summary-2026-h1"
+
+# school code -> (periods not sent, periods sent late). Everything else is sent on time.
+PROGRESS_PLAN = {
+    "gupei": ({11}, {5}),
+    "gupei-shiba": ({7, 8, 9, 10, 11}, set()),
+    "gupei-weigang": ({2, 4, 9}, {7}),
+    "menzhuang": ({3, 8}, {6}),
+    "jianxi": (set(), set()),
+    "pancun": ({1, 2, 3}, {10}),
+    "qiaotou": (set(range(1, 12)), set()),
+    "zhangbaling": ({11}, set()),
+}
+MID_YEAR_SCHOOL = ("zhangbaling", date(2026, 5, 13))
+
+
+def _at(day: date, hour: int = 16) -> datetime:
+    return datetime.combine(day, time(hour, 0), tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+def _clerk(school: School, users: dict) -> User:
+    """The school's materials clerk; the base demo has them for gupei only, so add the others."""
+    username = school.code.replace("-", "_") + "_clerk"
+    if username in users:
+        return users[username]
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        from tenancy.demo import DEMO_PASSWORD
+
+        user = tenancy_services.user_create(username=username, password=DEMO_PASSWORD,
+                                            display_name=f"{school.name} 材料员")
+    tenancy_services.membership_grant(user=user, role=Role.CLERK, school=school)
+    users[username] = user
+    return user
+
+
+def _report_type(district, code, **fields) -> ReportType:
+    existing = ReportType.objects.filter(district=district, code=code).first()
+    return existing or services.report_type_create(actor=None, district=district, code=code, **fields)
+
+
+def _send(submission: Submission, actor, at: datetime, sections: dict | None = None) -> Submission:
+    """compile → submit, through the services (the package files come with the compile job)."""
+    if submission.status != Status.OPEN:
+        return submission
+    if sections:
+        services.narrative_update(actor=actor, submission=submission, sections=sections, now=at - timedelta(hours=2))
+    version = services.package_version_start(submission=submission, actor=actor)
+    services.package_version_complete(version=version, now=at - timedelta(hours=1))
+    submission.refresh_from_db()
+    return services.submission_submit(actor=actor, submission=submission, now=at, enqueue_similarity=False)
+
+
+def seed(ctx: dict) -> None:
+    district, schools, users = ctx["district"], ctx["schools"], ctx["users"]
+    code, opened_on = MID_YEAR_SCHOOL
+    if schools[code].opened_on != opened_on:
+        schools[code] = tenancy_services.school_update(school=schools[code], opened_on=opened_on)
+    all_schools = list(schools.values())
+    progress = _report_type(
+        district, PROGRESS_CODE, name="2026年春季学期留守儿童之家建设进展报送（双周）", kind=ReportKind.PROGRESS,
+        period_type=PeriodType.FORTNIGHTLY, start_on=date(2026, 4, 1), end_on=date(2026, 8, 31),
+        open_offset_days=7, due_offset_days=3, timely_within_days=3, lock_after_days=14, remind_days_before=2,
+        schools=all_schools,
+    )
+    summary = _report_type(
+        district, SUMMARY_CODE, name="2026年上半年留守儿童之家建设工作总结", kind=ReportKind.HALF_YEAR_SUMMARY,
+        period_type=PeriodType.SEMESTER, start_on=date(2026, 1, 1), end_on=date(2026, 6, 30),
+        open_offset_days=140, due_offset_days=10, timely_within_days=10, lock_after_days=30, remind_days_before=5,
+        schools=all_schools,
+    )
+    services.periods_open(today=DEMO_TODAY, report_type_ids=[progress.id, summary.id])
+    bureau = users["bureau_admin"]
+    clerks = {c: (users["gupei_clerk"] if c == "gupei" else _clerk(s, users)) for c, s in schools.items()}
+    with tenant_scope([s.id for s in all_schools]):
+        subs = {(s.school_id, s.period.seq): s for s in
+                Submission.objects.filter(report_type=progress).select_related("period", "school")}
+        for school_code, (skipped, late) in PROGRESS_PLAN.items():
+            school = schools[school_code]
+            for seq in range(1, 12):
+                submission = subs.get((school.id, seq))
+                if submission is None or seq in skipped:
+                    continue  # not expected (joined later) or not sent
+                end = submission.period.end_on
+                at = _at(end + timedelta(days=6 if seq in late else 1))
+                submission = _send(submission, clerks[school_code], at)
+                _review(submission, bureau, school_code, seq, clerks[school_code])
+
+        menzhuang_text, gupei_text = seed_summaries()
+        narratives = {"menzhuang": menzhuang_text, "gupei": gupei_text, "jianxi": independent_summary()}
+        sent = []
+        for school_code, text in narratives.items():
+            submission = Submission.objects.get(report_type=summary, school=schools[school_code])
+            submission = _send(submission, clerks[school_code], _at(date(2026, 6, 28)), split_sections(text))
+            sent.append(submission)
+        for submission in sent:
+            services.submission_similarity_compute(school_id=submission.school_id, submission_id=submission.pk)
+    ctx.update(report_types={"progress": progress, "summary": summary})
+
+
+def _review(submission: Submission, bureau, school_code: str, seq: int, clerk) -> None:
+    """The bureau has reviewed Gupei's first nine and some of the others; one was returned and sent again."""
+    if submission.status != Status.SUBMITTED:
+        return
+    at = _at(submission.submitted_at.astimezone(ZoneInfo(settings.TIME_ZONE)).date() + timedelta(days=2), 10)
+    if school_code == "gupei" and seq == 9:
+        submission = services.submission_return(
+            actor=bureau, submission=submission, now=at,
+            comment="请补充本期家访记录的照片和文字材料。",
+        )
+        version = services.package_version_start(submission=submission, actor=clerk)
+        services.package_version_complete(version=version, now=at + timedelta(days=1))
+        submission.refresh_from_db()
+        services.submission_submit(actor=clerk, submission=submission, now=at + timedelta(days=1, hours=1),
+                                   enqueue_similarity=False)
+    elif (school_code == "gupei" and seq <= 8) or (school_code in ("menzhuang", "jianxi") and seq <= 6):
+        services.submission_accept(actor=bureau, submission=submission, now=at)
+

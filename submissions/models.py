@@ -1,0 +1,339 @@
+"""Reporting calendar, submissions and their lifecycle, compiled package versions, narratives,
+similarity flags and reminders.
+
+District-owned (the calendar): ReportType, Period.
+School-owned (SchoolOwnedModel: fail-closed ORM scope + PostgreSQL RLS): everything a school
+sends or that is derived from what it sent.
+User-owned: Notification (a user's own inbox; the selector filters by user).
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from tenancy.models import District, School, SchoolOwnedModel
+
+
+class ReportKind(models.TextChoices):
+    PROGRESS = "progress", _("Progress report")
+    HALF_YEAR_SUMMARY = "half_year_summary", _("Half-year work summary")
+    OTHER = "other", _("Other")
+
+
+class PeriodType(models.TextChoices):
+    WEEKLY = "weekly", _("Weekly")
+    FORTNIGHTLY = "fortnightly", _("Fortnightly")
+    MONTHLY = "monthly", _("Monthly")
+    # Half-years, January–June and July–December, as in 上半年/下半年 work summaries.
+    SEMESTER = "semester", _("Semester (half-year)")
+    EXPLICIT = "explicit", _("Explicit list of dates")
+
+
+class ReportType(models.Model):
+    """A DHIS2-style data set: what is reported, how often, by whom, and its deadlines.
+
+    Offsets are in days. open_on = period start + open_offset_days; due_on = period end +
+    due_offset_days; on time if submitted on or before period end + timely_within_days; locked
+    from period end + lock_after_days + 1 on (a first submission then needs the bureau to unlock).
+    """
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="report_types")
+    name = models.CharField(_("name"), max_length=120)
+    code = models.SlugField(_("code"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=24, choices=ReportKind.choices, default=ReportKind.PROGRESS)
+    period_type = models.CharField(_("period type"), max_length=16, choices=PeriodType.choices)
+    start_on = models.DateField(_("first period starts on"))
+    end_on = models.DateField(_("last period ends on"), null=True, blank=True)
+    # For PeriodType.EXPLICIT: the end date of each period; the first starts on start_on.
+    explicit_dates = ArrayField(models.DateField(), default=list, blank=True, verbose_name=_("period end dates"))
+    open_offset_days = models.SmallIntegerField(_("opens N days after the period starts"), default=0)
+    due_offset_days = models.SmallIntegerField(_("due N days after the period ends"), default=3)
+    timely_within_days = models.PositiveSmallIntegerField(_("on time if submitted within N days after the period ends"), default=3)
+    lock_after_days = models.PositiveSmallIntegerField(_("locked N days after the period ends"), default=14)
+    remind_days_before = models.PositiveSmallIntegerField(_("remind N days before the due date"), default=2)
+    schools = models.ManyToManyField(School, related_name="report_types", blank=True, verbose_name=_("assigned schools"))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("report type")
+        verbose_name_plural = _("report types")
+        ordering = ["district_id", "start_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["district", "code"], name="reporttype_code_unique_in_district"),
+            models.CheckConstraint(condition=Q(end_on__isnull=True) | Q(end_on__gte=F("start_on")),
+                                   name="reporttype_end_after_start"),
+            # The lock can never come before the on-time window closes.
+            models.CheckConstraint(condition=Q(lock_after_days__gte=F("timely_within_days")),
+                                   name="reporttype_lock_after_timely"),
+            models.CheckConstraint(condition=Q(lock_after_days__gte=F("due_offset_days")),
+                                   name="reporttype_lock_after_due"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Period(models.Model):
+    """One reporting period of a report type, generated deterministically from it."""
+
+    report_type = models.ForeignKey(ReportType, on_delete=models.CASCADE, related_name="periods")
+    seq = models.PositiveIntegerField(_("number"))
+    start_on = models.DateField(_("starts on"))
+    end_on = models.DateField(_("ends on"))
+    open_on = models.DateField(_("opens on"))
+    due_on = models.DateField(_("due on"))
+    lock_on = models.DateField(_("locked from"))
+    opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("period")
+        verbose_name_plural = _("periods")
+        ordering = ["report_type_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["report_type", "seq"], name="period_seq_unique"),
+            models.UniqueConstraint(fields=["report_type", "start_on"], name="period_start_unique"),
+            models.CheckConstraint(condition=Q(end_on__gte=F("start_on")), name="period_end_after_start"),
+            models.CheckConstraint(condition=Q(lock_on__gt=F("end_on")), name="period_lock_after_end"),
+        ]
+        indexes = [models.Index(fields=["open_on"], name="period_open_on")]
+
+    def __str__(self):
+        return f"{self.start_on:%Y-%m-%d}–{self.end_on:%m-%d}"
+
+
+class Status(models.TextChoices):
+    OPEN = "open", _("Open")
+    COMPILED = "compiled", _("Compiled")
+    SUBMITTED = "submitted", _("Submitted")
+    RETURNED = "returned", _("Returned")
+    RESUBMITTED = "resubmitted", _("Resubmitted")
+    ACCEPTED = "accepted", _("Accepted")
+
+
+class Timeliness(models.TextChoices):
+    NONE = "", _("Not submitted")
+    ON_TIME = "on_time", _("On time")
+    LATE = "late", _("Late")
+
+
+SENT_STATUSES = (Status.SUBMITTED, Status.RETURNED, Status.RESUBMITTED, Status.ACCEPTED)
+
+
+class Submission(SchoolOwnedModel):
+    """What one school sends for one period of one report type. Exactly one per triple."""
+
+    report_type = models.ForeignKey(ReportType, on_delete=models.PROTECT, related_name="submissions")
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="submissions")
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    # Decided once, at the first submission (DHIS2: timeliness of the first completion).
+    timeliness = models.CharField(_("timeliness"), max_length=8, choices=Timeliness.choices, default="", blank=True)
+    first_submitted_at = models.DateTimeField(_("first submitted at"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("last submitted at"), null=True, blank=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    review_comment = models.TextField(_("review comment"), blank=True)
+    # The bureau lifted the lock until this date (inclusive).
+    unlocked_until = models.DateField(_("unlocked until"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
+        ordering = ["period__start_on", "school_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "report_type", "period"], name="submission_one_per_school_period"),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="submission_status_valid"),
+            # Timeliness exists exactly when the submission has been sent once.
+            models.CheckConstraint(
+                condition=(Q(first_submitted_at__isnull=True, timeliness="")
+                           | Q(first_submitted_at__isnull=False, timeliness__in=["on_time", "late"])),
+                name="submission_timeliness_iff_sent",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["school", "status"], name="submission_school_status"),
+            models.Index(fields=["report_type", "period"], name="submission_type_period"),
+        ]
+
+    def __str__(self):
+        return f"{self.report_type} · {self.period} · {self.school_id}"
+
+    @property
+    def is_sent(self) -> bool:
+        return self.status in SENT_STATUSES
+
+
+class SubmissionEvent(SchoolOwnedModel):
+    """The audit trail of a submission: every transition, with who, when, from, to and comment."""
+
+    class Action(models.TextChoices):
+        OPEN = "open", _("opened")
+        COMPILE = "compile", _("compiled")
+        SUBMIT = "submit", _("submitted")
+        RESUBMIT = "resubmit", _("resubmitted")
+        ACCEPT = "accept", _("accepted")
+        RETURN = "return", _("returned")
+        UNLOCK = "unlock", _("unlocked")
+        NARRATIVE = "narrative", _("narrative edited")
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    at = models.DateTimeField()
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        # Write order: `at` is the business time and may be backdated (demo, imports).
+        ordering = ["id"]
+        indexes = [models.Index(fields=["school", "submission"], name="subevent_school_submission")]
+
+
+class PackageVersion(SchoolOwnedModel):
+    """One compile of a submission's package (XLSX + DOCX). Written by the compile job.
+
+    Idempotency hooks for that job: the version number is unique per submission, the storage key
+    is derived from (school, submission, version) only, and at most one version is current
+    (partial unique constraint), so a redelivered job completes the same row and files.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Compiling")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    is_current = models.BooleanField(default=False)
+    storage_key = models.CharField(max_length=200, unique=True)
+    # The narrative this version was compiled from; submit refuses a stale package.
+    narrative_digest = models.CharField(max_length=64, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    progress_note = models.CharField(max_length=200, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    files = models.JSONField(default=dict, blank=True)  # {"xlsx": "<key>/package.xlsx", ...}
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["submission_id", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "version"], name="packageversion_unique_version"),
+            models.UniqueConstraint(fields=["submission"], condition=Q(is_current=True),
+                                    name="packageversion_one_current"),
+            models.CheckConstraint(condition=Q(is_current=False) | Q(state="done"), name="packageversion_current_is_done"),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="packageversion_progress_pct"),
+        ]
+        indexes = [models.Index(fields=["school", "submission"], name="packageversion_school_sub")]
+
+
+def package_storage_key(school_id: int, submission_id: int, version: int) -> str:
+    """Deterministic: a rerun of the same compile writes the same files, never new ones."""
+    return f"submissions/{school_id}/{submission_id}/v{version}"
+
+
+class Narrative(SchoolOwnedModel):
+    """The school's own narrative paragraphs, by section; editable until submitted."""
+
+    submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="narrative")
+    sections = models.JSONField(default=dict, blank=True)  # {section key: text}, see narrative.SECTIONS
+    digest = models.CharField(max_length=64, blank=True)  # sha256 of the joined text
+    # MinHash signature of the text it was computed for (fingerprint_digest), set at submit time.
+    signature = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    fingerprint_digest = models.CharField(max_length=64, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["school", "submission"], name="narrative_school_sub")]
+
+    @property
+    def text(self) -> str:
+        from .narrative import join_sections
+
+        return join_sections(self.sections)
+
+
+class NarrativeBand(SchoolOwnedModel):
+    """One LSH bucket of a narrative's MinHash signature: new texts meet only their bucket-mates."""
+
+    narrative = models.ForeignKey(Narrative, on_delete=models.CASCADE, related_name="bands")
+    report_type = models.ForeignKey(ReportType, on_delete=models.CASCADE, related_name="+")
+    band = models.PositiveSmallIntegerField()
+    bucket = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["narrative", "band"], name="narrativeband_unique")]
+        indexes = [models.Index(fields=["report_type", "bucket"], name="narrativeband_lookup")]
+
+
+class SimilarityFlag(SchoolOwnedModel):
+    """Two schools' narratives (same report type) that are near-duplicates.
+
+    The pair is stored once, ordered by submission id; the row belongs to submission_a's school
+    (RLS), and the bureau, whose scope covers the district, sees both sides.
+    """
+
+    report_type = models.ForeignKey(ReportType, on_delete=models.CASCADE, related_name="similarity_flags")
+    submission_a = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
+    submission_b = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
+    school_b = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
+    score = models.FloatField()  # exact Jaccard of the character shingles
+    passages = models.JSONField(default=list)  # [{"a": [start, end], "b": [start, end], "length", "text"}]
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-score", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission_a", "submission_b"], name="similarityflag_pair_unique"),
+            models.CheckConstraint(condition=Q(submission_a__lt=F("submission_b")), name="similarityflag_pair_ordered"),
+        ]
+        indexes = [models.Index(fields=["school", "report_type"], name="simflag_school_type")]
+
+
+class ReminderKind(models.TextChoices):
+    DUE_SOON = "due_soon", _("Due soon")
+    OVERDUE = "overdue", _("Overdue")
+
+
+class SubmissionReminder(SchoolOwnedModel):
+    """A reminder sent for a submission: unique per kind, so each is sent once."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=12, choices=ReminderKind.choices)
+    sent_at = models.DateTimeField()
+    recipients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["submission", "kind"], name="reminder_once_per_kind")]
+
+
+class Notification(models.Model):
+    """An in-app notification for one user. Texts name schools and reports, never children."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    text = models.CharField(_("text"), max_length=300)
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    is_read = models.BooleanField(_("read"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "is_read", "-created_at"], name="notification_inbox")]

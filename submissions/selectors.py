@@ -1,0 +1,197 @@
+"""Reads about submissions. Callers run inside a tenant scope (the middleware or a task's);
+school-owned rows outside it are invisible (django-scopes + RLS), and the permission checks here
+decide what the user may see within it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tenancy.models import District, School
+from tenancy.roles import Role
+from tenancy.selectors import has_school_perm, memberships_of, permissions_on_district
+
+from .calendar import school_open_during
+from .models import (
+    Notification, PackageVersion, Period, ReportType, SimilarityFlag, Submission, SubmissionEvent, Timeliness,
+)
+
+OVERSIGHT_PERMS = {"view_aggregates", "review_submissions"}
+
+
+# ---------------------------------------------------------------- a school's own submissions
+def submissions_for_school(*, user, school: School) -> QuerySet[Submission]:
+    """A school's submissions (its calendar), for anyone who may see the school's home."""
+    if not has_school_perm(user, "view_home", school):
+        return Submission.objects.none()
+    return (Submission.objects.filter(school=school).select_related("report_type", "period")
+            .order_by("period__due_on", "report_type_id"))
+
+
+def submission_get(*, user, submission_id: int) -> Submission:
+    """One submission, or Submission.DoesNotExist if it is missing, outside the scope, or the user
+    may not see its school: the same error either way, so a view answers 404 (never 403)."""
+    submission = (Submission.objects.filter(pk=submission_id)
+                  .select_related("report_type", "period", "school").first())
+    if submission is None or not has_school_perm(user, "view_home", submission.school):
+        raise Submission.DoesNotExist
+    return submission
+
+
+def submission_events(*, submission: Submission) -> QuerySet[SubmissionEvent]:
+    return SubmissionEvent.objects.filter(submission=submission).select_related("actor").order_by("id")  # write order; `at` may be backdated by the demo
+
+
+def package_versions(*, submission: Submission) -> QuerySet[PackageVersion]:
+    return PackageVersion.objects.filter(submission=submission).order_by("-version")
+
+
+def current_package(*, submission: Submission) -> PackageVersion | None:
+    return PackageVersion.objects.filter(submission=submission, is_current=True).first()
+
+
+# ---------------------------------------------------------------- the bureau's view
+def _oversight_school_q(user, district: District) -> Q | None:
+    """Which of the district's schools the user oversees: all of them for the bureau, the
+    subtree for a township centre school's admin, none otherwise."""
+    if permissions_on_district(user, district) & OVERSIGHT_PERMS:
+        return Q(district_id=district.id)
+    q = None
+    for m in memberships_of(user):
+        if m.role == Role.TOWNSHIP_ADMIN and m.school.district_id == district.id:
+            part = Q(path__startswith=m.school.path)
+            q = part if q is None else q | part
+    return q
+
+
+def report_types_for(*, user, district: District) -> QuerySet[ReportType]:
+    if _oversight_school_q(user, district) is None:
+        return ReportType.objects.none()
+    return ReportType.objects.filter(district=district).order_by("-start_on", "id")
+
+
+class Cell:
+    ON_TIME = "on_time"
+    LATE = "late"
+    MISSING = "missing"
+    NOT_DUE = "not_due"
+    NOT_EXPECTED = "not_expected"  # not assigned, or the school was not open during the period
+
+
+@dataclass
+class MatrixCell:
+    status: str
+    submission_id: int | None = None
+    submission_status: str = ""
+
+
+@dataclass
+class Rates:
+    expected: int = 0
+    submitted: int = 0
+    on_time: int = 0
+
+    @property
+    def reporting_rate(self) -> float | None:
+        return round(self.submitted / self.expected, 4) if self.expected else None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return round(self.on_time / self.expected, 4) if self.expected else None
+
+    def add(self, status: str) -> None:
+        if status in (Cell.ON_TIME, Cell.LATE, Cell.MISSING):
+            self.expected += 1
+        if status in (Cell.ON_TIME, Cell.LATE):
+            self.submitted += 1
+        if status == Cell.ON_TIME:
+            self.on_time += 1
+
+
+@dataclass
+class MatrixRow:
+    school: School
+    cells: list[MatrixCell]
+    rates: Rates
+
+
+@dataclass
+class Matrix:
+    report_type: ReportType
+    today: date
+    periods: list[Period]
+    rows: list[MatrixRow]
+    rates: Rates
+    period_rates: list[Rates] = field(default_factory=list)
+
+
+def completeness_matrix(*, user, report_type: ReportType, today: date | None = None) -> Matrix:
+    """Schools × periods for one report type; each cell on time / late / missing / not due.
+
+    Expected (DHIS2): an assigned school, for periods it was open during and that are due (or
+    already submitted). Reporting rate = submitted ÷ expected; on-time rate = on time ÷ expected.
+    A constant number of queries whatever the size (pinned by the tests).
+    """
+    today = today or timezone.localdate()
+    school_q = _oversight_school_q(user, report_type.district)
+    if school_q is None:
+        raise PermissionDenied(_("You may not see this district's reporting."))
+    periods = list(Period.objects.filter(report_type=report_type).order_by("seq"))
+    schools = list(report_type.schools.filter(school_q).order_by("path"))
+    found = {
+        (school_id, period_id): (sub_id, status, timeliness)
+        for sub_id, school_id, period_id, status, timeliness in Submission.objects.filter(
+            report_type=report_type, school_id__in=[s.id for s in schools]
+        ).values_list("id", "school_id", "period_id", "status", "timeliness")
+    }
+    total = Rates()
+    per_period = [Rates() for _p in periods]
+    rows = []
+    for school in schools:
+        rates = Rates()
+        cells = []
+        for i, period in enumerate(periods):
+            sub_id, status, timeliness = found.get((school.id, period.id), (None, "", ""))
+            if timeliness == Timeliness.ON_TIME:
+                cell = Cell.ON_TIME
+            elif timeliness == Timeliness.LATE:
+                cell = Cell.LATE
+            elif not school_open_during(school.opened_on, school.closed_on, period.start_on, period.end_on):
+                cell = Cell.NOT_EXPECTED
+            elif today > period.due_on:
+                cell = Cell.MISSING
+            else:
+                cell = Cell.NOT_DUE
+            cells.append(MatrixCell(status=cell, submission_id=sub_id, submission_status=status))
+            rates.add(cell)
+            total.add(cell)
+            per_period[i].add(cell)
+        rows.append(MatrixRow(school=school, cells=cells, rates=rates))
+    return Matrix(report_type=report_type, today=today, periods=periods, rows=rows, rates=total,
+                  period_rates=per_period)
+
+
+def similarity_flags(*, user, district: District, report_type: ReportType | None = None) -> QuerySet[SimilarityFlag]:
+    """Flagged pairs, for the bureau (or a township admin, within its subtree: both sides must be
+    in it), highest score first."""
+    school_q = _oversight_school_q(user, district)
+    if school_q is None:
+        return SimilarityFlag.objects.none()
+    overseen = School.objects.filter(school_q).values("id")
+    qs = SimilarityFlag.objects.filter(report_type__district=district, school_id__in=overseen, school_b_id__in=overseen)
+    if report_type is not None:
+        qs = qs.filter(report_type=report_type)
+    return qs.select_related("school", "school_b", "submission_a__period", "submission_b__period", "report_type")
+
+
+# ---------------------------------------------------------------- notifications
+def notifications_for(*, user, unread_only: bool = False) -> QuerySet[Notification]:
+    if not getattr(user, "is_authenticated", False):
+        return Notification.objects.none()
+    qs = Notification.objects.filter(user=user)
+    return qs.filter(is_read=False) if unread_only else qs

@@ -1,0 +1,578 @@
+"""Every write about submissions: keyword-only arguments, one transaction each, audited.
+
+Transitions are compare-and-set on the status column (UPDATE … WHERE status = <the status the
+caller saw>), so two concurrent clicks cannot both succeed. Each transition writes a
+SubmissionEvent and an access-log entry (tenancy.services.access_log_record).
+
+`now` parameters exist for the beat jobs, the demo and tests; views never pass them.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage, get_connection
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, Max, OuterRef, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from tenancy.models import District, Membership, School
+from tenancy.roles import Role
+from tenancy.scoping import tenant_scope
+from tenancy.selectors import has_school_perm, permissions_on_district
+from tenancy.services import access_log_record
+
+from . import narrative as narrative_mod
+from . import similarity
+from .calendar import is_on_time, school_open_during, specs_for
+from .models import (
+    Narrative, NarrativeBand, Notification, PackageVersion, Period, PeriodType, ReminderKind, ReportType,
+    SimilarityFlag, Status, Submission, SubmissionEvent, SubmissionReminder, Timeliness, package_storage_key,
+)
+
+log = logging.getLogger(__name__)
+
+
+class TransitionConflict(ValidationError):
+    """Someone else changed the submission between reading and writing it."""
+
+
+class SubmissionLocked(ValidationError):
+    """The period's lock date has passed; the bureau must unlock the submission first."""
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+def _localdate(now: datetime | None = None) -> date:
+    return timezone.localdate(now) if now is not None else timezone.localdate()
+
+
+# ---------------------------------------------------------------- calendar
+def _require_calendar_manager(actor, district: District) -> None:
+    # Setting the reporting calendar is the bureau admin's job: the same grant that reviews.
+    if actor is not None and "review_submissions" not in permissions_on_district(actor, district):
+        raise PermissionDenied(_("Only the bureau can manage the reporting calendar."))
+
+
+@transaction.atomic
+def report_type_create(*, actor, district: District, name: str, code: str, period_type: str, start_on: date,
+                       kind: str = "progress", end_on: date | None = None, explicit_dates=(),
+                       open_offset_days: int = 0, due_offset_days: int = 3, timely_within_days: int = 3,
+                       lock_after_days: int = 14, remind_days_before: int = 2, schools=()) -> ReportType:
+    """Create a report type, assign schools and generate its periods. `actor=None`: system/seed."""
+    _require_calendar_manager(actor, district)
+    schools = list(schools)
+    if any(s.district_id != district.id for s in schools):
+        raise ValidationError({"schools": _("Every assigned school must belong to the district.")})
+    explicit_dates = sorted(set(explicit_dates or ()))
+    if period_type == PeriodType.EXPLICIT:
+        if not explicit_dates:
+            raise ValidationError({"explicit_dates": _("List at least one period end date.")})
+        if explicit_dates[0] < start_on:
+            raise ValidationError({"explicit_dates": _("Period end dates cannot be before the first start date.")})
+    elif explicit_dates:
+        raise ValidationError({"explicit_dates": _("Dates are only used with the explicit period type.")})
+    report_type = ReportType(
+        district=district, name=name, code=code, kind=kind, period_type=period_type, start_on=start_on,
+        end_on=end_on, explicit_dates=explicit_dates, open_offset_days=open_offset_days,
+        due_offset_days=due_offset_days, timely_within_days=timely_within_days, lock_after_days=lock_after_days,
+        remind_days_before=remind_days_before, created_by=actor,
+    )
+    report_type.full_clean()
+    report_type.save()
+    report_type.schools.set(schools)
+    periods_generate(report_type=report_type)
+    return report_type
+
+
+@transaction.atomic
+def report_type_assign(*, actor, report_type: ReportType, schools) -> ReportType:
+    """Replace the set of schools a report type is assigned to."""
+    _require_calendar_manager(actor, report_type.district)
+    schools = list(schools)
+    if any(s.district_id != report_type.district_id for s in schools):
+        raise ValidationError({"schools": _("Every assigned school must belong to the district.")})
+    report_type.schools.set(schools)
+    return report_type
+
+
+def periods_generate(*, report_type: ReportType, until: date | None = None) -> int:
+    """Create the report type's missing periods up to `until` (default: today + horizon). Idempotent."""
+    horizon = _setting("SUBMISSIONS_PERIOD_HORIZON_DAYS", 62)
+    until = until or (_localdate() + timedelta(days=horizon))
+    specs = specs_for(report_type, until=until)
+    before = Period.objects.filter(report_type=report_type).count()
+    Period.objects.bulk_create(
+        [Period(report_type=report_type, seq=s.seq, start_on=s.start_on, end_on=s.end_on, open_on=s.open_on,
+                due_on=s.due_on, lock_on=s.lock_on) for s in specs],
+        ignore_conflicts=True,
+    )
+    return Period.objects.filter(report_type=report_type).count() - before
+
+
+_INSERT_SUBMISSIONS = """
+INSERT INTO submissions_submission
+    (school_id, report_type_id, period_id, status, timeliness, review_comment, created_at, updated_at)
+SELECT t.school_id, %s, t.period_id, 'open', '', '', %s, %s
+FROM unnest(%s::bigint[], %s::bigint[]) AS t(school_id, period_id)
+ON CONFLICT ON CONSTRAINT submission_one_per_school_period DO NOTHING
+RETURNING id, school_id
+"""
+
+
+def periods_open(*, today: date | None = None, report_type_ids=None) -> int:
+    """The beat job: every period whose open date has come gets one submission per assigned school
+    that was open during it. Returns how many submissions this run created.
+
+    Idempotent and safe to run concurrently: INSERT … ON CONFLICT DO NOTHING on the unique
+    (school, report type, period) constraint; events are written only for rows this run inserted.
+    Each district runs in an explicit tenant scope of its own schools.
+    """
+    today = today or _localdate()
+    now = timezone.now()
+    horizon = _setting("SUBMISSIONS_PERIOD_HORIZON_DAYS", 62)
+    types = ReportType.objects.filter(is_active=True, start_on__lte=today).select_related("district")
+    if report_type_ids is not None:
+        types = types.filter(id__in=report_type_ids)
+    by_district: dict[int, list[ReportType]] = {}
+    for rt in types.order_by("district_id", "id"):
+        by_district.setdefault(rt.district_id, []).append(rt)
+    created = 0
+    for district_id, rts in by_district.items():
+        school_ids = list(School.objects.filter(district_id=district_id).values_list("id", flat=True))
+        with tenant_scope(school_ids):
+            for rt in rts:
+                periods_generate(report_type=rt, until=today + timedelta(days=horizon))
+                created += _open_report_type(rt, today, now)
+    return created
+
+
+def _open_report_type(rt: ReportType, today: date, now: datetime) -> int:
+    periods = list(Period.objects.filter(report_type=rt, open_on__lte=today).order_by("seq"))
+    schools = list(rt.schools.values_list("id", "opened_on", "closed_on"))
+    pairs = [(sid, p.id) for p in periods for sid, opened, closed in schools
+             if school_open_during(opened, closed, p.start_on, p.end_on)]
+    if not pairs:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_SUBMISSIONS, [rt.id, now, now, [s for s, _p in pairs], [p for _s, p in pairs]])
+        rows = cursor.fetchall()
+    SubmissionEvent.objects.bulk_create([
+        SubmissionEvent(school_id=school_id, submission_id=sub_id, action=SubmissionEvent.Action.OPEN,
+                        from_status="", to_status=Status.OPEN, at=now)
+        for sub_id, school_id in rows
+    ])
+    Period.objects.filter(id__in=[p.id for p in periods], opened_at__isnull=True).update(opened_at=now)
+    return len(rows)
+
+
+# ---------------------------------------------------------------- transitions
+def _transition(submission: Submission, *, to: str, action: str, actor, now: datetime, comment: str = "",
+                **fields) -> Submission:
+    """Compare-and-set the status from what the caller saw to `to`, then audit it."""
+    from_status = submission.status
+    n = Submission.objects.filter(pk=submission.pk, status=from_status).update(status=to, updated_at=now, **fields)
+    if n != 1:
+        raise TransitionConflict(_("This submission was changed by someone else meanwhile. Reload it and try again."))
+    SubmissionEvent.objects.create(
+        school_id=submission.school_id, submission=submission, action=action, from_status=from_status,
+        to_status=to, actor=actor if getattr(actor, "is_authenticated", False) else None, at=now, comment=comment,
+    )
+    access_log_record(user=actor, school_id=submission.school_id, action="update", obj=submission,
+                      detail={"transition": action, "from": from_status, "to": to})
+    submission.refresh_from_db()
+    return submission
+
+
+def _require(actor, codename: str, submission: Submission, message: str) -> None:
+    if actor is None or not has_school_perm(actor, codename, submission.school):
+        raise PermissionDenied(message)
+
+
+def submission_is_locked(submission: Submission, today: date) -> bool:
+    """Locked for a first submission: past the period's lock date and not unlocked by the bureau."""
+    if today < submission.period.lock_on:
+        return False
+    return not (submission.unlocked_until is not None and today <= submission.unlocked_until)
+
+
+@transaction.atomic
+def submission_submit(*, actor, submission: Submission, now: datetime | None = None,
+                      enqueue_similarity: bool = True) -> Submission:
+    """Send a compiled submission to the bureau (or send it again after a return).
+
+    The narrative is compared with other schools' in a Celery task after commit; the demo seed
+    passes enqueue_similarity=False and calls submission_similarity_compute itself.
+    """
+    now = now or timezone.now()
+    today = _localdate(now)
+    _require(actor, "submit_reports", submission, _("You may not submit reports for this school."))
+    status = submission.status
+    if status == Status.ACCEPTED:
+        raise ValidationError(_("This submission has been accepted and is locked."))
+    if status in (Status.SUBMITTED, Status.RESUBMITTED):
+        raise ValidationError(_("This submission has already been sent and is waiting for the bureau's review."))
+    current = PackageVersion.objects.filter(submission=submission, is_current=True).first()
+    if status == Status.OPEN or current is None:
+        raise ValidationError(_("Compile the package before submitting."))
+    narrative = Narrative.objects.filter(submission=submission).first()
+    if narrative is not None and narrative.digest != current.narrative_digest:
+        raise ValidationError(_("The narrative changed after the last compile. Compile again before submitting."))
+    period = submission.period
+    if status == Status.COMPILED:
+        if submission_is_locked(submission, today):
+            raise SubmissionLocked(
+                _("This report was due on %(due)s and has been locked since %(lock)s. "
+                  "Ask the bureau to unlock it before submitting.")
+                % {"due": period.due_on.isoformat(), "lock": period.lock_on.isoformat()}
+            )
+        on_time = is_on_time(submitted_on=today, period_end_on=period.end_on,
+                             timely_within_days=submission.report_type.timely_within_days)
+        submission = _transition(
+            submission, to=Status.SUBMITTED, action=SubmissionEvent.Action.SUBMIT, actor=actor, now=now,
+            timeliness=Timeliness.ON_TIME if on_time else Timeliness.LATE,
+            first_submitted_at=now, submitted_at=now, submitted_by=actor,
+        )
+    else:  # returned: the bureau asked for it again, so its own lock does not apply
+        submission = _transition(submission, to=Status.RESUBMITTED, action=SubmissionEvent.Action.RESUBMIT,
+                                 actor=actor, now=now, submitted_at=now, submitted_by=actor)
+    if enqueue_similarity and narrative is not None and narrative.text.strip():
+        _enqueue_similarity(submission)
+    return submission
+
+
+def _enqueue_similarity(submission: Submission) -> None:
+    from .tasks import compute_similarity
+
+    school_id, submission_id = submission.school_id, submission.pk
+    transaction.on_commit(lambda: compute_similarity.delay(school_id, submission_id))
+
+
+@transaction.atomic
+def submission_accept(*, actor, submission: Submission, comment: str = "", now: datetime | None = None) -> Submission:
+    now = now or timezone.now()
+    _require(actor, "review_submissions", submission, _("Only the bureau can accept submissions."))
+    if submission.status not in (Status.SUBMITTED, Status.RESUBMITTED):
+        raise ValidationError(_("Only a submission waiting for review can be accepted."))
+    return _transition(submission, to=Status.ACCEPTED, action=SubmissionEvent.Action.ACCEPT, actor=actor, now=now,
+                       comment=comment.strip(), reviewed_at=now, reviewed_by=actor, review_comment=comment.strip())
+
+
+@transaction.atomic
+def submission_return(*, actor, submission: Submission, comment: str, now: datetime | None = None) -> Submission:
+    now = now or timezone.now()
+    _require(actor, "review_submissions", submission, _("Only the bureau can return submissions."))
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationError({"comment": _("Say what the school needs to change.")})
+    if submission.status not in (Status.SUBMITTED, Status.RESUBMITTED):
+        raise ValidationError(_("Only a submission waiting for review can be returned."))
+    return _transition(submission, to=Status.RETURNED, action=SubmissionEvent.Action.RETURN, actor=actor, now=now,
+                       comment=comment, reviewed_at=now, reviewed_by=actor, review_comment=comment)
+
+
+@transaction.atomic
+def submission_unlock(*, actor, submission: Submission, until: date | None = None, comment: str = "",
+                      now: datetime | None = None) -> Submission:
+    """The bureau lifts the lock on a not-yet-sent submission until a date (inclusive)."""
+    now = now or timezone.now()
+    today = _localdate(now)
+    _require(actor, "review_submissions", submission, _("Only the bureau can unlock submissions."))
+    if submission.status not in (Status.OPEN, Status.COMPILED):
+        raise ValidationError(_("Only a submission that has not been sent can be unlocked."))
+    until = until or today + timedelta(days=_setting("SUBMISSIONS_UNLOCK_DAYS", 7))
+    if until < today:
+        raise ValidationError({"until": _("The unlock must last until today or later.")})
+    return _transition(submission, to=submission.status, action=SubmissionEvent.Action.UNLOCK, actor=actor,
+                       now=now, comment=comment.strip() or _("Unlocked until %(until)s") % {"until": until.isoformat()},
+                       unlocked_until=until)
+
+
+# ---------------------------------------------------------------- narrative
+EDITABLE = (Status.OPEN, Status.COMPILED, Status.RETURNED)
+
+
+@transaction.atomic
+def narrative_update(*, actor, submission: Submission, sections: dict, now: datetime | None = None) -> Narrative:
+    """Replace the school's narrative paragraphs. Only before sending (or after a return)."""
+    now = now or timezone.now()
+    _require(actor, "submit_reports", submission, _("You may not edit this school's reports."))
+    if submission.status not in EDITABLE:
+        raise ValidationError(_("The narrative can only be edited before the submission is sent, or after it is returned."))
+    if not isinstance(sections, dict):
+        raise ValidationError({"sections": _("Sections must be a mapping of section to text.")})
+    unknown = set(sections) - set(narrative_mod.SECTION_KEYS)
+    if unknown:
+        raise ValidationError({"sections": _("Unknown sections: %(keys)s") % {"keys": ", ".join(sorted(unknown))}})
+    clean = {}
+    for key, text in sections.items():
+        if not isinstance(text, str):
+            raise ValidationError({"sections": _("Section %(key)s must be text.") % {"key": key}})
+        if len(text) > narrative_mod.MAX_SECTION_CHARS:
+            raise ValidationError({"sections": _("Section %(key)s is longer than %(n)d characters.")
+                                   % {"key": key, "n": narrative_mod.MAX_SECTION_CHARS}})
+        if text.strip():
+            clean[key] = text.strip()
+    narrative, _created = Narrative.objects.get_or_create(submission=submission, defaults={"school_id": submission.school_id})
+    narrative.sections = clean
+    narrative.digest = narrative_mod.digest(clean)
+    narrative.updated_by = actor
+    narrative.save()
+    SubmissionEvent.objects.create(school_id=submission.school_id, submission=submission,
+                                   action=SubmissionEvent.Action.NARRATIVE, from_status=submission.status,
+                                   to_status=submission.status, actor=actor, at=now)
+    access_log_record(user=actor, school_id=submission.school_id, action="update", obj=narrative)
+    return narrative
+
+
+# ---------------------------------------------------------------- package versions (the compile job's hooks)
+@transaction.atomic
+def package_version_start(*, submission: Submission, actor=None, task_id: str = "") -> PackageVersion:
+    """Reserve the next version of a submission's package. `actor=None` only for system jobs."""
+    if actor is not None:
+        _require(actor, "submit_reports", submission, _("You may not compile reports for this school."))
+    if submission.status not in EDITABLE:
+        raise ValidationError(_("A submission that has been sent cannot be compiled again."))
+    # Serialise version numbering per submission (of=self: django-scopes' select_for_update caveat).
+    Submission.objects.select_for_update(of=("self",)).filter(pk=submission.pk).first()
+    last = PackageVersion.objects.filter(submission=submission).aggregate(m=Max("version"))["m"] or 0
+    narrative = Narrative.objects.filter(submission=submission).first()
+    version = PackageVersion.objects.create(
+        school_id=submission.school_id, submission=submission, version=last + 1,
+        storage_key=package_storage_key(submission.school_id, submission.pk, last + 1),
+        narrative_digest=narrative.digest if narrative else "", task_id=task_id,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    access_log_record(user=actor, school_id=submission.school_id, action="create", obj=version,
+                      detail={"version": version.version})
+    return version
+
+
+def package_version_progress(*, version: PackageVersion, progress: int, note: str = "") -> bool:
+    """Report progress (0–100) for the UI. False when the version already finished or failed."""
+    progress = max(0, min(100, int(progress)))
+    n = PackageVersion.objects.filter(
+        pk=version.pk, state__in=[PackageVersion.State.PENDING, PackageVersion.State.RUNNING]
+    ).update(state=PackageVersion.State.RUNNING, progress=progress, progress_note=note[:200],
+             started_at=version.started_at or timezone.now())
+    return n == 1
+
+
+@transaction.atomic
+def package_version_complete(*, version: PackageVersion, files: dict | None = None,
+                             now: datetime | None = None) -> PackageVersion:
+    """Mark a version done and current; the first compile moves the submission open → compiled.
+
+    Idempotent: completing an already-done version changes nothing. An older version finishing
+    after a newer one does not take `current` away from it.
+    """
+    now = now or timezone.now()
+    submission = Submission.objects.select_for_update(of=("self",)).get(pk=version.submission_id)
+    n = PackageVersion.objects.filter(
+        pk=version.pk, state__in=[PackageVersion.State.PENDING, PackageVersion.State.RUNNING]
+    ).update(state=PackageVersion.State.DONE, progress=100, finished_at=now, files=files or {})
+    version.refresh_from_db()
+    if n == 0:
+        if version.state == PackageVersion.State.DONE:
+            return version
+        raise ValidationError(_("This package version failed; start a new compile."))
+    newer_done = PackageVersion.objects.filter(submission=submission, state=PackageVersion.State.DONE,
+                                               version__gt=version.version).exists()
+    if not newer_done:
+        # Unset first: the partial unique constraint allows one current row at any instant.
+        PackageVersion.objects.filter(submission=submission, is_current=True).update(is_current=False)
+        PackageVersion.objects.filter(pk=version.pk).update(is_current=True)
+        version.is_current = True
+    actor = version.created_by
+    if submission.status == Status.OPEN:
+        _transition(submission, to=Status.COMPILED, action=SubmissionEvent.Action.COMPILE, actor=actor, now=now,
+                    comment=f"v{version.version}")
+    else:
+        SubmissionEvent.objects.create(school_id=submission.school_id, submission=submission,
+                                       action=SubmissionEvent.Action.COMPILE, from_status=submission.status,
+                                       to_status=submission.status, actor=actor, at=now, comment=f"v{version.version}")
+        access_log_record(user=actor, school_id=submission.school_id, action="update", obj=version,
+                          detail={"version": version.version, "state": "done"})
+    return version
+
+
+def package_version_fail(*, version: PackageVersion, error: str) -> bool:
+    n = PackageVersion.objects.filter(
+        pk=version.pk, state__in=[PackageVersion.State.PENDING, PackageVersion.State.RUNNING]
+    ).update(state=PackageVersion.State.FAILED, error=error[:4000], finished_at=timezone.now())
+    return n == 1
+
+
+# ---------------------------------------------------------------- similarity
+def _district_school_ids(school_id: int) -> list[int]:
+    district_id = School.objects.filter(pk=school_id).values_list("district_id", flat=True).first()
+    if district_id is None:
+        return []
+    return list(School.objects.filter(district_id=district_id).values_list("id", flat=True))
+
+
+def submission_similarity_compute(*, school_id: int, submission_id: int) -> list[SimilarityFlag]:
+    """Fingerprint a sent narrative, store its LSH buckets, and flag near-duplicates among the
+    other schools' sent narratives of the same report type (every period).
+
+    Runs in an explicit scope of the submission's district (the comparison crosses schools by
+    design; the result is shown only to the bureau). Idempotent: re-running gives the same flags.
+    """
+    with tenant_scope(_district_school_ids(school_id)):
+        return _similarity_compute(submission_id)
+
+
+def _similarity_compute(submission_id: int) -> list[SimilarityFlag]:
+    cfg = _setting("SUBMISSIONS_SIMILARITY", {})
+    threshold = cfg.get("THRESHOLD", similarity.THRESHOLD)
+    min_len = cfg.get("MIN_PASSAGE", similarity.MIN_PASSAGE)
+    submission = Submission.objects.filter(pk=submission_id).select_related("report_type").first()
+    if submission is None:
+        return []
+    narrative = Narrative.objects.filter(submission=submission).first()
+    text = narrative.text if narrative else ""
+    involving = Q(submission_a=submission) | Q(submission_b=submission)
+    if narrative is None or not text.strip() or not submission.is_sent:
+        if narrative is not None:
+            NarrativeBand.objects.filter(narrative=narrative).delete()
+        SimilarityFlag.objects.filter(involving).delete()
+        return []
+    fp = similarity.Fingerprint.of(text)
+    narrative.signature = fp.signature
+    narrative.fingerprint_digest = narrative.digest
+    narrative.save(update_fields=["signature", "fingerprint_digest"])
+    NarrativeBand.objects.filter(narrative=narrative).delete()
+    NarrativeBand.objects.bulk_create([
+        NarrativeBand(school_id=submission.school_id, narrative=narrative, report_type_id=submission.report_type_id,
+                      band=i, bucket=key)
+        for i, key in enumerate(fp.bands)
+    ])
+    candidate_ids = set(
+        NarrativeBand.objects.filter(report_type_id=submission.report_type_id, bucket__in=fp.bands)
+        .exclude(school_id=submission.school_id).values_list("narrative_id", flat=True)
+    )
+    others = Narrative.objects.filter(id__in=candidate_ids).select_related("submission")
+    kept = []
+    for other in others:
+        if not other.submission.is_sent:
+            continue
+        other_text = other.text
+        ofp = similarity.Fingerprint.of(other_text)
+        if submission.pk < other.submission_id:
+            a, ta, fa, b, tb, fb = submission, text, fp, other.submission, other_text, ofp
+        else:
+            a, ta, fa, b, tb, fb = other.submission, other_text, ofp, submission, text, fp
+        match = similarity.compare_fingerprints(fa, ta, fb, tb, threshold=threshold, min_len=min_len)
+        if match is None:
+            continue
+        kept.append(_flag_upsert(a, b, submission.report_type_id, match))
+    SimilarityFlag.objects.filter(involving).exclude(id__in=[f.id for f in kept]).delete()
+    return kept
+
+
+def _flag_upsert(a: Submission, b: Submission, report_type_id: int, match) -> SimilarityFlag:
+    defaults = {"school_id": a.school_id, "school_b_id": b.school_id, "report_type_id": report_type_id,
+                "score": round(match.score, 4), "passages": match.passages}
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                flag, _created = SimilarityFlag.objects.update_or_create(submission_a=a, submission_b=b, defaults=defaults)
+            return flag
+        except IntegrityError:
+            # The other school's task inserted the same pair at the same moment; update it instead.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+# ---------------------------------------------------------------- reminders
+REMINDER_ROLES = (Role.SCHOOL_ADMIN, Role.CLERK)
+
+
+def reminders_send(*, today: date | None = None, now: datetime | None = None) -> int:
+    """The beat job: remind schools N days before the due date and once overdue.
+
+    In-app notifications for the school's admins and clerks, plus email (sent after commit).
+    Each (submission, kind) is reminded once: a unique row claims it before anything is sent.
+    Returns the number of reminders sent.
+    """
+    now = now or timezone.now()
+    today = today or _localdate(now)
+    sent = 0
+    district_ids = ReportType.objects.filter(is_active=True).values_list("district_id", flat=True).distinct()
+    for district_id in sorted(set(district_ids)):
+        school_ids = list(School.objects.filter(district_id=district_id).values_list("id", flat=True))
+        with tenant_scope(school_ids), translation.override(settings.LANGUAGE_CODE):
+            sent += _reminders_for_district(district_id, today, now)
+    return sent
+
+
+def _reminders_for_district(district_id: int, today: date, now: datetime) -> int:
+    pending = (Submission.objects.filter(report_type__district_id=district_id, report_type__is_active=True,
+                                         status__in=[Status.OPEN, Status.COMPILED])
+               .select_related("period", "report_type", "school"))
+
+    def not_reminded(kind):
+        return ~Exists(SubmissionReminder.objects.filter(submission=OuterRef("pk"), kind=kind))
+
+    overdue = list(pending.filter(not_reminded(ReminderKind.OVERDUE), period__due_on__lt=today))
+    horizon = today + timedelta(days=60)
+    soon = [s for s in pending.filter(not_reminded(ReminderKind.DUE_SOON), period__due_on__gte=today,
+                                      period__due_on__lte=horizon)
+            if s.period.due_on - timedelta(days=s.report_type.remind_days_before) <= today]
+    todo = [(s, ReminderKind.OVERDUE) for s in overdue] + [(s, ReminderKind.DUE_SOON) for s in soon]
+    if not todo:
+        return 0
+    recipients: dict[int, list] = {}
+    for m in (Membership.objects.filter(school_id__in={s.school_id for s, _k in todo}, role__in=REMINDER_ROLES)
+              .select_related("user").order_by("user_id")):
+        if m.user.is_active and m.user not in recipients.setdefault(m.school_id, []):
+            recipients[m.school_id].append(m.user)
+    count = 0
+    messages = []
+    for submission, kind in todo:
+        users = recipients.get(submission.school_id, [])
+        try:
+            with transaction.atomic():
+                SubmissionReminder.objects.create(school_id=submission.school_id, submission=submission, kind=kind,
+                                                  sent_at=now, recipients=len(users))
+        except IntegrityError:
+            continue  # a concurrent run claimed it
+        text = _reminder_text(submission, kind)
+        Notification.objects.bulk_create([
+            Notification(user=u, text=text, link=f"/submissions/{submission.pk}/") for u in users
+        ])
+        emails = [u.email for u in users if u.email]
+        if emails:
+            messages.append(EmailMessage(subject=text[:120], body=text, to=emails))
+        count += 1
+    if messages:
+        transaction.on_commit(lambda: _send_emails(messages))
+    return count
+
+
+def _reminder_text(submission: Submission, kind: str) -> str:
+    params = {"school": submission.school.name, "report": submission.report_type.name,
+              "start": submission.period.start_on.isoformat(), "end": submission.period.end_on.isoformat(),
+              "due": submission.period.due_on.isoformat()}
+    if kind == ReminderKind.OVERDUE:
+        return _("%(school)s: %(report)s (%(start)s – %(end)s) was due on %(due)s and has not been submitted.") % params
+    return _("%(school)s: %(report)s (%(start)s – %(end)s) is due on %(due)s.") % params
+
+
+def _send_emails(messages) -> None:
+    try:
+        get_connection().send_messages(messages)
+    except Exception:  # the in-app notification is the record; a mail outage must not fail the job
+        log.exception("sending submission reminder emails failed")
+
+
+# ---------------------------------------------------------------- notifications
+def notification_mark_read(*, user, notification_ids) -> int:
+    return Notification.objects.filter(user=user, id__in=list(notification_ids), is_read=False).update(
+        is_read=True, read_at=timezone.now())

@@ -1,0 +1,165 @@
+"""Copied narratives: shingles + MinHash + LSH, exact Jaccard, shared passages; the service and the task."""
+from datetime import date
+
+import time
+
+import pytest
+
+from submissions import selectors, services, similarity
+from submissions.demo_texts import independent_summary, seed_summaries, split_seed_document
+from submissions.models import NarrativeBand, PeriodType, ReportKind, SimilarityFlag, Submission
+from submissions.narrative import split_sections
+from tenancy.scoping import tenant_scope
+from tests.support import celery_worker as worker_support
+from tests.support.celery_worker import celery_worker
+
+from .conftest import at, compile_, district_ids
+
+
+# ---------------------------------------------------------------- pure
+def test_seed_document_splits_into_the_two_summaries():
+    menzhuang, gupei = seed_summaries()
+    assert menzhuang.startswith("我校留守儿童之家建设在短短的几个月中")
+    assert gupei.startswith("我校留守儿童之家建设起步于明光市教育局")
+    for text in (menzhuang, gupei):
+        assert "下载" not in text and "资源" not in text and "扩展阅读" not in text and "第 6 页" not in text
+    assert split_seed_document("站点说明\n标题.doc\n甲校工作总结正文一扩展阅读:乙校工作总结正文二第 1 页 共 1 页") == ("正文一", "正文二")
+
+
+def test_the_seed_pair_is_a_near_duplicate_and_the_independent_text_is_not():
+    menzhuang, gupei = seed_summaries()
+    independent = independent_summary()
+    fm, fg, fi = (similarity.Fingerprint.of(t) for t in (menzhuang, gupei, independent))
+    # "The same length": the independent text is within 10 % of the seed summaries.
+    assert abs(len(fi.norm) - len(fm.norm)) / len(fm.norm) < 0.1
+    assert similarity.jaccard(fm.shingles, fg.shingles) > 0.75
+    assert similarity.jaccard(fi.shingles, fg.shingles) < 0.05
+    assert similarity.jaccard(fi.shingles, fm.shingles) < 0.05
+    # LSH: the pair shares a bucket; the independent text shares none with either.
+    assert set(fm.bands) & set(fg.bands)
+    assert not set(fi.bands) & (set(fm.bands) | set(fg.bands))
+    assert similarity.compare(menzhuang, gupei) is not None
+    assert similarity.compare(independent, gupei) is None and similarity.compare(independent, menzhuang) is None
+
+
+def test_shared_passages_point_into_both_original_texts():
+    menzhuang, gupei = seed_summaries()
+    match = similarity.compare(menzhuang, gupei)
+    longest = match.passages[0]
+    assert longest["length"] > 200
+    a0, a1 = longest["a"]
+    b0, b1 = longest["b"]
+    norm = lambda s: similarity.normalise(s)[0]  # noqa: E731
+    assert norm(menzhuang[a0:a1]) == norm(gupei[b0:b1]) == norm(longest["text"])
+    assert "四个一次" in " ".join(p["text"] for p in match.passages)
+    # The sentence only Gupei wrote is not part of any shared passage.
+    only_gupei = gupei.index("自2022年4月以来")
+    assert not any(p["b"][0] <= only_gupei < p["b"][1] for p in match.passages)
+
+
+def test_normalisation_ignores_whitespace_punctuation_and_width():
+    assert similarity.normalise("留守 儿童，之家！ＡＢ")[0] == "留守儿童之家ab"
+    copied = "我们严格做到“四个一次”，即每学期到留守儿童家中走访1次以上。"
+    reformatted = "我们严格做到 四个一次 ,即每学期到留守儿童家中走访１次以上"
+    assert similarity.jaccard(similarity.Fingerprint.of(copied).shingles,
+                              similarity.Fingerprint.of(reformatted).shingles) == 1.0
+
+
+def test_benchmark_runs_and_finds_the_planted_copy():
+    result = similarity.benchmark(schools=4, periods=5, length=400)
+    assert result["narratives"] == 20
+    assert result["flagged"] == [0] == result["brute_force_flagged"]
+    assert result["candidates"] < 20  # LSH looked at a few texts, not all of them
+
+
+# ---------------------------------------------------------------- service
+@pytest.fixture
+def summary(tree):
+    return services.report_type_create(
+        actor=tree.bureau_admin, district=tree.district, name="上半年工作总结", code="summary",
+        kind=ReportKind.HALF_YEAR_SUMMARY, period_type=PeriodType.SEMESTER, start_on=date(2026, 1, 1),
+        end_on=date(2026, 12, 31), open_offset_days=140, due_offset_days=10, timely_within_days=10,
+        lock_after_days=30, schools=[tree.gupei, tree.menzhuang, tree.village_a],
+    )
+
+
+def _submit_narrative(tree, report, school, actor, text, seq=1, enqueue=False):
+    with tenant_scope([school.id]):
+        sub = Submission.objects.get(report_type=report, school=school, period__seq=seq)
+        services.narrative_update(actor=actor, submission=sub, sections=split_sections(text))
+        compile_(sub, actor)
+        return services.submission_submit(actor=actor, submission=sub, now=at(sub.period.end_on),
+                                          enqueue_similarity=enqueue)
+
+
+def test_service_flags_the_seed_pair_and_not_the_independent_text(tree, summary):
+    services.periods_open(today=date(2026, 12, 31))
+    menzhuang_text, gupei_text = seed_summaries()
+    m = _submit_narrative(tree, summary, tree.menzhuang, tree.menzhuang_admin, menzhuang_text)
+    assert services.submission_similarity_compute(school_id=m.school_id, submission_id=m.pk) == []  # alone so far
+    v = _submit_narrative(tree, summary, tree.village_a, tree.village_a_admin, independent_summary())
+    assert services.submission_similarity_compute(school_id=v.school_id, submission_id=v.pk) == []
+    g = _submit_narrative(tree, summary, tree.gupei, tree.gupei_clerk, gupei_text)
+    flags = services.submission_similarity_compute(school_id=g.school_id, submission_id=g.pk)
+    assert len(flags) == 1
+    flag = flags[0]
+    assert {flag.submission_a_id, flag.submission_b_id} == {m.pk, g.pk}
+    assert flag.submission_a_id < flag.submission_b_id
+    assert flag.score > 0.75 and flag.passages[0]["length"] > 200
+    # Idempotent: computing again (e.g. a redelivered task) changes nothing.
+    again = services.submission_similarity_compute(school_id=g.school_id, submission_id=g.pk)
+    assert [f.pk for f in again] == [flag.pk]
+    with tenant_scope(district_ids(tree)):
+        assert SimilarityFlag.objects.count() == 1
+        assert NarrativeBand.objects.count() == 3 * similarity.BANDS
+        # The bureau sees the flag; a school does not, through the selector.
+        assert [f.pk for f in selectors.similarity_flags(user=tree.bureau_admin, district=tree.district)] == [flag.pk]
+        assert not selectors.similarity_flags(user=tree.gupei_admin, district=tree.district).exists()
+        # The township admin oversees Gupei's subtree only: Menzhuang's side is outside it.
+        assert not selectors.similarity_flags(user=tree.gupei_township, district=tree.district).exists()
+
+
+def test_past_periods_count_and_own_school_does_not(tree):
+    report = services.report_type_create(
+        actor=tree.bureau_admin, district=tree.district, name="月报", code="monthly", period_type=PeriodType.MONTHLY,
+        start_on=date(2026, 3, 1), end_on=date(2026, 4, 30), lock_after_days=30, schools=[tree.gupei, tree.menzhuang])
+    services.periods_open(today=date(2026, 12, 31))
+    menzhuang_text, gupei_text = seed_summaries()
+    # Gupei copies its own March text in April: not a flag (same school).
+    g1 = _submit_narrative(tree, report, tree.gupei, tree.gupei_clerk, gupei_text, seq=1)
+    services.submission_similarity_compute(school_id=g1.school_id, submission_id=g1.pk)
+    g2 = _submit_narrative(tree, report, tree.gupei, tree.gupei_clerk, gupei_text, seq=2)
+    assert services.submission_similarity_compute(school_id=g2.school_id, submission_id=g2.pk) == []
+    # Menzhuang's April text matches both of Gupei's (current and past period).
+    m2 = _submit_narrative(tree, report, tree.menzhuang, tree.menzhuang_admin, menzhuang_text, seq=2)
+    flags = services.submission_similarity_compute(school_id=m2.school_id, submission_id=m2.pk)
+    assert sorted((f.submission_a_id, f.submission_b_id) for f in flags) == sorted([(g1.pk, m2.pk), (g2.pk, m2.pk)])
+
+
+def test_submit_enqueues_the_task_after_commit(tree, summary, django_capture_on_commit_callbacks):
+    services.periods_open(today=date(2026, 12, 31))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        _submit_narrative(tree, summary, tree.gupei, tree.gupei_clerk, seed_summaries()[1], enqueue=True)
+    assert len(callbacks) == 1
+
+
+# ---------------------------------------------------------------- the task, on a real worker
+def test_the_task_flags_the_pair_on_a_real_worker(transactional_db, tmp_path, tree, summary):
+    services.periods_open(today=date(2026, 12, 31))
+    menzhuang_text, gupei_text = seed_summaries()
+    with celery_worker(tmp_path) as worker:
+        # on_commit fires for real here (transactional test): submit enqueues compute_similarity.
+        _submit_narrative(tree, summary, tree.menzhuang, tree.menzhuang_admin, menzhuang_text, enqueue=True)
+        _submit_narrative(tree, summary, tree.village_a, tree.village_a_admin, independent_summary(), enqueue=True)
+        _submit_narrative(tree, summary, tree.gupei, tree.gupei_clerk, gupei_text, enqueue=True)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if worker.log().count("succeeded") >= 3:
+                break
+            time.sleep(0.5)
+        log = worker.log()
+        assert log.count("succeeded") >= 3, log
+    with tenant_scope(district_ids(tree)):
+        pairs = list(SimilarityFlag.objects.values_list("school_id", "school_b_id"))
+        assert NarrativeBand.objects.values("narrative").distinct().count() == 3
+    assert len(pairs) == 1 and set(pairs[0]) == {tree.gupei.id, tree.menzhuang.id}
