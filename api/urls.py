@@ -1,5 +1,7 @@
 """The REST API. Everything under /api/v1/ is either a router-registered ScopedViewSet or listed in
 NON_ROUTER_ENDPOINTS; tests/api/test_isolation.py fails for an endpoint it has no case for."""
+import importlib
+
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
@@ -20,9 +22,25 @@ NON_ROUTER_ENDPOINTS = {
     "me": MeViewSet,
 }
 
+# One module per domain. Each provides `register(router)` and may add `extra_patterns` (paths under
+# /api/v1/) and NON_ROUTER_ENDPOINTS; a domain module that does not exist yet is skipped.
+DOMAIN_MODULES = ["api.schools", "api.compliance", "api.submissions"]
+extra_patterns: list = []
+for _name in DOMAIN_MODULES:
+    try:
+        _module = importlib.import_module(_name)
+    except ModuleNotFoundError as _exc:
+        if _exc.name != _name:
+            raise
+        continue
+    _module.register(router)
+    extra_patterns += getattr(_module, "extra_patterns", [])
+    NON_ROUTER_ENDPOINTS.update(getattr(_module, "NON_ROUTER_ENDPOINTS", {}))
+
 v1_patterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
     path("me/", MeViewSet.as_view({"get": "retrieve"}), name="me"),
+    *extra_patterns,
     path("", include(router.urls)),
 ]
 

@@ -163,9 +163,26 @@ def school_access_log(request, pk: int):
     })
 
 
+# Apps add header links by providing `<app>/nav.py` with `items(request) -> list[(label, url)]`.
+NAV_APPS = ["schools", "compliance", "submissions"]
+
+
 def nav_context(request):
     """Template context processor (settings.TEMPLATES): the links of the page header."""
+    import importlib
+
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return selectors.nav_for(user)
+    context = selectors.nav_for(user)
+    extra = []
+    for app in NAV_APPS:
+        try:
+            module = importlib.import_module(f"{app}.nav")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{app}.nav":
+                continue
+            raise
+        extra.extend(module.items(request))
+    context["nav_extra"] = extra
+    return context

@@ -7,4 +7,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("api.urls")),
     path("", include("tenancy.urls")),
+    path("", include("schools.urls")),
+    path("", include("compliance.urls")),
+    path("", include("submissions.urls")),
 ]

@@ -63,3 +63,17 @@ PAGES: list[Page] = [
 
 def register(page: Page) -> None:
     PAGES.append(page)
+
+
+def _discover() -> None:
+    """Import every tests/web/pages_*.py module; each calls register(...) for its app's pages."""
+    import importlib
+    import pkgutil
+    from pathlib import Path
+
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if info.name.startswith("pages_"):
+            importlib.import_module(f"tests.web.{info.name}")
+
+
+_discover()
