@@ -1,6 +1,8 @@
 """Settings for the test suite (pytest). Same database engine and role as production."""
 from .base import *  # noqa: F401,F403
-from .base import BASE_DIR
+from pathlib import Path
+
+from .base import BASE_DIR, STATIC_ROOT
 
 DEBUG = False
 # Hashing with argon2 on every test user is slow; production keeps argon2 (tests check base).
@@ -13,3 +15,6 @@ STORAGES = {
 }
 AXES_FAILURE_LIMIT = 5
 ALLOWED_HOSTS = ["*"]
+
+# whitenoise warns on every request when STATIC_ROOT does not exist (collectstatic never runs in tests).
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
