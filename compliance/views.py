@@ -240,7 +240,7 @@ def assessment_new(request):
     versions = ChecklistVersion.objects.filter(checklist__district_id__in=ids,
                                                status=ChecklistVersion.Status.PUBLISHED).select_related("checklist")
     schools = School.objects.filter(district_id__in=ids, parent__isnull=True).order_by("path")
-    form = AssessmentCreateForm(request.POST or None, versions=versions, schools=schools)
+    form = AssessmentCreateForm(request.POST if request.method == "POST" else None, versions=versions, schools=schools)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         version = data["checklist_version"]
@@ -261,7 +261,7 @@ def assessment_new(request):
 def assessment_lock(request, pk: int):
     """A confirm step, then the lock (the service takes the final snapshot)."""
     assessment = _overseer_assessment(request, pk)
-    form = LockConfirmForm(request.POST or None)
+    form = LockConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -322,7 +322,7 @@ def exports(request, pk: int):
     assessment = _exports_assessment(request, pk)
     task = selectors.export_schedule_of(assessment)
     can_manage = _is_manager(request.user, assessment.district_id)
-    form = ExportScheduleForm(request.POST or None, initial=_schedule_initial(task))
+    form = ExportScheduleForm(request.POST if request.method == "POST" else None, initial=_schedule_initial(task))
     status = 200
     if request.method == "POST":
         if form.is_valid():
