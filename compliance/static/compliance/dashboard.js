@@ -5,6 +5,7 @@
   var holder = document.getElementById("compliance-dashboard-data");
   if (!holder || !window.echarts) { return; }
   var data = JSON.parse(holder.textContent);
+  document.documentElement.classList.add("has-charts");
   var charts = [];
 
   function init(id) {
@@ -27,7 +28,7 @@
     bar.setOption({
       grid: { left: 8, right: 40, top: 10, bottom: 20, containLabel: true },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-      xAxis: { type: "value", name: data.labels.score },
+      xAxis: { type: "value" },
       yAxis: { type: "category", data: rows.map(function (r) { return (r.rank || "–") + ". " + r.name; }),
                axisLabel: { width: 120, overflow: "truncate" } },
       series: [{ type: "bar", data: rows.map(function (r) { return r.score; }),
@@ -53,9 +54,9 @@
       },
       grid: { left: 8, right: 8, top: 10, bottom: 70, containLabel: true },
       xAxis: { type: "category", data: heat.items, splitArea: { show: true }, axisLabel: { rotate: 60 } },
-      yAxis: { type: "category", data: heat.schools, splitArea: { show: true },
+      yAxis: { type: "category", data: heat.schools, splitArea: { show: true }, inverse: true,
                axisLabel: { width: 110, overflow: "truncate" } },
-      visualMap: { min: 0, max: 100, calculable: false, orient: "horizontal", left: "center", bottom: 0,
+      visualMap: { dimension: 2, min: 0, max: 100, calculable: false, orient: "horizontal", left: "center", bottom: 0,
                    itemHeight: 120, inRange: { color: ["#f4b6b0", "#fde3a7", "#9fd3b0", "#1e6b52"] } },
       series: [{ type: "heatmap", data: cells, label: { show: heat.items.length <= 12 },
                  emphasis: { itemStyle: { borderColor: "#333", borderWidth: 1 } } }]
