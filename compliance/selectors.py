@@ -182,3 +182,116 @@ def exports_of(user, assessment: Assessment):
         return ComplianceExport.objects.none()
     return ComplianceExport.objects.filter(assessment=assessment).select_related("requested_by")
 
+
+
+# --------------------------------------------------------------------------- web UI reads (appended)
+def can_view_dashboard(user, assessment: Assessment) -> bool:
+    """The district dashboard is for overseers: bureau users of the district and township centre
+    schools (whose admins see their own subtree's rows only; ranking() filters by visibility)."""
+    from tenancy.roles import Role
+
+    if tenancy_selectors.has_district_perm(user, "view_aggregates", assessment.district_id):
+        return True
+    return any(m.role == Role.TOWNSHIP_ADMIN and m.school.district_id == assessment.district_id
+               for m in tenancy_selectors.memberships_of(user))
+
+
+def can_view_exports(user, assessment: Assessment) -> bool:
+    """An export workbook holds every assessed school: only someone who oversees ALL of them may
+    read it (the bureau; a township admin for an assessment rooted inside their subtree)."""
+    from tenancy.roles import Role
+
+    if tenancy_selectors.has_district_perm(user, "view_aggregates", assessment.district_id):
+        return True
+    if assessment.root_school_id is None:
+        return False
+    root_path = assessment.root_school.path
+    return any(m.role == Role.TOWNSHIP_ADMIN and root_path.startswith(m.school.path)
+               for m in tenancy_selectors.memberships_of(user))
+
+
+def export_history(user, assessment: Assessment):
+    """Export jobs of an assessment for those who may read its workbooks (see can_view_exports)."""
+    if not can_view_exports(user, assessment):
+        return ComplianceExport.objects.none()
+    return ComplianceExport.objects.filter(assessment=assessment).select_related("requested_by")
+
+
+def export_schedule_of(assessment: Assessment):
+    """The assessment's beat entry (django-celery-beat PeriodicTask with its crontab), or None."""
+    from django_celery_beat.models import PeriodicTask
+
+    from .services import _export_task_name
+
+    return PeriodicTask.objects.filter(name=_export_task_name(assessment.id)).select_related("crontab").first()
+
+
+def checklist_versions_managed_by(user):
+    """Checklist versions of the districts where the user is a bureau user (view_aggregates)."""
+    district_ids = [d for d in tenancy_selectors.districts_visible_to(user).values_list("id", flat=True)
+                    if tenancy_selectors.has_district_perm(user, "view_aggregates", d)]
+    return ChecklistVersion.objects.filter(checklist__district_id__in=district_ids).select_related(
+        "checklist", "checklist__district").order_by("checklist__code", "-number")
+
+
+def checklist_version_tree(version: ChecklistVersion) -> list[dict]:
+    """Sections (nested) with their items, in order, for a read-only view of a version."""
+    from .models import ChecklistItem, ChecklistSection
+
+    sections = list(ChecklistSection.objects.filter(version=version).order_by("position", "id"))
+    items = list(ChecklistItem.objects.filter(version=version).order_by("position", "id"))
+    by_section: dict[int, list] = {}
+    for it in items:
+        by_section.setdefault(it.section_id, []).append(it)
+    nodes = {s.id: {"section": s, "items": by_section.get(s.id, []), "children": []} for s in sections}
+    roots = []
+    for s in sections:
+        (nodes[s.parent_id]["children"] if s.parent_id in nodes else roots).append(nodes[s.id])
+    flat: list[dict] = []
+
+    def walk(node, depth):
+        flat.append({"section": node["section"], "items": node["items"], "depth": depth})
+        for child in node["children"]:
+            walk(child, depth + 1)
+
+    for root in roots:
+        walk(root, 0)
+    return flat
+
+
+def item_drilldown(user, assessment: Assessment, school_id: int, item_code: str, *, request=None) -> dict:
+    """School -> item -> the exact gaps, from the metric's gaps hook when it has one.
+
+    Children's names are shown only to users holding view_child_identity on the school (issue #3);
+    everyone else sees them masked. Showing names is a sensitive read and is access-logged.
+    """
+    from tenancy import services as tenancy_services
+
+    from . import metrics as metric_registry
+    from .exports import mask_child
+
+    report = school_report(user, assessment, school_id)  # 404 for a school the user cannot see
+    item = next((r for r in report["items"] if r["code"] == item_code), None)
+    if item is None:
+        raise Http404("No such item in this checklist.")
+    school = School.objects.get(pk=school_id)
+    metric = metric_registry.get_metric(item["metric"]) if item["metric"] else None
+    has_gaps_hook = bool(metric and metric.gaps and metric.applies_to(assessment.semester))
+    gaps: list[dict] = []
+    show_names = tenancy_selectors.has_school_perm(user, "view_child_identity", school)
+    if has_gaps_hook:
+        with tenant_scope([school.id]):
+            raw = [g for g in (metric.gaps([school.id], assessment.semester) or []) if g.get("school_id") == school.id]
+        for g in raw:
+            child = g.get("child")
+            gaps.append({"detail": g.get("detail", ""),
+                         "child": (child if show_names else mask_child(child)) if child else ""})
+        if show_names and any(g["child"] for g in gaps):
+            tenancy_services.access_log_record(
+                user=user, school_id=school.id, action="view", object_type="compliance.gaps",
+                object_id=f"{assessment.id}:{item_code}", request=request,
+                detail={"children": sum(1 for g in gaps if g["child"])})
+    return {
+        "school": report, "item": item, "has_gaps_hook": has_gaps_hook, "gaps": gaps, "names_shown": show_names,
+        "history": manual_score_history(user, assessment, school_id, item_code),
+    }

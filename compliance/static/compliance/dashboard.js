@@ -1,0 +1,86 @@
+/* District dashboard charts (Apache ECharts, served from our static files). The data comes from
+   the page's json_script block; every chart also exists as a table, so the page works without JS. */
+(function () {
+  "use strict";
+  var holder = document.getElementById("compliance-dashboard-data");
+  if (!holder || !window.echarts) { return; }
+  var data = JSON.parse(holder.textContent);
+  document.documentElement.classList.add("has-charts");
+  var charts = [];
+
+  function init(id) {
+    var el = document.getElementById(id);
+    if (!el) { return null; }
+    var chart = window.echarts.init(el, null, { renderer: "canvas" });
+    charts.push(chart);
+    return chart;
+  }
+
+  function go(url) { if (url) { window.location.href = url; } }
+
+  // Ranking: horizontal bars, best school on top.
+  var ranking = data.ranking || [];
+  var bar = init("chart-ranking");
+  if (bar) {
+    var rows = ranking.slice().reverse();
+    document.getElementById("chart-ranking").style.height = Math.max(200, 28 * rows.length + 60) + "px";
+    bar.resize();
+    bar.setOption({
+      grid: { left: 8, right: 40, top: 10, bottom: 20, containLabel: true },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      xAxis: { type: "value" },
+      yAxis: { type: "category", data: rows.map(function (r) { return (r.rank || "–") + ". " + r.name; }),
+               axisLabel: { width: 120, overflow: "truncate" } },
+      series: [{ type: "bar", data: rows.map(function (r) { return r.score; }),
+                 itemStyle: { color: "#1e6b52" }, label: { show: true, position: "right" } }]
+    });
+    bar.on("click", function (p) { go(rows[p.dataIndex] && rows[p.dataIndex].url); });
+  }
+
+  // Heatmap: schools x items, share of points earned (0..100), grey for not applicable / pending.
+  var heat = data.heatmap;
+  var hm = init("chart-heatmap");
+  if (hm && heat) {
+    document.getElementById("chart-heatmap").style.height = Math.max(240, 26 * heat.schools.length + 120) + "px";
+    hm.resize();
+    var cells = heat.cells.map(function (c) { return [c[0], c[1], c[2] === null ? "-" : c[2], c[3]]; });
+    hm.setOption({
+      tooltip: {
+        formatter: function (p) {
+          var v = p.data[2] === "-" ? (p.data[3] === "pending" ? data.labels.pending : data.labels.not_applicable)
+            : p.data[2] + "% " + data.labels.points_earned;
+          return heat.schools[p.data[1]] + "<br>" + heat.items[p.data[0]] + " " + heat.item_titles[p.data[0]] + "<br>" + v;
+        }
+      },
+      grid: { left: 8, right: 8, top: 10, bottom: 70, containLabel: true },
+      xAxis: { type: "category", data: heat.items, splitArea: { show: true }, axisLabel: { rotate: 60 } },
+      yAxis: { type: "category", data: heat.schools, splitArea: { show: true }, inverse: true,
+               axisLabel: { width: 110, overflow: "truncate" } },
+      visualMap: { dimension: 2, min: 0, max: 100, calculable: false, orient: "horizontal", left: "center", bottom: 0,
+                   itemHeight: 120, inRange: { color: ["#f4b6b0", "#fde3a7", "#9fd3b0", "#1e6b52"] } },
+      series: [{ type: "heatmap", data: cells, label: { show: heat.items.length <= 12 },
+                 emphasis: { itemStyle: { borderColor: "#333", borderWidth: 1 } } }]
+    });
+    hm.on("click", function (p) {
+      var base = heat.school_urls[p.data[1]];
+      go(base && base + "items/" + encodeURIComponent(heat.items[p.data[0]]) + "/");
+    });
+  }
+
+  // Trend: one line per school across snapshots.
+  var line = init("chart-trend");
+  if (line) {
+    line.setOption({
+      tooltip: { trigger: "axis" },
+      legend: { type: "scroll", bottom: 0 },
+      grid: { left: 8, right: 16, top: 16, bottom: 50, containLabel: true },
+      xAxis: { type: "time" },
+      yAxis: { type: "value", name: data.labels.score },
+      series: (data.trend || []).map(function (t) {
+        return { type: "line", name: t.name, data: t.points, showSymbol: true, connectNulls: true };
+      })
+    });
+  }
+
+  window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+})();

@@ -1,0 +1,86 @@
+"""Compliance pages for the isolation walker (tests/web/test_page_isolation.py).
+
+Each object is an assessment ROOTED AT the school under test (so the school's subtree is what the
+assessment covers), on a small manual-only checklist (no metric dependencies). School staff are sent
+from the district dashboard to their school's page (302) and get 403 on overseer pages; bureau-only
+actions tried by an overseer without the right come back as a message (302).
+
+Checklist versions are district objects and take their id in the query string or the form; their
+isolation (another district's bureau, school staff) is tested in test_compliance_checklists.py.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from compliance import services
+from compliance.models import ComplianceExport
+
+from .pages import Page, register
+
+_seq = itertools.count()
+
+ISOLATION_YAML = """\
+checklist: isolation
+title_zh: 隔离测试
+title_en: Isolation test
+total: 4
+sections:
+- code: S
+  title_zh: 抽查
+  items:
+  - code: I1
+    title_zh: 按时开放
+    title_en: Open as posted
+    points: 4
+    check: spot_check
+    scoring: manual
+"""
+
+
+def _assessment(t, school):
+    draft = services.checklist_import_yaml(district=t.district, text=ISOLATION_YAML, actor=None)
+    version = services.checklist_version_publish(version=draft, actor=None)
+    return services.assessment_create(
+        district=t.district, checklist_version=version, title=f"隔离 {next(_seq)}", semester_label="2022春",
+        semester_start=dt.date(2022, 2, 14), semester_end=dt.date(2022, 7, 8), root_school=school, actor=None)
+
+
+def _a(t, school):
+    return {"pk": _assessment(t, school).pk}
+
+
+def _school(t, school):
+    return {"pk": _assessment(t, school).pk, "school_pk": school.pk}
+
+
+def _item(t, school):
+    return {**_school(t, school), "code": "I1"}
+
+
+def _job(t, school, *, done=False):
+    assessment = _assessment(t, school)
+    job = ComplianceExport.objects.create(assessment=assessment, status="running", progress=40)
+    if done:
+        name = default_storage.save(f"compliance/exports/isolation-{job.pk}.xlsx", ContentFile(b"PK fake"))
+        ComplianceExport.objects.filter(pk=job.pk).update(status="done", progress=100, file=name)
+    return {"pk": assessment.pk, "job_pk": job.pk}
+
+
+for page in [
+    Page("compliance_dashboard", _a, owner_status=302, notes="school staff are sent to their school's page"),
+    Page("compliance_assessment_lock", _a, owner_status=403),
+    Page("compliance_snapshot_take", _a, method="post", owner_status=403),
+    Page("compliance_school", _school),
+    Page("compliance_item", _item),
+    Page("compliance_manual_score", _item, method="post", owner_status=302,
+         data=lambda t, s: {"score": "3", "comment": "ok"}, notes="no scoring right: a message, then back"),
+    Page("compliance_exports", _a, owner_status=403),
+    Page("compliance_export_run", _a, method="post", owner_status=403),
+    Page("compliance_export_status", _job, owner_status=403),
+    Page("compliance_export_download", lambda t, s: _job(t, s, done=True), owner_status=403),
+]:
+    register(page)
