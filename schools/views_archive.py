@@ -24,7 +24,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tenancy.models import AccessLog
 from tenancy.selectors import has_school_perm, permissions_on_school
+from tenancy.services import access_log_record
 from tenancy.views import school_for
 
 from . import importing, selectors, services
@@ -67,12 +69,15 @@ def _form_errors_from(form, exc: ValidationError) -> None:
 
 def _child_or_404(request, school, pk, *, log: bool):
     try:
-        view = selectors.child_get_for_view(request.user, pk, request, log=log)
+        view = selectors.child_get_for_view(request.user, pk, request, log=False)
     except Child.DoesNotExist:
         raise Http404
     if view.child.school_id != school.pk:
         # The child exists for this user but under another school's URL: same answer as unknown.
         raise Http404
+    if log:  # logged only once the page is really shown (same entry as the selector writes)
+        access_log_record(user=request.user, school_id=school.pk, action=AccessLog.Action.VIEW, obj=view.child,
+                          request=request, detail={"level": view.level})
     return view
 
 
@@ -352,6 +357,21 @@ def _import_discard(request, school) -> None:
         default_storage.delete(pending["path"])
 
 
+IMPORT_MAX_AGE = dt.timedelta(hours=24)
+
+
+def _import_sweep(school) -> None:
+    """Uploads left unconfirmed (a closed tab) hold children's data: drop this school's older ones."""
+    folder = f"{IMPORT_DIR}/{school.pk}"
+    try:
+        _dirs, files = default_storage.listdir(folder)
+        for name in files:
+            if timezone.now() - default_storage.get_modified_time(f"{folder}/{name}") > IMPORT_MAX_AGE:
+                default_storage.delete(f"{folder}/{name}")
+    except (FileNotFoundError, NotImplementedError, OSError):
+        pass
+
+
 def _import_read(pending):
     with default_storage.open(pending["path"], "rb") as fh:
         return importing.read_children_file(fh, pending["filename"])
@@ -370,6 +390,7 @@ def children_import(request, school_pk: int):
             form.add_error("file", _("The file is larger than 10 MB."))
         else:
             _import_discard(request, school)
+            _import_sweep(school)
             suffix = PurePosixPath(upload.name).suffix.lower()[:6] if "." in upload.name else ""
             path = default_storage.save(f"{IMPORT_DIR}/{school.pk}/{uuid.uuid4().hex}{suffix}",
                                         ContentFile(upload.read()))
