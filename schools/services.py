@@ -864,3 +864,21 @@ def tutoring_session_record(*, actor, pair: StudyPair, date: dt.date, minutes: i
                               semester=selectors.semester_for_date(pair.school.district_id, date))
     return _save(session, actor=actor, action=AccessLog.Action.CREATE)
 
+
+
+# ---------------------------------------------------------------- archive export
+@transaction.atomic
+def children_export_log(*, actor, school: School, child_ids, unmasked: bool, request=None) -> int:
+    """An export of the archive is a read of every child in it: one access-log row per child
+    (action "export"), in one INSERT. Only whoever manages the archive exports; the full,
+    unmasked form additionally needs view_child_identity."""
+    _require(actor, "manage_children", school)
+    if unmasked:
+        _require(actor, "view_child_identity", school)
+    ip = request.META.get("REMOTE_ADDR") if request is not None else None
+    AccessLog.objects.bulk_create([
+        AccessLog(school_id=school.id, user=actor, action=AccessLog.Action.EXPORT, object_type="schools.child",
+                  object_id=str(child_id), ip_address=ip, detail={"unmasked": unmasked})
+        for child_id in child_ids
+    ])
+    return len(child_ids)

@@ -1,0 +1,112 @@
+"""Forms of the archive pages (dashboard, tracker, children, import). Validation of shape only:
+the rules (consent, ID numbers, dates inside a semester) live in schools.services."""
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import CareContact, Child
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class TrackerFilterForm(forms.Form):
+    semester = forms.TypedChoiceField(label=_("Semester"), coerce=int, required=False)
+    class_name = forms.ChoiceField(label=_("Class"), required=False)
+    proxy = forms.TypedChoiceField(label=_("Proxy parent"), coerce=int, required=False)
+
+    def __init__(self, *args, semesters=(), classes=(), proxies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["semester"].choices = [(s.pk, s.name) for s in semesters]
+        self.fields["class_name"].choices = [("", _("All classes"))] + [(c, c) for c in classes]
+        self.fields["proxy"].choices = [("", _("All proxy parents"))] + [
+            (u.pk, getattr(u, "display_name", "") or u.username) for u in proxies]
+
+
+class ContactRecordForm(forms.Form):
+    """One tap on the tracker: `cell` is "<child id>:<kind>" (the button pressed)."""
+
+    cell = forms.RegexField(regex=r"^\d+:[a-z_]+$")
+    happened_on = forms.DateField(label=_("Date of the contact"), widget=DATE_WIDGET)
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=2000)
+
+    def clean_cell(self):
+        child_id, kind = self.cleaned_data["cell"].split(":", 1)
+        if kind not in CareContact.Kind.values:
+            raise forms.ValidationError(_("Unknown kind of contact."))
+        return int(child_id), kind
+
+
+class ChildFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search by name"), required=False, max_length=64)
+    class_name = forms.ChoiceField(label=_("Class"), required=False)
+    grade = forms.TypedChoiceField(label=_("Grade"), coerce=int, required=False,
+                                   choices=[("", _("All grades"))] + [(g, str(g)) for g in range(1, 10)])
+    status = forms.ChoiceField(label=_("Status"), required=False,
+                               choices=[("", _("Any status"))] + list(Child.Status.choices))
+
+    def __init__(self, *args, classes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["class_name"].choices = [("", _("All classes"))] + [(c, c) for c in classes]
+
+
+class ChildForm(forms.Form):
+    """Create or edit a child. On edit an empty ID number keeps the stored one."""
+
+    name = forms.CharField(label=_("name"), max_length=64)
+    gender = forms.ChoiceField(label=_("gender"), choices=Child.Gender.choices)
+    birth_date = forms.DateField(label=_("birth date"), required=False, widget=DATE_WIDGET)
+    id_number = forms.CharField(label=_("ID number"), required=False, max_length=18,
+                                widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}))
+    grade = forms.IntegerField(label=_("grade"), min_value=1, max_value=9)
+    class_name = forms.CharField(label=_("class"), max_length=32)
+    left_behind_kind = forms.ChoiceField(label=_("left-behind situation"), choices=Child.LeftBehindKind.choices)
+    parents_work_place = forms.CharField(label=_("where the parents work"), max_length=200, required=False)
+    guardian_name = forms.CharField(label=_("guardian"), max_length=64, required=False)
+    guardian_relation = forms.CharField(label=_("guardian's relation"), max_length=32, required=False)
+    guardian_phone = forms.CharField(label=_("guardian's phone"), max_length=32, required=False,
+                                     widget=forms.TextInput(attrs={"inputmode": "tel"}))
+    second_contact_name = forms.CharField(label=_("second contact"), max_length=64, required=False)
+    second_contact_phone = forms.CharField(label=_("second contact's phone"), max_length=32, required=False,
+                                           widget=forms.TextInput(attrs={"inputmode": "tel"}))
+    home_village = forms.CharField(label=_("home village"), max_length=100, required=False)
+    health_notes = forms.CharField(label=_("health notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    wellbeing_notes = forms.CharField(label=_("wellbeing notes"), required=False,
+                                      widget=forms.Textarea(attrs={"rows": 3}))
+    consent_date = forms.DateField(label=_("consent date"), required=False, widget=DATE_WIDGET)
+    consent_method = forms.CharField(label=_("consent method"), max_length=100, required=False)
+
+    def __init__(self, *args, editing: bool = False, refused: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            self.fields["id_number"].help_text = _("Leave empty to keep the stored ID number.")
+        if refused:
+            # After a refusal only the minimum is kept: do not even offer the other fields.
+            from .services import REFUSAL_BLOCKED
+            for name in REFUSAL_BLOCKED:
+                self.fields.pop(name, None)
+
+    def service_fields(self, *, editing: bool) -> dict:
+        data = dict(self.cleaned_data)
+        if editing and not data.get("id_number"):
+            data.pop("id_number", None)
+        return data
+
+
+class ChildStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"), choices=Child.Status.choices)
+    since = forms.DateField(label=_("Since"), widget=DATE_WIDGET, initial=timezone.localdate)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+
+class ConsentRefusalForm(forms.Form):
+    on = forms.DateField(label=_("Date of the refusal"), widget=DATE_WIDGET, initial=timezone.localdate)
+    method = forms.CharField(label=_("How it was given"), max_length=100, required=False)
+    confirm = forms.BooleanField(
+        label=_("I understand that the sensitive fields are deleted now and cannot be stored again."))
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(label=_("XLSX or CSV file"),
+                           widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}))

@@ -1,0 +1,56 @@
+/* Four-contact tracker: a tap on a cell records the contact without leaving the page.
+   Progressive enhancement: without this file every cell is a submit button of a normal form
+   (the server records and redirects back). With it, the same form data goes by fetch() and the
+   JSON answer updates the one cell. The CSRF token is the form's own csrfmiddlewaretoken. */
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-tracker]");
+  if (!form || !window.fetch || !window.FormData) { return; }
+  var toast = document.querySelector("[data-toast]");
+  var timer = null;
+
+  function say(text, isError) {
+    if (!toast) { return; }
+    toast.textContent = text;
+    toast.classList.toggle("error", !!isError);
+    toast.hidden = false;
+    clearTimeout(timer);
+    timer = setTimeout(function () { toast.hidden = true; }, 3500);
+  }
+
+  function shortDate(iso) { return iso ? iso.slice(5) : ""; }
+
+  form.addEventListener("click", function (event) {
+    var button = event.target.closest("button.tracker-cell");
+    if (!button || button.disabled) { return; }
+    event.preventDefault();
+    var date = form.querySelector("input[name=happened_on]");
+    if (date && !date.checkValidity()) { date.reportValidity(); return; }
+    var data = new FormData(form);
+    data.set("cell", button.value);
+    button.classList.add("busy");
+    button.classList.remove("failed");
+    button.setAttribute("aria-busy", "true");
+    fetch(form.action, {
+      method: "POST", body: data, credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-Requested-With": "fetch" }
+    }).then(function (response) {
+      return response.json().catch(function () { return { ok: false, error: response.statusText }; });
+    }).then(function (answer) {
+      if (!answer.ok) { throw new Error(answer.error || "?"); }
+      var last = button.querySelector("[data-last]");
+      if (answer.count > 0) {
+        button.classList.add("done");
+        last.textContent = shortDate(answer.last) + (answer.count > 1 ? " ×" + answer.count : "");
+      }
+      button.dataset.recorded = String(answer.contact);
+      say(answer.message, false);
+    }).catch(function (error) {
+      button.classList.add("failed");
+      say(error.message, true);
+    }).then(function () {
+      button.classList.remove("busy");
+      button.removeAttribute("aria-busy");
+    });
+  });
+})();

@@ -1,0 +1,103 @@
+"""Isolation cases of the archive pages (schools/urls_archive.py) for tests/web/test_page_isolation.py,
+plus small builders shared by tests/web/test_archive_*.py.
+
+Child pages answer 404 to a teacher of the same school who is not the child's proxy parent (the
+generic test's teacher has no assigned child), and to bureau/township users without an explicit
+identity grant. `overseer_status` records what those overseers get; see test_archive_pages.py.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from schools import crypto
+from schools import services as school_services
+from schools.models import Semester
+from tenancy.scoping import tenant_scope
+
+from .pages import Page, register
+
+
+@dataclass(frozen=True)
+class ArchivePage(Page):
+    # What the bureau admin and the township admin get on Gupei's page (None: below 400).
+    overseer_status: int | None = None
+
+
+_seq = itertools.count(1)
+
+CHILD = dict(
+    gender="female", birth_date=dt.date(2016, 5, 1), grade=4, class_name="四(1)班", left_behind_kind="both",
+    parents_work_place="江苏南京", guardian_name="王奶奶", guardian_relation="祖母", guardian_phone="13800001111",
+    home_village="古沛镇小王庄", health_notes="无", wellbeing_notes="想念妈妈",
+    consent_date=dt.date(2026, 1, 2), consent_method="纸质签字",
+)
+
+
+def id_number(n: int, birth=dt.date(2016, 5, 1)) -> str:
+    return crypto.with_checksum(f"341182{birth:%Y%m%d}{n % 1000:03d}")
+
+
+def make_child(school, n: int | None = None, **overrides):
+    n = next(_seq) if n is None else n
+    fields = {**CHILD, "name": f"孩子{n}", "id_number": id_number(n), **overrides}
+    with tenant_scope([school.id]):
+        return school_services.child_create(actor=None, school=school, **fields)
+
+
+def ensure_semester(district):
+    """A semester around today for the district (created once)."""
+    today = timezone.localdate()
+    found = Semester.objects.filter(district=district, start__lte=today, end__gte=today).first()
+    return found or school_services.semester_create(
+        actor=None, district=district, name="本学期", start=today - dt.timedelta(days=60),
+        end=today + dt.timedelta(days=60))
+
+
+def _school(t, school):
+    return {"school_pk": school.pk}
+
+
+def _child(t, school):
+    return {"school_pk": school.pk, "pk": make_child(school).pk}
+
+
+def _record_data(t, school):
+    ensure_semester(school.district)
+    child = make_child(school)
+    return {"cell": f"{child.pk}:home_visit", "happened_on": timezone.localdate().isoformat()}
+
+
+def _record_kwargs(t, school):
+    return {"school_pk": school.pk}
+
+
+# A child page of one's own school: the teacher has no assigned child → 404, overseers → 404.
+CHILD_PAGE = dict(teacher_status=404, overseer_status=404)
+ADMIN_ONLY = dict(teacher_status=403, overseer_status=403)
+
+ARCHIVE_PAGES = [
+    ArchivePage("school_dashboard", _school),
+    ArchivePage("contact_tracker", _school),
+    ArchivePage("children_list", _school),
+    # No JS: the tap is a form POST that redirects back. A teacher's tap on an unassigned child → 404.
+    ArchivePage("contact_record", _record_kwargs, method="post", data=_record_data, owner_status=302,
+                teacher_status=404, overseer_status=403),
+    ArchivePage("child_create", _school, **ADMIN_ONLY),
+    ArchivePage("children_import", _school, **ADMIN_ONLY),
+    ArchivePage("children_import_confirm", _school, method="post", owner_status=302, **ADMIN_ONLY),
+    ArchivePage("children_import_template", _school, **ADMIN_ONLY),
+    ArchivePage("children_export", _school, **ADMIN_ONLY),
+    ArchivePage("child_detail", _child, **CHILD_PAGE),
+    ArchivePage("child_edit", _child, **CHILD_PAGE),
+    ArchivePage("child_status", _child, method="post", owner_status=302,
+                data=lambda t, s: {"status": "graduated", "since": timezone.localdate().isoformat()}, **CHILD_PAGE),
+    ArchivePage("child_consent_refuse", _child, method="post", owner_status=302,
+                data=lambda t, s: {"on": timezone.localdate().isoformat(), "confirm": "on"}, **CHILD_PAGE),
+]
+
+for _page in ARCHIVE_PAGES:
+    register(_page)
