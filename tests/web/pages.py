@@ -30,6 +30,9 @@ class Page:
     owner_status: int = 200  # what the school's own admin gets (POST actions redirect: 302)
     # What a teacher of the same school gets: 403 on pages that need more than view_home.
     teacher_status: int | None = None
+    # What the township and bureau admins get on the page of a school they oversee. None: any
+    # success (< 400). Pages of children's records answer overseers 404/403 by design (aggregates only).
+    overseer_status: int | None = None
     notes: str = field(default="", compare=False)
 
 

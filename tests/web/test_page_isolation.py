@@ -109,4 +109,6 @@ def test_overseers_reach_gupei_pages(client, tree, page):
         for school in (tree.gupei, tree.village_a):
             client.force_login(getattr(tree, username))
             response = _request(client, page, tree, school)
-            assert response.status_code < 400, f"{username} on {page.url_name} of {school.code}"
+            expected = page.overseer_status
+            ok = response.status_code == expected if expected is not None else response.status_code < 400
+            assert ok, f"{username} on {page.url_name} of {school.code}: {response.status_code}"
