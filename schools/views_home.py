@@ -179,8 +179,11 @@ def home_rule_detail(request, school_pk: int, kind: str):
     if kind not in RuleKind.values:
         raise Http404
     can_manage = "manage_materials" in _perms(request, school)
-    form = forms.RuleVersionForm(request.POST if request.method == "POST" else None,
-                                 request.FILES if request.method == "POST" else None, initial={"kind": kind})
+    data = None
+    if request.method == "POST":
+        data = request.POST.copy()
+        data["kind"] = kind  # the page is about one kind; the URL decides it
+    form = forms.RuleVersionForm(data, request.FILES if data is not None else None, initial={"kind": kind})
     if request.method == "POST":
         if not can_manage:
             raise PermissionDenied
