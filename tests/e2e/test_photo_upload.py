@@ -79,3 +79,11 @@ def test_clerk_uploads_a_gps_photo_and_the_stored_file_has_no_exif(live_server, 
     shots = settings.VAR_DIR / "e2e"
     shots.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shots / "activity-photo-upload-375.png"), full_page=True)
+
+    # The week view and the home setup page also fit the phone.
+    for path, shot in ((f"/schools/{tree.gupei.pk}/activities/", "activities-week-375.png"),
+                       (f"/schools/{tree.gupei.pk}/home/", "home-setup-375.png")):
+        page.goto(live_server.url + path)
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE_WIDTH, path
+        page.screenshot(path=str(shots / shot), full_page=True)
+    assert page.locator("[data-rule]").count() == 9
