@@ -1,0 +1,119 @@
+"""Isolation cases of the home pages (schools/urls_home.py): every page with a parameter, with an
+object owned by the school under test. Writes are POSTs to the same URLs and are checked by the
+services (tests/web/test_home_*.py); here the GET of each page is walked."""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from schools import services
+from schools.models import RuleKind
+from tenancy.scoping import tenant_scope
+from tests.web.pages import Page, register
+
+_seq = itertools.count(1)
+
+
+def _today():
+    return timezone.localdate()
+
+
+def _school(t, school):
+    return {"school_pk": school.pk}
+
+
+def _in(school, fn):
+    with tenant_scope([school.id]):
+        return fn()
+
+
+def _site(t, school):
+    site = _in(school, lambda: services.activity_site_create(
+        actor=None, school=school, room="活动室", opened_on=dt.date(2020, 9, 1), area_m2=60))
+    return {"school_pk": school.pk, "pk": site.pk}
+
+
+def _equipment(t, school):
+    item = _in(school, lambda: services.equipment_create(
+        actor=None, school=school, kind="computer", quantity=2, acquired_on=dt.date(2021, 3, 1)))
+    return {"school_pk": school.pk, "pk": item.pk}
+
+
+def _leader(t, school):
+    member = _in(school, lambda: services.leadership_member_create(
+        actor=None, school=school, person_name="张校长", title="组长", is_leader=True))
+    return {"school_pk": school.pk, "pk": member.pk}
+
+
+def _rule(t, school):
+    return {"school_pk": school.pk, "kind": RuleKind.ANNUAL_PLAN}
+
+
+def make_activity(school, **kw):
+    fields = {"date": _today(), "kind": "theme_activity", "title": f"活动{next(_seq)}", "text_record": "记录", **kw}
+    return _in(school, lambda: services.activity_create(actor=None, school=school, **fields))
+
+
+def _activity(t, school):
+    return {"school_pk": school.pk, "pk": make_activity(school).pk}
+
+
+def _meeting(t, school):
+    meeting = _in(school, lambda: services.training_meeting_create(
+        actor=None, school=school, date=_today(), topic="代理家长培训"))
+    return {"school_pk": school.pk, "pk": meeting.pk}
+
+
+def _child(school):
+    from tests.schools.conftest import add_child
+
+    return add_child(school, next(_seq) + 500)
+
+
+def _pair(t, school):
+    teacher = t.gupei_teacher if school == t.gupei else t.menzhuang_teacher
+    if school not in (t.gupei, t.menzhuang):  # village schools (overseer test)
+        teacher = t.village_a_admin
+    child = _child(school)
+    pair = _in(school, lambda: services.study_pair_create(actor=None, school=school, teacher=teacher, child=child,
+                                                          starts_on=_today() - dt.timedelta(days=10)))
+    return {"school_pk": school.pk, "pk": pair.pk}
+
+
+def make_photo(school, seed=0, attach_to=None):
+    from tests.schools.conftest import jpeg_bytes
+
+    data = jpeg_bytes(seed + next(_seq) * 7)
+    return _in(school, lambda: services.evidence_upload(
+        actor=None, school=school, uploaded_file=SimpleUploadedFile("p.jpg", data), attach_to=attach_to))
+
+
+def _evidence(t, school):
+    activity = make_activity(school)
+    return {"school_pk": school.pk, "pk": make_photo(school, attach_to=activity).pk}
+
+
+for page in [
+    Page("home_setup", _school),
+    Page("home_site_edit", _site),
+    Page("home_equipment_edit", _equipment),
+    Page("home_leader_edit", _leader),
+    Page("home_rule_detail", _rule),
+    Page("activities_week", _school),
+    Page("activity_create", _school, teacher_status=302, notes="readers are sent to the week"),
+    Page("activity_themes", _school),
+    Page("activity_detail", _activity),
+    Page("activity_edit", _activity, teacher_status=302, notes="readers are sent to the detail"),
+    Page("proxy_parents", _school),
+    Page("meetings", _school),
+    Page("meeting_detail", _meeting),
+    Page("work_records", _school),
+    Page("study_pairs", _school),
+    Page("study_pair_detail", _pair, notes="the school admin sees every pair"),
+    Page("evidence_file", _evidence),
+    Page("evidence_thumb", _evidence),
+]:
+    register(page)
