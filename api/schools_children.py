@@ -295,6 +295,7 @@ class ConsentViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
 class ProxyAssignmentSerializer(serializers.ModelSerializer):
     child = VisibleChildField()
     proxy_parent = StaffUserField()
+    starts_on = serializers.DateField(required=False, help_text="Default: today.")
 
     class Meta:
         model = ProxyAssignment
@@ -518,6 +519,7 @@ class WorkRecordEntryViewSet(SchoolOwnedViewSet, mixins.ListModelMixin, mixins.R
 class StudyPairSerializer(SchoolOwnedSerializer):
     teacher = StaffUserField()
     child = VisibleChildField()
+    starts_on = serializers.DateField(required=False, help_text="Default: today.")
     session_count = serializers.IntegerField(read_only=True, default=0)
 
     class Meta:
