@@ -507,3 +507,57 @@ def children_export_rows(school: School, *, unmasked: bool = False) -> tuple[lis
             row["name"] = _("(record purged)")
         rows.append(row)
     return columns, rows
+
+# ---------------------------------------------------------------- appended for the REST API (api/schools*.py)
+def _level_from_perms(perms: set[str]) -> str | None:
+    """Same rule as school_child_level, from an already-read permission set."""
+    if "manage_children" in perms:
+        return ADMIN
+    if "view_child_identity" in perms:
+        return IDENTITY
+    if "manage_materials" in perms:
+        return BASIC
+    return None
+
+
+def child_levels(user) -> tuple[dict[int, str | None], set[int]]:
+    """({school id: level on every child of that school}, {ids of the children the user cares for
+    as proxy parent, in schools where they may record contacts}) in a fixed number of queries,
+    whatever the number of schools or children (for API lists)."""
+    from tenancy.selectors import permissions_by_school
+
+    if not getattr(user, "is_authenticated", False):
+        return {}, set()
+    perms = permissions_by_school(user)
+    levels = {sid: _level_from_perms(p) for sid, p in perms.items()}
+    contact_schools = [sid for sid, p in perms.items() if "record_contacts" in p]
+    assigned: set[int] = set()
+    if contact_schools:
+        assigned = set(Child.objects.filter(school_id__in=contact_schools, id__in=_assigned_ids_subquery(user))
+                       .values_list("id", flat=True))
+    return levels, assigned
+
+
+def child_level_in(levels: dict, assigned: set[int], child) -> str | None:
+    """The level on one child from child_levels() (same answer as child_access_level)."""
+    level = levels.get(child.school_id)
+    if child.id in assigned and _RANK[level] < _RANK[PROXY]:
+        level = PROXY
+    return level
+
+
+def children_with_identity_visible_to(user):
+    """Children whose personal records the user may read (level PROXY or above): the filter for
+    records about a child (contacts, status history, assignments, refusals). A materials clerk
+    (BASIC) and the bureau without an explicit identity grant get none."""
+    from tenancy.selectors import permissions_by_school
+
+    if not getattr(user, "is_authenticated", False):
+        return Child.objects.none()
+    perms = permissions_by_school(user)
+    whole = [sid for sid, p in perms.items() if _RANK[_level_from_perms(p)] >= _RANK[PROXY]]
+    contact_schools = [sid for sid, p in perms.items() if "record_contacts" in p]
+    q = Q(school_id__in=whole)
+    if contact_schools:
+        q |= Q(school_id__in=contact_schools, id__in=_assigned_ids_subquery(user))
+    return Child.objects.filter(q)

@@ -882,3 +882,39 @@ def children_export_log(*, actor, school: School, child_ids, unmasked: bool, req
         for child_id in child_ids
     ])
     return len(child_ids)
+
+# ---------------------------------------------------------------- appended for the REST API (api/schools*.py)
+MEETING_FIELDS = ("date", "topic", "minutes")
+
+
+def _check_attendees(school: School, attendees) -> list:
+    attendees = list(attendees)
+    staff_ids = set(Membership.objects.filter(school=school, user__in=attendees).values_list("user_id", flat=True))
+    if any(u.id not in staff_ids for u in attendees):
+        raise ValidationError({"attendees": _("Attendees must be on the school's staff.")})
+    return attendees
+
+
+@transaction.atomic
+def training_meeting_update(*, actor, meeting: TrainingMeeting, attendees=None, request=None,
+                            **fields) -> TrainingMeeting:
+    """Edit a meeting's date, topic or minutes; `attendees` (if given) replaces the list."""
+    _require(actor, "manage_materials", meeting.school)
+    changed = _set_fields(meeting, fields, MEETING_FIELDS)
+    if "date" in changed:
+        _not_in_future(meeting.date, "date")
+        meeting.semester = selectors.semester_for_date(meeting.school.district_id, meeting.date)
+    if attendees is not None:
+        attendees = _check_attendees(meeting.school, attendees)
+        TrainingAttendance.objects.filter(meeting=meeting).delete()
+        TrainingAttendance.objects.bulk_create(
+            [TrainingAttendance(school_id=meeting.school_id, meeting=meeting, user=u) for u in attendees])
+        changed.append("attendees")
+    return _save(meeting, actor=actor, action=AccessLog.Action.UPDATE, request=request, detail={"fields": changed})
+
+
+@transaction.atomic
+def training_meeting_delete(*, actor, meeting: TrainingMeeting, request=None) -> None:
+    _require(actor, "manage_materials", meeting.school)
+    _log(actor, meeting, AccessLog.Action.DELETE, request=request)
+    meeting.delete()

@@ -243,3 +243,12 @@ SUBMISSIONS_BEAT_SCHEDULES = {
     "submissions: open periods": ("submissions.open_periods", {"minute": "10", "hour": "0"}),
     "submissions: reminders": ("submissions.send_reminders", {"minute": "0", "hour": "8"}),
 }
+
+# The school's home API (api/schools*.py): several models have a "kind" choice set; name each enum.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "EquipmentKindEnum": "schools.models.Equipment.Kind",
+    "EvidenceKindEnum": "schools.models.Evidence.Kind",
+    "ActivityKindEnum": "schools.models.Activity.Kind",
+    "CareContactKindEnum": "schools.models.CareContact.Kind",
+    "RuleKindEnum": "schools.models.RuleKind",
+})

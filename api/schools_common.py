@@ -1,0 +1,108 @@
+"""Shared pieces of the school's-home API (issue #3): error mapping, scoped input fields and the
+base viewset for school-owned records.
+
+Services raise Model.DoesNotExist for "not yours" (the API answers 404, never 403) and
+EvidenceError (a ValueError) for an upload that does not decode; ScopedViewSet maps Django's
+ValidationError and PermissionDenied itself.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import exceptions, serializers
+
+from schools import selectors as school_selectors
+from schools.evidence import EvidenceError
+from schools.models import Semester
+from tenancy import selectors
+from tenancy.models import User
+
+from .base import ScopedViewSet
+from .tenancy import UserRefSerializer  # noqa: F401 (one component name in the schema)
+
+
+@contextmanager
+def service_errors(file_field: str = "file"):
+    """Run a service call, answering 404 for an object the user may not see and 400 for a bad upload."""
+    try:
+        yield
+    except ObjectDoesNotExist:
+        raise exceptions.NotFound() from None
+    except EvidenceError as exc:
+        raise exceptions.ValidationError({file_field: [str(exc)]}) from None
+
+
+def request_user(context):
+    return context["request"].user
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleSemesterField(serializers.PrimaryKeyRelatedField):
+    """A semester of a district the user can see."""
+
+    def get_queryset(self):
+        return Semester.objects.filter(district__in=selectors.districts_visible_to(request_user(self.context)))
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class StaffUserField(serializers.PrimaryKeyRelatedField):
+    """A staff user of a school the user can see (the services check the exact school)."""
+
+    def get_queryset(self):
+        ids = selectors.school_ids_for_user(request_user(self.context))
+        return User.objects.filter(memberships__school_id__in=ids).distinct()
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleChildField(serializers.PrimaryKeyRelatedField):
+    """A child the user may see at any level; an unseen id gets the same "does not exist" as a missing one."""
+
+    def get_queryset(self):
+        return school_selectors.children_visible_to(request_user(self.context))
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdentityChildField(serializers.PrimaryKeyRelatedField):
+    """A child whose personal record the user may read (school admin, identity grant, proxy parent)."""
+
+    def get_queryset(self):
+        return school_selectors.children_with_identity_visible_to(request_user(self.context))
+
+
+class SchoolOwnedSerializer(serializers.ModelSerializer):
+    """`school` is chosen on create (a school the user can see) and fixed afterwards."""
+
+    school = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is None and "school" in fields:
+            from .base import VisibleSchoolField
+
+            fields["school"] = VisibleSchoolField()
+        return fields
+
+
+class SchoolOwnedViewSet(ScopedViewSet):
+    """Records owned by one school, visible to everyone holding a role on that school."""
+
+    abstract = True
+
+    def school_ids(self) -> list[int]:
+        return selectors.school_ids_for_user(self.request.user)
+
+    def scoped_queryset(self):
+        return self.model.objects.filter(school_id__in=self.school_ids())
+
+    @property
+    def actor(self):
+        return self.request.user
+
+
+def child_q(user, prefix: str = "child") -> Q:
+    """Rows about a child whose personal record the user may read."""
+    return Q(**{f"{prefix}_id__in": school_selectors.children_with_identity_visible_to(user).values("id")})
