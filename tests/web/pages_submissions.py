@@ -53,6 +53,11 @@ def submission_of(report_type, school, seq=1) -> Submission:
             report_type=report_type, school=school, period__seq=seq)
 
 
+def reload(submission) -> Submission:
+    with tenant_scope([submission.school_id]):
+        return Submission.objects.select_related("period", "school", "report_type").get(pk=submission.pk)
+
+
 def compile_with_files(submission, actor, *, content=b"PK fake xlsx"):
     """What the compile job does, with a small file in storage (the job itself is tested elsewhere)."""
     with tenant_scope([submission.school_id]):
