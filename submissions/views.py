@@ -386,13 +386,16 @@ def highlight_segments(text: str, spans) -> list[tuple[str, bool]]:
     The template autoescapes every chunk, so a narrative can never inject markup.
     """
     n = len(text)
-    clean = sorted((max(0, int(s)), min(n, int(e))) for s, e in spans if int(e) > int(s))
+    clean = sorted((s, e) for s, e in ((max(0, int(s)), min(n, int(e))) for s, e in spans) if e > s)
     out: list[tuple[str, bool]] = []
     pos = 0
+    merged: list[list[int]] = []
     for start, end in clean:
-        start = max(start, pos)
-        if start >= end:
-            continue
+        if merged and start <= merged[-1][1]:  # overlapping or touching: one highlight
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for start, end in merged:
         if start > pos:
             out.append((text[pos:start], False))
         out.append((text[start:end], True))
