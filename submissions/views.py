@@ -17,7 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -224,7 +224,7 @@ def submission_narrative(request, pk: int):
     elif request.method == "GET":
         form = NarrativeForm(sections=current)
     else:
-        return JsonResponse({"detail": "method not allowed"}, status=405)
+        return HttpResponseNotAllowed(["GET", "POST"])
     return render(request, "submissions/narrative.html", {
         "submission": submission, "school": submission.school, "form": form, "can_edit": can_edit,
     })
