@@ -195,3 +195,59 @@ def notifications_for(*, user, unread_only: bool = False) -> QuerySet[Notificati
         return Notification.objects.none()
     qs = Notification.objects.filter(user=user)
     return qs.filter(is_read=False) if unread_only else qs
+
+
+# ---------------------------------------------------------------- web UI reads (appended for the pages)
+REPORTING_PERMS = {"submit_reports", "review_submissions", "view_aggregates"}
+
+
+def takes_part_in_reporting(*, user, school: School) -> bool:
+    """Whether the user has any part in a school's reporting: the school's admin and clerk (who
+    submit), the bureau (who reviews) and overseers (who read aggregates). A teacher has none."""
+    from tenancy.selectors import permissions_on_school
+
+    return bool(permissions_on_school(user, school) & REPORTING_PERMS)
+
+
+def may_read_reviews(*, user, school: School) -> bool:
+    """The review screen: for the bureau and the overseers of the school, not the school itself."""
+    from tenancy.selectors import permissions_on_school
+
+    return bool(permissions_on_school(user, school) & OVERSIGHT_PERMS)
+
+
+def oversight_districts(*, user) -> list[District]:
+    """The districts whose reporting the user oversees (all of it, or a township's subtree)."""
+    from tenancy.selectors import districts_visible_to
+
+    return [d for d in districts_visible_to(user).order_by("id") if _oversight_school_q(user, d) is not None]
+
+
+def package_version_get(*, submission: Submission, version: int) -> PackageVersion:
+    """One version of a submission's package (PackageVersion.DoesNotExist otherwise)."""
+    return PackageVersion.objects.get(submission=submission, version=version)
+
+
+def latest_package(*, submission: Submission) -> PackageVersion | None:
+    return PackageVersion.objects.filter(submission=submission).order_by("-version").first()
+
+
+def narrative_of(*, submission: Submission):
+    from .models import Narrative
+
+    return Narrative.objects.filter(submission=submission).first()
+
+
+def similarity_flag_get(*, user, flag_id: int) -> SimilarityFlag:
+    """One flag the user may see (both sides in their oversight), else SimilarityFlag.DoesNotExist."""
+    flag = SimilarityFlag.objects.filter(pk=flag_id).select_related("report_type__district").first()
+    if flag is None:
+        raise SimilarityFlag.DoesNotExist
+    flag = similarity_flags(user=user, district=flag.report_type.district).filter(pk=flag_id).first()
+    if flag is None:
+        raise SimilarityFlag.DoesNotExist
+    return flag
+
+
+def notifications_unread_count(*, user) -> int:
+    return notifications_for(user=user, unread_only=True).count()

@@ -1,3 +1,30 @@
-from django.urls import path  # noqa: F401
+"""Pages of submissions. Every page with a parameter looks its object up among what the user can
+see (else 404) and has a case in tests/web/pages_submissions.py (the isolation walker)."""
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    # A school's reporting calendar.
+    path("schools/<int:pk>/submissions/", views.school_submissions, name="school_submissions"),
+    # One submission: the school's page, its actions, the compile progress and the package files.
+    path("submissions/<int:pk>/", views.submission_detail, name="submission_detail"),
+    path("submissions/<int:pk>/status/", views.submission_status, name="submission_status"),
+    path("submissions/<int:pk>/compile/", views.submission_compile, name="submission_compile"),
+    path("submissions/<int:pk>/narrative/", views.submission_narrative, name="submission_narrative"),
+    path("submissions/<int:pk>/submit/", views.submission_submit, name="submission_submit"),
+    path("submissions/<int:pk>/package/v<int:version>/<str:kind>/", views.package_download,
+         name="submission_package_download"),
+    # The bureau's review of one submission.
+    path("submissions/<int:pk>/review/", views.submission_review, name="submission_review"),
+    path("submissions/<int:pk>/accept/", views.submission_accept, name="submission_accept"),
+    path("submissions/<int:pk>/return/", views.submission_return, name="submission_return"),
+    path("submissions/<int:pk>/unlock/", views.submission_unlock, name="submission_unlock"),
+    # The bureau's overview (district and report type are query parameters: not school-owned).
+    path("reporting/", views.reporting_matrix, name="reporting_matrix"),
+    path("reporting/similarity/", views.similarity_list, name="similarity_list"),
+    path("reporting/similarity/<int:pk>/", views.similarity_pair, name="similarity_pair"),
+    # The user's own notifications.
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", views.notifications_mark_read, name="notifications_mark_read"),
+]

@@ -1,0 +1,52 @@
+"""Forms of the submissions pages. They only shape input; the services decide what is allowed."""
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .narrative import MAX_SECTION_CHARS, SECTIONS
+
+
+class NarrativeForm(forms.Form):
+    """One text area per section of the work summary (introduction, 一 … 七, closing)."""
+
+    def __init__(self, *args, sections: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        sections = sections or {}
+        for key, title in SECTIONS:
+            self.fields[key] = forms.CharField(
+                label=title, required=False, max_length=MAX_SECTION_CHARS, initial=sections.get(key, ""),
+                widget=forms.Textarea(attrs={"rows": 6, "class": "narrative-text"}),
+                # Keep the school's own line breaks and spacing; the service trims the ends.
+                strip=False,
+            )
+
+    def sections(self) -> dict:
+        return {key: self.cleaned_data.get(key, "") for key, _title in SECTIONS}
+
+
+class AcceptForm(forms.Form):
+    comment = forms.CharField(label=_("Comment (optional)"), required=False, max_length=2000,
+                              widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(label=_("What the school needs to change"), max_length=2000,
+                              widget=forms.Textarea(attrs={"rows": 3}),
+                              error_messages={"required": _("Say what the school needs to change.")})
+
+
+class UnlockForm(forms.Form):
+    until = forms.DateField(label=_("Unlocked until"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}),
+                            help_text=_("Leave empty for the default of a week."))
+    comment = forms.CharField(label=_("Comment (optional)"), required=False, max_length=2000)
+
+
+class MarkReadForm(forms.Form):
+    ids = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
+    all = forms.BooleanField(required=False)
+
+    def __init__(self, *args, choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ids"].choices = [(c, c) for c in choices]

@@ -1,0 +1,144 @@
+"""Isolation cases of the submissions pages (tests/web/test_page_isolation.py walks them) and the
+helpers the submissions web tests share.
+
+Teachers have no part in reporting: 403 on every submission page. The school's own admin gets
+the page, or, for the bureau's actions (accept / return / unlock), a redirect with the service's
+refusal (nothing changes; tests/web/test_submissions_review.py checks that). A similarity pair is
+a bureau page: a school's own users get 404 like everyone outside the bureau's subtree.
+"""
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from submissions import services
+from submissions.demo_texts import seed_summaries
+from submissions.models import PeriodType, ReportKind, SimilarityFlag, Submission
+from submissions.narrative import split_sections
+from tenancy.models import Membership
+from tenancy.roles import Role
+from tenancy.scoping import tenant_scope
+
+from .pages import Page, register
+
+_seq = itertools.count(1)
+
+
+def school_admin(school):
+    return Membership.objects.filter(school=school, role=Role.SCHOOL_ADMIN).order_by("id").first().user
+
+
+def fresh_report(t, schools, *, kind=ReportKind.PROGRESS, days_ago=20, lock_after_days=14):
+    """A fortnightly report type around today: period 1 ended a week ago (overdue, not locked
+    yet), period 2 is running now, later ones have not opened."""
+    n = next(_seq)
+    today = timezone.localdate()
+    start = today - timedelta(days=days_ago)
+    rt = services.report_type_create(
+        actor=None, district=t.district, name=f"网页测试报送{n}", code=f"web-{n}", kind=kind,
+        period_type=PeriodType.FORTNIGHTLY, start_on=start, end_on=start + timedelta(days=55),
+        due_offset_days=3, timely_within_days=3, lock_after_days=lock_after_days, schools=schools,
+    )
+    services.periods_open(today=today, report_type_ids=[rt.id])
+    return rt
+
+
+def submission_of(report_type, school, seq=1) -> Submission:
+    with tenant_scope([school.id]):
+        return Submission.objects.select_related("period", "school", "report_type").get(
+            report_type=report_type, school=school, period__seq=seq)
+
+
+def reload(submission) -> Submission:
+    with tenant_scope([submission.school_id]):
+        return Submission.objects.select_related("period", "school", "report_type").get(pk=submission.pk)
+
+
+def compile_with_files(submission, actor, *, content=b"PK fake xlsx"):
+    """What the compile job does, with a small file in storage (the job itself is tested elsewhere)."""
+    with tenant_scope([submission.school_id]):
+        version = services.package_version_start(submission=submission, actor=actor)
+        key = default_storage.save(f"{version.storage_key}/package.xlsx", ContentFile(content))
+        services.package_version_complete(version=version, files={"xlsx": key})
+        submission.refresh_from_db()
+    return version
+
+
+def send(submission, actor, sections=None):
+    """Narrative (optional) → compile → submit, through the services, as of now."""
+    with tenant_scope([submission.school_id]):
+        if sections is not None:
+            services.narrative_update(actor=actor, submission=submission, sections=sections)
+    compile_with_files(submission, actor)
+    with tenant_scope([submission.school_id]):
+        services.submission_submit(actor=actor, submission=submission, enqueue_similarity=False)
+        submission.refresh_from_db()
+    return submission
+
+
+def seed_pair_flag(t, school, partner) -> SimilarityFlag:
+    """The seed's two near-identical summaries sent by `school` (first, so it owns the flag) and
+    `partner`, compared by the real similarity service."""
+    rt = fresh_report(t, [school], kind=ReportKind.HALF_YEAR_SUMMARY)
+    services.report_type_assign(actor=None, report_type=rt, schools=[school, partner])
+    services.periods_open(today=timezone.localdate(), report_type_ids=[rt.id])
+    first, second = seed_summaries()
+    a = send(submission_of(rt, school), school_admin(school), split_sections(first))
+    b = send(submission_of(rt, partner), school_admin(partner), split_sections(second))
+    assert a.pk < b.pk
+    for sub in (a, b):  # what the submit-time task does for each (the first indexes, the second flags)
+        services.submission_similarity_compute(school_id=sub.school_id, submission_id=sub.pk)
+    with tenant_scope([school.id, partner.id]):
+        return SimilarityFlag.objects.get(submission_a=a, submission_b=b)
+
+
+def _open_sub(t, school):
+    return {"pk": submission_of(fresh_report(t, [school]), school).pk}
+
+
+def _sent_sub(t, school):
+    sub = submission_of(fresh_report(t, [school]), school)
+    return {"pk": send(sub, school_admin(school)).pk}
+
+
+def _download(t, school):
+    sub = submission_of(fresh_report(t, [school]), school)
+    version = compile_with_files(sub, school_admin(school))
+    return {"pk": sub.pk, "version": version.version, "kind": "xlsx"}
+
+
+def _flag(t, school):
+    partner = {"gupei": t.village_a, "gupei-a": t.gupei, "menzhuang": t.gupei}[school.code]
+    return {"pk": seed_pair_flag(t, school, partner).pk}
+
+
+def _school(t, school):
+    return {"pk": school.pk}
+
+
+for page in [
+    Page("school_submissions", _school),
+    Page("submission_detail", _open_sub, teacher_status=403),
+    Page("submission_status", _open_sub, teacher_status=403),
+    Page("submission_narrative", _open_sub, teacher_status=403),
+    Page("submission_narrative", _open_sub, method="post", owner_status=302, teacher_status=403,
+         data=lambda t, s: {"s1": "我们做了很多工作。"}, notes="POST saves the narrative"),
+    Page("submission_compile", _open_sub, method="post", owner_status=302, teacher_status=403),
+    Page("submission_submit", _open_sub, method="post", owner_status=302, teacher_status=403),
+    Page("submission_package_download", _download, teacher_status=403),
+    # The review screen is the bureau's (and overseers', read-only): the school's admin gets 403.
+    Page("submission_review", _sent_sub, owner_status=403, teacher_status=403),
+    Page("submission_accept", _sent_sub, method="post", owner_status=302, teacher_status=403,
+         data=lambda t, s: {"comment": ""}),
+    Page("submission_return", _sent_sub, method="post", owner_status=302, teacher_status=403,
+         data=lambda t, s: {"comment": "请补充材料。"}),
+    Page("submission_unlock", _open_sub, method="post", owner_status=302, teacher_status=403,
+         data=lambda t, s: {"until": ""}),
+    Page("similarity_pair", _flag, owner_status=404, teacher_status=404,
+         notes="bureau page: a school's own users do not see flags at all"),
+]:
+    register(page)
