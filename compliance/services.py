@@ -230,16 +230,39 @@ def _check_binding(district_id: int, version: ChecklistVersion) -> None:
         raise ValidationError({"checklist_version": _("The checklist belongs to another district.")})
 
 
+def _resolve_semester(district: District, semester, semester_label, semester_start, semester_end):
+    """(semester row or None, label, start, end), kept consistent: a named semester supplies the
+    window (explicit dates must then agree with it); bare dates are bound to the district's
+    semester with exactly those dates when there is one."""
+    from schools.models import Semester
+
+    if semester is not None:
+        if semester.district_id != district.id:
+            raise ValidationError({"semester": _("The semester belongs to another district.")})
+        if (semester_start and semester_start != semester.start) or (semester_end and semester_end != semester.end):
+            raise ValidationError({"semester": _("The dates differ from the semester “%(name)s” (%(s)s–%(e)s).")
+                                   % {"name": semester.name, "s": semester.start, "e": semester.end}})
+        return semester, semester_label or semester.name, semester.start, semester.end
+    if not (semester_label and semester_start and semester_end):
+        raise ValidationError({"semester": _("Name a semester, or give a label with start and end dates.")})
+    match = Semester.objects.filter(district=district, start=semester_start, end=semester_end).first()
+    return match, semester_label, semester_start, semester_end
+
+
 @transaction.atomic
-def assessment_create(*, district: District, checklist_version: ChecklistVersion, title: str, semester_label: str,
-                      semester_start, semester_end, root_school: School | None = None, actor=None) -> Assessment:
+def assessment_create(*, district: District, checklist_version: ChecklistVersion, title: str,
+                      semester=None, semester_label: str = "", semester_start=None, semester_end=None,
+                      root_school: School | None = None, actor=None) -> Assessment:
+    """`semester` (schools.Semester) or a window (label, start, end); see _resolve_semester."""
     _require_district_perm(actor, "manage_checklists", district.id, _("You cannot create assessments here."))
     _check_binding(district.id, checklist_version)
     if root_school is not None and root_school.district_id != district.id:
         raise ValidationError({"root_school": _("The school belongs to another district.")})
+    semester, semester_label, semester_start, semester_end = _resolve_semester(
+        district, semester, semester_label, semester_start, semester_end)
     assessment = Assessment(district=district, checklist_version=checklist_version, title=title,
-                            semester_label=semester_label, semester_start=semester_start, semester_end=semester_end,
-                            root_school=root_school, created_by=actor)
+                            school_semester=semester, semester_label=semester_label, semester_start=semester_start,
+                            semester_end=semester_end, root_school=root_school, created_by=actor)
     assessment.full_clean()
     assessment.save()
     return assessment
