@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from .metrics import (
     ALL_CONTACTS, CONTACT_KIND_BITS, EQUIPMENT_KINDS, LEADERSHIP_MIN_MEMBERS, _active_children_sql,
-    _archive_complete_sql, _contact_mask_sql, _expected_submissions_sql, _evidenced_activities, _held_weekdays_sql,
+    _archive_complete_sql, _activities_sql, _contact_mask_sql, _expected_submissions_sql, _held_weekdays_sql,
     _params, _proxy_assigned_sql, _sql, _table, _theme_weekdays_sql, register_gaps,
 )
 
@@ -39,7 +39,7 @@ def four_contact_gaps(school_ids, semester):
     rows = _sql(f"""
         SELECT ch.school_id, ch.id, ch.name, ch.class_name, coalesce(cc.mask, 0)
         FROM {_table('schools.Child')} ch LEFT JOIN ({_contact_mask_sql()}) cc ON cc.child_id = ch.id
-        WHERE ch.school_id = ANY(%(ids)s) AND {_active_children_sql()} AND coalesce(cc.mask, 0) <> {ALL_CONTACTS}
+        WHERE ch.school_id + 0 = ANY(%(ids)s) AND {_active_children_sql()} AND coalesce(cc.mask, 0) <> {ALL_CONTACTS}
         ORDER BY ch.school_id, ch.grade, ch.class_name, ch.id""", _params(school_ids, semester))
     out = []
     for sid, child_id, name, class_name, mask in rows:
@@ -56,14 +56,9 @@ def four_contact_gaps(school_ids, semester):
 @register_gaps("activities_evidenced_share")
 def activity_evidence_gaps(school_ids, semester):
     """Which of the semester's activities lack a photo or a text record."""
-    from django.db.models import Case, Value, When
-    from django.db.models import BooleanField
-
-    qs, has_photo, has_text = _evidenced_activities(school_ids, semester)
-    rows = (qs.annotate(p=Case(When(has_photo, then=Value(True)), default=Value(False), output_field=BooleanField()),
-                        t=Case(When(has_text, then=Value(True)), default=Value(False), output_field=BooleanField()))
-            .exclude(has_photo & has_text).order_by("school_id", "date", "id")
-            .values_list("school_id", "id", "date", "title", "p", "t"))
+    rows = _sql(f"""
+        SELECT school_id, id, date, title, has_photo, has_text FROM ({_activities_sql()}) x
+        WHERE NOT (has_photo AND has_text) ORDER BY school_id, date, id""", _params(school_ids, semester))
     out = []
     for sid, activity_id, date, title, photo, text in rows:
         missing = [k for k, ok in (("photo", photo), ("text_record", text)) if not ok]
@@ -142,7 +137,7 @@ def archive_gaps(school_ids, semester):
     rows = _sql(f"""
         SELECT ch.school_id, ch.id, ch.name, ch.class_name, {cols}
         FROM {_table('schools.Child')} ch LEFT JOIN ({_proxy_assigned_sql()}) pa ON pa.child_id = ch.id
-        WHERE ch.school_id = ANY(%(ids)s) AND {_active_children_sql()} AND ({incomplete})
+        WHERE ch.school_id + 0 = ANY(%(ids)s) AND {_active_children_sql()} AND ({incomplete})
         ORDER BY ch.school_id, ch.grade, ch.class_name, ch.id""", _params(school_ids, semester))
     out = []
     for sid, child_id, name, class_name, *flags in rows:

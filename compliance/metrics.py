@@ -84,10 +84,37 @@ def compute_metrics(keys: Iterable[str], school_ids: list[int], semester) -> dic
     """Each metric once for all schools. An unknown key (metric removed from code after publishing)
     yields "not applicable" rather than crashing the whole district's scores."""
     out = {}
-    for key in sorted(set(keys)):
-        metric = REGISTRY.get(key)
-        out[key] = metric.compute(school_ids, semester) if metric else {i: None for i in school_ids}
+    with _work_mem():
+        for key in sorted(set(keys)):
+            metric = REGISTRY.get(key)
+            out[key] = metric.compute(school_ids, semester) if metric else {i: None for i in school_ids}
     return out
+
+
+class _work_mem:
+    """Give the metric statements room to hash a district's children in memory (the row-level
+    security predicate hides table sizes from the planner, which then under-sizes them and spills
+    to disk). Transaction-local, and restored afterwards in case the transaction goes on."""
+
+    def __enter__(self):
+        from django.conf import settings
+        from django.db import connection
+
+        self.value = getattr(settings, "COMPLIANCE_METRICS_WORK_MEM", "64MB")
+        self.previous = None
+        if not self.value or not connection.in_atomic_block:
+            return self
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", [self.value])
+            self.previous = cursor.fetchone()[0]
+        return self
+
+    def __exit__(self, *exc):
+        from django.db import connection
+
+        if self.previous is not None and exc[0] is None:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('work_mem', %s, true)", [self.previous])
 
 
 def load_extra_metric_modules() -> None:
@@ -156,7 +183,7 @@ def _contact_mask_sql() -> str:
     return f"""
         SELECT child_id, bit_or(CASE kind {cases} ELSE 0 END) AS mask
         FROM {_table('schools.CareContact')}
-        WHERE school_id = ANY(%(ids)s) AND happened_on BETWEEN %(start)s AND %(end)s
+        WHERE school_id + 0 = ANY(%(ids)s) AND {_in_semester('happened_on')}
         GROUP BY child_id"""
 
 
@@ -178,11 +205,20 @@ def _archive_complete_sql(alias: str = "ch") -> dict[str, str]:
 def _proxy_assigned_sql() -> str:
     return f"""
         SELECT DISTINCT child_id FROM {_table('schools.ProxyAssignment')}
-        WHERE school_id = ANY(%(ids)s) AND starts_on <= %(end)s AND (ends_on IS NULL OR ends_on >= %(start)s)"""
+        WHERE school_id + 0 = ANY(%(ids)s) AND starts_on <= %(end)s AND (ends_on IS NULL OR ends_on >= %(start)s)"""
 
 
 def _params(school_ids, semester, **extra) -> dict:
-    return {"ids": list(school_ids), "start": semester.start, "end": semester.end, **extra}
+    return {"ids": list(school_ids), "start": semester.start, "end": semester.end,
+            "semester_id": getattr(semester, "id", None), **extra}
+
+
+def _in_semester(date_column: str) -> str:
+    """A record in the semester. With a schools.Semester row, by its FK (set by the services from
+    the record's date, so the same rows), which lets the (school, semester, kind, child) index
+    answer the contacts with an index-only scan; else by the date window."""
+    return (f"CASE WHEN %(semester_id)s::bigint IS NULL THEN {date_column} BETWEEN %(start)s AND %(end)s "
+            f"ELSE semester_id = %(semester_id)s::bigint END")
 
 
 @register_metric("leadership_group_set_up", "成立留守儿童之家建设领导小组", "Leadership group set up", "yes/no")
@@ -191,7 +227,7 @@ def leadership_group_set_up(school_ids, semester):
     more members (dean, general affairs, Young Pioneers counsellor, class teachers); else 0."""
     rows = _sql(f"""
         SELECT school_id, (count(*) FILTER (WHERE is_leader) >= 1 AND count(*) >= %(n)s)::int
-        FROM {_table('schools.LeadershipMember')} WHERE school_id = ANY(%(ids)s) GROUP BY school_id""",
+        FROM {_table('schools.LeadershipMember')} WHERE school_id + 0 = ANY(%(ids)s) GROUP BY school_id""",
                 _params(school_ids, semester, n=LEADERSHIP_MIN_MEMBERS))
     return _by_school(rows, school_ids)
 
@@ -201,7 +237,7 @@ def designated_site(school_ids, semester):
     """1 if the school recorded a designated activity room opened by the end of the semester."""
     rows = _sql(f"""
         SELECT school_id, 1 FROM {_table('schools.ActivitySite')}
-        WHERE school_id = ANY(%(ids)s) AND opened_on <= %(end)s GROUP BY school_id""",
+        WHERE school_id + 0 = ANY(%(ids)s) AND opened_on <= %(end)s GROUP BY school_id""",
                 _params(school_ids, semester))
     return _by_school(rows, school_ids)
 
@@ -213,7 +249,7 @@ def equipment_present(school_ids, semester):
     TV, family telephone (亲情电话), books. 0..4."""
     rows = _sql(f"""
         SELECT school_id, count(DISTINCT kind) FROM {_table('schools.Equipment')}
-        WHERE school_id = ANY(%(ids)s) AND kind = ANY(%(kinds)s) AND acquired_on <= %(end)s
+        WHERE school_id + 0 = ANY(%(ids)s) AND kind = ANY(%(kinds)s) AND acquired_on <= %(end)s
         GROUP BY school_id""", _params(school_ids, semester, kinds=list(EQUIPMENT_KINDS)))
     return _by_school(rows, school_ids)
 
@@ -227,7 +263,7 @@ def rule_documents_present(school_ids, semester):
         SELECT d.school_id, count(DISTINCT d.kind)
         FROM {_table('schools.RuleDocument')} d
         JOIN {_table('schools.RuleDocumentVersion')} v ON v.document_id = d.id
-        WHERE d.school_id = ANY(%(ids)s) AND v.school_id = ANY(%(ids)s) AND v.adopted_on <= %(end)s
+        WHERE d.school_id + 0 = ANY(%(ids)s) AND v.school_id + 0 = ANY(%(ids)s) AND v.adopted_on <= %(end)s
         GROUP BY d.school_id""", _params(school_ids, semester))
     return _by_school(rows, school_ids)
 
@@ -237,7 +273,7 @@ def proxy_parent_trainings(school_ids, semester):
     """Number of proxy-parent training meetings (以会代训) held in the semester."""
     rows = _sql(f"""
         SELECT school_id, count(*) FROM {_table('schools.TrainingMeeting')}
-        WHERE school_id = ANY(%(ids)s) AND date BETWEEN %(start)s AND %(end)s GROUP BY school_id""",
+        WHERE school_id + 0 = ANY(%(ids)s) AND date BETWEEN %(start)s AND %(end)s GROUP BY school_id""",
                 _params(school_ids, semester))
     return _by_school(rows, school_ids)
 
@@ -249,7 +285,7 @@ def four_contact_coverage(school_ids, semester):
     rows = _sql(f"""
         SELECT ch.school_id, count(*) FILTER (WHERE cc.mask = {ALL_CONTACTS})::float / count(*)
         FROM {_table('schools.Child')} ch LEFT JOIN ({_contact_mask_sql()}) cc ON cc.child_id = ch.id
-        WHERE ch.school_id = ANY(%(ids)s) AND {_active_children_sql()}
+        WHERE ch.school_id + 0 = ANY(%(ids)s) AND {_active_children_sql()}
         GROUP BY ch.school_id""", _params(school_ids, semester))
     return _by_school(rows, school_ids, default=None)
 
@@ -259,14 +295,14 @@ def _theme_weekdays_sql() -> str:
     return f"""
         SELECT DISTINCT t.school_id, t.weekday
         FROM {_table('schools.ThemeSchedule')} t JOIN {_table('schools.Semester')} sm ON sm.id = t.semester_id
-        WHERE t.school_id = ANY(%(ids)s) AND sm.start <= %(end)s AND sm."end" >= %(start)s"""
+        WHERE t.school_id + 0 = ANY(%(ids)s) AND sm.start <= %(end)s AND sm."end" >= %(start)s"""
 
 
 def _held_weekdays_sql() -> str:
     return f"""
         SELECT DISTINCT a.school_id, extract(isodow FROM a.date)::int AS weekday
         FROM {_table('schools.Activity')} a
-        WHERE a.school_id = ANY(%(ids)s) AND a.kind = 'theme_activity' AND a.date BETWEEN %(start)s AND %(end)s"""
+        WHERE a.school_id + 0 = ANY(%(ids)s) AND a.kind = 'theme_activity' AND a.date BETWEEN %(start)s AND %(end)s"""
 
 
 @register_metric("weekday_schedule_held", "周一至周五主题活动落实", "Monday-to-Friday themed activities held", "of 5")
@@ -281,31 +317,28 @@ def weekday_schedule_held(school_ids, semester):
     return _by_school(rows, school_ids)
 
 
-def _evidenced_activities(school_ids, semester):
-    """The semester's activities with `evidenced` (a photo AND a text record), as defined by
-    schools.models.ActivityQuerySet.with_evidence(). The photo test is an uncorrelated IN, which
-    PostgreSQL runs as one hashed sub-plan instead of an EXISTS probe per activity."""
-    from django.db.models import Q
-
-    from schools.models import Activity, Evidence
-
-    photographed = Evidence.objects.filter(school_id__in=school_ids, kind=Evidence.Kind.PHOTO,
-                                           activity__isnull=False).values("activity_id")
-    qs = Activity.objects.filter(school_id__in=school_ids, date__range=(semester.start, semester.end))
-    return qs, Q(id__in=photographed), ~Q(text_record="")
+def _activities_sql() -> str:
+    """The semester's activities with `evidenced` = a photo AND a text record: the definition of
+    schools.models.ActivityQuerySet.with_evidence() (a test pins that both agree). Written as a
+    hash join on the photographed activity ids rather than an EXISTS probe per activity."""
+    return f"""
+        SELECT a.school_id, a.id, a.date, a.title, p.activity_id IS NOT NULL AS has_photo,
+               a.text_record <> '' AS has_text
+        FROM {_table('schools.Activity')} a
+        LEFT JOIN (SELECT DISTINCT activity_id FROM {_table('schools.Evidence')}
+                   WHERE school_id + 0 = ANY(%(ids)s) AND kind = 'photo' AND activity_id IS NOT NULL) p
+               ON p.activity_id = a.id
+        WHERE a.school_id + 0 = ANY(%(ids)s) AND a.date BETWEEN %(start)s AND %(end)s"""
 
 
 @register_metric("activities_evidenced_share", "活动有照片和文字材料", "Activities with complete evidence", "share 0..1")
 def activities_evidenced_share(school_ids, semester):
     """Share of the semester's activities with both a photo and a text record. 0..1; None with
     no activities."""
-    from django.db.models import Count
-
-    qs, has_photo, has_text = _evidenced_activities(school_ids, semester)
-    rows = (qs.order_by().values("school_id")
-            .annotate(total=Count("id"), evidenced=Count("id", filter=has_photo & has_text))
-            .values_list("school_id", "total", "evidenced"))
-    return {sid: None for sid in school_ids} | {sid: ev / total for sid, total, ev in rows if total}
+    rows = _sql(f"""
+        SELECT school_id, count(*) FILTER (WHERE has_photo AND has_text)::float / count(*)
+        FROM ({_activities_sql()}) x GROUP BY school_id""", _params(school_ids, semester))
+    return _by_school(rows, school_ids, default=None)
 
 
 @register_metric("archive_completeness", "留守儿童档案完整率", "Children's archive completeness", "share 0..1")
@@ -317,7 +350,7 @@ def archive_completeness(school_ids, semester):
     rows = _sql(f"""
         SELECT ch.school_id, count(*) FILTER (WHERE {complete})::float / count(*)
         FROM {_table('schools.Child')} ch LEFT JOIN ({_proxy_assigned_sql()}) pa ON pa.child_id = ch.id
-        WHERE ch.school_id = ANY(%(ids)s) AND {_active_children_sql()}
+        WHERE ch.school_id + 0 = ANY(%(ids)s) AND {_active_children_sql()}
         GROUP BY ch.school_id""", _params(school_ids, semester))
     return _by_school(rows, school_ids, default=None)
 
@@ -337,7 +370,7 @@ def _expected_submissions_sql() -> str:
              AND (sc.closed_on IS NULL OR sc.closed_on >= p.start_on)
         LEFT JOIN {_table('submissions.Submission')} sub
              ON sub.school_id = rs.school_id AND sub.report_type_id = rt.id AND sub.period_id = p.id
-        WHERE rs.school_id = ANY(%(ids)s) AND (p.due_on < %(today)s OR sub.first_submitted_at IS NOT NULL)"""
+        WHERE rs.school_id + 0 = ANY(%(ids)s) AND (p.due_on < %(today)s OR sub.first_submitted_at IS NOT NULL)"""
 
 
 @register_metric("submissions_on_time", "按时报送", "Submissions on time", "share 0..1")

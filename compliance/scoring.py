@@ -119,7 +119,8 @@ def compute_scores(assessment: Assessment, *, as_of=None) -> dict:
     ids = [s[0] for s in schools]
     semester = assessment.semester
     if as_of is not None and as_of < semester.end:
-        semester = semester._replace(end=max(as_of, semester.start))
+        # A truncated window is no longer the whole Semester row: metrics must go by the dates.
+        semester = semester._replace(end=max(as_of, semester.start), id=None)
     with tenant_scope(ids):
         values = metric_registry.compute_metrics(
             [it["metric"] for it in items if it["scoring"] == "automatic"], ids, semester)

@@ -54,9 +54,11 @@ def records(tree, semester):
                     continue
                 CareContact.objects.create(school=g, child=c, kind=kind, happened_on=dt.date(2026, 10, 9),
                                            semester=semester, made_by=u)
-        # A letter before the semester does not count.
-        CareContact.objects.create(school=g, child=partial, kind="letter", happened_on=dt.date(2026, 8, 31),
-                                   semester=semester, made_by=u)
+        # A letter in the previous semester does not count.
+        spring = Semester.objects.create(district=tree.district, name="2026 春季学期", start=dt.date(2026, 2, 23),
+                                         end=dt.date(2026, 7, 5))
+        CareContact.objects.create(school=g, child=partial, kind="letter", happened_on=dt.date(2026, 6, 1),
+                                   semester=spring, made_by=u)
         mon = Activity.objects.create(school=g, date=dt.date(2026, 10, 12), kind="theme_activity", title="周一心理",
                                       text_record="记录", semester=semester)
         tue = Activity.objects.create(school=g, date=dt.date(2026, 10, 13), kind="theme_activity", title="周二阅读",
@@ -100,6 +102,11 @@ def test_metric_values_from_records(tree, semester, records):
     assert v["leadership_group_set_up"] == {g: 1.0, m: 0.0}
     assert v["proxy_parent_trainings"] == {g: 2.0, m: 0.0}
     assert v["submissions_on_time"] == {g: None, m: None}
+    # A bare date window (no Semester row) reads the same records by their dates.
+    from compliance.models import SemesterWindow
+
+    w = _values([g, m], SemesterWindow(START, END, "window"))
+    assert w == v
 
 
 def test_activity_share_agrees_with_the_schools_queryset(tree, semester, records):
@@ -194,3 +201,47 @@ def test_query_count_is_the_same_for_3_and_30_schools_with_real_records(tree, se
     assert len(compute_scores(a)["schools"]) == 30
     assert _queries(a) == small
 
+
+
+def test_drill_down_shows_names_only_with_identity_permission(tree, semester, records):
+    from compliance import selectors
+    from tenancy.models import AccessLog
+
+    a = _assessment(tree, semester)
+    g = tree.gupei.id
+    bureau = selectors.item_gaps(tree.bureau_admin, a, g, "E1")
+    assert [(x["child"], x["missing"]) for x in bureau["gaps"]] == [("王*", ["letter"])]
+    assert "child_id" not in bureau["gaps"][0] and not bureau["names_shown"]
+    with tenant_scope([g]):
+        before = AccessLog.objects.filter(object_type="compliance.gaps").count()
+    admin = selectors.item_gaps(tree.gupei_admin, a, g, "E1")
+    assert [(x["child"], x["child_id"]) for x in admin["gaps"]] == [("王小刚", records["partial"].id)]
+    with tenant_scope([g]):
+        assert AccessLog.objects.filter(object_type="compliance.gaps").count() == before + 1
+    rules = selectors.item_gaps(tree.bureau_admin, a, g, "C1")
+    assert len(rules["gaps"]) == 2 and rules["value"] == 7.0
+    from django.http import Http404
+
+    with pytest.raises(Http404):
+        selectors.item_gaps(tree.menzhuang_admin, a, g, "E1")
+
+
+def test_export_gaps_sheet_masks_children(tree, semester, records):
+    import io
+
+    import openpyxl
+    from django.core.files.storage import default_storage
+
+    from compliance.exports import run_export
+
+    a = _assessment(tree, semester)
+    job = services.export_request(assessment=a, actor=tree.bureau_admin)
+    run_export(job.id)
+    job.refresh_from_db()
+    with default_storage.open(job.file.name, "rb") as f:
+        wb = openpyxl.load_workbook(io.BytesIO(f.read()))
+    rows = list(wb["Gaps"].iter_rows(values_only=True))[1:]
+    contact = [r for r in rows if r[1] == "E1"]
+    assert contact and contact[0][4] == "王**"
+    assert not any("王小刚" in str(cell) for r in rows for cell in r)
+    assert any(r[1] == "C1" for r in rows) and any(r[1] == "F1" for r in rows)
