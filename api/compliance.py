@@ -14,10 +14,13 @@ Reads come from compliance.selectors / tenancy.selectors, writes from compliance
 """
 from __future__ import annotations
 
+import django_filters
 from django.db.models import F
 from django.http import FileResponse, HttpResponse
 from django.urls import path
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, mixins, serializers
 from rest_framework.response import Response
 
@@ -36,20 +39,43 @@ from .base import VISIBLE, ScopedViewSet, VisibleDistrictField, VisibleSchoolFie
 
 
 # ---------------------------------------------------------------- related fields
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleChecklistVersionField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         return compliance_selectors.checklist_versions_visible_to(self.context["request"].user)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleAssessmentField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         return compliance_selectors.assessments_visible_to(self.context["request"].user)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleSemesterField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         districts = selectors.districts_visible_to(self.context["request"].user)
         return Semester.objects.filter(district__in=districts)
+
+
+class _SchoolRowFilter(django_filters.FilterSet):
+    """Declared filters: django-filter's automatic ones would query the school-owned model's
+    manager at class creation, outside any scope (django-scopes refuses that)."""
+
+    assessment = django_filters.NumberFilter(field_name="assessment_id")
+    school = django_filters.NumberFilter(field_name="school_id")
+
+
+class ManualScoreFilter(_SchoolRowFilter):
+    class Meta:
+        model = ManualScore
+        fields: list = []
+
+
+class ManualScoreChangeFilter(_SchoolRowFilter):
+    class Meta:
+        model = ManualScoreChange
+        fields: list = []
 
 
 def _decimal(value):
@@ -68,6 +94,7 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
 
 
 class ChecklistVersionSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(read_only=True, help_text="draft or published")
     district = serializers.IntegerField(source="checklist.district_id", read_only=True)
     code = serializers.CharField(source="checklist.code", read_only=True)
 
@@ -123,8 +150,17 @@ class ChecklistCreateSerializer(serializers.Serializer):
         return ChecklistVersionDetailSerializer(instance, context=self.context).data
 
 
+def _only(value: str, allowed: str) -> str:
+    if value != allowed:
+        raise serializers.ValidationError(_("The only change allowed here is to “%(s)s”.") % {"s": allowed})
+    return value
+
+
 class ChecklistStatusSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=[ChecklistVersion.Status.PUBLISHED])
+    status = serializers.CharField(help_text="\"published\": publish the draft (refused if it has errors).")
+
+    def validate_status(self, value):
+        return _only(value, ChecklistVersion.Status.PUBLISHED)
 
     def to_representation(self, instance):
         return ChecklistVersionDetailSerializer(instance, context=self.context).data
@@ -183,6 +219,8 @@ class ChecklistViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMode
 
 # ---------------------------------------------------------------- assessments
 class AssessmentSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(read_only=True, help_text="open or locked")
+
     class Meta:
         model = Assessment
         fields = ["id", "district", "root_school", "checklist_version", "title", "school_semester", "semester_label",
@@ -205,7 +243,10 @@ class AssessmentCreateSerializer(serializers.Serializer):
 
 
 class AssessmentStatusSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=[Assessment.Status.LOCKED])
+    status = serializers.CharField(help_text="\"locked\": lock the assessment (a final snapshot; then nothing changes).")
+
+    def validate_status(self, value):
+        return _only(value, Assessment.Status.LOCKED)
 
     def to_representation(self, instance):
         return AssessmentSerializer(instance, context=self.context).data
@@ -310,6 +351,8 @@ class ScoreViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
 
 # ---------------------------------------------------------------- snapshots
 class SnapshotSerializer(serializers.ModelSerializer):
+    kind = serializers.CharField(read_only=True, help_text="nightly, lock or manual")
+
     class Meta:
         model = Snapshot
         fields = ["id", "assessment", "kind", "taken_at", "taken_by", "school_count"]
@@ -400,7 +443,7 @@ class ManualScoreViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
         "list": VISIBLE, "retrieve": VISIBLE,
         "create": "score_manual_items", "update": "score_manual_items", "partial_update": "score_manual_items",
     }
-    filterset_fields = ["assessment", "school"]
+    filterset_class = ManualScoreFilter
 
     def scoped_queryset(self):
         user = self.request.user
@@ -461,7 +504,7 @@ class ManualScoreChangeViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retr
     model = ManualScoreChange
     serializer_class = ManualScoreChangeSerializer
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE}
-    filterset_fields = ["assessment", "school"]
+    filterset_class = ManualScoreChangeFilter
 
     def scoped_queryset(self):
         user = self.request.user
@@ -473,6 +516,7 @@ class ManualScoreChangeViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retr
 
 # ---------------------------------------------------------------- exports
 class ExportSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(read_only=True, help_text="queued, running, done or failed")
     download_url = serializers.SerializerMethodField()
 
     class Meta:
