@@ -35,3 +35,8 @@ seed: install
 messages: install
 	$(MANAGE) makemessages -l zh_Hans -l en --ignore '.venv/*' --ignore 'var/*'
 	$(BIN)/python -m config.i18n_compile
+
+# Scores 1,000 schools x 100 children in a throwaway database (dropped afterwards); prints a table
+# and writes var/bench/compliance.json. BENCH_ARGS="--quick" for a small run.
+bench-compliance: install
+	$(MANAGE) bench_compliance $(BENCH_ARGS)

@@ -22,9 +22,9 @@ from django.utils.translation import gettext_lazy as _
 
 from tenancy.models import District, School, SchoolOwnedModel
 
-# Until schools.Semester exists, an assessment carries its semester as three fields and hands
-# metrics this duck-typed value (anything with .start and .end works for a metric).
-SemesterWindow = namedtuple("SemesterWindow", ["start", "end", "label"])
+# What metrics receive: the assessment's semester window (anything with .start and .end works for a
+# metric). `id` is the schools.Semester row when the assessment is bound to one.
+SemesterWindow = namedtuple("SemesterWindow", ["start", "end", "label", "id"], defaults=[None])
 
 
 class ImmutableError(ValidationError):
@@ -212,6 +212,11 @@ class Assessment(models.Model):
     root_school = models.ForeignKey(School, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     checklist_version = models.ForeignKey(ChecklistVersion, on_delete=models.PROTECT, related_name="assessments")
     title = models.CharField(_("title"), max_length=200)
+    # The district's semester (schools.Semester). Nullable for assessments of a window that is not a
+    # semester of the calendar; when set, label/start/end below are copies of it (services and
+    # clean() keep them equal, so scores and exports never depend on a later calendar edit).
+    school_semester = models.ForeignKey("schools.Semester", on_delete=models.PROTECT, null=True, blank=True,
+                                        related_name="assessments", verbose_name=_("semester"))
     semester_label = models.CharField(_("semester"), max_length=64)
     semester_start = models.DateField(_("semester start"))
     semester_end = models.DateField(_("semester end"))
@@ -237,9 +242,21 @@ class Assessment(models.Model):
     def __str__(self):
         return f"{self.title} ({self.semester_label})"
 
+    def clean(self):
+        super().clean()
+        sem = self.school_semester
+        if sem is not None:
+            if self.district_id and sem.district_id != self.district_id:
+                raise ValidationError({"school_semester": _("The semester belongs to another district.")})
+            if (self.semester_start, self.semester_end) != (sem.start, sem.end):
+                raise ValidationError({"school_semester": _(
+                    "The dates %(start)s–%(end)s differ from the semester “%(name)s” (%(s)s–%(e)s).")
+                    % {"start": self.semester_start, "end": self.semester_end, "name": sem.name, "s": sem.start,
+                       "e": sem.end}})
+
     @property
     def semester(self) -> SemesterWindow:
-        return SemesterWindow(self.semester_start, self.semester_end, self.semester_label)
+        return SemesterWindow(self.semester_start, self.semester_end, self.semester_label, self.school_semester_id)
 
     @property
     def is_locked(self) -> bool:

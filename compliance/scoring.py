@@ -108,13 +108,19 @@ def _finish_school(row: dict, declared_total: Decimal) -> None:
     row["pending"] = sum(1 for r in row["items"].values() if r["status"] == PENDING)
 
 
-def compute_scores(assessment: Assessment) -> dict:
-    """Live scores for every assessed school (no cache, constant number of queries)."""
+def compute_scores(assessment: Assessment, *, as_of=None) -> dict:
+    """Live scores for every assessed school (no cache, constant number of queries).
+
+    `as_of` (a date) scores the records of the semester up to that day only: how the school stood
+    then (used to rebuild a snapshot history, e.g. the demo's weekly snapshots)."""
     version = assessment.checklist_version
     items = _item_rows(assessment.checklist_version_id)
     schools = list(assessment_schools(assessment).values_list("id", "name", "code"))
     ids = [s[0] for s in schools]
     semester = assessment.semester
+    if as_of is not None and as_of < semester.end:
+        # A truncated window is no longer the whole Semester row: metrics must go by the dates.
+        semester = semester._replace(end=max(as_of, semester.start), id=None)
     with tenant_scope(ids):
         values = metric_registry.compute_metrics(
             [it["metric"] for it in items if it["scoring"] == "automatic"], ids, semester)

@@ -295,3 +295,64 @@ def item_drilldown(user, assessment: Assessment, school_id: int, item_code: str,
         "school": report, "item": item, "has_gaps_hook": has_gaps_hook, "gaps": gaps, "names_shown": show_names,
         "history": manual_score_history(user, assessment, school_id, item_code),
     }
+
+# --------------------------------------------------------------------------- drill-down gaps
+def mask_name(name: str | None) -> str:
+    """张小明 -> 张*: enough for a bureau reader to see that a child is missing something."""
+    return (name[0] + "*") if name else ""
+
+
+def item_gaps(user, assessment: Assessment, school_id: int, item_code: str, request=None) -> dict:
+    """School -> item -> the exact gaps (which children lack which contact, which activities lack a
+    photo or text, which rule documents are missing ...), read live from the records.
+
+    Children's names appear only for a reader with the identity permission on the school (school
+    admins, explicit `view_child_identity` grants: schools.selectors.school_child_level); such a
+    read is logged. Everyone else sees masked names ("张*") and no child ids.
+    """
+    from schools.selectors import ADMIN, IDENTITY, school_child_level
+    from tenancy.services import access_log_record
+
+    from . import metrics as metric_registry
+
+    scores, order = _visible_scores(user, assessment)
+    school_id = int(school_id)
+    if school_id not in order:
+        raise Http404("No such school in this assessment.")
+    item = next((it for it in scores["items"] if it["code"] == item_code), None)
+    if item is None:
+        raise Http404("No such item.")
+    metric = metric_registry.get_metric(item["metric"]) if item["metric"] else None
+    cell = scores["schools"][school_id]["items"][item_code]
+    out = {"school_id": school_id, "item": item_code, "metric": item["metric"], "status": cell["status"],
+           "value": cell["value"], "score": cell["score"], "points": item["points"], "names_shown": False,
+           "gaps": []}
+    if metric is None or metric.gaps is None or not metric.applies_to(assessment.semester):
+        return out
+    with tenant_scope([school_id]):
+        raw = metric.gaps([school_id], assessment.semester) or []
+    school = School.objects.get(pk=school_id)
+    show = school_child_level(user, school) in (ADMIN, IDENTITY)
+    rows = []
+    for gap in raw:
+        row = {k: v for k, v in gap.items() if k not in ("child", "child_id")}
+        if gap.get("child") is not None:
+            row["child"] = gap["child"] if show else mask_name(gap["child"])
+            if show:
+                row["child_id"] = gap.get("child_id")
+        rows.append(row)
+    out["gaps"], out["names_shown"] = rows, show and any("child_id" in r for r in rows)
+    if out["names_shown"]:
+        access_log_record(user=user, school_id=school_id, action="view", object_type="compliance.gaps",
+                          object_id=f"{assessment.id}:{item_code}", request=request,
+                          detail={"children": sum(1 for r in rows if "child_id" in r)})
+    return out
+
+
+def school_gaps(user, assessment: Assessment, school_id: int, request=None) -> list[dict]:
+    """Every automatic item's gaps for one school (the drill-down of the school page)."""
+    scores, order = _visible_scores(user, assessment)
+    if int(school_id) not in order:
+        raise Http404("No such school in this assessment.")
+    return [item_gaps(user, assessment, school_id, it["code"], request=request)
+            for it in scores["items"] if it["scoring"] == "automatic"]

@@ -5,6 +5,7 @@ user, whose permission is checked here (the views and the API hold no logic).
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from pathlib import Path
@@ -230,16 +231,39 @@ def _check_binding(district_id: int, version: ChecklistVersion) -> None:
         raise ValidationError({"checklist_version": _("The checklist belongs to another district.")})
 
 
+def _resolve_semester(district: District, semester, semester_label, semester_start, semester_end):
+    """(semester row or None, label, start, end), kept consistent: a named semester supplies the
+    window (explicit dates must then agree with it); bare dates are bound to the district's
+    semester with exactly those dates when there is one."""
+    from schools.models import Semester
+
+    if semester is not None:
+        if semester.district_id != district.id:
+            raise ValidationError({"semester": _("The semester belongs to another district.")})
+        if (semester_start and semester_start != semester.start) or (semester_end and semester_end != semester.end):
+            raise ValidationError({"semester": _("The dates differ from the semester “%(name)s” (%(s)s–%(e)s).")
+                                   % {"name": semester.name, "s": semester.start, "e": semester.end}})
+        return semester, semester_label or semester.name, semester.start, semester.end
+    if not (semester_label and semester_start and semester_end):
+        raise ValidationError({"semester": _("Name a semester, or give a label with start and end dates.")})
+    match = Semester.objects.filter(district=district, start=semester_start, end=semester_end).first()
+    return match, semester_label, semester_start, semester_end
+
+
 @transaction.atomic
-def assessment_create(*, district: District, checklist_version: ChecklistVersion, title: str, semester_label: str,
-                      semester_start, semester_end, root_school: School | None = None, actor=None) -> Assessment:
+def assessment_create(*, district: District, checklist_version: ChecklistVersion, title: str,
+                      semester=None, semester_label: str = "", semester_start=None, semester_end=None,
+                      root_school: School | None = None, actor=None) -> Assessment:
+    """`semester` (schools.Semester) or a window (label, start, end); see _resolve_semester."""
     _require_district_perm(actor, "manage_checklists", district.id, _("You cannot create assessments here."))
     _check_binding(district.id, checklist_version)
     if root_school is not None and root_school.district_id != district.id:
         raise ValidationError({"root_school": _("The school belongs to another district.")})
+    semester, semester_label, semester_start, semester_end = _resolve_semester(
+        district, semester, semester_label, semester_start, semester_end)
     assessment = Assessment(district=district, checklist_version=checklist_version, title=title,
-                            semester_label=semester_label, semester_start=semester_start, semester_end=semester_end,
-                            root_school=root_school, created_by=actor)
+                            school_semester=semester, semester_label=semester_label, semester_start=semester_start,
+                            semester_end=semester_end, root_school=root_school, created_by=actor)
     assessment.full_clean()
     assessment.save()
     return assessment
@@ -263,10 +287,13 @@ def assessment_rebind(*, assessment: Assessment, checklist_version: ChecklistVer
     return assessment
 
 
-def _write_snapshot(assessment: Assessment, *, kind: str, actor=None) -> Snapshot:
-    scores = compute_scores(assessment)
+def _write_snapshot(assessment: Assessment, *, kind: str, actor=None, as_of=None, taken_at=None) -> Snapshot:
+    scores = compute_scores(assessment, as_of=as_of)
     ids = list(scores["schools"])
     snapshot = Snapshot.objects.create(assessment=assessment, kind=kind, taken_by=actor, school_count=len(ids))
+    if taken_at is not None:  # a rebuilt history (demo): the moment the snapshot stands for
+        Snapshot.objects.filter(pk=snapshot.pk).update(taken_at=taken_at)
+        snapshot.taken_at = taken_at
     item_ids = {it["code"]: it["id"] for it in scores["items"]}
     heads, rows = [], []
     for sid, row in scores["schools"].items():
@@ -291,6 +318,23 @@ def snapshot_take(*, assessment: Assessment, kind: str = Snapshot.Kind.MANUAL, a
         raise ValidationError(_("The lock snapshot is taken by locking the assessment."))
     _require_open(assessment)
     return _write_snapshot(assessment, kind=kind, actor=actor)
+
+
+@transaction.atomic
+def snapshot_history_rebuild(*, assessment: Assessment, days, actor=None) -> list[Snapshot]:
+    """System job (demo, a late-onboarded district): nightly snapshots as the records stood on each
+    of `days`, dated that night. Only for an open assessment without snapshots."""
+    assessment = _locked_assessment(assessment)
+    _require_district_perm(actor, "manage_checklists", assessment.district_id,
+                           _("You cannot take snapshots of this assessment."))
+    _require_open(assessment)
+    if Snapshot.objects.filter(assessment=assessment).exists():
+        raise ValidationError(_("The assessment already has snapshots."))
+    out = []
+    for day in sorted(days):
+        taken_at = timezone.make_aware(dt.datetime.combine(day, dt.time(2, 30)))
+        out.append(_write_snapshot(assessment, kind=Snapshot.Kind.NIGHTLY, actor=actor, as_of=day, taken_at=taken_at))
+    return out
 
 
 @transaction.atomic

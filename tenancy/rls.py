@@ -14,7 +14,9 @@ from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
 POLICY = "school_isolation"
-_IDS = "(SELECT string_to_array(nullif(current_setting('app.school_ids', true), ''), ','))::bigint[]"
+# The cast sits inside the sub-select so it runs once per statement (an InitPlan), not once per
+# row; the outer cast keeps `= ANY (…)` the array form rather than the sub-query form.
+_IDS = "((SELECT string_to_array(nullif(current_setting('app.school_ids', true), ''), ',')::bigint[])::bigint[])"
 
 
 def school_owned_models():
@@ -28,7 +30,7 @@ def school_owned_models():
 
 def policy_sql(table: str) -> list[str]:
     q = connections["default"].ops.quote_name(table)
-    cond = f"school_id = ANY ({_IDS})"
+    cond = f"school_id = ANY {_IDS}"
     return [
         f"ALTER TABLE {q} ENABLE ROW LEVEL SECURITY",
         f"ALTER TABLE {q} FORCE ROW LEVEL SECURITY",

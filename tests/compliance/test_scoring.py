@@ -92,12 +92,18 @@ sections:
     assert (s[tree.village_b.id]["applicable_points"], s[tree.village_b.id]["score"]) == (D("10.00"), D("5.00"))
 
 
-def test_stub_metrics_are_not_applicable_and_run_no_query(tree):
+def test_default_metrics_run_one_query_each_and_need_the_scope(tree):
+    """The stubs are gone: each default metric is one statement, and without records a count is 0
+    and a share is not applicable (tests/compliance/test_metrics.py covers real records)."""
+    from tenancy.scoping import tenant_scope
+
     ids = [tree.gupei.id, tree.menzhuang.id]
-    with CaptureQueriesContext(connection) as ctx:
-        for key in metrics.DEFAULT_METRIC_KEYS:
-            assert metrics.get_metric(key).compute(ids, SEMESTER_OBJ) == {i: None for i in ids}
-    assert len(ctx.captured_queries) == 0
+    with tenant_scope(ids), CaptureQueriesContext(connection) as ctx:
+        values = {key: metrics.get_metric(key).compute(ids, SEMESTER_OBJ) for key in metrics.DEFAULT_METRIC_KEYS}
+    assert len(ctx.captured_queries) == len(metrics.DEFAULT_METRIC_KEYS)
+    assert values["rule_documents_present"] == {i: 0.0 for i in ids}
+    assert values["four_contact_coverage"] == {i: None for i in ids}
+    assert values["submissions_on_time"] == {i: None for i in ids}
 
 
 class _Sem:
