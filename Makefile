@@ -35,3 +35,8 @@ seed: install
 messages: install
 	$(MANAGE) makemessages -l zh_Hans -l en --ignore '.venv/*' --ignore 'var/*'
 	$(BIN)/python -m config.i18n_compile
+
+# Writes a 100,000-row contact log with xlsxwriter (constant_memory) and openpyxl (write_only),
+# each in a fresh process; time, peak memory above baseline and the ratio go to var/bench/export.json.
+bench-export: install
+	$(MANAGE) bench_export $(BENCH_ARGS)

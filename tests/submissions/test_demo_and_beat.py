@@ -50,11 +50,12 @@ def test_beat_schedule_is_registered_by_migrate_and_idempotent(db):
     # post_migrate already ran when the test database was created.
     names = set(PeriodicTask.objects.filter(name__startswith="submissions:").values_list("name", "task"))
     assert names == {("submissions: open periods", "submissions.open_periods"),
-                     ("submissions: reminders", "submissions.send_reminders")}
+                     ("submissions: reminders", "submissions.send_reminders"),
+                     ("submissions: district exports", "submissions.scheduled_district_exports")}
     crontabs = CrontabSchedule.objects.count()
     ensure_periodic_tasks()
     ensure_periodic_tasks()
-    assert PeriodicTask.objects.filter(name__startswith="submissions:").count() == 2
+    assert PeriodicTask.objects.filter(name__startswith="submissions:").count() == 3
     assert CrontabSchedule.objects.count() == crontabs
     opener = PeriodicTask.objects.get(name="submissions: open periods")
     assert (opener.crontab.hour, opener.crontab.minute, str(opener.crontab.timezone)) == ("0", "10", "Asia/Shanghai")
