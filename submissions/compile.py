@@ -241,11 +241,15 @@ def write_contacts_sheet(workbook, submission: Submission) -> int:
           .order_by("happened_on", "id")
           .values_list("happened_on", "kind", "child__class_name", "child__name", "made_by__display_name",
                        "made_by__username"))
+    write = sheet.write_string  # every cell is text: skip write()'s type dispatch (the large sheet)
     r = 0
     for day, kind, class_name, child_name, made_by, username in qs.iterator(chunk_size=CHUNK):
         r += 1
-        sheet.write_row(r, 0, [day.isoformat(), labels.get(kind, kind), class_name, mask_child(child_name),
-                               made_by or username])
+        write(r, 0, day.isoformat())
+        write(r, 1, str(labels.get(kind, kind)))
+        write(r, 2, class_name or "")
+        write(r, 3, mask_child(child_name))
+        write(r, 4, made_by or username or "")
     return r
 
 
