@@ -604,18 +604,28 @@ def submission_compile_request(*, actor, submission: Submission, enqueue: bool =
     digest = narrative.digest if narrative else ""
     unfinished = list(PackageVersion.objects.filter(
         submission=submission, state__in=[PackageVersion.State.PENDING, PackageVersion.State.RUNNING]))
-    for version in unfinished:
-        stale = (version.started_at or version.created_at) < now - _compile_stale_after()
-        if stale or version.narrative_digest != digest:
-            package_version_fail(version=version, error=_("Superseded by a newer compile."))
+    version = None
+    for candidate in unfinished:
+        stale = (candidate.started_at or candidate.created_at) < now - _compile_stale_after()
+        if stale or candidate.narrative_digest != digest or version is not None:
+            package_version_fail(version=candidate, error=_("Superseded by a newer compile."))
         else:
-            return version
-    version = package_version_start(submission=submission, actor=actor)
+            version = candidate
+    if version is not None and version.state == PackageVersion.State.RUNNING:
+        return version  # a worker has it; a second click changes nothing
+    if version is None:
+        version = package_version_start(submission=submission, actor=actor)
     if enqueue:
+        # Also for a reused PENDING version: its first message may have been lost (broker down at
+        # commit); the job is idempotent, so a second delivery is harmless.
         school_id, version_id = submission.school_id, version.pk
 
         def send():
-            result = compile_package.delay(school_id, version_id)
+            try:
+                result = compile_package.delay(school_id, version_id)
+            except Exception:  # the version stays pending; compiling again re-sends it
+                log.exception("could not enqueue compile of package version %s", version_id)
+                return
             with tenant_scope([school_id]):
                 PackageVersion.objects.filter(pk=version_id, task_id="").update(task_id=result.id or "")
 

@@ -235,3 +235,29 @@ def test_strip_heading():
     assert compiler._strip_heading("一、提高认识,高度重视留守儿童工作", h) == "留守儿童工作"
     assert compiler._strip_heading("我们做了很多", h) == "我们做了很多"
     assert compiler.mask_child("张小明") == "张**" and compiler.mask_child("") == ""
+
+
+def test_compile_request_enqueues_after_commit(tree, opened, django_capture_on_commit_callbacks):
+    sub = get_sub(tree, opened, tree.gupei, 1)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        with tenant_scope([tree.gupei.id]):
+            first = services.submission_compile_request(actor=tree.gupei_clerk, submission=sub)
+    assert len(callbacks) == 1
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        with tenant_scope([tree.gupei.id]):
+            again = services.submission_compile_request(actor=tree.gupei_clerk, submission=sub)
+    # Still pending (its message may be lost): re-sent, same version.
+    assert again.pk == first.pk and len(callbacks) == 1
+    with tenant_scope([tree.gupei.id]):
+        services.package_version_progress(version=first, progress=10)
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            running = services.submission_compile_request(actor=tree.gupei_clerk, submission=sub)
+    assert running.pk == first.pk and callbacks == []  # a worker has it
+
+
+def test_compile_time_limits_are_below_the_visibility_timeout():
+    from submissions.tasks import compile_package
+
+    assert compile_package.acks_late and compile_package.reject_on_worker_lost
+    assert compile_package.soft_time_limit < compile_package.time_limit < 3600  # Redis' visibility_timeout
+    assert compile_package.max_retries and compile_package.retry_backoff
