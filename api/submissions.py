@@ -11,10 +11,12 @@ Downloads and the matrix are extra GET routes on the same viewsets (same queryse
 """
 from __future__ import annotations
 
+import django_filters
 from django.http import FileResponse, Http404
 from django.urls import path
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers
 from rest_framework.response import Response
 
@@ -126,6 +128,18 @@ class PeriodViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
 
 
 # ---------------------------------------------------------------- submissions
+def scoped_filterset(model_cls, **filters):
+    """A FilterSet of declared filters only. django-filter builds Meta.fields filters with
+    `model._default_manager.all()`, which django-scopes refuses outside a tenant scope (schema
+    generation, system checks); declared filters need no query."""
+    meta = type("Meta", (), {"model": model_cls, "fields": []})
+    return type(f"{model_cls.__name__}Filter", (django_filters.FilterSet,), {**filters, "Meta": meta})
+
+
+def _id(field):
+    return django_filters.NumberFilter(field_name=f"{field}_id")
+
+
 class VersionRefSerializer(serializers.ModelSerializer):
     class Meta:
         model = PackageVersion
@@ -164,7 +178,9 @@ class SubmissionViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
     model = Submission
     serializer_class = SubmissionSerializer
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE}
-    filterset_fields = ["school", "report_type", "period", "status", "timeliness"]
+    filterset_class = scoped_filterset(Submission, school=_id("school"), report_type=_id("report_type"),
+                                       period=_id("period"), status=django_filters.CharFilter(),
+                                       timeliness=django_filters.CharFilter())
 
     def scoped_queryset(self):
         from django.db.models import Prefetch
@@ -177,6 +193,7 @@ class SubmissionViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
 ACTIONS = ("submit", "accept", "return", "unlock")
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleSubmissionField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         return selectors.submissions_visible_to(self.context["request"].user)
@@ -208,7 +225,8 @@ class SubmissionEventViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retrie
 
     model = SubmissionEvent
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": VISIBLE}
-    filterset_fields = ["submission", "action"]
+    filterset_class = scoped_filterset(SubmissionEvent, submission=_id("submission"),
+                                       action=django_filters.CharFilter())
 
     def get_serializer_class(self):
         return SubmissionActionSerializer if self.action == "create" else SubmissionEventSerializer
@@ -259,7 +277,8 @@ class PackageVersionViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retriev
     model = PackageVersion
     serializer_class = PackageVersionSerializer
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": "submit_reports", "download": VISIBLE}
-    filterset_fields = ["submission", "state", "is_current"]
+    filterset_class = scoped_filterset(PackageVersion, submission=_id("submission"), state=django_filters.CharFilter(),
+                                       is_current=django_filters.BooleanFilter())
 
     def scoped_queryset(self):
         return selectors.package_versions_visible_to(self.request.user).order_by("submission_id", "-version")
@@ -309,7 +328,7 @@ class NarrativeViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMode
     model = Narrative
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": "submit_reports",
                           "update": "submit_reports", "partial_update": "submit_reports"}
-    filterset_fields = ["submission"]
+    filterset_class = scoped_filterset(Narrative, submission=_id("submission"))
 
     def get_serializer_class(self):
         return NarrativeUpdateSerializer if self.action in ("update", "partial_update") else NarrativeSerializer
@@ -353,7 +372,7 @@ class SimilarityFlagViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retriev
     model = SimilarityFlag
     serializer_class = SimilarityFlagSerializer
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE}
-    filterset_fields = ["report_type"]
+    filterset_class = scoped_filterset(SimilarityFlag, report_type=_id("report_type"))
 
     def scoped_queryset(self):
         return selectors.similarity_flags_visible_to(self.request.user).order_by("-score", "id")
@@ -390,6 +409,7 @@ class NotificationViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveM
 
 
 # ---------------------------------------------------------------- district exports
+@extend_schema_field(OpenApiTypes.INT)
 class VisiblePeriodField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         return selectors.periods_visible_to(self.context["request"].user)

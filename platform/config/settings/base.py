@@ -245,8 +245,8 @@ SUBMISSIONS_BEAT_SCHEDULES = {
 }
 # Compiling packages (submissions.tasks.compile_package). The time limits stay below the broker's
 # visibility timeout, so Redis never hands a still-running compile to a second worker.
-SUBMISSIONS_COMPILE_SOFT_TIME_LIMIT = env.int("SUBMISSIONS_COMPILE_SOFT_TIME_LIMIT", default=15 * 60)
-SUBMISSIONS_COMPILE_TIME_LIMIT = env.int("SUBMISSIONS_COMPILE_TIME_LIMIT", default=20 * 60)
+SUBMISSIONS_COMPILE_SOFT_TIME_LIMIT = 15 * 60
+SUBMISSIONS_COMPILE_TIME_LIMIT = 20 * 60
 # Test-only: seconds the compile sleeps between its steps, so a test can kill a worker mid-job.
 SUBMISSIONS_COMPILE_STEP_DELAY = env.float("SUBMISSIONS_COMPILE_STEP_DELAY", default=0.0)
 # Redis redelivers an unacknowledged message after this many seconds (a killed worker's task).
@@ -257,7 +257,7 @@ if not CELERY_BROKER_URL.startswith("filesystem://"):
     }
 # The consolidated district export of each period runs once after the period's due date
 # (beat entry below); periods due longer ago than this are not back-filled.
-SUBMISSIONS_EXPORT_LOOKBACK_DAYS = env.int("SUBMISSIONS_EXPORT_LOOKBACK_DAYS", default=30)
+SUBMISSIONS_EXPORT_LOOKBACK_DAYS = 30
 SUBMISSIONS_BEAT_SCHEDULES = {
     **SUBMISSIONS_BEAT_SCHEDULES,
     "submissions: district exports": ("submissions.scheduled_district_exports", {"minute": "40", "hour": "1"}),
