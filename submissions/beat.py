@@ -11,6 +11,7 @@ DEFAULT_SCHEDULES = {
     # name: (task, crontab fields)
     "submissions: open periods": ("submissions.open_periods", {"minute": "10", "hour": "0"}),
     "submissions: reminders": ("submissions.send_reminders", {"minute": "0", "hour": "8"}),
+    "submissions: district exports": ("submissions.scheduled_district_exports", {"minute": "40", "hour": "1"}),
 }
 
 

@@ -67,14 +67,27 @@ def _report_type(district, code, **fields) -> ReportType:
     return existing or services.report_type_create(actor=None, district=district, code=code, **fields)
 
 
-def _send(submission: Submission, actor, at: datetime, sections: dict | None = None) -> Submission:
-    """compile → submit, through the services (the package files come with the compile job)."""
+# Schools whose demo packages are compiled for real (files on disk): the rest only get the
+# version rows, which keeps the seed fast.
+COMPILED_SCHOOLS = {"gupei", "menzhuang", "jianxi"}
+
+
+def _compile(submission: Submission, actor, at: datetime, real: bool):
+    version = services.package_version_start(submission=submission, actor=actor)
+    if real:
+        from .compile import compile_package
+
+        return compile_package(school_id=submission.school_id, version_id=version.pk, now=at)
+    return services.package_version_complete(version=version, now=at)
+
+
+def _send(submission: Submission, actor, at: datetime, sections: dict | None = None, real: bool = False) -> Submission:
+    """compile → submit, through the services; `real` runs the compile job in-process (files)."""
     if submission.status != Status.OPEN:
         return submission
     if sections:
         services.narrative_update(actor=actor, submission=submission, sections=sections, now=at - timedelta(hours=2))
-    version = services.package_version_start(submission=submission, actor=actor)
-    services.package_version_complete(version=version, now=at - timedelta(hours=1))
+    _compile(submission, actor, at - timedelta(hours=1), real)
     submission.refresh_from_db()
     return services.submission_submit(actor=actor, submission=submission, now=at, enqueue_similarity=False)
 
@@ -111,7 +124,7 @@ def seed(ctx: dict) -> None:
                     continue  # not expected (joined later) or not sent
                 end = submission.period.end_on
                 at = _at(end + timedelta(days=6 if seq in late else 1))
-                submission = _send(submission, clerks[school_code], at)
+                submission = _send(submission, clerks[school_code], at, real=school_code == "gupei")
                 _review(submission, bureau, school_code, seq, clerks[school_code])
 
         menzhuang_text, gupei_text = seed_summaries()
@@ -119,7 +132,8 @@ def seed(ctx: dict) -> None:
         sent = []
         for school_code, text in narratives.items():
             submission = Submission.objects.get(report_type=summary, school=schools[school_code])
-            submission = _send(submission, clerks[school_code], _at(date(2026, 6, 28)), split_sections(text))
+            submission = _send(submission, clerks[school_code], _at(date(2026, 6, 28)), split_sections(text),
+                               real=school_code in COMPILED_SCHOOLS)
             sent.append(submission)
         for submission in sent:
             services.submission_similarity_compute(school_id=submission.school_id, submission_id=submission.pk)
@@ -136,8 +150,7 @@ def _review(submission: Submission, bureau, school_code: str, seq: int, clerk) -
             actor=bureau, submission=submission, now=at,
             comment="请补充本期家访记录的照片和文字材料。",
         )
-        version = services.package_version_start(submission=submission, actor=clerk)
-        services.package_version_complete(version=version, now=at + timedelta(days=1))
+        _compile(submission, clerk, at + timedelta(days=1), real=True)
         submission.refresh_from_db()
         services.submission_submit(actor=clerk, submission=submission, now=at + timedelta(days=1, hours=1),
                                    enqueue_similarity=False)

@@ -223,6 +223,9 @@ class PackageVersion(SchoolOwnedModel):
     task_id = models.CharField(max_length=64, blank=True)
     error = models.TextField(blank=True)
     files = models.JSONField(default=dict, blank=True)  # {"xlsx": "<key>/package.xlsx", ...}
+    # The key figures compiled into the package (children, coverage, activities, ...), so the
+    # district export and the review screen read them without reopening the files.
+    figures = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -337,3 +340,53 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "is_read", "-created_at"], name="notification_inbox")]
+
+
+class DistrictExport(models.Model):
+    """A consolidated export of one period across all the district's schools (one XLSX).
+
+    District-owned (the bureau's), kept with history: every run is a new row. A scheduled run is
+    unique per period (partial constraint), so the beat job can run any number of times.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", _("On demand")
+        SCHEDULED = "scheduled", _("Scheduled")
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="submission_exports")
+    report_type = models.ForeignKey(ReportType, on_delete=models.CASCADE, related_name="exports")
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="exports")
+    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.MANUAL)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    progress = models.PositiveSmallIntegerField(default=0)
+    file = models.CharField(max_length=255, blank=True)  # storage name, deterministic per row
+    rows = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("district export")
+        verbose_name_plural = _("district exports")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["period"], condition=Q(trigger="scheduled"),
+                                    name="districtexport_one_scheduled_per_period"),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="districtexport_progress_pct"),
+        ]
+        indexes = [models.Index(fields=["district", "-created_at"], name="districtexport_district_at")]
+
+
+def district_export_storage_key(export_id: int, district_id: int) -> str:
+    """Deterministic per row: a redelivered export job overwrites its own file, never adds one."""
+    return f"submission-exports/{district_id}/export-{export_id}.xlsx"

@@ -251,3 +251,66 @@ def similarity_flag_get(*, user, flag_id: int) -> SimilarityFlag:
 
 def notifications_unread_count(*, user) -> int:
     return notifications_for(user=user, unread_only=True).count()
+
+# ---------------------------------------------------------------- the API's querysets (per user, any school)
+def school_ids_with_perm(user, codename: str) -> list[int]:
+    from tenancy.selectors import permissions_by_school
+
+    return [sid for sid, perms in permissions_by_school(user).items() if codename in perms]
+
+
+def submissions_visible_to(user) -> QuerySet[Submission]:
+    """Every submission of the schools whose home the user may see (a constant number of queries)."""
+    return (Submission.objects.filter(school_id__in=school_ids_with_perm(user, "view_home"))
+            .select_related("report_type", "period", "school"))
+
+
+def oversight_district_ids(user) -> list[int]:
+    """Districts whose reporting the user oversees: the bureau (district grant) or a township admin."""
+    from tenancy.selectors import districts_visible_to
+
+    return [d.id for d in districts_visible_to(user) if _oversight_school_q(user, d) is not None]
+
+
+def report_types_visible_to(user) -> QuerySet[ReportType]:
+    return ReportType.objects.filter(district_id__in=oversight_district_ids(user)).order_by("-start_on", "id")
+
+
+def periods_visible_to(user) -> QuerySet[Period]:
+    return Period.objects.filter(report_type__in=report_types_visible_to(user)).select_related("report_type")
+
+
+def similarity_flags_visible_to(user) -> QuerySet[SimilarityFlag]:
+    from tenancy.selectors import districts_visible_to
+
+    ids: list[int] = []
+    for district in districts_visible_to(user):
+        ids += list(similarity_flags(user=user, district=district).values_list("id", flat=True))
+    return SimilarityFlag.objects.filter(id__in=ids).select_related(
+        "school", "school_b", "submission_a__period", "submission_b__period", "report_type")
+
+
+def district_exports_visible_to(user):
+    """The bureau's exports (a district grant with aggregate or review rights)."""
+    from tenancy.selectors import districts_visible_to
+
+    from .models import DistrictExport
+
+    ids = [d.id for d in districts_visible_to(user) if permissions_on_district(user, d) & OVERSIGHT_PERMS]
+    return DistrictExport.objects.filter(district_id__in=ids).select_related("report_type", "period", "district")
+
+
+def submission_events_visible_to(user) -> QuerySet[SubmissionEvent]:
+    return (SubmissionEvent.objects.filter(school_id__in=school_ids_with_perm(user, "view_home"))
+            .select_related("actor").order_by("id"))
+
+
+def package_versions_visible_to(user) -> QuerySet[PackageVersion]:
+    return PackageVersion.objects.filter(school_id__in=school_ids_with_perm(user, "view_home")).select_related(
+        "submission")
+
+
+def narratives_visible_to(user):
+    from .models import Narrative
+
+    return Narrative.objects.filter(school_id__in=school_ids_with_perm(user, "view_home")).select_related("submission")

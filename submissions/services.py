@@ -365,7 +365,7 @@ def package_version_progress(*, version: PackageVersion, progress: int, note: st
 
 @transaction.atomic
 def package_version_complete(*, version: PackageVersion, files: dict | None = None,
-                             now: datetime | None = None) -> PackageVersion:
+                             now: datetime | None = None, figures: dict | None = None) -> PackageVersion:
     """Mark a version done and current; the first compile moves the submission open → compiled.
 
     Idempotent: completing an already-done version changes nothing. An older version finishing
@@ -375,7 +375,8 @@ def package_version_complete(*, version: PackageVersion, files: dict | None = No
     submission = Submission.objects.select_for_update(of=("self",)).get(pk=version.submission_id)
     n = PackageVersion.objects.filter(
         pk=version.pk, state__in=[PackageVersion.State.PENDING, PackageVersion.State.RUNNING]
-    ).update(state=PackageVersion.State.DONE, progress=100, finished_at=now, files=files or {})
+    ).update(state=PackageVersion.State.DONE, progress=100, finished_at=now, files=files or {},
+             figures=figures or {})
     version.refresh_from_db()
     if n == 0:
         if version.state == PackageVersion.State.DONE:
@@ -576,3 +577,145 @@ def _send_emails(messages) -> None:
 def notification_mark_read(*, user, notification_ids) -> int:
     return Notification.objects.filter(user=user, id__in=list(notification_ids), is_read=False).update(
         is_read=True, read_at=timezone.now())
+
+
+# ---------------------------------------------------------------- compile requests (the compile job)
+def _compile_stale_after() -> timedelta:
+    # A version still "running" after the hard time limit was killed for good (not redelivered).
+    return timedelta(seconds=_setting("SUBMISSIONS_COMPILE_TIME_LIMIT", 20 * 60) * 2)
+
+
+@transaction.atomic
+def submission_compile_request(*, actor, submission: Submission, enqueue: bool = True,
+                               now: datetime | None = None) -> PackageVersion:
+    """Ask for a compile: reserve a package version and enqueue the job after commit.
+
+    A second click while a compile of the same narrative is waiting or running returns that
+    version instead of starting another (no duplicate work, no duplicate versions).
+    """
+    from .tasks import compile_package
+
+    now = now or timezone.now()
+    _require(actor, "submit_reports", submission, _("You may not compile reports for this school."))
+    if submission.status not in EDITABLE:
+        raise ValidationError(_("A submission that has been sent cannot be compiled again."))
+    Submission.objects.select_for_update(of=("self",)).filter(pk=submission.pk).first()
+    narrative = Narrative.objects.filter(submission=submission).first()
+    digest = narrative.digest if narrative else ""
+    unfinished = list(PackageVersion.objects.filter(
+        submission=submission, state__in=[PackageVersion.State.PENDING, PackageVersion.State.RUNNING]))
+    version = None
+    for candidate in unfinished:
+        stale = (candidate.started_at or candidate.created_at) < now - _compile_stale_after()
+        if stale or candidate.narrative_digest != digest or version is not None:
+            package_version_fail(version=candidate, error=_("Superseded by a newer compile."))
+        else:
+            version = candidate
+    if version is not None and version.state == PackageVersion.State.RUNNING:
+        return version  # a worker has it; a second click changes nothing
+    if version is None:
+        version = package_version_start(submission=submission, actor=actor)
+    if enqueue:
+        # Also for a reused PENDING version: its first message may have been lost (broker down at
+        # commit); the job is idempotent, so a second delivery is harmless.
+        school_id, version_id = submission.school_id, version.pk
+
+        def send():
+            try:
+                result = compile_package.delay(school_id, version_id)
+            except Exception:  # the version stays pending; compiling again re-sends it
+                log.exception("could not enqueue compile of package version %s", version_id)
+                return
+            with tenant_scope([school_id]):
+                PackageVersion.objects.filter(pk=version_id, task_id="").update(task_id=result.id or "")
+
+        transaction.on_commit(send)
+    return version
+
+
+# ---------------------------------------------------------------- report types (bureau CRUD)
+def _log_district(actor, district_id: int, action: str, obj, detail: dict | None = None) -> None:
+    """A district-level action is logged once per school of the district (the log is school-owned)."""
+    from tenancy.services import access_log_record_many
+
+    ids = list(School.objects.filter(district_id=district_id).values_list("id", flat=True))
+    with tenant_scope(ids):
+        access_log_record_many(user=actor, school_ids=ids, action=action, object_type=obj._meta.label_lower,
+                               object_id=obj.pk, detail=detail)
+
+REPORT_TYPE_EDITABLE = ("name", "is_active", "remind_days_before")
+
+
+@transaction.atomic
+def report_type_update(*, actor, report_type: ReportType, schools=None, **fields) -> ReportType:
+    """Rename, (de)activate, change the reminder or the assigned schools. The period rules are
+    fixed once periods exist (they decided timeliness already)."""
+    _require_calendar_manager(actor, report_type.district)
+    fixed = set(fields) - set(REPORT_TYPE_EDITABLE)
+    if fixed:
+        raise ValidationError(_("These fields cannot change once periods exist: %(f)s") % {"f": ", ".join(sorted(fixed))})
+    for name, value in fields.items():
+        setattr(report_type, name, value)
+    report_type.full_clean()
+    report_type.save()
+    if schools is not None:
+        report_type_assign(actor=actor, report_type=report_type, schools=schools)
+    _log_district(actor, report_type.district_id, "update", report_type, {"fields": sorted(fields)})
+    return report_type
+
+
+@transaction.atomic
+def report_type_delete(*, actor, report_type: ReportType) -> None:
+    """Only a report type nobody has reported on yet; otherwise deactivate it."""
+    _require_calendar_manager(actor, report_type.district)
+    if Submission.objects.filter(report_type=report_type).exists():
+        raise ValidationError(_("Schools have submissions for this report type; deactivate it instead."))
+    _log_district(actor, report_type.district_id, "delete", report_type)
+    report_type.delete()
+
+
+# ---------------------------------------------------------------- district exports
+def _require_oversight(actor, district: District) -> None:
+    if actor is not None and not (permissions_on_district(actor, district) & {"view_aggregates", "review_submissions"}):
+        raise PermissionDenied(_("Only the bureau can export the district's submissions."))
+
+
+@transaction.atomic
+def district_export_request(*, actor, period: Period, enqueue: bool = True, scheduled: bool = False):
+    """A consolidated export of one period across the district's schools, run by a job."""
+    from .models import DistrictExport
+    from .tasks import run_district_export
+
+    district = period.report_type.district
+    _require_oversight(actor, district)
+    export = DistrictExport.objects.create(
+        district=district, report_type=period.report_type, period=period,
+        trigger=DistrictExport.Trigger.SCHEDULED if scheduled else DistrictExport.Trigger.MANUAL,
+        requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    _log_district(actor, district.id, "create", export, {"period": period.pk, "trigger": export.trigger})
+    if enqueue:
+        export_id = export.pk
+        transaction.on_commit(lambda: run_district_export.delay(export_id))
+    return export
+
+
+def district_exports_schedule(*, today: date | None = None, enqueue: bool = True) -> list:
+    """The beat job: every period whose due date has passed (within the look-back) gets exactly
+    one scheduled export (partial unique constraint; ON CONFLICT → skipped)."""
+    from .models import DistrictExport
+
+    today = today or _localdate()
+    lookback = _setting("SUBMISSIONS_EXPORT_LOOKBACK_DAYS", 30)
+    periods = (Period.objects.filter(report_type__is_active=True, due_on__lt=today,
+                                     due_on__gte=today - timedelta(days=lookback))
+               .exclude(exports__trigger=DistrictExport.Trigger.SCHEDULED)
+               .select_related("report_type__district").order_by("due_on", "id"))
+    created = []
+    for period in periods:
+        try:
+            with transaction.atomic():
+                created.append(district_export_request(actor=None, period=period, enqueue=enqueue, scheduled=True))
+        except IntegrityError:
+            continue  # a concurrent run scheduled it
+    return created

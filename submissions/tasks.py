@@ -3,10 +3,19 @@ service it calls, and is idempotent (unique constraints / compare-and-set), so a
 """
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
-from django.db import OperationalError
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from . import services
+
+log = logging.getLogger(__name__)
+
+# Transient database trouble is retried with exponential backoff; anything else fails the version.
+RETRYABLE = (OperationalError, InterfaceError)
 
 
 @shared_task(name="submissions.open_periods", acks_late=True, soft_time_limit=600, time_limit=900)
@@ -27,3 +36,68 @@ def send_reminders() -> int:
 def compute_similarity(self, school_id: int, submission_id: int) -> int:
     """At submit time: compare the narrative with the other schools' narratives (LSH + Jaccard)."""
     return len(services.submission_similarity_compute(school_id=school_id, submission_id=submission_id))
+
+
+def _fail_version(school_id: int, version_id: int, error: str) -> None:
+    from tenancy.scoping import tenant_scope
+
+    from .models import PackageVersion
+
+    try:
+        with tenant_scope([school_id]):
+            version = PackageVersion.objects.filter(pk=version_id).first()
+            if version is not None:
+                services.package_version_fail(version=version, error=error)
+    except Exception:  # the database itself may be what failed; the version then looks stale later
+        log.exception("could not mark package version %s failed", version_id)
+
+
+@shared_task(
+    name="submissions.compile_package", bind=True,
+    # Redelivered if the worker dies mid-job (kill -9, OOM): the job resumes the same version row.
+    acks_late=True, reject_on_worker_lost=True,
+    autoretry_for=RETRYABLE, retry_backoff=5, retry_backoff_max=300, retry_jitter=True, max_retries=5,
+    # Both below the broker's visibility timeout (settings): Redis must not redeliver a live job.
+    soft_time_limit=settings.SUBMISSIONS_COMPILE_SOFT_TIME_LIMIT, time_limit=settings.SUBMISSIONS_COMPILE_TIME_LIMIT,
+)
+def compile_package(self, school_id: int, version_id: int) -> str:
+    """Build a reserved package version's XLSX (and DOCX for work summaries) and complete it."""
+    from . import compile as compiler
+
+    try:
+        version = compiler.compile_package(school_id=school_id, version_id=version_id)
+    except SoftTimeLimitExceeded:
+        _fail_version(school_id, version_id, "The compile took too long and was stopped.")
+        return "failed"
+    except RETRYABLE:
+        if self.request.retries >= self.max_retries:
+            _fail_version(school_id, version_id, "The database was unavailable; compile again.")
+        raise
+    except Exception as exc:
+        _fail_version(school_id, version_id, f"{type(exc).__name__}: {exc}")
+        raise
+    return version.state if version is not None else "missing"
+
+
+@shared_task(name="submissions.run_district_export", bind=True, acks_late=True, reject_on_worker_lost=True,
+             autoretry_for=RETRYABLE, retry_backoff=5, retry_backoff_max=300, max_retries=5,
+             soft_time_limit=600, time_limit=900)
+def run_district_export(self, export_id: int) -> str:
+    from . import exports
+    from .models import DistrictExport
+
+    try:
+        export = exports.run_export(export_id)
+    except RETRYABLE:
+        raise
+    except Exception as exc:
+        DistrictExport.objects.filter(pk=export_id, state__in=["pending", "running"]).update(
+            state="failed", error=f"{type(exc).__name__}: {exc}"[:4000])
+        raise
+    return export.state if export is not None else "missing"
+
+
+@shared_task(name="submissions.scheduled_district_exports", acks_late=True, soft_time_limit=600, time_limit=900)
+def scheduled_district_exports() -> int:
+    """Beat: one consolidated export of each period once its due date has passed."""
+    return len(services.district_exports_schedule())

@@ -43,6 +43,21 @@ def test_demo_matches_the_issue_and_is_idempotent(db):
         flags = list(selectors.similarity_flags(user=bureau, district=progress.district, report_type=summary))
         assert len(flags) == 1
         assert {flags[0].school.code, flags[0].school_b.code} == {"gupei", "menzhuang"}
+        # The demo's packages for gupei (and the summaries) were compiled for real: files on disk.
+        from docx import Document
+
+        from submissions.compile import package_file_path
+        from submissions.models import PackageVersion
+
+        gupei_summary = PackageVersion.objects.get(submission__report_type=summary, school__code="gupei",
+                                                   is_current=True)
+        assert package_file_path(gupei_summary, "xlsx") and gupei_summary.figures["children"] > 0
+        doc = Document(package_file_path(gupei_summary, "docx"))
+        assert sum(1 for p in doc.paragraphs if p.style.name == "Heading 1") == 7
+        progress_versions = PackageVersion.objects.filter(submission__report_type=progress, school__code="gupei",
+                                                          is_current=True)
+        assert progress_versions.count() == 10
+        assert all(package_file_path(v, "xlsx") for v in progress_versions)
         assert flags[0].score > 0.75
 
 
@@ -50,11 +65,12 @@ def test_beat_schedule_is_registered_by_migrate_and_idempotent(db):
     # post_migrate already ran when the test database was created.
     names = set(PeriodicTask.objects.filter(name__startswith="submissions:").values_list("name", "task"))
     assert names == {("submissions: open periods", "submissions.open_periods"),
-                     ("submissions: reminders", "submissions.send_reminders")}
+                     ("submissions: reminders", "submissions.send_reminders"),
+                     ("submissions: district exports", "submissions.scheduled_district_exports")}
     crontabs = CrontabSchedule.objects.count()
     ensure_periodic_tasks()
     ensure_periodic_tasks()
-    assert PeriodicTask.objects.filter(name__startswith="submissions:").count() == 2
+    assert PeriodicTask.objects.filter(name__startswith="submissions:").count() == 3
     assert CrontabSchedule.objects.count() == crontabs
     opener = PeriodicTask.objects.get(name="submissions: open periods")
     assert (opener.crontab.hour, opener.crontab.minute, str(opener.crontab.timezone)) == ("0", "10", "Asia/Shanghai")

@@ -252,3 +252,23 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "CareContactKindEnum": "schools.models.CareContact.Kind",
     "RuleKindEnum": "schools.models.RuleKind",
 })
+
+# Compiling packages (submissions.tasks.compile_package). The time limits stay below the broker's
+# visibility timeout, so Redis never hands a still-running compile to a second worker.
+SUBMISSIONS_COMPILE_SOFT_TIME_LIMIT = 15 * 60
+SUBMISSIONS_COMPILE_TIME_LIMIT = 20 * 60
+# Test-only: seconds the compile sleeps between its steps, so a test can kill a worker mid-job.
+SUBMISSIONS_COMPILE_STEP_DELAY = env.float("SUBMISSIONS_COMPILE_STEP_DELAY", default=0.0)
+# Redis redelivers an unacknowledged message after this many seconds (a killed worker's task).
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    }
+# The consolidated district export of each period runs once after the period's due date
+# (beat entry below); periods due longer ago than this are not back-filled.
+SUBMISSIONS_EXPORT_LOOKBACK_DAYS = 30
+SUBMISSIONS_BEAT_SCHEDULES = {
+    **SUBMISSIONS_BEAT_SCHEDULES,
+    "submissions: district exports": ("submissions.scheduled_district_exports", {"minute": "40", "hour": "1"}),
+}

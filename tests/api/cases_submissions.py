@@ -1,0 +1,257 @@
+"""Isolation cases for the submissions endpoints (issue #5).
+
+Each test gets a fresh `world`: a fortnightly report type in the tree's district (gupei,
+village_a, menzhuang), three periods opened around today, and one in the other district (far).
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from submissions import services
+from submissions.models import (
+    DistrictExport, Narrative, Notification, PackageVersion, PeriodType, ReportKind, SimilarityFlag, Submission,
+    SubmissionEvent,
+)
+from submissions.narrative import digest
+from tenancy.scoping import system_school_ids, tenant_scope
+
+from .harness import SCHOOL_OWNED_SEES, Case, register
+
+OVERSIGHT_SEES = {"bureau_admin": {"own"}, "gupei_township": {"own"}}
+
+
+def _report_type(tree, district, schools, code="api-progress"):
+    today = timezone.localdate()
+    return services.report_type_create(
+        actor=None, district=district, name="进展报送", code=code, kind=ReportKind.PROGRESS,
+        period_type=PeriodType.FORTNIGHTLY, start_on=today - timedelta(days=34), end_on=today + timedelta(days=60),
+        due_offset_days=3, timely_within_days=3, lock_after_days=30, schools=schools,
+    )
+
+
+def _compile(sub, actor=None):
+    version = services.package_version_start(submission=sub, actor=actor)
+    return services.package_version_complete(version=version)
+
+
+def world(tree) -> dict:
+    """Submissions seq 1 of a / village / b / far compiled; menzhuang's seq 2 already sent."""
+    own = _report_type(tree, tree.district, [tree.gupei, tree.village_a, tree.menzhuang])
+    far = _report_type(tree, tree.other_district, [tree.far_school], code="far-progress")
+    services.periods_open(today=timezone.localdate())
+    schools = {"a": tree.gupei, "village": tree.village_a, "b": tree.menzhuang, "far": tree.far_school}
+    w = {"own": own, "far": far, "sub": {}, "sub2": {}, "sub3": {}, "version": {}}
+    with tenant_scope(system_school_ids()):
+        for label, school in schools.items():
+            rt = far if label == "far" else own
+            subs = {s.period.seq: s for s in Submission.objects.filter(school=school, report_type=rt)
+                    .select_related("period", "school", "report_type")}
+            w["sub"][label], w["sub2"][label], w["sub3"][label] = subs[1], subs[2], subs[3]
+            w["version"][label] = _compile(subs[1])
+        sent = w["sub2"]["b"]
+        _compile(sent)
+        sent.refresh_from_db()
+        w["sent_b"] = services.submission_submit(actor=tree.menzhuang_admin, submission=sent, enqueue_similarity=False)
+    w["own_period"] = w["sub"]["a"].period
+    w["far_period"] = w["sub"]["far"].period
+    return w
+
+
+# ---------------------------------------------------------------- report types and periods
+def _report_type_payload(tree, district, schools, code):
+    today = timezone.localdate()
+    return {"district": district.id, "name": "新报表", "code": code, "kind": "progress", "period_type": "monthly",
+            "start_on": today.isoformat(), "schools": [s.id for s in schools]}
+
+
+register(Case(
+    basename="report-types",
+    # No periods opened: a report type nobody reported on can be deleted.
+    make=lambda tree: {"own": _report_type(tree, tree.district, [tree.gupei]),
+                       "far": _report_type(tree, tree.other_district, [tree.far_school], code="far")},
+    sees=OVERSIGHT_SEES,
+    write_ok={action: {"bureau_admin": {"own"}} for action in ("update", "partial_update", "destroy")},
+    update_payload=lambda rt: {"name": f"{rt.name}（改）", "is_active": True},
+    snapshot=lambda rt: (rt.name, rt.is_active),
+    create_payloads=lambda tree, objs: {
+        "own": _report_type_payload(tree, tree.district, [], "new-own"),
+        "far": _report_type_payload(tree, tree.other_district, [tree.far_school], "new-far"),
+    },
+    create_expect={
+        "bureau_admin": {"own": 201},
+        # They see the district but do not manage its calendar.
+        "gupei_admin": {"own": 403}, "menzhuang_admin": {"own": 403}, "gupei_teacher": {"own": 403},
+        "gupei_township": {"own": 403},
+    },
+))
+
+
+def _periods(tree):
+    w = world(tree)
+    return {"own": w["own_period"], "far": w["far_period"]}
+
+
+register(Case(basename="report-periods", make=_periods, sees=OVERSIGHT_SEES))
+
+
+# ---------------------------------------------------------------- submissions and their events
+register(Case(
+    basename="submissions",
+    make=lambda tree: dict(world(tree)["sub"]),
+    sees=SCHOOL_OWNED_SEES,
+))
+
+
+def _events(tree):
+    w = world(tree)
+    tree._world = w
+    with tenant_scope(system_school_ids()):
+        return {label: SubmissionEvent.objects.filter(submission=sub, action="open").get()
+                for label, sub in w["sub"].items()}
+
+
+def _event_payloads(tree, objs):
+    w = tree._world
+    body = {label: {"submission": sub.pk, "action": "submit"} for label, sub in w["sub"].items()}
+    body["accept_b"] = {"submission": w["sent_b"].pk, "action": "accept", "comment": "好"}
+    body["return_b"] = {"submission": w["sent_b"].pk, "action": "return", "comment": "请补充材料"}
+    return body
+
+
+register(Case(
+    basename="submission-events",
+    make=_events,
+    sees=SCHOOL_OWNED_SEES,
+    create_payloads=_event_payloads,
+    create_expect={
+        "gupei_admin": {"a": 201},
+        "gupei_teacher": {"a": 403},
+        "menzhuang_admin": {"b": 201, "accept_b": 403, "return_b": 403},
+        "gupei_township": {"a": 403, "village": 403},
+        # accept_b first; then return_b finds it accepted (a clear 400 from the service).
+        "bureau_admin": {"a": 403, "village": 403, "b": 403, "accept_b": 201, "return_b": 400},
+    },
+))
+
+
+# ---------------------------------------------------------------- package versions and narratives
+def _versions(tree):
+    w = world(tree)
+    tree._world = w
+    return dict(w["version"])
+
+
+register(Case(
+    basename="package-versions",
+    make=_versions,
+    sees=SCHOOL_OWNED_SEES,
+    create_payloads=lambda tree, objs: {label: {"submission": sub.pk} for label, sub in tree._world["sub"].items()},
+    create_expect={
+        "gupei_admin": {"a": 201},
+        "menzhuang_admin": {"b": 201},
+        "gupei_teacher": {"a": 403},
+        "gupei_township": {"a": 403, "village": 403},
+        "bureau_admin": {"a": 403, "village": 403, "b": 403},
+    },
+))
+
+
+def _narratives(tree):
+    w = world(tree)
+    tree._world = w
+    out = {}
+    with tenant_scope(system_school_ids()):
+        for label, sub in w["sub"].items():
+            sections = {"s1": f"一、提高认识（{label}）"}
+            out[label] = Narrative.objects.create(school_id=sub.school_id, submission=sub, sections=sections,
+                                                  digest=digest(sections))
+    return out
+
+
+register(Case(
+    basename="narratives",
+    make=_narratives,
+    sees=SCHOOL_OWNED_SEES,
+    write_ok={action: {"gupei_admin": {"a"}, "menzhuang_admin": {"b"}} for action in ("update", "partial_update")},
+    update_payload=lambda n: {"sections": {"s1": "一、提高认识，高度重视（修改）", "s2": "二、加大投入"}},
+    snapshot=lambda n: n.sections,
+    create_payloads=lambda tree, objs: {label: {"submission": sub.pk, "sections": {"intro": "我校……"}}
+                                        for label, sub in tree._world["sub3"].items()},
+    create_expect={
+        "gupei_admin": {"a": 201},
+        "menzhuang_admin": {"b": 201},
+        "gupei_teacher": {"a": 403},
+        "gupei_township": {"a": 403, "village": 403},
+        "bureau_admin": {"a": 403, "village": 403, "b": 403},
+    },
+))
+
+
+# ---------------------------------------------------------------- the bureau's reads
+def _flags(tree):
+    w = world(tree)
+
+    def flag(x, y):
+        a, b = sorted([x, y], key=lambda s: s.pk)
+        return SimilarityFlag.objects.create(school_id=a.school_id, report_type_id=a.report_type_id, submission_a=a,
+                                             submission_b=b, school_b_id=b.school_id, score=0.9,
+                                             passages=[{"a": [0, 12], "b": [0, 12], "length": 12, "text": "提高认识"}])
+
+    with tenant_scope(system_school_ids()):
+        return {
+            "a": flag(w["sub"]["a"], w["sub"]["village"]),  # inside the township's subtree
+            "b": flag(w["sub"]["b"], w["sub"]["a"]),  # menzhuang and gupei
+            "far": flag(w["sub"]["far"], w["sub2"]["far"]),
+        }
+
+
+register(Case(
+    basename="similarity-flags",
+    make=_flags,
+    sees={"bureau_admin": {"a", "b"}, "gupei_township": {"a"}},
+))
+
+
+def _exports(tree):
+    w = world(tree)
+    tree._world = w
+    return {
+        "own": DistrictExport.objects.create(district=tree.district, report_type=w["own"], period=w["own_period"]),
+        "far": DistrictExport.objects.create(district=tree.other_district, report_type=w["far"],
+                                             period=w["far_period"]),
+    }
+
+
+register(Case(
+    basename="district-exports",
+    make=_exports,
+    sees={"bureau_admin": {"own"}},
+    create_payloads=lambda tree, objs: {"own": {"period": tree._world["own_period"].pk},
+                                        "far": {"period": tree._world["far_period"].pk}},
+    # The township sees the period (its subtree reports on it) but the export is the bureau's.
+    create_expect={"bureau_admin": {"own": 201}, "gupei_township": {"own": 403}},
+))
+
+
+# ---------------------------------------------------------------- notifications (user-owned)
+OWNERS = {"a": "gupei_admin", "b": "menzhuang_admin", "bureau": "bureau_admin", "township": "gupei_township",
+          "teacher": "gupei_teacher"}
+
+
+def _notifications(tree):
+    return {label: Notification.objects.create(user=getattr(tree, role), text=f"提醒 {label}")
+            for label, role in OWNERS.items()}
+
+
+register(Case(
+    basename="notifications",
+    make=_notifications,
+    sees={role: {label} for label, role in OWNERS.items()} | {"nobody": set()},
+    write_ok={action: {role: {label} for label, role in OWNERS.items()} for action in ("update", "partial_update")},
+    update_payload=lambda n: {"is_read": True},
+    snapshot=lambda n: n.is_read,
+))
+
+__all__ = ["world", "PackageVersion"]
