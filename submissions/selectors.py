@@ -314,3 +314,13 @@ def narratives_visible_to(user):
     from .models import Narrative
 
     return Narrative.objects.filter(school_id__in=school_ids_with_perm(user, "view_home")).select_related("submission")
+
+
+def periods_for_district_export(*, user, district):
+    """Periods of the district's report types that have started, newest first (export choices)."""
+    from .models import Period
+
+    if not (permissions_on_district(user, district) & OVERSIGHT_PERMS):
+        return Period.objects.none()
+    return (Period.objects.filter(report_type__district=district, start_on__lte=timezone.localdate())
+            .select_related("report_type").order_by("-start_on", "report_type__name")[:60])

@@ -456,3 +456,46 @@ def notifications_mark_read(request):
             messages.success(request, _("Marked as read."))
     return redirect("notifications")
 
+
+
+# ---------------------------------------------------------------- consolidated district exports
+@login_required
+def district_exports(request):
+    """The bureau's consolidated exports of one period across all schools: run one now, see the
+    history with progress, download. District-level, so the export is named in the query string."""
+    districts, district = _districts_or_404(request)
+    periods = list(selectors.periods_for_district_export(user=request.user, district=district))
+    if request.method == "POST":
+        period = next((p for p in periods if str(p.pk) == request.POST.get("period")), None)
+        if period is None:
+            messages.error(request, _("Choose a reporting period."))
+        else:
+            try:
+                services.district_export_request(actor=request.user, period=period)
+            except (PermissionDenied, ValidationError) as exc:
+                messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+            else:
+                messages.success(request, _("The export has started; it appears below when ready."))
+        return redirect(f"{reverse('district_exports')}?district={district.pk}")
+    exports = selectors.district_exports_visible_to(request.user).filter(district=district).order_by("-id")
+    page = Paginator(exports, 30).get_page(request.GET.get("page"))
+    running = any(e.state in ("pending", "running") for e in page)
+    return render(request, "submissions/district_exports.html", {
+        "districts": districts, "district": district, "periods": periods, "page": page, "running": running,
+    })
+
+
+@login_required
+@require_GET
+def district_export_download(request):
+    """Stream one finished export (?id=); 404 unless it is one of the user's districts'."""
+    try:
+        export_id = int(request.GET.get("id", ""))
+    except ValueError:
+        raise Http404 from None
+    export = selectors.district_exports_visible_to(request.user).filter(pk=export_id).first()
+    if export is None or export.state != "done" or not export.file or not default_storage.exists(export.file):
+        raise Http404
+    filename = f"{export.report_type.code}-{export.period.start_on:%Y%m%d}-district.xlsx"
+    return FileResponse(default_storage.open(export.file, "rb"), as_attachment=True, filename=filename,
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -1,0 +1,44 @@
+"""The bureau's consolidated district exports page: run one, see it listed, download it; nobody
+outside the district's oversight reaches it."""
+from __future__ import annotations
+
+import io
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from submissions import exports, services
+from submissions.models import DistrictExport
+from tests.submissions.conftest import opened, report  # noqa: F401  (fixtures)
+
+
+def test_bureau_runs_and_downloads_a_district_export(client, tree, opened, django_capture_on_commit_callbacks):
+    client.force_login(tree.bureau_admin)
+    page = client.get(reverse("district_exports"))
+    assert page.status_code == 200
+    period = page.context["periods"][0]
+    with django_capture_on_commit_callbacks(execute=False) as enqueued:
+        response = client.post(reverse("district_exports"), {"period": period.pk})
+    assert response.status_code == 302 and len(enqueued) == 1
+    export = DistrictExport.objects.get(period=period)
+    assert "<progress" in client.get(reverse("district_exports")).content.decode()  # pending: progress shown
+    exports.run_export(export.pk)  # what the Celery task runs (the worker path is tested in tests/submissions)
+    export.refresh_from_db()
+    assert export.state == "done", export.error
+    listing = client.get(reverse("district_exports")).content.decode()
+    assert f"?id={export.pk}" in listing
+    download = client.get(reverse("district_export_download") + f"?id={export.pk}")
+    assert download.status_code == 200
+    workbook = load_workbook(io.BytesIO(b"".join(download.streaming_content)), read_only=True)
+    names = " ".join(str(c) for row in workbook.worksheets[0].iter_rows(values_only=True) for c in row if c)
+    assert tree.gupei.name in names and tree.menzhuang.name in names
+
+
+@pytest.mark.parametrize("username", ["gupei_admin", "menzhuang_admin", "gupei_teacher", "gupei_clerk"])
+def test_school_users_get_404(client, tree, opened, username):
+    period = opened.periods.order_by("start_on").first()
+    export = services.district_export_request(actor=tree.bureau_admin, period=period, enqueue=False)
+    client.force_login(getattr(tree, username))
+    assert client.get(reverse("district_exports")).status_code == 404
+    assert client.get(reverse("district_export_download") + f"?id={export.pk}").status_code == 404
+    assert client.post(reverse("district_exports"), {"period": period.pk}).status_code == 404
