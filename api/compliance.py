@@ -124,9 +124,7 @@ class ChecklistVersionDetailSerializer(ChecklistVersionSerializer):
 
 
 def _error_row(error) -> dict:
-    where = str(error.where)
-    item = where.split(" ", 1)[1] if where.startswith("item ") else ""
-    return {"where": where, "item": item, "field": error.field, "message": str(error.message)}
+    return {"where": str(error.where), "item": error.item, "field": error.field, "message": str(error.message)}
 
 
 class ChecklistCreateSerializer(serializers.Serializer):

@@ -51,9 +51,10 @@ ITEM_KEYS = {"code", "title_zh", "title_en", "requirement_zh", "requirement_en",
 
 @dataclass(frozen=True)
 class ChecklistError:
-    where: str   # "item A1", "section B", "checklist"
+    where: str   # "item A1", "section B", "checklist" (translated for display)
     field: str
     message: str
+    item: str = ""  # the item's code when the error is about an item (not translated: for machines)
 
     def __str__(self):
         return _('%(where)s, field "%(field)s": %(message)s') % {
@@ -94,7 +95,9 @@ def parse_yaml(text: str) -> dict:
 def validate(data: dict) -> list[ChecklistError]:
     """Every problem in a checklist document; an empty list means it can be published."""
     errors: list[ChecklistError] = []
-    err = lambda where, field, msg: errors.append(ChecklistError(where, field, msg))  # noqa: E731
+    item_codes: dict[str, str] = {}  # translated "where" of an item -> its code
+    err = lambda where, field, msg: errors.append(  # noqa: E731
+        ChecklistError(where, field, msg, item_codes.get(str(where), "")))
 
     for key in sorted(set(data) - TOP_KEYS):
         err("checklist", key, _("unknown field"))
@@ -146,6 +149,7 @@ def validate(data: dict) -> list[ChecklistError]:
             return Decimal(0)
         code = str(item.get("code") or "").strip()
         where = _("item %(code)s") % {"code": code or path}
+        item_codes[str(where)] = code or path
         for key in sorted(set(item) - ITEM_KEYS):
             err(where, key, _("unknown field"))
         if not code:

@@ -81,3 +81,13 @@ def version(tree):
 def assessment(tree, version):
     return services.assessment_create(district=tree.district, checklist_version=version, title="测试考核",
                                       actor=tree.bureau_admin, **SEMESTER)
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """These tests read the engine's messages, written with English msgids; the UI default is
+    zh-hans (its translation is tested in tests/web/test_i18n.py)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
