@@ -72,3 +72,13 @@ def home(tree, semester, today):
         services.proxy_assignment_create(actor=None, child=h.m[0], proxy_parent=tree.menzhuang_teacher,
                                          starts_on=today - dt.timedelta(days=30))
     return h
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """These tests read the services' messages, written with English msgids; the UI default is
+    zh-hans (its translation is tested in tests/web/test_i18n.py)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -65,3 +65,18 @@ def compiled(tree, report, school, seq, actor):
 
 def one_day_after_end(sub, days=1, hour=10):
     return at(sub.period.end_on + timedelta(days=days), hour)
+
+
+@pytest.fixture(autouse=True)
+def _english_messages(request, settings):
+    """These tests read the services' messages and documents, written with English msgids. The
+    documents are produced in settings.LANGUAGE_CODE (zh-hans by default): tests marked
+    `platform_language` keep it, to check the Chinese output."""
+    from django.utils import translation
+
+    if request.node.get_closest_marker("platform_language"):
+        yield
+        return
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

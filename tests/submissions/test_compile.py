@@ -261,3 +261,16 @@ def test_compile_time_limits_are_below_the_visibility_timeout():
     assert compile_package.acks_late and compile_package.reject_on_worker_lost
     assert compile_package.soft_time_limit < compile_package.time_limit < 3600  # Redis' visibility_timeout
     assert compile_package.max_retries and compile_package.retry_backoff
+
+
+@pytest.mark.platform_language
+def test_packages_are_written_in_the_platform_language(tree, opened):
+    """The bureau reads the packages in Chinese, whatever language the clerk's browser uses."""
+    make_records(tree)
+    from django.utils import translation
+
+    sub = get_sub(tree, opened, tree.gupei, 1)
+    # The requester's language must not leak into the package.
+    with translation.override("en"), tenant_scope([tree.gupei.id]):
+        version = run_compile(sub, tree.gupei_clerk)
+    assert [ws.title for ws in open_xlsx(version).worksheets] == ["汇总", "活动", "联系记录"]

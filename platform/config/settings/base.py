@@ -272,3 +272,10 @@ SUBMISSIONS_BEAT_SCHEDULES = {
     **SUBMISSIONS_BEAT_SCHEDULES,
     "submissions: district exports": ("submissions.scheduled_district_exports", {"minute": "40", "hour": "1"}),
 }
+
+# Several apps have choice sets on fields named "kind" and "status": name each enum in the schema.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "ChildStatusEnum": "schools.models.Child.Status",
+    "SubmissionStatusEnum": "submissions.models.Status",
+    "ReportKindEnum": "submissions.models.ReportKind",
+})
