@@ -46,6 +46,7 @@ def _wait(predicate, timeout, what, worker):
 
 
 @pytest.mark.needs_broker
+@pytest.mark.platform_language  # the worker process writes in the platform language (zh-hans)
 @pytest.mark.parametrize("broker_url", _brokers())
 def test_killed_worker_compile_is_redelivered_and_finishes_once(transactional_db, tmp_path, tree, broker_url):
     require(broker_url != "no-broker-server",
@@ -98,8 +99,14 @@ def test_killed_worker_compile_is_redelivered_and_finishes_once(transactional_db
     folder = Path(default_storage.path(done.storage_key))
     assert sorted(p.name for p in folder.iterdir()) == ["package.xlsx", "summary.docx"], "no partial or duplicate files"
     wb = load_workbook(folder / "package.xlsx", read_only=True)
-    assert [ws.title for ws in wb.worksheets] == ["Summary", "Activities", "Contact log"]
+    assert [ws.title for ws in wb.worksheets] == ["汇总", "活动", "联系记录"]
     values = {row[0]: row[1] for row in wb.worksheets[0].iter_rows(values_only=True) if row and row[0]}
-    assert values["Children (active)"] == done.figures["children"] == 4
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    with translation.override("zh-hans"):
+        label = gettext("Children (active)")
+    assert label != "Children (active)", "the label is translated"
+    assert values[label] == done.figures["children"] == 4
     doc = Document(folder / "summary.docx")
     assert sum(1 for p in doc.paragraphs if p.style.name == "Heading 1") == 7
