@@ -69,3 +69,10 @@ def database_url() -> str:
     globals()["_server"] = server
     _uri_cache = f"postgresql://{APP_ROLE}:{APP_PASSWORD}@/{APP_DB}?host={directory}"
     return _uri_cache
+
+
+def admin_url(database: str | None = None) -> str:
+    """The embedded server's superuser URL, for backup and restore: row-level security binds the
+    app role, so only a role that bypasses it can dump or load every school's rows."""
+    database_url()
+    return globals()["_server"].get_uri(database=database)

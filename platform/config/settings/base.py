@@ -279,3 +279,13 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
     "SubmissionStatusEnum": "submissions.models.Status",
     "ReportKindEnum": "submissions.models.ReportKind",
 })
+
+# ---------------------------------------------------------------- backup and restore (issue #7)
+# `manage.py backup` / `make backup` write archives here unless --output-dir says otherwise.
+BACKUP_DIR = env("BACKUP_DIR", default=str(VAR_DIR / "backups"))
+# Keys for the HMAC over an archive's manifest (tamper evidence): the first signs, any of them
+# verifies (rotation). Unset: a key derived from SECRET_KEY (tenancy/backup.py).
+BACKUP_HMAC_KEYS = env.list("BACKUP_HMAC_KEY", default=[])
+# Folder holding pg_dump/pg_restore. Unset: tenancy/backup.py looks in pgserver's bundled client,
+# /usr/lib/postgresql/*/bin and PATH, and takes the oldest one that is at least the server's version.
+BACKUP_PG_BIN_DIR = env("BACKUP_PG_BIN_DIR", default="")
