@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: install run test migrate seed bench-compliance bench-export bench messages
+.PHONY: install run test migrate seed bench-compliance bench-export bench messages backup restore
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,3 +45,15 @@ bench-compliance: install
 # each in a fresh process; time, peak memory above baseline and the ratio go to var/bench/export.json.
 bench-export: install
 	$(MANAGE) bench_export $(BENCH_ARGS)
+
+# One archive of the database (pg_dump, as a role that bypasses row-level security) and every stored
+# file, with a signed manifest of SHA-256 hashes; see README "Backup and restore".
+# BACKUP_ARGS e.g. "--output-dir /backups --keep 14".
+backup: install
+	$(MANAGE) backup $(BACKUP_ARGS)
+
+# Loads ARCHIVE into an EMPTY database and EMPTY storage, after verifying every hash and the HMAC.
+# RESTORE_ARGS e.g. "--verify-only".
+restore: install
+	@test -n "$(ARCHIVE)" || { echo "usage: make restore ARCHIVE=var/backups/liushou-backup-….tar"; exit 2; }
+	$(MANAGE) restore "$(ARCHIVE)" $(RESTORE_ARGS)
