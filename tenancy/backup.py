@@ -48,7 +48,7 @@ import shutil
 import subprocess
 import tarfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 FORMAT = "liushou-backup/1"
@@ -359,7 +359,6 @@ class BackupResult:
     path: Path
     manifest: dict
     seconds: float
-    skipped: list[str] = field(default_factory=list)
 
 
 def _app_version() -> str:
@@ -383,6 +382,7 @@ def _archive_path(output_dir: Path, now: dt.datetime) -> Path:
 def create_backup(*, output_dir: Path, database: Database | None = None, media_root: Path | None = None,
                   keys: list[bytes] | None = None) -> BackupResult:
     """Write one archive into `output_dir` and return it. Nothing is left behind on failure."""
+    import psycopg
     from django.conf import settings
     from psycopg import IsolationLevel
 
@@ -399,7 +399,6 @@ def create_backup(*, output_dir: Path, database: Database | None = None, media_r
     final = _archive_path(output_dir, now)
     partial = final.with_name(final.name + ".partial")
     dump_file = final.with_name(f".{final.stem}.dump.partial")
-    skipped: list[str] = []
     try:
         with database.connect() as conn:
             user, superuser, bypass = _privileges(conn)
@@ -434,11 +433,15 @@ def create_backup(*, output_dir: Path, database: Database | None = None, media_r
                         try:
                             fh = path.open("rb")
                         except FileNotFoundError:
-                            skipped.append(name)  # deleted since it was listed
-                            continue
+                            continue  # deleted since it was listed; if a row names it, it is "missing"
                         with fh:
                             st = os.fstat(fh.fileno())
-                            members[MEDIA_PREFIX + name] = _add(tar, MEDIA_PREFIX + name, fh, st.st_size, st.st_mtime)
+                            try:
+                                members[MEDIA_PREFIX + name] = _add(tar, MEDIA_PREFIX + name, fh, st.st_size, st.st_mtime)
+                            except OSError as exc:
+                                # tarfile stops on a file that shrank while read; the tar is unusable.
+                                raise BackupError(f"could not archive {name} ({exc}): it changed while being "
+                                                  "read, or the output disk is full. Run the backup again.") from None
                         archived.add(name)
                     missing = sorted(referenced - archived)
                     manifest = {
@@ -469,22 +472,29 @@ def create_backup(*, output_dir: Path, database: Database | None = None, media_r
                     raw.flush()
                     os.fsync(raw.fileno())
         os.replace(partial, final)
+    except psycopg.Error as exc:
+        partial.unlink(missing_ok=True)
+        raise BackupError(f"database error during the backup: {exc}") from None
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
     finally:
         dump_file.unlink(missing_ok=True)
-    return BackupResult(path=final, manifest=manifest, seconds=time.monotonic() - started, skipped=skipped)
+    return BackupResult(path=final, manifest=manifest, seconds=time.monotonic() - started)
 
 
 def prune(output_dir: Path, keep: int) -> list[Path]:
-    """Delete all but the newest `keep` archives in output_dir (names sort by their UTC time)."""
+    """Delete all but the newest `keep` archives in output_dir (names sort by their UTC time), and
+    what a killed backup left behind (`*.partial` older than a day)."""
     if keep < 1:
         raise BackupError("--keep must be at least 1.")
-    archives = sorted(Path(output_dir).glob(f"{ARCHIVE_PREFIX}*{ARCHIVE_SUFFIX}"))
+    output_dir = Path(output_dir)
+    archives = sorted(output_dir.glob(f"{ARCHIVE_PREFIX}*{ARCHIVE_SUFFIX}"))
     removed = archives[:-keep]
+    day_ago = time.time() - 24 * 3600
+    removed += [p for p in sorted(output_dir.glob(f"*{ARCHIVE_PREFIX}*.partial")) if p.stat().st_mtime < day_ago]
     for path in removed:
-        path.unlink()
+        path.unlink(missing_ok=True)
     return removed
 
 

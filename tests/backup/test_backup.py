@@ -109,6 +109,7 @@ class Source:
     hashes: dict[str, str]
     security: dict
     stdout: str
+    missing_probe: tuple[dict, str]  # (manifest, stderr) of a backup made with the files gone
 
 
 @pytest.fixture(scope="module")
@@ -130,8 +131,14 @@ def source(django_db_setup, django_db_blocker, tmp_path_factory):
             call_command("backup", output_dir=str(out), stdout=stdout)
             (archive,) = out.glob("liushou-backup-*.tar")
             database = backup.admin_database(name)
+            # The same rows with storage emptied, as if every file were deleted during the backup.
+            gone, probe_out, probe_err = tmp_path_factory.mktemp("gone"), tmp_path_factory.mktemp("probe"), io.StringIO()
+            with override_settings(MEDIA_ROOT=str(gone)):
+                call_command("backup", output_dir=str(probe_out), stdout=io.StringIO(), stderr=probe_err)
+            (probe,) = probe_out.glob("liushou-backup-*.tar")
             made = Source(archive=archive, database=database, counts=counts(database),
-                          hashes=file_hashes(media), security=security(database), stdout=stdout.getvalue())
+                          hashes=file_hashes(media), security=security(database), stdout=stdout.getvalue(),
+                          missing_probe=(backup.verify_archive(probe, [KEY.encode()]), probe_err.getvalue()))
         finally:
             call_command("flush", interactive=False, verbosity=0)
     return made
@@ -188,6 +195,15 @@ def test_backup_archives_the_database_and_every_file(source):
     assert manifest["app"]["version"] and manifest["created_at"].endswith("Z")
     assert stat.S_IMODE(source.archive.stat().st_mode) == 0o600  # minors' data: owner only
     assert "backup complete" in source.stdout
+
+
+def test_files_that_rows_name_but_storage_lacks_are_reported(source):
+    """Every stored file of the demo (evidence, thumbnails, packages) is recognised as named by a
+    row; with storage gone they are all listed as missing, and backup warns."""
+    manifest, stderr = source.missing_probe
+    assert manifest["media"]["missing"] == sorted(n for n in source.hashes if n != "orphan.bin")
+    assert manifest["media"]["files"] == 0
+    assert f"WARNING: {len(source.hashes) - 1} file(s) named by the database are not in storage" in stderr
 
 
 def test_round_trip_into_a_fresh_database_and_media_folder(source, fresh_db, tmp_path):
@@ -380,7 +396,12 @@ def test_keep_removes_all_but_the_newest_archives(tmp_path):
     for stamp in ("20260101T000000Z", "20260102T000000Z", "20260103T000000Z"):
         (tmp_path / f"liushou-backup-{stamp}.tar").write_bytes(b"x")
     (tmp_path / "unrelated.tar").write_bytes(b"x")
+    # What a killed backup leaves: removed once it is a day old, never while a backup may be writing it.
+    stale, fresh = tmp_path / "liushou-backup-20260101T000000Z.tar.partial", tmp_path / ".liushou-backup-x.dump.partial"
+    stale.write_bytes(b"x")
+    fresh.write_bytes(b"x")
+    os.utime(stale, (0, 0))
     removed = backup.prune(tmp_path, 2)
-    assert [p.name for p in removed] == ["liushou-backup-20260101T000000Z.tar"]
+    assert [p.name for p in removed] == ["liushou-backup-20260101T000000Z.tar", stale.name]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "liushou-backup-20260102T000000Z.tar", "liushou-backup-20260103T000000Z.tar", "unrelated.tar"]
+        fresh.name, "liushou-backup-20260102T000000Z.tar", "liushou-backup-20260103T000000Z.tar", "unrelated.tar"]
