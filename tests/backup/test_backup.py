@@ -405,3 +405,14 @@ def test_keep_removes_all_but_the_newest_archives(tmp_path):
     assert [p.name for p in removed] == ["liushou-backup-20260101T000000Z.tar", stale.name]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         fresh.name, "liushou-backup-20260102T000000Z.tar", "liushou-backup-20260103T000000Z.tar", "unrelated.tar"]
+
+
+def test_without_backup_hmac_key_the_key_comes_from_the_secret_key(settings):
+    settings.BACKUP_HMAC_KEYS = []
+    settings.SECRET_KEY = "one-secret-key-" + "x" * 40
+    first = backup.hmac_keys()
+    settings.SECRET_KEY = "another-secret-key-" + "x" * 40
+    assert len(first) == 1 and backup.hmac_keys() != first
+    assert first[0] != settings.SECRET_KEY.encode()  # derived, not the secret itself
+    settings.BACKUP_HMAC_KEYS = ["new", "old"]
+    assert backup.hmac_keys() == [b"new", b"old"]  # the first signs, all verify
