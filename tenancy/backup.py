@@ -318,7 +318,8 @@ def _walk_storage(root: Path):
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         top = here == root
-        dirnames[:] = sorted(d for d in dirnames if not (top and (d in IGNORED_IN_STORAGE or d.startswith(STAGING_PREFIX))))
+        skip = (lambda d: d in IGNORED_IN_STORAGE or d.startswith(STAGING_PREFIX)) if top else (lambda d: False)
+        dirnames[:] = sorted(d for d in dirnames if not skip(d))
         for filename in sorted(filenames):
             path = here / filename
             if path.is_symlink() or not path.is_file():
@@ -370,6 +371,15 @@ def _app_version() -> str:
         return "unknown"
 
 
+def _fsync_dir(path: Path) -> None:
+    """Make the rename durable: a power cut right after a backup must not lose the archive's name."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _archive_path(output_dir: Path, now: dt.datetime) -> Path:
     stem = f"{ARCHIVE_PREFIX}{now:%Y%m%dT%H%M%SZ}"
     path, n = output_dir / f"{stem}{ARCHIVE_SUFFIX}", 1
@@ -377,6 +387,40 @@ def _archive_path(output_dir: Path, now: dt.datetime) -> Path:
         n += 1
         path = output_dir / f"{stem}-{n}{ARCHIVE_SUFFIX}"
     return path
+
+
+def _write_archive(partial: Path, dump_file: Path, media_root: Path, now: dt.datetime, manifest_for,
+                   key: bytes) -> dict:
+    """Write the tar: the dump, every stored file, then the manifest and its HMAC. Returns the manifest."""
+    members: dict[str, dict] = {}
+    archived: set[str] = set()
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as raw:
+        with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            with dump_file.open("rb") as fh:
+                members[DUMP_MEMBER] = _add(tar, DUMP_MEMBER, fh, os.fstat(fh.fileno()).st_size, now.timestamp())
+            for name, path in _walk_storage(media_root):
+                try:
+                    fh = path.open("rb")
+                except FileNotFoundError:
+                    continue  # deleted since it was listed; if a row names it, it is "missing"
+                with fh:
+                    st = os.fstat(fh.fileno())
+                    try:
+                        members[MEDIA_PREFIX + name] = _add(tar, MEDIA_PREFIX + name, fh, st.st_size, st.st_mtime)
+                    except OSError as exc:
+                        # tarfile stops on a file that shrank while read; the tar is unusable then.
+                        raise BackupError(f"could not archive {name} ({exc}): it changed while being read, "
+                                          "or the output disk is full. Run the backup again.") from None
+                archived.add(name)
+            manifest = manifest_for(members, archived)
+            manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode()
+            # Manifest last: a truncated copy has none and is refused as truncated.
+            _add_bytes(tar, MANIFEST_MEMBER, manifest_bytes, now.timestamp())
+            _add_bytes(tar, SIGNATURE_MEMBER, (_sign(manifest_bytes, key) + "\n").encode(), now.timestamp())
+        raw.flush()  # after the tar's closing blocks
+        os.fsync(raw.fileno())
+    return manifest
 
 
 def create_backup(*, output_dir: Path, database: Database | None = None, media_root: Path | None = None,
@@ -422,37 +466,15 @@ def create_backup(*, output_dir: Path, database: Database | None = None, media_r
                 _run(pg_dump, ["--format=custom", f"--snapshot={snapshot}", "--no-password",
                                f"--file={dump_file}", f"--dbname={database.conninfo}"],
                      database, "pg_dump")
-                members: dict[str, dict] = {}
-                archived: set[str] = set()
-                fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-                    with dump_file.open("rb") as fh:
-                        members[DUMP_MEMBER] = _add(tar, DUMP_MEMBER, fh, os.fstat(fh.fileno()).st_size, now.timestamp())
-                    # Walked while the snapshot is held (see the module docstring).
-                    for name, path in _walk_storage(media_root):
-                        try:
-                            fh = path.open("rb")
-                        except FileNotFoundError:
-                            continue  # deleted since it was listed; if a row names it, it is "missing"
-                        with fh:
-                            st = os.fstat(fh.fileno())
-                            try:
-                                members[MEDIA_PREFIX + name] = _add(tar, MEDIA_PREFIX + name, fh, st.st_size, st.st_mtime)
-                            except OSError as exc:
-                                # tarfile stops on a file that shrank while read; the tar is unusable.
-                                raise BackupError(f"could not archive {name} ({exc}): it changed while being "
-                                                  "read, or the output disk is full. Run the backup again.") from None
-                        archived.add(name)
-                    missing = sorted(referenced - archived)
-                    manifest = {
+
+                def manifest_for(members: dict[str, dict], archived: set[str]) -> dict:
+                    return {
                         "format": FORMAT,
                         "created_at": now.isoformat().replace("+00:00", "Z"),
                         "app": {"name": "liushou-home", "version": _app_version()},
-                        "database": {
-                            "name": database.name, "server_version": server_version,
-                            "pg_dump_version": pg_dump.version_text, "table_owners": owners,
-                            "member": DUMP_MEMBER,
-                        },
+                        "database": {"name": database.name, "server_version": server_version,
+                                     "pg_dump_version": pg_dump.version_text, "table_owners": owners,
+                                     "member": DUMP_MEMBER},
                         "migrations": migrations,
                         "tables": counts,
                         "media": {
@@ -460,18 +482,16 @@ def create_backup(*, output_dir: Path, database: Database | None = None, media_r
                             "bytes": sum(m["size"] for n, m in members.items() if n.startswith(MEDIA_PREFIX)),
                             "referenced": len(referenced),
                             "unreferenced": len(archived - referenced),
-                            "missing": missing,
+                            "missing": sorted(referenced - archived),
                         },
                         "members": members,
                         "key_id": key_id(keys[0]),
                     }
-                    manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode()
-                    # Manifest last: a truncated copy has none and is refused as truncated.
-                    _add_bytes(tar, MANIFEST_MEMBER, manifest_bytes, now.timestamp())
-                    _add_bytes(tar, SIGNATURE_MEMBER, (_sign(manifest_bytes, keys[0]) + "\n").encode(), now.timestamp())
-                    raw.flush()
-                    os.fsync(raw.fileno())
+
+                # Storage is walked while the snapshot is held (see the module docstring).
+                manifest = _write_archive(partial, dump_file, media_root, now, manifest_for, keys[0])
         os.replace(partial, final)
+        _fsync_dir(output_dir)
     except psycopg.Error as exc:
         partial.unlink(missing_ok=True)
         raise BackupError(f"database error during the backup: {exc}") from None
@@ -558,13 +578,14 @@ def verify_archive(path: Path, keys: list[bytes] | None = None) -> dict:
     except (tarfile.TarError, EOFError) as exc:
         raise BackupError(f"{path}: the archive is damaged or truncated ({exc}).") from None
     if manifest_bytes is None or signature is None:
-        raise BackupError(f"{path}: the archive is incomplete (no {MANIFEST_MEMBER if manifest_bytes is None else SIGNATURE_MEMBER}): "
+        absent = MANIFEST_MEMBER if manifest_bytes is None else SIGNATURE_MEMBER
+        raise BackupError(f"{path}: the archive is incomplete (no {absent}): "
                           "truncated, or not made by `manage.py backup`.")
-    expected_sig = signature.decode("ascii", "replace").strip()
-    if not any(hmac.compare_digest(_sign(manifest_bytes, k), expected_sig) for k in keys):
+    expected_sig = signature.strip()  # bytes: compare_digest refuses non-ASCII str
+    if not any(hmac.compare_digest(_sign(manifest_bytes, k).encode(), expected_sig) for k in keys):
         try:
             claimed = json.loads(manifest_bytes).get("key_id", "?")
-        except ValueError:
+        except (ValueError, AttributeError):
             claimed = "?"
         raise BackupError(
             f"{path}: the manifest's HMAC does not match: the archive was changed after it was written, or "
@@ -581,8 +602,9 @@ def verify_archive(path: Path, keys: list[bytes] | None = None) -> dict:
         problems.append(f"not in the manifest: {name}")
     for name in sorted(set(seen) & set(expected)):
         if seen[name] != {"sha256": expected[name]["sha256"], "size": expected[name]["size"]}:
-            problems.append(f"hash mismatch: {name} (manifest {expected[name]['sha256'][:12]}…, "
-                            f"{expected[name]['size']} bytes; archive {seen[name]['sha256'][:12]}…, {seen[name]['size']} bytes)")
+            want, got = expected[name], seen[name]
+            problems.append(f"hash mismatch: {name} (manifest {want['sha256'][:12]}…, {want['size']} bytes; "
+                            f"archive {got['sha256'][:12]}…, {got['size']} bytes)")
     if problems:
         shown = "\n  ".join(problems[:20]) + (f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else "")
         raise BackupError(f"{path}: the archive does not match its manifest:\n  {shown}")

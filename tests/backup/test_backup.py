@@ -416,3 +416,15 @@ def test_without_backup_hmac_key_the_key_comes_from_the_secret_key(settings):
     assert first[0] != settings.SECRET_KEY.encode()  # derived, not the secret itself
     settings.BACKUP_HMAC_KEYS = ["new", "old"]
     assert backup.hmac_keys() == [b"new", b"old"]  # the first signs, all verify
+
+
+def test_a_garbled_signature_is_refused(source, fresh_db, tmp_path):
+    bad = tmp_path / "garbled.tar"
+    rewrite(source.archive, bad, replace={backup.SIGNATURE_MEMBER: "签名".encode() + b"\xff\n"})
+    assert "HMAC does not match" in refused(bad, fresh_db, tmp_path / "media")
+
+
+def test_not_an_archive_is_refused(fresh_db, tmp_path, source):
+    bad = tmp_path / "photo.tar"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 just a JPEG" * 100)
+    assert "damaged or truncated" in refused(bad, fresh_db, tmp_path / "media")

@@ -30,7 +30,8 @@ class Command(BaseCommand):
             if options["verify_only"]:
                 manifest = backup.verify_archive(archive)
                 self._summary(manifest)
-                self.stdout.write(self.style.SUCCESS(f"{archive}: HMAC and all {len(manifest['members'])} hashes verified"))
+                verified = f"{archive}: HMAC and all {len(manifest['members'])} hashes verified"
+                self.stdout.write(self.style.SUCCESS(verified))
                 return
             target = backup.target_from_settings(
                 options["database_name"], Path(options["media_root"]) if options["media_root"] else None)
