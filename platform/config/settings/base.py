@@ -279,3 +279,28 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
     "SubmissionStatusEnum": "submissions.models.Status",
     "ReportKindEnum": "submissions.models.ReportKind",
 })
+
+# ---------------------------------------------------------------- broker and database faults (issue #7)
+# Every enqueue goes through the transactional outbox (tenancy/jobs.py): the message row commits
+# with the request, is published right after commit, and re-published by the beat job
+# `jobs.flush_outbox` (every minute) if the broker was down. So publishing must fail FAST rather
+# than hang a request: one connection attempt with a short timeout, one quick retry.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2  # seconds per connection attempt (AMQP and Redis)
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    # redis-py reads its own timeouts from the transport options: without socket_timeout a broker
+    # that accepts the connection but never answers would hang the request forever. (Above the
+    # worker's 1-second BRPOP poll, so idle workers are not disturbed.)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "socket_connect_timeout": 2,
+                                       "socket_timeout": 5}
+# Workers and beat keep retrying the broker forever (they must come back by themselves).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Stale-job sweeper (`jobs.sweep_stale`, every 5 minutes): a job still running this long after its
+# hard time limit is failed; a job still waiting to start after JOBS_QUEUED_MAX_HOURS is failed.
+JOBS_STALE_GRACE_SECONDS = 600
+JOBS_QUEUED_MAX_HOURS = 12
+# Database restarts: CONN_HEALTH_CHECKS (set above) makes Django test a reused connection before a
+# request uses it, so a server restart costs the requests in flight (a clean 503 page / JSON, see
+# config/errors.py), never a restart of the app. CONN_MAX_AGE: DATABASE_CONN_MAX_AGE above.
