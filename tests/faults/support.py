@@ -87,16 +87,29 @@ class PrivatePostgres:
         self.log = directory / "postgres.log"
         self.port = free_port()
         self.sockets.mkdir(parents=True, exist_ok=True)
+        self.user = None
+        if os.geteuid() == 0:
+            # PostgreSQL refuses to run as root: like pgserver itself, run it as the `pgserver` user.
+            from pgserver.utils import ensure_prefix_permissions, ensure_user_exists
+
+            entry = ensure_user_exists("pgserver")
+            ensure_prefix_permissions(directory)
+            for path in (directory, self.sockets):
+                os.chown(path, entry.pw_uid, entry.pw_gid)
+            self.user = entry.pw_uid
         subprocess.run([str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
-                        "-E", "UTF8", "--no-locale"], check=True, capture_output=True)
+                        "-E", "UTF8", "--no-locale"], check=True, capture_output=True, user=self.user)
 
     def admin_url(self, dbname: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
 
     def _ctl(self, *args: str) -> None:
         options = f"-p {self.port} -h 127.0.0.1 -k {self.sockets} -c fsync=off"
-        subprocess.run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options,
-                        "-w", "-t", "60", *args], check=True, capture_output=True, env=dict(os.environ))
+        out = subprocess.run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options,
+                              "-w", "-t", "60", *args], capture_output=True, text=True, user=self.user)
+        if out.returncode:
+            log = self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+            raise RuntimeError(f"pg_ctl {' '.join(args)} failed: {out.stdout}{out.stderr}\n{log}")
 
     def start(self) -> None:
         self._ctl("start")

@@ -301,6 +301,8 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # hard time limit is failed; a job still waiting to start after JOBS_QUEUED_MAX_HOURS is failed.
 JOBS_STALE_GRACE_SECONDS = 600
 JOBS_QUEUED_MAX_HOURS = 12
+# Test-only: seconds the compliance export sleeps between its steps, so a test can kill a worker mid-job.
+COMPLIANCE_EXPORT_STEP_DELAY = env.float("COMPLIANCE_EXPORT_STEP_DELAY", default=0.0)
 # Database restarts: CONN_HEALTH_CHECKS (set above) makes Django test a reused connection before a
 # request uses it, so a server restart costs the requests in flight (a clean 503 page / JSON, see
 # config/errors.py), never a restart of the app. CONN_MAX_AGE: DATABASE_CONN_MAX_AGE above.
