@@ -423,7 +423,8 @@ def export_request(*, assessment: Assessment, actor=None, scheduled: bool = Fals
     return job
 
 
-def exports_fail_stale(now) -> int:
+@transaction.atomic
+def exports_fail_stale(*, now) -> int:
     """The stale-job sweeper's part for compliance exports (registered in apps.py): a job still
     running past the task's hard time limit, or still queued long after it was requested, is
     failed with a message saying what to do."""

@@ -730,7 +730,8 @@ def _all_schools_scope():
     return tenant_scope(system_school_ids())
 
 
-def package_versions_fail_stale(now: datetime) -> int:
+@transaction.atomic
+def package_versions_fail_stale(*, now: datetime) -> int:
     """Fail compiles still running past their time limit (the worker was lost for good or killed
     at the hard limit) and compiles that never started. Registered in apps.py with tenancy.jobs."""
     running = PackageVersion.State.RUNNING
@@ -745,7 +746,8 @@ def package_versions_fail_stale(now: datetime) -> int:
     return n
 
 
-def district_exports_fail_stale(now: datetime) -> int:
+@transaction.atomic
+def district_exports_fail_stale(*, now: datetime) -> int:
     """The same for the consolidated district exports."""
     from .models import DistrictExport
     from .tasks import run_district_export

@@ -63,9 +63,12 @@ def job_enqueue(task_name: str, *args, on_sent: Callable[[str], None] | None = N
 def _send(row: TaskOutbox) -> str:
     from config.celery_app import app
 
-    # send_task by name: the outbox does not import the apps' task modules. The retry policy
-    # and connection timeout come from settings, so a dead broker fails fast.
-    result = app.send_task(row.task, args=row.args)
+    # send_task by name: the outbox does not import the apps' task modules. The retry policy and
+    # connect timeout come from settings; the read timeout is set on this connection only (see
+    # JOBS_PUBLISH_SOCKET_TIMEOUT), so a dead or silent broker fails fast.
+    timeout = getattr(settings, "JOBS_PUBLISH_SOCKET_TIMEOUT", 5)
+    with app.connection_for_write(transport_options={"socket_timeout": timeout}) as conn:
+        result = app.send_task(row.task, args=row.args, connection=conn)
     return result.id or ""
 
 
@@ -121,12 +124,12 @@ def outbox_flush(*, limit: int = 1000, keep_sent: timedelta = timedelta(days=7))
 
 
 # ---------------------------------------------------------------- stale jobs
-Sweeper = Callable[[datetime], int]
+Sweeper = Callable[..., int]  # sweeper(*, now) -> number of jobs failed
 _SWEEPERS: dict[str, Sweeper] = {}
 
 
 def register_sweeper(name: str, sweeper: Sweeper) -> None:
-    """An app's `sweeper(now) -> number of jobs failed`. Idempotent by name."""
+    """An app's `sweeper(*, now) -> number of jobs failed`. Idempotent by name."""
     _SWEEPERS[name] = sweeper
 
 
@@ -153,7 +156,7 @@ def stale_jobs_fail(*, now: datetime | None = None) -> dict[str, int]:
     out = {}
     for name, sweeper in sorted(_SWEEPERS.items()):
         try:
-            out[name] = sweeper(now)
+            out[name] = sweeper(now=now)
         except Exception:
             log.exception("stale-job sweeper %s failed", name)
             out[name] = -1

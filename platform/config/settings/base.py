@@ -289,11 +289,12 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2  # seconds per connection attempt (AMQP and
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 if not CELERY_BROKER_URL.startswith("filesystem://"):
-    # redis-py reads its own timeouts from the transport options: without socket_timeout a broker
-    # that accepts the connection but never answers would hang the request forever. (Above the
-    # worker's 1-second BRPOP poll, so idle workers are not disturbed.)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "socket_connect_timeout": 2,
-                                       "socket_timeout": 5}
+    # redis-py reads its connect timeout from the transport options.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "socket_connect_timeout": 2}
+# Read timeout (seconds) of the connection the outbox publishes on (tenancy/jobs.py): without it a
+# Redis that accepts connections but never answers hangs the request forever (measured). Only on
+# the publisher's connection: a worker's idle subscriptions must not time out.
+JOBS_PUBLISH_SOCKET_TIMEOUT = 5
 # Workers and beat keep retrying the broker forever (they must come back by themselves).
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
