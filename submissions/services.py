@@ -630,7 +630,12 @@ def submission_compile_request(*, actor, submission: Submission, enqueue: bool =
                 with tenant_scope([school_id]):
                     PackageVersion.objects.filter(pk=version_id, task_id="").update(task_id=task_id)
 
-            job_enqueue(COMPILE_TASK, school_id, version_id, on_sent=noted)
+            def waiting() -> None:  # shown on the submission page while the version waits
+                with tenant_scope([school_id]), translation.override(settings.LANGUAGE_CODE):
+                    PackageVersion.objects.filter(pk=version_id, state=PackageVersion.State.PENDING).update(
+                        progress_note=_("The task queue is unavailable; the compile starts by itself when it is back."))
+
+            job_enqueue(COMPILE_TASK, school_id, version_id, on_sent=noted, on_refused=waiting)
     return version
 
 

@@ -39,20 +39,24 @@ log = logging.getLogger(__name__)
 FLUSH_BATCH = 100
 
 
-def job_enqueue(task_name: str, *args, on_sent: Callable[[str], None] | None = None) -> TaskOutbox:
+def job_enqueue(task_name: str, *args, on_sent: Callable[[str], None] | None = None,
+                on_refused: Callable[[], None] | None = None) -> TaskOutbox:
     """Record a message for `task_name(*args)` in the current transaction; publish it after commit.
 
     `on_sent(task_id)` runs after a successful immediate publish (e.g. to note the task id on the
-    job row); it is best effort and not called when the beat job publishes the row later.
+    job row), `on_refused()` when the broker refused it (e.g. to tell the user the job waits for
+    the queue). Both are best effort and only for the immediate publish, not the beat job's.
     """
     row = TaskOutbox.objects.create(task=task_name, args=list(args))
     row_id = row.pk
 
     def publish():
-        task_id = outbox_publish(outbox_id=row_id)
-        if task_id and on_sent is not None:
+        status, task_id = _publish(row_id)
+        hook = (lambda: on_sent(task_id)) if status == "sent" and on_sent else (
+            on_refused if status == "refused" else None)
+        if hook is not None:
             try:
-                on_sent(task_id)
+                hook()
             except Exception:  # informational only; never fail a committed request for it
                 log.exception("after-publish hook of %s failed", task_name)
 

@@ -1,5 +1,5 @@
-"""Broker down (issue #7, Faults): a school submits a report, and the bureau runs a compliance
-export, while the broker is STOPPED (a private redis-server of this test, never the machine's).
+"""Broker down (issue #7, Faults): a school submits a report and compiles the next one, and the
+bureau runs a compliance export, while the broker is STOPPED (a private redis-server of this test, never the machine's).
 
 The rule (tenancy/jobs.py): the request succeeds and records its work in the transactional outbox;
 once the broker is back, the beat job `jobs.flush_outbox` publishes it and a real worker runs each
@@ -23,7 +23,7 @@ from django.utils import timezone
 from compliance import services as compliance_services
 from compliance.models import ComplianceExport
 from submissions import services
-from submissions.models import Narrative, PeriodType, SimilarityFlag, Status, Submission
+from submissions.models import Narrative, PackageVersion, PeriodType, SimilarityFlag, Status, Submission
 from submissions.narrative import split_sections
 from tenancy.jobs import outbox_flush
 from tenancy.models import TaskOutbox
@@ -35,6 +35,7 @@ from .support import PrivateRedis, export_files
 METRICS = {"COMPLIANCE_METRIC_MODULES": "tests.compliance.support_metrics"}
 SIMILARITY = "submissions.compute_similarity"
 EXPORT = "compliance.run_export"
+COMPILE = "submissions.compile_package"
 
 
 @pytest.fixture(autouse=True)
@@ -92,6 +93,11 @@ def _assessment(tree):
                                                  actor=tree.bureau_admin, **SEMESTER)
 
 
+def _version(school_id, version_id):
+    with tenant_scope([school_id]):
+        return PackageVersion.objects.get(pk=version_id)
+
+
 def _narrative(school_id, submission_id):
     with tenant_scope([school_id]):
         return Narrative.objects.get(submission_id=submission_id)
@@ -115,6 +121,14 @@ def test_submit_and_export_with_the_broker_stopped_run_once_it_is_back(transacti
         response = client.post(reverse("submission_submit", kwargs={"pk": sub.pk}))
         assert response.status_code == 302
         assert [str(m) for m in get_messages(response.wsgi_request)] == ["Submitted to the bureau."]
+        # A compile of the school's next report: the version waits, and the page says why.
+        with tenant_scope([gupei]):
+            next_sub = Submission.objects.filter(school_id=gupei, report_type=sub.report_type).exclude(pk=sub.pk).get()
+        response = client.post(reverse("submission_compile", kwargs={"pk": next_sub.pk}))
+        assert response.status_code == 302
+        status = client.get(reverse("submission_status", kwargs={"pk": next_sub.pk})).json()
+        assert (status["state"], status["finished"]) == ("pending", False)
+        assert status["note"] == "The task queue is unavailable; the compile starts by itself when it is back."
         client.force_login(tree.bureau_admin)
         response = client.post(reverse("compliance_export_run", kwargs={"pk": assessment.pk}))
         assert response.status_code == 302
@@ -127,24 +141,30 @@ def test_submit_and_export_with_the_broker_stopped_run_once_it_is_back(transacti
     job = ComplianceExport.objects.get(assessment=assessment)
     assert job.status == ComplianceExport.Status.QUEUED and not job.file
     unsent = {row.task: row for row in TaskOutbox.objects.filter(sent_at__isnull=True)}
-    assert set(unsent) == {SIMILARITY, EXPORT}
+    assert set(unsent) == {SIMILARITY, COMPILE, EXPORT}
     assert unsent[SIMILARITY].args == [gupei, sub.pk] and unsent[EXPORT].args == [job.pk]
+    with tenant_scope([gupei]):
+        version = PackageVersion.objects.get(submission=next_sub)
+    assert version.state == "pending" and unsent[COMPILE].args == [gupei, version.pk]
     assert all(row.attempts >= 1 and "Connection refused" in row.last_error for row in unsent.values())
     # The flush tried the oldest row again and stopped at the first refusal (no hammering).
-    assert (unsent[SIMILARITY].attempts, unsent[EXPORT].attempts) == (2, 1)
+    assert (unsent[SIMILARITY].attempts, unsent[COMPILE].attempts, unsent[EXPORT].attempts) == (2, 1, 1)
 
     # ---- the broker is back: the beat job publishes the outbox; each job runs exactly once
     redis.start()
     with celery_worker(tmp_path / "w", redis.url, extra_env=METRICS) as worker:
-        assert outbox_flush() == 2
+        assert outbox_flush() == 3
         assert outbox_flush() == 0, "nothing is published twice"
         _wait(lambda: (n := _narrative(gupei, sub.pk)).fingerprint_digest == n.digest, 60, "the comparison", worker)
         _wait(lambda: ComplianceExport.objects.get(pk=job.pk).status in ("done", "failed"), 60, "the export", worker)
+        _wait(lambda: _version(gupei, version.pk).state in ("done", "failed"), 60, "the compile", worker)
         time.sleep(2)  # a duplicate delivery, if there were one, would show in the log by now
         log = worker.log()
     redis.stop()
     assert _received(log, SIMILARITY) == 1, log
     assert _received(log, EXPORT) == 1, log
+    assert _received(log, COMPILE) == 1, log
+    assert _version(gupei, version.pk).state == "done"
     assert not TaskOutbox.objects.filter(sent_at__isnull=True).exists()
     job.refresh_from_db()
     assert job.status == "done", job.error
