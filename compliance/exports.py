@@ -1,21 +1,25 @@
 """The compliance XLSX export (xlsxwriter): summary + native chart, schools x items, gaps.
 
 run_export(job_id) is what the Celery task calls. It is idempotent: it claims the job with a
-compare-and-set on its status, and writes to a deterministic storage key per job, so a redelivered
-message either finds the job taken or overwrites the same file.
+compare-and-set on its status, and writes to a deterministic storage key per job. A redelivery of
+the claiming message (its worker died) takes the job over and overwrites the same file; any other
+message finds the job taken or finished.
 """
 from __future__ import annotations
 
-import datetime as dt
 import io
 import logging
+import time
 
 import xlsxwriter
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tenancy import services as tenancy_services
 from tenancy.scoping import tenant_scope
@@ -25,9 +29,6 @@ from .models import Assessment, ComplianceExport
 from .scoring import assessment_scores
 
 log = logging.getLogger(__name__)
-
-# A job left "running" longer than the task's hard time limit died with its worker: it may be taken again.
-STALE_AFTER = dt.timedelta(minutes=35)
 
 
 def storage_key(job: ComplianceExport) -> str:
@@ -41,15 +42,27 @@ def mask_child(label: str | None) -> str:
     return label[0] + "*" * max(len(label) - 1, 1)
 
 
-def _claim(job_id: int) -> bool:
-    """queued -> running, or take over a stale running job; False if someone else has it or it is done."""
+def _claim(job_id: int, task_id: str = "") -> bool:
+    """queued -> running; False if another run has it or it is finished.
+
+    A RUNNING job is taken over only by a redelivery of the message that claimed it (same task
+    id): the broker redelivers an acks_late message only once its worker is gone (prefork's
+    reject_on_worker_lost after a kill -9, or a lost connection), so no live run is displaced.
+    A job whose run died for good is failed by the stale-job sweeper (compliance.services).
+    """
     now = timezone.now()
+    takeover = Q(status=ComplianceExport.Status.RUNNING, task_id=task_id) if task_id else Q(pk__in=[])
     claimed = ComplianceExport.objects.filter(
-        Q(status=ComplianceExport.Status.QUEUED)
-        | Q(status=ComplianceExport.Status.RUNNING, started_at__lt=now - STALE_AFTER),
-        pk=job_id,
-    ).update(status=ComplianceExport.Status.RUNNING, started_at=now, progress=0, error="")
+        Q(status=ComplianceExport.Status.QUEUED) | takeover, pk=job_id,
+    ).update(status=ComplianceExport.Status.RUNNING, started_at=now, progress=0, error="", task_id=task_id)
     return claimed == 1
+
+
+def _step_delay() -> None:
+    # Test-only (COMPLIANCE_EXPORT_STEP_DELAY): a window to kill the worker mid-export.
+    delay = float(getattr(settings, "COMPLIANCE_EXPORT_STEP_DELAY", 0) or 0)
+    if delay:
+        time.sleep(delay)
 
 
 def _progress(job_id: int, value: int) -> None:
@@ -142,9 +155,9 @@ def collect_gaps(assessment: Assessment, scores: dict) -> list[dict]:
     return out
 
 
-def run_export(job_id: int) -> str:
+def run_export(job_id: int, task_id: str = "") -> str:
     """Produce the workbook for one job. Returns the final status."""
-    if not _claim(job_id):
+    if not _claim(job_id, task_id):
         status = ComplianceExport.objects.filter(pk=job_id).values_list("status", flat=True).first()
         log.info("compliance export %s not claimed (status %s)", job_id, status)
         return status or "missing"
@@ -153,9 +166,10 @@ def run_export(job_id: int) -> str:
     try:
         scores = assessment_scores(assessment, use_cache=False)
         _progress(job_id, 20)
+        _step_delay()
         gaps = collect_gaps(assessment, scores)
         content = build_workbook(scores, gaps, assessment=assessment,
-                                 on_progress=lambda p: _progress(job_id, 20 + p * 7 // 10))
+                                 on_progress=lambda p: (_progress(job_id, 20 + p * 7 // 10), _step_delay()))
         key = storage_key(job)
         if default_storage.exists(key):
             default_storage.delete(key)  # same key for a redelivered job: overwrite, never "_abc123" copies
@@ -166,12 +180,15 @@ def run_export(job_id: int) -> str:
                     user=job.requested_by, school_ids=list(scores["schools"]), action="export",
                     object_type="compliance.export", object_id=job.id,
                     detail={"assessment": assessment.id, "scheduled": job.scheduled})
-            ComplianceExport.objects.filter(pk=job_id, status=ComplianceExport.Status.RUNNING).update(
+            ComplianceExport.objects.filter(pk=job_id, status=ComplianceExport.Status.RUNNING, task_id=task_id).update(
                 status=ComplianceExport.Status.DONE, progress=100, file=saved, finished_at=timezone.now())
         return ComplianceExport.Status.DONE
     except Exception as exc:  # recorded on the job so the bureau sees why; re-raised for the worker log
         log.exception("compliance export %s failed", job_id)
-        ComplianceExport.objects.filter(pk=job_id).update(
-            status=ComplianceExport.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000],
-            finished_at=timezone.now())
+        error = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, SoftTimeLimitExceeded):
+            error = _("The export took too long and was stopped.")
+        # Only while this run still holds the job: never overwrite another run's result.
+        ComplianceExport.objects.filter(pk=job_id, status=ComplianceExport.Status.RUNNING, task_id=task_id).update(
+            status=ComplianceExport.Status.FAILED, error=error[:2000], finished_at=timezone.now())
         raise

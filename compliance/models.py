@@ -369,6 +369,9 @@ class ComplianceExport(models.Model):
     progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
     file = models.FileField(upload_to="compliance/exports/", max_length=255, blank=True)
     error = models.TextField(blank=True)
+    # The Celery message that claimed the job: its redelivery (the worker died) may take the job
+    # over; any other message finds it taken (compliance/exports.py _claim).
+    task_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

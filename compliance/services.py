@@ -415,10 +415,37 @@ def export_request(*, assessment: Assessment, actor=None, scheduled: bool = Fals
     _require_district_perm(actor, "manage_checklists", assessment.district_id,
                            _("Only bureau admins can export compliance scores."))
     job = ComplianceExport.objects.create(assessment=assessment, requested_by=actor, scheduled=scheduled)
+    from tenancy.jobs import job_enqueue
+
+    # Through the outbox (tenancy/jobs.py): with the broker down the job stays "queued" and is
+    # published by the beat job once the broker is back; the request never fails for it.
+    job_enqueue("compliance.run_export", job.id)
+    return job
+
+
+@transaction.atomic
+def exports_fail_stale(*, now) -> int:
+    """The stale-job sweeper's part for compliance exports (registered in apps.py): a job still
+    running past the task's hard time limit, or still queued long after it was requested, is
+    failed with a message saying what to do."""
+    from django.conf import settings
+    from django.utils import translation
+
+    from tenancy.jobs import queued_before, stale_before
+
     from .tasks import run_compliance_export
 
-    transaction.on_commit(lambda: run_compliance_export.delay(job.id))
-    return job
+    with translation.override(settings.LANGUAGE_CODE):
+        n = ComplianceExport.objects.filter(
+            status=ComplianceExport.Status.RUNNING,
+            started_at__lt=stale_before(run_compliance_export.time_limit, now),
+        ).update(status=ComplianceExport.Status.FAILED, finished_at=now,
+                 error=_("The export stopped without finishing (its worker was lost or ran out of time). Start it again."))
+        n += ComplianceExport.objects.filter(
+            status=ComplianceExport.Status.QUEUED, created_at__lt=queued_before(now),
+        ).update(status=ComplianceExport.Status.FAILED, finished_at=now,
+                 error=_("The export never started (the task queue was unavailable for too long). Start it again."))
+    return n
 
 
 @transaction.atomic

@@ -9,14 +9,21 @@ from django.core.exceptions import ValidationError
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="compliance.run_export", acks_late=True, time_limit=30 * 60, soft_time_limit=25 * 60,
-             max_retries=0)
-def run_compliance_export(job_id: int) -> str:
-    """Write one ComplianceExport's workbook. A redelivered message finds the job claimed or done
-    (status compare-and-set) and does nothing."""
+@shared_task(name="compliance.run_export", bind=True, time_limit=30 * 60, soft_time_limit=25 * 60, max_retries=0,
+             # A worker killed mid-export (kill -9, OOM): the message goes back to the queue and its
+             # redelivery takes the job over (same task id) and finishes it; the file name is fixed
+             # per job, so there is never a second file.
+             acks_late=True, reject_on_worker_lost=True)
+def run_compliance_export(self, job_id: int) -> str:
+    """Write one ComplianceExport's workbook. Any other message for the job finds it claimed or
+    done (status compare-and-set) and does nothing."""
+    from django.utils import translation
+    from django.conf import settings
+
     from .exports import run_export
 
-    return run_export(job_id)
+    with translation.override(settings.LANGUAGE_CODE):
+        return run_export(job_id, task_id=self.request.id or "")
 
 
 @shared_task(name="compliance.scheduled_export", acks_late=True, time_limit=60, max_retries=0)

@@ -370,9 +370,9 @@ def _step_delay() -> None:
         time.sleep(delay)
 
 
-def _progress(school_id: int, version: PackageVersion, value: int, note: str) -> bool:
+def _progress(school_id: int, version: PackageVersion, value: int, note: str, started: bool = False) -> bool:
     with tenant_scope([school_id]):
-        return services.package_version_progress(version=version, progress=value, note=note)
+        return services.package_version_progress(version=version, progress=value, note=note, started=started)
 
 
 def compile_package(*, school_id: int, version_id: int, now: datetime | None = None) -> PackageVersion | None:
@@ -389,7 +389,7 @@ def _compile(school_id: int, version_id: int, now: datetime | None) -> PackageVe
         if version is None or version.state in (PackageVersion.State.DONE, PackageVersion.State.FAILED):
             return version
         submission = version.submission
-    if not _progress(school_id, version, 5, _("Reading the records")):
+    if not _progress(school_id, version, 5, _("Reading the records"), started=True):
         return _reload(school_id, version_id)
     _step_delay()
     with tenant_scope([school_id]):

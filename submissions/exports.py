@@ -116,7 +116,7 @@ def run_export(export_id: int, today: date | None = None) -> DistrictExport | No
     export = DistrictExport.objects.select_related("report_type", "period", "district").filter(pk=export_id).first()
     if export is None or export.state in (DistrictExport.State.DONE, DistrictExport.State.FAILED):
         return export
-    _update(export_id, state=DistrictExport.State.RUNNING, progress=10, started_at=export.started_at or timezone.now())
+    _update(export_id, state=DistrictExport.State.RUNNING, progress=10, started_at=timezone.now())  # each run restarts the sweeper's clock
     school_ids = list(School.objects.filter(district_id=export.district_id).values_list("id", flat=True))
     with translation.override(settings.LANGUAGE_CODE):
         with tenant_scope(school_ids):

@@ -19,7 +19,8 @@ from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from tenancy.models import District, Membership, School
+from tenancy.jobs import job_enqueue, queued_before, stale_before
+from tenancy.models import District, Membership, School, TaskOutbox
 from tenancy.roles import Role
 from tenancy.scoping import tenant_scope
 from tenancy.selectors import has_school_perm, permissions_on_district
@@ -34,6 +35,8 @@ from .models import (
 )
 
 log = logging.getLogger(__name__)
+
+COMPILE_TASK = "submissions.compile_package"
 
 
 class TransitionConflict(ValidationError):
@@ -247,10 +250,9 @@ def submission_submit(*, actor, submission: Submission, now: datetime | None = N
 
 
 def _enqueue_similarity(submission: Submission) -> None:
-    from .tasks import compute_similarity
-
-    school_id, submission_id = submission.school_id, submission.pk
-    transaction.on_commit(lambda: compute_similarity.delay(school_id, submission_id))
+    # Through the outbox: with the broker down the submit still succeeds, and the comparison runs
+    # once the broker is back (tenancy/jobs.py).
+    job_enqueue("submissions.compute_similarity", submission.school_id, submission.pk)
 
 
 @transaction.atomic
@@ -353,13 +355,17 @@ def package_version_start(*, submission: Submission, actor=None, task_id: str = 
     return version
 
 
-def package_version_progress(*, version: PackageVersion, progress: int, note: str = "") -> bool:
-    """Report progress (0–100) for the UI. False when the version already finished or failed."""
+def package_version_progress(*, version: PackageVersion, progress: int, note: str = "", started: bool = False) -> bool:
+    """Report progress (0–100) for the UI. False when the version already finished or failed.
+
+    `started=True` (each run's first step, also a redelivered or retried run) restarts the clock
+    the stale-job sweeper measures against the time limit.
+    """
     progress = max(0, min(100, int(progress)))
     n = PackageVersion.objects.filter(
         pk=version.pk, state__in=[PackageVersion.State.PENDING, PackageVersion.State.RUNNING]
     ).update(state=PackageVersion.State.RUNNING, progress=progress, progress_note=note[:200],
-             started_at=version.started_at or timezone.now())
+             started_at=timezone.now() if started or version.started_at is None else version.started_at)
     return n == 1
 
 
@@ -593,8 +599,6 @@ def submission_compile_request(*, actor, submission: Submission, enqueue: bool =
     A second click while a compile of the same narrative is waiting or running returns that
     version instead of starting another (no duplicate work, no duplicate versions).
     """
-    from .tasks import compile_package
-
     now = now or timezone.now()
     _require(actor, "submit_reports", submission, _("You may not compile reports for this school."))
     if submission.status not in EDITABLE:
@@ -616,20 +620,22 @@ def submission_compile_request(*, actor, submission: Submission, enqueue: bool =
     if version is None:
         version = package_version_start(submission=submission, actor=actor)
     if enqueue:
-        # Also for a reused PENDING version: its first message may have been lost (broker down at
-        # commit); the job is idempotent, so a second delivery is harmless.
+        # Through the outbox (tenancy/jobs.py): with the broker down the version waits and the
+        # beat job publishes it later. A reused PENDING version is sent again unless its message
+        # is still waiting in the outbox (its first one may have been lost with a broker's data);
+        # the job is idempotent, so a second delivery is harmless.
         school_id, version_id = submission.school_id, version.pk
+        if not TaskOutbox.objects.filter(task=COMPILE_TASK, args=[school_id, version_id], sent_at__isnull=True).exists():
+            def noted(task_id: str) -> None:
+                with tenant_scope([school_id]):
+                    PackageVersion.objects.filter(pk=version_id, task_id="").update(task_id=task_id)
 
-        def send():
-            try:
-                result = compile_package.delay(school_id, version_id)
-            except Exception:  # the version stays pending; compiling again re-sends it
-                log.exception("could not enqueue compile of package version %s", version_id)
-                return
-            with tenant_scope([school_id]):
-                PackageVersion.objects.filter(pk=version_id, task_id="").update(task_id=result.id or "")
+            def waiting() -> None:  # shown on the submission page while the version waits
+                with tenant_scope([school_id]), translation.override(settings.LANGUAGE_CODE):
+                    PackageVersion.objects.filter(pk=version_id, state=PackageVersion.State.PENDING).update(
+                        progress_note=_("The task queue is unavailable; the compile starts by itself when it is back."))
 
-        transaction.on_commit(send)
+            job_enqueue(COMPILE_TASK, school_id, version_id, on_sent=noted, on_refused=waiting)
     return version
 
 
@@ -684,7 +690,6 @@ def _require_oversight(actor, district: District) -> None:
 def district_export_request(*, actor, period: Period, enqueue: bool = True, scheduled: bool = False):
     """A consolidated export of one period across the district's schools, run by a job."""
     from .models import DistrictExport
-    from .tasks import run_district_export
 
     district = period.report_type.district
     _require_oversight(actor, district)
@@ -696,7 +701,8 @@ def district_export_request(*, actor, period: Period, enqueue: bool = True, sche
     _log_district(actor, district.id, "create", export, {"period": period.pk, "trigger": export.trigger})
     if enqueue:
         export_id = export.pk
-        transaction.on_commit(lambda: run_district_export.delay(export_id))
+        job_enqueue("submissions.run_district_export", export_id,
+                    on_sent=lambda task_id: DistrictExport.objects.filter(pk=export_id, task_id="").update(task_id=task_id))
     return export
 
 
@@ -719,3 +725,45 @@ def district_exports_schedule(*, today: date | None = None, enqueue: bool = True
         except IntegrityError:
             continue  # a concurrent run scheduled it
     return created
+
+
+# ---------------------------------------------------------------- abandoned jobs (the stale-job sweeper)
+def _all_schools_scope():
+    # A system job over every tenant: explicit, one scope (tenancy.scoping.system_school_ids).
+    from tenancy.scoping import system_school_ids
+
+    return tenant_scope(system_school_ids())
+
+
+@transaction.atomic
+def package_versions_fail_stale(*, now: datetime) -> int:
+    """Fail compiles still running past their time limit (the worker was lost for good or killed
+    at the hard limit) and compiles that never started. Registered in apps.py with tenancy.jobs."""
+    running = PackageVersion.State.RUNNING
+    limit = _setting("SUBMISSIONS_COMPILE_TIME_LIMIT", 20 * 60)
+    with translation.override(settings.LANGUAGE_CODE), _all_schools_scope():
+        n = PackageVersion.objects.filter(state=running, started_at__lt=stale_before(limit, now)).update(
+            state=PackageVersion.State.FAILED, finished_at=now,
+            error=_("The compile stopped without finishing (its worker was lost or ran out of time). Compile again."))
+        n += PackageVersion.objects.filter(state=PackageVersion.State.PENDING, created_at__lt=queued_before(now)).update(
+            state=PackageVersion.State.FAILED, finished_at=now,
+            error=_("The compile never started (the task queue was unavailable for too long). Compile again."))
+    return n
+
+
+@transaction.atomic
+def district_exports_fail_stale(*, now: datetime) -> int:
+    """The same for the consolidated district exports."""
+    from .models import DistrictExport
+    from .tasks import run_district_export
+
+    with translation.override(settings.LANGUAGE_CODE):
+        n = DistrictExport.objects.filter(
+            state=DistrictExport.State.RUNNING,
+            started_at__lt=stale_before(run_district_export.time_limit or 900, now),
+        ).update(state=DistrictExport.State.FAILED, finished_at=now,
+                 error=_("The export stopped without finishing (its worker was lost or ran out of time). Start it again."))
+        n += DistrictExport.objects.filter(state=DistrictExport.State.PENDING, created_at__lt=queued_before(now)).update(
+            state=DistrictExport.State.FAILED, finished_at=now,
+            error=_("The export never started (the task queue was unavailable for too long). Start it again."))
+    return n

@@ -173,3 +173,26 @@ class AccessLog(SchoolOwnedModel):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action} {self.object_type}#{self.object_id}"
+
+
+class TaskOutbox(models.Model):
+    """A Celery message written in the same transaction as the work it asks for (transactional
+    outbox, tenancy/jobs.py). Published right after commit; if the broker is down the row stays
+    unsent and the beat job `jobs.flush_outbox` publishes it once the broker is back.
+
+    Not school-owned: it holds a task name and ids only, never personal data.
+    """
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["id"], condition=models.Q(sent_at__isnull=True), name="taskoutbox_unsent")]
+
+    def __str__(self):
+        return f"{self.task}{tuple(self.args)} {'sent' if self.sent_at else 'unsent'}"

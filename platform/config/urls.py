@@ -11,3 +11,6 @@ urlpatterns = [
     path("", include("compliance.urls")),
     path("", include("submissions.urls")),
 ]
+
+# A clean 500/503 page (JSON under /api/) that needs no database: config/errors.py.
+handler500 = "config.errors.server_error"

@@ -246,7 +246,19 @@ def test_compile_request_enqueues_after_commit(tree, opened, django_capture_on_c
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         with tenant_scope([tree.gupei.id]):
             again = services.submission_compile_request(actor=tree.gupei_clerk, submission=sub)
-    # Still pending (its message may be lost): re-sent, same version.
+    # Its message is still waiting in the outbox (tenancy/jobs.py): not queued twice.
+    assert again.pk == first.pk and callbacks == []
+    from django.utils import timezone
+
+    from tenancy.models import TaskOutbox
+
+    outbox = TaskOutbox.objects.filter(task="submissions.compile_package", args=[tree.gupei.id, first.pk])
+    assert outbox.count() == 1
+    # Once published, a second click re-sends it (a broker restarted without its data may have lost it).
+    outbox.update(sent_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        with tenant_scope([tree.gupei.id]):
+            again = services.submission_compile_request(actor=tree.gupei_clerk, submission=sub)
     assert again.pk == first.pk and len(callbacks) == 1
     with tenant_scope([tree.gupei.id]):
         services.package_version_progress(version=first, progress=10)

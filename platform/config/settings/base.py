@@ -289,3 +289,31 @@ BACKUP_HMAC_KEYS = env.list("BACKUP_HMAC_KEY", default=[])
 # Folder holding pg_dump/pg_restore. Unset: tenancy/backup.py looks in pgserver's bundled client,
 # /usr/lib/postgresql/*/bin and PATH, and takes the oldest one that is at least the server's version.
 BACKUP_PG_BIN_DIR = env("BACKUP_PG_BIN_DIR", default="")
+
+# ---------------------------------------------------------------- broker and database faults (issue #7)
+# Every enqueue goes through the transactional outbox (tenancy/jobs.py): the message row commits
+# with the request, is published right after commit, and re-published by the beat job
+# `jobs.flush_outbox` (every minute) if the broker was down. So publishing must fail FAST rather
+# than hang a request: one connection attempt with a short timeout, one quick retry.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2  # seconds per connection attempt (AMQP and Redis)
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    # redis-py reads its connect timeout from the transport options.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "socket_connect_timeout": 2}
+# Read timeout (seconds) of the connection the outbox publishes on (tenancy/jobs.py): without it a
+# Redis that accepts connections but never answers hangs the request forever (measured). Only on
+# the publisher's connection: a worker's idle subscriptions must not time out.
+JOBS_PUBLISH_SOCKET_TIMEOUT = 5
+# Workers and beat keep retrying the broker forever (they must come back by themselves).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Stale-job sweeper (`jobs.sweep_stale`, every 5 minutes): a job still running this long after its
+# hard time limit is failed; a job still waiting to start after JOBS_QUEUED_MAX_HOURS is failed.
+JOBS_STALE_GRACE_SECONDS = 600
+JOBS_QUEUED_MAX_HOURS = 12
+# Test-only: seconds the compliance export sleeps between its steps, so a test can kill a worker mid-job.
+COMPLIANCE_EXPORT_STEP_DELAY = env.float("COMPLIANCE_EXPORT_STEP_DELAY", default=0.0)
+# Database restarts: CONN_HEALTH_CHECKS (set above) makes Django test a reused connection before a
+# request uses it, so a server restart costs the requests in flight (a clean 503 page / JSON, see
+# config/errors.py), never a restart of the app. CONN_MAX_AGE: DATABASE_CONN_MAX_AGE above.
