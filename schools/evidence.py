@@ -67,6 +67,15 @@ class EvidenceError(ValueError):
     """An upload that cannot be accepted. str(error) is a translated, user-facing message."""
 
 
+class EvidenceStorageError(EvidenceError):
+    """The upload was fine but the file store failed (disk full, unwritable directory, object store
+    down). Nothing was recorded; the user may retry later. Raised by schools.services."""
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or _("The file could not be saved on the server, so nothing was recorded. "
+                                      "Please try again later; if it keeps failing, tell the administrator."))
+
+
 @dataclass
 class ProcessedImage:
     data: bytes  # the re-encoded JPEG to store (no metadata)
