@@ -185,11 +185,18 @@ def parse_text(value, *, max_length: int) -> str:
     return text
 
 
+def _is_han(ch: str) -> bool:
+    """A CJK ideograph, the rare ones too: Extension A, the basic block, compatibility ideographs,
+    and Extensions B–H in planes 2 and 3 (𠮷 U+20BB7, 𪚥 U+2A6A5 are in real registers)."""
+    code = ord(ch)
+    return (0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or 0x20000 <= code <= 0x323AF)
+
+
 def parse_name(value) -> str:
     text = parse_text(value, max_length=MAX_NAME)
     # Registers pad two-character names for alignment ("张　三"); a Chinese name has no spaces.
     compact = re.sub(r"\s+", "", text)
-    if compact and all("\u3400" <= ch <= "\u9fff" or ch == "·" for ch in compact):
+    if compact and all(_is_han(ch) or ch == "·" for ch in compact):
         return compact
     return re.sub(r"\s+", " ", text)
 

@@ -624,7 +624,19 @@ def _apply_child_fields(child: Child, fields: dict) -> list[str]:
     return changed
 
 
+# Free-text notes on a child: the same limit as the import (schools.importing.MAX_NOTES). Without
+# one, a pasted document of 100,000 characters would be stored whole (TextField has no length).
+CHILD_NOTES_MAX = 2000
+
+
 def _child_validate(child: Child) -> None:
+    too_long = {
+        name: _("Too long: at most %(max)d characters (this text has %(len)d).")
+        % {"max": CHILD_NOTES_MAX, "len": len(getattr(child, name) or "")}
+        for name in ("health_notes", "wellbeing_notes") if len(getattr(child, name) or "") > CHILD_NOTES_MAX
+    }
+    if too_long:
+        raise ValidationError(too_long)
     child.full_clean(exclude=["school"], validate_constraints=False, validate_unique=False)
     if child.birth_date and child.birth_date > _today():
         raise ValidationError({"birth_date": _("The birth date cannot be in the future.")})
