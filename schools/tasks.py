@@ -18,17 +18,22 @@ def _school_ids(school_ids):
     return list(School.objects.filter(id__in=ids).order_by("id"))
 
 
-@shared_task(name=PURGE_TASK, acks_late=True, max_retries=3)
-def purge_expired_children(school_ids=None) -> dict:
+def _per_school(school_ids, service) -> dict:
+    """{school id: service(school=...)}, each call inside that school's own explicit scope."""
     from tenancy.scoping import tenant_scope
 
-    from .services import children_purge_expired
-
-    purged = {}
+    results = {}
     for school in _school_ids(school_ids):
         with tenant_scope([school.id]):
-            purged[school.id] = children_purge_expired(school=school)
-    return purged
+            results[school.id] = service(school=school)
+    return results
+
+
+@shared_task(name=PURGE_TASK, acks_late=True, max_retries=3)
+def purge_expired_children(school_ids=None) -> dict:
+    from .services import children_purge_expired
+
+    return _per_school(school_ids, children_purge_expired)
 
 
 @shared_task(name=SYNC_TASK, acks_late=True, max_retries=3)
@@ -49,15 +54,9 @@ def sync_proxy_assignments(school_ids=None) -> int:
 @shared_task(name=ORPHANS_TASK, acks_late=True, max_retries=3)
 def sweep_orphan_evidence_files(school_ids=None) -> dict:
     """Evidence files no row names (an upload whose transaction rolled back) are deleted."""
-    from tenancy.scoping import tenant_scope
-
     from .services import evidence_orphans_sweep
 
-    swept = {}
-    for school in _school_ids(school_ids):
-        with tenant_scope([school.id]):
-            swept[school.id] = evidence_orphans_sweep(school=school)
-    return swept
+    return _per_school(school_ids, evidence_orphans_sweep)
 
 
 def ensure_periodic_tasks() -> None:
