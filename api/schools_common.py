@@ -16,7 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 
 from schools import selectors as school_selectors
-from schools.evidence import EvidenceError
+from schools.evidence import EvidenceError, EvidenceStorageError
 from schools.models import Semester
 from tenancy import selectors
 from tenancy.models import User
@@ -25,13 +25,21 @@ from .base import ScopedViewSet
 from .tenancy import UserRefSerializer  # noqa: F401 (one component name in the schema)
 
 
+class StorageUnavailable(exceptions.APIException):
+    status_code = 503
+    default_code = "storage_unavailable"
+
+
 @contextmanager
 def service_errors(file_field: str = "file"):
-    """Run a service call, answering 404 for an object the user may not see and 400 for a bad upload."""
+    """Run a service call, answering 404 for an object the user may not see and 400 for a bad upload
+    (503 when the upload was fine but the file store failed: nothing was recorded, retry later)."""
     try:
         yield
     except ObjectDoesNotExist:
         raise exceptions.NotFound() from None
+    except EvidenceStorageError as exc:
+        raise StorageUnavailable(str(exc)) from None
     except EvidenceError as exc:
         raise exceptions.ValidationError({file_field: [str(exc)]}) from None
 

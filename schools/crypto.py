@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import re
+import unicodedata
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -65,7 +66,8 @@ def identity_hash(value: str) -> str:
 
 
 def normalise_id_number(value: str) -> str:
-    return (value or "").strip().replace(" ", "").upper()
+    """Upper-case X, no spaces; full-width digits and letters from a Chinese IME (１２…ｘ) as ASCII."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", value or "")).upper()
 
 
 def id_number_checksum_ok(value: str) -> bool:

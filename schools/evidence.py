@@ -19,9 +19,9 @@ import warnings
 import zipfile
 from dataclasses import dataclass
 
-import imagehash
+import numpy
 from django.utils.translation import gettext as _
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageFile, UnidentifiedImageError
 
 try:  # HEIC/HEIF (iPhone photos) only when pillow-heif is installed and loads.
     import pillow_heif
@@ -33,6 +33,13 @@ except Exception:  # pragma: no cover - depends on the machine
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
+# Stored photos are at most this many pixels on the long side: plenty to read a photo of an activity
+# on a screen or in a printed report, and a 12 MP phone photo shrinks from ~4 MB to well under 1 MB.
+MAX_STORED_SIDE = 2048
+# A JPEG decodes directly at 1/2, 1/4 or 1/8 scale (draft mode: far less time and memory than a full
+# decode). The scale may land up to this fraction under MAX_STORED_SIDE, so the usual 4000/4032 px
+# phone photo decodes at half size (2000/2016 px) and needs no further resampling.
+DRAFT_SLACK = 0.9
 THUMBNAIL_SIZE = 320
 JPEG_QUALITY = 85
 THUMBNAIL_QUALITY = 80
@@ -58,6 +65,15 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 class EvidenceError(ValueError):
     """An upload that cannot be accepted. str(error) is a translated, user-facing message."""
+
+
+class EvidenceStorageError(EvidenceError):
+    """The upload was fine but the file store failed (disk full, unwritable directory, object store
+    down). Nothing was recorded; the user may retry later. Raised by schools.services."""
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or _("The file could not be saved on the server, so nothing was recorded. "
+                                      "Please try again later; if it keeps failing, tell the administrator."))
 
 
 @dataclass
@@ -175,7 +191,18 @@ def _not_an_image_message(data: bytes) -> str:
     return _("The file is not a photo. Only JPEG, PNG, WebP and HEIC photos are accepted.")
 
 
-def _decode(data: bytes, max_pixels: int) -> Image.Image:
+def _draft_size(size: tuple[int, int], max_side: int) -> tuple[int, int] | None:
+    """The size to ask Image.draft() for, or None when the photo is small enough already."""
+    width, height = size
+    longest = max(width, height)
+    if longest <= max_side:
+        return None
+    factor = max_side * DRAFT_SLACK / longest
+    return max(1, int(width * factor)), max(1, int(height * factor))
+
+
+def _decode(data: bytes, max_pixels: int, max_side: int = MAX_STORED_SIDE) -> Image.Image:
+    """Decode the pixels (a large JPEG at a reduced scale, see DRAFT_SLACK); refuse damaged data."""
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         # Someone relaxed Pillow globally: truncated photos would then pass as half-grey images.
         raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False")
@@ -185,12 +212,24 @@ def _decode(data: bytes, max_pixels: int) -> Image.Image:
         # hence the second open. load() then decodes the pixels and catches truncated data.
         image.verify()
         image = _open_checked(data, max_pixels)
+        requested = _draft_size(image.size, max_side)
+        if requested is not None and image.format in ("JPEG", "MPO"):
+            image.draft(None, requested)  # decode at 1/2, 1/4 or 1/8 scale in the DCT domain
         image.load()
     except EvidenceError:
         raise
     except Exception:
         raise EvidenceError(_("The image is damaged or incomplete and cannot be read.")) from None
     return image
+
+
+def _fit(image: Image.Image, max_side: int) -> Image.Image:
+    """Shrink to at most max_side on the long side (reduce() by whole factors first: fast)."""
+    if max(image.size) <= max_side:
+        return image
+    scale = max_side / max(image.size)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
@@ -220,8 +259,10 @@ def _jpeg_bytes(image: Image.Image, quality: int) -> bytes:
     return out.getvalue()
 
 
-def process_image(fileobj, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS) -> ProcessedImage:
-    """Check, turn upright, strip and re-encode an uploaded photo; raise EvidenceError when unusable."""
+def process_image(fileobj, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS,
+                  max_side: int = MAX_STORED_SIDE) -> ProcessedImage:
+    """Check, turn upright, shrink, strip and re-encode an uploaded photo; raise EvidenceError when
+    unusable. Every step after the decode works on the reduced image (time and memory)."""
     data = _read_all(
         fileobj, max_bytes, _("The image is larger than %(mb)s MB.") % {"mb": _mb(max_bytes)}
     )
@@ -229,33 +270,69 @@ def process_image(fileobj, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_
         raise EvidenceError(
             _("The file is a document, not a photo. Only JPEG, PNG, WebP and HEIC photos are accepted.")
         )
-    image = _decode(data, max_pixels)
+    image = _decode(data, max_pixels, max_side)
+    del data  # the upload's bytes are no longer needed; drop them before the big allocations
     try:
-        upright = ImageOps.exif_transpose(image)
+        # Read the orientation before anything else: resize() and convert() drop the EXIF block.
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
     except Exception:
-        # A corrupt EXIF block must not cost the user the photo; it is dropped anyway.
-        upright = image
+        orientation = 1  # a corrupt EXIF block must not cost the user the photo; it is dropped anyway
     try:
-        clean = _to_rgb(upright)
+        clean = _to_rgb(_fit(image, max_side))
     except Exception:  # exotic modes Pillow cannot convert (LAB from odd TIFF-in-JPEG, ...)
         raise EvidenceError(_("The image is damaged or incomplete and cannot be read.")) from None
-    if clean is image:
-        clean = image.copy()
+    transpose = _ORIENTATION_TRANSPOSE.get(orientation) if isinstance(orientation, int) else None
+    if transpose is not None:
+        clean = clean.transpose(transpose)
+    image = None  # the decoded original (the largest buffer) can go now
 
     stored = _jpeg_bytes(clean, JPEG_QUALITY)
-
-    thumb = clean.copy()
-    thumb.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
+    thumb = clean.resize(_thumbnail_size(clean.size), Image.Resampling.LANCZOS, reducing_gap=3.0)
     thumbnail = _jpeg_bytes(thumb, THUMBNAIL_QUALITY)
 
     return ProcessedImage(
         data=stored,
         thumbnail=thumbnail,
         sha256=hashlib.sha256(stored).hexdigest(),
-        phash=str(imagehash.phash(clean)),
+        # On the thumbnail: phash shrinks to 32×32 anyway, and this is ~100× fewer pixels to read.
+        phash=perceptual_hash(thumb),
         width=clean.width,
         height=clean.height,
     )
+
+
+# EXIF orientation → the transpose that turns the picture upright (as in ImageOps.exif_transpose).
+_ORIENTATION_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _thumbnail_size(size: tuple[int, int]) -> tuple[int, int]:
+    width, height = size
+    scale = min(1.0, THUMBNAIL_SIZE / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+# The first 8 rows of the (unnormalised) DCT-II matrix for 32 samples: what scipy.fftpack.dct computes.
+_DCT_8x32 = 2 * numpy.cos(numpy.pi * numpy.outer(numpy.arange(8), 2 * numpy.arange(32) + 1) / 64)
+
+
+def perceptual_hash(image: Image.Image) -> str:
+    """imagehash.phash(image) as 16 hex digits, bit for bit, without importing scipy on the upload path.
+
+    Grey 32×32 (Lanczos), 2-D DCT, the 8×8 lowest frequencies compared with their median.
+    """
+    pixels = numpy.asarray(image.convert("L").resize((32, 32), Image.Resampling.LANCZOS), dtype=numpy.float64)
+    # Rounded: a flat picture must give exact zeros (as scipy does), not float noise around the median.
+    low = numpy.round(_DCT_8x32 @ pixels @ _DCT_8x32.T, 6)
+    bits = (low > numpy.median(low)).flatten()
+    return f"{int(''.join('1' if b else '0' for b in bits), 2):016x}"
 
 
 def phash_distance(a: str, b: str) -> int:

@@ -25,6 +25,8 @@ from schools import evidence
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 5000  # the largest school in a district has a few hundred left-behind children
 HEADER_SEARCH_ROWS = 20  # a title row (often merged) or a note may sit above the header
+MAX_COLUMNS = 64  # the template has 17; cells further right are not read
+MAX_SHEET_ROWS = 50_000  # rows past this are not read; data there is an error, not silently dropped
 MAX_NAME = 50
 MAX_NOTES = 2000
 MAX_TEXT = 200
@@ -133,6 +135,10 @@ class _CellError(Exception):
     pass
 
 
+class _SheetTooLong(Exception):
+    pass
+
+
 # --- identity numbers ---------------------------------------------------------------------------
 
 def id_check_digit(first17: str) -> str:
@@ -185,11 +191,18 @@ def parse_text(value, *, max_length: int) -> str:
     return text
 
 
+def _is_han(ch: str) -> bool:
+    """A CJK ideograph, the rare ones too: Extension A, the basic block, compatibility ideographs,
+    and Extensions B–H in planes 2 and 3 (𠮷 U+20BB7, 𪚥 U+2A6A5 are in real registers)."""
+    code = ord(ch)
+    return (0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or 0x20000 <= code <= 0x323AF)
+
+
 def parse_name(value) -> str:
     text = parse_text(value, max_length=MAX_NAME)
     # Registers pad two-character names for alignment ("张　三"); a Chinese name has no spaces.
     compact = re.sub(r"\s+", "", text)
-    if compact and all("\u3400" <= ch <= "\u9fff" or ch == "·" for ch in compact):
+    if compact and all(_is_han(ch) or ch == "·" for ch in compact):
         return compact
     return re.sub(r"\s+", " ", text)
 
@@ -346,6 +359,25 @@ def _csv_grid(text: str) -> list[tuple[int, list]]:
     return [(number, row) for number, row in enumerate(reader, start=1)]
 
 
+# A cell element that is not self-closing (<c r="A60000" t="s"><v>3</v></c>) holds a value; a
+# formatted empty cell is <c r="A60000" s="1"/>. Only rows with 5+ digits can be past the limit.
+_CELL_WITH_CONTENT = re.compile(rb'<c\s+r="[A-Z]{1,3}(\d{5,7})"[^>]*?(?<!/)>')
+
+
+def _has_values_below(workbook, sheet) -> bool:
+    """Whether any cell below MAX_SHEET_ROWS holds something: a regex pass over the sheet's XML
+    (C speed, bounded by evidence._check_zip's size limits) instead of parsing every row."""
+    tail = b""
+    with workbook._archive.open(sheet._worksheet_path) as source:
+        while chunk := source.read(1 << 20):
+            text = tail + chunk
+            for match in _CELL_WITH_CONTENT.finditer(text):
+                if int(match.group(1)) > MAX_SHEET_ROWS:
+                    return True
+            tail = text[-200:]  # a tag cut at the chunk boundary is matched in the next round
+    return False
+
+
 def _xlsx_grids(data: bytes):
     """Yield (sheet title, rows) per worksheet; rows are (row number, values)."""
     import openpyxl
@@ -359,13 +391,23 @@ def _xlsx_grids(data: bytes):
             sheet.reset_dimensions()
             rows = []
             # read_only iteration yields every row from row 1 on, empty ones included, each padded
-            # from column A: the position is the row number Excel shows.
-            for number, cells in enumerate(sheet.iter_rows(), start=1):
-                values = [cell.value for cell in cells]
-                if any(not _blank(v) for v in values):
-                    rows.append((number, values))
-                if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS + 1000:
-                    break  # enough to report "too many rows" without reading a huge sheet
+            # from column A: the position is the row number Excel shows. Bounded in both directions:
+            # a 30 KB file with one formatted cell in column XFD on each of 5,000 rows would otherwise
+            # be padded to 80 million cells (minutes of CPU), and formatted empty rows down to row
+            # 1,048,576 would all be walked.
+            number = 0
+            for number, cells in enumerate(
+                    sheet.iter_rows(max_row=MAX_SHEET_ROWS + 1, max_col=MAX_COLUMNS, values_only=True), start=1):
+                if cells.count(None) == len(cells):
+                    continue  # an empty (perhaps formatted) row: the common case, checked at C speed
+                if any(not _blank(v) for v in cells):
+                    if number > MAX_SHEET_ROWS:
+                        raise _SheetTooLong
+                    rows.append((number, list(cells)))
+                    if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS + 1000:
+                        break  # enough to report "too many rows" without reading a huge sheet
+            if number > MAX_SHEET_ROWS and _has_values_below(workbook, sheet):
+                raise _SheetTooLong  # never drop data silently
             yield sheet.title, rows
     finally:
         workbook.close()
@@ -404,6 +446,10 @@ def read_children_file(fileobj, filename: str) -> ImportPreview:
             return _file_error(_("The file is not an Excel (.xlsx) or CSV file."))
         try:
             grids = list(_xlsx_grids(data))
+        except _SheetTooLong:
+            return _file_error(_("The sheet has data below row %(max)d. A register has at most %(rows)d "
+                                 "children: delete the rows below it or split the file.")
+                               % {"max": MAX_SHEET_ROWS, "rows": MAX_ROWS})
         except Exception:
             return _file_error(_("The Excel file is damaged and cannot be read."))
     elif data.startswith(evidence._OLE_MAGIC):

@@ -11,6 +11,7 @@ schools.evidence.EvidenceError (an upload that does not decode or is too big).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 
 from django.contrib.auth.models import Permission
@@ -37,6 +38,8 @@ from .models import (
     ReusedEvidenceFlag, RuleDocument, RuleDocumentVersion, RuleKind, Semester, StaffProfile, StudyPair,
     ThemeSchedule, TrainingAttendance, TrainingMeeting, TutoringSession, WorkRecordEntry,
 )
+
+logger = logging.getLogger(__name__)
 
 PHASH_REUSE_DISTANCE = 6
 MAX_REUSE_FLAGS_PER_UPLOAD = 5
@@ -217,11 +220,33 @@ def _rewind(fileobj) -> None:
         fileobj.seek(0)
 
 
-def _store(name: str, data: bytes) -> str:
-    """Deterministic storage names: the same bytes in the same school are stored once."""
-    if default_storage.exists(name):
-        return name
-    return default_storage.save(name, ContentFile(data))
+def _store(name: str, data: bytes, written: list[str]) -> str:
+    """Deterministic storage names: the same bytes in the same school are stored once.
+
+    A name this call creates is appended to `written` (so a failure can remove it again). Any
+    storage failure becomes EvidenceStorageError: a clear message for the user, the traceback in
+    the log for the administrator.
+    """
+    from .evidence import EvidenceStorageError
+
+    try:
+        if default_storage.exists(name):
+            return name
+        saved = default_storage.save(name, ContentFile(data))
+    except Exception:
+        logger.exception("evidence storage failed for %s", name)
+        raise EvidenceStorageError() from None
+    written.append(saved)
+    return saved
+
+
+def _delete_files(names) -> None:
+    """Best effort: a file that cannot be deleted now is left to evidence_orphans_sweep."""
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:
+            logger.warning("could not delete evidence file %s", name, exc_info=True)
 
 
 def _target_perm_check(actor, school: School, attach_to) -> str | None:
@@ -243,14 +268,20 @@ def _target_perm_check(actor, school: School, attach_to) -> str | None:
     return field
 
 
+CAPTION_MAX = Evidence._meta.get_field("caption").max_length
+ORPHAN_MIN_AGE = dt.timedelta(hours=6)
+
+
 @transaction.atomic
 def evidence_upload(*, actor, school: School, uploaded_file, attach_to=None, caption: str = "",
                     request=None) -> Evidence:
     """Validate and normalise an upload (schools.evidence), store it, and flag reuse.
 
     Validate first, then write: the file is decoded/re-encoded (no EXIF/GPS) before anything is
-    stored; files are written before the row, so no row ever points at a missing file (a failed
-    row write can leave an orphan file under a deterministic name, which a retry reuses).
+    stored; files are written before the row, so no row ever points at a missing file. A storage
+    failure raises EvidenceStorageError (nothing recorded); when the row write fails, the files this
+    call created are deleted again. (Should an enclosing transaction roll back later, its files
+    are left for evidence_orphans_sweep.)
     """
     from . import evidence as ev  # the pure processing functions (another module, no DB)
 
@@ -266,20 +297,31 @@ def evidence_upload(*, actor, school: School, uploaded_file, attach_to=None, cap
         checked = ev.check_document(uploaded_file)
         kind, data, sha, phash = Evidence.Kind.DOCUMENT, checked.data, checked.sha256, ""
         content_type, width, height, ext = checked.content_type, None, None, checked.extension.lstrip(".")
+    caption = caption.strip()
+    if len(caption) > CAPTION_MAX:
+        # Refused, not cut: the clerk would otherwise lose the end of the caption without knowing.
+        raise ValidationError({"caption": _("The caption is too long: at most %(max)d characters "
+                                            "(it has %(len)d).") % {"max": CAPTION_MAX, "len": len(caption)}})
     base = f"evidence/{school.id}/{sha}"
-    file_name = _store(f"{base}.{ext}", data)
-    thumb_name = _store(f"{base}.thumb.jpg", processed.thumbnail) if image else ""
-    item = Evidence(
-        school=school, kind=kind, file=file_name, thumbnail=thumb_name, sha256=sha, phash=phash,
-        width=width, height=height, content_type=content_type, size=len(data), caption=caption[:200],
-        uploaded_by=actor,
-    )
-    if field:
-        setattr(item, field, attach_to)
-    item.save()
-    _log(actor, item, AccessLog.Action.CREATE, request=request,
-         detail={"attached_to": f"{field}#{attach_to.pk}" if field else ""})
-    _flag_reuse(item, school)
+    written: list[str] = []
+    try:
+        file_name = _store(f"{base}.{ext}", data, written)
+        thumb_name = _store(f"{base}.thumb.jpg", processed.thumbnail, written) if image else ""
+        item = Evidence(
+            school=school, kind=kind, file=file_name, thumbnail=thumb_name, sha256=sha, phash=phash,
+            width=width, height=height, content_type=content_type, size=len(data), caption=caption,
+            uploaded_by=actor,
+        )
+        if field:
+            setattr(item, field, attach_to)
+        with transaction.atomic():  # a savepoint: the row, its log entry and its flags, or none
+            item.save()
+            _log(actor, item, AccessLog.Action.CREATE, request=request,
+                 detail={"attached_to": f"{field}#{attach_to.pk}" if field else ""})
+            _flag_reuse(item, school)
+    except BaseException:
+        _delete_files(written)  # only what this call created; an existing file may be another row's
+        raise
     return item
 
 
@@ -349,6 +391,34 @@ def evidence_delete(*, actor, evidence: Evidence) -> None:
         transaction.on_commit(lambda: [default_storage.delete(n) for n in names if n])
 
 
+def evidence_orphans_sweep(*, school: School, min_age: dt.timedelta = ORPHAN_MIN_AGE) -> int:
+    """Delete files under evidence/<school>/ that no Evidence row names (left behind when a
+    transaction around an upload rolled back, or a delete failed). Only files older than min_age:
+    a younger one may belong to an upload whose transaction has not committed yet. Idempotent."""
+    folder = f"evidence/{school.id}"
+    try:
+        _dirs, files = default_storage.listdir(folder)
+    except (FileNotFoundError, NotImplementedError):
+        return 0
+    known = set()
+    for file_name, thumb_name in Evidence.objects.filter(school=school).values_list("file", "thumbnail"):
+        known.update((file_name, thumb_name))
+    now = timezone.now()
+    orphans = []
+    for name in files:
+        path = f"{folder}/{name}"
+        if path in known:
+            continue
+        try:
+            if now - default_storage.get_modified_time(path) < min_age:
+                continue
+        except (FileNotFoundError, NotImplementedError):
+            continue
+        orphans.append(path)
+    _delete_files(orphans)
+    return len(orphans)
+
+
 # ---------------------------------------------------------------- rules
 @transaction.atomic
 def rule_document_version_add(*, actor, school: School, kind: str, uploaded_file, adopted_on: dt.date,
@@ -361,9 +431,14 @@ def rule_document_version_add(*, actor, school: School, kind: str, uploaded_file
     if title and document.title != title:
         document.title = title
         document.save(update_fields=["title"])
-    evidence = evidence_upload(actor=actor, school=school, uploaded_file=uploaded_file, request=request)
-    if evidence.kind != Evidence.Kind.DOCUMENT:
+    from . import evidence as ev
+
+    _rewind(uploaded_file)
+    is_photo = ev.is_image(uploaded_file)
+    _rewind(uploaded_file)
+    if is_photo:  # checked before anything is stored: a refused photo must leave no file behind
         raise ValidationError({"uploaded_file": _("A rule document must be a PDF, Word or Excel file.")})
+    evidence = evidence_upload(actor=actor, school=school, uploaded_file=uploaded_file, request=request)
     last = document.versions.order_by("-number").values_list("number", flat=True).first() or 0
     version = RuleDocumentVersion(school=school, document=document, number=last + 1, adopted_on=adopted_on,
                                   evidence=evidence, uploaded_by=actor)
@@ -549,7 +624,19 @@ def _apply_child_fields(child: Child, fields: dict) -> list[str]:
     return changed
 
 
+# Free-text notes on a child: the same limit as the import (schools.importing.MAX_NOTES). Without
+# one, a pasted document of 100,000 characters would be stored whole (TextField has no length).
+CHILD_NOTES_MAX = 2000
+
+
 def _child_validate(child: Child) -> None:
+    too_long = {
+        name: _("Too long: at most %(max)d characters (this text has %(len)d).")
+        % {"max": CHILD_NOTES_MAX, "len": len(getattr(child, name) or "")}
+        for name in ("health_notes", "wellbeing_notes") if len(getattr(child, name) or "") > CHILD_NOTES_MAX
+    }
+    if too_long:
+        raise ValidationError(too_long)
     child.full_clean(exclude=["school"], validate_constraints=False, validate_unique=False)
     if child.birth_date and child.birth_date > _today():
         raise ValidationError({"birth_date": _("The birth date cannot be in the future.")})

@@ -6,6 +6,7 @@ from celery import shared_task
 
 PURGE_TASK = "schools.purge_expired_children"
 SYNC_TASK = "schools.sync_proxy_assignments"
+ORPHANS_TASK = "schools.sweep_orphan_evidence_files"
 
 
 def _school_ids(school_ids):
@@ -17,17 +18,22 @@ def _school_ids(school_ids):
     return list(School.objects.filter(id__in=ids).order_by("id"))
 
 
-@shared_task(name=PURGE_TASK, acks_late=True, max_retries=3)
-def purge_expired_children(school_ids=None) -> dict:
+def _per_school(school_ids, service) -> dict:
+    """{school id: service(school=...)}, each call inside that school's own explicit scope."""
     from tenancy.scoping import tenant_scope
 
-    from .services import children_purge_expired
-
-    purged = {}
+    results = {}
     for school in _school_ids(school_ids):
         with tenant_scope([school.id]):
-            purged[school.id] = children_purge_expired(school=school)
-    return purged
+            results[school.id] = service(school=school)
+    return results
+
+
+@shared_task(name=PURGE_TASK, acks_late=True, max_retries=3)
+def purge_expired_children(school_ids=None) -> dict:
+    from .services import children_purge_expired
+
+    return _per_school(school_ids, children_purge_expired)
 
 
 @shared_task(name=SYNC_TASK, acks_late=True, max_retries=3)
@@ -45,6 +51,14 @@ def sync_proxy_assignments(school_ids=None) -> int:
     return n
 
 
+@shared_task(name=ORPHANS_TASK, acks_late=True, max_retries=3)
+def sweep_orphan_evidence_files(school_ids=None) -> dict:
+    """Evidence files no row names (an upload whose transaction rolled back) are deleted."""
+    from .services import evidence_orphans_sweep
+
+    return _per_school(school_ids, evidence_orphans_sweep)
+
+
 def ensure_periodic_tasks() -> None:
     """Register the nightly jobs with django-celery-beat, idempotently (called after migrate)."""
     from django.conf import settings
@@ -56,7 +70,8 @@ def ensure_periodic_tasks() -> None:
         timezone=settings.TIME_ZONE,
     )
     for name, task in (("schools: purge expired children's data", PURGE_TASK),
-                       ("schools: sync proxy-parent assignments", SYNC_TASK)):
+                       ("schools: sync proxy-parent assignments", SYNC_TASK),
+                       ("schools: sweep orphan evidence files", ORPHANS_TASK)):
         PeriodicTask.objects.update_or_create(
             name=name, defaults={"task": task, "crontab": schedule, "interval": None, "enabled": True},
         )

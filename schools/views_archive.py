@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import uuid
 from pathlib import PurePosixPath
 
@@ -30,6 +31,7 @@ from tenancy.services import access_log_record
 from tenancy.views import school_for
 
 from . import importing, selectors, services
+from .evidence import EvidenceStorageError
 from .forms_archive import (
     ChildFilterForm, ChildForm, ChildStatusForm, ConsentRefusalForm, ContactRecordForm, ImportUploadForm,
     TrackerFilterForm,
@@ -343,6 +345,7 @@ def child_consent_refuse(request, school_pk: int, pk: int):
 
 
 # ---------------------------------------------------------------- import
+logger = logging.getLogger(__name__)
 IMPORT_SESSION_KEY = "archive_import:%s"
 IMPORT_DIR = "imports"
 
@@ -392,13 +395,18 @@ def children_import(request, school_pk: int):
             _import_discard(request, school)
             _import_sweep(school)
             suffix = PurePosixPath(upload.name).suffix.lower()[:6] if "." in upload.name else ""
-            path = default_storage.save(f"{IMPORT_DIR}/{school.pk}/{uuid.uuid4().hex}{suffix}",
-                                        ContentFile(upload.read()))
-            pending = {"path": path, "filename": upload.name[:200], "user": request.user.pk}
-            request.session[IMPORT_SESSION_KEY % school.pk] = pending
-            preview = _import_read(pending)
-            if not preview.ok:
-                _import_discard(request, school)  # nothing to confirm: do not keep the file
+            try:
+                path = default_storage.save(f"{IMPORT_DIR}/{school.pk}/{uuid.uuid4().hex}{suffix}",
+                                            ContentFile(upload.read()))
+            except Exception:
+                logger.exception("import upload could not be stored")
+                form.add_error("file", EvidenceStorageError().args[0])
+            else:
+                pending = {"path": path, "filename": upload.name[:200], "user": request.user.pk}
+                request.session[IMPORT_SESSION_KEY % school.pk] = pending
+                preview = _import_read(pending)
+                if not preview.ok:
+                    _import_discard(request, school)  # nothing to confirm: do not keep the file
     return render(request, "schools/archive/import.html", {
         "school": school, "form": form, "preview": preview,
         "columns": {c.field: c.title for c in importing.COLUMNS},

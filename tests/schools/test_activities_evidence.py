@@ -79,7 +79,7 @@ def test_storage_failure_leaves_no_row(home, today, monkeypatch):
 
     monkeypatch.setattr(default_storage, "save", broken_save)
     monkeypatch.setattr(default_storage, "exists", lambda name: False)
-    with pytest.raises(OSError):
+    with pytest.raises(ev.EvidenceStorageError, match="could not be saved"):
         upload(home.gupei_clerk, home.gupei, jpeg_bytes(9), act)
     with tenant_scope([home.gupei.id]):
         assert Evidence.objects.count() == 0

@@ -396,3 +396,41 @@ def test_fixture_gps_photo():
 def test_fixture_truncated_photo():
     with (FIXTURES / "photo_truncated.jpg").open("rb") as upload, pytest.raises(EvidenceError):
         process_image(upload)
+
+
+# --- large photos: decoded at a reduced scale, stored at most MAX_STORED_SIDE -----------------
+
+def test_12_megapixel_phone_photo_is_decoded_at_half_scale_upright_and_stripped():
+    # 4000×3000 with orientation 6 and GPS: what a 12 MP Android phone sends.
+    original = jpeg(picture(4000, 3000), exif=gps_exif(orientation=6))
+    result = process_image(original)
+    # Draft mode decodes at 1/2 scale: 2000×1500, turned upright, no further resampling needed.
+    assert (result.width, result.height) == (1500, 2000)
+    stored = Image.open(io.BytesIO(result.data))
+    assert stored.size == (1500, 2000) and len(stored.getexif()) == 0
+    assert b"PhoneMaker" not in result.data
+    r, g, b = stored.convert("RGB").getpixel((750, 200))  # the blue left half is now the top
+    assert b > 120 and r < 90
+    assert Image.open(io.BytesIO(result.thumbnail)).size == (240, 320)
+    assert len(result.data) < len(original)
+
+
+@pytest.mark.parametrize("size,expected", [((2400, 1800), (2048, 1536)), ((4624, 3472), (2048, 1538)),
+                                           ((2048, 100), (2048, 100))])
+def test_stored_photo_is_at_most_max_stored_side(size, expected):
+    out = io.BytesIO()
+    picture(*size).save(out, "PNG")  # PNG has no draft mode: reduce()/resize after a full decode
+    png = process_image(out.getvalue())
+    assert (png.width, png.height) == expected
+    jpg = process_image(jpeg(picture(*size)))  # draft scale, then fitted: never above the limit
+    assert max(jpg.width, jpg.height) <= evidence.MAX_STORED_SIDE and jpg.width / jpg.height == pytest.approx(
+        size[0] / size[1], rel=0.01)
+
+
+def test_perceptual_hash_is_bit_for_bit_imagehash_phash():
+    # Stored rows carry imagehash.phash values; the faster hash must give the same bits.
+    import imagehash
+
+    flat = Image.new("RGB", (50, 40), (90, 120, 30))
+    for im in (picture(), picture(seed=1), picture(640, 480).rotate(30), flat, picture().convert("L")):
+        assert evidence.perceptual_hash(im) == str(imagehash.phash(im))

@@ -7,7 +7,7 @@ from django.db import connection
 
 from schools import services
 from schools.models import CareContact, Child
-from schools.tasks import PURGE_TASK, SYNC_TASK, ensure_periodic_tasks, purge_expired_children
+from schools.tasks import ORPHANS_TASK, PURGE_TASK, SYNC_TASK, ensure_periodic_tasks, purge_expired_children
 from tenancy.models import AccessLog
 from tenancy.scoping import tenant_scope
 
@@ -67,5 +67,5 @@ def test_periodic_tasks_registered_idempotently(db):
     ensure_periodic_tasks()
     ensure_periodic_tasks()
     tasks = set(PeriodicTask.objects.filter(task__startswith="schools.").values_list("task", flat=True))
-    assert tasks == {PURGE_TASK, SYNC_TASK}
+    assert tasks == {PURGE_TASK, SYNC_TASK, ORPHANS_TASK}
     assert PeriodicTask.objects.filter(task=PURGE_TASK).count() == 1
