@@ -8,3 +8,4 @@ class TenancyConfig(AppConfig):
 
     def ready(self):
         from . import checks, rls  # noqa: F401  (register system checks and the RLS post_migrate hook)
+        from . import two_factor  # noqa: F401  (its user_logged_in receiver)
