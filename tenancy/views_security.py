@@ -87,8 +87,11 @@ def two_factor_verify(request):
         return redirect("two_factor_setup")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        allowed, _details = confirmed_device(request.user).verify_is_allowed()
         if services.otp_verify(user=request.user, token=form.cleaned_data["token"], request=request):
             request.session.pop(SESSION_KEY, None)
             return redirect(_next_url(request))
-        form.add_error("token", _("This code is wrong or expired."))
+        # django-otp refuses every code for a while after a wrong one (doubling each time).
+        form.add_error("token", _("This code is wrong or expired.") if allowed else
+                       _("Too many wrong codes: wait a few seconds, then enter the current code."))
     return render(request, "tenancy/two_factor_verify.html", {"form": form, "next": _next_url(request)})
