@@ -311,6 +311,10 @@ def totp_device_confirm(*, user: User, device, token: str, request=None) -> bool
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     type(device).objects.filter(user=user, confirmed=False).delete()
+    # API tokens issued on the password alone stop working: a new one needs a code.
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=user).delete()
     if request is not None:
         otp_login(request, device)
     _log_two_factor(user=user, action=AccessLog.Action.CREATE, device=device, request=request,

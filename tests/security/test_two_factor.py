@@ -204,9 +204,13 @@ def test_api_token_needs_enrolment_then_a_code_for_admins(client, tree):
 
 
 def test_api_token_without_the_requirement(client, tree):
-    assert _token(username="gupei_admin", password=PASSWORD).status_code == 200
+    old = _token(username="gupei_admin", password=PASSWORD)
+    assert old.status_code == 200
     login(client, "gupei_admin")
     device = enrol(client, tree.gupei_admin)
+    # The token obtained with the password alone no longer works.
+    api = APIClient(HTTP_AUTHORIZATION=f"Token {old.json()['token']}")
+    assert api.get("/api/v1/me/").status_code == 401
     # Enrolled (voluntarily): the code is needed from now on.
     assert _token(username="gupei_admin", password=PASSWORD).status_code == 400
     assert _token(username="gupei_admin", password=PASSWORD, otp_token=code(device, 1)).status_code == 200
