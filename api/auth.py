@@ -1,5 +1,5 @@
-"""API tokens: obtain one with a username and password (django-axes counts the failures), or
-revoke the one in use."""
+"""API tokens: obtain one with a username and password (django-axes counts the failures), plus a
+TOTP code for accounts with two-factor authentication, or revoke the one in use."""
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
@@ -17,6 +17,10 @@ from rest_framework.views import APIView
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False, write_only=True)
+    # Needed when the account uses two-factor authentication (required for admins in production).
+    otp_token = serializers.RegexField(r"^\d{6}$", required=False, write_only=True,
+                                       help_text="The six-digit code from the authenticator app, for accounts "
+                                                 "with two-factor authentication.")
 
 
 class TokenResponseSerializer(serializers.Serializer):
@@ -35,6 +39,28 @@ def _lockout_message(request) -> str:
     return _("Too many failed login attempts: this account is locked. Ask an administrator to unlock it.")
 
 
+def _two_factor_refusal(user, otp_token: str):
+    """None when the account may have a token; else the answer. Same rule as the web login: an
+    enrolled user always gives a code; an admin under TWO_FACTOR_REQUIRED must enrol first (on the
+    web, where the QR code is shown)."""
+    from tenancy import services
+    from tenancy.two_factor import ENROL, pending_step
+
+    step = pending_step(user)
+    if step is None:
+        return None
+    if step == ENROL:
+        return Response({"detail": _("Two-factor authentication is required for this account: set it up "
+                                     "on the web (Security page) first."), "code": "two_factor_setup_required"},
+                        status=status.HTTP_403_FORBIDDEN)
+    if not otp_token:
+        return Response({"otp_token": [_("This account uses two-factor authentication: give the six-digit code.")]},
+                        status=status.HTTP_400_BAD_REQUEST)
+    if services.otp_verify(user=user, token=otp_token) is None:
+        return Response({"otp_token": [_("This code is wrong or expired.")]}, status=status.HTTP_400_BAD_REQUEST)
+    return None
+
+
 class TokenView(APIView):
     """POST: exchange a username and password for a token. DELETE: revoke the token in use."""
 
@@ -50,7 +76,8 @@ class TokenView(APIView):
         responses={
             200: TokenResponseSerializer,
             400: OpenApiResponse(description="Wrong username or password."),
-            429: OpenApiResponse(description="Locked out after repeated failures (django-axes)."),
+            403: OpenApiResponse(description="Two-factor authentication is required but not set up yet."),
+            429: OpenApiResponse(description="Locked out after repeated failures (django-axes), or throttled."),
         },
         auth=[],
     )
@@ -59,18 +86,27 @@ class TokenView(APIView):
         serializer.is_valid(raise_exception=True)
         # The DRF request is what axes annotates (axes_locked_out); handing it over keeps the lockout
         # an API answer here instead of AxesMiddleware's HTML page.
-        user = authenticate(request=request, **serializer.validated_data)
+        credentials = dict(serializer.validated_data)
+        otp_token = credentials.pop("otp_token", "")
+        user = authenticate(request=request, **credentials)
         if user is None:
             # Answer with a Response, not an exception: DRF rolls the request's transaction back
             # on exceptions (ATOMIC_REQUESTS), which would also erase axes' record of this failure
             # and so disable the lockout.
             if getattr(request, "axes_locked_out", False):
+                from tenancy.throttling import retry_after_seconds
+
+                seconds = retry_after_seconds(request)
                 return Response({"detail": _lockout_message(request), "code": "locked_out"},
-                                status=status.HTTP_429_TOO_MANY_REQUESTS)
+                                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                                headers={"Retry-After": str(seconds)} if seconds else None)
             return Response(
                 {api_settings.NON_FIELD_ERRORS_KEY: [_("Unable to log in with the username and password given.")]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        refusal = _two_factor_refusal(user, otp_token)
+        if refusal is not None:
+            return refusal
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 

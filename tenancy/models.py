@@ -150,6 +150,7 @@ class AccessLog(SchoolOwnedModel):
         DELETE = "delete", _("delete")
         EXPORT = "export", _("export")
         PURGE = "purge", _("purge")
+        VERIFY = "verify", _("two-factor check")
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(

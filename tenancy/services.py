@@ -261,3 +261,99 @@ def access_log_record_many(*, user, school_ids, action: str, object_type: str, o
     ]
     AccessLog.objects.bulk_create(rows)
     return len(rows)
+
+
+# ---------------------------------------------------------------- two-factor authentication (issue #7)
+def _log_two_factor(*, user, action: str, device, request=None, detail: dict | None = None) -> None:
+    """Access-log a two-factor event on each school the user holds a role at.
+
+    The access log is school-owned (every row belongs to one school); a district-level account has
+    no school, so its events go to the `tenancy.security` logger instead.
+    """
+    import logging
+
+    school_ids = sorted({m.school_id for m in selectors.memberships_of(user) if m.school_id})
+    for school_id in school_ids:
+        access_log_record(user=user, school_id=school_id, action=action, object_type="otp_totp.totpdevice",
+                          object_id=getattr(device, "pk", "") or "", request=request, detail=detail)
+    if not school_ids:
+        logging.getLogger("tenancy.security").info(
+            "two-factor %s user=%s device=%s detail=%s ip=%s", action, user.pk, getattr(device, "pk", None),
+            detail, request.META.get("REMOTE_ADDR") if request is not None else None,
+        )
+
+
+@transaction.atomic
+def totp_device_start(*, user: User):
+    """The user's unconfirmed TOTP device (a fresh secret), to show as a QR code until confirmed.
+
+    A user has at most one confirmed device; starting again replaces an unconfirmed one only.
+    """
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="TOTP", confirmed=False)
+    return device
+
+
+@transaction.atomic
+def totp_device_confirm(*, user: User, device, token: str, request=None) -> bool:
+    """Confirm a new device with a code from it; the session counts as verified with it."""
+    from django_otp import login as otp_login
+
+    if device.user_id != user.id or device.confirmed:
+        raise ValidationError(_("This enrolment is no longer valid; start again."))
+    if not device.verify_token(token):
+        _log_two_factor(user=user, action=AccessLog.Action.VERIFY, device=device, request=request,
+                        detail={"event": "enrol", "ok": False})
+        return False
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    type(device).objects.filter(user=user, confirmed=False).delete()
+    # API tokens issued on the password alone stop working: a new one needs a code.
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=user).delete()
+    if request is not None:
+        otp_login(request, device)
+    _log_two_factor(user=user, action=AccessLog.Action.CREATE, device=device, request=request,
+                    detail={"event": "enrol", "ok": True})
+    return True
+
+
+@transaction.atomic
+def otp_verify(*, user: User, token: str, request=None):
+    """Check a code against the user's confirmed device. Returns the device, or None for a wrong
+    code (django-otp slows repeated failures down). With a request, the session becomes verified."""
+    from django_otp import login as otp_login
+
+    from .two_factor import confirmed_device
+
+    device = confirmed_device(user)
+    if device is None:
+        return None
+    ok = device.verify_token(token)
+    _log_two_factor(user=user, action=AccessLog.Action.VERIFY, device=device, request=request,
+                    detail={"event": "verify", "ok": ok})
+    if not ok:
+        return None
+    if request is not None:
+        otp_login(request, device)
+    return device
+
+
+@transaction.atomic
+def totp_device_remove(*, user: User, token: str, request=None) -> bool:
+    """Remove the user's device (needs a current code). Refused when two-factor is required."""
+    from .two_factor import requires_two_factor
+
+    if requires_two_factor(user):
+        raise ValidationError(_("Two-factor authentication is required for your role; it cannot be turned off."))
+    device = otp_verify(user=user, token=token)
+    if device is None:
+        return False
+    _log_two_factor(user=user, action=AccessLog.Action.DELETE, device=device, request=request,
+                    detail={"event": "remove"})
+    type(device).objects.filter(user=user).delete()
+    return True

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import views, views_security
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,6 +13,10 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),  # POST only (Django 5)
     path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    # Two-factor authentication (TOTP): the account's security page, enrolment and the code step.
+    path("account/security/", views_security.security, name="account_security"),
+    path("account/two-factor/setup/", views_security.two_factor_setup, name="two_factor_setup"),
+    path("account/two-factor/verify/", views_security.two_factor_verify, name="two_factor_verify"),
     # School pages: every one looks the school up among those the user can see (else 404).
     # tests/web/test_page_isolation.py fails until a new pattern with a pk has a case there.
     path("schools/<int:pk>/", views.school_detail, name="school_detail"),

@@ -72,7 +72,7 @@ def test_repeated_failures_lock_the_account_out(client, tree):
     again = _login(client, "gupei_admin", PASSWORD)
     assert again.status_code == 429
     assert "_auth_user_id" not in client.session
-    # Another account from the same device is not affected (lock-out is per username + IP).
+    # Another account from the same device is not affected (the address has its own, higher limit).
     assert _login(client, "gupei_teacher", PASSWORD).status_code == 302
 
 

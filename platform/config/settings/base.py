@@ -317,3 +317,73 @@ COMPLIANCE_EXPORT_STEP_DELAY = env.float("COMPLIANCE_EXPORT_STEP_DELAY", default
 # Database restarts: CONN_HEALTH_CHECKS (set above) makes Django test a reused connection before a
 # request uses it, so a server restart costs the requests in flight (a clean 503 page / JSON, see
 # config/errors.py), never a restart of the app. CONN_MAX_AGE: DATABASE_CONN_MAX_AGE above.
+
+# ---------------------------------------------------------------- hardening (issue #7, sec7)
+# Security headers. django-csp sends the Content-Security-Policy: scripts only from our own origin
+# (every template loads its JS from static files; there is no inline <script> or onclick= left, and
+# Swagger UI uses drf-spectacular's split view, whose init script is a separate URL). Styles keep
+# 'unsafe-inline': ECharts writes style attributes into its tooltips, and injected CSS cannot run code.
+from csp.constants import NONE, SELF  # noqa: E402
+
+INSTALLED_APPS += ["csp", "django_otp", "django_otp.plugins.otp_totp"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:"],  # data: for the 2FA QR code and Swagger's icons, blob: for photo previews
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],  # with X_FRAME_OPTIONS = "DENY": no page can be framed (clickjacking)
+    },
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# django-permissions-policy: nothing here uses these browser features (photo capture goes through
+# <input type=file capture>, which needs no camera permission).
+PERMISSIONS_POLICY = {
+    "accelerometer": [], "autoplay": [], "camera": [], "display-capture": [], "geolocation": [],
+    "gyroscope": [], "magnetometer": [], "microphone": [], "payment": [], "usb": [],
+}
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1,
+                  "django_permissions_policy.PermissionsPolicyMiddleware")
+# Two-factor authentication (django-otp, TOTP). OTPMiddleware marks request.user verified;
+# tenancy.two_factor's middleware sends an unverified user to enrolment or to the code page.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+                  "django_otp.middleware.OTPMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1,
+                  "tenancy.two_factor.TwoFactorMiddleware")
+# Required for the roles that can grant roles (bureau, township and school admins) when true;
+# production defaults to true. When false, anyone may enrol from the security page, and an enrolled
+# user is always asked for a code.
+TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=False)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="留守儿童之家")
+
+# Throttling. django-axes locks logins out per username and, separately, per IP address (see the
+# axes block above for the limit and cool-off); its lockout answer is a 429 with Retry-After.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# One address (a school's NAT) may fail more often than one account; tenancy.throttling.AxesHandler
+# applies this limit to the address and AXES_FAILURE_LIMIT to the username.
+AXES_IP_FAILURE_LIMIT = env.int("AXES_IP_FAILURE_LIMIT", default=20)
+AXES_HANDLER = "tenancy.throttling.AxesHandler"
+AXES_LOCKOUT_CALLABLE = "tenancy.throttling.lockout_response"
+# DRF throttles: per authenticated user, and per IP for anonymous requests (the token endpoint).
+# api.throttling reads the rates at request time, so tests can lower them with override_settings.
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["api.throttling.UserRateThrottle", "api.throttling.AnonRateThrottle"]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "user": env("API_THROTTLE_USER", default="1200/hour"),
+    "anon": env("API_THROTTLE_ANON", default="120/hour"),
+}
+# Throttle counts live in the default cache: per process unless CACHE_URL points at a shared cache
+# (e.g. redis://redis:6379/2), which production should do when it runs several gunicorn workers.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# The client's IP for the per-IP throttles: REMOTE_ADDR, or with N trusted reverse proxies in front,
+# the N-th X-Forwarded-For entry from the right (production defaults to 1: TLS ends at a proxy).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "tenancy.throttling.client_ip"
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT

@@ -81,3 +81,15 @@ STORAGES = {
 # platform/static is optional (the apps ship their own static folders); a missing folder is not
 # an error in production, so do not point staticfiles at it.
 STATICFILES_DIRS = [d for d in STATICFILES_DIRS if Path(d).is_dir()]
+
+# ---------------------------------------------------------------- hardening (issue #7, sec7)
+# The CSRF cookie is HttpOnly too: the JavaScript (upload.js, tracker.js) reads the token from the
+# form's csrfmiddlewaretoken field, never from document.cookie.
+CSRF_COOKIE_HTTPONLY = True
+# TOTP is required for bureau, township and school admins unless explicitly switched off.
+TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=True)
+# Behind the TLS proxy, REMOTE_ADDR is the proxy: the client is the last X-Forwarded-For entry
+# (the proxy must append it, e.g. nginx's $proxy_add_x_forwarded_for).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+AXES_CLIENT_IP_CALLABLE = "tenancy.throttling.client_ip"
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT  # noqa: F405

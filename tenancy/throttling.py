@@ -1,0 +1,94 @@
+"""Login throttling (django-axes): who the client is, and the answer a locked-out client gets."""
+from __future__ import annotations
+
+import math
+
+from django.conf import settings
+from django.shortcuts import render
+
+
+def client_ip(request) -> str | None:
+    """The client's address, trusting exactly TRUSTED_PROXY_COUNT reverse proxies.
+
+    Each trusted proxy appends the address it received the request from to X-Forwarded-For, so the
+    client is that many entries from the right; anything further left was written by the client
+    and is ignored (else an attacker would pick a fresh "IP" per request and never be locked out).
+    DRF's throttles use the same rule (REST_FRAMEWORK["NUM_PROXIES"]).
+    """
+    count = settings.TRUSTED_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if count > 0 and forwarded:
+        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        if hops:
+            return hops[-min(count, len(hops))]
+    return request.META.get("REMOTE_ADDR")
+
+
+def retry_after_seconds(request=None) -> int | None:
+    from axes.helpers import get_cool_off
+
+    cool_off = get_cool_off(request)
+    return math.ceil(cool_off.total_seconds()) if cool_off else None
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """axes' lockout page (429), plus Retry-After: the cool-off, counted from the last failure."""
+    from axes.helpers import get_client_username, get_cool_off, get_failure_limit
+
+    context = {
+        "failure_limit": get_failure_limit(request, credentials),
+        "username": get_client_username(request, credentials) or "",
+        "cooloff_timedelta": get_cool_off(request),
+    }
+    response = render(request, settings.AXES_LOCKOUT_TEMPLATE, context, status=settings.AXES_HTTP_RESPONSE_CODE)
+    seconds = retry_after_seconds(request)
+    if seconds:
+        response["Retry-After"] = str(seconds)
+    return response
+
+
+def _axes_handler_base():
+    from axes.handlers.database import AxesDatabaseHandler
+
+    return AxesDatabaseHandler
+
+
+class AxesHandler(_axes_handler_base()):
+    """axes' database handler with separate limits per username and per IP address.
+
+    axes compares one number with one limit (the largest failure count over AXES_LOCKOUT_PARAMETERS).
+    One limit does not fit both: many teachers of a school share one NAT address, so the address may
+    fail more often than one account before it looks like an attack. The IP's count therefore locks
+    at AXES_IP_FAILURE_LIMIT and is reported on the per-username scale.
+
+    A successful login only clears its own username's failures from its own address: clearing every
+    failure of the address would let anyone with a valid account reset the IP's count at will.
+    """
+
+    def get_failures(self, request, credentials=None) -> int:
+        from axes.attempts import get_cool_off_threshold
+        from axes.helpers import get_client_username, get_failure_limit
+        from axes.models import AccessAttempt
+        from django.db.models import Sum
+
+        attempts = AccessAttempt.objects.all()
+        if settings.AXES_COOLOFF_TIME is not None:
+            attempts = attempts.filter(attempt_time__gte=get_cool_off_threshold(request))
+
+        def total(**kwargs) -> int:
+            return attempts.filter(**kwargs).aggregate(n=Sum("failures_since_start"))["n"] or 0
+
+        by_user = total(username=get_client_username(request, credentials))
+        by_ip = total(ip_address=request.axes_ip_address)
+        if by_ip >= settings.AXES_IP_FAILURE_LIMIT:
+            return max(by_user, get_failure_limit(request, credentials))
+        return by_user
+
+    def reset_user_attempts(self, request, credentials=None) -> int:
+        from axes.helpers import get_client_username
+        from axes.models import AccessAttempt
+
+        count, _ = AccessAttempt.objects.filter(
+            username=get_client_username(request, credentials), ip_address=request.axes_ip_address,
+        ).delete()
+        return count
