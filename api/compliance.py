@@ -461,20 +461,20 @@ class ManualScoreViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
             return ManualScoreWriteSerializer
         return ManualScoreSerializer
 
+    @extend_schema(responses={201: ManualScoreCreateSerializer, 200: OpenApiResponse(
+        ManualScoreCreateSerializer, description="The school's item was scored already: that score was changed.")})
     def create(self, request, *args, **kwargs):
-        existed = self._existing(request.data)
-        response = super().create(request, *args, **kwargs)
-        if existed:  # the same (school, item) scored again: an update of the existing row
-            response.status_code = 200
-        return response
-
-    def _existing(self, data) -> bool:
-        try:
-            return ManualScore.objects.filter(assessment_id=int(data.get("assessment")),
-                                              school_id=int(data.get("school")), item__code=data.get("item"),
-                                              school_id__in=selectors.school_ids_for_user(self.request.user)).exists()
-        except (TypeError, ValueError):
-            return False
+        # Validate first: the lookup below must only ever see clean values (raw input with a NUL
+        # byte in `item` was a database error, a 500).
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        existed = ManualScore.objects.filter(
+            assessment=data["assessment"], school=data["school"], item__code=data["item"],
+            school_id__in=selectors.school_ids_for_user(request.user)).exists()
+        self.perform_create(serializer)
+        # The same (school, item) scored again is an update of the existing row.
+        return Response(serializer.data, status=200 if existed else 201)
 
     def create_via_service(self, data):
         return services.manual_score_set(
