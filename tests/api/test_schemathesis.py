@@ -238,6 +238,7 @@ def fuzz(app, server_errors, username: str, schema=None) -> list[str]:
     schema = schema or load_schema(app)
     token = _token(username)
     operations = [result.ok() for result in schema.get_all_operations()]
+    assert operations, "the schema lists no operation: nothing would be fuzzed"
     list_paths = {REFERENCES[name] for name in REFERENCES}
     list_paths |= {(p, "id") for p in map(_list_path_of, (op.path for op in operations)) if p}
     pools = id_pools(app, username, sorted(list_paths))
