@@ -20,7 +20,7 @@ from django.http import FileResponse, HttpResponse
 from django.urls import path
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, serializers
 from rest_framework.response import Response
 
@@ -36,6 +36,7 @@ from tenancy import selectors
 from tenancy.models import School
 
 from .base import VISIBLE, ScopedViewSet, VisibleDistrictField, VisibleSchoolField
+from .schema import XLSX_MEDIA_TYPE, ApiErrorSerializer
 
 
 # ---------------------------------------------------------------- related fields
@@ -205,6 +206,9 @@ class ChecklistViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMode
         except services.ChecklistInvalid as exc:
             raise exceptions.ValidationError({"errors": [_error_row(e) for e in exc.errors_list]}) from None
 
+    # The file is one YAML mapping (the checklist); clients that parse YAML get an object.
+    @extend_schema(responses={(200, "application/yaml"): OpenApiResponse(
+        OpenApiTypes.OBJECT, description="The checklist version as a YAML document (a mapping).")})
     def yaml_export(self, request, pk=None):
         """GET /compliance/checklists/{id}/yaml/: the version as a YAML file."""
         version = self.get_object()
@@ -408,7 +412,7 @@ class SnapshotViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModel
 # ---------------------------------------------------------------- manual item scores
 class ManualScoreSerializer(serializers.ModelSerializer):
     item = serializers.CharField(source="item.code", read_only=True)
-    scored_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    scored_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = ManualScore
@@ -457,20 +461,20 @@ class ManualScoreViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
             return ManualScoreWriteSerializer
         return ManualScoreSerializer
 
+    @extend_schema(responses={201: ManualScoreCreateSerializer, 200: OpenApiResponse(
+        ManualScoreCreateSerializer, description="The school's item was scored already: that score was changed.")})
     def create(self, request, *args, **kwargs):
-        existed = self._existing(request.data)
-        response = super().create(request, *args, **kwargs)
-        if existed:  # the same (school, item) scored again: an update of the existing row
-            response.status_code = 200
-        return response
-
-    def _existing(self, data) -> bool:
-        try:
-            return ManualScore.objects.filter(assessment_id=int(data.get("assessment")),
-                                              school_id=int(data.get("school")), item__code=data.get("item"),
-                                              school_id__in=selectors.school_ids_for_user(self.request.user)).exists()
-        except (TypeError, ValueError):
-            return False
+        # Validate first: the lookup below must only ever see clean values (raw input with a NUL
+        # byte in `item` was a database error, a 500).
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        existed = ManualScore.objects.filter(
+            assessment=data["assessment"], school=data["school"], item__code=data["item"],
+            school_id__in=selectors.school_ids_for_user(request.user)).exists()
+        self.perform_create(serializer)
+        # The same (school, item) scored again is an update of the existing row.
+        return Response(serializer.data, status=200 if existed else 201)
 
     def create_via_service(self, data):
         return services.manual_score_set(
@@ -487,7 +491,7 @@ class ManualScoreViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
 
 class ManualScoreChangeSerializer(serializers.ModelSerializer):
     item = serializers.CharField(source="item.code", read_only=True)
-    changed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    changed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = ManualScoreChange
@@ -565,6 +569,10 @@ class ExportViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
     def create_via_service(self, data):
         return services.export_request(assessment=data["assessment"], actor=self.request.user)
 
+    @extend_schema(responses={
+        (200, XLSX_MEDIA_TYPE): OpenApiTypes.BINARY,
+        409: OpenApiResponse(ApiErrorSerializer, description="The export is not ready yet."),
+    })
     def download(self, request, pk=None):
         """GET /compliance/exports/{id}/download/: the workbook (children masked inside)."""
         from django.core.files.storage import default_storage
@@ -573,7 +581,8 @@ class ExportViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
         if job.status != ComplianceExport.Status.DONE or not job.file:
             return Response({"detail": _("The export is not ready yet.")}, status=409)
         response = FileResponse(default_storage.open(job.file.name, "rb"), as_attachment=True,
-                                filename=f"compliance-assessment-{job.assessment_id}-{job.pk}.xlsx")
+                                filename=f"compliance-assessment-{job.assessment_id}-{job.pk}.xlsx",
+                                content_type=XLSX_MEDIA_TYPE)
         return response
 
 

@@ -15,7 +15,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.response import Response
 
@@ -28,6 +28,7 @@ from schools.models import (
 from tenancy.selectors import permissions_by_school
 
 from .base import VISIBLE, ScopedViewSet, VisibleSchoolField
+from .schema import ApiErrorSerializer
 from .schools_common import (
     IdentityChildField, SchoolOwnedSerializer, SchoolOwnedViewSet, StaffUserField, UserRefSerializer,
     VisibleChildField, child_q, service_errors,
@@ -200,7 +201,7 @@ class ChildViewSet(ChildLevelsMixin, ScopedViewSet, mixins.ListModelMixin, mixin
 # ---------------------------------------------------------------- status changes and consent refusals
 class ChildStatusChangeSerializer(serializers.ModelSerializer):
     child = VisibleChildField()
-    recorded_by = UserRefSerializer(read_only=True)
+    recorded_by = UserRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = ChildStatusChange
@@ -437,7 +438,9 @@ class CareContactFilter(django_filters.FilterSet):
 
 @extend_schema_view(
     create=extend_schema(description="Record a contact: the school admin for any child, a teacher only for "
-                                     "their assigned children (any other child is 404)."),
+                                     "their assigned children (any other child is 404).",
+                         responses={201: CareContactSerializer, 404: OpenApiResponse(
+                             ApiErrorSerializer, description="No such child, or not one you may record contacts for.")}),
     destroy=extend_schema(description="Undo a contact (its author or the school admin)."),
 )
 class CareContactViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,

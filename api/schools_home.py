@@ -399,7 +399,7 @@ def _url(item, view_name: str, field: str) -> str:
 class EvidenceSerializer(serializers.ModelSerializer):
     file_url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
-    uploaded_by = UserRefSerializer(read_only=True)
+    uploaded_by = UserRefSerializer(read_only=True, allow_null=True)
     reused = serializers.BooleanField(read_only=True, default=False,
                                       help_text="Flagged as reused (the same or a near-identical file used elsewhere).")
 

@@ -76,8 +76,11 @@ class ImportResultSerializer(serializers.Serializer):
 
 
 class ImportRejectedSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    errors = ImportRowErrorSerializer(many=True)
+    """A 400 from commit: either rows that stop the import (`detail` and `errors`), or, like any
+    other 400, field names mapped to messages (no file, an unknown school, another file's token)."""
+
+    detail = serializers.CharField(required=False)
+    errors = ImportRowErrorSerializer(many=True, required=False)
 
 
 def _errors(items) -> list[dict]:

@@ -31,6 +31,7 @@ from submissions.narrative import SECTION_KEYS
 from tenancy.services import access_log_record
 
 from .base import VISIBLE, ScopedViewSet, VisibleDistrictField, VisibleSchoolField
+from .schema import DOCX_MEDIA_TYPE, XLSX_MEDIA_TYPE
 
 
 # ---------------------------------------------------------------- report types and periods
@@ -200,7 +201,7 @@ class VisibleSubmissionField(serializers.PrimaryKeyRelatedField):
 
 
 class SubmissionEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = SubmissionEvent
@@ -289,7 +290,7 @@ class PackageVersionViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retriev
     def create_via_service(self, data):
         return services.submission_compile_request(actor=self.request.user, submission=data["submission"])
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(responses={(200, XLSX_MEDIA_TYPE): bytes, (200, DOCX_MEDIA_TYPE): bytes})
     def download(self, request, pk=None, kind=None):
         version = self.get_object()
         path = compiler.package_file_path(version, kind)
@@ -297,8 +298,8 @@ class PackageVersionViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retriev
             raise Http404(_("This file is not available."))
         access_log_record(user=request.user, school_id=version.school_id, action="export", obj=version,
                           request=request, detail={"file": kind, "version": version.version})
-        ext = {"xlsx": "xlsx", "docx": "docx"}[kind]
-        return FileResponse(open(path, "rb"), as_attachment=True,
+        ext, media_type = {"xlsx": ("xlsx", XLSX_MEDIA_TYPE), "docx": ("docx", DOCX_MEDIA_TYPE)}[kind]
+        return FileResponse(open(path, "rb"), as_attachment=True, content_type=media_type,
                             filename=f"submission-{version.submission_id}-v{version.version}.{ext}")
 
 
@@ -450,7 +451,7 @@ class DistrictExportViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retriev
     def create_via_service(self, data):
         return services.district_export_request(actor=self.request.user, period=data["period"])
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(responses={(200, XLSX_MEDIA_TYPE): bytes})
     def download(self, request, pk=None):
         export = self.get_object()
         path = exports_mod.export_file_path(export)
@@ -464,7 +465,8 @@ class DistrictExportViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retriev
         with tenant_scope(ids):
             access_log_record_many(user=request.user, school_ids=ids, action="export",
                                    object_type="submissions.districtexport", object_id=export.pk)
-        return FileResponse(open(path, "rb"), as_attachment=True, filename=f"district-export-{export.pk}.xlsx")
+        return FileResponse(open(path, "rb"), as_attachment=True, filename=f"district-export-{export.pk}.xlsx",
+                            content_type=XLSX_MEDIA_TYPE)
 
 
 def register(router) -> None:

@@ -67,7 +67,7 @@ class MembershipSerializer(serializers.ModelSerializer):
     role_display = serializers.CharField(source="get_role_display", read_only=True)
     school = NamedRefSerializer(read_only=True, allow_null=True)
     district = NamedRefSerializer(read_only=True, allow_null=True)
-    granted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    granted_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Membership
@@ -107,6 +107,8 @@ class PermissionsOnSerializer(NamedRefSerializer):
 
 
 class MeSerializer(serializers.ModelSerializer):
+    # A plain string: the address is optional, and "" is not of the "email" format the model field implies.
+    email = serializers.CharField(read_only=True, help_text="Empty when none is on file.")
     memberships = serializers.SerializerMethodField()
     schools = serializers.SerializerMethodField(help_text="Effective permissions on every school you can see.")
     districts = serializers.SerializerMethodField(help_text="Permissions held on districts (bureau roles).")

@@ -2,7 +2,10 @@
 NON_ROUTER_ENDPOINTS; tests/api/test_isolation.py fails for an endpoint it has no case for."""
 import importlib
 
-from django.urls import include, path
+from django.http import JsonResponse
+from django.urls import include, path, re_path
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
@@ -44,9 +47,20 @@ v1_patterns = [
     path("", include(router.urls)),
 ]
 
+
+# CSRF-exempt like the API's views, so a POST to an unknown path also gets this JSON 404 (it writes nothing).
+@csrf_exempt
+def not_found(request, *args, **kwargs):
+    """Any other URL under /api/ (e.g. /api/v1/schools/1.5/, which no route takes): the API's JSON 404,
+    as the schema documents, rather than the site's HTML page. Only paths ending in a slash, so
+    CommonMiddleware still redirects /api/v1/schools to /api/v1/schools/."""
+    return JsonResponse({"detail": _("Not found.")}, status=404)
+
+
 urlpatterns = [
     path("v1/", include((v1_patterns, "v1"))),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's init script as its own URL: no inline <script> (CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    re_path(r"^.*/$", not_found, name="not-found"),
 ]

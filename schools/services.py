@@ -447,17 +447,21 @@ def rule_document_version_add(*, actor, school: School, kind: str, uploaded_file
 
 # ---------------------------------------------------------------- staff and proxy parents
 @transaction.atomic
-def staff_profile_set(*, actor, school: School, user, is_proxy_parent: bool, title: str | None = None) -> StaffProfile:
+def staff_profile_set(*, actor, school: School, user, is_proxy_parent: bool | None = None,
+                      title: str | None = None) -> StaffProfile:
+    """Create or change a staff profile. `is_proxy_parent=None` keeps the current value (False for a
+    new profile), so an API call that leaves it out does not end anyone's assignments."""
     _require(actor, "manage_staff", school)
     if not _is_staff_of(user, school):
         raise ValidationError({"user": _("This user is not on the school's staff.")})
     profile, created = StaffProfile.objects.get_or_create(school=school, user=user)
-    profile.is_proxy_parent = is_proxy_parent
+    if is_proxy_parent is not None:
+        profile.is_proxy_parent = is_proxy_parent
     if title is not None:
         profile.title = title
     profile.save()
     _log(actor, profile, AccessLog.Action.CREATE if created else AccessLog.Action.UPDATE)
-    if not is_proxy_parent:
+    if not profile.is_proxy_parent:
         # No longer a proxy parent: end their open assignments today.
         for assignment in ProxyAssignment.objects.filter(school=school, proxy_parent=user, ends_on__isnull=True):
             proxy_assignment_end(actor=actor, assignment=assignment, ends_on=_today())
