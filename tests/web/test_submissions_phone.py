@@ -8,6 +8,7 @@ from django.conf import settings
 from submissions import services
 from tenancy.scoping import tenant_scope
 from tests.e2e.conftest import phone_page  # noqa: F401  (the fixture)
+from tests.support.browser import wait_until
 
 from .pages_submissions import fresh_report, seed_pair_flag, submission_of
 
@@ -58,9 +59,9 @@ def test_compile_progress_bar_follows_the_job(live_server, tree, phone_page):  #
     assert page.locator("#compile-progress progress").get_attribute("value") == "10"
     with tenant_scope([tree.gupei.id]):
         services.package_version_progress(version=version, progress=60, note="")
-    page.wait_for_function("document.querySelector('#compile-progress progress').value >= 60", timeout=10_000)
+    wait_until(page, "document.querySelector('#compile-progress progress').value >= 60", timeout=10)
     with tenant_scope([tree.gupei.id]):
         services.package_version_complete(version=version)
     # Finished: the page reloads and shows the compiled state, no progress bar.
-    page.wait_for_function("!document.querySelector('#compile-progress')", timeout=15_000)
+    wait_until(page, "!document.querySelector('#compile-progress')", timeout=15)
     assert _fits(page)
