@@ -45,3 +45,9 @@ bench-compliance: install
 # each in a fresh process; time, peak memory above baseline and the ratio go to var/bench/export.json.
 bench-export: install
 	$(MANAGE) bench_export $(BENCH_ARGS)
+
+# Everything side by side in one run (benchmarks/): scoring and its growth, the export, the API
+# under Locust load (gunicorn, production settings), RLS overhead and the photo pipeline. Prints
+# one table and writes var/bench/bench.json. BENCH_ARGS="--quick" for a CI-sized run.
+bench: install
+	$(MANAGE) bench $(BENCH_ARGS)

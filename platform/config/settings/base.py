@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "compliance",
     "submissions",
     "api",
+    "benchmarks",  # `make bench` (a management command; no models, no URLs)
 ]
 
 MIDDLEWARE = [
