@@ -79,6 +79,9 @@ class Command(BaseCommand):
             raise CommandError(f"Unknown sections {sorted(unknown)}; choose from {sections}.")
         run = only or sections
         self.quick = opts["quick"]
+        # Per-run database names: two runs on one server (CI, a developer) never drop each other's.
+        self.suffix = f"_{os.getpid()}"
+        self.databases: list[str] = []
         self.base_url = throwaway.database_url()
         result: dict = {"quick": opts["quick"], "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                         "cpus": os.cpu_count(), "load_average_start": round(os.getloadavg()[0], 2), "targets": TARGETS}
@@ -95,6 +98,7 @@ class Command(BaseCommand):
                 self._section("api", lambda: self._api(opts, result), result)
             if "photo" in run:
                 self._section("photo", self._photo, result)
+        result["databases"] = self.databases  # all dropped by now (tests check it)
         result["total_s"] = round(time.perf_counter() - t0, 1)
         result["load_average_end"] = round(os.getloadavg()[0], 2)
         out = Path(opts["output"])
@@ -150,8 +154,9 @@ class Command(BaseCommand):
         path = self.tmp / f"compliance-{tag}.json"
         args, read = self._json_args("bench_compliance", path, ROOT / "var" / "bench" / "compliance.json")
         repeat = repeat or (2 if self.quick else 5)
+        self.databases.append(f"liushou_bench_{tag}{self.suffix}")
         self._manage(["bench_compliance", "--schools", str(schools), "--children", str(children),
-                      "--repeat", str(repeat), "--database", f"liushou_bench_{tag}", *args])
+                      "--repeat", str(repeat), "--database", f"liushou_bench_{tag}{self.suffix}", *args])
         r = json.loads(read.read_text())
         sb = r["set_based"]
         return {
@@ -187,7 +192,8 @@ class Command(BaseCommand):
     # ------------------------------------------------------------------ API, ratios, RLS
     def _api(self, opts, result: dict) -> dict:
         sections: dict = {}
-        with throwaway.throwaway_database("liushou_bench_api") as name:
+        self.databases.append(f"liushou_bench_api{self.suffix}")
+        with throwaway.throwaway_database(f"liushou_bench_api{self.suffix}") as name:
             t = time.perf_counter()
             call_command("migrate", verbosity=0, interactive=False)
             data = apiload.build_dataset(schools=opts["api_schools"], children=opts["children"],
