@@ -194,7 +194,7 @@ def run_locust(base: str, data: dict, workdir: Path, *, users: int, seconds: int
     prefix = workdir / "locust"
     env = dict(os.environ, BENCH_USERS=str(users_file))
     cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "benchmarks" / "locustfile.py"), "--headless",
-           "-u", str(users), "-r", str(max(1, users // 2)), "-t", f"{seconds}s", "--host", base,
+           "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", base,
            "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "5"]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=seconds + 120)
     stats_path = Path(f"{prefix}_stats.csv")

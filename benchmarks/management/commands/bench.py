@@ -68,7 +68,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         if opts["quick"]:
             opts.update(schools=20, children=10, growth="10,20,40", export_rows=2000, api_schools=20,
-                        api_active_schools=4, users=5, seconds=5, workers=opts["workers"] or 2, repeat=4)
+                        api_active_schools=4, users=5, seconds=10, workers=opts["workers"] or 2, repeat=4)
         growth = [int(x) for x in opts["growth"].split(",") if x.strip()]
         if any(n < 10 for n in growth + [opts["schools"], opts["api_schools"]]):
             raise CommandError("School counts must be at least 10 (bench_compliance compares with a 10-school run).")
