@@ -57,3 +57,9 @@ backup: install
 restore: install
 	@test -n "$(ARCHIVE)" || { echo "usage: make restore ARCHIVE=var/backups/liushou-backup-….tar"; exit 2; }
 	$(MANAGE) restore "$(ARCHIVE)" $(RESTORE_ARGS)
+
+# Everything side by side in one run (benchmarks/): scoring and its growth, the export, the API
+# under Locust load (gunicorn, production settings), RLS overhead and the photo pipeline. Prints
+# one table and writes var/bench/bench.json. BENCH_ARGS="--quick" for a CI-sized run.
+bench: install
+	$(MANAGE) bench $(BENCH_ARGS)

@@ -9,6 +9,8 @@ import re
 import shlex
 from pathlib import Path
 
+import yaml
+
 SERVICES = {"postgres", "redis", "web", "worker", "beat"}
 APP_SERVICES = ("web", "worker", "beat")
 IMAGES = {"postgres": "postgres:16", "redis": "redis:7"}
@@ -39,6 +41,25 @@ def is_beat(service: dict) -> bool:
     if "celery" not in " ".join(cmd):
         return False
     return "beat" in cmd or "-B" in cmd or "--beat" in cmd
+
+
+def app_services(compose: dict) -> list[str]:
+    """web, worker, beat, and any other service built from the project's image."""
+    services = compose.get("services") or {}
+    return [*APP_SERVICES, *(n for n, sv in services.items() if n not in APP_SERVICES and sv.get("build"))]
+
+
+def worker_queues(service: dict) -> set[str]:
+    """Queues a `celery ... worker` command consumes (-Q/--queues; the default queue without one)."""
+    cmd = as_list(service.get("entrypoint")) + as_list(service.get("command"))
+    if "celery" not in " ".join(cmd) or "worker" not in cmd:
+        return set()
+    for i, arg in enumerate(cmd):
+        if arg in ("-Q", "--queues") and i + 1 < len(cmd):
+            return set(cmd[i + 1].split(","))
+        if arg.startswith("--queues="):
+            return set(arg.split("=", 1)[1].split(","))
+    return {environment(service).get("CELERY_TASK_DEFAULT_QUEUE") or "celery"}
 
 
 def repo_paths(service: dict) -> list[str]:
@@ -73,14 +94,17 @@ def module_refs(compose: dict) -> list[tuple[str, str]]:
     return refs
 
 
-def problems(compose: dict, *, required_env: list[str], root: Path) -> list[str]:
+def problems(compose: dict, *, required_env: list[str], root: Path, expected: set[str] = SERVICES,
+             queues: list[str] | None = None) -> list[str]:
+    """`expected`: the exact set of services (docker-compose.yml's five by default); `queues`: every
+    Celery queue that tasks are routed to, each of which some worker service must consume."""
     out: list[str] = []
     services = compose.get("services") or {}
 
-    # The five services, no more, no fewer.
-    if set(services) != SERVICES:
-        missing, extra = SERVICES - set(services), set(services) - SERVICES
-        out.append(f"services must be exactly {sorted(SERVICES)}; missing {sorted(missing)}, extra {sorted(extra)}")
+    # The expected services, no more, no fewer.
+    if set(services) != expected:
+        missing, extra = expected - set(services), set(services) - expected
+        out.append(f"services must be exactly {sorted(expected)}; missing {sorted(missing)}, extra {sorted(extra)}")
     for name, image in IMAGES.items():
         if name in services and not str(services[name].get("image", "")).startswith(image):
             out.append(f"{name}: image must be {image}, not {services[name].get('image')!r}")
@@ -97,7 +121,31 @@ def problems(compose: dict, *, required_env: list[str], root: Path) -> list[str]
         if replicas != 1 or beat.get("scale", 1) != 1:
             out.append("beat: must not be scaled beyond one replica")
 
-    for name in APP_SERVICES:
+    # Exactly one container migrates (deploy/entrypoint.sh), never a scaled one: concurrent
+    # migrations race each other.
+    migrators = [n for n, sv in services.items() if any(a.endswith("deploy/entrypoint.sh") for a in as_list(sv.get("entrypoint")))]
+    if len(migrators) != 1:
+        out.append(f"exactly one service may run deploy/entrypoint.sh (which migrates); found {migrators}")
+    for name in migrators:
+        replicas = (services[name].get("deploy") or {}).get("replicas", 1)
+        if str(replicas) != "1" or services[name].get("scale", 1) != 1:
+            out.append(f"{name}: runs the migrations, so it must not be scaled beyond one replica")
+
+    # Every routed Celery queue has a consumer.
+    if queues is not None:
+        consumed = set().union(*(worker_queues(sv) for sv in services.values()))
+        for queue in queues:
+            if queue not in consumed:
+                out.append(f"no worker consumes the Celery queue {queue!r} (its tasks would wait forever)")
+
+    # Files mounted from the repository exist.
+    for name, service in services.items():
+        for mount in service.get("volumes") or []:
+            source = str(mount).split(":")[0]
+            if source.startswith("./") and not (root / source[2:]).exists():
+                out.append(f"{name}: mounts {source}, which does not exist in the repository")
+
+    for name in app_services(compose):
         service = services.get(name)
         if service is None:
             continue
@@ -140,6 +188,8 @@ def problems(compose: dict, *, required_env: list[str], root: Path) -> list[str]
             continue
         for dep, spec in deps.items():
             condition = (spec or {}).get("condition")
+            if condition == "service_completed_successfully" and str((services.get(dep) or {}).get("restart")) == "no":
+                continue  # a one-shot job (migrate): waiting for it to finish is the point
             if condition != "service_healthy":
                 out.append(f"{name}: depends_on {dep} must use condition: service_healthy, not {condition!r}")
             elif not (services.get(dep) or {}).get("healthcheck"):
@@ -159,7 +209,7 @@ def problems(compose: dict, *, required_env: list[str], root: Path) -> list[str]
     postgres_mounts = [str(v) for v in (services.get("postgres") or {}).get("volumes") or []]
     if not any(m.endswith(":/var/lib/postgresql/data") and m.split(":")[0] in declared for m in postgres_mounts):
         out.append("postgres: data must be on a named volume at /var/lib/postgresql/data")
-    for name in ("web", "worker"):
+    for name in ["web", "worker", *(n for n in services if n not in ("web", "worker") and worker_queues(services[n]))]:
         service = services.get(name) or {}
         media_root = environment(service).get("DJANGO_MEDIA_ROOT")
         mounts = [str(v) for v in service.get("volumes") or []]
@@ -167,4 +217,88 @@ def problems(compose: dict, *, required_env: list[str], root: Path) -> list[str]
             media_root and any(m.split(":")[0] in declared and m.split(":")[1] == media_root for m in mounts)
         ):
             out.append(f"{name}: DJANGO_MEDIA_ROOT must be a named volume shared with the other app services")
+    return out
+
+
+# ---------------------------------------------------------------- override files
+class _Reset:
+    """`!reset`: the override removes the base's value."""
+
+
+class _Override:
+    """`!override value`: the override replaces the base's value instead of merging."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+_Loader.add_constructor("!reset", lambda loader, node: _Reset())
+_Loader.add_constructor(
+    "!override",
+    lambda loader, node: _Override(loader.construct_object(node, deep=True)
+                                   if not isinstance(node, yaml.MappingNode) else loader.construct_mapping(node, deep=True)))
+
+
+def load(path: Path) -> dict:
+    """A compose file, understanding the `!reset` and `!override` tags of override files."""
+    return yaml.load(path.read_text(), Loader=_Loader) or {}
+
+
+# Sequences that an override replaces; other sequences (ports, volumes, ...) are appended to.
+_REPLACED = {"command", "entrypoint", "test"}
+
+
+def _merge(base, over, key: str = ""):
+    if isinstance(over, _Reset):
+        return None
+    if isinstance(over, _Override):
+        return over.value
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            merged = _merge(base.get(k), v, k) if k in base else _merge(None, v, k)
+            if merged is None and isinstance(v, _Reset):
+                out.pop(k, None)
+            else:
+                out[k] = merged
+        return out
+    if isinstance(base, list) and isinstance(over, list) and key not in _REPLACED:
+        return base + [x for x in over if x not in base]
+    if isinstance(over, dict):
+        return {k: _merge(None, v, k) for k, v in over.items() if not isinstance(v, _Reset)}
+    return over
+
+
+def _resolve_extends(name: str, service: dict, own_file: Path, own_services: dict) -> dict:
+    ext = service.get("extends")
+    if not ext:
+        return service
+    ext = {"service": ext} if isinstance(ext, str) else ext
+    if ext.get("file"):
+        other = (own_file.parent / ext["file"]).resolve()
+        pool = load(other).get("services") or {}
+        base = _resolve_extends(ext["service"], pool[ext["service"]], other, pool)
+    else:
+        base = _resolve_extends(ext["service"], own_services[ext["service"]], own_file, own_services)
+    rest = {k: v for k, v in service.items() if k != "extends"}
+    return _merge(base, rest)
+
+
+def merged(base_file: Path, *override_files: Path) -> dict:
+    """What `docker compose -f base -f override ...` runs, for the keys these checks read:
+    mappings merge, command/entrypoint/healthcheck test are replaced, other lists are appended to,
+    `!reset` removes and `extends` copies a service (also from another file)."""
+    out = load(base_file)
+    for path in override_files:
+        over = load(path)
+        services = dict(out.get("services") or {})
+        for name, service in (over.get("services") or {}).items():
+            service = _resolve_extends(name, service, path, over.get("services") or {})
+            services[name] = _merge(services[name], service) if name in services else _merge(None, service)
+        out = {**_merge({k: v for k, v in out.items() if k != "services"},
+                        {k: v for k, v in over.items() if k != "services"}), "services": services}
     return out

@@ -125,6 +125,12 @@ def _reset_connections(app) -> None:
         del app._local.backend
 
 
+def worker_queues(queue: str) -> str:
+    from config.queues import queues
+
+    return ",".join(queues(queue))
+
+
 @contextmanager
 def celery_worker(tmp_path: Path, broker_url: str = "filesystem://", concurrency: int = 1, extra_env=None):
     """Start a worker subprocess on `broker_url` with a private queue; yield a WorkerHandle."""
@@ -145,7 +151,8 @@ def celery_worker(tmp_path: Path, broker_url: str = "filesystem://", concurrency
     })
     env.update(extra_env or {})
     log_path = tmp_path / "worker.log"
-    cmd = [sys.executable, "-m", "celery", "-A", "config.celery_app", "worker", "-Q", queue,
+    # The private queue and its exports queue (config/queues.py): routed tasks must find this worker.
+    cmd = [sys.executable, "-m", "celery", "-A", "config.celery_app", "worker", "-Q", worker_queues(queue),
            "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=prefork",
            "--without-mingle", "--without-gossip", "--without-heartbeat", "-n", f"{queue}@%h"]
     with open(log_path, "wb") as log, configured_app(broker_url, queue, result_dir, broker_dir) as app:

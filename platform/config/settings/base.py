@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "compliance",
     "submissions",
     "api",
+    "benchmarks",  # `make bench` (a management command; no models, no URLs)
 ]
 
 MIDDLEWARE = [
@@ -188,6 +189,8 @@ else:
 # Progress and outcomes live in the database; a result backend is optional (tests use file://).
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# File-building tasks go to "<default>-exports" (config/queues.py): every worker layout consumes both.
+CELERY_TASK_ROUTES = ["config.queues.route_task"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

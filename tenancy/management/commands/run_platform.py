@@ -9,6 +9,14 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 
+def worker_command(celery: list[str]) -> list[str]:
+    """One worker for every queue (config/queues.py): nothing routed is left unconsumed."""
+    from config.queues import queues
+
+    return [*celery, "worker", "-Q", ",".join(queues(settings.CELERY_TASK_DEFAULT_QUEUE)), "--loglevel=INFO",
+            "--concurrency=2"]
+
+
 class Command(BaseCommand):
     help = "Migrate, seed the demo district and run web + Celery worker + beat (PORT overrides 8000)."
 
@@ -28,7 +36,7 @@ class Command(BaseCommand):
         celery = [sys.executable, "-m", "celery", "-A", "config.celery_app"]
         port = os.environ.get("PORT", "8000")
         children = [
-            subprocess.Popen([*celery, "worker", "--loglevel=INFO", "--concurrency=2"], cwd=root, env=env),
+            subprocess.Popen(worker_command(celery), cwd=root, env=env),
             subprocess.Popen([*celery, "beat", "--loglevel=INFO"], cwd=root, env=env),
         ]
         self.stdout.write(self.style.SUCCESS(f"Serving on http://127.0.0.1:{port}/ (Ctrl-C stops everything)"))

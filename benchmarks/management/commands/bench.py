@@ -1,0 +1,293 @@
+"""`make bench`: every benchmark of the platform side by side in one run, so that ratios hold on a
+noisy machine. Prints one table and writes var/bench/bench.json.
+
+Sections (each a key of the JSON):
+- scoring:  `manage.py bench_compliance` at the main size (1,000 schools x 100 children), in a
+            subprocess; its own JSON is read back (time, queries, peak memory, naive-loop ratio,
+            SQL-floor ratio where that command reports one);
+- growth:   the same at 100, 1,000 and 5,000 schools: scoring time per school;
+- export:   `manage.py bench_export` (100,000 contact rows, xlsxwriter vs openpyxl);
+- api:      gunicorn with production settings on 127.0.0.1 against a throwaway database, driven
+            by Locust headless (50 users); req/s, p50/p95/p99 and errors per endpoint;
+- scoped_vs_superuser: a school admin's list vs the same list without scoping, guardian and RLS;
+- rls:      the same scoped queries with and without the row-level security policies;
+- photo:    one 12-megapixel JPEG with EXIF/GPS through schools.evidence.process_image.
+
+Every throwaway database is dropped at the end, also when a section fails. Nothing here asserts
+on timings; the targets of issue #6 are printed next to the figures.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from benchmarks import apiload, photo, throwaway
+
+ROOT = Path(settings.BASE_DIR)
+TARGETS = {
+    "scoring": "< 1 s, <= 1.5x SQL floor",
+    "growth": "flat per school",
+    "export": "< 10 s, +60 MB at most",
+    "api": "p95 < 100 ms, 0 errors",
+    "scoped_vs_superuser": "<= 1.5x",
+    "rls": "<= 1.10x",
+    "photo": "< 0.5 s, < 250 MB",
+}
+
+
+class Command(BaseCommand):
+    help = "Run every benchmark side by side (scoring, growth, export, API load, RLS, photo); write var/bench/bench.json."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quick", action="store_true",
+                            help="tiny datasets and a few seconds of load: a CI smoke run (asserts no timings)")
+        parser.add_argument("--schools", type=int, default=1000, help="schools in the scoring run")
+        parser.add_argument("--children", type=int, default=100, help="children per school")
+        parser.add_argument("--growth", default="100,1000,5000", help="school counts for the growth series")
+        parser.add_argument("--export-rows", type=int, default=100_000)
+        parser.add_argument("--api-schools", type=int, default=1000, help="schools in the API load database")
+        parser.add_argument("--api-active-schools", type=int, default=100,
+                            help="schools whose teachers and admins take part in the load")
+        parser.add_argument("--users", type=int, default=50, help="concurrent Locust users")
+        parser.add_argument("--seconds", type=int, default=60, help="duration of the load")
+        parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: its config's)")
+        parser.add_argument("--repeat", type=int, default=30, help="alternating runs for the in-process ratios")
+        parser.add_argument("--only", default="", help="comma-separated sections to run (default: all)")
+        parser.add_argument("--output", default=str(ROOT / "var" / "bench" / "bench.json"))
+
+    def handle(self, *args, **opts):
+        if opts["quick"]:
+            opts.update(schools=20, children=10, growth="10,20,40", export_rows=2000, api_schools=20,
+                        api_active_schools=4, users=5, seconds=10, workers=opts["workers"] or 2, repeat=4)
+        growth = [int(x) for x in opts["growth"].split(",") if x.strip()]
+        if any(n < 10 for n in growth + [opts["schools"], opts["api_schools"]]):
+            raise CommandError("School counts must be at least 10 (bench_compliance compares with a 10-school run).")
+        sections = ["scoring", "growth", "export", "api", "photo"]
+        only = [s.strip() for s in opts["only"].split(",") if s.strip()]
+        unknown = set(only) - set(sections)
+        if unknown:
+            raise CommandError(f"Unknown sections {sorted(unknown)}; choose from {sections}.")
+        run = only or sections
+        self.quick = opts["quick"]
+        # Per-run database names: two runs on one server (CI, a developer) never drop each other's.
+        self.suffix = f"_{os.getpid()}"
+        self.databases: list[str] = []
+        self.base_url = throwaway.database_url()
+        result: dict = {"quick": opts["quick"], "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                        "cpus": os.cpu_count(), "load_average_start": round(os.getloadavg()[0], 2), "targets": TARGETS}
+        t0 = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="liushou-bench-") as tmp:
+            self.tmp = Path(tmp)
+            if "scoring" in run:
+                self._section("scoring", lambda: self._scoring(opts["schools"], opts["children"], "main"), result)
+            if "growth" in run:
+                self._section("growth", lambda: self._growth(growth, opts, result.get("scoring")), result)
+            if "export" in run:
+                self._section("export", lambda: self._export(opts["export_rows"]), result)
+            if "api" in run:
+                self._section("api", lambda: self._api(opts, result), result)
+            if "photo" in run:
+                self._section("photo", self._photo, result)
+        result["databases"] = self.databases  # all dropped by now (tests check it)
+        result["total_s"] = round(time.perf_counter() - t0, 1)
+        result["load_average_end"] = round(os.getloadavg()[0], 2)
+        out = Path(opts["output"])
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+        self._print(result, out)
+        failed = [k for k, v in result.items() if isinstance(v, dict) and "error" in v]
+        if failed:
+            raise CommandError(f"Sections failed: {', '.join(failed)} (see {out}).")
+
+    def _section(self, name: str, fn, result: dict) -> None:
+        """Run one section; a failure is recorded (and fails the command at the end) without
+        stopping the others, so one broken part does not hide the rest."""
+        self.stderr.write(f"bench: {name} ...")
+        t = time.perf_counter()
+        try:
+            value = fn()
+            if isinstance(value, dict) and "sections" in value:  # api returns several sections
+                for key, sub in value["sections"].items():
+                    result[key] = sub
+            else:
+                result[name] = value
+        except Exception as exc:  # noqa: BLE001 - reported, and the command exits non-zero
+            result[name] = {"error": f"{type(exc).__name__}: {exc}"[:4000]}
+        self.stderr.write(f"bench: {name} done in {time.perf_counter() - t:.1f} s")
+
+    # ------------------------------------------------------------------ subprocesses
+    def _manage(self, args: list[str], timeout: int = 7200) -> None:
+        env = dict(os.environ, DATABASE_URL=self.base_url)  # children join this server, never start one
+        proc = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=timeout)
+        if proc.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{(proc.stderr or proc.stdout)[-3000:]}")
+
+    def _options_of(self, command: str) -> str:
+        if not hasattr(self, "_help"):
+            self._help = {}
+        if command not in self._help:
+            env = dict(os.environ, DATABASE_URL=self.base_url)
+            self._help[command] = subprocess.run([sys.executable, "manage.py", command, "--help"], cwd=ROOT,
+                                                 env=env, capture_output=True, text=True, timeout=300).stdout
+        return self._help[command]
+
+    def _json_args(self, command: str, path: Path, default: Path) -> tuple[list[str], Path]:
+        """The command's JSON output option (--json, or the older --output); else its default file."""
+        help_text = self._options_of(command)
+        for flag in ("--json", "--output"):
+            if re.search(rf"(^|\s){flag}[\s=]", help_text):
+                return [flag, str(path)], path
+        return [], default
+
+    def _scoring(self, schools: int, children: int, tag: str, repeat: int | None = None) -> dict:
+        path = self.tmp / f"compliance-{tag}.json"
+        args, read = self._json_args("bench_compliance", path, ROOT / "var" / "bench" / "compliance.json")
+        repeat = repeat or (2 if self.quick else 5)
+        self.databases.append(f"liushou_bench_{tag}{self.suffix}")
+        self._manage(["bench_compliance", "--schools", str(schools), "--children", str(children),
+                      "--repeat", str(repeat), "--database", f"liushou_bench_{tag}{self.suffix}", *args])
+        r = json.loads(read.read_text())
+        sb = r["set_based"]
+        return {
+            "schools": r["schools"], "children_per_school": r["children_per_school"],
+            "median_s": sb["median_s"], "best_s": sb["best_s"], "queries": sb["queries"],
+            "per_school_ms": round(sb["median_s"] / r["schools"] * 1000, 3),
+            "naive_loop_s": r["naive_loop"]["s"], "naive_loop_queries": r["naive_loop"].get("queries"),
+            "ratio_to_naive": r["ratio"],
+            "sql_floor_s": r.get("sql_floor_seconds", r.get("sql_floor_s")),
+            "ratio_to_sql_floor": r.get("ratio_to_sql_floor"),
+            "peak_python_mib": r.get("peak_python_mib"), "max_rss_mib": r.get("max_rss_mib"),
+            "generate_s": r["setup"]["generate_s"], "rows": r["setup"].get("rows", {}),
+        }
+
+    def _growth(self, sizes: list[int], opts, main: dict | None) -> dict:
+        points = []
+        for n in sizes:
+            if main and "error" not in main and main["schools"] == n and main["children_per_school"] == opts["children"]:
+                point = main  # the main run is one point of the series: measured once
+            else:
+                point = self._scoring(n, opts["children"], f"g{n}", repeat=2 if self.quick else 3)
+            points.append({"schools": point["schools"], "median_s": point["median_s"],
+                           "per_school_ms": point["per_school_ms"], "queries": point["queries"]})
+        per = [p["per_school_ms"] for p in points]
+        return {"points": points, "children_per_school": opts["children"],
+                "max_over_min_per_school": round(max(per) / min(per), 2) if min(per) else None}
+
+    def _export(self, rows: int) -> dict:
+        path = self.tmp / "export.json"
+        args, read = self._json_args("bench_export", path, ROOT / "var" / "bench" / "export.json")
+        self._manage(["bench_export", "--rows", str(rows), *args])
+        return json.loads(read.read_text())
+
+    # ------------------------------------------------------------------ API, ratios, RLS
+    def _api(self, opts, result: dict) -> dict:
+        sections: dict = {}
+        self.databases.append(f"liushou_bench_api{self.suffix}")
+        with throwaway.throwaway_database(f"liushou_bench_api{self.suffix}") as name:
+            t = time.perf_counter()
+            call_command("migrate", verbosity=0, interactive=False)
+            data = apiload.build_dataset(schools=opts["api_schools"], children=opts["children"],
+                                         active_schools=opts["api_active_schools"])
+            setup_s = round(time.perf_counter() - t, 1)
+            workers = opts["workers"] or int(os.environ.get("WEB_CONCURRENCY", min((os.cpu_count() or 1) * 2 + 1, 8)))
+            with apiload.serve(throwaway.database_url(name), self.tmp, workers) as base:
+                load = apiload.run_locust(base, data, self.tmp, users=opts["users"], seconds=opts["seconds"])
+            load.update(schools=len(data["school_ids"]), children_per_school=opts["children"],
+                        active_schools=len(data["school_admin"]), gunicorn_workers=workers, setup_s=setup_s,
+                        rows=data["rows"])
+            sections["api"] = load
+            # Each measured on its own so one failing does not lose the other.
+            for key, fn in (("scoped_vs_superuser", apiload.scoped_vs_superuser), ("rls", apiload.rls_overhead)):
+                try:
+                    sections[key] = fn(data, opts["repeat"])
+                except Exception as exc:  # noqa: BLE001 - recorded; the command exits non-zero
+                    sections[key] = {"error": f"{type(exc).__name__}: {exc}"[:4000]}
+        return {"sections": sections}
+
+    def _photo(self) -> dict:
+        image = self.tmp / "photo-12mp.jpg"
+        made = photo.make_jpeg(image)
+        measured = photo.run_child(image)
+        return {**made, **measured}
+
+    # ------------------------------------------------------------------ the table
+    def _print(self, r: dict, out: Path) -> None:
+        def fmt(v, unit=""):
+            return "n/a" if v is None else f"{v}{unit}"
+
+        rows: list[tuple[str, str, str]] = []
+
+        def add(section, label, value):
+            rows.append((label, value, TARGETS.get(section, "") if section else ""))
+
+        s = r.get("scoring", {})
+        if "error" in s:
+            add("scoring", "scoring", "FAILED: " + s["error"].splitlines()[0])
+        elif s:
+            add("scoring", f"scoring {s['schools']} schools x {s['children_per_school']}",
+                f"{s['median_s']:.3f} s, {s['queries']} queries, peak {fmt(s['peak_python_mib'], ' MiB')} Python"
+                f" / {fmt(s['max_rss_mib'], ' MiB')} RSS")
+            add(None, "  vs naive per-school loop", f"{s['ratio_to_naive']}x faster ({s['naive_loop_s']} s)")
+            add(None, "  vs hand-written SQL floor",
+                f"{fmt(s['ratio_to_sql_floor'], 'x')} (floor {fmt(s['sql_floor_s'], ' s')})")
+        g = r.get("growth", {})
+        if "error" in g:
+            add("growth", "growth", "FAILED: " + g["error"].splitlines()[0])
+        elif g:
+            add("growth", "scoring per school",
+                ", ".join(f"{p['schools']}: {p['per_school_ms']} ms" for p in g["points"])
+                + f" (max/min {fmt(g['max_over_min_per_school'])})")
+        e = r.get("export", {})
+        if "error" in e:
+            add("export", "export", "FAILED: " + e["error"].splitlines()[0])
+        elif e:
+            xw, op, ratio = e.get("xlsxwriter_constant_memory", {}), e.get("openpyxl_write_only", {}), e.get("ratio", {})
+            add("export", f"export {e.get('rows')} rows (xlsxwriter)",
+                f"{fmt(xw.get('seconds'), ' s')}, +{fmt(xw.get('peak_mb_above_baseline'), ' MB')}")
+            add(None, "  openpyxl write_only",
+                f"{fmt(op.get('seconds'), ' s')}, +{fmt(op.get('peak_mb_above_baseline'), ' MB')} (time"
+                f" {fmt(ratio.get('time_openpyxl_over_xlsxwriter'), 'x')},"
+                f" memory {fmt(ratio.get('memory_openpyxl_over_xlsxwriter'), 'x')} of xlsxwriter's)")
+        a = r.get("api", {})
+        if "error" in a:
+            add("api", "API under load", "FAILED: " + a["error"].splitlines()[0])
+        elif a:
+            add("api", f"API {a['users']} users, {a['seconds']} s, {a['gunicorn_workers']} workers",
+                f"{a['schools']} schools x {a['children_per_school']}")
+            for name, st in a["endpoints"].items():
+                add(None, f"  {name}", f"{fmt(st['req_per_s'])} req/s, p50 {fmt(st['p50_ms'])} / p95 {fmt(st['p95_ms'])}"
+                                       f" / p99 {fmt(st['p99_ms'])} ms, {st['errors']}/{st['requests']} errors")
+        for key, label in (("scoped_vs_superuser", "scoped list vs superuser list"), ("rls", "RLS overhead")):
+            v = r.get(key, {})
+            if "error" in v:
+                add(key, label, "FAILED: " + v["error"].splitlines()[0])
+            elif key == "scoped_vs_superuser" and v:
+                add(key, label, f"{v['ratio']}x ({v['scoped_ms']} vs {v['superuser_ms']} ms, {v['rows']} rows)")
+            elif v:
+                add(key, label, f"{v['ratio']}x (worst of: " + ", ".join(
+                    f"{n} {d['with_rls_ms']} vs {d['without_rls_ms']} ms" for n, d in v.items() if isinstance(d, dict)) + ")")
+        p = r.get("photo", {})
+        if "error" in p:
+            add("photo", "photo", "FAILED: " + p["error"].splitlines()[0])
+        elif p:
+            add("photo", f"photo {p['megapixels']} MP JPEG", f"{p['seconds']} s, peak RSS {p['max_rss_mib']} MiB"
+                                                            f" (+{p['above_baseline_mib']} MiB over the process)")
+        w1 = max(len(x[0]) for x in rows) if rows else 10
+        w2 = max(len(x[1]) for x in rows) if rows else 10
+        self.stdout.write(f"make bench{' --quick' if r['quick'] else ''}: {r['cpus']} CPUs, load average "
+                          f"{r['load_average_start']} -> {r['load_average_end']}, {r['total_s']} s in all")
+        self.stdout.write(f"  {'measure'.ljust(w1)}  {'result'.ljust(w2)}  target")
+        for label, value, target in rows:
+            self.stdout.write(f"  {label.ljust(w1)}  {value.ljust(w2)}  {target}")
+        self.stdout.write(f"  JSON: {out}")

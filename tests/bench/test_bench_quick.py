@@ -1,0 +1,84 @@
+"""`manage.py bench --quick` end to end: every section runs and reports numbers.
+
+Run as a subprocess: the command creates and drops its own databases and starts gunicorn and
+Locust. Nothing is asserted about timings (benchmarks report figures; they do not pass or fail
+on them); a section that breaks, or reports no figures, fails this test."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from numbers import Number
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+ENDPOINTS = ["GET /api/v1/children/", "POST /api/v1/care-contacts/", "GET /api/v1/school-dashboards/{id}/",
+             "GET /api/v1/compliance/scores/", "all"]
+
+
+def _number(value) -> bool:
+    return isinstance(value, Number) and not isinstance(value, bool) and value >= 0
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "bench.json"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    proc = subprocess.run([sys.executable, "manage.py", "bench", "--quick", "--output", str(out)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]
+    return json.loads(out.read_text()), proc.stdout
+
+
+def test_every_section_reports_numbers(report):
+    r, _stdout = report
+    for section in ("scoring", "growth", "export", "api", "scoped_vs_superuser", "rls", "photo"):
+        assert section in r and "error" not in r[section], (section, r.get(section))
+    s = r["scoring"]
+    assert all(_number(s[k]) for k in ("median_s", "queries", "per_school_ms", "naive_loop_s", "ratio_to_naive"))
+    assert s["schools"] == 20
+    # The SQL floor comes from bench_compliance when it reports one; "n/a" (None) otherwise.
+    assert s["ratio_to_sql_floor"] is None or _number(s["ratio_to_sql_floor"])
+    assert [p["schools"] for p in r["growth"]["points"]] == [10, 20, 40]
+    assert all(_number(p["per_school_ms"]) and p["per_school_ms"] > 0 for p in r["growth"]["points"])
+    e = r["export"]
+    assert e["rows"] == 2000 and _number(e["xlsxwriter_constant_memory"]["seconds"])
+    assert _number(e["openpyxl_write_only"]["seconds"])
+
+
+def test_api_load_hit_every_endpoint_without_errors(report):
+    api = report[0]["api"]
+    assert set(ENDPOINTS) <= set(api["endpoints"]), api["endpoints"].keys()
+    for name in ENDPOINTS:
+        st = api["endpoints"][name]
+        assert st["requests"] > 0, name
+        assert all(_number(st[k]) for k in ("req_per_s", "p50_ms", "p95_ms", "p99_ms")), (name, st)
+    # Errors are counted, not tolerated: a 4xx/5xx under load is a bug, whatever the timings.
+    assert api["endpoints"]["all"]["errors"] == 0, api["failures"]
+
+
+def test_ratios_and_photo(report):
+    r = report[0]
+    v = r["scoped_vs_superuser"]
+    assert v["rows"] > 0 and _number(v["ratio"]) and v["ratio"] > 0
+    rls = r["rls"]
+    assert rls["tables"] > 10 and _number(rls["ratio"]) and rls["ratio"] > 0
+    assert all(_number(rls[k]["with_rls_ms"]) and _number(rls[k]["without_rls_ms"])
+               for k in ("school_contacts_page", "district_contacts_per_school"))
+    p = r["photo"]
+    assert p["megapixels"] == 12.0
+    assert _number(p["seconds"]) and p["seconds"] > 0 and p["max_rss_mib"] > 0
+
+
+def test_prints_one_table_and_drops_every_database(report, db):
+    r, stdout = report
+    for label in ("scoring", "export", "API", "RLS overhead", "photo", "JSON:"):
+        assert label in stdout, label
+    assert len(r["databases"]) == 4  # main, two more growth points, api
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT datname FROM pg_database WHERE datname = ANY(%s)", [r["databases"]])
+        assert cursor.fetchall() == []
