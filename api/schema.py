@@ -45,6 +45,10 @@ class ApiValidationErrorSerializer(serializers.Serializer):
 _BAD_REQUEST = OpenApiResponse(ApiValidationErrorSerializer, description="The input was rejected; nothing was written.")
 _UNAUTHORIZED = OpenApiResponse(ApiErrorSerializer, description="No credentials, or credentials that are not valid.")
 _FORBIDDEN = OpenApiResponse(ApiErrorSerializer, description="The user's role lacks the permission this action needs.")
+_THROTTLED = OpenApiResponse(
+    ApiErrorSerializer,
+    description="Too many requests from this user (or address): wait the seconds in the Retry-After header.",
+)
 _NOT_FOUND = OpenApiResponse(
     ApiErrorSerializer,
     description="No such object here: it does not exist or belongs to a school the user cannot see "
@@ -73,6 +77,8 @@ class StandardErrorsMixin:
             wanted["403"] = _FORBIDDEN
         if any(p["in"] == "path" for p in parameters) or self._is_list_view():
             wanted["404"] = _NOT_FOUND
+        if getattr(self.view, "throttle_classes", None):  # DRF throttles (settings): 429 + Retry-After
+            wanted["429"] = _THROTTLED
         for code, response in wanted.items():
             if code not in responses:
                 responses[code] = self._get_response_for_code(response, code)

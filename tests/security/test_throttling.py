@@ -117,3 +117,18 @@ def test_trusted_proxy_count_picks_the_client_from_forwarded_for(rf, settings):
     assert client_ip(request) == "127.0.0.1"
     settings.TRUSTED_PROXY_COUNT = 1
     assert client_ip(request) == "203.0.113.9"  # the spoofed 6.6.6.6 is ignored
+
+
+def test_the_schema_documents_the_429_a_throttled_client_gets(tree):
+    schema = APIClient().get(reverse("api:schema"), {"format": "json"}).json()
+    documented = schema["paths"]["/api/v1/schools/"]["get"]["responses"]
+    assert "429" in documented
+    body_schema = documented["429"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    required = set(schema["components"]["schemas"][body_schema].get("required", []))
+    client = APIClient()
+    client.force_login(tree.gupei_teacher)
+    with _rates(user="1/minute", anon="1000/minute"):
+        client.get("/api/v1/schools/")
+        throttled = client.get("/api/v1/schools/")
+    assert throttled.status_code == 429
+    assert required <= set(throttled.json())
