@@ -183,7 +183,7 @@ def _contact_mask_sql() -> str:
     return f"""
         SELECT child_id, bit_or(CASE kind {cases} ELSE 0 END) AS mask
         FROM {_table('schools.CareContact')}
-        WHERE school_id + 0 = ANY(%(ids)s) AND {_in_semester('happened_on')}
+        WHERE school_id + 0 = ANY(%(ids)s::bigint[]) AND {_in_semester('happened_on')}
         GROUP BY child_id"""
 
 
@@ -205,7 +205,7 @@ def _archive_complete_sql(alias: str = "ch") -> dict[str, str]:
 def _proxy_assigned_sql() -> str:
     return f"""
         SELECT DISTINCT child_id FROM {_table('schools.ProxyAssignment')}
-        WHERE school_id + 0 = ANY(%(ids)s) AND starts_on <= %(end)s AND (ends_on IS NULL OR ends_on >= %(start)s)"""
+        WHERE school_id + 0 = ANY(%(ids)s::bigint[]) AND starts_on <= %(end)s AND (ends_on IS NULL OR ends_on >= %(start)s)"""
 
 
 def _params(school_ids, semester, **extra) -> dict:
@@ -227,7 +227,7 @@ def leadership_group_set_up(school_ids, semester):
     more members (dean, general affairs, Young Pioneers counsellor, class teachers); else 0."""
     rows = _sql(f"""
         SELECT school_id, (count(*) FILTER (WHERE is_leader) >= 1 AND count(*) >= %(n)s)::int
-        FROM {_table('schools.LeadershipMember')} WHERE school_id + 0 = ANY(%(ids)s) GROUP BY school_id""",
+        FROM {_table('schools.LeadershipMember')} WHERE school_id + 0 = ANY(%(ids)s::bigint[]) GROUP BY school_id""",
                 _params(school_ids, semester, n=LEADERSHIP_MIN_MEMBERS))
     return _by_school(rows, school_ids)
 
@@ -237,7 +237,7 @@ def designated_site(school_ids, semester):
     """1 if the school recorded a designated activity room opened by the end of the semester."""
     rows = _sql(f"""
         SELECT school_id, 1 FROM {_table('schools.ActivitySite')}
-        WHERE school_id + 0 = ANY(%(ids)s) AND opened_on <= %(end)s GROUP BY school_id""",
+        WHERE school_id + 0 = ANY(%(ids)s::bigint[]) AND opened_on <= %(end)s GROUP BY school_id""",
                 _params(school_ids, semester))
     return _by_school(rows, school_ids)
 
@@ -249,7 +249,7 @@ def equipment_present(school_ids, semester):
     TV, family telephone (亲情电话), books. 0..4."""
     rows = _sql(f"""
         SELECT school_id, count(DISTINCT kind) FROM {_table('schools.Equipment')}
-        WHERE school_id + 0 = ANY(%(ids)s) AND kind = ANY(%(kinds)s) AND acquired_on <= %(end)s
+        WHERE school_id + 0 = ANY(%(ids)s::bigint[]) AND kind = ANY(%(kinds)s) AND acquired_on <= %(end)s
         GROUP BY school_id""", _params(school_ids, semester, kinds=list(EQUIPMENT_KINDS)))
     return _by_school(rows, school_ids)
 
@@ -263,7 +263,7 @@ def rule_documents_present(school_ids, semester):
         SELECT d.school_id, count(DISTINCT d.kind)
         FROM {_table('schools.RuleDocument')} d
         JOIN {_table('schools.RuleDocumentVersion')} v ON v.document_id = d.id
-        WHERE d.school_id + 0 = ANY(%(ids)s) AND v.school_id + 0 = ANY(%(ids)s) AND v.adopted_on <= %(end)s
+        WHERE d.school_id + 0 = ANY(%(ids)s::bigint[]) AND v.school_id + 0 = ANY(%(ids)s::bigint[]) AND v.adopted_on <= %(end)s
         GROUP BY d.school_id""", _params(school_ids, semester))
     return _by_school(rows, school_ids)
 
@@ -273,7 +273,7 @@ def proxy_parent_trainings(school_ids, semester):
     """Number of proxy-parent training meetings (以会代训) held in the semester."""
     rows = _sql(f"""
         SELECT school_id, count(*) FROM {_table('schools.TrainingMeeting')}
-        WHERE school_id + 0 = ANY(%(ids)s) AND date BETWEEN %(start)s AND %(end)s GROUP BY school_id""",
+        WHERE school_id + 0 = ANY(%(ids)s::bigint[]) AND date BETWEEN %(start)s AND %(end)s GROUP BY school_id""",
                 _params(school_ids, semester))
     return _by_school(rows, school_ids)
 
@@ -285,7 +285,7 @@ def four_contact_coverage(school_ids, semester):
     rows = _sql(f"""
         SELECT ch.school_id, count(*) FILTER (WHERE cc.mask = {ALL_CONTACTS})::float / count(*)
         FROM {_table('schools.Child')} ch LEFT JOIN ({_contact_mask_sql()}) cc ON cc.child_id = ch.id
-        WHERE ch.school_id + 0 = ANY(%(ids)s) AND {_active_children_sql()}
+        WHERE ch.school_id + 0 = ANY(%(ids)s::bigint[]) AND {_active_children_sql()}
         GROUP BY ch.school_id""", _params(school_ids, semester))
     return _by_school(rows, school_ids, default=None)
 
@@ -295,14 +295,14 @@ def _theme_weekdays_sql() -> str:
     return f"""
         SELECT DISTINCT t.school_id, t.weekday
         FROM {_table('schools.ThemeSchedule')} t JOIN {_table('schools.Semester')} sm ON sm.id = t.semester_id
-        WHERE t.school_id + 0 = ANY(%(ids)s) AND sm.start <= %(end)s AND sm."end" >= %(start)s"""
+        WHERE t.school_id + 0 = ANY(%(ids)s::bigint[]) AND sm.start <= %(end)s AND sm."end" >= %(start)s"""
 
 
 def _held_weekdays_sql() -> str:
     return f"""
         SELECT DISTINCT a.school_id, extract(isodow FROM a.date)::int AS weekday
         FROM {_table('schools.Activity')} a
-        WHERE a.school_id + 0 = ANY(%(ids)s) AND a.kind = 'theme_activity' AND a.date BETWEEN %(start)s AND %(end)s"""
+        WHERE a.school_id + 0 = ANY(%(ids)s::bigint[]) AND a.kind = 'theme_activity' AND a.date BETWEEN %(start)s AND %(end)s"""
 
 
 @register_metric("weekday_schedule_held", "周一至周五主题活动落实", "Monday-to-Friday themed activities held", "of 5")
@@ -326,9 +326,9 @@ def _activities_sql() -> str:
                a.text_record <> '' AS has_text
         FROM {_table('schools.Activity')} a
         LEFT JOIN (SELECT DISTINCT activity_id FROM {_table('schools.Evidence')}
-                   WHERE school_id + 0 = ANY(%(ids)s) AND kind = 'photo' AND activity_id IS NOT NULL) p
+                   WHERE school_id + 0 = ANY(%(ids)s::bigint[]) AND kind = 'photo' AND activity_id IS NOT NULL) p
                ON p.activity_id = a.id
-        WHERE a.school_id + 0 = ANY(%(ids)s) AND a.date BETWEEN %(start)s AND %(end)s"""
+        WHERE a.school_id + 0 = ANY(%(ids)s::bigint[]) AND a.date BETWEEN %(start)s AND %(end)s"""
 
 
 @register_metric("activities_evidenced_share", "活动有照片和文字材料", "Activities with complete evidence", "share 0..1")
@@ -350,7 +350,7 @@ def archive_completeness(school_ids, semester):
     rows = _sql(f"""
         SELECT ch.school_id, count(*) FILTER (WHERE {complete})::float / count(*)
         FROM {_table('schools.Child')} ch LEFT JOIN ({_proxy_assigned_sql()}) pa ON pa.child_id = ch.id
-        WHERE ch.school_id + 0 = ANY(%(ids)s) AND {_active_children_sql()}
+        WHERE ch.school_id + 0 = ANY(%(ids)s::bigint[]) AND {_active_children_sql()}
         GROUP BY ch.school_id""", _params(school_ids, semester))
     return _by_school(rows, school_ids, default=None)
 
@@ -370,7 +370,7 @@ def _expected_submissions_sql() -> str:
              AND (sc.closed_on IS NULL OR sc.closed_on >= p.start_on)
         LEFT JOIN {_table('submissions.Submission')} sub
              ON sub.school_id = rs.school_id AND sub.report_type_id = rt.id AND sub.period_id = p.id
-        WHERE rs.school_id + 0 = ANY(%(ids)s) AND (p.due_on < %(today)s OR sub.first_submitted_at IS NOT NULL)"""
+        WHERE rs.school_id + 0 = ANY(%(ids)s::bigint[]) AND (p.due_on < %(today)s OR sub.first_submitted_at IS NOT NULL)"""
 
 
 @register_metric("submissions_on_time", "按时报送", "Submissions on time", "share 0..1")
