@@ -25,7 +25,7 @@ from decimal import Decimal
 
 from django.db import connection
 
-from .metrics import ALL_CONTACTS, CONTACT_KIND_BITS, EQUIPMENT_KINDS, LEADERSHIP_MIN_MEMBERS, _m2m_table, _table
+from .metrics import ALL_CONTACTS, CONTACT_KIND_BITS, EQUIPMENT_KINDS, LEADERSHIP_MIN_MEMBERS, _m2m_table, _table, _work_mem
 
 SUPPORTED_METRICS = frozenset({
     "leadership_group_set_up", "designated_site", "equipment_present", "rule_documents_present",
@@ -184,7 +184,8 @@ def automatic_totals(*, version_id: int, semester, school_ids, today=None) -> di
     params = {"ids": ids, "start": semester.start, "end": semester.end, "semester_id": semester_id,
               "today": today or timezone.localdate(), "version_id": version_id, "kinds": list(EQUIPMENT_KINDS),
               "min_members": LEADERSHIP_MIN_MEMBERS}
-    with connection.cursor() as cursor:
+    # The same work_mem as the metric statements get (compute_metrics), so both hash in memory.
+    with _work_mem(), connection.cursor() as cursor:
         cursor.execute(_statement(by_semester_id=semester_id is not None), params)
         return {sid: (Decimal(earned), Decimal(points)) for sid, earned, points in cursor.fetchall()}
 

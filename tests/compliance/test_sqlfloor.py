@@ -109,3 +109,17 @@ def test_floor_sees_nothing_outside_the_scope(district):
 def test_unsupported_metric_is_refused(version):
     with pytest.raises(ValueError, match="test_staff_count"):
         sqlfloor.check_supported(version.id)
+
+
+def test_school_id_arrays_are_cast_to_bigint():
+    """psycopg sends a list of small ints as smallint[]; `bigint = ANY(smallint[])` cannot be
+    hashed (the two sides hash differently), so PostgreSQL compares every row with every id:
+    1,000 schools made scoring 4x slower. Every school-id array in the scoring SQL is cast."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "compliance"
+    for name in ("metrics.py", "gaps.py", "sqlfloor.py", "benchdata.py"):
+        text = (root / name).read_text(encoding="utf-8")
+        uncast = re.findall(r"%\(ids\)s(?!::bigint\[\])", text)
+        assert not uncast, f"{name}: cast %(ids)s to ::bigint[]"
