@@ -178,13 +178,16 @@ def _active_children_sql(alias: str = "ch") -> str:
 
 
 def _contact_mask_sql() -> str:
-    """child_id -> bit mask of the four contact kinds held in the semester (one pass, hashed)."""
+    """(school_id, child_id) -> bit mask of the four contact kinds held in the semester. Grouped
+    by school then child, the order of the (school, semester, child, kind) index: an index-only
+    scan feeds a streaming aggregate instead of a hash table of every child. Join it on both
+    columns (the services keep a contact in its child's school)."""
     cases = " ".join(f"WHEN '{k}' THEN {bit}" for k, bit in CONTACT_KIND_BITS.items())
     return f"""
-        SELECT child_id, bit_or(CASE kind {cases} ELSE 0 END) AS mask
+        SELECT school_id, child_id, bit_or(CASE kind {cases} ELSE 0 END) AS mask
         FROM {_table('schools.CareContact')}
         WHERE school_id + 0 = ANY(%(ids)s::bigint[]) AND {_in_semester('happened_on')}
-        GROUP BY child_id"""
+        GROUP BY school_id, child_id"""
 
 
 def _archive_complete_sql(alias: str = "ch") -> dict[str, str]:
@@ -215,7 +218,7 @@ def _params(school_ids, semester, **extra) -> dict:
 
 def _in_semester(date_column: str) -> str:
     """A record in the semester. With a schools.Semester row, by its FK (set by the services from
-    the record's date, so the same rows), which lets the (school, semester, kind, child) index
+    the record's date, so the same rows), which lets the (school, semester, child, kind) index
     answer the contacts with an index-only scan; else by the date window."""
     return (f"CASE WHEN %(semester_id)s::bigint IS NULL THEN {date_column} BETWEEN %(start)s AND %(end)s "
             f"ELSE semester_id = %(semester_id)s::bigint END")
@@ -284,7 +287,8 @@ def four_contact_coverage(school_ids, semester):
     four contacts in it (home visit, talk, guardian contact, letter). 0..1; None with no children."""
     rows = _sql(f"""
         SELECT ch.school_id, count(*) FILTER (WHERE cc.mask = {ALL_CONTACTS})::float / count(*)
-        FROM {_table('schools.Child')} ch LEFT JOIN ({_contact_mask_sql()}) cc ON cc.child_id = ch.id
+        FROM {_table('schools.Child')} ch
+        LEFT JOIN ({_contact_mask_sql()}) cc ON cc.school_id = ch.school_id AND cc.child_id = ch.id
         WHERE ch.school_id + 0 = ANY(%(ids)s::bigint[]) AND {_active_children_sql()}
         GROUP BY ch.school_id""", _params(school_ids, semester))
     return _by_school(rows, school_ids, default=None)

@@ -57,8 +57,8 @@ def _statement(*, by_semester_id: bool) -> str:
     return f"""
 WITH
 masks AS (
-    SELECT child_id, bit_or(CASE kind {kinds} ELSE 0 END) AS mask
-    FROM {t('schools.CareContact')} cc WHERE {ids} AND {in_sem('cc', 'happened_on')} GROUP BY child_id),
+    SELECT school_id, child_id, bit_or(CASE kind {kinds} ELSE 0 END) AS mask
+    FROM {t('schools.CareContact')} cc WHERE {ids} AND {in_sem('cc', 'happened_on')} GROUP BY school_id, child_id),
 assigned AS (
     SELECT DISTINCT child_id FROM {t('schools.ProxyAssignment')}
     WHERE {ids} AND starts_on <= %(end)s AND (ends_on IS NULL OR ends_on >= %(start)s)),
@@ -68,7 +68,7 @@ kids AS (
            count(*) FILTER (WHERE m.mask = {ALL_CONTACTS}) AS four,
            count(*) FILTER (WHERE {complete}) AS complete
     FROM {t('schools.Child')} ch
-    LEFT JOIN masks m ON m.child_id = ch.id
+    LEFT JOIN masks m ON m.school_id = ch.school_id AND m.child_id = ch.id
     LEFT JOIN assigned pa ON pa.child_id = ch.id
     WHERE ch.{ids} AND {active}
     GROUP BY ch.school_id),
