@@ -102,7 +102,7 @@ equipment AS (
 rules AS (
     SELECT d.school_id, count(DISTINCT d.kind) AS n
     FROM {t('schools.RuleDocument')} d JOIN {t('schools.RuleDocumentVersion')} v ON v.document_id = d.id
-    WHERE d.{ids} AND v.{ids} AND v.adopted_on <= %(end)s GROUP BY d.school_id),
+    WHERE d.{ids} AND v.adopted_on <= %(end)s GROUP BY d.school_id),
 trainings AS (
     SELECT school_id, count(*) AS n FROM {t('schools.TrainingMeeting')}
     WHERE {ids} AND date BETWEEN %(start)s AND %(end)s GROUP BY school_id),
