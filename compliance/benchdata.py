@@ -61,7 +61,7 @@ def generate_records(*, school_ids, semester, user, children: int = 100, report_
             '', '', '', '', '', 'pending', '', 'active', %(start)s, now(), now()
         FROM {schools} CROSS JOIN generate_series(1, %(n)s) AS g""", p)
     child_rows = f"""(SELECT ch.id AS c_id, ch.school_id AS s_id, s.dil FROM {t['schools.Child']} ch
-        JOIN {schools} ON s.s_id = ch.school_id WHERE ch.school_id = ANY(%(ids)s)) c"""
+        JOIN {schools} ON s.s_id = ch.school_id WHERE ch.school_id = ANY(%(ids)s::bigint[])) c"""
     counts["proxy_assignments"] = _exec(f"""
         INSERT INTO {t['schools.ProxyAssignment']} (school_id, child_id, proxy_parent_id, starts_on, created_at)
         SELECT c.s_id, c.c_id, %(user)s, %(start)s, now() FROM {child_rows}
@@ -90,7 +90,7 @@ def generate_records(*, school_ids, semester, user, children: int = 100, report_
             '', 'image/jpeg', 120000, '', now(), a.id
         FROM {t['schools.Activity']} a JOIN {schools} ON s.s_id = a.school_id
         CROSS JOIN generate_series(1, 2) AS k
-        WHERE a.school_id = ANY(%(ids)s) AND a.date BETWEEN %(start)s AND %(end)s
+        WHERE a.school_id = ANY(%(ids)s::bigint[]) AND a.date BETWEEN %(start)s AND %(end)s
           AND (k = 1 AND {_h("a.id || ':ph'")} < s.dil + 5 OR k = 2 AND {_h("a.id || ':ph2'")} < 50)""", p)
     counts["theme_schedule"] = _exec(f"""
         INSERT INTO {t['schools.ThemeSchedule']} (school_id, semester_id, weekday, theme)
@@ -107,12 +107,12 @@ def generate_records(*, school_ids, semester, user, children: int = 100, report_
             caption, created_at)
         SELECT d.school_id, 'document', 'bench/rule-' || d.id || '.pdf', '', md5('rule' || d.id) || md5(d.id || 'rule'),
             '', 'application/pdf', 50000, 'rule:' || d.id, now()
-        FROM {t['schools.RuleDocument']} d WHERE d.school_id = ANY(%(ids)s)""", p)
+        FROM {t['schools.RuleDocument']} d WHERE d.school_id = ANY(%(ids)s::bigint[])""", p)
     _exec(f"""
         INSERT INTO {t['schools.RuleDocumentVersion']} (school_id, document_id, number, adopted_on, evidence_id,
             created_at, uploaded_by_id)
         SELECT e.school_id, substr(e.caption, 6)::bigint, 1, %(start)s - 30, e.id, now(), NULL
-        FROM {t['schools.Evidence']} e WHERE e.school_id = ANY(%(ids)s) AND e.kind = 'document'
+        FROM {t['schools.Evidence']} e WHERE e.school_id = ANY(%(ids)s::bigint[]) AND e.kind = 'document'
           AND e.caption LIKE 'rule:%%'""", p)
     counts["equipment"] = _exec(f"""
         INSERT INTO {t['schools.Equipment']} (school_id, kind, description, quantity, acquired_on)

@@ -38,8 +38,9 @@ def four_contact_gaps(school_ids, semester):
     labels = _contact_labels()
     rows = _sql(f"""
         SELECT ch.school_id, ch.id, ch.name, ch.class_name, coalesce(cc.mask, 0)
-        FROM {_table('schools.Child')} ch LEFT JOIN ({_contact_mask_sql()}) cc ON cc.child_id = ch.id
-        WHERE ch.school_id + 0 = ANY(%(ids)s) AND {_active_children_sql()} AND coalesce(cc.mask, 0) <> {ALL_CONTACTS}
+        FROM {_table('schools.Child')} ch
+        LEFT JOIN ({_contact_mask_sql()}) cc ON cc.school_id = ch.school_id AND cc.child_id = ch.id
+        WHERE ch.school_id + 0 = ANY(%(ids)s::bigint[]) AND {_active_children_sql()} AND coalesce(cc.mask, 0) <> {ALL_CONTACTS}
         ORDER BY ch.school_id, ch.grade, ch.class_name, ch.id""", _params(school_ids, semester))
     out = []
     for sid, child_id, name, class_name, mask in rows:
@@ -137,7 +138,7 @@ def archive_gaps(school_ids, semester):
     rows = _sql(f"""
         SELECT ch.school_id, ch.id, ch.name, ch.class_name, {cols}
         FROM {_table('schools.Child')} ch LEFT JOIN ({_proxy_assigned_sql()}) pa ON pa.child_id = ch.id
-        WHERE ch.school_id + 0 = ANY(%(ids)s) AND {_active_children_sql()} AND ({incomplete})
+        WHERE ch.school_id + 0 = ANY(%(ids)s::bigint[]) AND {_active_children_sql()} AND ({incomplete})
         ORDER BY ch.school_id, ch.grade, ch.class_name, ch.id""", _params(school_ids, semester))
     out = []
     for sid, child_id, name, class_name, *flags in rows:

@@ -542,7 +542,9 @@ class CareContact(SchoolOwnedModel):
         verbose_name_plural = _("contacts")
         ordering = ["-happened_on", "-id"]
         indexes = [
-            models.Index(fields=["school", "semester", "kind", "child"], name="contact_school_sem_kind"),
+            # Child before kind: the compliance metrics read a semester's contacts per child in index
+            # order (one streaming aggregate per child, no hash table of every child).
+            models.Index(fields=["school", "semester", "child", "kind"], name="contact_school_sem_child"),
             models.Index(fields=["school", "child", "semester"], name="contact_school_child"),
         ]
 

@@ -18,7 +18,7 @@ def test_bench_compliance_quick(tmp_path):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
     proc = subprocess.run(
         [sys.executable, "manage.py", "bench_compliance", "--quick", "--database", f"liushou_bench_smoke_{os.getpid()}",
-         "--output", str(out)],
+         "--json", str(out)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "score all: queries" in proc.stdout
@@ -27,3 +27,6 @@ def test_bench_compliance_quick(tmp_path):
     assert result["set_based"]["queries"] == result["queries_at_10_schools"] > 0
     assert result["naive_loop"]["queries"] > result["set_based"]["queries"]
     assert result["set_based"]["median_s"] > 0 and result["peak_python_mib"] >= 0
+    # The SQL floor ran side by side (its totals equal compute_scores', checked by the command).
+    assert result["sql_floor_seconds"] > 0 and result["ratio_to_sql_floor"] > 0
+    assert result["setup"]["rows"]["submissions"] > 0

@@ -9,10 +9,16 @@ Reports, as a table and as JSON (var/bench/compliance.json):
 - time and query count to score all schools (compute_scores: every metric once, set-based);
 - the same for a naive loop scoring each school separately (same metrics, one-school scope);
 - the ratio; peak Python memory (tracemalloc) and the process's max RSS;
-- the query count at 10 schools (a township subtree), which must equal the count at 1,000.
+- the query count at 10 schools (a township subtree), which must equal the count at 1,000;
+- the SQL floor (compliance.sqlfloor: the automatic-item totals in ONE hand-written statement),
+  timed in turn with compute_scores so that the ratio holds on a noisy machine.
+
+`--json PATH` (alias `--output`) names the JSON file; other tools run this command as a
+subprocess with `--schools N --json PATH`, so the JSON keys stay stable (new ones are added).
 """
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import json
 import resource
@@ -38,7 +44,9 @@ class Command(BaseCommand):
         parser.add_argument("--repeat", type=int, default=5, help="timed runs of the set-based scoring")
         parser.add_argument("--database", default="liushou_bench", help="throwaway database name")
         parser.add_argument("--keep", action="store_true", help="keep the database afterwards (for EXPLAIN)")
-        parser.add_argument("--output", default=str(Path(settings.BASE_DIR) / "var" / "bench" / "compliance.json"))
+        parser.add_argument("--json", "--output", dest="output",
+                            default=str(Path(settings.BASE_DIR) / "var" / "bench" / "compliance.json"),
+                            help="where to write the figures as JSON (default var/bench/compliance.json)")
 
     # ------------------------------------------------------------------ database lifecycle
     def _switch(self, name: str) -> None:
@@ -77,7 +85,9 @@ class Command(BaseCommand):
 
     # ------------------------------------------------------------------ the benchmark
     def _run(self, opts) -> dict:
-        from compliance import benchdata, metrics, services
+        from django.utils import timezone
+
+        from compliance import benchdata, metrics, services, sqlfloor
         from compliance.models import ManualScore
         from compliance.scoring import assessment_schools, compute_scores
         from schools.models import Semester
@@ -96,10 +106,15 @@ class Command(BaseCommand):
         ids = [s.id for s in heads] + [s.id for s in villages]
         rt = benchdata.create_report_type(district=district, semester=semester)
         with tenant_scope(ids):
+            t1 = time.perf_counter()
             counts = benchdata.generate_records(school_ids=ids, semester=semester, user=user, children=n_children,
                                                 report_type=rt)
+            t2 = time.perf_counter()
+        t3 = time.perf_counter()  # the commit runs the deferred foreign-key checks of every row
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")  # what autovacuum does for a live database
+        setup["insert_s"], setup["commit_s"] = round(t2 - t1, 2), round(t3 - t2, 2)
+        setup["vacuum_s"] = round(time.perf_counter() - t3, 2)
         setup["generate_s"] = round(time.perf_counter() - t0, 2)
         setup["rows"] = counts
         version = services.checklist_load_default(district=district)
@@ -113,16 +128,32 @@ class Command(BaseCommand):
             ManualScore.objects.bulk_create([ManualScore(school_id=sid, assessment=assessment, item=g1, score=3)
                                              for sid in ids[:50]])
 
-        # Warm-up (plans, catalog caches), then timed runs of the whole district.
+        # Warm-up (plans, catalog caches), then timed runs of the whole district, each followed by
+        # the SQL floor so that both see the same machine load.
+        sqlfloor.check_supported(version.id)
+        today = timezone.localdate()
+
+        def floor():
+            with tenant_scope(ids):
+                return sqlfloor.automatic_totals(version_id=version.id, semester=assessment.semester, school_ids=ids,
+                                                 today=today)
+
         compute_scores(assessment)
-        times, queries = [], 0
+        floor()
+        times, floor_times, queries, floor_queries = [], [], 0, 0
         for _ in range(opts["repeat"]):
             with CaptureQueriesContext(connection) as ctx:
                 t = time.perf_counter()
                 scores = compute_scores(assessment)
                 times.append(time.perf_counter() - t)
             queries = len(ctx.captured_queries)
+            with CaptureQueriesContext(connection) as ctx:
+                t = time.perf_counter()
+                totals = floor()
+                floor_times.append(time.perf_counter() - t)
+            floor_queries = len(ctx.captured_queries)
         assert len(scores["schools"]) == len(ids), "every school scored"
+        assert totals == sqlfloor.totals_of_scores(scores), "the SQL floor agrees with compute_scores"
         per_metric = {}
         with tenant_scope(ids):
             for key in metrics.DEFAULT_METRIC_KEYS:
@@ -142,6 +173,8 @@ class Command(BaseCommand):
         # Naive: every school on its own, through the same metrics, in a one-school scope.
         keys = [it.metric for it in version.items.all() if it.scoring == "automatic"]
         school_ids = list(assessment_schools(assessment).values_list("id", flat=True))
+        # The query log keeps the last 9,000 queries only; 5,000 schools make about 38,000.
+        connection.queries_log = collections.deque(connection.queries_log, maxlen=None)
         with CaptureQueriesContext(connection) as ctx:
             t = time.perf_counter()
             naive = {}
@@ -152,6 +185,7 @@ class Command(BaseCommand):
                 naive[sid] = {k: v[sid] for k, v in values.items()}
             naive_s = time.perf_counter() - t
         naive_queries = len(ctx.captured_queries)
+        connection.queries_log = collections.deque(maxlen=connection.queries_limit)
         # Same answers either way (a benchmark of a wrong result would be worthless).
         for sid in school_ids[:: max(1, len(school_ids) // 50)]:
             for code, cell in scores["schools"][sid]["items"].items():
@@ -160,12 +194,18 @@ class Command(BaseCommand):
                     assert cell["value"] == naive[sid][metric], (sid, code)
 
         best, median = min(times), statistics.median(times)
+        floor_median = statistics.median(floor_times)
         return {
             "schools": len(ids), "children_per_school": n_children, "setup": setup,
             "set_based": {"best_s": round(best, 4), "median_s": round(median, 4), "runs": [round(x, 4) for x in times],
                           "queries": queries, "per_metric_ms": per_metric},
             "naive_loop": {"s": round(naive_s, 3), "queries": naive_queries},
             "ratio": round(naive_s / median, 1),
+            "sql_floor_seconds": round(floor_median, 4),
+            "ratio_to_sql_floor": round(median / floor_median, 2),
+            "sql_floor": {"best_s": round(min(floor_times), 4), "median_s": round(floor_median, 4),
+                          "runs": [round(x, 4) for x in floor_times], "queries": floor_queries},
+            "score_ms_per_school": round(median * 1000 / len(ids), 4),
             "queries_at_10_schools": ten_queries, "schools_in_10_school_run": len(small["schools"]),
             "peak_python_mib": round(peak / 2**20, 1),
             "load_average_1m": round(__import__("os").getloadavg()[0], 2), "cpus": __import__("os").cpu_count(),
@@ -180,14 +220,21 @@ class Command(BaseCommand):
         out.write_text(json.dumps(r, indent=2, ensure_ascii=False))
         rows = [
             ("schools x children", f"{r['schools']} x {r['children_per_school']}"),
-            ("records generated in", f"{r['setup']['generate_s']} s (migrate {r['setup']['migrate_s']} s)"),
+            ("records generated in", f"{r['setup']['generate_s']} s (inserts {r['setup']['insert_s']} s, commit "
+                                     f"{r['setup']['commit_s']} s, vacuum {r['setup']['vacuum_s']} s; migrate "
+                                     f"{r['setup']['migrate_s']} s)"),
             ("contacts / activities / photos", f"{r['setup']['rows']['contacts']} / {r['setup']['rows']['activities']}"
                                                f" / {r['setup']['rows']['photos']}"),
+            ("submissions", r["setup"]["rows"].get("submissions", 0)),
             ("score all: median (best)", f"{r['set_based']['median_s']:.3f} s ({r['set_based']['best_s']:.3f} s)"),
             ("score all: queries", r["set_based"]["queries"]),
             ("queries at 10 schools", f"{r['queries_at_10_schools']} ({r['schools_in_10_school_run']} schools)"),
             ("naive per-school loop", f"{r['naive_loop']['s']:.3f} s, {r['naive_loop']['queries']} queries"),
             ("speed-up", f"{r['ratio']}x"),
+            ("SQL floor: median (best)", f"{r['sql_floor']['median_s']:.3f} s ({r['sql_floor']['best_s']:.3f} s), "
+                                         f"{r['sql_floor']['queries']} queries"),
+            ("ratio to the SQL floor", f"{r['ratio_to_sql_floor']}x"),
+            ("score all: per school", f"{r['score_ms_per_school']:.3f} ms"),
             ("peak Python memory (scoring)", f"{r['peak_python_mib']} MiB"),
             ("max RSS (process)", f"{r['max_rss_mib']} MiB"),
             ("machine load (1 min) / CPUs", f"{r['load_average_1m']} / {r['cpus']}"),
