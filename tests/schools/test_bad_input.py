@@ -174,6 +174,10 @@ def test_heic_without_pillow_heif_is_a_clear_error(home, activity, media, monkey
     from PIL import Image as PILImage
 
     monkeypatch.setattr(evidence, "HEIF_SUPPORTED", False)
+    # Load every Pillow plugin first: otherwise Image.open's lazy Image.init() would register WEBP
+    # etc. into the patched copies below, which monkeypatch then throws away, and later tests in
+    # this process could not open a WEBP any more.
+    PILImage.init()
     # As if pillow-heif were missing: Pillow has no HEIF opener.
     monkeypatch.setattr(PILImage, "OPEN", {k: v for k, v in PILImage.OPEN.items() if k != "HEIF"})
     monkeypatch.setattr(PILImage, "ID", [k for k in PILImage.ID if k != "HEIF"])
