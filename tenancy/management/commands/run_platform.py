@@ -1,5 +1,6 @@
 """`make run`: migrate, load the demo, then serve the web app with a Celery worker and beat."""
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -40,13 +41,22 @@ class Command(BaseCommand):
             subprocess.Popen([*celery, "beat", "--loglevel=INFO"], cwd=root, env=env),
         ]
         self.stdout.write(self.style.SUCCESS(f"Serving on http://127.0.0.1:{port}/ (Ctrl-C stops everything)"))
+
+        def _stop(signum, frame):  # `kill` (SIGTERM) stops everything too, like Ctrl-C, with no orphans
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, _stop)
         try:
-            subprocess.call([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], cwd=root, env=env)
+            web = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+                                   cwd=root, env=env)
+            children.append(web)
+            web.wait()
         except KeyboardInterrupt:
             pass
         finally:
             for child in children:
-                child.terminate()
+                if child.poll() is None:
+                    child.terminate()
             for child in children:
                 try:
                     child.wait(timeout=20)
