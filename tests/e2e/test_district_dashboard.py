@@ -7,6 +7,7 @@ from django.conf import settings
 
 from compliance import services
 from tests.compliance.conftest import assessment, version  # noqa: F401  (fixtures)
+from tests.support.browser import collect_errors, login
 
 pytestmark = pytest.mark.needs_chromium
 
@@ -24,16 +25,8 @@ def test_dashboard_charts_render_on_a_phone(live_server, tree, assessment, phone
                               actor=tree.bureau_inspector)
     services.snapshot_take(assessment=assessment, actor=tree.bureau_admin)
     page = phone_page
-    errors = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    missing = []
-    page.on("response", lambda r: missing.append(r.url) if r.status >= 400 else None)
-    page.goto(live_server.url + "/login/")
-    page.fill("#id_username", "bureau_admin")
-    page.fill("#id_password", "Demo2026!")
-    page.click("button[type=submit].btn-primary")
-    page.wait_for_url(live_server.url + "/")
+    errors, missing = collect_errors(page)
+    login(page, live_server.url, "bureau_admin")
     page.goto(f"{live_server.url}/compliance/assessments/{assessment.pk}/")
     assert page.evaluate("typeof window.echarts") == "object"
     for chart in ("#chart-ranking", "#chart-heatmap", "#chart-trend"):

@@ -8,6 +8,8 @@ import time
 import pytest
 from django_otp.oath import TOTP
 
+from tests.support.browser import collect_errors, login
+
 pytestmark = pytest.mark.needs_chromium
 
 
@@ -19,16 +21,8 @@ def _code(secret: str) -> str:
 
 def test_enrolment_and_api_docs_under_the_csp(live_server, tree, phone_page):
     page = phone_page
-    errors = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    missing = []
-    page.on("response", lambda r: missing.append(r.url) if r.status >= 400 else None)
-    page.goto(live_server.url + "/login/")
-    page.fill("#id_username", "bureau_admin")
-    page.fill("#id_password", "Demo2026!")
-    page.click("button[type=submit].btn-primary")
-    page.wait_for_url(live_server.url + "/")
+    errors, missing = collect_errors(page)
+    login(page, live_server.url, "bureau_admin")
 
     page.goto(live_server.url + "/account/security/")
     page.click("a[href='/account/two-factor/setup/']")

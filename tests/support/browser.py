@@ -25,3 +25,23 @@ def wait_until(page, expression: str, *, timeout: float = 10.0, interval: float 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for: {expression} (last error: {last_error})")
         time.sleep(interval)
+
+
+def collect_errors(page) -> tuple[list[str], list[str]]:
+    """Record the page's console errors and uncaught exceptions, and the URLs answered with >= 400
+    (a script the CSP or a missing static file blocks shows up in one of the two)."""
+    errors: list[str] = []
+    failed: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    return errors, failed
+
+
+def login(page, base_url: str, username: str, password: str = "Demo2026!") -> None:
+    """Sign in through the real login form and wait for the home page."""
+    page.goto(base_url + "/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit].btn-primary")
+    page.wait_for_url(base_url + "/")
