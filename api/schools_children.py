@@ -306,14 +306,16 @@ class ProxyAssignmentSerializer(serializers.ModelSerializer):
 
 
 class ProxyAssignmentEndSerializer(serializers.ModelSerializer):
-    """Ending is the only change: history is kept."""
+    """End an assignment or correct its dates (null `ends_on` reopens it). The child and the proxy
+    parent do not change: a new assignment keeps the history."""
 
-    ends_on = serializers.DateField()
+    starts_on = serializers.DateField(required=False)
+    ends_on = serializers.DateField(required=False, allow_null=True)
 
     class Meta:
         model = ProxyAssignment
         fields = ["id", "school", "child", "proxy_parent", "starts_on", "ends_on", "created_at"]
-        read_only_fields = ["id", "school", "child", "proxy_parent", "starts_on", "created_at"]
+        read_only_fields = ["id", "school", "child", "proxy_parent", "created_at"]
 
 
 class ProxyAssignmentFilter(django_filters.FilterSet):
@@ -332,8 +334,11 @@ class ProxyAssignmentFilter(django_filters.FilterSet):
 
 @extend_schema_view(
     create=extend_schema(description="Assign a child to a proxy parent; the previous assignment ends the day before."),
-    update=extend_schema(request=ProxyAssignmentEndSerializer, description="End the assignment."),
-    partial_update=extend_schema(request=ProxyAssignmentEndSerializer, description="End the assignment."),
+    update=extend_schema(request=ProxyAssignmentEndSerializer,
+                         description="End the assignment or correct its dates (no overlap with the child's "
+                                     "other assignments; null ends_on reopens it)."),
+    partial_update=extend_schema(request=ProxyAssignmentEndSerializer,
+                                 description="End the assignment or correct its dates."),
 )
 class ProxyAssignmentViewSet(ChildRecordViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                              mixins.CreateModelMixin, mixins.UpdateModelMixin):
@@ -354,8 +359,8 @@ class ProxyAssignmentViewSet(ChildRecordViewSet, mixins.ListModelMixin, mixins.R
         return services.proxy_assignment_create(actor=self.request.user, request=self.request, **data)
 
     def update_via_service(self, instance, data):
-        return services.proxy_assignment_end(actor=self.request.user, assignment=instance,
-                                             ends_on=data.get("ends_on"), request=self.request)
+        return services.proxy_assignment_update(actor=self.request.user, assignment=instance,
+                                                request=self.request, **data)
 
 
 class StaffProfileSerializer(SchoolOwnedSerializer):
@@ -494,16 +499,24 @@ class WorkRecordEntryFilter(django_filters.FilterSet):
         fields = ["school", "proxy_parent", "child", "semester", "date_after", "date_before"]
 
 
-@extend_schema_view(create=extend_schema(description="Write in your own work record book (proxy parents), "
-                                                     "optionally about one of your children."))
+@extend_schema_view(
+    create=extend_schema(description="Write in your own work record book (proxy parents), "
+                                     "optionally about one of your children."),
+    update=extend_schema(description="Correct an entry (its author or the school admin)."),
+    partial_update=extend_schema(description="Correct an entry (its author or the school admin)."),
+    destroy=extend_schema(description="Delete an entry (its author or the school admin)."),
+)
 class WorkRecordEntryViewSet(SchoolOwnedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                             mixins.CreateModelMixin):
-    """A proxy parent reads their own book; the school admin reads every book of the school."""
+                             mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin):
+    """A proxy parent reads and corrects their own book; the school admin reads and corrects every
+    book of the school."""
 
     model = WorkRecordEntry
     serializer_class = WorkRecordEntrySerializer
     filterset_class = WorkRecordEntryFilter
-    action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": "record_contacts"}
+    # Writes on an entry: the service decides (author or manage_children); anyone else sees no entry (404).
+    action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": "record_contacts",
+                          "update": VISIBLE, "partial_update": VISIBLE, "destroy": VISIBLE}
 
     def scoped_queryset(self):
         user = self.request.user
@@ -516,6 +529,13 @@ class WorkRecordEntryViewSet(SchoolOwnedViewSet, mixins.ListModelMixin, mixins.R
     def create_via_service(self, data):
         with service_errors():
             return services.work_record_add(actor=self.request.user, request=self.request, **data)
+
+    def update_via_service(self, instance, data):
+        with service_errors():
+            return services.work_record_update(actor=self.request.user, entry=instance, request=self.request, **data)
+
+    def destroy_via_service(self, instance):
+        services.work_record_delete(actor=self.request.user, entry=instance, request=self.request)
 
 
 # ---------------------------------------------------------------- study support
@@ -533,12 +553,17 @@ class StudyPairSerializer(SchoolOwnedSerializer):
 
 
 class StudyPairEndSerializer(serializers.ModelSerializer):
-    ends_on = serializers.DateField()
+    """End a pair or correct its dates or subject (null `ends_on` reopens it); the teacher and the
+    child do not change."""
+
+    starts_on = serializers.DateField(required=False)
+    ends_on = serializers.DateField(required=False, allow_null=True)
+    subject = serializers.CharField(required=False, allow_blank=True, max_length=32)
 
     class Meta:
         model = StudyPair
         fields = ["id", "school", "teacher", "child", "starts_on", "ends_on", "subject"]
-        read_only_fields = ["id", "school", "teacher", "child", "starts_on", "subject"]
+        read_only_fields = ["id", "school", "teacher", "child"]
 
 
 class StudyPairFilter(django_filters.FilterSet):
@@ -562,8 +587,11 @@ def study_pairs_for(user):
 
 
 @extend_schema_view(
-    update=extend_schema(request=StudyPairEndSerializer, description="End the pair."),
-    partial_update=extend_schema(request=StudyPairEndSerializer, description="End the pair."),
+    update=extend_schema(request=StudyPairEndSerializer,
+                         description="End the pair or correct its dates or subject; its tutoring sessions "
+                                     "must stay inside the dates."),
+    partial_update=extend_schema(request=StudyPairEndSerializer,
+                                 description="End the pair or correct its dates or subject."),
 )
 class StudyPairViewSet(SchoolOwnedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                        mixins.CreateModelMixin, mixins.UpdateModelMixin):
@@ -585,7 +613,7 @@ class StudyPairViewSet(SchoolOwnedViewSet, mixins.ListModelMixin, mixins.Retriev
         return services.study_pair_create(actor=self.request.user, **data)
 
     def update_via_service(self, instance, data):
-        return services.study_pair_end(actor=self.request.user, pair=instance, ends_on=data.get("ends_on"))
+        return services.study_pair_update(actor=self.request.user, pair=instance, request=self.request, **data)
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -602,6 +630,12 @@ class TutoringSessionSerializer(serializers.ModelSerializer):
         fields = ["id", "school", "pair", "date", "semester", "minutes", "notes"]
         read_only_fields = ["id", "school", "semester"]
 
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None:
+            fields["pair"] = serializers.PrimaryKeyRelatedField(read_only=True)  # a session stays in its pair
+        return fields
+
 
 class TutoringSessionFilter(django_filters.FilterSet):
     pair = django_filters.NumberFilter(field_name="pair_id")
@@ -614,14 +648,21 @@ class TutoringSessionFilter(django_filters.FilterSet):
         fields = ["pair", "semester", "date_after", "date_before"]
 
 
-@extend_schema_view(create=extend_schema(description="The paired teacher or the school admin records a session."))
+@extend_schema_view(
+    create=extend_schema(description="The paired teacher or the school admin records a session."),
+    update=extend_schema(description="Correct a session (the paired teacher or the school admin); "
+                                     "the date stays inside the pair's dates."),
+    partial_update=extend_schema(description="Correct a session (the paired teacher or the school admin)."),
+    destroy=extend_schema(description="Delete a session (the paired teacher or the school admin)."),
+)
 class TutoringSessionViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                             mixins.CreateModelMixin):
+                             mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin):
     model = TutoringSession
     serializer_class = TutoringSessionSerializer
     filterset_class = TutoringSessionFilter
     # The service decides: the pair's teacher, or whoever manages the archive.
-    action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": VISIBLE}
+    action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": VISIBLE,
+                          "update": VISIBLE, "partial_update": VISIBLE, "destroy": VISIBLE}
 
     def scoped_queryset(self):
         return (TutoringSession.objects.filter(pair_id__in=study_pairs_for(self.request.user).values("id"))
@@ -631,7 +672,14 @@ class TutoringSessionViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retrie
         return data["pair"].school
 
     def create_via_service(self, data):
-        return services.tutoring_session_record(actor=self.request.user, **data)
+        return services.tutoring_session_record(actor=self.request.user, request=self.request, **data)
+
+    def update_via_service(self, instance, data):
+        return services.tutoring_session_update(actor=self.request.user, session=instance, request=self.request,
+                                                **data)
+
+    def destroy_via_service(self, instance):
+        services.tutoring_session_delete(actor=self.request.user, session=instance, request=self.request)
 
 
 VIEWSETS = [

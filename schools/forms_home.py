@@ -162,6 +162,28 @@ class AssignmentEndForm(forms.Form):
     ends_on = _date(_("To"))
 
 
+class _DatesForm(forms.Form):
+    """Correcting a record's dates: an empty "to" means it is still running."""
+
+    starts_on = _date(_("From"))
+    ends_on = _date(_("To"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("starts_on"), data.get("ends_on")
+        if start and end and end < start:
+            self.add_error("ends_on", _("The end cannot be before the start."))
+        return data
+
+
+class AssignmentEditForm(_DatesForm):
+    pass
+
+
+class StudyPairEditForm(_DatesForm):
+    subject = forms.CharField(label=_("Subject"), max_length=32, required=False)
+
+
 class MeetingForm(forms.Form):
     date = _date(_("Date"))
     topic = forms.CharField(label=_("Topic"), max_length=200)

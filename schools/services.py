@@ -205,7 +205,8 @@ def leadership_member_update(*, actor, member: LeadershipMember, **fields) -> Le
 
 @transaction.atomic
 def home_record_delete(*, actor, obj) -> None:
-    """Delete a site, equipment item, leadership member, theme, or work record entry."""
+    """Delete a site, equipment item, leadership member or weekday theme (materials of the home).
+    Records with rules of their own have their own delete services (work_record_delete, ...)."""
     allowed = (ActivitySite, Equipment, LeadershipMember, ThemeSchedule)
     if not isinstance(obj, allowed):
         raise ValidationError(_("This record cannot be deleted here."))
@@ -536,13 +537,41 @@ def proxy_assignment_create(*, actor, child: Child, proxy_parent, starts_on: dt.
 @transaction.atomic
 def proxy_assignment_end(*, actor, assignment: ProxyAssignment, ends_on: dt.date | None = None,
                          request=None) -> ProxyAssignment:
+    return proxy_assignment_update(actor=actor, assignment=assignment, ends_on=ends_on or _today(), request=request)
+
+
+ASSIGNMENT_FIELDS = ("starts_on", "ends_on")
+
+
+def _fmt_range(start: dt.date, end: dt.date | None) -> str:
+    return f"{start:%Y-%m-%d} – {end:%Y-%m-%d}" if end else f"{start:%Y-%m-%d} – " + _("now")
+
+
+@transaction.atomic
+def proxy_assignment_update(*, actor, assignment: ProxyAssignment, request=None, **fields) -> ProxyAssignment:
+    """Correct an assignment's dates (ends_on=None reopens it). The child's history stays one
+    assignment at a time: no overlap with the child's other assignments, at most one open, and
+    guardian's permissions follow the new dates."""
     _require(actor, "manage_children", assignment.school)
-    ends_on = ends_on or _today()
-    if ends_on < assignment.starts_on:
+    # Lock the child's assignments: two corrections at once must not both pass the overlap check.
+    others = list(ProxyAssignment.objects.select_for_update().filter(child_id=assignment.child_id)
+                  .exclude(pk=assignment.pk).order_by("starts_on"))
+    old_start, old_end = assignment.starts_on, assignment.ends_on or dt.date.max
+    changed = _set_fields(assignment, fields, ASSIGNMENT_FIELDS)
+    start, end = assignment.starts_on, assignment.ends_on
+    if end is not None and end < start:
         raise ValidationError({"ends_on": _("An assignment cannot end before it starts.")})
-    assignment.ends_on = ends_on
-    assignment.save(update_fields=["ends_on"])
-    _log(actor, assignment, AccessLog.Action.UPDATE, request=request, detail={"fields": ["ends_on"]})
+    # Shrinking (e.g. ending) cannot create an overlap; only check dates that reach further.
+    grows = start < old_start or (end or dt.date.max) > old_end
+    for other in others if grows else ():
+        if other.starts_on <= (end or dt.date.max) and (other.ends_on or dt.date.max) >= start:
+            raise ValidationError(_(
+                "These dates overlap the child's assignment to %(who)s (%(dates)s): a child has one proxy "
+                "parent at a time."
+            ) % {"who": other.proxy_parent, "dates": _fmt_range(other.starts_on, other.ends_on)})
+    if changed:
+        assignment.save(update_fields=changed)
+    _log(actor, assignment, AccessLog.Action.UPDATE, request=request, detail={"fields": changed})
     _sync_child_permissions([assignment.child_id])
     return assignment
 
@@ -578,6 +607,44 @@ def work_record_add(*, actor, school: School, date: dt.date, text: str, child: C
     entry = WorkRecordEntry(school=school, proxy_parent=actor, date=date, text=text, child=child,
                             semester=selectors.semester_for_date(school.district_id, date))
     return _save(entry, actor=actor, action=AccessLog.Action.CREATE, request=request)
+
+
+WORK_RECORD_FIELDS = ("date", "text", "child")
+
+
+def _require_work_record_writer(actor, entry: WorkRecordEntry) -> None:
+    """The entry's author (still writing in the school's books) or whoever manages the archive."""
+    if actor is None:
+        return
+    if actor.id == entry.proxy_parent_id and has_school_perm(actor, "record_contacts", entry.school):
+        return
+    _require(actor, "manage_children", entry.school)
+
+
+@transaction.atomic
+def work_record_update(*, actor, entry: WorkRecordEntry, request=None, **fields) -> WorkRecordEntry:
+    """Correct an entry of the work record book (its author or the school admin), with the checks
+    of work_record_add. A child that did not change is not checked again, so an author can still fix
+    an old entry about a child no longer assigned to them."""
+    _require_work_record_writer(actor, entry)
+    old_child_id = entry.child_id
+    changed = _set_fields(entry, fields, WORK_RECORD_FIELDS)
+    if "date" in changed:
+        _not_in_future(entry.date, "date")
+        entry.semester = selectors.semester_for_date(entry.school.district_id, entry.date)
+    if not entry.text.strip():
+        raise ValidationError({"text": _("The entry cannot be empty.")})
+    if "child" in changed and entry.child_id is not None and entry.child_id != old_child_id:
+        entry.child = selectors.child_for_contact(actor, entry.child_id) if actor is not None else entry.child
+        _same_school(entry.child, entry.school, "child")
+    return _save(entry, actor=actor, action=AccessLog.Action.UPDATE, request=request, detail={"fields": changed})
+
+
+@transaction.atomic
+def work_record_delete(*, actor, entry: WorkRecordEntry, request=None) -> None:
+    _require_work_record_writer(actor, entry)
+    _log(actor, entry, AccessLog.Action.DELETE, request=request)
+    entry.delete()
 
 
 # ---------------------------------------------------------------- children's archive
@@ -937,23 +1004,80 @@ def study_pair_create(*, actor, school: School, teacher, child: Child, starts_on
 
 
 @transaction.atomic
-def study_pair_end(*, actor, pair: StudyPair, ends_on: dt.date | None = None) -> StudyPair:
-    _require(actor, "manage_children", pair.school)
-    pair.ends_on = ends_on or _today()
-    return _save(pair, actor=actor, action=AccessLog.Action.UPDATE, detail={"fields": ["ends_on"]})
+def study_pair_end(*, actor, pair: StudyPair, ends_on: dt.date | None = None, request=None) -> StudyPair:
+    return study_pair_update(actor=actor, pair=pair, ends_on=ends_on or _today(), request=request)
+
+
+STUDY_PAIR_FIELDS = ("starts_on", "ends_on", "subject")
 
 
 @transaction.atomic
-def tutoring_session_record(*, actor, pair: StudyPair, date: dt.date, minutes: int, notes: str = "") -> TutoringSession:
-    """The paired teacher (or the school admin) records a session inside the pair's dates."""
+def study_pair_update(*, actor, pair: StudyPair, request=None, **fields) -> StudyPair:
+    """Correct a pair's dates or subject (ends_on=None reopens it). Its tutoring sessions must stay
+    inside the new dates, and a teacher has at most one open pair with a child."""
+    _require(actor, "manage_children", pair.school)
+    changed = _set_fields(pair, fields, STUDY_PAIR_FIELDS)
+    start, end = pair.starts_on, pair.ends_on
+    if end is not None and end < start:
+        raise ValidationError({"ends_on": _("A pair cannot end before it starts.")})
+    outside = pair.sessions.filter(Q(date__lt=start) | Q(date__gt=end or dt.date.max)).order_by("date")
+    first = outside.values_list("date", flat=True).first()
+    if first is not None:
+        raise ValidationError(_(
+            "%(count)s tutoring session(s) would fall outside the pair's dates (the first on %(day)s): "
+            "correct or delete them first."
+        ) % {"count": outside.count(), "day": first.isoformat()})
+    if end is None and StudyPair.objects.filter(
+            teacher_id=pair.teacher_id, child_id=pair.child_id, ends_on__isnull=True).exclude(pk=pair.pk).exists():
+        raise ValidationError(_("This teacher is already paired with this child."))
+    return _save(pair, actor=actor, action=AccessLog.Action.UPDATE, request=request, detail={"fields": changed})
+
+
+def _require_tutor(actor, pair: StudyPair) -> None:
+    """The paired teacher, or whoever manages the archive."""
     if actor is not None and actor.id != pair.teacher_id:
         _require(actor, "manage_children", pair.school)
+
+
+def _tutoring_validate(pair: StudyPair, date: dt.date, minutes) -> None:
     _not_in_future(date, "date")
     if date < pair.starts_on or (pair.ends_on and date > pair.ends_on):
         raise ValidationError({"date": _("The session is outside the pair's dates.")})
+    if minutes is None or minutes <= 0:
+        raise ValidationError({"minutes": _("A session lasts at least one minute.")})
+
+
+@transaction.atomic
+def tutoring_session_record(*, actor, pair: StudyPair, date: dt.date, minutes: int, notes: str = "",
+                            request=None) -> TutoringSession:
+    """The paired teacher (or the school admin) records a session inside the pair's dates."""
+    _require_tutor(actor, pair)
+    _tutoring_validate(pair, date, minutes)
     session = TutoringSession(school_id=pair.school_id, pair=pair, date=date, minutes=minutes, notes=notes,
                               semester=selectors.semester_for_date(pair.school.district_id, date))
-    return _save(session, actor=actor, action=AccessLog.Action.CREATE)
+    return _save(session, actor=actor, action=AccessLog.Action.CREATE, request=request)
+
+
+TUTORING_FIELDS = ("date", "minutes", "notes")
+
+
+@transaction.atomic
+def tutoring_session_update(*, actor, session: TutoringSession, request=None, **fields) -> TutoringSession:
+    """Correct a session (the paired teacher or the school admin); the checks of recording it."""
+    pair = session.pair
+    _require_tutor(actor, pair)
+    changed = _set_fields(session, fields, TUTORING_FIELDS)
+    _tutoring_validate(pair, session.date, session.minutes)
+    if "date" in changed:
+        session.semester = selectors.semester_for_date(pair.school.district_id, session.date)
+    return _save(session, actor=actor, action=AccessLog.Action.UPDATE, request=request, detail={"fields": changed})
+
+
+@transaction.atomic
+def tutoring_session_delete(*, actor, session: TutoringSession, request=None) -> None:
+    _require_tutor(actor, session.pair)
+    _log(actor, session, AccessLog.Action.DELETE, request=request)
+    session.delete()
 
 
 

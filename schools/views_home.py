@@ -37,7 +37,7 @@ from .evidence import EvidenceError
 from .models import (
     Activity, ActivityParticipant, ActivitySite, Child, Equipment, Evidence, LeadershipMember,
     ProxyAssignment, RuleDocumentVersion, RuleKind, StaffProfile, StudyPair, ThemeSchedule,
-    TrainingAttendance, TrainingMeeting,
+    TrainingAttendance, TrainingMeeting, TutoringSession,
 )
 
 
@@ -117,17 +117,26 @@ def home_setup(request, school_pk: int):
     })
 
 
-def _edit_page(request, school, obj, form, *, title, update, back, delete=True):
-    """Shared edit page: GET shows the form (read-only without manage_materials); POST updates or,
-    with action=delete, deletes through services.home_record_delete."""
-    can_manage = "manage_materials" in _perms(request, school)
+def _edit_page(request, school, obj, form, *, title, update, back, delete=True, can_manage=None, deleted_to=None):
+    """Shared edit page: GET shows the form (read-only without the write permission: by default
+    manage_materials); POST updates or, with action=delete, deletes: through `delete()` when it is
+    a function, else services.home_record_delete. After a delete the page goes to `deleted_to`."""
+    if can_manage is None:
+        can_manage = "manage_materials" in _perms(request, school)
     if request.method == "POST":
         if not can_manage:
             raise PermissionDenied
         if request.POST.get("action") == "delete" and delete:
-            services.home_record_delete(actor=request.user, obj=obj)
+            try:
+                if callable(delete):
+                    delete()
+                else:
+                    services.home_record_delete(actor=request.user, obj=obj)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+                return redirect(request.path)
             messages.success(request, _("Deleted."))
-            return redirect(back)
+            return redirect(deleted_to or back)
         if form.is_valid() and _call(form, update, dict(form.cleaned_data)) is not None:
             messages.success(request, _("Saved."))
             return redirect(back)
@@ -139,6 +148,16 @@ def _edit_page(request, school, obj, form, *, title, update, back, delete=True):
 
 def _post_or_none(request):
     return request.POST if request.method == "POST" and request.POST.get("action") != "delete" else None
+
+
+def _readers_to(request, can_edit: bool, url: str):
+    """Edit pages whose form a reader cannot use: GET sends them to what they may read, a POST is 403.
+    None when the user may edit."""
+    if can_edit:
+        return None
+    if request.method == "POST":
+        raise PermissionDenied
+    return redirect(url)
 
 
 @login_required
@@ -566,6 +585,26 @@ def proxy_parents(request, school_pk: int):
 
 
 @login_required
+def assignment_edit(request, school_pk: int, pk: int):
+    """Correct an assignment's dates (the history keeps one proxy parent at a time)."""
+    school = school_for(request, school_pk, "view_home")
+    assignment = get_object_or_404(
+        ProxyAssignment.objects.select_related("child", "proxy_parent"), pk=pk, school=school,
+        child__in=selectors.children_visible_to(request.user, school))
+    back = reverse("proxy_parents", args=[school.pk])
+    sent = _readers_to(request, "manage_children" in _perms(request, school), back)
+    if sent:
+        return sent
+    form = forms.AssignmentEditForm(_post_or_none(request),
+                                    initial={f: getattr(assignment, f) for f in services.ASSIGNMENT_FIELDS})
+    title = _("Assignment of %(child)s to %(who)s") % {"child": assignment.child.name, "who": assignment.proxy_parent}
+    return _edit_page(
+        request, school, assignment, form, title=title, back=back, can_manage=True, delete=False,
+        update=lambda d: services.proxy_assignment_update(actor=request.user, assignment=assignment,
+                                                          request=request, **d))
+
+
+@login_required
 def meetings(request, school_pk: int):
     school = school_for(request, school_pk, "view_home")
     can_manage = "manage_materials" in _perms(request, school)
@@ -608,6 +647,25 @@ def meeting_detail(request, school_pk: int, pk: int):
     })
 
 
+@login_required
+def meeting_edit(request, school_pk: int, pk: int):
+    """Correct a meeting's date, topic, attendees or minutes, or delete it (with its evidence)."""
+    school = school_for(request, school_pk, "view_home")
+    meeting = get_object_or_404(TrainingMeeting, pk=pk, school=school)
+    detail = reverse("meeting_detail", args=[school.pk, meeting.pk])
+    sent = _readers_to(request, "manage_materials" in _perms(request, school), detail)
+    if sent:
+        return sent
+    initial = {f: getattr(meeting, f) for f in services.MEETING_FIELDS}
+    initial["attendees"] = list(TrainingAttendance.objects.filter(meeting=meeting).values_list("user_id", flat=True))
+    form = forms.MeetingForm(_post_or_none(request), school=school, initial=initial)
+    return _edit_page(
+        request, school, meeting, form, title=_("Edit the meeting"), back=detail, can_manage=True,
+        update=lambda d: services.training_meeting_update(actor=request.user, meeting=meeting, request=request, **d),
+        delete=lambda: services.training_meeting_delete(actor=request.user, meeting=meeting, request=request),
+        deleted_to=reverse("meetings", args=[school.pk]))
+
+
 def _writable_children(request, school):
     """Children the user may write about: all active ones for the archive's manager, else only
     the children currently assigned to them (the service checks again)."""
@@ -638,6 +696,43 @@ def work_records(request, school_pk: int):
     return render(request, "schools/home/work_records.html", {
         "school": school, "entries": entries, "form": form, "can_write": can_write,
     })
+
+
+def _work_record_for(request, school, pk: int):
+    """An entry the user may read (their own, or any for the archive's manager; else 404), and
+    whether they may change it (its author or the archive's manager; the services check again)."""
+    entry = get_object_or_404(
+        selectors.work_record_entries_visible_to(request.user, school).select_related("semester"), pk=pk)
+    can_edit = entry.proxy_parent_id == request.user.id or "manage_children" in _perms(request, school)
+    return entry, can_edit
+
+
+@login_required
+def work_record_detail(request, school_pk: int, pk: int):
+    school = school_for(request, school_pk, "view_home")
+    entry, can_edit = _work_record_for(request, school, pk)
+    return render(request, "schools/home/work_record_detail.html", {
+        "school": school, "entry": entry, "can_edit": can_edit,
+    })
+
+
+@login_required
+def work_record_edit(request, school_pk: int, pk: int):
+    school = school_for(request, school_pk, "view_home")
+    entry, can_edit = _work_record_for(request, school, pk)
+    detail = reverse("work_record_detail", args=[school.pk, entry.pk])
+    sent = _readers_to(request, can_edit, detail)
+    if sent:
+        return sent
+    # The child the entry is about stays choosable even if no longer assigned to the writer.
+    children = _writable_children(request, school) | Child.objects.filter(pk=entry.child_id)
+    form = forms.WorkRecordForm(_post_or_none(request), children=children.distinct(),
+                                initial={f: getattr(entry, f) for f in services.WORK_RECORD_FIELDS})
+    return _edit_page(
+        request, school, entry, form, title=_("Work record entry"), back=detail, can_manage=True,
+        update=lambda d: services.work_record_update(actor=request.user, entry=entry, request=request, **d),
+        delete=lambda: services.work_record_delete(actor=request.user, entry=entry, request=request),
+        deleted_to=reverse("work_records", args=[school.pk]))
 
 
 # ---------------------------------------------------------------- study support
@@ -675,29 +770,72 @@ def study_pairs(request, school_pk: int):
     })
 
 
+def _pair_for(request, school, pk: int) -> tuple[StudyPair, bool]:
+    """The pair and whether it is masked (an overseer sees that it exists and works: teacher, dates,
+    minutes, not who the child is). 404 for anyone else who cannot see it."""
+    visible = selectors.study_pairs_visible_to(request.user, school).filter(pk=pk).first()
+    if visible is not None:
+        return visible, False
+    if "view_aggregates" in _perms(request, school):
+        return get_object_or_404(StudyPair.objects.select_related("teacher"), pk=pk, school=school), True
+    raise Http404
+
+
+def _can_tutor(request, school, pair) -> bool:
+    return pair.teacher_id == request.user.id or "manage_children" in _perms(request, school)
+
+
 @login_required
 def study_pair_detail(request, school_pk: int, pk: int):
     school = school_for(request, school_pk, "view_home")
-    visible = selectors.study_pairs_visible_to(request.user, school).filter(pk=pk).first()
-    if visible is None and "view_aggregates" in _perms(request, school):
-        # Overseers see that the pair exists and works (teacher, dates, minutes), not who the child is.
-        visible = get_object_or_404(StudyPair.objects.select_related("teacher"), pk=pk, school=school)
-        masked = True
-    elif visible is None:
-        raise Http404
-    else:
-        masked = False
-    pair = visible
-    can_record = pair.teacher_id == request.user.id or "manage_children" in _perms(request, school)
+    pair, masked = _pair_for(request, school, pk)
+    can_record = _can_tutor(request, school, pair)
     form = forms.TutoringForm(request.POST if request.method == "POST" else None, initial={"date": _today()})
     if request.method == "POST":
         if not can_record:
             raise PermissionDenied
         if form.is_valid() and _call(form, lambda: services.tutoring_session_record(
-                actor=request.user, pair=pair, **form.cleaned_data)) is not None:
+                actor=request.user, pair=pair, request=request, **form.cleaned_data)) is not None:
             messages.success(request, _("The session was recorded."))
             return redirect("study_pair_detail", school.pk, pair.pk)
     return render(request, "schools/home/study_pair_detail.html", {
         "school": school, "pair": pair, "sessions": list(pair.sessions.order_by("-date", "-id")),
         "form": form, "can_record": can_record and not masked, "masked": masked,
+        "can_manage": "manage_children" in _perms(request, school) and not masked,
     })
+
+
+@login_required
+def study_pair_edit(request, school_pk: int, pk: int):
+    """Correct a pair's dates or subject; its sessions must stay inside the dates (the service checks)."""
+    school = school_for(request, school_pk, "view_home")
+    pair, masked = _pair_for(request, school, pk)
+    detail = reverse("study_pair_detail", args=[school.pk, pair.pk])
+    sent = _readers_to(request, not masked and "manage_children" in _perms(request, school), detail)
+    if sent:
+        return sent
+    form = forms.StudyPairEditForm(_post_or_none(request),
+                                   initial={f: getattr(pair, f) for f in services.STUDY_PAIR_FIELDS})
+    return _edit_page(
+        request, school, pair, form, title=_("Study pair: %(teacher)s → %(child)s") % {
+            "teacher": pair.teacher, "child": pair.child.name},
+        back=detail, can_manage=True, delete=False,
+        update=lambda d: services.study_pair_update(actor=request.user, pair=pair, request=request, **d))
+
+
+@login_required
+def tutoring_session_edit(request, school_pk: int, pk: int, session_pk: int):
+    """Correct or delete a tutoring session: the paired teacher or whoever manages the archive."""
+    school = school_for(request, school_pk, "view_home")
+    pair, masked = _pair_for(request, school, pk)
+    session = get_object_or_404(TutoringSession, pk=session_pk, pair=pair, school=school)
+    detail = reverse("study_pair_detail", args=[school.pk, pair.pk])
+    sent = _readers_to(request, not masked and _can_tutor(request, school, pair), detail)
+    if sent:
+        return sent
+    form = forms.TutoringForm(_post_or_none(request),
+                              initial={f: getattr(session, f) for f in services.TUTORING_FIELDS})
+    return _edit_page(
+        request, school, session, form, title=_("Tutoring session"), back=detail, can_manage=True,
+        update=lambda d: services.tutoring_session_update(actor=request.user, session=session, request=request, **d),
+        delete=lambda: services.tutoring_session_delete(actor=request.user, session=session, request=request))

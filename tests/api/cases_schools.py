@@ -197,8 +197,9 @@ register(Case(
     sees=CHILD_SEES,
     write_ok={"update": {"gupei_admin": {"a", "a2"}, "menzhuang_admin": {"b"}},
               "partial_update": {"gupei_admin": {"a", "a2"}, "menzhuang_admin": {"b"}}},
-    update_payload=lambda a: {"ends_on": today().isoformat()},
-    snapshot=lambda a: a.ends_on,
+    # A date correction through services.proxy_assignment_update (ending is one).
+    update_payload=lambda a: {"starts_on": (today() - dt.timedelta(days=20)).isoformat(), "ends_on": today().isoformat()},
+    snapshot=lambda a: (a.starts_on, a.ends_on),
     create_payloads=lambda tree, objs: {
         "a": {"child": child(tree.gupei).id, "proxy_parent": tree.gupei_teacher.id, "starts_on": today().isoformat()},
         "b": {"child": child(tree.menzhuang).id, "proxy_parent": tree.menzhuang_teacher.id},
@@ -302,6 +303,12 @@ register(Case(
     basename="work-record-entries",
     make=_work_records,
     sees={"gupei_admin": {"a"}, "menzhuang_admin": {"b"}},
+    # Each entry is written by the school admin (author and archive manager); a teacher correcting
+    # their own entry is tests/api/test_schools_children.py::test_work_record_author_corrects_own_entry.
+    write_ok={action: {"gupei_admin": {"a"}, "menzhuang_admin": {"b"}}
+              for action in ("update", "partial_update", "destroy")},
+    update_payload=lambda e: {"date": (today() - dt.timedelta(days=1)).isoformat(), "text": "改正的记录"},
+    snapshot=lambda e: (e.date, e.text),
     create_payloads=lambda tree, objs: {
         "a": {"school": tree.gupei.id, "date": today().isoformat(), "text": "家访准备"},
         "b": {"school": tree.menzhuang.id, "date": today().isoformat(), "text": "家访准备"},
@@ -332,8 +339,10 @@ register(Case(
     make=_pairs,
     sees=CHILD_SEES,
     write_ok={action: {"gupei_admin": {"a", "a2"}, "menzhuang_admin": {"b"}} for action in ("update", "partial_update")},
-    update_payload=lambda p: {"ends_on": today().isoformat()},
-    snapshot=lambda p: p.ends_on,
+    # A correction through services.study_pair_update (ending is one).
+    update_payload=lambda p: {"starts_on": (today() - dt.timedelta(days=5)).isoformat(),
+                              "ends_on": today().isoformat(), "subject": "英语"},
+    snapshot=lambda p: (p.starts_on, p.ends_on, p.subject),
     create_payloads=lambda tree, objs: {
         "a": {"school": tree.gupei.id, "teacher": tree.gupei_teacher.id, "child": child(tree.gupei).id,
               "subject": "语文"},
@@ -358,6 +367,11 @@ register(Case(
     basename="tutoring-sessions",
     make=_sessions,
     sees=CHILD_SEES,
+    # The pairs' teachers are the school admins (see _pairs); the menzhuang admin manages the archive.
+    write_ok={action: {"gupei_admin": {"a", "a2"}, "menzhuang_admin": {"b"}}
+              for action in ("update", "partial_update", "destroy")},
+    update_payload=lambda s: {"date": (today() - dt.timedelta(days=1)).isoformat(), "minutes": 55, "notes": "改"},
+    snapshot=lambda s: (s.date, s.minutes, s.notes),
     create_payloads=lambda tree, objs: {
         label: {"pair": objs[label].pair_id, "date": today().isoformat(), "minutes": 30} for label in ("a", "b")},
     create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}},

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from schools import services
-from schools.models import RuleKind
+from schools.models import RuleKind, StudyPair
 from tenancy.scoping import tenant_scope
 from tests.web.pages import Page, register
 
@@ -83,6 +83,33 @@ def _pair(t, school):
     return {"school_pk": school.pk, "pk": pair.pk}
 
 
+def _teacher(t, school):
+    """A teacher-like user of the school: its teacher, or the village school's admin."""
+    return {t.gupei: t.gupei_teacher, t.menzhuang: t.menzhuang_teacher}.get(school, t.village_a_admin)
+
+
+def _session(t, school):
+    kwargs = _pair(t, school)
+    session = _in(school, lambda: services.tutoring_session_record(
+        actor=None, pair=StudyPair.objects.get(pk=kwargs["pk"]), date=_today(), minutes=30, notes="分数"))
+    return {**kwargs, "session_pk": session.pk}
+
+
+def _work_record(t, school):
+    """An entry written by the school's teacher (the author and the school admin may open it)."""
+    entry = _in(school, lambda: services.work_record_add(
+        actor=_teacher(t, school), school=school, date=_today(), text="家访准备"))
+    return {"school_pk": school.pk, "pk": entry.pk}
+
+
+def _assignment(t, school):
+    """A child assigned to the school's teacher (who then sees the assignment, read-only)."""
+    child = _child(school)
+    assignment = _in(school, lambda: services.proxy_assignment_create(
+        actor=None, child=child, proxy_parent=_teacher(t, school), starts_on=_today() - dt.timedelta(days=10)))
+    return {"school_pk": school.pk, "pk": assignment.pk}
+
+
 def make_photo(school, seed=0, attach_to=None):
     from tests.schools.conftest import jpeg_bytes
 
@@ -110,9 +137,16 @@ for page in [
     Page("proxy_parents", _school),
     Page("meetings", _school),
     Page("meeting_detail", _meeting),
+    Page("meeting_edit", _meeting, teacher_status=302, notes="readers are sent to the detail"),
+    Page("assignment_edit", _assignment, teacher_status=302, overseer_status=404,
+         notes="the child's proxy parent is sent to the list; overseers see no child"),
     Page("work_records", _school),
+    Page("work_record_detail", _work_record, overseer_status=404, notes="the author and the school admin only"),
+    Page("work_record_edit", _work_record, overseer_status=404, notes="the author and the school admin only"),
     Page("study_pairs", _school),
     Page("study_pair_detail", _pair, notes="the school admin sees every pair"),
+    Page("study_pair_edit", _pair, teacher_status=302, notes="the paired teacher is sent to the detail"),
+    Page("tutoring_session_edit", _session, notes="the paired teacher and the school admin"),
     Page("evidence_file", _evidence),
     Page("evidence_thumb", _evidence),
 ]:
