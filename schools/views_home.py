@@ -142,7 +142,7 @@ def _edit_page(request, school, obj, form, *, title, update, back, delete=True, 
             return redirect(back)
     return render(request, "schools/home/edit.html", {
         "school": school, "form": form, "title": title, "back": back, "can_manage": can_manage,
-        "can_delete": delete, "object": obj,
+        "can_delete": bool(delete), "object": obj,  # bool: a template calls callables
     })
 
 
