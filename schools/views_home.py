@@ -756,7 +756,7 @@ def study_pairs(request, school_pk: int):
         elif action == "end":
             pair = get_object_or_404(StudyPair, pk=request.POST.get("pair"), school=school)
             try:
-                services.study_pair_end(actor=request.user, pair=pair)
+                services.study_pair_end(actor=request.user, pair=pair, request=request)
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
             else:

@@ -198,7 +198,8 @@ register(Case(
     write_ok={"update": {"gupei_admin": {"a", "a2"}, "menzhuang_admin": {"b"}},
               "partial_update": {"gupei_admin": {"a", "a2"}, "menzhuang_admin": {"b"}}},
     # A date correction through services.proxy_assignment_update (ending is one).
-    update_payload=lambda a: {"starts_on": (today() - dt.timedelta(days=20)).isoformat(), "ends_on": today().isoformat()},
+    update_payload=lambda a: {"starts_on": (today() - dt.timedelta(days=20)).isoformat(),
+                              "ends_on": today().isoformat()},
     snapshot=lambda a: (a.starts_on, a.ends_on),
     create_payloads=lambda tree, objs: {
         "a": {"child": child(tree.gupei).id, "proxy_parent": tree.gupei_teacher.id, "starts_on": today().isoformat()},
