@@ -375,6 +375,11 @@ register(Case(
                 "end": (today() + dt.timedelta(days=200)).isoformat()}
         for label, d in (("own", tree.district), ("far", tree.other_district))},
     create_expect={"bureau_admin": {"own": 201}, **{r: {"own": 403} for r in ALL_ROLES if r != "bureau_admin"}},
+    # Only the district's bureau admin edits or deletes (no record points at these semesters).
+    write_ok={a: {"bureau_admin": {"own"}} for a in ("update", "partial_update", "destroy")},
+    update_payload=lambda s: {"name": "改名学期", "start": (s.start - dt.timedelta(days=1)).isoformat(),
+                              "end": (s.end + dt.timedelta(days=1)).isoformat()},
+    snapshot=lambda s: (s.name, s.start, s.end),
 ))
 
 
