@@ -106,7 +106,7 @@ def seed(ctx: dict) -> None:
     )
     summary = _report_type(
         district, SUMMARY_CODE, name="2026年上半年留守儿童之家建设工作总结", kind=ReportKind.HALF_YEAR_SUMMARY,
-        period_type=PeriodType.SEMESTER, start_on=date(2026, 1, 1), end_on=date(2026, 6, 30),
+        period_type=PeriodType.HALF_YEAR, start_on=date(2026, 1, 1), end_on=date(2026, 6, 30),
         open_offset_days=140, due_offset_days=10, timely_within_days=10, lock_after_days=30, remind_days_before=5,
         schools=all_schools,
     )

@@ -108,7 +108,12 @@ def periods_generate(*, report_type: ReportType, until: date | None = None) -> i
     """Create the report type's missing periods up to `until` (default: today + horizon). Idempotent."""
     horizon = _setting("SUBMISSIONS_PERIOD_HORIZON_DAYS", 62)
     until = until or (_localdate() + timedelta(days=horizon))
-    specs = specs_for(report_type, until=until)
+    semesters = ()
+    if report_type.period_type == PeriodType.SEMESTER:
+        from schools.models import Semester
+
+        semesters = list(Semester.objects.filter(district_id=report_type.district_id).values_list("start", "end"))
+    specs = specs_for(report_type, until=until, semesters=semesters)
     before = Period.objects.filter(report_type=report_type).count()
     Period.objects.bulk_create(
         [Period(report_type=report_type, seq=s.seq, start_on=s.start_on, end_on=s.end_on, open_on=s.open_on,

@@ -161,7 +161,7 @@ def test_sent_submission_cannot_be_compiled(tree, opened):
 def summary_type(tree):
     rt = services.report_type_create(
         actor=tree.bureau_admin, district=tree.district, name="上半年工作总结", code="summary",
-        kind=ReportKind.HALF_YEAR_SUMMARY, period_type=PeriodType.SEMESTER, start_on=date(2026, 1, 1),
+        kind=ReportKind.HALF_YEAR_SUMMARY, period_type=PeriodType.HALF_YEAR, start_on=date(2026, 1, 1),
         end_on=date(2026, 6, 30), due_offset_days=10, timely_within_days=10, lock_after_days=30,
         schools=[tree.gupei, tree.menzhuang],
     )

@@ -60,7 +60,7 @@ def test_killed_worker_compile_is_redelivered_and_finishes_once(transactional_db
     make_records(tree)
     summary = services.report_type_create(
         actor=tree.bureau_admin, district=tree.district, name="上半年工作总结", code="summary",
-        kind=ReportKind.HALF_YEAR_SUMMARY, period_type=PeriodType.SEMESTER, start_on=date(2026, 1, 1),
+        kind=ReportKind.HALF_YEAR_SUMMARY, period_type=PeriodType.HALF_YEAR, start_on=date(2026, 1, 1),
         end_on=date(2026, 6, 30), due_offset_days=10, timely_within_days=10, lock_after_days=30,
         schools=[tree.gupei],
     )

@@ -77,7 +77,7 @@ def test_benchmark_runs_and_finds_the_planted_copy():
 def summary(tree):
     return services.report_type_create(
         actor=tree.bureau_admin, district=tree.district, name="上半年工作总结", code="summary",
-        kind=ReportKind.HALF_YEAR_SUMMARY, period_type=PeriodType.SEMESTER, start_on=date(2026, 1, 1),
+        kind=ReportKind.HALF_YEAR_SUMMARY, period_type=PeriodType.HALF_YEAR, start_on=date(2026, 1, 1),
         end_on=date(2026, 12, 31), open_offset_days=140, due_offset_days=10, timely_within_days=10,
         lock_after_days=30, schools=[tree.gupei, tree.menzhuang, tree.village_a],
     )
