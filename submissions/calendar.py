@@ -32,9 +32,8 @@ def _natural_bounds(period_type: str, start_on: date, explicit_dates, semesters=
     """Endless (or, for explicit dates and semesters, finite) sequence of (start, end) before clipping."""
     if period_type == "semester":
         # The district's academic calendar (#3): one period per semester from start_on on; a
-        # semester already under way on start_on is clipped to start there. Periods are numbered in
-        # date order and stored once (periods_generate), so a semester inserted before existing
-        # periods later, or re-dated after its period was stored, does not renumber or move them.
+        # semester already under way on start_on is clipped to start there. Once stored, periods stay
+        # put: periods_generate only adds semesters after the last stored period.
         for start, end in sorted(semesters):
             if end >= start_on:
                 yield max(start, start_on), end

@@ -9,6 +9,7 @@ SubmissionEvent and an access-log entry (tenancy.services.access_log_record).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -114,6 +115,13 @@ def periods_generate(*, report_type: ReportType, until: date | None = None) -> i
 
         semesters = list(Semester.objects.filter(district_id=report_type.district_id).values_list("start", "end"))
     specs = specs_for(report_type, until=until, semesters=semesters)
+    if report_type.period_type == PeriodType.SEMESTER:
+        # The calendar can change after periods were stored: only semesters after the last stored
+        # period are added, numbered on from it (a deleted or inserted semester never shifts them).
+        last = Period.objects.filter(report_type=report_type).order_by("-seq").first()
+        if last is not None:
+            later = [s for s in specs if s.start_on > last.end_on]
+            specs = [replace(s, seq=last.seq + i) for i, s in enumerate(later, start=1)]
     before = Period.objects.filter(report_type=report_type).count()
     Period.objects.bulk_create(
         [Period(report_type=report_type, seq=s.seq, start_on=s.start_on, end_on=s.end_on, open_on=s.open_on,

@@ -84,6 +84,7 @@ def test_bad_calendars_are_refused_with_nothing_written(tree):
 def test_semester_periods_come_from_the_district_calendar(tree):
     """Issue #5 "semester" = the district's semesters (#3), not calendar half-years."""
     from schools import services as school_services
+    from schools.models import Semester
 
     school_services.semester_create(actor=None, district=tree.district, name="2026 春季学期",
                                     start=date(2026, 2, 23), end=date(2026, 7, 5))
@@ -103,6 +104,16 @@ def test_semester_periods_come_from_the_district_calendar(tree):
                                     start=date(2026, 9, 1), end=date(2027, 1, 24))
     assert services.periods_generate(report_type=report, until=date(2026, 12, 31)) == 1
     assert Period.objects.get(report_type=report, seq=2).end_on == date(2026, 12, 31)
+    # Later calendar changes never renumber stored periods: a semester deleted before a new one is
+    # added still lets the new one in, numbered on.
+    spring27 = school_services.semester_create(actor=None, district=tree.district, name="2027 春季学期",
+                                               start=date(2027, 2, 22), end=date(2027, 7, 4))
+    report.end_on = None
+    report.save(update_fields=["end_on"])
+    school_services.semester_delete(actor=None, semester=Semester.objects.get(name="2026 秋季学期"))
+    assert services.periods_generate(report_type=report, until=date(2027, 12, 31)) == 1
+    assert Period.objects.get(report_type=report, seq=3).start_on == spring27.start
+    assert services.periods_generate(report_type=report, until=date(2027, 12, 31)) == 0
 
 
 def test_migration_keeps_old_semester_report_types_as_half_years(tree):
