@@ -2,8 +2,8 @@
 figures checked against the database; idempotency under repeated runs."""
 from __future__ import annotations
 
+import io
 from datetime import date
-from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
@@ -65,7 +65,8 @@ def run_compile(submission, actor):
 def open_xlsx(version):
     import openpyxl
 
-    return openpyxl.load_workbook(default_storage.path(version.files["xlsx"]), read_only=True)
+    with default_storage.open(version.files["xlsx"], "rb") as fh:
+        return openpyxl.load_workbook(io.BytesIO(fh.read()), read_only=True)
 
 
 def summary_values(wb) -> dict:
@@ -135,8 +136,8 @@ def test_compiling_twice_leaves_one_current_version_and_no_duplicates(tree, open
         sub.refresh_from_db()
         assert sub.status == Status.COMPILED
         version.refresh_from_db()
-    folder = Path(default_storage.path(version.storage_key))
-    assert sorted(p.name for p in folder.iterdir()) == ["package.xlsx"]
+    dirs, names = default_storage.listdir(version.storage_key)
+    assert (dirs, sorted(names)) == ([], ["package.xlsx"]), "no partial or duplicate files"
     # A new compile is a new version; the old one stops being current, files are separate.
     with tenant_scope([tree.gupei.id]):
         v2 = run_compile(sub, tree.gupei_clerk)
@@ -201,7 +202,8 @@ def test_docx_work_summary_has_seven_sections_figures_and_the_narrative(tree, op
             .values("child").distinct().count()
     assert (meetings, activities, competitions, sent) == (2, 3, 1, 2)
 
-    doc = Document(default_storage.path(version.files["docx"]))
+    with default_storage.open(version.files["docx"], "rb") as fh:
+        doc = Document(io.BytesIO(fh.read()))
     headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
     assert headings == list(compiler.DOCX_HEADINGS.values())
     assert headings[0] == "一、提高认识，高度重视" and headings[-1] == "七、材料积累不遗漏，对外宣传不放松"
@@ -226,8 +228,10 @@ def test_progress_report_has_no_docx(tree, opened):
     with tenant_scope([tree.gupei.id]):
         version = run_compile(sub, tree.gupei_clerk)
     assert set(version.files) == {"xlsx"}
-    assert compiler.package_file_path(version, "docx") is None
-    assert compiler.package_file_path(version, "xlsx").exists()
+    assert compiler.package_file_name(version, "docx") is None
+    assert compiler.package_file_name(version, "xlsx") == version.files["xlsx"]
+    default_storage.delete(version.files["xlsx"])
+    assert compiler.package_file_name(version, "xlsx") is None, "a file gone from storage is not offered"
 
 
 def test_strip_heading():

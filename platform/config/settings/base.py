@@ -136,8 +136,42 @@ STATIC_ROOT = env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "platform" / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media"))
+
+
+def _default_storage() -> dict:
+    """Evidence, compiled packages and exports: on the filesystem under MEDIA_ROOT, or in an
+    S3-compatible bucket (AWS, MinIO, OSS...) through django-storages when STORAGE_S3_BUCKET is set.
+    The code only uses the storage API (save/open/exists/delete/listdir), never a local path."""
+    bucket = env("STORAGE_S3_BUCKET", default="").strip()
+    if not bucket:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    options = {
+        "bucket_name": bucket,
+        # Files are children's photos: never public. Downloads stream through the app's views
+        # (which log the access); a URL, if ever generated, is signed and expires.
+        "default_acl": "private",
+        "querystring_auth": True,
+        # Never replace a file silently: a name that exists gets a new one (the jobs that must
+        # overwrite their own files delete them first, see config/storage.py).
+        "file_overwrite": False,
+    }
+    optional = {
+        "endpoint_url": "STORAGE_S3_ENDPOINT_URL",  # MinIO or another S3-compatible service
+        "region_name": "STORAGE_S3_REGION",
+        "access_key": "STORAGE_S3_ACCESS_KEY_ID",  # unset: boto3's own chain (instance role, ~/.aws)
+        "secret_key": "STORAGE_S3_SECRET_ACCESS_KEY",
+        "addressing_style": "STORAGE_S3_ADDRESSING_STYLE",  # "path" for a MinIO without virtual hosts
+        "location": "STORAGE_S3_PREFIX",  # a folder inside the bucket
+    }
+    for option, name in optional.items():
+        value = env(name, default="").strip()
+        if value:
+            options[option] = value
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage(),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
