@@ -29,7 +29,8 @@ def production_env(**overrides: str | None) -> dict[str, str]:
     """A complete, fake production environment. An override of None removes that variable."""
     env = {
         k: v for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_")) and k not in ("FIELD_ENCRYPTION_KEYS", "DEMO_DATA_ALLOWED")
+        if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_", "STORAGE_S3_"))
+        and k not in ("FIELD_ENCRYPTION_KEYS", "DEMO_DATA_ALLOWED")
     }
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.production",
