@@ -25,7 +25,7 @@ print(json.dumps({
     "class": f"{s.__class__.__module__}.{s.__class__.__name__}",  # the lazy object reports the real class
     "attrs": {k: getattr(s, k, None) for k in ("bucket_name", "endpoint_url", "region_name", "access_key", "secret_key",
                                               "default_acl", "querystring_auth", "file_overwrite", "addressing_style",
-                                              "location")},
+                                              "location", "max_memory_size")},
 }))
 """
 
@@ -60,6 +60,7 @@ def test_bucket_in_the_environment_selects_s3_with_private_unique_files(module):
     assert attrs["default_acl"] == "private"
     assert attrs["querystring_auth"] is True
     assert attrs["file_overwrite"] is False
+    assert attrs["max_memory_size"] == 8 * 1024 * 1024  # large downloads spill to disk, not memory
     assert attrs["location"] == ""
     # Static files stay with whitenoise.
     expected_static = ("whitenoise.storage.CompressedManifestStaticFilesStorage" if module.endswith("production")
@@ -73,7 +74,8 @@ def test_optional_s3_variables_may_be_empty():
                 STORAGE_S3_REGION="", STORAGE_S3_ACCESS_KEY_ID="", STORAGE_S3_SECRET_ACCESS_KEY="",
                 STORAGE_S3_ADDRESSING_STYLE="", STORAGE_S3_PREFIX="")
     assert got["config"] == {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
-        "bucket_name": "b", "default_acl": "private", "querystring_auth": True, "file_overwrite": False}}
+        "bucket_name": "b", "default_acl": "private", "querystring_auth": True, "file_overwrite": False,
+        "max_memory_size": 8 * 1024 * 1024}}
     assert got["attrs"]["endpoint_url"] is None and got["attrs"]["access_key"] is None
 
 
@@ -87,6 +89,46 @@ def test_without_a_bucket_files_stay_on_the_filesystem(bucket, tmp_path):
 def test_the_test_settings_never_reach_a_bucket():
     got = probe("config.settings.test", **S3_ENV)
     assert got["config"] == {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+
+
+# ---------------------------------------------------------------- replacing a job's file
+def test_storage_replace_overwrites_in_place_and_survives_a_concurrent_writer(settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    from config.storage import StorageNameTaken, storage_replace
+    from tests.support.storage import PathlessMemoryStorage
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    storage = PathlessMemoryStorage()
+    assert storage.save("jobs/1/out.xlsx", ContentFile(b"old")) == "jobs/1/out.xlsx"
+    copy = storage.save("jobs/1/out.xlsx", ContentFile(b"x"))
+    assert copy != "jobs/1/out.xlsx"  # what save() alone does with an existing name
+    storage.delete(copy)
+    assert storage_replace("jobs/1/out.xlsx", ContentFile(b"new"), storage=storage) == "jobs/1/out.xlsx"
+    assert storage.listdir("jobs/1") == ([], ["out.xlsx"])
+    with storage.open("jobs/1/out.xlsx") as fh:
+        assert fh.read() == b"new"
+
+    class Racing(PathlessMemoryStorage):
+        """Another run stores the name between our delete and save, `races` times."""
+        races = 1
+
+        def delete(self, name):
+            super().delete(name)
+            if self.races and name == "jobs/1/out.xlsx":
+                self.races -= 1
+                super().save(name, ContentFile(b"theirs"))
+
+    racing = Racing()
+    racing.save("jobs/1/out.xlsx", ContentFile(b"old"))
+    assert storage_replace("jobs/1/out.xlsx", ContentFile(b"ours"), storage=racing) == "jobs/1/out.xlsx"
+    assert racing.listdir("jobs/1") == ([], ["out.xlsx"]), "the copy saved beside theirs was removed"
+    with racing.open("jobs/1/out.xlsx") as fh:
+        assert fh.read() == b"ours"
+    racing.races = 99
+    with pytest.raises(StorageNameTaken):
+        storage_replace("jobs/1/out.xlsx", ContentFile(b"ours"), storage=racing)
+    assert racing.listdir("jobs/1") == ([], ["out.xlsx"])
 
 
 # ---------------------------------------------------------------- no local paths in the application

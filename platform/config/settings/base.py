@@ -154,6 +154,9 @@ def _default_storage() -> dict:
         # Never replace a file silently: a name that exists gets a new one (the jobs that must
         # overwrite their own files delete them first, see config/storage.py).
         "file_overwrite": False,
+        # A download reads the object into a spooled temporary file: past 8 MiB it goes to disk
+        # (the default, 0, keeps every file wholly in memory, e.g. a large compiled package).
+        "max_memory_size": 8 * 1024 * 1024,
     }
     optional = {
         "endpoint_url": "STORAGE_S3_ENDPOINT_URL",  # MinIO or another S3-compatible service
