@@ -184,3 +184,22 @@ def test_application_code_never_asks_storage_for_a_local_path():
             continue
         text = template.read_text()
         assert not any(f".{f}.path" in text for f in fields), template
+
+
+def test_compose_passes_every_storage_variable_to_web_worker_and_beat():
+    """Optional, so each is `${NAME:-}` (empty when unset; empty means "not given" in base.py), and
+    every one the settings read is there, in both layouts."""
+    from .compose_check import app_services, environment, merged
+    from .test_readme import SOURCES, env_vars_read
+
+    names = sorted(n for n in env_vars_read(SOURCES) if n.startswith("STORAGE_S3_"))
+    assert "STORAGE_S3_BUCKET" in names and len(names) == 7
+    for files in ([ROOT / "docker-compose.yml"], [ROOT / "docker-compose.yml", ROOT / "deploy" / "docker-compose.scale.yml"]):
+        compose = merged(*files)
+        services = app_services(compose)
+        assert {"web", "worker", "beat"} <= set(services)
+        for service in services:
+            env = environment(compose["services"][service])
+            assert {n: env.get(n) for n in names} == {n: f"${{{n}:-}}" for n in names}, service
+    example = (ROOT / "deploy" / "env.example").read_text()
+    assert all(f"# {n}=" in example for n in names)

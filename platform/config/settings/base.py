@@ -158,18 +158,16 @@ def _default_storage() -> dict:
         # (the default, 0, keeps every file wholly in memory, e.g. a large compiled package).
         "max_memory_size": 8 * 1024 * 1024,
     }
+    # Empty means unset (docker-compose.yml passes each one through, empty by default).
     optional = {
-        "endpoint_url": "STORAGE_S3_ENDPOINT_URL",  # MinIO or another S3-compatible service
-        "region_name": "STORAGE_S3_REGION",
-        "access_key": "STORAGE_S3_ACCESS_KEY_ID",  # unset: boto3's own chain (instance role, ~/.aws)
-        "secret_key": "STORAGE_S3_SECRET_ACCESS_KEY",
-        "addressing_style": "STORAGE_S3_ADDRESSING_STYLE",  # "path" for a MinIO without virtual hosts
-        "location": "STORAGE_S3_PREFIX",  # a folder inside the bucket
+        "endpoint_url": env("STORAGE_S3_ENDPOINT_URL", default=""),  # MinIO or another S3-compatible service
+        "region_name": env("STORAGE_S3_REGION", default=""),
+        "access_key": env("STORAGE_S3_ACCESS_KEY_ID", default=""),  # unset: boto3's own chain (instance role)
+        "secret_key": env("STORAGE_S3_SECRET_ACCESS_KEY", default=""),
+        "addressing_style": env("STORAGE_S3_ADDRESSING_STYLE", default=""),  # "path": MinIO without virtual hosts
+        "location": env("STORAGE_S3_PREFIX", default=""),  # a folder inside the bucket
     }
-    for option, name in optional.items():
-        value = env(name, default="").strip()
-        if value:
-            options[option] = value
+    options.update({option: value.strip() for option, value in optional.items() if value.strip()})
     return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
 
 
