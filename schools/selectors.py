@@ -416,17 +416,9 @@ def contacts_list(user, school: School, *, semester: Semester | None = None, kin
                   class_name: str | None = None, child_id: int | None = None, made_by_id: int | None = None):
     """The contacts list page: filtered, newest first, with the evidence count (a constant number
     of queries per page)."""
-    qs = contacts_visible_to(user, school)
-    if semester is not None:
-        qs = qs.filter(semester=semester)
-    if kind:
-        qs = qs.filter(kind=kind)
-    if class_name:
-        qs = qs.filter(child__class_name=class_name)
-    if child_id:
-        qs = qs.filter(child_id=child_id)
-    if made_by_id:
-        qs = qs.filter(made_by_id=made_by_id)
+    lookups = {"semester": semester, "kind": kind, "child__class_name": class_name, "child_id": child_id,
+               "made_by_id": made_by_id}
+    qs = contacts_visible_to(user, school).filter(**{k: v for k, v in lookups.items() if v})
     return (qs.select_related("child", "made_by", "semester").annotate(evidence_count=Count("evidence"))
             .order_by("-happened_on", "-id"))
 
