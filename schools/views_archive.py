@@ -1,4 +1,4 @@
-"""Pages of the children's archive: school dashboard, four-contact tracker, children, import/export.
+"""Pages of the children's archive: school dashboard, four-contact tracker, contact records, children, import/export.
 
 Views validate, call a selector or a service, render. Every page looks the school up among the
 schools the user can see (else 404), and a child among the children the user may see (else 404,
