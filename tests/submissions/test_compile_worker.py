@@ -109,5 +109,6 @@ def test_killed_worker_compile_is_redelivered_and_finishes_once(transactional_db
         label = gettext("Children (active)")
     assert label != "Children (active)", "the label is translated"
     assert values[label] == done.figures["children"] == 4
-    doc = Document(folder / "summary.docx")
+    with default_storage.open(done.files["docx"], "rb") as fh:
+        doc = Document(io.BytesIO(fh.read()))
     assert sum(1 for p in doc.paragraphs if p.style.name == "Heading 1") == 7
