@@ -4,7 +4,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ import yaml
 from django.db import connection
 
 from . import compose_check
-from .support import ROOT, database_url, production_env, required_env, run_python
+from .support import ROOT, database_url, free_port, production_env, required_env, run_python
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 
@@ -181,19 +180,13 @@ def test_a_bad_module_reference_fails_to_import():
     assert out.returncode != 0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.django_db
 def test_web_command_serves_healthz(compose, tmp_path):
     # Run web's compose command for real (gunicorn, deploy/gunicorn.conf.py, production settings)
     # against the test database and the filesystem broker, then probe it as the healthcheck does.
     command = compose_check.as_list(compose["services"]["web"]["command"])
     assert command[0] == "gunicorn"
-    port = _free_port()
+    port = free_port()
     env = production_env(
         DATABASE_URL=database_url(connection.settings_dict),
         CELERY_BROKER_URL="filesystem://",

@@ -4,7 +4,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 
@@ -15,14 +14,7 @@ from django.test import override_settings
 
 from config import health
 
-from .support import ROOT, database_url
-
-
-def _unused_local_port() -> int:
-    # Bind then release: nothing listens there afterwards, so a connection is refused at once.
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from .support import ROOT, database_url, free_port
 
 
 def _get(client, **extra):
@@ -43,7 +35,7 @@ def test_healthz_ok_reports_database_and_broker(client):
 
 @pytest.mark.django_db
 def test_healthz_broken_broker_is_503_naming_the_broker(client):
-    url = f"redis://127.0.0.1:{_unused_local_port()}/0"
+    url = f"redis://127.0.0.1:{free_port()}/0"
     with override_settings(CELERY_BROKER_URL=url, CELERY_BROKER_TRANSPORT_OPTIONS={}):
         response, body = _get(client)
     assert response.status_code == 503, body
@@ -81,7 +73,7 @@ def test_database_check_reports_an_unreachable_server():
     broken.settings_dict = {
         **connection.settings_dict,
         "HOST": "127.0.0.1",
-        "PORT": _unused_local_port(),
+        "PORT": free_port(),
         "OPTIONS": {**options, "connect_timeout": 2},
     }
     try:
@@ -134,7 +126,7 @@ def test_healthcheck_command_reports_ok():
 
 @pytest.mark.django_db
 def test_healthcheck_command_names_an_unreachable_broker():
-    url = f"redis://127.0.0.1:{_unused_local_port()}/0"
+    url = f"redis://127.0.0.1:{free_port()}/0"
     with override_settings(CELERY_BROKER_URL=url, CELERY_BROKER_TRANSPORT_OPTIONS={}):
         with pytest.raises(CommandError) as failed:
             call_command("healthcheck")
@@ -167,7 +159,7 @@ def test_healthcheck_process_exits_0_when_healthy(tmp_path):
 
 @pytest.mark.django_db
 def test_healthcheck_process_exits_1_with_one_line_naming_the_broker(tmp_path):
-    url = f"redis://127.0.0.1:{_unused_local_port()}/0"
+    url = f"redis://127.0.0.1:{free_port()}/0"
     out = _healthcheck_process(tmp_path, CELERY_BROKER_URL=url)
     assert out.returncode == 1, (out.stdout, out.stderr)
     lines = out.stderr.strip().splitlines()
@@ -180,7 +172,7 @@ def test_healthcheck_process_exits_1_with_one_line_naming_the_broker(tmp_path):
 
 @pytest.mark.django_db
 def test_healthcheck_process_exits_1_naming_an_unreachable_database(tmp_path):
-    url = f"postgresql://liushou_app:x@127.0.0.1:{_unused_local_port()}/liushou"
+    url = f"postgresql://liushou_app:x@127.0.0.1:{free_port()}/liushou"
     out = _healthcheck_process(tmp_path, DATABASE_URL=url)
     assert out.returncode == 1, (out.stdout, out.stderr)
     assert out.stderr.strip() == "CommandError: unhealthy: database (OperationalError)", out.stderr

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,15 +19,9 @@ from pathlib import Path
 
 from django.db import connection
 
-from .support import ROOT, database_url
+from .support import ROOT, database_url, free_port
 
 STARTUP_TIMEOUT = 180  # migrate (nothing to apply) + runserver's checks + worker and beat start-up
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _status(url: str) -> int | None:
@@ -59,7 +52,7 @@ def _group_members(pgid: int) -> dict[int, str]:
 
 
 def test_run_platform_serves_and_sigterm_stops_web_worker_and_beat(transactional_db, tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_ADMIN_URL", "DJANGO_SETTINGS_MODULE")}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.local",  # what `make run` uses
