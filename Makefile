@@ -21,7 +21,8 @@ install: $(STAMP)
 run: install
 	$(MANAGE) run_platform
 
-# The whole suite; exits non-zero on any failure, and when no test ran (pytest exit 5).
+# The whole suite; exits non-zero on any failure, and when no test ran: pytest's exit 5 when none was
+# selected, and the skip guard's (tests/support/skip_guard.py) when every selected test skipped.
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
