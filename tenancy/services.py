@@ -127,10 +127,18 @@ def _sync_guardian(user: User, *, district: District | None, school: School | No
         roles = Membership.objects.filter(user=user, school=school).values_list("role", flat=True)
         model, perm_model, obj = School, SchoolUserObjectPermission, school
     wanted = set().union(*(ROLE_PERMISSIONS[r] for r in roles)) if roles else set()
-    perm_model.objects.filter(user=user, content_object=obj).delete()
-    perm_model.objects.bulk_create(
-        [perm_model(user=user, content_object=obj, permission=p) for p in _perm_objects(model, wanted)]
-    )
+    # Insert and delete only the difference: re-granting a held role (the demo seed on every run)
+    # must leave the rows, and their ids, untouched.
+    existing = dict(perm_model.objects.filter(user=user, content_object=obj)
+                    .values_list("permission__codename", "id"))
+    stale = [pk for codename, pk in existing.items() if codename not in wanted]
+    if stale:
+        perm_model.objects.filter(id__in=stale).delete()
+    missing = wanted - set(existing)
+    if missing:
+        perm_model.objects.bulk_create(
+            [perm_model(user=user, content_object=obj, permission=p) for p in _perm_objects(model, missing)]
+        )
     for attr in ("_memberships_cache", "_school_ids_cache", "_school_perm_cache", "_district_perm_cache"):
         user.__dict__.pop(attr, None)
 
