@@ -25,7 +25,7 @@ def access_log_record(*, user, school_id: int, action: str, obj=None, object_typ
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
-    ip = request.META.get("REMOTE_ADDR") if request is not None else None
+    ip = _ip(request)
     with tenant_scope([school_id]):
         return AccessLog.objects.create(
             school_id=school_id,
@@ -38,12 +38,27 @@ def access_log_record(*, user, school_id: int, action: str, obj=None, object_typ
         )
 
 
+def _ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
 # ---------------------------------------------------------------- districts and schools
 @transaction.atomic
-def district_create(*, name: str, code: str) -> District:
+def district_create(*, name: str, code: str, actor: User | None = None, request=None) -> District:
+    """A new district (system setup: no role can create one).
+
+    The access log is school-owned and a new district has no school yet, so its creation is logged
+    to the `tenancy.security` logger, like other events without a school (see _log_two_factor).
+    """
+    import logging
+
     district = District(name=name, code=code)
     district.full_clean()
     district.save()
+    logging.getLogger("tenancy.security").info(
+        "district created district=%s code=%s user=%s ip=%s", district.pk, district.code,
+        getattr(actor, "pk", None), _ip(request),
+    )
     return district
 
 
@@ -162,7 +177,7 @@ def can_grant(actor: User, role: str, *, district: District | None = None, schoo
 
 @transaction.atomic
 def membership_grant(*, user: User, role: str, district: District | None = None, school: School | None = None,
-                     actor: User | None = None) -> Membership:
+                     actor: User | None = None, request=None) -> Membership:
     """Grant a role on a district or a school. `actor=None` only for seeding and system setup."""
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
@@ -177,30 +192,40 @@ def membership_grant(*, user: User, role: str, district: District | None = None,
     )
     _sync_guardian(user, district=district, school=school)
     if created:
-        _log_membership(membership, actor, AccessLog.Action.CREATE)
+        _log_membership(membership, actor, AccessLog.Action.CREATE, request=request)
     return membership
 
 
-def _log_membership(membership: Membership, actor, action: str) -> None:
-    """Role changes are writes: log them on the school (or every school of the district)."""
+def _log_membership(membership: Membership, actor, action: str, *, request=None) -> None:
+    """Role changes are writes: log them on the school, or on every school of the district for a
+    bureau role (it opens each school's data to the holder, so each school admin's log shows it)."""
     detail = {"user_id": membership.user_id, "role": membership.role}
     if membership.school_id:
-        access_log_record(user=actor, school_id=membership.school_id, action=action, obj=membership, detail=detail)
+        access_log_record(user=actor, school_id=membership.school_id, action=action, obj=membership,
+                          request=request, detail=detail)
+        return
+    from .scoping import tenant_scope
+
+    school_ids = list(School.objects.filter(district_id=membership.district_id).values_list("id", flat=True))
+    with tenant_scope(school_ids):
+        access_log_record_many(user=actor, school_ids=school_ids, action=action, object_type="tenancy.membership",
+                               object_id=membership.pk, request=request,
+                               detail=detail | {"district_id": membership.district_id})
 
 
 @transaction.atomic
-def membership_revoke(*, membership: Membership, actor: User | None = None) -> None:
+def membership_revoke(*, membership: Membership, actor: User | None = None, request=None) -> None:
     if actor is not None and not can_grant(actor, membership.role, district=membership.district, school=membership.school):
         raise PermissionDenied(_("You cannot revoke this role."))
     user, district, school = membership.user, membership.district, membership.school
-    _log_membership(membership, actor, AccessLog.Action.DELETE)
+    _log_membership(membership, actor, AccessLog.Action.DELETE, request=request)
     membership.delete()
     _sync_guardian(user, district=district, school=school)
 
 
 @transaction.atomic
 def staff_add(*, actor: User, school: School, username: str, display_name: str, role: str,
-              password: str | None = None) -> Membership:
+              password: str | None = None, request=None) -> Membership:
     """A school admin (or above) adds a staff member to a school with one role, all or nothing."""
     if not can_grant(actor, role, school=school):
         raise PermissionDenied(_("You cannot grant this role here."))
@@ -215,7 +240,7 @@ def staff_add(*, actor: User, school: School, username: str, display_name: str, 
         for m in Membership.objects.filter(user=user).select_related("school"):
             if m.district_id or m.school_id not in visible:
                 raise ValidationError({"username": _("This username is already taken.")})
-    return membership_grant(user=user, role=role, school=school, actor=actor)
+    return membership_grant(user=user, role=role, school=school, actor=actor, request=request)
 
 
 # ---------------------------------------------------------------- staff management from the web UI
@@ -236,7 +261,7 @@ def staff_member_add(*, actor: User, school: School, username: str, display_name
     except ValidationError as exc:
         raise ValidationError({"password": exc.error_list}) from exc
     return staff_add(actor=actor, school=school, username=username, display_name=display_name,
-                     role=role, password=password)
+                     role=role, password=password, request=request)
 
 
 @transaction.atomic
@@ -246,7 +271,7 @@ def staff_role_grant(*, actor: User, school: School, user: User, role: str, requ
         raise ValidationError({"user": _("This person is not on the school's staff.")})
     if Membership.objects.filter(school=school, user=user, role=role).exists():
         raise ValidationError({"role": _("This person already holds this role here.")})
-    return membership_grant(user=user, role=role, school=school, actor=actor)
+    return membership_grant(user=user, role=role, school=school, actor=actor, request=request)
 
 
 @transaction.atomic
@@ -256,15 +281,17 @@ def staff_role_revoke(*, actor: User, membership: Membership, request=None) -> N
         raise ValidationError(_("This role is granted on a district."))
     if membership.user_id == actor.id:
         raise ValidationError(_("You cannot revoke your own role."))
-    membership_revoke(membership=membership, actor=actor)
+    membership_revoke(membership=membership, actor=actor, request=request)
 
 def access_log_record_many(*, user, school_ids, action: str, object_type: str, object_id: str | int = "",
-                           detail: dict | None = None) -> int:
+                           detail: dict | None = None, request=None) -> int:
     """One access-log row per school in a single INSERT, for actions that touch many schools at once
     (a district-wide compliance export or lock). Must run inside a scope covering those schools."""
+    ip = _ip(request)
     rows = [
         AccessLog(school_id=sid, user=user if getattr(user, "is_authenticated", False) else None,
-                  action=action, object_type=object_type, object_id=str(object_id or ""), detail=detail or {})
+                  action=action, object_type=object_type, object_id=str(object_id or ""), ip_address=ip,
+                  detail=detail or {})
         for sid in school_ids
     ]
     AccessLog.objects.bulk_create(rows)
