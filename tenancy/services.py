@@ -7,7 +7,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from . import selectors
-from .models import AccessLog, District, DistrictUserObjectPermission, Membership, School, SchoolUserObjectPermission, User
+from .models import (AccessLog, District, DistrictUserObjectPermission, Membership, School,
+                     SchoolUserObjectPermission, User, is_sensitive)
 from .roles import DISTRICT_ROLES, GRANTABLE, ROLE_PERMISSIONS, Role
 
 
@@ -26,6 +27,12 @@ def access_log_record(*, user, school_id: int, action: str, obj=None, object_typ
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
     ip = _ip(request)
+    if request is not None:
+        # Remember what this request logged, so a generic hook does not log the same read twice.
+        http_request = getattr(request, "_request", request)
+        if not hasattr(http_request, "_access_logged"):
+            http_request._access_logged = set()
+        http_request._access_logged.add((action, object_type, str(object_id or "")))
     with tenant_scope([school_id]):
         return AccessLog.objects.create(
             school_id=school_id,
@@ -40,6 +47,18 @@ def access_log_record(*, user, school_id: int, action: str, obj=None, object_typ
 
 def _ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+def access_log_sensitive_read(*, user, obj, request=None) -> AccessLog | None:
+    """Log a read of one record if its model is marked sensitive (tenancy.models.SensitiveRecord),
+    once per request: a view that already logged the read itself (with more detail) is not doubled."""
+    if not is_sensitive(type(obj)):
+        return None
+    key = (AccessLog.Action.VIEW.value, obj._meta.label_lower, str(obj.pk))
+    if key in getattr(getattr(request, "_request", request), "_access_logged", ()):
+        return None
+    return access_log_record(user=user, school_id=obj.school_id, action=AccessLog.Action.VIEW, obj=obj,
+                             request=request)
 
 
 # ---------------------------------------------------------------- districts and schools

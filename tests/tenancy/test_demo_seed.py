@@ -1,5 +1,5 @@
-"""The real demo district (`manage.py seed_demo`): idempotent, and isolated as issue #2's "done means"
-says.
+"""The real demo district (`manage.py seed_demo`): idempotent, isolated as issue #2's "done means"
+says, and every sensitive record's API detail read access-logged.
 
 The demo is seeded once for the module (tests/support/demo.py); each test runs in a savepoint.
 """
@@ -13,8 +13,9 @@ from django.apps import apps
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from api.urls import router
 from tenancy import demo
-from tenancy.models import School
+from tenancy.models import AccessLog, School, is_sensitive
 from tenancy.scoping import tenant_scope
 from tests.support.demo import seed_demo, seeded_demo
 
@@ -163,3 +164,44 @@ def test_done_means_on_the_demo(seeded):
     assert tw.get(f"/schools/{weigang.pk}/").status_code == 200
     assert tw.get(f"/schools/{menzhuang.pk}/").status_code == 404
     assert tw.get(f"/api/v1/schools/{menzhuang.pk}/").status_code == 404
+
+
+# ---------------------------------------------------------------- sensitive reads are logged
+def _sensitive_detail_routes():
+    return [(prefix, viewset) for prefix, viewset, _basename in router.registry
+            if is_sensitive(getattr(viewset, "model", None)) and hasattr(viewset, "retrieve")]
+
+
+def test_every_sensitive_model_has_a_logged_detail_route():
+    from tests.tenancy.test_sensitive import sensitive_models
+
+    routed = {viewset.model for _prefix, viewset in _sensitive_detail_routes()}
+    assert routed, "no API detail route of a sensitive model found"
+    assert set(sensitive_models()) <= routed, "a sensitive model has no API detail route for the walk below"
+
+
+@pytest.mark.parametrize("prefix", [prefix for prefix, _viewset in _sensitive_detail_routes()])
+def test_sensitive_detail_read_writes_one_view_row(seeded, prefix):
+    viewset = dict(_sensitive_detail_routes())[prefix]
+    client = _login("gupei_admin", demo.DEMO_PASSWORD)
+    listing = client.get(f"/api/v1/{prefix}/")
+    assert listing.status_code == 200, listing.content
+    rows = listing.json()["results"]
+    assert rows, f"the demo has no {prefix} visible to gupei_admin"
+    pk = rows[0]["id"]
+    label = viewset.model._meta.label_lower
+
+    def views():
+        with tenant_scope(seeded[c].pk for c in seeded):
+            return list(AccessLog.objects.filter(action=AccessLog.Action.VIEW, object_type=label, object_id=str(pk))
+                        .values_list("user__username", "ip_address"))
+
+    before = views()
+    response = client.get(f"/api/v1/{prefix}/{pk}/", REMOTE_ADDR="10.1.2.3")
+    assert response.status_code == 200, response.content
+    after = views()  # newest first
+    assert len(after) == len(before) + 1, f"{prefix}: expected one VIEW row, got {len(after) - len(before)}"
+    assert after[0] == ("gupei_admin", "10.1.2.3")
+    # A list read is not a detail read: nothing more is logged.
+    client.get(f"/api/v1/{prefix}/")
+    assert len(views()) == len(before) + 1
