@@ -218,19 +218,28 @@ def write_activities_sheet(workbook, submission: Submission) -> int:
     sheet.set_column(6, 6, 40)
     sheet.write_row(0, 0, [_("Date"), _("Kind"), _("Title"), _("Participants"), _("Photos"), _("Evidenced"),
                            _("Evidence references")], bold)
-    period = submission.period
-    refs = ArraySubquery(Evidence.objects.filter(activity=OuterRef("pk")).order_by("id").values("sha256"))
     kinds = dict(Activity.Kind.choices)
-    qs = (Activity.objects.filter(school=submission.school, date__range=(period.start_on, period.end_on))
-          .with_evidence().annotate(refs=refs, n_participants=Count("participants", distinct=True))
-          .order_by("date", "id")
-          .values_list("date", "kind", "title", "n_participants", "photo_count", "evidenced", "refs"))
     r = 0
-    for day, kind, title, participants, photos, evidenced, shas in qs.iterator(chunk_size=CHUNK):
+    for day, kind, title, participants, photos, evidenced, shas in activity_rows(submission).iterator(chunk_size=CHUNK):
         r += 1
         sheet.write_row(r, 0, [day.isoformat(), str(kinds.get(kind, kind)), title, participants, photos,
-                               _("yes") if evidenced else _("no"), " ".join(f"EV-{s[:12]}" for s in shas or [])])
+                               _("yes") if evidenced else _("no"), evidence_refs(shas)])
     return r
+
+
+def activity_rows(submission: Submission):
+    """The period's activities as (date, kind, title, participants, photos, evidenced, evidence sha256s),
+    in sheet order: the activity sheet and the page preview read the same rows."""
+    period = submission.period
+    refs = ArraySubquery(Evidence.objects.filter(activity=OuterRef("pk")).order_by("id").values("sha256"))
+    return (Activity.objects.filter(school=submission.school, date__range=(period.start_on, period.end_on))
+            .with_evidence().annotate(refs=refs, n_participants=Count("participants", distinct=True))
+            .order_by("date", "id")
+            .values_list("date", "kind", "title", "n_participants", "photo_count", "evidenced", "refs"))
+
+
+def evidence_refs(shas) -> str:
+    return " ".join(f"EV-{s[:12]}" for s in shas or [])
 
 
 def write_contacts_sheet(workbook, submission: Submission) -> int:

@@ -7,9 +7,11 @@ from datetime import date
 
 import pytest
 from django.core.files.storage import default_storage
-from django.db.models import Count
+from django.db.models import Count, Q, Sum
 
-from schools.models import Activity, CareContact, Child, Evidence, Semester, TrainingMeeting
+from schools.models import (
+    Activity, CareContact, Child, Evidence, Semester, StudyPair, TrainingMeeting, TutoringSession,
+)
 from submissions import compile as compiler
 from submissions import services
 from submissions.models import PackageVersion, PeriodType, ReportKind, Status, Submission, SubmissionEvent
@@ -22,8 +24,8 @@ NAMES = ["王小明", "李子涵", "张浩宇", "刘欣怡", "陈梓轩"]
 
 
 def make_records(tree, school=None):
-    """A semester; five children (one transferred); contacts, activities and a meeting in and
-    around the first fortnight (2026-04-01 – 04-14)."""
+    """A semester; five children (one transferred); contacts, activities, a meeting, study pairs
+    and tutoring sessions in and around the first fortnight (2026-04-01 – 04-14)."""
     school = school or tree.gupei
     semester, _c = Semester.objects.get_or_create(district=tree.district, name="2026 春季学期",
                                                   defaults={"start": date(2026, 2, 23), "end": date(2026, 7, 5)})
@@ -51,6 +53,17 @@ def make_records(tree, school=None):
                                 content_type="image/jpeg", size=10, activity=comp)
         TrainingMeeting.objects.create(school=school, date=date(2026, 4, 7), semester=semester, topic="代理家长培训")
         TrainingMeeting.objects.create(school=school, date=date(2026, 3, 7), semester=semester, topic="开学培训")
+        # Two pairs run through the period, one ended before it; sessions in and outside the period.
+        pairs = [StudyPair.objects.create(school=school, teacher=teacher, child=children[0], starts_on=date(2026, 3, 1)),
+                 StudyPair.objects.create(school=school, teacher=teacher, child=children[1], starts_on=date(2026, 3, 1),
+                                          ends_on=date(2026, 4, 5), subject="数学"),
+                 StudyPair.objects.create(school=school, teacher=teacher, child=children[2], starts_on=date(2026, 2, 24),
+                                          ends_on=date(2026, 3, 27))]
+        for pair, day, minutes in [(pairs[0], date(2026, 4, 1), 40), (pairs[0], date(2026, 4, 14), 25),
+                                   (pairs[1], date(2026, 4, 3), 30),
+                                   (pairs[0], date(2026, 3, 31), 45), (pairs[2], date(2026, 3, 20), 50),
+                                   (pairs[0], date(2026, 4, 15), 35)]:
+            TutoringSession.objects.create(school=school, pair=pair, date=day, semester=semester, minutes=minutes)
     return semester
 
 
@@ -90,7 +103,12 @@ def test_xlsx_figures_match_the_database(tree, opened):
         covered = dict(CareContact.objects.filter(school=tree.gupei, child__status="active")
                        .values_list("kind").annotate(n=Count("child", distinct=True)).values_list("kind", "n"))
         n_contacts = CareContact.objects.filter(school=tree.gupei, happened_on__range=window).count()
+        tutoring = TutoringSession.objects.filter(school=tree.gupei, date__range=window).aggregate(
+            n=Count("id"), m=Sum("minutes"))
+        pairs = StudyPair.objects.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=window[0]),
+                                         school=tree.gupei, starts_on__lte=window[1]).count()
     assert (children, meetings, activities) == (4, 1, 2)
+    assert (tutoring["n"], tutoring["m"], pairs) == (3, 95, 2), "records outside the period must not count"
 
     wb = open_xlsx(version)
     assert [ws.title for ws in wb.worksheets] == ["Summary", "Activities", "Contact log"]
@@ -100,6 +118,9 @@ def test_xlsx_figures_match_the_database(tree, opened):
     assert values["Activities held"][0] == 2
     assert values["Activities with photos and a text record"][0] == 1
     assert values["Competitions"][0] == 1
+    assert values["Tutoring sessions"][0] == tutoring["n"]
+    assert values["Tutoring minutes"][0] == tutoring["m"]
+    assert values["Study pairs"][0] == pairs
     labels = dict(CareContact.Kind.choices)
     for kind, label in labels.items():
         in_period, done, pct = values[str(label)][:3]
