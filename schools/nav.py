@@ -13,6 +13,7 @@ from tenancy.selectors import memberships_of, nav_for, permissions_on_school, sc
 LINKS = (
     ("school_dashboard", "Dashboard", "view_home"),
     ("contact_tracker", "Four contacts", "view_home"),
+    ("contacts_list", "Contact records", "view_home"),
     ("children_list", "Children", "view_home"),
     ("activities_week", "Activities", "view_home"),
     ("home_setup", "Home setup", "view_home"),
@@ -20,6 +21,7 @@ LINKS = (
 LABELS = {  # gettext needs literal msgids for makemessages
     "Dashboard": lambda: _("Dashboard"),
     "Four contacts": lambda: _("Four contacts"),
+    "Contact records": lambda: _("Contact records"),
     "Children": lambda: _("Children"),
     "Activities": lambda: _("Activities"),
     "Home setup": lambda: _("Home setup"),

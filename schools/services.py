@@ -381,6 +381,8 @@ def _target_perm_check(actor, school: School, attach_to) -> str | None:
         if actor is not None:
             # Only someone who may record contacts for this child may add to its contacts.
             selectors.child_for_contact(actor, attach_to.child_id)
+        if attach_to.child.is_purged:  # the purge deleted these photos: none may come back
+            raise ValidationError(_("The child's record was purged: nothing can be added to its contacts."))
     else:
         _require(actor, "manage_materials", school)
     return field
@@ -496,12 +498,18 @@ def _flag_reuse(item: Evidence, school: School) -> list[ReusedEvidenceFlag]:
 
 
 @transaction.atomic
-def evidence_delete(*, actor, evidence: Evidence) -> None:
-    """Delete the row; the file stays if another row of the school stores the same bytes."""
-    _require(actor, "manage_materials", evidence.school)
+def evidence_delete(*, actor, evidence: Evidence, request=None) -> None:
+    """Delete the row; the file stays if another row of the school stores the same bytes.
+
+    A contact's photos are the contact's: whoever may edit the contact removes them (its author
+    or the school admin), not the materials clerk, who never sees them."""
+    if evidence.care_contact_id:
+        _contact_write_check(actor, evidence.care_contact)
+    else:
+        _require(actor, "manage_materials", evidence.school)
     if evidence.rule_versions.exists():
         raise ValidationError(_("This document is a rule document version and cannot be deleted."))
-    _log(actor, evidence, AccessLog.Action.DELETE)
+    _log(actor, evidence, AccessLog.Action.DELETE, request=request)
     names = [evidence.file.name, evidence.thumbnail.name]
     sha, school_id = evidence.sha256, evidence.school_id
     evidence.delete()
@@ -851,8 +859,11 @@ def children_purge_expired(*, school: School, today: dt.date | None = None, rete
         return 0
     cleared = {name: ("" if name != "birth_date" else None) for name in Child.SENSITIVE_FIELDS}
     Child.objects.filter(id__in=ids).update(name="", purged_at=timezone.now(), **cleared)
-    # Free text about the child elsewhere goes too.
+    # Free text about the child elsewhere goes too, and so do the photos of the child's contacts
+    # (rows and stored files, through the one evidence delete path).
     CareContact.objects.filter(child_id__in=ids).update(notes="")
+    for item in Evidence.objects.filter(care_contact__child_id__in=ids).select_related("care_contact", "school"):
+        evidence_delete(actor=None, evidence=item)
     WorkRecordEntry.objects.filter(child_id__in=ids).update(text="")
     TutoringSession.objects.filter(pair__child_id__in=ids).update(notes="")
     ChildStatusChange.objects.filter(child_id__in=ids).update(note="")
@@ -965,13 +976,58 @@ def care_contact_record(*, actor, child_id: int, kind: str, happened_on: dt.date
     return contact
 
 
+CONTACT_FIELDS = ("kind", "happened_on", "notes")
+CONTACT_NOTES_MAX = 2000
+
+
+def _contact_write_check(actor, contact: CareContact) -> None:
+    """Who may change or undo a contact: its author, or whoever manages the archive; either must
+    still be allowed to record for the child (Child.DoesNotExist otherwise: the caller answers 404)."""
+    if actor is None:
+        return
+    if contact.made_by_id != actor.id:
+        _require(actor, "manage_children", contact.school)
+    selectors.child_for_contact(actor, contact.child_id)
+
+
+@transaction.atomic
+def care_contact_update(*, actor, contact: CareContact, request=None, today: dt.date | None = None,
+                        **fields) -> CareContact:
+    """Correct a contact's kind, date or notes, under the same rules as recording it: the date not
+    in the future and inside a semester (the contact moves to that semester)."""
+    _contact_write_check(actor, contact)
+    if contact.child.is_purged:
+        raise ValidationError(_("The child's record was purged: its contacts can no longer be changed."))
+    unknown = set(fields) - set(CONTACT_FIELDS)
+    if unknown:
+        raise ValidationError(_("Unknown fields: %(names)s") % {"names": ", ".join(sorted(unknown))})
+    # Validate the new values before touching the instance: a refused edit leaves it as it was.
+    new = {name: fields.get(name, getattr(contact, name)) for name in CONTACT_FIELDS}
+    if new["kind"] not in CareContact.Kind.values:
+        raise ValidationError({"kind": _("Unknown kind of contact.")})
+    if len(new["notes"] or "") > CONTACT_NOTES_MAX:
+        raise ValidationError({"notes": _("The notes are too long: at most %(max)d characters.")
+                               % {"max": CONTACT_NOTES_MAX}})
+    _not_in_future(new["happened_on"], "happened_on", today)
+    semester = _semester_required(contact.school, new["happened_on"], "happened_on")
+    changed = _set_fields(contact, fields, CONTACT_FIELDS)
+    if semester.pk != contact.semester_id:
+        contact.semester = semester
+        changed.append("semester")
+    if not changed:
+        return contact
+    # Field names only: the notes are about a child and stay out of the log.
+    return _save(contact, actor=actor, action=AccessLog.Action.UPDATE, request=request,
+                 detail={"fields": sorted(changed)})
+
+
 @transaction.atomic
 def care_contact_delete(*, actor, contact: CareContact, request=None) -> None:
-    """Undo a contact: its author, or anyone who manages the archive."""
-    if actor is not None and contact.made_by_id != actor.id:
-        _require(actor, "manage_children", contact.school)
-    if actor is not None:
-        selectors.child_for_contact(actor, contact.child_id)
+    """Undo a contact: its author, or anyone who manages the archive. Its photos go with it
+    (rows and files, through evidence_delete)."""
+    _contact_write_check(actor, contact)
+    for item in Evidence.objects.filter(care_contact=contact).select_related("care_contact", "school"):
+        evidence_delete(actor=actor, evidence=item, request=request)
     _log(actor, contact, AccessLog.Action.DELETE, request=request)
     contact.delete()
 

@@ -481,8 +481,13 @@ def _similarity_compute(submission_id: int) -> list[SimilarityFlag]:
     for other in others:
         if not other.submission.is_sent:
             continue
+        # Bucket-mates far below the threshold by their stored signature are not worth the exact
+        # comparison (a signature of another text or layout is not trusted: compare exactly).
+        if (other.fingerprint_digest == other.digest and len(other.signature) == len(fp.signature)
+                and similarity.estimated_jaccard(fp.signature, other.signature) < threshold - similarity.PREFILTER_MARGIN):
+            continue
         other_text = other.text
-        ofp = similarity.Fingerprint.of(other_text)
+        ofp = similarity.Fingerprint.of(other_text, minhash=False)
         if submission.pk < other.submission_id:
             a, ta, fa, b, tb, fb = submission, text, fp, other.submission, other_text, ofp
         else:

@@ -266,8 +266,11 @@ register(Case(
     basename="care-contacts",
     make=_contacts,
     sees=CHILD_SEES,
-    write_ok={"destroy": {"gupei_admin": {"a", "a2"}, "menzhuang_admin": {"b"}}},
-    snapshot=lambda c: (c.kind, c.notes),
+    # The author or the school admin; a visible contact someone else may not change is 403.
+    write_ok={action: {"gupei_admin": {"a", "a2"}, "menzhuang_admin": {"b"}}
+              for action in ("update", "partial_update", "destroy")},
+    update_payload=lambda c: {"kind": "letter", "happened_on": today().isoformat(), "notes": "改过的记录"},
+    snapshot=lambda c: (c.kind, c.happened_on, c.notes),
     create_payloads=_contact_payloads,
     # A child you may not record for is 404 (never 403), whoever you are.
     create_expect={

@@ -12,8 +12,6 @@ from tenancy import demo as tenancy_demo
 from tenancy.models import School
 from tenancy.scoping import tenant_scope
 
-pytest.importorskip("schools.evidence", reason="schools/evidence.py (the other helper's module) not merged yet")
-
 COUNTED = [m.Child, m.CareContact, m.Activity, m.Evidence, m.ReusedEvidenceFlag, m.RuleDocumentVersion,
            m.TrainingMeeting, m.StudyPair, m.TutoringSession, m.ProxyAssignment, m.ChildStatusChange,
            m.WorkRecordEntry, m.ThemeSchedule, m.Equipment]

@@ -124,11 +124,11 @@ def test_migration_keeps_old_semester_report_types_as_half_years(tree):
 
     from submissions.models import ReportType
 
-    migration = importlib.import_module("submissions.migrations.0003_period_type_semester_from_calendar")
+    migration = importlib.import_module("submissions.migrations.0004_period_type_semester_from_calendar")
     report = services.report_type_create(
         actor=None, district=tree.district, name="上半年总结", code="h1", kind="half_year_summary",
         period_type=PeriodType.HALF_YEAR, start_on=date(2026, 1, 1), end_on=date(2026, 6, 30), schools=[])
-    ReportType.objects.filter(pk=report.pk).update(period_type="semester")  # as stored before 0003
+    ReportType.objects.filter(pk=report.pk).update(period_type="semester")  # as stored before 0004
     migration.half_years_keep_their_meaning(apps, None)
     report.refresh_from_db()
     assert report.period_type == PeriodType.HALF_YEAR

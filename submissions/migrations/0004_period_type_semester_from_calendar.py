@@ -19,7 +19,7 @@ def back_to_semester(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('submissions', '0002_package_figures_district_export'),
+        ('submissions', '0003_similarity_layout_32x3'),
     ]
 
     operations = [
