@@ -10,6 +10,8 @@ It enforces, in one place:
 - object permissions: every action declares the permission codename it needs (or VISIBLE), checked
   on the object's school or district with django-guardian; a missing declaration is an error at
   import time;
+- the access log: a successful detail read of a model marked sensitive
+  (tenancy.models.SensitiveRecord) writes a VIEW row;
 - writes go through tenancy-style services (`create_via_service`, ...); Django's ValidationError and
   PermissionDenied raised there become 400 and 403 with the service's message;
 - pagination is always on and filters use django-filter.
@@ -40,9 +42,10 @@ from rest_framework.settings import api_settings
 from rest_framework.viewsets import GenericViewSet
 
 from tenancy import selectors
-from tenancy.models import District, School
+from tenancy.models import District, School, is_sensitive
 from tenancy.roles import PERMISSIONS
 from tenancy.scoping import current_school_ids
+from tenancy.services import access_log_sensitive_read
 
 from .pagination import Pagination
 from .schema import StandardErrorsAutoSchema
@@ -79,7 +82,7 @@ class ScopedViewSet(GenericViewSet):
     _SEALED = (
         "get_queryset", "get_object", "initial", "check_permissions", "check_object_permissions",
         "get_authenticators", "get_permissions", "perform_create", "perform_update", "perform_destroy",
-        "handle_exception", "paginate_queryset", "filter_queryset",
+        "handle_exception", "paginate_queryset", "filter_queryset", "finalize_response",
     )
 
     def __init_subclass__(cls, **kwargs):
@@ -171,7 +174,19 @@ class ScopedViewSet(GenericViewSet):
         lookup_url_kwarg = self.lookup_url_kwarg or self.lookup_field
         obj = get_object_or_404(queryset, **{self.lookup_field: self.kwargs[lookup_url_kwarg]})
         self.check_object_permissions(self.request, obj)
+        if self.action == "retrieve" and is_sensitive(type(obj)):
+            self._sensitive_read = obj  # logged once the read succeeded (finalize_response)
         return obj
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        """Every successful detail read of a record marked sensitive (tenancy.models.SensitiveRecord)
+        is access-logged, unless the view logged it itself."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        obj = getattr(self, "_sensitive_read", None)
+        if obj is not None and 200 <= response.status_code < 300:
+            self._sensitive_read = None
+            access_log_sensitive_read(user=request.user, obj=obj, request=request)
+        return response
 
     def check_object_permissions(self, request, obj):
         super().check_object_permissions(request, obj)

@@ -25,7 +25,9 @@ from schools.models import (
     CareContact, Child, ChildStatusChange, ProxyAssignment, StaffProfile, StudyPair, TutoringSession,
     WorkRecordEntry,
 )
+from tenancy.models import AccessLog
 from tenancy.selectors import permissions_by_school
+from tenancy.services import access_log_record
 
 from .base import VISIBLE, ScopedViewSet, VisibleSchoolField
 from .schema import ApiErrorSerializer
@@ -285,6 +287,13 @@ class ConsentViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
     def scoped_queryset(self):
         return ss.children_with_identity_visible_to(self.request.user).order_by("grade", "class_name", "name", "id")
 
+    def retrieve(self, request, *args, **kwargs):
+        # The same Child rows as /children/<id>/: every detail read of a child is in the access log.
+        child = self.get_object()
+        access_log_record(user=request.user, school_id=child.school_id, action=AccessLog.Action.VIEW, obj=child,
+                          request=request, detail={"via": "consent"})
+        return Response(self.get_serializer(child).data)
+
     def update_via_service(self, instance, data):
         if "on" not in data:
             raise serializers.ValidationError({"on": [_("Give the date of the refusal.")]})
@@ -426,6 +435,13 @@ class CareContactSerializer(serializers.ModelSerializer):
                   "created_at"]
         read_only_fields = ["id", "school", "semester", "made_by", "evidence_count", "created_at"]
 
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None:
+            # A contact stays about its child: one recorded for the wrong child is deleted instead.
+            fields["child"] = serializers.IntegerField(source="child_id", read_only=True)
+        return fields
+
 
 class CareContactFilter(django_filters.FilterSet):
     child = django_filters.NumberFilter(field_name="child_id")
@@ -446,15 +462,20 @@ class CareContactFilter(django_filters.FilterSet):
                                      "their assigned children (any other child is 404).",
                          responses={201: CareContactSerializer, 404: OpenApiResponse(
                              ApiErrorSerializer, description="No such child, or not one you may record contacts for.")}),
-    destroy=extend_schema(description="Undo a contact (its author or the school admin)."),
+    update=extend_schema(description="Correct a contact's kind, date or notes (its author or the school admin); "
+                                     "the same date rules as recording it. The child cannot be changed."),
+    partial_update=extend_schema(description="Correct a contact's kind, date or notes (its author or the school "
+                                             "admin)."),
+    destroy=extend_schema(description="Undo a contact (its author or the school admin); its photos go with it."),
 )
 class CareContactViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                         mixins.CreateModelMixin, mixins.DestroyModelMixin):
+                         mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin):
     model = CareContact
     serializer_class = CareContactSerializer
     filterset_class = CareContactFilter
     # The services decide (child_for_contact): "not yours" is 404, never 403.
-    action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": VISIBLE, "destroy": VISIBLE}
+    action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": VISIBLE, "update": VISIBLE,
+                          "partial_update": VISIBLE, "destroy": VISIBLE}
 
     def scoped_queryset(self):
         return (CareContact.objects.filter(child_q(self.request.user)).select_related("made_by")
@@ -469,6 +490,11 @@ class CareContactViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
             return services.care_contact_record(
                 actor=self.request.user, child_id=data["child_id"], kind=data["kind"],
                 happened_on=data["happened_on"], notes=data.get("notes", ""), request=self.request)
+
+    def update_via_service(self, instance, data):
+        with service_errors():
+            return services.care_contact_update(actor=self.request.user, contact=instance, request=self.request,
+                                                **data)
 
     def destroy_via_service(self, instance):
         with service_errors():

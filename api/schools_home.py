@@ -49,6 +49,12 @@ class SemesterSerializer(serializers.ModelSerializer):
         read_only_fields = ["id"]
         validators: list = []
 
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None:  # a semester never moves to another district
+            fields["district"] = serializers.PrimaryKeyRelatedField(read_only=True)
+        return fields
+
 
 class SemesterFilter(django_filters.FilterSet):
     district = django_filters.NumberFilter(field_name="district_id")
@@ -62,12 +68,20 @@ class SemesterFilter(django_filters.FilterSet):
         return queryset.filter(start__lte=value, end__gte=value)
 
 
-@extend_schema_view(create=extend_schema(description="Bureau admins only; semesters of a district may not overlap."))
-class SemesterViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin):
+@extend_schema_view(
+    create=extend_schema(description="Bureau admins only; semesters of a district may not overlap."),
+    update=extend_schema(description="Bureau admins only. Records follow their dates; an edit that would leave "
+                                     "a record outside every semester is refused."),
+    partial_update=extend_schema(description="As update."),
+    destroy=extend_schema(description="Bureau admins only; refused while any record points at the semester."),
+)
+class SemesterViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                      mixins.UpdateModelMixin, mixins.DestroyModelMixin):
     model = Semester
     serializer_class = SemesterSerializer
     filterset_class = SemesterFilter
-    action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": "manage_schools"}
+    action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": "manage_schools",
+                          "update": "manage_schools", "partial_update": "manage_schools", "destroy": "manage_schools"}
 
     def scoped_queryset(self):
         return Semester.objects.filter(district__in=selectors.districts_visible_to(self.request.user)).order_by(
@@ -75,6 +89,12 @@ class SemesterViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModel
 
     def create_via_service(self, data):
         return services.semester_create(actor=self.request.user, **data)
+
+    def update_via_service(self, instance, data):
+        return services.semester_update(actor=self.request.user, semester=instance, **data)
+
+    def destroy_via_service(self, instance):
+        services.semester_delete(actor=self.request.user, semester=instance)
 
 
 # ---------------------------------------------------------------- site, equipment, leadership

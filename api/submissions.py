@@ -12,6 +12,7 @@ Downloads and the matrix are extra GET routes on the same viewsets (same queryse
 from __future__ import annotations
 
 import django_filters
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -293,13 +294,13 @@ class PackageVersionViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retriev
     @extend_schema(responses={(200, XLSX_MEDIA_TYPE): bytes, (200, DOCX_MEDIA_TYPE): bytes})
     def download(self, request, pk=None, kind=None):
         version = self.get_object()
-        path = compiler.package_file_path(version, kind)
-        if path is None:
+        name = compiler.package_file_name(version, kind)
+        if name is None:
             raise Http404(_("This file is not available."))
         access_log_record(user=request.user, school_id=version.school_id, action="export", obj=version,
                           request=request, detail={"file": kind, "version": version.version})
         ext, media_type = {"xlsx": ("xlsx", XLSX_MEDIA_TYPE), "docx": ("docx", DOCX_MEDIA_TYPE)}[kind]
-        return FileResponse(open(path, "rb"), as_attachment=True, content_type=media_type,
+        return FileResponse(default_storage.open(name, "rb"), as_attachment=True, content_type=media_type,
                             filename=f"submission-{version.submission_id}-v{version.version}.{ext}")
 
 
@@ -454,8 +455,8 @@ class DistrictExportViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retriev
     @extend_schema(responses={(200, XLSX_MEDIA_TYPE): bytes})
     def download(self, request, pk=None):
         export = self.get_object()
-        path = exports_mod.export_file_path(export)
-        if path is None:
+        name = exports_mod.export_file_name(export)
+        if name is None:
             raise Http404(_("This export is not ready."))
         from tenancy.models import School
         from tenancy.scoping import tenant_scope
@@ -465,7 +466,7 @@ class DistrictExportViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retriev
         with tenant_scope(ids):
             access_log_record_many(user=request.user, school_ids=ids, action="export",
                                    object_type="submissions.districtexport", object_id=export.pk)
-        return FileResponse(open(path, "rb"), as_attachment=True, filename=f"district-export-{export.pk}.xlsx",
+        return FileResponse(default_storage.open(name, "rb"), as_attachment=True, filename=f"district-export-{export.pk}.xlsx",
                             content_type=XLSX_MEDIA_TYPE)
 
 

@@ -249,11 +249,13 @@ class MembershipViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
             return services.staff_add(
                 actor=actor, school=data["school"], username=data["username"],
                 display_name=data["display_name"], role=data["role"], password=data["password"] or None,
+                request=self.request,
             )
         user = User.objects.filter(username=data["username"]).first()
         if user is None:
             raise serializers.ValidationError({"username": [_("Bureau roles are granted to existing users only.")]})
-        return services.membership_grant(user=user, role=data["role"], district=data["district"], actor=actor)
+        return services.membership_grant(user=user, role=data["role"], district=data["district"], actor=actor,
+                                         request=self.request)
 
     def destroy_via_service(self, instance):
-        services.membership_revoke(membership=instance, actor=self.request.user)
+        services.membership_revoke(membership=instance, actor=self.request.user, request=self.request)

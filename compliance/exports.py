@@ -15,12 +15,12 @@ import xlsxwriter
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.storage import storage_replace
 from tenancy import services as tenancy_services
 from tenancy.scoping import tenant_scope
 
@@ -171,9 +171,8 @@ def run_export(job_id: int, task_id: str = "") -> str:
         content = build_workbook(scores, gaps, assessment=assessment,
                                  on_progress=lambda p: (_progress(job_id, 20 + p * 7 // 10), _step_delay()))
         key = storage_key(job)
-        if default_storage.exists(key):
-            default_storage.delete(key)  # same key for a redelivered job: overwrite, never "_abc123" copies
-        saved = default_storage.save(key, ContentFile(content))
+        # Same key for a redelivered job: replace, never "_abc123" copies (any storage backend).
+        saved = storage_replace(key, ContentFile(content))
         with transaction.atomic():
             with tenant_scope(list(scores["schools"])):
                 tenancy_services.access_log_record_many(

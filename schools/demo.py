@@ -1,4 +1,6 @@
-"""Demo data for the school's home: a believable 2026 for every demo school. Idempotent.
+"""Demo data for the school's home: a believable school year for every demo school. Idempotent.
+
+The calendar follows the date the seed runs on (`ctx["today"]`, default today): see demo_semesters.
 
 Deterministic (a fixed random seed per school) and fast: rows are bulk-created; only evidence goes
 through services.evidence_upload, so demo photos are processed, hashed and checked for reuse like
@@ -30,10 +32,9 @@ from .models import (
 )
 
 SEED = 20260223
-SEMESTERS = [
-    ("2026 春季学期", dt.date(2026, 2, 23), dt.date(2026, 7, 5)),
-    ("2026 秋季学期", dt.date(2026, 9, 1), dt.date(2027, 1, 24)),
-]
+# A semester counts as "current" in the demo once it has run this long, so "this semester" always
+# holds the facts the issues describe (five meetings at Gupei, study pairs, photos).
+MIN_DAYS_INTO_SEMESTER = 14
 CHILDREN_PER_SCHOOL = {"gupei": 150, "menzhuang": 120}
 GRADE_NAMES = "一二三四五六"
 SURNAMES = "王李张刘陈杨黄赵周吴徐孙朱马胡郭林何高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余杜叶程魏苏吕丁任沈姚卢"
@@ -46,8 +47,8 @@ THEMES = {1: "心理健康辅导", 2: "学习辅导与作业答疑", 3: "亲情�
 COMPETITIONS = ["跳绳比赛", "乒乓球比赛", "书画比赛", "读书演讲比赛"]
 # Per-kind chance a child got that contact in a semester, before the school's own diligence.
 COVERAGE = {
-    "2026 春季学期": {"home_visit": 0.95, "talk": 0.97, "guardian_contact": 0.96, "letter": 0.9},
-    "2026 秋季学期": {"home_visit": 0.78, "talk": 0.88, "guardian_contact": 0.85, "letter": 0.6},
+    "past": {"home_visit": 0.95, "talk": 0.97, "guardian_contact": 0.96, "letter": 0.9},
+    "current": {"home_visit": 0.78, "talk": 0.88, "guardian_contact": 0.85, "letter": 0.6},
 }
 # Schools missing one or two of the nine rule documents.
 MISSING_RULES = {
@@ -107,9 +108,43 @@ def _photo(rng: random.Random) -> bytes:
     return buf.getvalue()
 
 
-def _ensure_semesters(district) -> list[Semester]:
+def _weekday_on_or_after(day: dt.date, weekday: int) -> dt.date:
+    return day + dt.timedelta(days=(weekday - day.weekday()) % 7)
+
+
+def spring(year: int) -> tuple[str, dt.date, dt.date]:
+    """Monday on/after 20 Feb to the Sunday on/after 1 Jul (2026: 02-23 … 07-05)."""
+    return (f"{year} 春季学期", _weekday_on_or_after(dt.date(year, 2, 20), 0),
+            _weekday_on_or_after(dt.date(year, 7, 1), 6))
+
+
+def autumn(year: int) -> tuple[str, dt.date, dt.date]:
+    """1 Sep to the Sunday on/after 20 Jan (2026: 09-01 … 2027-01-24)."""
+    return f"{year} 秋季学期", dt.date(year, 9, 1), _weekday_on_or_after(dt.date(year + 1, 1, 20), 6)
+
+
+def progress_year(today: dt.date) -> int:
+    """The year of the submissions demo's spring progress report: its 11 fortnights (April–August)
+    must all be over and due, so the latest year whose 30 September has passed."""
+    return today.year if today >= dt.date(today.year, 9, 30) else today.year - 1
+
+
+def demo_semesters(today: dt.date) -> list[tuple[str, dt.date, dt.date]]:
+    """(name, start, end), oldest first: from the spring semester of the reporting year
+    (progress_year) to the current one, which is the latest that started at least
+    MIN_DAYS_INTO_SEMESTER days ago (so between semesters, the one that just ended). The last
+    two are the previous and the current semester; 2–4 semesters in all."""
     out = []
-    for name, start, end in SEMESTERS:
+    for year in range(progress_year(today), today.year + 1):
+        for semester in (spring(year), autumn(year)):
+            if semester[1] + dt.timedelta(days=MIN_DAYS_INTO_SEMESTER) <= today:
+                out.append(semester)
+    return out
+
+
+def _ensure_semesters(district, today) -> list[Semester]:
+    out = []
+    for name, start, end in demo_semesters(today):
         semester = Semester.objects.filter(district=district, name=name).first()
         if semester is None:
             semester = services.semester_create(actor=None, district=district, name=name, start=start, end=end)
@@ -131,7 +166,7 @@ def _teachers(school, users: dict) -> list[User]:
 
 
 def _dates_between(rng, start, end, k):
-    span = (end - start).days
+    span = max(0, (end - start).days)
     return sorted(start + dt.timedelta(days=rng.randrange(span + 1)) for _ in range(k))
 
 
@@ -145,8 +180,8 @@ def _school_days(start, end):
 
 def seed(ctx: dict) -> None:
     district, schools, users = ctx["district"], ctx["schools"], ctx["users"]
-    semesters = _ensure_semesters(district)
-    today = timezone.localdate()
+    today = ctx.setdefault("today", timezone.localdate())
+    semesters = _ensure_semesters(district, today)
     shared = {}  # bytes other schools copy (the reuse the bureau should see)
     for code in sorted(schools, key=lambda c: (c != "gupei", c)):  # Gupei first: Menzhuang copies from it
         school = schools[code]
@@ -165,7 +200,9 @@ def _seed_school(school, users, semesters, today, rng: random.Random, shared: di
     clerk = next((u for u in users.values()
                   if Membership.objects.filter(user=u, school=school, role=Role.CLERK).exists()), None)
     teachers = _teachers(school, users)
-    spring, autumn = semesters
+    first, current = semesters[0], semesters[-1]
+    # The school year the children were enrolled in: 1 September before the first semester.
+    enrolled = dt.date(first.start.year if first.start.month >= 8 else first.start.year - 1, 9, 1)
     diligence = rng.uniform(0.8, 1.05)
 
     # -------- the home: site, equipment, leadership
@@ -194,7 +231,7 @@ def _seed_school(school, users, semesters, today, rng: random.Random, shared: di
     children = []
     for i in range(n):
         grade, class_name = classes[i % len(classes)]
-        birth = dt.date(2026 - 6 - grade, rng.randrange(1, 13), rng.randrange(1, 29))
+        birth = dt.date(today.year - 6 - grade, rng.randrange(1, 13), rng.randrange(1, 29))
         number = crypto.with_checksum(f"341182{birth:%Y%m%d}{i:03d}")
         relation, guardian = rng.choice(GUARDIANS)
         kind = rng.choices(["both", "father", "mother"], weights=[6, 3, 1])[0]
@@ -203,11 +240,12 @@ def _seed_school(school, users, semesters, today, rng: random.Random, shared: di
         child = Child(
             school=school, name=rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice([1, 2]))),
             gender=rng.choice(["male", "female"]), grade=grade, class_name=class_name, left_behind_kind=kind,
-            status_since=dt.date(2025, 9, 1), guardian_name=rng.choice(SURNAMES) + guardian,
+            status_since=enrolled, guardian_name=rng.choice(SURNAMES) + guardian,
             guardian_relation=relation,
         )
         if refused:
-            child.consent, child.consent_date, child.consent_method = "refused", dt.date(2025, 9, 10), "监护人口头拒绝"
+            child.consent, child.consent_date, child.consent_method = (
+                "refused", enrolled + dt.timedelta(days=9), "监护人口头拒绝")
         else:
             child.birth_date = birth
             child.id_number_ciphertext = crypto.encrypt(number)
@@ -220,14 +258,15 @@ def _seed_school(school, users, semesters, today, rng: random.Random, shared: di
             child.wellbeing_notes = rng.choice(["", "", "性格内向，需多关注", "想念父母，情绪低落时多谈心", "活泼开朗"])
             if not pending:
                 child.consent, child.consent_date, child.consent_method = (
-                    "given", dt.date(2025, 9, rng.randrange(2, 20)), rng.choice(["纸质签字", "家长会签字", "微信确认后补签"]))
+                    "given", enrolled + dt.timedelta(days=rng.randrange(1, 19)), rng.choice(["纸质签字", "家长会签字", "微信确认后补签"]))
         children.append(child)
     # A few left during the year (their data is purged a year after they leave).
     for child in rng.sample(children, 4):
         child.status, child.status_since = rng.choice(
-            [("transferred", dt.date(2026, 3, 16)), ("no_longer", dt.date(2026, 6, 1)), ("graduated", dt.date(2025, 7, 1))])
+            [("transferred", first.start + dt.timedelta(days=21)), ("no_longer", first.start + dt.timedelta(days=98)),
+             ("graduated", enrolled - dt.timedelta(days=62))])
     children = Child.objects.bulk_create(children)
-    history = [ChildStatusChange(school=school, child=c, status="active", since=dt.date(2025, 9, 1), note="建档")
+    history = [ChildStatusChange(school=school, child=c, status="active", since=enrolled, note="建档")
                for c in children]
     history += [ChildStatusChange(school=school, child=c, status=c.status, since=c.status_since)
                 for c in children if c.status != "active"]
@@ -244,15 +283,15 @@ def _seed_school(school, users, semesters, today, rng: random.Random, shared: di
     if login_teacher is not None:
         owner["四(1)班"] = login_teacher
     ProxyAssignment.objects.bulk_create([
-        ProxyAssignment(school=school, child=c, proxy_parent=owner[c.class_name], starts_on=dt.date(2025, 9, 1),
-                        ends_on=None if c.status == "active" else max(dt.date(2025, 9, 1), c.status_since - dt.timedelta(days=1)))
+        ProxyAssignment(school=school, child=c, proxy_parent=owner[c.class_name], starts_on=enrolled,
+                        ends_on=None if c.status == "active" else max(enrolled, c.status_since - dt.timedelta(days=1)))
         for c in children
     ])
     services._sync_child_permissions([c.id for c in children], today)
 
     # -------- the four contacts, with gaps (later in the list = lazier class)
     contacts = []
-    for semester in (spring, autumn):
+    for semester in semesters:
         end = min(semester.end, today)
         if end < semester.start:
             continue
@@ -260,7 +299,7 @@ def _seed_school(school, users, semesters, today, rng: random.Random, shared: di
             if c.status != "active" and c.status_since <= semester.start:
                 continue
             last = min(end, c.status_since) if c.status != "active" else end
-            for kind, p in COVERAGE[semester.name].items():
+            for kind, p in COVERAGE["current" if semester is current else "past"].items():
                 p = p * diligence * (0.85 if class_names.index(c.class_name) % 4 == 3 else 1.0)
                 if rng.random() < p:
                     times = 2 if kind == "talk" and rng.random() < 0.3 else 1
@@ -272,9 +311,9 @@ def _seed_school(school, users, semesters, today, rng: random.Random, shared: di
 
     # -------- theme schedule, weekly activities with photos, competitions
     ThemeSchedule.objects.bulk_create([ThemeSchedule(school=school, semester=s, weekday=d, theme=t)
-                                       for s in (spring, autumn) for d, t in THEMES.items()])
+                                       for s in semesters for d, t in THEMES.items()])
     activities, photo_plan = [], []
-    for semester in (spring, autumn):
+    for semester in semesters:
         end = min(semester.end, today)
         week_start = semester.start - dt.timedelta(days=semester.start.weekday())
         week = 0
@@ -288,9 +327,9 @@ def _seed_school(school, users, semesters, today, rng: random.Random, shared: di
                     description=f"第{week + 1}周 {THEMES[weekday]}",
                     text_record="" if documented < 0.08 else f"{day:%m月%d日}，{THEMES[weekday]}活动顺利开展，留守儿童积极参与。",
                     created_by=clerk))
-                # Photos for the current semester (and a sample of the spring one); some gaps.
+                # Photos for the current semester (and a sample of earlier ones); some gaps.
                 n_photos = 0 if documented > 0.9 else rng.choice([1, 1, 1, 2])
-                if semester is spring and rng.random() < 0.75:
+                if semester is not current and rng.random() < 0.75:
                     n_photos = 0  # last semester's photos mostly stayed in a WeChat folder
                 photo_plan.append(n_photos)
             week_start += dt.timedelta(days=7)
@@ -315,21 +354,21 @@ def _seed_school(school, users, semesters, today, rng: random.Random, shared: di
     for act, n_photos in zip(activities, photo_plan):
         for k in range(n_photos):
             data = _photo(rng)
-            if school.code == "gupei" and "photo" not in shared and act.semester_id == autumn.id:
+            if school.code == "gupei" and "photo" not in shared and act.semester_id == current.id:
                 shared["photo"] = data
             services.evidence_upload(actor=None, school=school, attach_to=act, caption=act.title,
                                      uploaded_file=SimpleUploadedFile(f"IMG_{act.id}_{k}.jpg", data))
     if school.code == "menzhuang" and "photo" in shared:
         # Menzhuang's last activity carries Gupei's photo: flagged to the bureau as reused evidence.
-        target = next(a for a in reversed(activities) if a.semester_id == autumn.id)
+        target = next((a for a in reversed(activities) if a.semester_id == current.id), activities[-1])
         services.evidence_upload(actor=None, school=school, attach_to=target, caption=target.title,
                                  uploaded_file=SimpleUploadedFile("IMG_shared.jpg", shared["photo"]))
 
     # -------- training meetings and the work record book
     n_meetings = 5 if school.code == "gupei" else rng.randrange(1, 4)
-    meeting_days = _dates_between(rng, autumn.start + dt.timedelta(days=3), min(autumn.end, today), n_meetings)
+    meeting_days = _dates_between(rng, current.start + dt.timedelta(days=3), min(current.end, today), n_meetings)
     meetings = TrainingMeeting.objects.bulk_create([
-        TrainingMeeting(school=school, date=day, semester=autumn, topic=GUPEI_MEETINGS[i % len(GUPEI_MEETINGS)],
+        TrainingMeeting(school=school, date=day, semester=current, topic=GUPEI_MEETINGS[i % len(GUPEI_MEETINGS)],
                         minutes=f"会议由校长主持，全体代理家长参加，学习{GUPEI_MEETINGS[i % len(GUPEI_MEETINGS)]}。",
                         created_by=admin)
         for i, day in enumerate(meeting_days)
@@ -339,23 +378,24 @@ def _seed_school(school, users, semesters, today, rng: random.Random, shared: di
     entries = []
     for t in teachers:
         mine = [c for c in active if owner[c.class_name] == t]
-        for day in _dates_between(rng, autumn.start, min(autumn.end, today), 6):
+        for day in _dates_between(rng, current.start, min(current.end, today), 6):
             about = rng.choice(mine) if mine and rng.random() < 0.7 else None
-            entries.append(WorkRecordEntry(school=school, proxy_parent=t, date=day, semester=autumn, child=about,
+            entries.append(WorkRecordEntry(school=school, proxy_parent=t, date=day, semester=current, child=about,
                                            text=rng.choice(["与孩子谈心，了解近况。", "给监护人打电话沟通学习情况。",
                                                             "辅导作业，孩子进步明显。", "组织班级留守儿童视频通话。"])))
     WorkRecordEntry.objects.bulk_create(entries)
 
     # -------- study pairs and tutoring
     pairs = StudyPair.objects.bulk_create([
-        StudyPair(school=school, teacher=rng.choice(teachers), child=c, starts_on=dt.date(2026, 9, 7),
+        StudyPair(school=school, teacher=rng.choice(teachers), child=c, starts_on=current.start + dt.timedelta(days=6),
                   subject=rng.choice(["语文", "数学", "英语"]))
         for c in rng.sample(active, max(1, len(active) // 5))
     ])
     TutoringSession.objects.bulk_create([
-        TutoringSession(school=school, pair=p, date=day, semester=autumn, minutes=rng.choice([20, 30, 40]),
+        TutoringSession(school=school, pair=p, date=day, semester=current, minutes=rng.choice([20, 30, 40]),
                         notes=rng.choice(["", "复习计算", "阅读理解", "背诵课文"]))
-        for p in pairs for day in _dates_between(rng, dt.date(2026, 9, 8), min(autumn.end, today), rng.randrange(2, 6))
+        for p in pairs
+        for day in _dates_between(rng, current.start + dt.timedelta(days=7), min(current.end, today), rng.randrange(2, 6))
     ])
 
     # -------- the nine rule documents, one or two missing at some schools
@@ -366,9 +406,9 @@ def _seed_school(school, users, semesters, today, rng: random.Random, shared: di
         if kind == RuleKind.MANAGEMENT and school.code == "menzhuang" and "management" in shared:
             data = shared["management"]  # copied word for word from Gupei: flagged as reused
         else:
-            data = _pdf(f"{school.name} {label} 2026")
+            data = _pdf(f"{school.name} {label} {first.start.year}")
             if school.code == "gupei" and kind == RuleKind.MANAGEMENT:
                 shared["management"] = data
         services.rule_document_version_add(
             actor=None, school=school, kind=kind, title=f"{school.name}{str(label).split('(')[-1].rstrip(')')}",
-            uploaded_file=SimpleUploadedFile(f"{kind}.pdf", data), adopted_on=dt.date(2026, 2, 28))
+            uploaded_file=SimpleUploadedFile(f"{kind}.pdf", data), adopted_on=first.start + dt.timedelta(days=5))

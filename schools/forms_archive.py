@@ -38,6 +38,38 @@ class ContactRecordForm(forms.Form):
         return int(child_id), kind
 
 
+class ContactFilterForm(forms.Form):
+    """Filters of the contacts list; choices are what the user may see (an unknown value is invalid)."""
+
+    semester = forms.TypedChoiceField(label=_("Semester"), coerce=int, required=False, empty_value=None)
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    class_name = forms.ChoiceField(label=_("Class"), required=False)
+    child = forms.TypedChoiceField(label=_("Child"), coerce=int, required=False, empty_value=None)
+    made_by = forms.TypedChoiceField(label=_("Made by"), coerce=int, required=False, empty_value=None)
+
+    def __init__(self, *args, semesters=(), classes=(), children=(), makers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["semester"].choices = [("", _("All semesters"))] + [(s.pk, s.name) for s in semesters]
+        self.fields["kind"].choices = [("", _("All kinds"))] + list(CareContact.Kind.choices)
+        self.fields["class_name"].choices = [("", _("All classes"))] + [(c, c) for c in classes]
+        self.fields["child"].choices = [("", _("All children"))] + list(children)
+        self.fields["made_by"].choices = [("", _("Anyone"))] + [
+            (u.pk, getattr(u, "display_name", "") or u.username) for u in makers]
+
+
+class ContactForm(forms.Form):
+    """Edit a contact (the child stays: a contact about the wrong child is deleted and recorded again)."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=CareContact.Kind.choices)
+    happened_on = forms.DateField(label=_("Date of the contact"), widget=DATE_WIDGET)
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=2000,
+                            widget=forms.Textarea(attrs={"rows": 5}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["happened_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+
+
 class ChildFilterForm(forms.Form):
     q = forms.CharField(label=_("Search by name"), required=False, max_length=64)
     class_name = forms.ChoiceField(label=_("Class"), required=False)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 from guardian.models import UserObjectPermissionBase
 
-from tenancy.models import District, SchoolOwnedModel
+from tenancy.models import District, SchoolOwnedModel, SensitiveRecord
 
 
 # ---------------------------------------------------------------- academic calendar
@@ -302,7 +302,7 @@ class StaffProfile(SchoolOwnedModel):
         constraints = [models.UniqueConstraint(fields=["school", "user"], name="staffprofile_unique")]
 
 
-class Child(SchoolOwnedModel):
+class Child(SensitiveRecord, SchoolOwnedModel):
     """One child's record in the archive (留守儿童档案). Personal data of a minor.
 
     The national ID number is stored only encrypted (MultiFernet, see schools/crypto.py), with a
@@ -412,7 +412,7 @@ class ChildUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Child, on_delete=models.CASCADE)
 
 
-class ChildStatusChange(SchoolOwnedModel):
+class ChildStatusChange(SensitiveRecord, SchoolOwnedModel):
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="status_history")
     status = models.CharField(_("status"), max_length=16, choices=Child.Status.choices)
     since = models.DateField(_("since"))
@@ -496,7 +496,7 @@ class TrainingAttendance(SchoolOwnedModel):
         indexes = [models.Index(fields=["school", "meeting"], name="attendance_school_meeting")]
 
 
-class WorkRecordEntry(SchoolOwnedModel):
+class WorkRecordEntry(SensitiveRecord, SchoolOwnedModel):
     """An entry of a proxy parent's work record book (工作记录簿)."""
 
     proxy_parent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
@@ -518,7 +518,7 @@ class WorkRecordEntry(SchoolOwnedModel):
 
 
 # ---------------------------------------------------------------- the four contacts (四个一次)
-class CareContact(SchoolOwnedModel):
+class CareContact(SensitiveRecord, SchoolOwnedModel):
     class Kind(models.TextChoices):
         HOME_VISIT = "home_visit", _("home visit")
         TALK = "talk", _("heart-to-heart talk")

@@ -7,11 +7,13 @@ from __future__ import annotations
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
-from tenancy.selectors import nav_for, permissions_on_school, schools_visible_to
+from tenancy.roles import DISTRICT_ROLES
+from tenancy.selectors import memberships_of, nav_for, permissions_on_school, schools_visible_to
 
 LINKS = (
     ("school_dashboard", "Dashboard", "view_home"),
     ("contact_tracker", "Four contacts", "view_home"),
+    ("contacts_list", "Contact records", "view_home"),
     ("children_list", "Children", "view_home"),
     ("activities_week", "Activities", "view_home"),
     ("home_setup", "Home setup", "view_home"),
@@ -19,6 +21,7 @@ LINKS = (
 LABELS = {  # gettext needs literal msgids for makemessages
     "Dashboard": lambda: _("Dashboard"),
     "Four contacts": lambda: _("Four contacts"),
+    "Contact records": lambda: _("Contact records"),
     "Children": lambda: _("Children"),
     "Activities": lambda: _("Activities"),
     "Home setup": lambda: _("Home setup"),
@@ -35,10 +38,17 @@ def _school(request):
     return nav_for(request.user).get("nav_school")
 
 
+def calendar_items(request) -> list[tuple[str, str]]:
+    """The bureau's link to its district's academic calendar (one per district it belongs to)."""
+    ids = dict.fromkeys(m.district_id for m in memberships_of(request.user) if m.role in DISTRICT_ROLES)
+    return [(_("Academic calendar"), reverse("district_semesters", kwargs={"pk": pk})) for pk in ids]
+
+
 def items(request) -> list[tuple[str, str]]:
+    calendar = calendar_items(request)
     school = _school(request)
     if school is None:
-        return []
+        return calendar
     perms = permissions_on_school(request.user, school)
     out = []
     for url_name, label, perm in LINKS:
@@ -54,4 +64,4 @@ def items(request) -> list[tuple[str, str]]:
         if url is None:
             continue
         out.append((LABELS[label](), url))
-    return out
+    return calendar + out

@@ -3,7 +3,7 @@
 Who sees a child (tenancy roles + django-guardian):
 - ADMIN: `manage_children` on the school (school admin): every field, the full ID number;
 - IDENTITY: `view_child_identity` without `manage_children` (an explicit grant, e.g. to the
-  bureau): identity and sensitive fields, but not the wellbeing notes;
+  bureau): identity and sensitive fields, but the ID number masked and no wellbeing notes;
 - PROXY: the child's current proxy parent (guardian object permission `care_for_child`, mirrored
   from ProxyAssignment): all fields incl. wellbeing, the ID number masked;
 - BASIC: `manage_materials` (materials clerk): name, grade and class only;
@@ -42,7 +42,8 @@ PROXY_FIELDS = BASIC_FIELDS + (
     "consent", "consent_date", "consent_method", "status_since", "purged_at",
 )
 WELLBEING_LEVELS = {ADMIN, PROXY}
-FULL_ID_LEVELS = {ADMIN, IDENTITY}
+# Issue #3: the national ID number is "shown masked except to the school admin", whoever else reads.
+FULL_ID_LEVELS = {ADMIN}
 
 
 def _today() -> dt.date:
@@ -401,6 +402,71 @@ def contacts_for_child(user, child_id, semester: Semester | None = None):
     if semester is not None:
         qs = qs.filter(semester=semester)
     return qs.order_by("-happened_on", "-id")
+
+
+def contacts_visible_to(user, school: School):
+    """One school's contacts whose child's personal record the user may read (school admin,
+    explicit identity grant, the child's current proxy parent). The materials clerk and overseers
+    without a grant get none."""
+    return CareContact.objects.filter(
+        school=school, child_id__in=children_with_identity_visible_to(user).filter(school=school).values("id"))
+
+
+def contacts_list(user, school: School, *, semester: Semester | None = None, kind: str | None = None,
+                  class_name: str | None = None, child_id: int | None = None, made_by_id: int | None = None):
+    """The contacts list page: filtered, newest first, with the evidence count (a constant number
+    of queries per page)."""
+    lookups = {"semester": semester, "kind": kind, "child__class_name": class_name, "child_id": child_id,
+               "made_by_id": made_by_id}
+    qs = contacts_visible_to(user, school).filter(**{k: v for k, v in lookups.items() if v})
+    return (qs.select_related("child", "made_by", "semester").annotate(evidence_count=Count("evidence"))
+            .order_by("-happened_on", "-id"))
+
+
+def contact_filter_choices(user, school: School) -> dict:
+    """What the contacts list can be filtered by: the children (and their classes) the user may
+    read, and who made their contacts."""
+    from tenancy.models import User
+
+    children = list(children_with_identity_visible_to(user).filter(school=school)
+                    .order_by("grade", "class_name", "name", "id").values("id", "name", "grade", "class_name",
+                                                                         "purged_at"))
+    makers = User.objects.filter(id__in=contacts_visible_to(user, school).values("made_by_id")).order_by("username")
+    return {
+        "children": [(c["id"], c["name"] if c["purged_at"] is None else _("(record purged)")) for c in children],
+        "classes": _ordered_classes((c["grade"], c["class_name"]) for c in children),
+        "makers": list(makers),
+    }
+
+
+@dataclass
+class ContactView:
+    contact: CareContact
+    child_name: str
+    can_edit: bool
+    can_add_evidence: bool
+
+
+def contact_get_for_view(user, school: School, pk, request=None, *, log: bool = True) -> ContactView:
+    """One contact for its detail or edit page. CareContact.DoesNotExist if the user may not read
+    the child's record (the page answers 404). The page names the child, so the read is logged
+    like a child detail (action view on the child)."""
+    contact = (contacts_visible_to(user, school).select_related("child", "made_by", "semester", "school")
+               .get(pk=pk))
+    child = contact.child
+    if log:
+        access_log_record(user=user, school_id=school.id, action=AccessLog.Action.VIEW, obj=child,
+                          request=request, detail={"via": "contact", "contact": contact.pk})
+    try:
+        recordable = child_for_contact(user, child.pk).school_id == school.id
+    except Child.DoesNotExist:
+        recordable = False
+    writable = recordable and not child.is_purged
+    mine = contact.made_by_id == user.pk or "manage_children" in permissions_on_school(user, school)
+    return ContactView(
+        contact=contact, child_name=_("(record purged)") if child.is_purged else child.name,
+        can_edit=writable and mine, can_add_evidence=writable,
+    )
 
 
 def activities_list(school: School, semester: Semester | None = None, kind: str | None = None):

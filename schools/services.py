@@ -20,7 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -110,34 +110,152 @@ def _is_staff_of(user, school: School) -> bool:
 
 
 # ---------------------------------------------------------------- academic calendar
-@transaction.atomic
-def semester_create(*, actor, district, name: str, start: dt.date, end: dt.date) -> Semester:
-    """A district's semester; refused if it overlaps another of the same district."""
+# Records whose semester FK follows their date (CareContact requires one; the others may be null).
+SEMESTER_DATED = (
+    (CareContact, "happened_on"), (Activity, "date"), (TrainingMeeting, "date"), (WorkRecordEntry, "date"),
+    (TutoringSession, "date"),
+)
+SEMESTER_FIELDS = ("name", "start", "end")
+
+
+def _require_bureau_admin(actor, district) -> None:
     if actor is not None and not any(
         m.role == Role.BUREAU_ADMIN and m.district_id == district.id
         for m in Membership.objects.filter(user=actor)
     ):
         raise PermissionDenied(_("Only the bureau sets the district's calendar."))
+
+
+def _lock_calendar(district) -> None:
+    # Serialise calendar edits per district so two concurrent writes cannot both pass the checks.
+    type(district).objects.select_for_update().filter(pk=district.pk).first()
+
+
+def _refuse_overlap(district, start: dt.date, end: dt.date, exclude_pk=None) -> None:
     if end <= start:
         raise ValidationError({"end": _("The last day must come after the first day.")})
-    # Serialise calendar edits per district so two concurrent creates cannot both pass the check.
-    type(district).objects.select_for_update().filter(pk=district.pk).first()
-    clash = Semester.objects.filter(district=district, start__lte=end, end__gte=start).first()
+    clash = Semester.objects.filter(district=district, start__lte=end, end__gte=start).exclude(pk=exclude_pk).first()
     if clash is not None:
         raise ValidationError(_("This semester overlaps %(name)s (%(start)s – %(end)s).") % {
             "name": clash.name, "start": clash.start.isoformat(), "end": clash.end.isoformat()})
+
+
+def _district_school_ids(district_id: int) -> list[int]:
+    return list(School.objects.filter(district_id=district_id).values_list("id", flat=True))
+
+
+def _log_calendar(actor, semester: Semester, action: str, detail: dict | None = None) -> None:
+    """One access-log row per school of the district: the calendar is every school's."""
+    from tenancy.services import access_log_record_many
+
+    ids = _district_school_ids(semester.district_id)
+    with tenant_scope(ids):
+        access_log_record_many(user=actor, school_ids=ids, action=action, object_type="schools.semester",
+                               object_id=semester.pk, detail=detail)
+
+
+@transaction.atomic
+def semester_create(*, actor, district, name: str, start: dt.date, end: dt.date) -> Semester:
+    """A district's semester; refused if it overlaps another of the same district."""
+    _require_bureau_admin(actor, district)
+    if end <= start:
+        raise ValidationError({"end": _("The last day must come after the first day.")})
+    _lock_calendar(district)
+    _refuse_overlap(district, start, end)
     semester = Semester(district=district, name=name, start=start, end=end)
     semester.full_clean()
     semester.save()
     _semester_backfill(semester)
+    _log_calendar(actor, semester, AccessLog.Action.CREATE, {"name": name})
     return semester
 
 
+def semester_references(semester: Semester) -> dict[str, int]:
+    """verbose_name_plural -> how many rows of each model point at the semester (every FK to it,
+    school-owned or not), counted across the district's schools."""
+    out: dict[str, int] = {}
+    with tenant_scope(_district_school_ids(semester.district_id)):
+        # include_hidden: most FKs to Semester have related_name="+".
+        for rel in Semester._meta.get_fields(include_hidden=True):
+            if not (rel.auto_created and not rel.concrete and rel.one_to_many):
+                continue
+            n = rel.related_model._default_manager.filter(**{rel.field.name: semester}).count()
+            if n:
+                label = str(rel.related_model._meta.verbose_name_plural)
+                out[label] = out.get(label, 0) + n
+    return out
+
+
+@transaction.atomic
+def semester_update(*, actor, semester: Semester, **fields) -> Semester:
+    """Rename or re-date a semester. Records follow their dates: those now inside it join it, and an
+    edit that would leave a record outside every semester is refused (nothing is written)."""
+    district = semester.district
+    _require_bureau_admin(actor, district)
+    _lock_calendar(district)
+    semester = Semester.objects.select_for_update().get(pk=semester.pk)
+    old = (semester.start, semester.end)
+    changed = _set_fields(semester, fields, SEMESTER_FIELDS)
+    if not changed:
+        return semester
+    start, end = semester.start, semester.end
+    _refuse_overlap(district, start, end, exclude_pk=semester.pk)
+    semester.full_clean()
+    redated = (start, end) != old
+    others = Semester.objects.filter(district=district).exclude(pk=semester.pk)
+    if redated:
+        bound = semester.assessments.count()
+        if bound:
+            raise ValidationError(_(
+                "%(n)d compliance assessment(s) are bound to this semester's dates; its dates cannot change.")
+                % {"n": bound})
+        ids = _district_school_ids(district.id)
+        outside: dict[str, int] = {}
+        with tenant_scope(ids):
+            for model, field in SEMESTER_DATED:
+                orphans = (model.objects.filter(semester=semester).exclude(**{f"{field}__range": (start, end)})
+                           .exclude(Exists(others.filter(start__lte=OuterRef(field), end__gte=OuterRef(field)))))
+                n = orphans.count()
+                if n:
+                    outside[str(model._meta.verbose_name_plural)] = n
+        if outside:
+            raise ValidationError(_(
+                "%(n)d record(s) would fall outside every semester (%(detail)s). Keep the dates, or first "
+                "define a semester for those dates or correct the records.") % {
+                "n": sum(outside.values()), "detail": ", ".join(f"{n} {k}" for k, n in sorted(outside.items()))})
+        semester.save()
+        with tenant_scope(ids):
+            # Records that left this semester fall inside another one (checked above).
+            for model, field in SEMESTER_DATED:
+                for other in others:
+                    model.objects.filter(semester=semester, **{f"{field}__range": (other.start, other.end)}).update(
+                        semester=other)
+        _semester_backfill(semester)
+    else:
+        semester.save()
+    _log_calendar(actor, semester, AccessLog.Action.UPDATE, {"fields": changed})
+    return semester
+
+
+@transaction.atomic
+def semester_delete(*, actor, semester: Semester) -> None:
+    """Delete a semester no record points at; otherwise say which records do."""
+    district = semester.district
+    _require_bureau_admin(actor, district)
+    _lock_calendar(district)
+    refs = semester_references(semester)
+    if refs:
+        raise ValidationError(_("This semester cannot be deleted: %(refs)s point at it.") % {
+            "refs": ", ".join(f"{n} {label}" for label, n in sorted(refs.items()))})
+    _log_calendar(actor, semester, AccessLog.Action.DELETE, {"name": semester.name})
+    semester.delete()
+
+
 def _semester_backfill(semester: Semester) -> None:
-    """Records dated inside a new semester (entered while no semester covered their date) now
+    """Records dated inside a semester (entered while no semester covered their date) now
     belong to it. The calendar is the district's, so this runs in an explicit scope over the
     district's schools; it only sets the semester FK."""
-    ids = list(School.objects.filter(district_id=semester.district_id).values_list("id", flat=True))
+    ids = _district_school_ids(semester.district_id)
     with tenant_scope(ids):
         for model in (Activity, TrainingMeeting, WorkRecordEntry, TutoringSession):
             model.objects.filter(semester__isnull=True, date__range=(semester.start, semester.end)).update(
@@ -264,6 +382,8 @@ def _target_perm_check(actor, school: School, attach_to) -> str | None:
         if actor is not None:
             # Only someone who may record contacts for this child may add to its contacts.
             selectors.child_for_contact(actor, attach_to.child_id)
+        if attach_to.child.is_purged:  # the purge deleted these photos: none may come back
+            raise ValidationError(_("The child's record was purged: nothing can be added to its contacts."))
     else:
         _require(actor, "manage_materials", school)
     return field
@@ -379,12 +499,18 @@ def _flag_reuse(item: Evidence, school: School) -> list[ReusedEvidenceFlag]:
 
 
 @transaction.atomic
-def evidence_delete(*, actor, evidence: Evidence) -> None:
-    """Delete the row; the file stays if another row of the school stores the same bytes."""
-    _require(actor, "manage_materials", evidence.school)
+def evidence_delete(*, actor, evidence: Evidence, request=None) -> None:
+    """Delete the row; the file stays if another row of the school stores the same bytes.
+
+    A contact's photos are the contact's: whoever may edit the contact removes them (its author
+    or the school admin), not the materials clerk, who never sees them."""
+    if evidence.care_contact_id:
+        _contact_write_check(actor, evidence.care_contact)
+    else:
+        _require(actor, "manage_materials", evidence.school)
     if evidence.rule_versions.exists():
         raise ValidationError(_("This document is a rule document version and cannot be deleted."))
-    _log(actor, evidence, AccessLog.Action.DELETE)
+    _log(actor, evidence, AccessLog.Action.DELETE, request=request)
     names = [evidence.file.name, evidence.thumbnail.name]
     sha, school_id = evidence.sha256, evidence.school_id
     evidence.delete()
@@ -800,8 +926,11 @@ def children_purge_expired(*, school: School, today: dt.date | None = None, rete
         return 0
     cleared = {name: ("" if name != "birth_date" else None) for name in Child.SENSITIVE_FIELDS}
     Child.objects.filter(id__in=ids).update(name="", purged_at=timezone.now(), **cleared)
-    # Free text about the child elsewhere goes too.
+    # Free text about the child elsewhere goes too, and so do the photos of the child's contacts
+    # (rows and stored files, through the one evidence delete path).
     CareContact.objects.filter(child_id__in=ids).update(notes="")
+    for item in Evidence.objects.filter(care_contact__child_id__in=ids).select_related("care_contact", "school"):
+        evidence_delete(actor=None, evidence=item)
     WorkRecordEntry.objects.filter(child_id__in=ids).update(text="")
     TutoringSession.objects.filter(pair__child_id__in=ids).update(notes="")
     ChildStatusChange.objects.filter(child_id__in=ids).update(note="")
@@ -914,13 +1043,58 @@ def care_contact_record(*, actor, child_id: int, kind: str, happened_on: dt.date
     return contact
 
 
+CONTACT_FIELDS = ("kind", "happened_on", "notes")
+CONTACT_NOTES_MAX = 2000
+
+
+def _contact_write_check(actor, contact: CareContact) -> None:
+    """Who may change or undo a contact: its author, or whoever manages the archive; either must
+    still be allowed to record for the child (Child.DoesNotExist otherwise: the caller answers 404)."""
+    if actor is None:
+        return
+    if contact.made_by_id != actor.id:
+        _require(actor, "manage_children", contact.school)
+    selectors.child_for_contact(actor, contact.child_id)
+
+
+@transaction.atomic
+def care_contact_update(*, actor, contact: CareContact, request=None, today: dt.date | None = None,
+                        **fields) -> CareContact:
+    """Correct a contact's kind, date or notes, under the same rules as recording it: the date not
+    in the future and inside a semester (the contact moves to that semester)."""
+    _contact_write_check(actor, contact)
+    if contact.child.is_purged:
+        raise ValidationError(_("The child's record was purged: its contacts can no longer be changed."))
+    unknown = set(fields) - set(CONTACT_FIELDS)
+    if unknown:
+        raise ValidationError(_("Unknown fields: %(names)s") % {"names": ", ".join(sorted(unknown))})
+    # Validate the new values before touching the instance: a refused edit leaves it as it was.
+    new = {name: fields.get(name, getattr(contact, name)) for name in CONTACT_FIELDS}
+    if new["kind"] not in CareContact.Kind.values:
+        raise ValidationError({"kind": _("Unknown kind of contact.")})
+    if len(new["notes"] or "") > CONTACT_NOTES_MAX:
+        raise ValidationError({"notes": _("The notes are too long: at most %(max)d characters.")
+                               % {"max": CONTACT_NOTES_MAX}})
+    _not_in_future(new["happened_on"], "happened_on", today)
+    semester = _semester_required(contact.school, new["happened_on"], "happened_on")
+    changed = _set_fields(contact, fields, CONTACT_FIELDS)
+    if semester.pk != contact.semester_id:
+        contact.semester = semester
+        changed.append("semester")
+    if not changed:
+        return contact
+    # Field names only: the notes are about a child and stay out of the log.
+    return _save(contact, actor=actor, action=AccessLog.Action.UPDATE, request=request,
+                 detail={"fields": sorted(changed)})
+
+
 @transaction.atomic
 def care_contact_delete(*, actor, contact: CareContact, request=None) -> None:
-    """Undo a contact: its author, or anyone who manages the archive."""
-    if actor is not None and contact.made_by_id != actor.id:
-        _require(actor, "manage_children", contact.school)
-    if actor is not None:
-        selectors.child_for_contact(actor, contact.child_id)
+    """Undo a contact: its author, or anyone who manages the archive. Its photos go with it
+    (rows and files, through evidence_delete)."""
+    _contact_write_check(actor, contact)
+    for item in Evidence.objects.filter(care_contact=contact).select_related("care_contact", "school"):
+        evidence_delete(actor=actor, evidence=item, request=request)
     _log(actor, contact, AccessLog.Action.DELETE, request=request)
     contact.delete()
 

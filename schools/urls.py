@@ -4,4 +4,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("schools.urls_archive")),
     path("", include("schools.urls_home")),
+    path("", include("schools.urls_calendar")),
 ]

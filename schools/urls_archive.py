@@ -1,4 +1,4 @@
-"""Archive pages: school dashboard, four-contact tracker, children, import and export.
+"""Archive pages: school dashboard, four-contact tracker, contact records, children, import and export.
 
 Every pattern names the school (`school_pk`); tests/web/pages_archive.py registers each one for
 the generic page-isolation test."""
@@ -10,6 +10,9 @@ urlpatterns = [
     path("schools/<int:school_pk>/dashboard/", views.school_dashboard, name="school_dashboard"),
     path("schools/<int:school_pk>/tracker/", views.contact_tracker, name="contact_tracker"),
     path("schools/<int:school_pk>/tracker/record/", views.contact_record, name="contact_record"),
+    path("schools/<int:school_pk>/contacts/", views.contacts_list, name="contacts_list"),
+    path("schools/<int:school_pk>/contacts/<int:pk>/", views.contact_detail, name="contact_detail"),
+    path("schools/<int:school_pk>/contacts/<int:pk>/edit/", views.contact_edit, name="contact_edit"),
     path("schools/<int:school_pk>/children/", views.children_list, name="children_list"),
     path("schools/<int:school_pk>/children/new/", views.child_create, name="child_create"),
     path("schools/<int:school_pk>/children/import/", views.children_import, name="children_import"),

@@ -1,4 +1,4 @@
-"""Pages of the children's archive: school dashboard, four-contact tracker, children, import/export.
+"""Pages of the children's archive: school dashboard, four-contact tracker, contact records, children, import/export.
 
 Views validate, call a selector or a service, render. Every page looks the school up among the
 schools the user can see (else 404), and a child among the children the user may see (else 404,
@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,10 +34,10 @@ from tenancy.views import school_for
 from . import importing, selectors, services
 from .evidence import EvidenceStorageError
 from .forms_archive import (
-    ChildFilterForm, ChildForm, ChildStatusForm, ConsentRefusalForm, ContactRecordForm, ImportUploadForm,
-    TrackerFilterForm,
+    ChildFilterForm, ChildForm, ChildStatusForm, ConsentRefusalForm, ContactFilterForm, ContactForm,
+    ContactRecordForm, ImportUploadForm, TrackerFilterForm,
 )
-from .models import CareContact, Child
+from .models import CareContact, Child, Evidence
 
 
 # ---------------------------------------------------------------- helpers
@@ -190,9 +191,136 @@ def contact_record(request, school_pk: int):
         semester_id = int(semester_id) if semester_id and semester_id.isdigit() else contact.semester_id
         cell = selectors.contact_cell(child.pk, kind, semester_id)
         return JsonResponse({"ok": True, "message": text, "contact": contact.pk,
+                             "detail_url": reverse("contact_detail", kwargs={"school_pk": school.pk,
+                                                                             "pk": contact.pk}),
                              "count": cell["count"], "last": cell["last"].isoformat() if cell["last"] else ""})
     messages.success(request, text)
     return redirect(back)
+
+
+# ---------------------------------------------------------------- contact records (list, detail, edit)
+CONTACTS_PAGE_SIZE = 30
+
+
+@login_required
+def contacts_list(request, school_pk: int):
+    """Contacts of the children whose records the user may read (a teacher: their assigned
+    children), filtered and paginated. Default: the current semester."""
+    school = school_for(request, school_pk, "view_home")
+    semesters = _semesters(school)
+    choices = selectors.contact_filter_choices(request.user, school)
+    form = ContactFilterForm(request.GET or None, semesters=semesters, **choices)
+    current = selectors.semester_current(school.district_id)
+    filters = {"semester": current}
+    if form.is_bound:
+        if form.is_valid():
+            f = form.cleaned_data
+            filters = {"semester": next((x for x in semesters if x.pk == f["semester"]), None)
+                       if "semester" in request.GET else current,
+                       "kind": f["kind"] or None, "class_name": f["class_name"] or None,
+                       "child_id": f["child"], "made_by_id": f["made_by"]}
+        else:
+            filters = None  # a value outside the user's choices shows nothing rather than everything
+    else:
+        form = ContactFilterForm(initial={"semester": current.pk if current else ""}, semesters=semesters, **choices)
+    rows = selectors.contacts_list(request.user, school, **filters) if filters is not None \
+        else CareContact.objects.none()
+    page = Paginator(rows, CONTACTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "schools/archive/contacts_list.html", {
+        "school": school, "form": form, "page": page, "query": query.urlencode(),
+        "semester": filters.get("semester") if filters else None,
+        "can_record": has_school_perm(request.user, "record_contacts", school),
+    })
+
+
+def _contact_or_404(request, school, pk, *, log: bool):
+    try:
+        return selectors.contact_get_for_view(request.user, school, pk, request, log=log)
+    except CareContact.DoesNotExist:
+        raise Http404 from None
+
+
+def _contact_evidence_delete(request, school, view) -> None:
+    evidence = Evidence.objects.filter(pk=request.POST.get("evidence") or 0, school=school,
+                                       care_contact=view.contact).first()
+    if evidence is None:
+        raise Http404
+    try:
+        services.evidence_delete(actor=request.user, evidence=evidence, request=request)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _error_text(exc))
+    except Child.DoesNotExist:
+        raise Http404 from None
+    else:
+        messages.success(request, _("The file was removed."))
+
+
+@login_required
+def contact_detail(request, school_pk: int, pk: int):
+    """One contact: its facts and notes, and its photos (gallery + multi-photo upload, the same
+    partials and upload service as an activity)."""
+    from .views_home import _upload_files, _upload_response
+
+    school = school_for(request, school_pk, "view_home")
+    view = _contact_or_404(request, school, pk, log=request.method != "POST")
+    contact = view.contact
+    back = reverse("contact_detail", kwargs={"school_pk": school.pk, "pk": contact.pk})
+    if request.method == "POST":
+        if request.POST.get("action") == "delete_evidence":
+            if not view.can_edit:
+                raise PermissionDenied
+            _contact_evidence_delete(request, school, view)
+            return redirect(back)
+        if not view.can_add_evidence:
+            raise PermissionDenied
+        return _upload_response(request, _upload_files(request, school, contact, "photos"), back)
+    items = list(contact.evidence.order_by("created_at", "id"))
+    return render(request, "schools/archive/contact_detail.html", {
+        "school": school, "view": view, "contact": contact, "can_manage": view.can_edit,
+        "photos": [e for e in items if e.kind == Evidence.Kind.PHOTO],
+        "documents": [e for e in items if e.kind == Evidence.Kind.DOCUMENT],
+    })
+
+
+@login_required
+def contact_edit(request, school_pk: int, pk: int):
+    """Correct the kind, date or notes (services.care_contact_update), or delete the contact
+    (action=delete, services.care_contact_delete): its author or the school admin."""
+    school = school_for(request, school_pk, "view_home")
+    view = _contact_or_404(request, school, pk, log=request.method != "POST")
+    if not view.can_edit:
+        raise PermissionDenied
+    contact = view.contact
+    if request.method == "POST" and request.POST.get("action") == "delete":
+        child_id = contact.child_id
+        try:
+            services.care_contact_delete(actor=request.user, contact=contact, request=request)
+        except PermissionDenied as exc:
+            messages.error(request, _error_text(exc))
+            return redirect("contact_edit", school_pk=school.pk, pk=pk)
+        except Child.DoesNotExist:
+            raise Http404 from None
+        messages.success(request, _("The contact was deleted."))
+        return redirect(reverse("contacts_list", kwargs={"school_pk": school.pk}) + f"?child={child_id}&semester=")
+    initial = {"kind": contact.kind, "happened_on": contact.happened_on, "notes": contact.notes}
+    form = ContactForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.care_contact_update(actor=request.user, contact=contact, request=request, **form.cleaned_data)
+        except (ValidationError, PermissionDenied) as exc:
+            if isinstance(exc, PermissionDenied):
+                form.add_error(None, _error_text(exc))
+            else:
+                _form_errors_from(form, exc)
+        except Child.DoesNotExist:
+            raise Http404 from None
+        else:
+            messages.success(request, _("The contact was saved."))
+            return redirect("contact_detail", school_pk=school.pk, pk=contact.pk)
+    return render(request, "schools/archive/contact_form.html", {
+        "school": school, "view": view, "contact": contact, "form": form})
 
 
 # ---------------------------------------------------------------- children

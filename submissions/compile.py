@@ -4,8 +4,10 @@ records of that school.
 Idempotent by construction, so acks_late redelivery is safe:
 - the job works on ONE PackageVersion row, reserved before it was enqueued (services
   .submission_compile_request); a redelivered message finds the same row and resumes it;
-- the files live under the version's deterministic storage key and are written to a fixed
-  `.partial` name, then renamed over the final name: a rerun overwrites, never adds;
+- the files are built in a private temporary folder, then stored under the version's
+  deterministic storage key, replacing what an earlier run stored there (config.storage
+  .storage_replace): a rerun overwrites, never adds. Only the storage API is used, so packages
+  live wherever the default storage does (filesystem or S3);
 - completion is compare-and-set (services.package_version_complete): a second run is a no-op.
 
 Every read runs in an explicit tenant scope of the submission's school. Each step is its own
@@ -14,8 +16,8 @@ short scope (transaction), so progress is committed and visible to the UI while 
 from __future__ import annotations
 
 import logging
-import os
 import re
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time as dtime
@@ -33,6 +35,7 @@ from schools.models import (
     Activity, ActivitySite, CareContact, Child, Equipment, Evidence, LeadershipMember, RuleDocumentVersion,
     Semester, StaffProfile, StudyPair, TrainingMeeting, TutoringSession,
 )
+from config.storage import storage_replace
 from tenancy.scoping import tenant_scope
 
 from . import services
@@ -215,19 +218,28 @@ def write_activities_sheet(workbook, submission: Submission) -> int:
     sheet.set_column(6, 6, 40)
     sheet.write_row(0, 0, [_("Date"), _("Kind"), _("Title"), _("Participants"), _("Photos"), _("Evidenced"),
                            _("Evidence references")], bold)
-    period = submission.period
-    refs = ArraySubquery(Evidence.objects.filter(activity=OuterRef("pk")).order_by("id").values("sha256"))
     kinds = dict(Activity.Kind.choices)
-    qs = (Activity.objects.filter(school=submission.school, date__range=(period.start_on, period.end_on))
-          .with_evidence().annotate(refs=refs, n_participants=Count("participants", distinct=True))
-          .order_by("date", "id")
-          .values_list("date", "kind", "title", "n_participants", "photo_count", "evidenced", "refs"))
     r = 0
-    for day, kind, title, participants, photos, evidenced, shas in qs.iterator(chunk_size=CHUNK):
+    for day, kind, title, participants, photos, evidenced, shas in activity_rows(submission).iterator(chunk_size=CHUNK):
         r += 1
         sheet.write_row(r, 0, [day.isoformat(), str(kinds.get(kind, kind)), title, participants, photos,
-                               _("yes") if evidenced else _("no"), " ".join(f"EV-{s[:12]}" for s in shas or [])])
+                               _("yes") if evidenced else _("no"), evidence_refs(shas)])
     return r
+
+
+def activity_rows(submission: Submission):
+    """The period's activities as (date, kind, title, participants, photos, evidenced, evidence sha256s),
+    in sheet order: the activity sheet and the page preview read the same rows."""
+    period = submission.period
+    refs = ArraySubquery(Evidence.objects.filter(activity=OuterRef("pk")).order_by("id").values("sha256"))
+    return (Activity.objects.filter(school=submission.school, date__range=(period.start_on, period.end_on))
+            .with_evidence().annotate(refs=refs, n_participants=Count("participants", distinct=True))
+            .order_by("date", "id")
+            .values_list("date", "kind", "title", "n_participants", "photo_count", "evidenced", "refs"))
+
+
+def evidence_refs(shas) -> str:
+    return " ".join(f"EV-{s[:12]}" for s in shas or [])
 
 
 def write_contacts_sheet(workbook, submission: Submission) -> int:
@@ -353,14 +365,11 @@ def write_docx(path: Path, submission: Submission, figures: Figures, sections: d
 
 
 # ---------------------------------------------------------------- storage
-def _local_path(name: str) -> Path:
-    """Where a storage name lives on disk. The package files are written in place so a rerun
-    overwrites them (FileSystemStorage.save would pick a new name instead: duplicates)."""
-    return Path(default_storage.path(name))
-
-
-def _publish(partial: Path, final: Path) -> None:
-    os.replace(partial, final)  # atomic on one filesystem: readers see the old or the new file
+def _publish(local: Path, name: str) -> None:
+    """Store a finished local file under its storage name, replacing an earlier run's copy. The
+    version is marked done only afterwards, so no reader opens a half-replaced file."""
+    with local.open("rb") as fh:
+        storage_replace(name, fh)
 
 
 # ---------------------------------------------------------------- the job
@@ -397,13 +406,18 @@ def _compile(school_id: int, version_id: int, now: datetime | None) -> PackageVe
         narrative = Narrative.objects.filter(submission=submission).first()
         sections = dict(narrative.sections) if narrative else {}
     key = version.storage_key
-    folder = _local_path(key)
-    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="compile-") as tmp:
+        return _build(school_id, version_id, version, submission, figures, sections, key, Path(tmp), now)
+
+
+def _build(school_id: int, version_id: int, version: PackageVersion, submission: Submission, figures: Figures,
+           sections: dict, key: str, folder: Path, now: datetime | None) -> PackageVersion:
+    """Write the files into the local temporary `folder`, store them under `key`, complete."""
     files = {"xlsx": f"{key}/{XLSX_NAME}"}
-    xlsx_partial = folder / f"{XLSX_NAME}.partial"
+    xlsx_local = folder / XLSX_NAME
     import xlsxwriter
 
-    workbook = xlsxwriter.Workbook(str(xlsx_partial), {"constant_memory": True})
+    workbook = xlsxwriter.Workbook(str(xlsx_local), {"constant_memory": True})
     try:
         _progress(school_id, version, 15, _("Summary sheet"))
         with tenant_scope([school_id]):
@@ -419,14 +433,14 @@ def _compile(school_id: int, version_id: int, now: datetime | None) -> PackageVe
         _step_delay()
     finally:
         workbook.close()
-    _publish(xlsx_partial, folder / XLSX_NAME)
+    _publish(xlsx_local, files["xlsx"])
     if submission.report_type.kind == ReportKind.HALF_YEAR_SUMMARY:
         _progress(school_id, version, 75, _("Work summary"))
-        docx_partial = folder / f"{DOCX_NAME}.partial"
+        docx_local = folder / DOCX_NAME
         with tenant_scope([school_id]):
-            write_docx(docx_partial, submission, figures, sections)
-        _publish(docx_partial, folder / DOCX_NAME)
+            write_docx(docx_local, submission, figures, sections)
         files["docx"] = f"{key}/{DOCX_NAME}"
+        _publish(docx_local, files["docx"])
         _step_delay()
     _progress(school_id, version, 95, _("Finishing"))
     with tenant_scope([school_id]):
@@ -439,10 +453,10 @@ def _reload(school_id: int, version_id: int) -> PackageVersion | None:
         return PackageVersion.objects.filter(pk=version_id).first()
 
 
-def package_file_path(version: PackageVersion, kind: str) -> Path | None:
-    """The file of a done version ("xlsx" or "docx"), or None."""
+def package_file_name(version: PackageVersion, kind: str) -> str | None:
+    """The storage name of a done version's file ("xlsx" or "docx") if it is in storage, or None.
+    Read it with default_storage.open()."""
     name = (version.files or {}).get(kind)
     if not name or version.state != PackageVersion.State.DONE:
         return None
-    path = _local_path(name)
-    return path if path.exists() else None
+    return name if default_storage.exists(name) else None

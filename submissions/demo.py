@@ -1,11 +1,13 @@
-"""Demo data for submissions. Idempotent and deterministic: fixed dates, every step guarded by
-the submission's status, and all writes through the services.
+"""Demo data for submissions. Idempotent and deterministic: the dates follow one reporting year Y
+(schools.demo.progress_year of the seed's `ctx["today"]`: the latest year whose 30 September has
+passed, so every period below is over and due), every step is guarded by the submission's status,
+and all writes go through the services.
 
-- A fortnightly progress report since 2026-04-01 (11 periods to 2026-08-31). Gupei has sent 10
-  of 11, one of them late; other schools have gaps; 张八岭小学 joined the platform in May, so it
-  is expected only from then on; 桥头小学 has sent nothing.
-- The 2026 first-half work summary: 门庄小学 and 古沛中心小学 sent the seed's near-identical
-  narratives (flagged), 涧溪中心小学 an independent one (not flagged).
+- A fortnightly progress report of Y's spring semester since Y-04-01 (11 periods to Y-08-31).
+  Gupei has sent 10 of 11, one of them late; other schools have gaps; 张八岭小学 joined the
+  platform in May, so it is expected only from then on; 桥头小学 has sent nothing.
+- Y's first-half work summary (calendar half-year): 门庄小学 and 古沛中心小学 sent the seed's
+  near-identical narratives (flagged), 涧溪中心小学 an independent one (not flagged).
 """
 from __future__ import annotations
 
@@ -13,6 +15,9 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils import timezone
+
+from schools.demo import progress_year
 
 from tenancy import services as tenancy_services
 from tenancy.models import School, User
@@ -24,9 +29,20 @@ from .demo_texts import independent_summary, seed_summaries
 from .models import PeriodType, ReportKind, ReportType, Status, Submission
 from .narrative import split_sections
 
-DEMO_TODAY = date(2026, 9, 30)
-PROGRESS_CODE = "progress-2026-spring"
-SUMMARY_CODE = "summary-2026-h1"
+
+
+def demo_today(year: int) -> date:
+    """The day the demo's periods are opened for: every progress period is due by then."""
+    return date(year, 9, 30)
+
+
+def progress_code(year: int) -> str:
+    return f"progress-{year}-spring"
+
+
+def summary_code(year: int) -> str:
+    return f"summary-{year}-h1"
+
 
 # school code -> (periods not sent, periods sent late). Everything else is sent on time.
 PROGRESS_PLAN = {
@@ -39,7 +55,7 @@ PROGRESS_PLAN = {
     "qiaotou": (set(range(1, 12)), set()),
     "zhangbaling": ({11}, set()),
 }
-MID_YEAR_SCHOOL = ("zhangbaling", date(2026, 5, 13))
+MID_YEAR_SCHOOL = ("zhangbaling", (5, 13))  # opened on this month and day of the reporting year
 
 
 def _at(day: date, hour: int = 16) -> datetime:
@@ -94,23 +110,25 @@ def _send(submission: Submission, actor, at: datetime, sections: dict | None = N
 
 def seed(ctx: dict) -> None:
     district, schools, users = ctx["district"], ctx["schools"], ctx["users"]
-    code, opened_on = MID_YEAR_SCHOOL
+    year = progress_year(ctx.get("today") or timezone.localdate())
+    code, (month, day) = MID_YEAR_SCHOOL
+    opened_on = date(year, month, day)
     if schools[code].opened_on != opened_on:
         schools[code] = tenancy_services.school_update(school=schools[code], opened_on=opened_on)
     all_schools = list(schools.values())
     progress = _report_type(
-        district, PROGRESS_CODE, name="2026年春季学期留守儿童之家建设进展报送（双周）", kind=ReportKind.PROGRESS,
-        period_type=PeriodType.FORTNIGHTLY, start_on=date(2026, 4, 1), end_on=date(2026, 8, 31),
+        district, progress_code(year), name=f"{year}年春季学期留守儿童之家建设进展报送（双周）", kind=ReportKind.PROGRESS,
+        period_type=PeriodType.FORTNIGHTLY, start_on=date(year, 4, 1), end_on=date(year, 8, 31),
         open_offset_days=7, due_offset_days=3, timely_within_days=3, lock_after_days=14, remind_days_before=2,
         schools=all_schools,
     )
     summary = _report_type(
-        district, SUMMARY_CODE, name="2026年上半年留守儿童之家建设工作总结", kind=ReportKind.HALF_YEAR_SUMMARY,
-        period_type=PeriodType.SEMESTER, start_on=date(2026, 1, 1), end_on=date(2026, 6, 30),
+        district, summary_code(year), name=f"{year}年上半年留守儿童之家建设工作总结", kind=ReportKind.HALF_YEAR_SUMMARY,
+        period_type=PeriodType.HALF_YEAR, start_on=date(year, 1, 1), end_on=date(year, 6, 30),
         open_offset_days=140, due_offset_days=10, timely_within_days=10, lock_after_days=30, remind_days_before=5,
         schools=all_schools,
     )
-    services.periods_open(today=DEMO_TODAY, report_type_ids=[progress.id, summary.id])
+    services.periods_open(today=demo_today(year), report_type_ids=[progress.id, summary.id])
     bureau = users["bureau_admin"]
     clerks = {c: (users["gupei_clerk"] if c == "gupei" else _clerk(s, users)) for c, s in schools.items()}
     with tenant_scope([s.id for s in all_schools]):
@@ -132,12 +150,12 @@ def seed(ctx: dict) -> None:
         sent = []
         for school_code, text in narratives.items():
             submission = Submission.objects.get(report_type=summary, school=schools[school_code])
-            submission = _send(submission, clerks[school_code], _at(date(2026, 6, 28)), split_sections(text),
+            submission = _send(submission, clerks[school_code], _at(date(year, 6, 28)), split_sections(text),
                                real=school_code in COMPILED_SCHOOLS)
             sent.append(submission)
         for submission in sent:
             services.submission_similarity_compute(school_id=submission.school_id, submission_id=submission.pk)
-    ctx.update(report_types={"progress": progress, "summary": summary})
+    ctx.update(report_types={"progress": progress, "summary": summary}, reporting_year=year)
 
 
 def _review(submission: Submission, bureau, school_code: str, seq: int, clerk) -> None:

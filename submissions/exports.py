@@ -3,11 +3,12 @@ schools, as one XLSX (a row per school: status, timeliness, submitted at, key fi
 
 Runs in an explicit tenant scope of the district's schools (the bureau's view, by design).
 Idempotent like the compile job: the row is claimed by compare-and-set, the file name is
-derived from the row id, written to a fixed `.partial` name and renamed over the final one.
+derived from the row id; the file is built in a temporary file and stored under that name,
+replacing an earlier run's copy (config.storage.storage_replace), through the storage API only.
 """
 from __future__ import annotations
 
-import os
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from config.storage import storage_replace
 from tenancy.models import School
 from tenancy.scoping import tenant_scope
 
@@ -123,19 +125,20 @@ def run_export(export_id: int, today: date | None = None) -> DistrictExport | No
             rows = export_rows(export, today=today)
         _update(export_id, progress=60)
         name = district_export_storage_key(export.pk, export.district_id)
-        final = Path(default_storage.path(name))
-        final.parent.mkdir(parents=True, exist_ok=True)
-        partial = final.with_name(final.name + ".partial")
-        _write(partial, export, rows)
-        os.replace(partial, final)
+        with tempfile.TemporaryDirectory(prefix="district-export-") as tmp:
+            local = Path(tmp) / "export.xlsx"
+            _write(local, export, rows)
+            with local.open("rb") as fh:
+                storage_replace(name, fh)
     _update(export_id, state=DistrictExport.State.DONE, progress=100, file=name, rows=len(rows),
             finished_at=timezone.now())
     export.refresh_from_db()
     return export
 
 
-def export_file_path(export: DistrictExport) -> Path | None:
+def export_file_name(export: DistrictExport) -> str | None:
+    """The storage name of a done export's file if it is in storage, or None (read it with
+    default_storage.open())."""
     if export.state != DistrictExport.State.DONE or not export.file:
         return None
-    path = Path(default_storage.path(export.file))
-    return path if path.exists() else None
+    return export.file if default_storage.exists(export.file) else None

@@ -9,6 +9,7 @@ SubmissionEvent and an access-log entry (tenancy.services.access_log_record).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -108,7 +109,19 @@ def periods_generate(*, report_type: ReportType, until: date | None = None) -> i
     """Create the report type's missing periods up to `until` (default: today + horizon). Idempotent."""
     horizon = _setting("SUBMISSIONS_PERIOD_HORIZON_DAYS", 62)
     until = until or (_localdate() + timedelta(days=horizon))
-    specs = specs_for(report_type, until=until)
+    semesters = ()
+    if report_type.period_type == PeriodType.SEMESTER:
+        from schools.models import Semester
+
+        semesters = list(Semester.objects.filter(district_id=report_type.district_id).values_list("start", "end"))
+    specs = specs_for(report_type, until=until, semesters=semesters)
+    if report_type.period_type == PeriodType.SEMESTER:
+        # The calendar can change after periods were stored: only semesters after the last stored
+        # period are added, numbered on from it (a deleted or inserted semester never shifts them).
+        last = Period.objects.filter(report_type=report_type).order_by("-seq").first()
+        if last is not None:
+            later = [s for s in specs if s.start_on > last.end_on]
+            specs = [replace(s, seq=last.seq + i) for i, s in enumerate(later, start=1)]
     before = Period.objects.filter(report_type=report_type).count()
     Period.objects.bulk_create(
         [Period(report_type=report_type, seq=s.seq, start_on=s.start_on, end_on=s.end_on, open_on=s.open_on,
@@ -468,8 +481,13 @@ def _similarity_compute(submission_id: int) -> list[SimilarityFlag]:
     for other in others:
         if not other.submission.is_sent:
             continue
+        # Bucket-mates far below the threshold by their stored signature are not worth the exact
+        # comparison (a signature of another text or layout is not trusted: compare exactly).
+        if (other.fingerprint_digest == other.digest and len(other.signature) == len(fp.signature)
+                and similarity.estimated_jaccard(fp.signature, other.signature) < threshold - similarity.PREFILTER_MARGIN):
+            continue
         other_text = other.text
-        ofp = similarity.Fingerprint.of(other_text)
+        ofp = similarity.Fingerprint.of(other_text, minhash=False)
         if submission.pk < other.submission_id:
             a, ta, fa, b, tb, fb = submission, text, fp, other.submission, other_text, ofp
         else:

@@ -1,6 +1,7 @@
 """Near-duplicate narratives: character shingles, MinHash, LSH banding, exact Jaccard, shared passages.
 
-Pure Python, no Django and no numpy, so it can be unit-tested and benchmarked on its own.
+No Django, so it can be unit-tested and benchmarked on its own; numpy (already installed for the
+photo pipeline's ImageHash) does the arithmetic of the hashing in bulk.
 
 Why characters and not words: Chinese has no spaces, and a word segmenter would add a heavy
 dependency and its own errors. Overlapping character k-grams (after dropping whitespace and
@@ -9,13 +10,23 @@ punctuation) capture copied sentences in any language.
 Pipeline:
 1. `normalise` keeps letters and digits (NFKC, lower case) and remembers where each kept
    character was in the original text, so shared passages can be highlighted in the original.
-2. `shingles` = the set of k-grams of the normalised text, hashed to 64-bit integers.
-3. `signature` = MinHash over `num_perm` universal hash functions (a·x + b mod a Mersenne prime).
+2. `shingles` = the set of k-grams of the normalised text, hashed to 64-bit integers (two
+   polynomial hashes modulo 32-bit primes: about 1e-18 chance that two different k-grams collide).
+3. `signature` = MinHash over `num_perm` multiply-add-shift hash functions of the shingles folded
+   to 32 bits, ((a·x + b) mod 2^64) >> 32 (Dietzfelbinger; 2-independent, and no division).
 4. `band_keys` split the signature into bands of `rows` values; two texts that agree on a whole
    band land in the same bucket. Stored per narrative, a new text meets only its bucket-mates
    instead of every stored text (the caller keeps the buckets in an indexed table).
 5. Candidates are confirmed by the exact Jaccard of their shingle sets; `shared_passages` lists
    the maximal common substrings above a length, for highlighting.
+
+The LSH layout: a pair with Jaccard J shares at least one bucket with probability
+1 - (1 - J^rows)^bands. With 96 permutations in 32 bands of 3 rows that is 0.986 at the 0.5
+threshold (0.997 at 0.55), while a pair at J = 0.1 becomes a candidate 3 % of the time, and a
+stored signature drops most of those before the exact comparison (`estimated_jaccard`). The
+earlier 64 permutations in 16 bands of 4 rows found a pair at J = 0.5 only 64 % of the time.
+Changing NUM_PERM, BANDS or the hash functions changes every stored bucket: ship a migration that
+recomputes them (see migrations/0003_similarity_layout_32x3.py).
 """
 from __future__ import annotations
 
@@ -27,28 +38,38 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+import numpy as np
+
 SHINGLE_SIZE = 5
-NUM_PERM = 64
-BANDS = 16  # 16 bands x 4 rows: the S-curve's threshold is about (1/16)^(1/4) = 0.5
+NUM_PERM = 96
+BANDS = 32  # 32 bands x 3 rows: P(candidate | J=0.5) = 1 - (1 - 0.5**3)**32 = 0.986
 THRESHOLD = 0.5  # exact Jaccard at or above which a pair is flagged
+# A stored candidate whose MinHash estimate is this far below the threshold is not compared
+# exactly: with 96 permutations a true J = 0.5 pair estimates below 0.3 with probability < 1e-4.
+PREFILTER_MARGIN = 0.2
 MIN_PASSAGE = 12  # normalised characters; shorter common runs are stock phrases, not copying
 
-_MERSENNE = (1 << 61) - 1
+_EMPTY = 1 << 32  # the signature of an empty text: above every hash value
+_SHINGLE_HASHES = ((4294967279, 1000003), (4294967231, 91138233))  # (prime, base) of the two k-gram hashes
+_CHUNK = 4096  # shingles per block of the signature computation (bounds the temporary array)
 _MASK64 = (1 << 64) - 1
 
 
 def _permutations(num_perm: int) -> list[tuple[int, int]]:
     # A fixed seed: signatures stored today must stay comparable with signatures computed later.
-    rng = random.Random(20260401)
-    return [(rng.randrange(1, _MERSENNE), rng.randrange(0, _MERSENNE)) for _ in range(num_perm)]
+    rng = random.Random(20261128)
+    return [(rng.getrandbits(64) | 1, rng.getrandbits(64)) for _ in range(num_perm)]
 
 
-_PERMS_CACHE: dict[int, list[tuple[int, int]]] = {}
+_PERMS_CACHE: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
 
-def permutations(num_perm: int = NUM_PERM) -> list[tuple[int, int]]:
+def permutations(num_perm: int = NUM_PERM) -> tuple[np.ndarray, np.ndarray]:
+    """The hash functions as two column vectors (a, b), so one block of shingles hashes at once."""
     if num_perm not in _PERMS_CACHE:
-        _PERMS_CACHE[num_perm] = _permutations(num_perm)
+        perms = _permutations(num_perm)
+        _PERMS_CACHE[num_perm] = (np.array([a for a, _b in perms], dtype=np.uint64)[:, None],
+                                  np.array([b for _a, b in perms], dtype=np.uint64)[:, None])
     return _PERMS_CACHE[num_perm]
 
 
@@ -59,29 +80,43 @@ def _keep(ch: str) -> bool:
     return cat[0] in ("L", "N")
 
 
+_KEPT: dict[str, str] = {}  # character -> what normalisation keeps of it (few thousand entries)
+
+
+def _kept(ch: str) -> str:
+    out = _KEPT.get(ch)
+    if out is None:
+        out = _KEPT[ch] = "".join(c for c in unicodedata.normalize("NFKC", ch).lower() if _keep(c))
+    return out
+
+
 def normalise(text: str) -> tuple[str, list[int]]:
     """Return the normalised text and, for each of its characters, the offset in `text`."""
     out: list[str] = []
     offsets: list[int] = []
     for i, ch in enumerate(text or ""):
-        for c in unicodedata.normalize("NFKC", ch).lower():
-            if _keep(c):
-                out.append(c)
-                offsets.append(i)
+        kept = _kept(ch)
+        if kept:
+            out.append(kept)
+            offsets.extend([i] * len(kept))
     return "".join(out), offsets
-
-
-def _hash64(s: str) -> int:
-    return struct.unpack("<Q", hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest())[0]
 
 
 def shingles(norm: str, k: int = SHINGLE_SIZE) -> set[int]:
     """The set of hashed character k-grams. A text shorter than k is one shingle (if not empty)."""
     if not norm:
         return set()
-    if len(norm) <= k:
-        return {_hash64(norm)}
-    return {_hash64(norm[i:i + k]) for i in range(len(norm) - k + 1)}
+    codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64) + np.uint64(1)
+    width = min(k, len(codes))
+    n = len(codes) - width + 1
+    parts = []
+    for prime, base in _SHINGLE_HASHES:
+        p, b = np.uint64(prime), np.uint64(base)
+        h = np.zeros(n, dtype=np.uint64)
+        for j in range(width):  # Horner over the window, every window at once
+            h = (h * b + codes[j:j + n]) % p
+        parts.append(h)
+    return set(((parts[0] << np.uint64(32)) | parts[1]).tolist())
 
 
 def jaccard(a: set[int], b: set[int]) -> float:
@@ -94,10 +129,16 @@ def jaccard(a: set[int], b: set[int]) -> float:
 # ---------------------------------------------------------------- MinHash + LSH
 def signature(sh: Iterable[int], num_perm: int = NUM_PERM) -> list[int]:
     """MinHash signature: for each hash function, the minimum over the shingles."""
-    xs = [x & _MASK64 for x in sh]
-    if not xs:
-        return [_MERSENNE] * num_perm
-    return [min((a * x + b) % _MERSENNE for x in xs) for a, b in permutations(num_perm)]
+    xs = np.fromiter((x & _MASK64 for x in sh), dtype=np.uint64)
+    if not len(xs):
+        return [_EMPTY] * num_perm
+    shift = np.uint64(32)
+    xs = (xs ^ (xs >> shift)) & np.uint64(0xFFFFFFFF)
+    a, b = permutations(num_perm)
+    mins = np.full(num_perm, _EMPTY, dtype=np.uint64)
+    for i in range(0, len(xs), _CHUNK):  # uint64 arithmetic wraps modulo 2**64, as the hash wants
+        np.minimum(mins, ((a * xs[i:i + _CHUNK] + b) >> shift).min(axis=1), out=mins)
+    return mins.tolist()
 
 
 def estimated_jaccard(sig_a: Sequence[int], sig_b: Sequence[int]) -> float:
@@ -131,11 +172,13 @@ class Fingerprint:
     bands: list[int]
 
     @classmethod
-    def of(cls, text: str, *, k: int = SHINGLE_SIZE, num_perm: int = NUM_PERM, bands: int = BANDS) -> "Fingerprint":
+    def of(cls, text: str, *, k: int = SHINGLE_SIZE, num_perm: int = NUM_PERM, bands: int = BANDS,
+           minhash: bool = True) -> "Fingerprint":
+        """minhash=False skips the signature and buckets: enough to confirm a candidate exactly."""
         norm, offsets = normalise(text)
         sh = shingles(norm, k)
-        sig = signature(sh, num_perm)
-        return cls(norm=norm, offsets=offsets, shingles=sh, signature=sig, bands=band_keys(sig, bands))
+        sig = signature(sh, num_perm) if minhash else []
+        return cls(norm=norm, offsets=offsets, shingles=sh, signature=sig, bands=band_keys(sig, bands) if minhash else [])
 
 
 # ---------------------------------------------------------------- shared passages
@@ -231,21 +274,104 @@ def compare_fingerprints(fa: Fingerprint, text_a: str, fb: Fingerprint, text_b: 
 
 
 # ---------------------------------------------------------------- benchmark
-def _synthetic_text(rng: random.Random, alphabet: str, length: int) -> str:
-    return "".join(rng.choice(alphabet) for _ in range(length))
+# Synthetic narratives: sentences of "words" (2-4 CJK characters, Zipf-weighted), so independent
+# texts share the odd stock word, as real ones do, but no long passage.
+_CJK = "".join(chr(0x4E00 + i) for i in range(3000))
 
 
-def benchmark(schools: int = 300, periods: int = 24, length: int = 1500, seed: int = 1) -> dict:
-    """Time indexing `schools x periods` narratives and querying one new text against them.
+class Corpus:
+    def __init__(self, seed: int = 1, words: int = 6000):
+        self.rng = random.Random(seed)
+        self.words = ["".join(self.rng.choice(_CJK) for _ in range(self.rng.randint(2, 4))) for _ in range(words)]
+        self.weights = [1 / (r + 1) for r in range(words)]
 
-    Synthetic texts over a 400-character CJK alphabet, with a planted copy, so the result also
-    shows that LSH finds it. Returns timings in seconds; call it from a shell:
-        python -c "from submissions.similarity import benchmark; print(benchmark())"
-    """
-    rng = random.Random(seed)
-    alphabet = "".join(chr(0x4E00 + i) for i in range(400))
+    def sentence(self) -> str:
+        return "".join(self.rng.choices(self.words, self.weights, k=self.rng.randint(6, 14))) + "。"
+
+    def text(self, length: int) -> list[str]:
+        """A narrative of about `length` characters, as its sentences."""
+        out, n = [], 0
+        while n < length:
+            out.append(self.sentence())
+            n += len(out[-1])
+        return out
+
+    def copy(self, sentences: list[str], target: float) -> str:
+        """A copy that keeps each sentence with the probability that gives Jaccard ~ `target`
+        (kept share f of both texts: J = f / (2 - f)); the others are written afresh."""
+        keep = 2 * target / (1 + target)
+        return "".join(s if self.rng.random() < keep else self.sentence() for s in sentences)
+
+
+def lsh_candidate(fa: Fingerprint, fb: Fingerprint) -> bool:
+    return bool(set(fa.bands) & set(fb.bands))
+
+
+def candidate_probability(j: float, *, bands: int = BANDS, rows: int = NUM_PERM // BANDS) -> float:
+    """The S-curve: P(a pair with Jaccard j shares at least one bucket)."""
+    return 1 - (1 - j ** rows) ** bands
+
+
+OLD_LAYOUT = (64, 16)  # the layout before migration 0003, for comparison in the benchmark
+
+
+def recall_study(levels: Sequence[float] = (0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8, 0.9), pairs: int = 200,
+                 length: int = 1500, seed: int = 7, threshold: float = THRESHOLD) -> dict:
+    """Planted pairs at several Jaccard levels: how often LSH makes them candidates (this layout
+    and the old one) and how often they are flagged; recall and precision at the threshold."""
+    corpus = Corpus(seed)
+    rows = []
+    tp = fn = fp_ = 0
+    for level in levels:
+        found = found_old = flagged = above = 0
+        scores = []
+        for _ in range(pairs):
+            base = corpus.text(length)
+            a, b = "".join(base), corpus.copy(base, level)
+            fa, fb = Fingerprint.of(a), Fingerprint.of(b)
+            score = jaccard(fa.shingles, fb.shingles)
+            scores.append(score)
+            cand = lsh_candidate(fa, fb)
+            old_bands = OLD_LAYOUT[1]
+            old = bool(set(band_keys(fa.signature[:OLD_LAYOUT[0]], old_bands))
+                       & set(band_keys(fb.signature[:OLD_LAYOUT[0]], old_bands)))
+            found += cand
+            found_old += old
+            hit = cand and score >= threshold
+            flagged += hit
+            if score >= threshold:
+                above += 1
+                tp += hit
+                fn += not hit
+            else:
+                fp_ += hit  # cannot happen (exact confirmation); counted to show it
+        rows.append({
+            "target_jaccard": level, "pairs": pairs, "mean_jaccard": round(sum(scores) / pairs, 3),
+            "candidate_rate": round(found / pairs, 3), "candidate_rate_old_layout": round(found_old / pairs, 3),
+            "predicted": round(candidate_probability(sum(scores) / pairs), 3),
+            "at_or_above_threshold": above, "flagged": flagged,
+        })
+    return {
+        "layout": f"{NUM_PERM} permutations, {BANDS} bands x {NUM_PERM // BANDS} rows",
+        "old_layout": f"{OLD_LAYOUT[0]} permutations, {OLD_LAYOUT[1]} bands x {OLD_LAYOUT[0] // OLD_LAYOUT[1]} rows",
+        "threshold": threshold, "levels": rows,
+        "recall": round(tp / (tp + fn), 4) if tp + fn else None,
+        "precision": round(tp / (tp + fp_), 4) if tp + fp_ else None,
+        "p_candidate_at_threshold": round(candidate_probability(threshold), 4),
+        "p_candidate_at_threshold_old_layout": round(
+            candidate_probability(threshold, bands=OLD_LAYOUT[1], rows=OLD_LAYOUT[0] // OLD_LAYOUT[1]), 4),
+    }
+
+
+def benchmark(schools: int = 300, periods: int = 24, length: int = 1500, seed: int = 1, queries: int = 20) -> dict:
+    """Index `schools x periods` narratives in memory, then query planted copies (J ~ 0.6-0.9 of
+    a stored text) and independent texts: time per text, candidates, recall and precision.
+
+    The planted copy of text 0 is the first query (the `flagged` / `brute_force_*` keys)."""
+    corpus = Corpus(seed)
     n = schools * periods
-    texts = [_synthetic_text(rng, alphabet, length) for _ in range(n)]
+    bases = [corpus.text(length) for _ in range(n)]
+    texts = ["".join(b) for b in bases]
     t0 = time.perf_counter()
     index = LSHIndex()
     fps = []
@@ -254,19 +380,38 @@ def benchmark(schools: int = 300, periods: int = 24, length: int = 1500, seed: i
         fps.append(fp)
         index.add(i, fp)
     t_index = time.perf_counter() - t0
-    # A new text copying 90 % of text 0.
-    copied = texts[0][: int(length * 0.9)] + _synthetic_text(rng, alphabet, length - int(length * 0.9))
-    t1 = time.perf_counter()
-    fp = Fingerprint.of(copied)
-    cands = index.candidates(fp)
-    flagged = [c for c in cands if jaccard(fp.shingles, fps[c].shingles) >= THRESHOLD]
-    t_query = time.perf_counter() - t1
+    rng = random.Random(seed)
+    plan = [(0, 0.9)] + [(rng.randrange(n), rng.uniform(0.6, 0.9)) if q % 2 else (None, 0.0) for q in range(1, queries)]
+    times, n_cands, n_prefiltered, results = [], [], [], []
+    true_flags = false_flags = missed = 0
+    for base_i, level in plan:
+        text = corpus.copy(bases[base_i], level) if base_i is not None else "".join(corpus.text(length))
+        t = time.perf_counter()
+        fp = Fingerprint.of(text)
+        cands = index.candidates(fp)
+        kept = [c for c in cands if estimated_jaccard(fp.signature, fps[c].signature) >= THRESHOLD - PREFILTER_MARGIN]
+        flagged = sorted(c for c in kept if jaccard(fp.shingles, fps[c].shingles) >= THRESHOLD)
+        times.append(time.perf_counter() - t)
+        n_cands.append(len(cands))
+        n_prefiltered.append(len(kept))
+        results.append(flagged)
+        if base_i is not None and jaccard(fp.shingles, fps[base_i].shingles) >= THRESHOLD:
+            true_flags += base_i in flagged
+            missed += base_i not in flagged
+        false_flags += len([c for c in flagged if c != base_i])
+    first = Fingerprint.of(corpus.copy(bases[0], 0.9))
     t2 = time.perf_counter()
-    brute = [i for i in range(n) if jaccard(fp.shingles, fps[i].shingles) >= THRESHOLD]
+    brute = [i for i in range(n) if jaccard(first.shingles, fps[i].shingles) >= THRESHOLD]
     t_brute = time.perf_counter() - t2
+    first_query = times[0]
+    times.sort()
     return {
-        "narratives": n, "text_length": length,
-        "index_seconds": round(t_index, 3), "per_text_fingerprint_ms": round(1000 * t_index / n, 2),
-        "query_seconds": round(t_query, 4), "candidates": len(cands), "flagged": sorted(flagged),
+        "narratives": n, "text_length": length, "index_seconds": round(t_index, 3),
+        "per_text_fingerprint_ms": round(1000 * t_index / n, 2),
+        "queries": len(plan), "query_ms_median": round(1000 * times[len(times) // 2], 2),
+        "query_ms_max": round(1000 * times[-1], 2), "query_seconds": round(first_query, 4),
+        "candidates_mean": round(sum(n_cands) / len(n_cands), 2), "candidates": n_cands[0],
+        "after_prefilter_mean": round(sum(n_prefiltered) / len(n_prefiltered), 2),
+        "flagged": results[0], "true_flags": true_flags, "missed": missed, "false_flags": false_flags,
         "brute_force_seconds": round(t_brute, 4), "brute_force_flagged": brute,
     }

@@ -34,6 +34,7 @@ from . import selectors, services
 from .forms import AcceptForm, MarkReadForm, NarrativeForm, ReturnForm, UnlockForm
 from .models import PackageVersion, SimilarityFlag, Status, Submission
 from .narrative import SECTIONS
+from .preview import package_preview, preview_version
 
 NOTIFICATIONS_PAGE_SIZE = 50
 DOWNLOAD_KINDS = ("xlsx", "docx")
@@ -80,7 +81,7 @@ def _compile_service():
     return getattr(services, "submission_compile_request", None)
 
 
-def _package_context(submission: Submission) -> dict:
+def _package_context(submission: Submission, narrative=None) -> dict:
     versions = list(selectors.package_versions(submission=submission))
     for v in versions:
         v.downloads = [kind for kind in DOWNLOAD_KINDS if isinstance((v.files or {}).get(kind), str)]
@@ -89,6 +90,7 @@ def _package_context(submission: Submission) -> dict:
     return {
         "versions": versions, "current": current, "latest": latest,
         "compiling": latest is not None and latest.state in (PackageVersion.State.PENDING, PackageVersion.State.RUNNING),
+        "preview": package_preview(submission=submission, version=preview_version(versions), narrative=narrative),
     }
 
 
@@ -127,7 +129,7 @@ def submission_detail(request, pk: int):
     submission = _submission(request, pk)
     today = timezone.localdate()
     narrative = selectors.narrative_of(submission=submission)
-    package = _package_context(submission)
+    package = _package_context(submission, narrative)
     stale = (narrative is not None and package["current"] is not None
              and narrative.digest != package["current"].narrative_digest)
     can_submit = has_school_perm(request.user, "submit_reports", submission.school)
@@ -262,7 +264,7 @@ def submission_review(request, pk: int):
         "can_review": can_review, "waiting": waiting,
         "can_unlock": can_review and submission.status in (Status.OPEN, Status.COMPILED),
         "accept_form": AcceptForm(), "return_form": ReturnForm(), "unlock_form": UnlockForm(),
-        **_package_context(submission),
+        **_package_context(submission, narrative),
     })
 
 

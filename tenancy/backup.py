@@ -3,7 +3,8 @@
 The archive is a plain tar (the dump is compressed already, and photos do not compress):
 
     database.dump   pg_dump --format=custom
-    media/<name>    every file of default storage (MEDIA_ROOT), under its storage name
+    media/<name>    every file of default storage (MEDIA_ROOT), under its storage name; none when
+                    the default storage is object storage (S3, see "Object storage" below)
     manifest.json   SHA-256 and size of every member above, row counts per table, the applied
                     migrations, app and PostgreSQL versions, created-at
     manifest.hmac   HMAC-SHA256 of manifest.json's exact bytes, keyed by BACKUP_HMAC_KEY
@@ -33,6 +34,13 @@ the files into place and runs `pg_restore --single-transaction`; if that fails, 
 back and the moved files are removed, so a failure leaves the target as empty as it was. pg_restore
 loads the data before it creates triggers, indexes and policies (pg_dump's section order), so
 append-only and immutability triggers do not block loading, and as a superuser RLS does not apply.
+
+Object storage: when the default storage is not a FileSystemStorage (STORAGE_S3_BUCKET set), the
+files stay in the bucket, whose own versioning and replication back them up: copying millions of
+photos through the app every night is neither possible nor wanted. The archive then holds the
+database only; its manifest says so (media.external names the backend), backup and restore print it,
+and restore writes no files (those of an archive made with filesystem storage are skipped and
+counted, see RestoreResult.files_skipped).
 """
 from __future__ import annotations
 
@@ -47,6 +55,7 @@ import secrets
 import shutil
 import subprocess
 import tarfile
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -295,13 +304,27 @@ def _referenced_names(cursor) -> set[str]:
 
 
 # ---------------------------------------------------------------- storage
-def storage_root() -> Path:
-    """MEDIA_ROOT of the default storage; other storage backends are not supported."""
+def storage_root() -> Path | None:
+    """MEDIA_ROOT of the default storage, or None when it is not on the filesystem (object storage:
+    its files are not archived, see the module docstring)."""
     from django.core.files.storage import FileSystemStorage, default_storage
 
     if not isinstance(default_storage, FileSystemStorage):
-        raise BackupError(f"backup handles file-system storage only, not {type(default_storage).__name__}.")
+        return None
     return Path(default_storage.location)
+
+
+def external_storage_name() -> str:
+    """The default storage's class and bucket, for manifests and messages."""
+    from django.core.files.storage import default_storage
+
+    backend = default_storage.__class__.__name__  # the lazy object reports the real class here
+    bucket = getattr(default_storage, "bucket_name", None)
+    return f"{backend} (bucket {bucket})" if bucket else backend
+
+
+EXTERNAL_STORAGE_NOTE = ("the files are in object storage and not in this archive: they are backed up by the "
+                         "bucket's own versioning/replication (README, section 6)")
 
 
 def _storage_entries(root: Path) -> list[str]:
@@ -389,7 +412,7 @@ def _archive_path(output_dir: Path, now: dt.datetime) -> Path:
     return path
 
 
-def _write_archive(partial: Path, dump_file: Path, media_root: Path, now: dt.datetime, manifest_for,
+def _write_archive(partial: Path, dump_file: Path, media_root: Path | None, now: dt.datetime, manifest_for,
                    key: bytes) -> dict:
     """Write the tar: the dump, every stored file, then the manifest and its HMAC. Returns the manifest."""
     members: dict[str, dict] = {}
@@ -399,7 +422,7 @@ def _write_archive(partial: Path, dump_file: Path, media_root: Path, now: dt.dat
         with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
             with dump_file.open("rb") as fh:
                 members[DUMP_MEMBER] = _add(tar, DUMP_MEMBER, fh, os.fstat(fh.fileno()).st_size, now.timestamp())
-            for name, path in _walk_storage(media_root):
+            for name, path in (_walk_storage(media_root) if media_root is not None else ()):
                 try:
                     fh = path.open("rb")
                 except FileNotFoundError:
@@ -432,10 +455,11 @@ def create_backup(*, output_dir: Path, database: Database | None = None, media_r
 
     started = time.monotonic()
     database = database or admin_database(settings.DATABASES["default"]["NAME"])
-    media_root = Path(media_root or storage_root())
+    media_root = Path(media_root) if media_root else storage_root()
+    external = None if media_root is not None else external_storage_name()
     keys = keys or hmac_keys()
     output_dir = Path(output_dir)
-    if output_dir.resolve().is_relative_to(media_root.resolve()):
+    if media_root is not None and output_dir.resolve().is_relative_to(media_root.resolve()):
         raise BackupError(f"the output folder {output_dir} lies inside storage ({media_root}): "
                           "each backup would archive the previous ones. Choose another folder.")
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -482,7 +506,9 @@ def create_backup(*, output_dir: Path, database: Database | None = None, media_r
                             "bytes": sum(m["size"] for n, m in members.items() if n.startswith(MEDIA_PREFIX)),
                             "referenced": len(referenced),
                             "unreferenced": len(archived - referenced),
-                            "missing": sorted(referenced - archived),
+                            # With object storage nothing is archived, so nothing is "missing".
+                            "missing": sorted(referenced - archived) if external is None else [],
+                            **({"external": external} if external else {}),
                         },
                         "members": members,
                         "key_id": key_id(keys[0]),
@@ -616,7 +642,7 @@ def verify_archive(path: Path, keys: list[bytes] | None = None) -> dict:
 class Target:
     database: Database
     app_role: str
-    media_root: Path
+    media_root: Path | None  # None: object storage, files are not restored
 
 
 @dataclass
@@ -624,6 +650,7 @@ class RestoreResult:
     manifest: dict
     seconds: float
     pending_migrations: int
+    files_skipped: int = 0  # the archive's files, not written because storage is object storage
 
 
 def target_from_settings(dbname: str | None = None, media_root: Path | None = None) -> Target:
@@ -631,7 +658,7 @@ def target_from_settings(dbname: str | None = None, media_root: Path | None = No
 
     db = settings.DATABASES["default"]
     return Target(database=admin_database(dbname or db["NAME"]), app_role=db["USER"],
-                  media_root=Path(media_root or storage_root()))
+                  media_root=Path(media_root) if media_root else storage_root())
 
 
 def _require_empty(target: Target) -> None:
@@ -647,7 +674,7 @@ def _require_empty(target: Target) -> None:
             f"database {target.database.name!r} is not empty ({tables} tables, e.g. {', '.join(found[:4])}). "
             "Restore loads only into an empty database: drop and recreate it "
             "(e.g. `dropdb`, then `manage.py db_bootstrap`) and do not migrate it before restoring.")
-    entries = _storage_entries(target.media_root)
+    entries = _storage_entries(target.media_root) if target.media_root is not None else []
     if entries:
         leftover = [e for e in entries if e.startswith(STAGING_PREFIX)]
         hint = (f" ({leftover[0]} is left from an interrupted restore: remove it)" if leftover else "")
@@ -682,9 +709,9 @@ def _check_compatible(manifest: dict, target: Target) -> tuple[Tool, int]:
     return tool, len(known - applied)
 
 
-def _extract(path: Path, manifest: dict, staging: Path) -> None:
+def _extract(path: Path, manifest: dict, staging: Path, *, files: bool = True) -> None:
     """Write every member into staging, hashing again: the archive might have changed since it was
-    verified."""
+    verified. files=False: the database dump only (object storage)."""
     expected = manifest["members"]
     staging.mkdir(mode=0o700)
     with tarfile.open(path, mode="r:") as tar:
@@ -694,6 +721,8 @@ def _extract(path: Path, manifest: dict, staging: Path) -> None:
             _check_member_name(member.name)
             if member.name not in expected or not member.isreg():
                 raise BackupError(f"{path}: the archive changed while it was being restored ({member.name}).")
+            if not files and member.name != DUMP_MEMBER:
+                continue
             dest = staging / member.name
             dest.parent.mkdir(parents=True, exist_ok=True)
             with dest.open("xb") as sink:
@@ -714,13 +743,18 @@ def restore_backup(path: Path, *, target: Target, keys: list[bytes] | None = Non
     except BackupError as exc:
         raise BackupError(f"{exc}\nNothing was restored.") from None
     media_root = target.media_root
-    media_root.mkdir(parents=True, exist_ok=True)
-    staging = media_root / f"{STAGING_PREFIX}{secrets.token_hex(6)}"
+    if media_root is not None:
+        media_root.mkdir(parents=True, exist_ok=True)
+        # In storage itself, so moving the files into place is a rename.
+        staging = media_root / f"{STAGING_PREFIX}{secrets.token_hex(6)}"
+    else:
+        staging = Path(tempfile.gettempdir()) / f"{STAGING_PREFIX}{secrets.token_hex(6)}"
+    skipped = 0 if media_root is not None else sum(1 for n in manifest["members"] if n.startswith(MEDIA_PREFIX))
     moved: list[Path] = []
     try:
-        _extract(path, manifest, staging)
+        _extract(path, manifest, staging, files=media_root is not None)
         files = staging / MEDIA_PREFIX.rstrip("/")
-        if files.exists():
+        if media_root is not None and files.exists():
             for entry in sorted(files.iterdir()):
                 dest = media_root / entry.name
                 os.replace(entry, dest)
@@ -745,4 +779,5 @@ def restore_backup(path: Path, *, target: Target, keys: list[bytes] | None = Non
                         if restored.get(t) != manifest["tables"].get(t))
         raise BackupError(f"restored, but the row counts differ from the manifest in {', '.join(differ[:10])}; "
                           "do not use this database (drop and recreate it, then restore again).")
-    return RestoreResult(manifest=manifest, seconds=time.monotonic() - started, pending_migrations=pending)
+    return RestoreResult(manifest=manifest, seconds=time.monotonic() - started, pending_migrations=pending,
+                         files_skipped=skipped)

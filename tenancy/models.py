@@ -140,6 +140,21 @@ class SchoolOwnedModel(models.Model):
         abstract = True
 
 
+class SensitiveRecord:
+    """Mixin marking a school-owned model whose every read of one record is access-logged.
+
+    Declarative, so a read path cannot forget it: the API base viewset logs a VIEW for every
+    successful detail read of a marked model (api/base.py), and tests walk every marked model's
+    detail route. List it first: `class Child(SensitiveRecord, SchoolOwnedModel)`.
+    """
+
+    access_log_reads = True
+
+
+def is_sensitive(model) -> bool:
+    return getattr(model, "access_log_reads", False) is True
+
+
 class AccessLog(SchoolOwnedModel):
     """One row per read of a sensitive record and per write. Written only by access_log_record."""
 

@@ -7,7 +7,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from . import selectors
-from .models import AccessLog, District, DistrictUserObjectPermission, Membership, School, SchoolUserObjectPermission, User
+from .models import (AccessLog, District, DistrictUserObjectPermission, Membership, School,
+                     SchoolUserObjectPermission, User, is_sensitive)
 from .roles import DISTRICT_ROLES, GRANTABLE, ROLE_PERMISSIONS, Role
 
 
@@ -25,7 +26,13 @@ def access_log_record(*, user, school_id: int, action: str, obj=None, object_typ
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
-    ip = request.META.get("REMOTE_ADDR") if request is not None else None
+    ip = _ip(request)
+    if request is not None:
+        # Remember what this request logged, so a generic hook does not log the same read twice.
+        http_request = getattr(request, "_request", request)
+        if not hasattr(http_request, "_access_logged"):
+            http_request._access_logged = set()
+        http_request._access_logged.add((action, object_type, str(object_id or "")))
     with tenant_scope([school_id]):
         return AccessLog.objects.create(
             school_id=school_id,
@@ -38,12 +45,39 @@ def access_log_record(*, user, school_id: int, action: str, obj=None, object_typ
         )
 
 
+def _ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+def access_log_sensitive_read(*, user, obj, request=None) -> AccessLog | None:
+    """Log a read of one record if its model is marked sensitive (tenancy.models.SensitiveRecord),
+    once per request: a view that already logged the read itself (with more detail) is not doubled."""
+    if not is_sensitive(type(obj)):
+        return None
+    key = (AccessLog.Action.VIEW.value, obj._meta.label_lower, str(obj.pk))
+    if key in getattr(getattr(request, "_request", request), "_access_logged", ()):
+        return None
+    return access_log_record(user=user, school_id=obj.school_id, action=AccessLog.Action.VIEW, obj=obj,
+                             request=request)
+
+
 # ---------------------------------------------------------------- districts and schools
 @transaction.atomic
-def district_create(*, name: str, code: str) -> District:
+def district_create(*, name: str, code: str, actor: User | None = None, request=None) -> District:
+    """A new district (system setup: no role can create one).
+
+    The access log is school-owned and a new district has no school yet, so its creation is logged
+    to the `tenancy.security` logger, like other events without a school (see _log_two_factor).
+    """
+    import logging
+
     district = District(name=name, code=code)
     district.full_clean()
     district.save()
+    logging.getLogger("tenancy.security").info(
+        "district created district=%s code=%s user=%s ip=%s", district.pk, district.code,
+        getattr(actor, "pk", None), _ip(request),
+    )
     return district
 
 
@@ -127,10 +161,18 @@ def _sync_guardian(user: User, *, district: District | None, school: School | No
         roles = Membership.objects.filter(user=user, school=school).values_list("role", flat=True)
         model, perm_model, obj = School, SchoolUserObjectPermission, school
     wanted = set().union(*(ROLE_PERMISSIONS[r] for r in roles)) if roles else set()
-    perm_model.objects.filter(user=user, content_object=obj).delete()
-    perm_model.objects.bulk_create(
-        [perm_model(user=user, content_object=obj, permission=p) for p in _perm_objects(model, wanted)]
-    )
+    # Insert and delete only the difference: re-granting a held role (the demo seed on every run)
+    # must leave the rows, and their ids, untouched.
+    existing = dict(perm_model.objects.filter(user=user, content_object=obj)
+                    .values_list("permission__codename", "id"))
+    stale = [pk for codename, pk in existing.items() if codename not in wanted]
+    if stale:
+        perm_model.objects.filter(id__in=stale).delete()
+    missing = wanted - set(existing)
+    if missing:
+        perm_model.objects.bulk_create(
+            [perm_model(user=user, content_object=obj, permission=p) for p in _perm_objects(model, missing)]
+        )
     for attr in ("_memberships_cache", "_school_ids_cache", "_school_perm_cache", "_district_perm_cache"):
         user.__dict__.pop(attr, None)
 
@@ -154,7 +196,7 @@ def can_grant(actor: User, role: str, *, district: District | None = None, schoo
 
 @transaction.atomic
 def membership_grant(*, user: User, role: str, district: District | None = None, school: School | None = None,
-                     actor: User | None = None) -> Membership:
+                     actor: User | None = None, request=None) -> Membership:
     """Grant a role on a district or a school. `actor=None` only for seeding and system setup."""
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
@@ -169,30 +211,40 @@ def membership_grant(*, user: User, role: str, district: District | None = None,
     )
     _sync_guardian(user, district=district, school=school)
     if created:
-        _log_membership(membership, actor, AccessLog.Action.CREATE)
+        _log_membership(membership, actor, AccessLog.Action.CREATE, request=request)
     return membership
 
 
-def _log_membership(membership: Membership, actor, action: str) -> None:
-    """Role changes are writes: log them on the school (or every school of the district)."""
+def _log_membership(membership: Membership, actor, action: str, *, request=None) -> None:
+    """Role changes are writes: log them on the school, or on every school of the district for a
+    bureau role (it opens each school's data to the holder, so each school admin's log shows it)."""
     detail = {"user_id": membership.user_id, "role": membership.role}
     if membership.school_id:
-        access_log_record(user=actor, school_id=membership.school_id, action=action, obj=membership, detail=detail)
+        access_log_record(user=actor, school_id=membership.school_id, action=action, obj=membership,
+                          request=request, detail=detail)
+        return
+    from .scoping import tenant_scope
+
+    school_ids = list(School.objects.filter(district_id=membership.district_id).values_list("id", flat=True))
+    with tenant_scope(school_ids):
+        access_log_record_many(user=actor, school_ids=school_ids, action=action, object_type="tenancy.membership",
+                               object_id=membership.pk, request=request,
+                               detail=detail | {"district_id": membership.district_id})
 
 
 @transaction.atomic
-def membership_revoke(*, membership: Membership, actor: User | None = None) -> None:
+def membership_revoke(*, membership: Membership, actor: User | None = None, request=None) -> None:
     if actor is not None and not can_grant(actor, membership.role, district=membership.district, school=membership.school):
         raise PermissionDenied(_("You cannot revoke this role."))
     user, district, school = membership.user, membership.district, membership.school
-    _log_membership(membership, actor, AccessLog.Action.DELETE)
+    _log_membership(membership, actor, AccessLog.Action.DELETE, request=request)
     membership.delete()
     _sync_guardian(user, district=district, school=school)
 
 
 @transaction.atomic
 def staff_add(*, actor: User, school: School, username: str, display_name: str, role: str,
-              password: str | None = None) -> Membership:
+              password: str | None = None, request=None) -> Membership:
     """A school admin (or above) adds a staff member to a school with one role, all or nothing."""
     if not can_grant(actor, role, school=school):
         raise PermissionDenied(_("You cannot grant this role here."))
@@ -207,7 +259,7 @@ def staff_add(*, actor: User, school: School, username: str, display_name: str, 
         for m in Membership.objects.filter(user=user).select_related("school"):
             if m.district_id or m.school_id not in visible:
                 raise ValidationError({"username": _("This username is already taken.")})
-    return membership_grant(user=user, role=role, school=school, actor=actor)
+    return membership_grant(user=user, role=role, school=school, actor=actor, request=request)
 
 
 # ---------------------------------------------------------------- staff management from the web UI
@@ -228,7 +280,7 @@ def staff_member_add(*, actor: User, school: School, username: str, display_name
     except ValidationError as exc:
         raise ValidationError({"password": exc.error_list}) from exc
     return staff_add(actor=actor, school=school, username=username, display_name=display_name,
-                     role=role, password=password)
+                     role=role, password=password, request=request)
 
 
 @transaction.atomic
@@ -238,7 +290,7 @@ def staff_role_grant(*, actor: User, school: School, user: User, role: str, requ
         raise ValidationError({"user": _("This person is not on the school's staff.")})
     if Membership.objects.filter(school=school, user=user, role=role).exists():
         raise ValidationError({"role": _("This person already holds this role here.")})
-    return membership_grant(user=user, role=role, school=school, actor=actor)
+    return membership_grant(user=user, role=role, school=school, actor=actor, request=request)
 
 
 @transaction.atomic
@@ -248,15 +300,17 @@ def staff_role_revoke(*, actor: User, membership: Membership, request=None) -> N
         raise ValidationError(_("This role is granted on a district."))
     if membership.user_id == actor.id:
         raise ValidationError(_("You cannot revoke your own role."))
-    membership_revoke(membership=membership, actor=actor)
+    membership_revoke(membership=membership, actor=actor, request=request)
 
 def access_log_record_many(*, user, school_ids, action: str, object_type: str, object_id: str | int = "",
-                           detail: dict | None = None) -> int:
+                           detail: dict | None = None, request=None) -> int:
     """One access-log row per school in a single INSERT, for actions that touch many schools at once
     (a district-wide compliance export or lock). Must run inside a scope covering those schools."""
+    ip = _ip(request)
     rows = [
         AccessLog(school_id=sid, user=user if getattr(user, "is_authenticated", False) else None,
-                  action=action, object_type=object_type, object_id=str(object_id or ""), detail=detail or {})
+                  action=action, object_type=object_type, object_id=str(object_id or ""), ip_address=ip,
+                  detail=detail or {})
         for sid in school_ids
     ]
     AccessLog.objects.bulk_create(rows)

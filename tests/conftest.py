@@ -6,6 +6,10 @@ import pytest
 from tenancy import services
 from tenancy.roles import Role
 
+# Session-level guarantee behind `make test` and `.ci/run`: with REQUIRE_SERVICES=1 any skip fails
+# the run, and a run where every selected test skipped exits non-zero (tests/support/skip_guard.py).
+pytest_plugins = ["tests.support.skip_guard"]
+
 
 class Tree:
     """district ─┬─ gupei (centre) ─┬─ village_a

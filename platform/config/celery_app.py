@@ -6,6 +6,7 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
-app = Celery("liushou")
+# config.diagnostics is not an app's tasks.py, so autodiscovery would not find it.
+app = Celery("liushou", include=["config.diagnostics"])
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

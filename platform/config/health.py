@@ -4,12 +4,14 @@
 balancers and Docker call it every few seconds) and must never read school-owned data: the database
 check is `SELECT 1` and the broker check only opens (and closes) a connection.
 
-Two ways in, same answer:
+Three ways in, same answer (the first two for web, the last for the Celery containers):
 - the URL route (config.urls), which goes through the whole middleware stack;
 - `HealthCheckMiddleware`, which production puts first. It answers before host validation, the
   HTTPS redirect and the tenant-scope middleware, so a probe from inside the container
   (http://127.0.0.1:8000/healthz) works whatever DJANGO_ALLOWED_HOSTS says, and a database outage
-  gives a 503 with JSON rather than a 500 raised by the tenancy middleware.
+  gives a 503 with JSON rather than a 500 raised by the tenancy middleware;
+- `manage.py healthcheck` (tenancy/management/commands/healthcheck.py), the healthcheck of the
+  worker and beat services, which serve no HTTP.
 """
 from __future__ import annotations
 
@@ -85,8 +87,13 @@ def check_broker(url: str | None = None, transport_options: dict | None = None) 
     return {"ok": True, "transport": str(transport)}
 
 
+def run_checks() -> dict[str, dict]:
+    """Every check, by name: /healthz and `manage.py healthcheck` (worker and beat) share them."""
+    return {"database": check_database(), "broker": check_broker()}
+
+
 def health_response() -> JsonResponse:
-    checks = {"database": check_database(), "broker": check_broker()}
+    checks = run_checks()
     healthy = all(check["ok"] for check in checks.values())
     body = {
         "status": "ok" if healthy else "error",

@@ -268,8 +268,11 @@ register(Case(
     basename="care-contacts",
     make=_contacts,
     sees=CHILD_SEES,
-    write_ok={"destroy": {"gupei_admin": {"a", "a2"}, "menzhuang_admin": {"b"}}},
-    snapshot=lambda c: (c.kind, c.notes),
+    # The author or the school admin; a visible contact someone else may not change is 403.
+    write_ok={action: {"gupei_admin": {"a", "a2"}, "menzhuang_admin": {"b"}}
+              for action in ("update", "partial_update", "destroy")},
+    update_payload=lambda c: {"kind": "letter", "happened_on": today().isoformat(), "notes": "改过的记录"},
+    snapshot=lambda c: (c.kind, c.happened_on, c.notes),
     create_payloads=_contact_payloads,
     # A child you may not record for is 404 (never 403), whoever you are.
     create_expect={
@@ -390,6 +393,11 @@ register(Case(
                 "end": (today() + dt.timedelta(days=200)).isoformat()}
         for label, d in (("own", tree.district), ("far", tree.other_district))},
     create_expect={"bureau_admin": {"own": 201}, **{r: {"own": 403} for r in ALL_ROLES if r != "bureau_admin"}},
+    # Only the district's bureau admin edits or deletes (no record points at these semesters).
+    write_ok={a: {"bureau_admin": {"own"}} for a in ("update", "partial_update", "destroy")},
+    update_payload=lambda s: {"name": "改名学期", "start": (s.start - dt.timedelta(days=1)).isoformat(),
+                              "end": (s.end + dt.timedelta(days=1)).isoformat()},
+    snapshot=lambda s: (s.name, s.start, s.end),
 ))
 
 

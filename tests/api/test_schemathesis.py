@@ -23,14 +23,9 @@ import traceback
 
 import pytest
 import schemathesis
-from django.apps import apps
-from django.core.cache import caches
 from django.core.handlers.wsgi import WSGIHandler
-from django.core.management import call_command
-from django.core.management.color import no_style
 from django.core.signals import got_request_exception, request_finished, request_started
-from django.db import close_old_connections, connection, transaction
-from django.test import override_settings
+from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, Phase, Verbosity, given
 from hypothesis.errors import Unsatisfiable
 from hypothesis import settings as hypothesis_settings
@@ -47,6 +42,7 @@ from schemathesis.specs.openapi.checks import (
 from werkzeug.test import Client as WerkzeugClient
 
 from tenancy.models import User
+from tests.support.demo import seeded_demo
 
 ROLES = ("bureau_admin", "bureau_inspector", "gupei_township", "gupei_admin", "gupei_teacher", "gupei_clerk")
 # Examples per operation and role: valid inputs first, then invalid ones.
@@ -72,37 +68,12 @@ REFERENCES = {
 POOL_SIZE = 3  # ids taken from each list (the role's own view and the bureau's)
 
 
-def _reset_sequences() -> None:
-    """Every id sequence restarts just above the table's largest id, so the seeded ids do not depend
-    on which tests ran before (sequences are not rolled back with the tests' transactions)."""
-    statements = connection.ops.sequence_reset_sql(no_style(), apps.get_models(include_auto_created=True))
-    with connection.cursor() as cursor:
-        for sql in statements:
-            cursor.execute(sql)
-
-
 @pytest.fixture(scope="module")
 def demo_district(django_db_setup, django_db_blocker, tmp_path_factory):
     """The demo district, seeded once for this module inside a transaction rolled back at its end.
     Each test's own transaction (the `db` fixture) nests inside it as a savepoint."""
-    media = override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("fuzz-media")))
-    media.enable()
-    with django_db_blocker.unblock():
-        for cache in caches.all():
-            cache.clear()
-        outer = transaction.atomic()
-        outer.__enter__()
-        outer._from_testcase = True  # lets the services' durable blocks nest here as in a TestCase
-        try:
-            _reset_sequences()
-            call_command("seed_demo", stdout=open("/dev/null", "w"))
-            yield
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            for cache in caches.all():
-                cache.clear()
-    media.disable()
+    with seeded_demo(django_db_blocker, str(tmp_path_factory.mktemp("fuzz-media"))):
+        yield
 
 
 @pytest.fixture

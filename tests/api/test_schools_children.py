@@ -68,7 +68,10 @@ def test_bureau_sees_a_child_only_with_an_explicit_identity_grant(tree):
     assert client_for(tree.bureau_admin).get(detail(kid)).status_code == 404
     assign_perm("tenancy.view_child_identity", tree.bureau_inspector, tree.district)
     body = client_for(tree.bureau_inspector).get(detail(kid)).json()
-    assert body["level"] == "identity" and body["id_number"] == full_id(kid)
+    assert body["level"] == "identity" and body["guardian_phone"] == "13800001111"
+    # The national ID is shown in full to the school admin only (issue #3), whatever the grant.
+    assert body["id_number"] == kid.id_number_masked and body["id_number"] != full_id(kid)
+    assert "*" in body["id_number"]
     assert "wellbeing_notes" not in body  # the school admin and the proxy parent only
 
 
@@ -87,6 +90,15 @@ def test_every_child_detail_read_is_logged(tree):
     assert views() == 2
     client.get(LIST)
     assert views() == 2  # lists are not per-child reads
+    # The same child read through its consent record is a detail read too.
+    consent = reverse("api:v1:child-consents-detail", args=[kid.id])
+    assert client.get(consent).status_code == 200
+    assert views() == 3
+    with tenant_scope([tree.gupei.id]):
+        entry = AccessLog.objects.filter(object_id=str(kid.id), action=AccessLog.Action.VIEW).latest("id")
+    assert entry.detail == {"via": "consent"}
+    client.get(reverse("api:v1:child-consents-list"))
+    assert views() == 3
 
 
 def test_a_teacher_records_contacts_only_for_an_assigned_child(tree):
@@ -159,3 +171,31 @@ def test_list_query_counts_do_not_grow(tree, django_assert_max_num_queries):
         assert counts[(url, 12)] == counts[(url, 2)], (url, counts[(url, 2)], counts[(url, 12)])
         with django_assert_max_num_queries(counts[(url, 2)]):
             assert client.get(url, {"page_size": 200}).status_code == 200
+
+
+def test_a_contact_is_corrected_by_its_author_only_and_the_child_stays(tree):
+    semester(tree)
+    mine, other = child(tree.gupei), child(tree.gupei)
+    assign(tree, mine)
+    teacher, admin = client_for(tree.gupei_teacher), client_for(tree.gupei_admin)
+    body = {"child": mine.id, "kind": "home_visit", "happened_on": today().isoformat(), "notes": "家访"}
+    own = teacher.post(CONTACTS, body, format="json").json()["id"]
+    admins = admin.post(CONTACTS, {**body, "kind": "letter"}, format="json").json()["id"]
+    url = reverse("api:v1:care-contacts-detail", args=[own])
+    yesterday = (today() - dt.timedelta(days=1)).isoformat()
+    response = teacher.patch(url, {"notes": "补记：家访两小时", "happened_on": yesterday, "child": other.id},
+                             format="json")
+    assert response.status_code == 200, response.content
+    with tenant_scope([tree.gupei.id]):
+        saved = CareContact.objects.get(pk=own)
+        logged = AccessLog.objects.filter(action="update", object_type="schools.carecontact",
+                                          object_id=str(own), user=tree.gupei_teacher).count()
+    assert (saved.notes, saved.happened_on.isoformat(), saved.child_id) == ("补记：家访两小时", yesterday, mine.id)
+    assert logged == 1
+    future = teacher.patch(url, {"happened_on": (today() + dt.timedelta(days=1)).isoformat()}, format="json")
+    assert future.status_code == 400 and "happened_on" in future.json()
+    # The admin's contact about the teacher's child: visible to the teacher, not theirs to change.
+    assert teacher.patch(reverse("api:v1:care-contacts-detail", args=[admins]), {"notes": "x"},
+                         format="json").status_code == 403
+    with tenant_scope([tree.gupei.id]):
+        assert CareContact.objects.get(pk=admins).notes == "家访"

@@ -227,6 +227,45 @@ def test_round_trip_into_a_fresh_database_and_media_folder(source, fresh_db, tmp
     assert source.counts["schools_child"] > 0
 
 
+# ---------------------------------------------------------------- object storage (S3)
+@pytest.fixture
+def object_storage(settings):
+    """The default storage is not on the filesystem (like S3Storage): backup/restore leave files to
+    the bucket's own versioning."""
+    from django.core.files.storage import default_storage
+
+    from tests.support import storage as memory_storage
+
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": memory_storage.BACKEND}}
+    assert backup.storage_root() is None
+    return default_storage
+
+
+def test_backup_with_object_storage_holds_the_database_only(source, object_storage, tmp_path):
+    from django.core.files.base import ContentFile
+
+    object_storage.save("evidence/1/in-the-bucket.jpg", ContentFile(b"photo"))
+    stdout, stderr = io.StringIO(), io.StringIO()
+    call_command("backup", output_dir=str(tmp_path), stdout=stdout, stderr=stderr)
+    (archive,) = tmp_path.glob("liushou-backup-*.tar")
+    manifest = backup.verify_archive(archive, [KEY.encode()])
+    assert set(manifest["members"]) == {backup.DUMP_MEMBER}
+    assert manifest["media"]["files"] == 0 and manifest["media"]["missing"] == []
+    assert manifest["media"]["external"] == "PathlessMemoryStorage"
+    assert "backup complete" in stdout.getvalue()
+    assert "NOTE: storage is PathlessMemoryStorage" in stderr.getvalue() and "database only" in stderr.getvalue()
+
+
+def test_restore_with_object_storage_loads_the_database_and_skips_the_files(source, fresh_db, object_storage):
+    stdout, stderr = io.StringIO(), io.StringIO()
+    call_command("restore", str(source.archive), database_name=fresh_db.name, stdout=stdout, stderr=stderr)
+    assert "restore complete" in stdout.getvalue() and "no files (object storage)" in stdout.getvalue()
+    assert counts(fresh_db) == source.counts
+    skipped = len(source.hashes)
+    assert f"restore wrote no files ({skipped} in the archive were skipped)" in stderr.getvalue()
+    assert object_storage.listdir("") == ([], []), "nothing was written to the object storage"
+
+
 def test_refuses_a_database_that_is_not_empty(source, tmp_path):
     """The test database (migrated, so it has tables) stands in for a live one."""
     before = counts(source.database)

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from submissions import similarity
+
 ROOT = Path(__file__).resolve().parents[2]
 ENDPOINTS = ["GET /api/v1/children/", "POST /api/v1/care-contacts/", "GET /api/v1/school-dashboards/{id}/",
              "GET /api/v1/compliance/scores/", "all"]
@@ -36,7 +38,7 @@ def report(tmp_path_factory):
 
 def test_every_section_reports_numbers(report):
     r, _stdout = report
-    for section in ("scoring", "growth", "export", "api", "scoped_vs_superuser", "rls", "photo"):
+    for section in ("scoring", "growth", "export", "api", "scoped_vs_superuser", "rls", "photo", "similarity"):
         assert section in r and "error" not in r[section], (section, r.get(section))
     s = r["scoring"]
     assert all(_number(s[k]) for k in ("median_s", "queries", "per_school_ms", "naive_loop_s", "ratio_to_naive"))
@@ -74,11 +76,27 @@ def test_ratios_and_photo(report):
     assert _number(p["seconds"]) and p["seconds"] > 0 and p["max_rss_mib"] > 0
 
 
+def test_similarity_section(report):
+    sim = report[0]["similarity"]
+    assert (sim["schools"], sim["periods"]) == (10, 4)
+    rc = sim["recall"]
+    assert rc["p_candidate_at_threshold"] >= 0.95 > rc["p_candidate_at_threshold_old_layout"]
+    assert len(rc["levels"]) >= 5 and all(0 <= lv["candidate_rate"] <= 1 for lv in rc["levels"])
+    assert rc["precision"] == 1.0 and _number(rc["recall"])
+    m = sim["memory"]
+    assert m["narratives"] == 40 and m["flagged"] == [0] == m["brute_force_flagged"]
+    d = sim["database"]
+    assert d["narratives"] == 40 and d["band_rows"] == (40 + d["submits"]) * similarity.BANDS
+    assert d["submits"] == 6 and all(_number(d[k]) and d[k] > 0 for k in ("fingerprint_and_store_s", "task_ms_median"))
+    # Planted copies above the threshold were found by the real task against the stored district.
+    assert d["planted_missed"] == 0 and d["false_flags"] == 0 and d["planted_found"] == d["planted_at_or_above_threshold"]
+
+
 def test_prints_one_table_and_drops_every_database(report, db):
     r, stdout = report
-    for label in ("scoring", "export", "API", "RLS overhead", "photo", "JSON:"):
+    for label in ("scoring", "export", "API", "RLS overhead", "photo", "similarity", "JSON:"):
         assert label in stdout, label
-    assert len(r["databases"]) == 4  # main, two more growth points, api
+    assert len(r["databases"]) == 5  # main, two more growth points, api, similarity
     with connection.cursor() as cursor:
         cursor.execute("SELECT datname FROM pg_database WHERE datname = ANY(%s)", [r["databases"]])
         assert cursor.fetchall() == []

@@ -1,9 +1,11 @@
 """The compliance demo: the current semester's assessment, a weekly snapshot history computed from
 the records, spot-check scores; idempotent."""
 from django.core.management import call_command
+from django.utils import timezone
 
 from compliance import selectors
 from compliance.models import Assessment, ManualScore, Snapshot
+from schools import demo as schools_demo
 from tenancy.models import School, User
 from tenancy.scoping import tenant_scope
 
@@ -11,7 +13,8 @@ from tenancy.scoping import tenant_scope
 def test_demo_assessment_history_and_idempotence(db):
     call_command("seed_demo", stdout=open("/dev/null", "w"))
     assessment = Assessment.objects.get(title="留守儿童之家建设考核")
-    assert assessment.school_semester is not None and assessment.school_semester.name == "2026 秋季学期"
+    current = schools_demo.demo_semesters(timezone.localdate())[-1][0]
+    assert assessment.school_semester is not None and assessment.school_semester.name == current
     assert (assessment.semester_start, assessment.semester_end) == (assessment.school_semester.start,
                                                                     assessment.school_semester.end)
     snaps = list(Snapshot.objects.filter(assessment=assessment).order_by("taken_at"))

@@ -15,6 +15,7 @@ SERVICES = {"postgres", "redis", "web", "worker", "beat"}
 APP_SERVICES = ("web", "worker", "beat")
 IMAGES = {"postgres": "postgres:16", "redis": "redis:7"}
 BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+HEALTH_COMMAND = "healthcheck"  # manage.py healthcheck: /healthz's checks, for services without HTTP
 CONTAINER_ROOT = "/app/"  # WORKDIR in deploy/Dockerfile: the repository root inside the image
 _INTERPOLATION = re.compile(r"\$\{([^}]*)\}")
 
@@ -75,12 +76,42 @@ def repo_paths(service: dict) -> list[str]:
     return found
 
 
+def healthcheck_args(service: dict) -> list[str]:
+    """The words of a service's healthcheck test (CMD or CMD-SHELL); empty when it has none."""
+    check = service.get("healthcheck") or {}
+    test = check.get("test")
+    if check.get("disable") or not test:
+        return []
+    if isinstance(test, str):  # the string form is run by the shell
+        return shlex.split(test)
+    test = as_list(test)
+    if test[0] == "CMD-SHELL":
+        return shlex.split(" ".join(test[1:]))
+    if test[0] == "NONE":
+        return []
+    return test[1:] if test[0] == "CMD" else test
+
+
+def manage_commands(args: list[str]) -> list[str]:
+    """Management commands run as `manage.py <command>` in a list of words."""
+    return [args[i + 1] for i, arg in enumerate(args[:-1]) if arg.endswith("manage.py")]
+
+
+def management_command_exists(root: Path, command: str) -> bool:
+    """A project app (<app>/management/commands/<command>.py) or Django itself provides it."""
+    if any(root.glob(f"*/management/commands/{command}.py")):
+        return True
+    import django
+
+    return (Path(django.__file__).parent / "core" / "management" / "commands" / f"{command}.py").is_file()
+
+
 def module_refs(compose: dict) -> list[tuple[str, str]]:
-    """(service, reference) for every Python object a command names: `celery -A mod`,
-    gunicorn's `mod:attr`, and `--scheduler mod:Class`."""
+    """(service, reference) for every Python object a command or a healthcheck names:
+    `celery -A mod`, gunicorn's `mod:attr`, and `--scheduler mod:Class`."""
     refs = []
     for name, service in (compose.get("services") or {}).items():
-        cmd = as_list(service.get("command"))
+        cmd = as_list(service.get("command")) + healthcheck_args(service)
         for i, arg in enumerate(cmd):
             nxt = cmd[i + 1] if i + 1 < len(cmd) else None
             if arg in ("-A", "--app") and nxt:
@@ -176,11 +207,29 @@ def problems(compose: dict, *, required_env: list[str], root: Path, expected: se
                 if "?" not in expr and not re.search(r"-.+", expr):
                     out.append(f"{name}: {var} interpolates ${{{expr}}}, which is empty when unset; use ${{X:?message}}")
 
-    # Health: web's healthcheck asks /healthz, and every service_healthy dependency has a healthcheck.
+    # Health: web's healthcheck asks /healthz; every long-running app service has a healthcheck that
+    # checks the database and the broker (/healthz or `manage.py healthcheck`) and names only
+    # management commands that exist (module references: module_refs); every service_healthy
+    # dependency has a healthcheck.
     web = services.get("web") or {}
     test = " ".join(as_list((web.get("healthcheck") or {}).get("test")))
     if "/healthz" not in test:
         out.append("web: healthcheck must call /healthz")
+    for name in app_services(compose):
+        service = services.get(name)
+        if service is None or str(service.get("restart")) == "no":
+            continue  # a one-shot job (migrate) exits; there is nothing to keep checking
+        args = healthcheck_args(service)
+        if not args:
+            out.append(f"{name}: has no healthcheck")
+            continue
+        commands = manage_commands(args)
+        if "/healthz" not in " ".join(args) and HEALTH_COMMAND not in commands:
+            out.append(f"{name}: healthcheck must check the database and the broker "
+                       f"(/healthz or `manage.py {HEALTH_COMMAND}`)")
+        for command in commands:
+            if not management_command_exists(root, command):
+                out.append(f"{name}: healthcheck runs manage.py {command}, which does not exist")
     for name, service in services.items():
         deps = service.get("depends_on") or {}
         if isinstance(deps, list):

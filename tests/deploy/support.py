@@ -6,6 +6,7 @@ import os
 
 from tests.support.db import database_url  # noqa: F401  (re-exported for deploy tests)
 import secrets
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -29,7 +30,8 @@ def production_env(**overrides: str | None) -> dict[str, str]:
     """A complete, fake production environment. An override of None removes that variable."""
     env = {
         k: v for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_")) and k not in ("FIELD_ENCRYPTION_KEYS", "DEMO_DATA_ALLOWED")
+        if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_", "STORAGE_S3_"))
+        and k not in ("FIELD_ENCRYPTION_KEYS", "DEMO_DATA_ALLOWED")
     }
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.production",
@@ -54,3 +56,11 @@ def run_python(args: list[str], env: dict[str, str], timeout: int = 180) -> subp
     return subprocess.run(
         [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
     )
+
+
+def free_port() -> int:
+    """A local TCP port nothing listens on (bound, then released): for a server to start on, or
+    for a connection that must be refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -4,7 +4,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ import yaml
 from django.db import connection
 
 from . import compose_check
-from .support import ROOT, database_url, production_env, required_env, run_python
+from .support import ROOT, database_url, free_port, production_env, required_env, run_python
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 
@@ -101,6 +100,12 @@ MUTATIONS = {
     "missing entrypoint": (_set(["services", "web", "entrypoint"], ["/app/deploy/missing.sh"]), "deploy/missing.sh"),
     "missing Dockerfile": (_set(["services", "worker", "build"], {"context": ".", "dockerfile": "deploy/Nope"}), "does not exist"),
     "healthcheck not on /healthz": (_set(["services", "web", "healthcheck", "test"], ["CMD", "true"]), "/healthz"),
+    "beat without a healthcheck": (_delete(["services", "beat", "healthcheck"]), "beat: has no healthcheck"),
+    "worker healthcheck disabled": (_set(["services", "worker", "healthcheck"], {"disable": True}), "worker: has no healthcheck"),
+    "worker healthcheck checks nothing": (_set(["services", "worker", "healthcheck", "test"], ["CMD", "true"]),
+                                          "worker: healthcheck must check the database and the broker"),
+    "healthcheck names a missing command": (_set(["services", "beat", "healthcheck", "test"], "python manage.py healthcheck && python manage.py beat_alive"),
+                                            "beat: healthcheck runs manage.py beat_alive, which does not exist"),
     "depends_on without health condition": (_set(["services", "web", "depends_on"], ["postgres", "redis"]), "service_healthy"),
     "beat does not wait for migrations": (_delete(["services", "beat", "depends_on", "web"]), "beat: must wait for web"),
     "postgres data not persisted": (_delete(["services", "postgres", "volumes"]), "named volume"),
@@ -115,6 +120,37 @@ def test_checker_catches_a_broken_compose_file(compose, case):
     mutate(broken)
     found = check(broken)
     assert any(expected in p for p in found), found
+
+
+def test_every_app_service_has_a_healthcheck_on_the_database_and_broker(compose):
+    services = compose["services"]
+    assert "/healthz" in " ".join(compose_check.healthcheck_args(services["web"]))
+    for name in ("worker", "beat"):
+        args = compose_check.healthcheck_args(services[name])
+        assert compose_check.HEALTH_COMMAND in compose_check.manage_commands(args), (name, args)
+    assert compose_check.management_command_exists(ROOT, compose_check.HEALTH_COMMAND)
+    assert compose_check.management_command_exists(ROOT, "migrate")  # Django's own count too
+    assert not compose_check.management_command_exists(ROOT, "no_such_command")
+
+
+@pytest.mark.django_db
+def test_worker_and_beat_healthchecks_pass_as_the_containers_run_them(compose, tmp_path):
+    # Each `manage.py ...` part of the healthcheck, run for real under production settings against
+    # the test database and a filesystem broker (the worker's `inspect ping` part needs a worker).
+    env = production_env(
+        DATABASE_URL=database_url(connection.settings_dict),
+        CELERY_BROKER_URL="filesystem://",
+        CELERY_FILESYSTEM_BROKER_DIR=str(tmp_path / "broker"),
+        DJANGO_STATIC_ROOT=str(tmp_path / "static"),
+    )
+    for name in ("worker", "beat"):
+        args = compose_check.healthcheck_args(compose["services"][name])
+        for command in compose_check.manage_commands(args):
+            out = run_python(["manage.py", command], env)
+            assert out.returncode == 0, (name, command, out.stderr)
+            assert out.stdout.strip() == "ok: database, broker", out.stdout
+    broken = run_python(["manage.py", compose_check.HEALTH_COMMAND], {**env, "CELERY_BROKER_URL": "redis://127.0.0.1:1/0"})
+    assert broken.returncode == 1 and "unhealthy: broker" in broken.stderr, broken.stderr
 
 
 def test_commands_name_modules_that_exist(compose):
@@ -144,19 +180,13 @@ def test_a_bad_module_reference_fails_to_import():
     assert out.returncode != 0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.django_db
 def test_web_command_serves_healthz(compose, tmp_path):
     # Run web's compose command for real (gunicorn, deploy/gunicorn.conf.py, production settings)
     # against the test database and the filesystem broker, then probe it as the healthcheck does.
     command = compose_check.as_list(compose["services"]["web"]["command"])
     assert command[0] == "gunicorn"
-    port = _free_port()
+    port = free_port()
     env = production_env(
         DATABASE_URL=database_url(connection.settings_dict),
         CELERY_BROKER_URL="filesystem://",

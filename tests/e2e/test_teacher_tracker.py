@@ -83,6 +83,16 @@ def test_teacher_records_a_home_visit_from_the_tracker(live_server, school_home,
     assert cell.locator("[data-last]").inner_text() == today.strftime("%m-%d")
     assert page.locator("[data-toast]").is_visible()
     page.screenshot(path=str(shots / "tracker-375.png"), full_page=True)
+    # The row now links to the new contact's page, for notes and photos (one tap further).
+    detail = page.locator(f"li[data-child='{t.mine[0].pk}'] a[data-detail]")
+    assert detail.is_visible()
+    href = detail.get_attribute("href")
+    assert href.startswith(f"/schools/{t.gupei.pk}/contacts/")
+    detail.tap()
+    page.wait_for_url(base + href)
+    assert "王小明" in page.locator("main").inner_text() and page.locator("form[data-upload]").count() == 1
+    assert _no_horizontal_overflow(page)
+    page.screenshot(path=str(shots / "contact-375.png"), full_page=True)
 
     # Coverage on the dashboard changed.
     page.goto(dashboard)

@@ -128,6 +128,10 @@ def export_files(job) -> list[str]:
 
     from compliance.exports import storage_key
 
-    key = Path(default_storage.path(storage_key(job)))
+    folder = storage_key(job).rsplit("/", 1)[0]
     pattern = re.compile(rf"^export-{job.pk}(_\w+)?\.xlsx")
-    return sorted(p.name for p in key.parent.iterdir() if pattern.match(p.name)) if key.parent.exists() else []
+    try:
+        _dirs, names = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return []
+    return sorted(n for n in names if pattern.match(n))

@@ -10,13 +10,12 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from schools import evidence as ev
 from schools import services
 from schools.models import Activity, Evidence, ReusedEvidenceFlag
 from tenancy.scoping import tenant_scope
 
 from .conftest import jpeg_bytes
-
-ev = pytest.importorskip("schools.evidence", reason="schools/evidence.py (the other helper's module) not merged yet")
 
 
 def upload(user, school, data, attach_to=None, name="photo.jpg"):

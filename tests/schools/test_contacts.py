@@ -118,3 +118,124 @@ def test_contacts_for_child_respects_visibility(home, today):
         assert selectors.work_record_entries_visible_to(home.gupei_clerk, home.gupei).count() == 0
         overview = selectors.home_overview(home.gupei)
         assert len(overview["rules"]) == 9 and overview["proxy_parents"][0].user == home.gupei_teacher
+
+
+# ---------------------------------------------------------------- correcting and undoing a contact
+def _photo(seed):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .conftest import jpeg_bytes
+
+    return SimpleUploadedFile(f"c{seed}.jpg", jpeg_bytes(seed), content_type="image/jpeg")
+
+
+def _fresh(contact):
+    with tenant_scope([contact.school_id]):
+        return CareContact.objects.get(pk=contact.pk)
+
+
+def test_author_corrects_kind_date_and_notes_and_the_update_is_logged(home, today):
+    from tenancy.models import AccessLog
+
+    contact = record(home, home.gupei_teacher, home.g[0], today)
+    with tenant_scope([home.gupei.id]):
+        services.care_contact_update(actor=home.gupei_teacher, contact=contact, kind="talk",
+                                     happened_on=today - dt.timedelta(days=3), notes="聊了学习")
+        log = AccessLog.objects.get(action="update", object_type="schools.carecontact", object_id=str(contact.pk))
+    saved = _fresh(contact)
+    assert (saved.kind, saved.happened_on, saved.notes) == ("talk", today - dt.timedelta(days=3), "聊了学习")
+    assert log.user_id == home.gupei_teacher.id
+    assert log.detail == {"fields": ["happened_on", "kind", "notes"]}  # names only, never the notes
+
+
+def test_update_keeps_the_record_rules_and_writes_nothing_when_refused(home, today):
+    contact = record(home, home.gupei_admin, home.g[0], today)
+    for bad in ({"happened_on": today + dt.timedelta(days=1)},
+                {"happened_on": home.semester.start - dt.timedelta(days=1)},
+                {"kind": "phone_call"}, {"notes": "长" * 2001}, {"child": home.g[1]}):
+        with tenant_scope([home.gupei.id]), pytest.raises(ValidationError):
+            services.care_contact_update(actor=home.gupei_admin, contact=contact, **bad)
+        saved = _fresh(contact)
+        assert (saved.kind, saved.happened_on, saved.notes, saved.child_id) == ("home_visit", today, "…", home.g[0].id)
+        assert (contact.kind, contact.happened_on) == ("home_visit", today)  # the instance is untouched too
+
+
+def test_a_new_date_moves_the_contact_to_its_semester(home, today):
+    earlier = services.semester_create(actor=None, district=home.district, name="上学期",
+                                       start=home.semester.start - dt.timedelta(days=120),
+                                       end=home.semester.start - dt.timedelta(days=1))
+    contact = record(home, home.gupei_admin, home.g[0], today)
+    with tenant_scope([home.gupei.id]):
+        services.care_contact_update(actor=home.gupei_admin, contact=contact,
+                                     happened_on=earlier.start + dt.timedelta(days=5))
+    assert _fresh(contact).semester_id == earlier.id
+
+
+def test_only_the_author_or_the_school_admin_may_change_a_contact(home, today):
+    from django.core.exceptions import PermissionDenied
+
+    by_admin = record(home, home.gupei_admin, home.g[0], today)
+    with tenant_scope([home.gupei.id]):
+        # The proxy parent of the child, but not the author.
+        with pytest.raises(PermissionDenied):
+            services.care_contact_update(actor=home.gupei_teacher, contact=by_admin, notes="改")
+        with pytest.raises(PermissionDenied):
+            services.care_contact_update(actor=home.gupei_clerk, contact=by_admin, notes="改")
+    by_teacher = record(home, home.gupei_teacher, home.g[1], today)
+    with tenant_scope([home.gupei.id]):
+        services.care_contact_update(actor=home.gupei_admin, contact=by_teacher, notes="校长补充")
+    assert _fresh(by_admin).notes == "…" and _fresh(by_teacher).notes == "校长补充"
+
+
+def test_deleting_a_contact_deletes_its_photos_and_their_files(home, today, settings, tmp_path,
+                                                              django_capture_on_commit_callbacks):
+    from django.core.files.storage import default_storage
+
+    from schools.models import Evidence
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    contact = record(home, home.gupei_teacher, home.g[0], today)
+    with tenant_scope([home.gupei.id]):
+        item = services.evidence_upload(actor=home.gupei_teacher, school=home.gupei, uploaded_file=_photo(1),
+                                        attach_to=contact)
+    names = [item.file.name, item.thumbnail.name]
+    assert all(default_storage.exists(n) for n in names)
+    with django_capture_on_commit_callbacks(execute=True), tenant_scope([home.gupei.id]):
+        services.care_contact_delete(actor=home.gupei_teacher, contact=contact)
+    with tenant_scope([home.gupei.id]):
+        assert not Evidence.objects.filter(pk=item.pk).exists()
+        assert not CareContact.objects.filter(pk=contact.pk).exists()
+    assert not any(default_storage.exists(n) for n in names)
+
+
+def test_contact_photos_are_removed_by_the_author_not_by_the_clerk(home, today, settings, tmp_path):
+    from django.core.exceptions import PermissionDenied
+
+    from schools.models import Evidence
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    contact = record(home, home.gupei_teacher, home.g[0], today)
+    with tenant_scope([home.gupei.id]):
+        item = services.evidence_upload(actor=home.gupei_teacher, school=home.gupei, uploaded_file=_photo(2),
+                                        attach_to=contact)
+        with pytest.raises(PermissionDenied):
+            services.evidence_delete(actor=home.gupei_clerk, evidence=item)
+        assert Evidence.objects.filter(pk=item.pk).exists()
+        services.evidence_delete(actor=home.gupei_teacher, evidence=item)
+        assert not Evidence.objects.filter(pk=item.pk).exists()
+
+
+def test_contact_selectors_follow_the_childs_personal_record(home, today):
+    mine = record(home, home.gupei_teacher, home.g[0], today)
+    other = record(home, home.gupei_admin, home.g[2], today, kind="letter")
+    with tenant_scope([home.gupei.id]):
+        assert list(selectors.contacts_visible_to(home.gupei_teacher, home.gupei)) == [mine]
+        assert set(selectors.contacts_visible_to(home.gupei_admin, home.gupei)) == {mine, other}
+        assert not selectors.contacts_visible_to(home.gupei_clerk, home.gupei).exists()
+        assert [c.pk for c in selectors.contacts_list(home.gupei_admin, home.gupei, kind="letter")] == [other.pk]
+        with pytest.raises(CareContact.DoesNotExist):
+            selectors.contact_get_for_view(home.gupei_teacher, home.gupei, other.pk)
+        view = selectors.contact_get_for_view(home.gupei_teacher, home.gupei, mine.pk)
+        assert view.can_edit and view.can_add_evidence
+        view = selectors.contact_get_for_view(home.gupei_admin, home.gupei, mine.pk)
+        assert view.can_edit  # the school admin may correct anyone's contact

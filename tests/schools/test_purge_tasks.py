@@ -69,3 +69,36 @@ def test_periodic_tasks_registered_idempotently(db):
     tasks = set(PeriodicTask.objects.filter(task__startswith="schools.").values_list("task", flat=True))
     assert tasks == {PURGE_TASK, SYNC_TASK, ORPHANS_TASK}
     assert PeriodicTask.objects.filter(task=PURGE_TASK).count() == 1
+
+
+def test_purge_deletes_the_photos_of_the_childs_contacts(home, today, settings, tmp_path,
+                                                         django_capture_on_commit_callbacks):
+    from django.core.files.storage import default_storage
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from schools.models import Evidence
+
+    from .conftest import jpeg_bytes
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.CHILD_DATA_RETENTION_DAYS = 365
+    items = {}
+    with tenant_scope([home.gupei.id]):
+        for child, seed in ((home.g[0], 11), (home.g[1], 12)):
+            contact = services.care_contact_record(actor=home.gupei_admin, child_id=child.id, kind="home_visit",
+                                                   happened_on=today)
+            items[child.id] = services.evidence_upload(
+                actor=home.gupei_admin, school=home.gupei, attach_to=contact,
+                uploaded_file=SimpleUploadedFile(f"{seed}.jpg", jpeg_bytes(seed), content_type="image/jpeg"))
+    leave(home, home.g[0], 400, today)
+    gone, kept = items[home.g[0].id], items[home.g[1].id]
+    with django_capture_on_commit_callbacks(execute=True), tenant_scope([home.gupei.id]):
+        assert services.children_purge_expired(school=home.gupei) == 1
+    with tenant_scope([home.gupei.id]):
+        assert not Evidence.objects.filter(pk=gone.pk).exists()
+        assert Evidence.objects.filter(pk=kept.pk).exists()
+        assert CareContact.objects.filter(child=home.g[0]).count() == 1  # the contact (its date) stays
+        assert AccessLog.objects.filter(action="delete", object_type="schools.evidence",
+                                        object_id=str(gone.pk), user=None).exists()
+    assert not default_storage.exists(gone.file.name) and not default_storage.exists(gone.thumbnail.name)
+    assert default_storage.exists(kept.file.name)

@@ -2,14 +2,16 @@
 figures checked against the database; idempotency under repeated runs."""
 from __future__ import annotations
 
+import io
 from datetime import date
-from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
-from django.db.models import Count
+from django.db.models import Count, Q, Sum
 
-from schools.models import Activity, CareContact, Child, Evidence, Semester, TrainingMeeting
+from schools.models import (
+    Activity, CareContact, Child, Evidence, Semester, StudyPair, TrainingMeeting, TutoringSession,
+)
 from submissions import compile as compiler
 from submissions import services
 from submissions.models import PackageVersion, PeriodType, ReportKind, Status, Submission, SubmissionEvent
@@ -22,8 +24,8 @@ NAMES = ["王小明", "李子涵", "张浩宇", "刘欣怡", "陈梓轩"]
 
 
 def make_records(tree, school=None):
-    """A semester; five children (one transferred); contacts, activities and a meeting in and
-    around the first fortnight (2026-04-01 – 04-14)."""
+    """A semester; five children (one transferred); contacts, activities, a meeting, study pairs
+    and tutoring sessions in and around the first fortnight (2026-04-01 – 04-14)."""
     school = school or tree.gupei
     semester, _c = Semester.objects.get_or_create(district=tree.district, name="2026 春季学期",
                                                   defaults={"start": date(2026, 2, 23), "end": date(2026, 7, 5)})
@@ -51,6 +53,17 @@ def make_records(tree, school=None):
                                 content_type="image/jpeg", size=10, activity=comp)
         TrainingMeeting.objects.create(school=school, date=date(2026, 4, 7), semester=semester, topic="代理家长培训")
         TrainingMeeting.objects.create(school=school, date=date(2026, 3, 7), semester=semester, topic="开学培训")
+        # Two pairs run through the period, one ended before it; sessions in and outside the period.
+        pairs = [StudyPair.objects.create(school=school, teacher=teacher, child=children[0], starts_on=date(2026, 3, 1)),
+                 StudyPair.objects.create(school=school, teacher=teacher, child=children[1], starts_on=date(2026, 3, 1),
+                                          ends_on=date(2026, 4, 5), subject="数学"),
+                 StudyPair.objects.create(school=school, teacher=teacher, child=children[2], starts_on=date(2026, 2, 24),
+                                          ends_on=date(2026, 3, 27))]
+        for pair, day, minutes in [(pairs[0], date(2026, 4, 1), 40), (pairs[0], date(2026, 4, 14), 25),
+                                   (pairs[1], date(2026, 4, 3), 30),
+                                   (pairs[0], date(2026, 3, 31), 45), (pairs[2], date(2026, 3, 20), 50),
+                                   (pairs[0], date(2026, 4, 15), 35)]:
+            TutoringSession.objects.create(school=school, pair=pair, date=day, semester=semester, minutes=minutes)
     return semester
 
 
@@ -65,7 +78,8 @@ def run_compile(submission, actor):
 def open_xlsx(version):
     import openpyxl
 
-    return openpyxl.load_workbook(default_storage.path(version.files["xlsx"]), read_only=True)
+    with default_storage.open(version.files["xlsx"], "rb") as fh:
+        return openpyxl.load_workbook(io.BytesIO(fh.read()), read_only=True)
 
 
 def summary_values(wb) -> dict:
@@ -89,7 +103,12 @@ def test_xlsx_figures_match_the_database(tree, opened):
         covered = dict(CareContact.objects.filter(school=tree.gupei, child__status="active")
                        .values_list("kind").annotate(n=Count("child", distinct=True)).values_list("kind", "n"))
         n_contacts = CareContact.objects.filter(school=tree.gupei, happened_on__range=window).count()
+        tutoring = TutoringSession.objects.filter(school=tree.gupei, date__range=window).aggregate(
+            n=Count("id"), m=Sum("minutes"))
+        pairs = StudyPair.objects.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=window[0]),
+                                         school=tree.gupei, starts_on__lte=window[1]).count()
     assert (children, meetings, activities) == (4, 1, 2)
+    assert (tutoring["n"], tutoring["m"], pairs) == (3, 95, 2), "records outside the period must not count"
 
     wb = open_xlsx(version)
     assert [ws.title for ws in wb.worksheets] == ["Summary", "Activities", "Contact log"]
@@ -99,6 +118,9 @@ def test_xlsx_figures_match_the_database(tree, opened):
     assert values["Activities held"][0] == 2
     assert values["Activities with photos and a text record"][0] == 1
     assert values["Competitions"][0] == 1
+    assert values["Tutoring sessions"][0] == tutoring["n"]
+    assert values["Tutoring minutes"][0] == tutoring["m"]
+    assert values["Study pairs"][0] == pairs
     labels = dict(CareContact.Kind.choices)
     for kind, label in labels.items():
         in_period, done, pct = values[str(label)][:3]
@@ -135,8 +157,8 @@ def test_compiling_twice_leaves_one_current_version_and_no_duplicates(tree, open
         sub.refresh_from_db()
         assert sub.status == Status.COMPILED
         version.refresh_from_db()
-    folder = Path(default_storage.path(version.storage_key))
-    assert sorted(p.name for p in folder.iterdir()) == ["package.xlsx"]
+    dirs, names = default_storage.listdir(version.storage_key)
+    assert (dirs, sorted(names)) == ([], ["package.xlsx"]), "no partial or duplicate files"
     # A new compile is a new version; the old one stops being current, files are separate.
     with tenant_scope([tree.gupei.id]):
         v2 = run_compile(sub, tree.gupei_clerk)
@@ -161,7 +183,7 @@ def test_sent_submission_cannot_be_compiled(tree, opened):
 def summary_type(tree):
     rt = services.report_type_create(
         actor=tree.bureau_admin, district=tree.district, name="上半年工作总结", code="summary",
-        kind=ReportKind.HALF_YEAR_SUMMARY, period_type=PeriodType.SEMESTER, start_on=date(2026, 1, 1),
+        kind=ReportKind.HALF_YEAR_SUMMARY, period_type=PeriodType.HALF_YEAR, start_on=date(2026, 1, 1),
         end_on=date(2026, 6, 30), due_offset_days=10, timely_within_days=10, lock_after_days=30,
         schools=[tree.gupei, tree.menzhuang],
     )
@@ -201,7 +223,8 @@ def test_docx_work_summary_has_seven_sections_figures_and_the_narrative(tree, op
             .values("child").distinct().count()
     assert (meetings, activities, competitions, sent) == (2, 3, 1, 2)
 
-    doc = Document(default_storage.path(version.files["docx"]))
+    with default_storage.open(version.files["docx"], "rb") as fh:
+        doc = Document(io.BytesIO(fh.read()))
     headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
     assert headings == list(compiler.DOCX_HEADINGS.values())
     assert headings[0] == "一、提高认识，高度重视" and headings[-1] == "七、材料积累不遗漏，对外宣传不放松"
@@ -226,8 +249,10 @@ def test_progress_report_has_no_docx(tree, opened):
     with tenant_scope([tree.gupei.id]):
         version = run_compile(sub, tree.gupei_clerk)
     assert set(version.files) == {"xlsx"}
-    assert compiler.package_file_path(version, "docx") is None
-    assert compiler.package_file_path(version, "xlsx").exists()
+    assert compiler.package_file_name(version, "docx") is None
+    assert compiler.package_file_name(version, "xlsx") == version.files["xlsx"]
+    default_storage.delete(version.files["xlsx"])
+    assert compiler.package_file_name(version, "xlsx") is None, "a file gone from storage is not offered"
 
 
 def test_strip_heading():

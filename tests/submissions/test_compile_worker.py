@@ -1,15 +1,20 @@
 """THE kill-a-worker test: a real worker on a real broker server (RabbitMQ and/or Redis, from
-TEST_BROKER_URLS) is killed with SIGKILL in the middle of a compile. With prefork + acks_late +
-reject_on_worker_lost the message is requeued, a new pool process finishes the job, and nothing
-is duplicated: one package version, one current, one compile event, one set of files.
+TEST_BROKER_URLS) is killed with SIGKILL in the middle of a compile, in two ways:
+- "pool": the pool process running the job dies (an OOM kill). With prefork + acks_late +
+  reject_on_worker_lost the main process requeues the message and a new pool process finishes it;
+- "whole": the whole worker dies, main process included, so nobody is left to requeue anything.
+  The unacknowledged message comes back from the broker itself (RabbitMQ when the connection
+  drops; Redis after its visibility timeout, 10 s here) and a freshly started worker finishes it.
+Either way nothing is duplicated: one package version, one current, one compile event, one set
+of files.
 
 Skipped with a reason on a bare machine; a failure under REQUIRE_SERVICES=1 (CI).
 """
 from __future__ import annotations
 
+import io
 import time
 from datetime import date
-from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
@@ -47,8 +52,9 @@ def _wait(predicate, timeout, what, worker):
 
 @pytest.mark.needs_broker
 @pytest.mark.platform_language  # the worker process writes in the platform language (zh-hans)
+@pytest.mark.parametrize("kill", ["pool", "whole"])
 @pytest.mark.parametrize("broker_url", _brokers())
-def test_killed_worker_compile_is_redelivered_and_finishes_once(transactional_db, tmp_path, tree, broker_url):
+def test_killed_worker_compile_is_redelivered_and_finishes_once(transactional_db, tmp_path, tree, broker_url, kill):
     require(broker_url != "no-broker-server",
             "the kill-a-worker test needs a broker server: set TEST_BROKER_URLS (RabbitMQ and/or Redis)")
     require(broker_reachable(broker_url), f"broker {broker_url} is not reachable")
@@ -60,7 +66,7 @@ def test_killed_worker_compile_is_redelivered_and_finishes_once(transactional_db
     make_records(tree)
     summary = services.report_type_create(
         actor=tree.bureau_admin, district=tree.district, name="上半年工作总结", code="summary",
-        kind=ReportKind.HALF_YEAR_SUMMARY, period_type=PeriodType.SEMESTER, start_on=date(2026, 1, 1),
+        kind=ReportKind.HALF_YEAR_SUMMARY, period_type=PeriodType.HALF_YEAR, start_on=date(2026, 1, 1),
         end_on=date(2026, 6, 30), due_offset_days=10, timely_within_days=10, lock_after_days=30,
         schools=[tree.gupei],
     )
@@ -78,14 +84,27 @@ def test_killed_worker_compile_is_redelivered_and_finishes_once(transactional_db
         # Mid-job: the summary sheet is being written (progress reported, not finished).
         seen = _wait(lambda: (v := _version(gupei, sub.pk)) and v.state == "running" and v.progress >= 15 and v,
                      60, "the compile to start", worker)
-        killed = worker.kill_child_processes()
-        assert killed, "no pool process to kill"
         assert seen.state == "running" and seen.progress < 100
-        done = _wait(lambda: (v := _version(gupei, sub.pk)) and v.state in ("done", "failed") and v,
-                     120, "the redelivered compile to finish", worker)
-        log = worker.log()
+        if kill == "pool":
+            assert worker.kill_child_processes(), "no pool process to kill"
+            done = _wait(lambda: (v := _version(gupei, sub.pk)) and v.state in ("done", "failed") and v,
+                         120, "the redelivered compile to finish", worker)
+            log = worker.log()
+        else:
+            worker.kill()
+            assert worker.proc.returncode == -9
+            first_log = worker.log()
+            fresh_dir = tmp_path / "fresh"
+            fresh_dir.mkdir()
+            with celery_worker(fresh_dir, broker_url, extra_env=extra, queue=worker.queue) as fresh:
+                done = _wait(lambda: (v := _version(gupei, sub.pk)) and v.state in ("done", "failed") and v,
+                             180, "the fresh worker to finish the redelivered compile", fresh)
+                log = first_log + fresh.log()
+            assert "succeeded" not in first_log, "the killed worker must not have finished the job"
+            assert "submissions.compile_package[" in fresh.log(), "the fresh worker ran the redelivered job"
     assert done.state == "done", f"{done.error}\n{log}"
-    assert "WorkerLostError" in log or "SIGKILL" in log or "signal 9" in log, log
+    if kill == "pool":
+        assert "WorkerLostError" in log or "SIGKILL" in log or "signal 9" in log, log
     task_lines = [line for line in log.splitlines() if "submissions.compile_package[" in line and "received" in line]
     assert len(task_lines) >= 2, f"the message was not redelivered:\n{log}"
 
@@ -96,9 +115,10 @@ def test_killed_worker_compile_is_redelivered_and_finishes_once(transactional_db
         assert SubmissionEvent.objects.filter(submission=sub, action="compile").count() == 1
         sub.refresh_from_db()
         assert sub.status == Status.COMPILED
-    folder = Path(default_storage.path(done.storage_key))
-    assert sorted(p.name for p in folder.iterdir()) == ["package.xlsx", "summary.docx"], "no partial or duplicate files"
-    wb = load_workbook(folder / "package.xlsx", read_only=True)
+    dirs, names = default_storage.listdir(done.storage_key)
+    assert (dirs, sorted(names)) == ([], ["package.xlsx", "summary.docx"]), "no partial or duplicate files"
+    with default_storage.open(done.files["xlsx"], "rb") as fh:
+        wb = load_workbook(io.BytesIO(fh.read()), read_only=True)
     assert [ws.title for ws in wb.worksheets] == ["汇总", "活动", "联系记录"]
     values = {row[0]: row[1] for row in wb.worksheets[0].iter_rows(values_only=True) if row and row[0]}
     from django.utils import translation
@@ -108,5 +128,6 @@ def test_killed_worker_compile_is_redelivered_and_finishes_once(transactional_db
         label = gettext("Children (active)")
     assert label != "Children (active)", "the label is translated"
     assert values[label] == done.figures["children"] == 4
-    doc = Document(folder / "summary.docx")
+    with default_storage.open(done.files["docx"], "rb") as fh:
+        doc = Document(io.BytesIO(fh.read()))
     assert sum(1 for p in doc.paragraphs if p.style.name == "Heading 1") == 7

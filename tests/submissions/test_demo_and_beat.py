@@ -6,7 +6,10 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from submissions import selectors
 from submissions.beat import ensure_periodic_tasks
-from submissions.demo import DEMO_TODAY, PROGRESS_CODE, SUMMARY_CODE
+from django.utils import timezone
+
+from schools.demo import progress_year
+from submissions.demo import demo_today, progress_code, summary_code
 from submissions.models import ReportType, SimilarityFlag, Submission, SubmissionEvent
 from tenancy.models import School, User
 from tenancy.scoping import tenant_scope
@@ -25,10 +28,11 @@ def test_demo_matches_the_issue_and_is_idempotent(db):
     call_command("seed_demo", stdout=open("/dev/null", "w"))
     assert _snapshot(ids) == first
     bureau = User.objects.get(username="bureau_admin")
-    progress = ReportType.objects.get(code=PROGRESS_CODE)
-    summary = ReportType.objects.get(code=SUMMARY_CODE)
+    year = progress_year(timezone.localdate())
+    progress = ReportType.objects.get(code=progress_code(year))
+    summary = ReportType.objects.get(code=summary_code(year))
     with tenant_scope(ids):
-        m = selectors.completeness_matrix(user=bureau, report_type=progress, today=DEMO_TODAY)
+        m = selectors.completeness_matrix(user=bureau, report_type=progress, today=demo_today(year))
         assert len(m.periods) == 11
         rows = {r.school.code: r for r in m.rows}
         gupei = [c.status for c in rows["gupei"].cells]
@@ -46,18 +50,21 @@ def test_demo_matches_the_issue_and_is_idempotent(db):
         # The demo's packages for gupei (and the summaries) were compiled for real: files on disk.
         from docx import Document
 
-        from submissions.compile import package_file_path
+        from django.core.files.storage import default_storage
+
+        from submissions.compile import package_file_name
         from submissions.models import PackageVersion
 
         gupei_summary = PackageVersion.objects.get(submission__report_type=summary, school__code="gupei",
                                                    is_current=True)
-        assert package_file_path(gupei_summary, "xlsx") and gupei_summary.figures["children"] > 0
-        doc = Document(package_file_path(gupei_summary, "docx"))
+        assert package_file_name(gupei_summary, "xlsx") and gupei_summary.figures["children"] > 0
+        with default_storage.open(package_file_name(gupei_summary, "docx"), "rb") as fh:
+            doc = Document(fh)
         assert sum(1 for p in doc.paragraphs if p.style.name == "Heading 1") == 7
         progress_versions = PackageVersion.objects.filter(submission__report_type=progress, school__code="gupei",
                                                           is_current=True)
         assert progress_versions.count() == 10
-        assert all(package_file_path(v, "xlsx") for v in progress_versions)
+        assert all(package_file_name(v, "xlsx") for v in progress_versions)
         assert flags[0].score > 0.75
 
 
@@ -81,5 +88,7 @@ def test_beat_schedule_is_registered_by_migrate_and_idempotent(db):
     assert not PeriodicTask.objects.get(name="submissions: open periods").enabled
 
 
-def test_demo_today_is_after_the_last_period():
-    assert DEMO_TODAY > date(2026, 8, 31)
+def test_demo_today_is_after_the_last_period_and_not_after_today():
+    for today in (date(2026, 9, 29), date(2026, 9, 30), date(2026, 11, 28), date(2027, 3, 15), date(2027, 10, 10)):
+        year = progress_year(today)
+        assert date(year, 8, 31) < demo_today(year) <= today

@@ -72,12 +72,84 @@ def test_benchmark_runs_and_finds_the_planted_copy():
     assert result["candidates"] < 20  # LSH looked at a few texts, not all of them
 
 
+def _planted(target: float) -> tuple[str, str]:
+    """The Menzhuang seed summary and a copy sharing its first part, the rest from the
+    independent text: the cut is searched so that the exact Jaccard is about `target`."""
+    original, other = seed_summaries()[0], independent_summary()
+    fo = similarity.Fingerprint.of(original)
+
+    def j(cut):
+        return similarity.jaccard(fo.shingles, similarity.Fingerprint.of(original[:cut] + other[cut:]).shingles)
+
+    lo, hi = 0, min(len(original), len(other))
+    while hi - lo > 1:  # Jaccard grows with the copied share
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if j(mid) < target else (lo, mid)
+    return original, original[:hi] + other[hi:]
+
+
+def test_a_planted_pair_at_jaccard_055_is_a_candidate_and_flagged():
+    original, copy = _planted(0.55)
+    fa, fb = similarity.Fingerprint.of(original), similarity.Fingerprint.of(copy)
+    score = similarity.jaccard(fa.shingles, fb.shingles)
+    assert 0.54 <= score <= 0.57, score
+    assert similarity.lsh_candidate(fa, fb), "LSH must make a J=0.55 pair a candidate"
+    assert similarity.estimated_jaccard(fa.signature, fb.signature) >= similarity.THRESHOLD - similarity.PREFILTER_MARGIN
+    match = similarity.compare(original, copy)
+    assert match is not None and match.score == pytest.approx(score)
+
+
+def test_the_layout_finds_pairs_at_the_threshold_95_percent_of_the_time():
+    assert similarity.NUM_PERM % similarity.BANDS == 0
+    assert similarity.candidate_probability(similarity.THRESHOLD) >= 0.95
+    assert similarity.candidate_probability(0.1) < 0.05  # and rarely a pair of unrelated texts
+    # Measured on planted pairs: the old 16 x 4 layout of 64 found about two thirds at J ~ 0.5.
+    study = similarity.recall_study(levels=(0.5, 0.55), pairs=40, length=800, seed=3)
+    near = [lv for lv in study["levels"] if 0.45 <= lv["mean_jaccard"] <= 0.6]
+    assert near, study["levels"]
+    for lv in near:
+        assert lv["candidate_rate"] >= 0.9 and lv["candidate_rate"] > lv["candidate_rate_old_layout"], lv
+    assert study["recall"] >= 0.95 and study["precision"] == 1.0
+
+
+def test_migration_recomputes_buckets_stored_under_the_old_layout(tree, summary):
+    """Rows written with the old layout (16 bands) are replaced by the new layout's buckets."""
+    from importlib import import_module
+
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    services.periods_open(today=date(2026, 12, 31))
+    menzhuang_text, gupei_text = seed_summaries()
+    m = _submit_narrative(tree, summary, tree.menzhuang, tree.menzhuang_admin, menzhuang_text)
+    with tenant_scope(district_ids(tree)):
+        narrative = m.narrative
+        NarrativeBand.objects.bulk_create([
+            NarrativeBand(school_id=m.school_id, narrative=narrative, report_type_id=m.report_type_id, band=i, bucket=i)
+            for i in range(16)])
+        narrative.signature = [1] * 64
+        narrative.save(update_fields=["signature"])
+    migration = import_module("submissions.migrations.0003_similarity_layout_32x3")
+    state = MigrationExecutor(connection).loader.project_state(("submissions", "0003_similarity_layout_32x3"))
+    with connection.schema_editor(atomic=False) as editor:
+        migration.recompute(state.apps, editor)
+    fp = similarity.Fingerprint.of(menzhuang_text)
+    with tenant_scope(district_ids(tree)):
+        narrative.refresh_from_db()
+        assert narrative.signature == fp.signature
+        assert sorted(NarrativeBand.objects.filter(narrative=narrative).values_list("band", "bucket")) == \
+            list(enumerate(fp.bands))
+    # The copy sent afterwards meets the recomputed buckets.
+    g = _submit_narrative(tree, summary, tree.gupei, tree.gupei_clerk, gupei_text)
+    assert len(services.submission_similarity_compute(school_id=g.school_id, submission_id=g.pk)) == 1
+
+
 # ---------------------------------------------------------------- service
 @pytest.fixture
 def summary(tree):
     return services.report_type_create(
         actor=tree.bureau_admin, district=tree.district, name="上半年工作总结", code="summary",
-        kind=ReportKind.HALF_YEAR_SUMMARY, period_type=PeriodType.SEMESTER, start_on=date(2026, 1, 1),
+        kind=ReportKind.HALF_YEAR_SUMMARY, period_type=PeriodType.HALF_YEAR, start_on=date(2026, 1, 1),
         end_on=date(2026, 12, 31), open_offset_days=140, due_offset_days=10, timely_within_days=10,
         lock_after_days=30, schools=[tree.gupei, tree.menzhuang, tree.village_a],
     )
@@ -117,6 +189,17 @@ def test_service_flags_the_seed_pair_and_not_the_independent_text(tree, summary)
         assert not selectors.similarity_flags(user=tree.gupei_admin, district=tree.district).exists()
         # The township admin oversees Gupei's subtree only: Menzhuang's side is outside it.
         assert not selectors.similarity_flags(user=tree.gupei_township, district=tree.district).exists()
+
+
+def test_service_flags_a_planted_pair_at_jaccard_055(tree, summary):
+    services.periods_open(today=date(2026, 12, 31))
+    original, copy = _planted(0.55)
+    m = _submit_narrative(tree, summary, tree.menzhuang, tree.menzhuang_admin, original)
+    services.submission_similarity_compute(school_id=m.school_id, submission_id=m.pk)
+    g = _submit_narrative(tree, summary, tree.gupei, tree.gupei_clerk, copy)
+    flags = services.submission_similarity_compute(school_id=g.school_id, submission_id=g.pk)
+    assert [(f.submission_a_id, f.submission_b_id) for f in flags] == [(min(m.pk, g.pk), max(m.pk, g.pk))]
+    assert 0.5 <= flags[0].score < 0.6
 
 
 def test_past_periods_count_and_own_school_does_not(tree):

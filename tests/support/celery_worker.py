@@ -67,10 +67,16 @@ class WorkerHandle:
         return pids
 
     def kill(self) -> None:
-        """SIGKILL the whole worker (main process and pool)."""
-        self.kill_child_processes()
+        """SIGKILL the whole worker: the main process first, so it cannot see its pool die and
+        requeue the job itself (that is the pool-kill case), then the orphaned pool processes."""
+        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True)
         if self.proc.poll() is None:
             self.proc.kill()
+        for pid in (int(p) for p in out.stdout.split()):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         self.proc.wait(timeout=30)
 
     def stop(self) -> None:
@@ -132,9 +138,11 @@ def worker_queues(queue: str) -> str:
 
 
 @contextmanager
-def celery_worker(tmp_path: Path, broker_url: str = "filesystem://", concurrency: int = 1, extra_env=None):
-    """Start a worker subprocess on `broker_url` with a private queue; yield a WorkerHandle."""
-    queue = f"test-{uuid.uuid4().hex[:10]}"
+def celery_worker(tmp_path: Path, broker_url: str = "filesystem://", concurrency: int = 1, extra_env=None,
+                  queue: str | None = None):
+    """Start a worker subprocess on `broker_url` with a private queue (or `queue`, to start a
+    fresh worker on the queue of one that died); yield a WorkerHandle."""
+    queue = queue or f"test-{uuid.uuid4().hex[:10]}"
     result_dir = tmp_path / "results"
     broker_dir = tmp_path / "broker"
     result_dir.mkdir(parents=True, exist_ok=True)

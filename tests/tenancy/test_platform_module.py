@@ -1,7 +1,8 @@
 """platform/ must stay a source root: a package there would shadow the stdlib module."""
-import subprocess
-import sys
+import sysconfig
 from pathlib import Path
+
+from tests.support.celery_worker import celery_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,14 +20,12 @@ def test_import_platform_is_stdlib_in_test_process():
     assert not str(platform.__file__).startswith(str(ROOT))
 
 
-def test_import_platform_is_stdlib_in_celery_worker_process():
-    # The worker's import path (repo root + platform/ on sys.path, Celery app loaded).
-    code = (
-        "import sys; sys.path[:0]=['.', 'platform'];"
-        "import config.celery_app, platform;"
-        "print(platform.__file__); print(platform.system())"
-    )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    path, system = out.stdout.split()[:2]
-    assert not path.startswith(str(ROOT)) and system
+def test_import_platform_is_stdlib_in_a_real_celery_worker(db, tmp_path):
+    # A real `celery worker` process (filesystem broker: no server needed) runs
+    # config.platform_module_file and reports which file `import platform` gave it.
+    with celery_worker(tmp_path) as worker:
+        result = worker.app.send_task("config.platform_module_file")
+        path = Path(result.get(timeout=60))
+    assert path.name == "platform.py", path
+    assert path.parent.resolve() == Path(sysconfig.get_paths()["stdlib"]).resolve(), path
+    assert ROOT not in path.resolve().parents, path

@@ -68,6 +68,26 @@ def register(page: Page) -> None:
     PAGES.append(page)
 
 
+@dataclass(frozen=True)
+class DistrictPage:
+    """A page whose URL names a district (the bureau's calendar), not a school: the school walker's
+    roles do not fit, so tests/web/test_district_page_isolation.py runs these instead (another
+    district's bureau admin gets 404; `statuses` maps a tree user to what they get here)."""
+
+    url_name: str
+    kwargs: Callable  # (tree, district) -> URL kwargs of an object of `district`
+    statuses: dict  # username -> status in their own district
+    method: str = "get"
+    data: Callable | None = None
+
+
+DISTRICT_PAGES: list[DistrictPage] = []
+
+
+def register_district(page: DistrictPage) -> None:
+    DISTRICT_PAGES.append(page)
+
+
 def _discover() -> None:
     """Import every tests/web/pages_*.py module; each calls register(...) for its app's pages."""
     import importlib

@@ -73,6 +73,24 @@ def _record_kwargs(t, school):
     return {"school_pk": school.pk}
 
 
+def make_contact(school, child=None, *, actor=None, kind="home_visit", notes="家访记录", day=None):
+    """A contact in `school` (a semester around today is made if needed); made by `actor`, else the
+    system (made_by then falls back to the school's first admin)."""
+    from tenancy.models import Membership
+    from tenancy.roles import Role
+
+    ensure_semester(school.district)
+    child = child or make_child(school)
+    maker = actor or Membership.objects.filter(school=school, role=Role.SCHOOL_ADMIN).order_by("id").first().user
+    with tenant_scope([school.id]):
+        return school_services.care_contact_record(actor=actor, made_by=maker, child_id=child.pk, kind=kind,
+                                                   happened_on=day or timezone.localdate(), notes=notes)
+
+
+def _contact(t, school):
+    return {"school_pk": school.pk, "pk": make_contact(school).pk}
+
+
 # A child page of one's own school: the teacher has no assigned child → 404, overseers → 404.
 CHILD_PAGE = dict(teacher_status=404, overseer_status=404)
 ADMIN_ONLY = dict(teacher_status=403, overseer_status=403)
@@ -81,6 +99,10 @@ ARCHIVE_PAGES = [
     ArchivePage("school_dashboard", _school),
     ArchivePage("contact_tracker", _school),
     ArchivePage("children_list", _school),
+    # Overseers without an identity grant and an unassigned teacher see an empty list, never a contact.
+    ArchivePage("contacts_list", _school),
+    ArchivePage("contact_detail", _contact, **CHILD_PAGE),
+    ArchivePage("contact_edit", _contact, **CHILD_PAGE),
     # No JS: the tap is a form POST that redirects back. A teacher's tap on an unassigned child → 404.
     ArchivePage("contact_record", _record_kwargs, method="post", data=_record_data, owner_status=302,
                 teacher_status=404, overseer_status=403),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from .pages import PAGES
+from .pages import DISTRICT_PAGES, PAGES
 
 # Prefixes with their own isolation harness (the API) or no school data.
 EXEMPT_PREFIXES = ("api/", "i18n/", "static/", "media/", "admin/")
@@ -46,13 +46,13 @@ def parametrised_patterns() -> dict[str, str]:
 
 
 def test_every_page_has_a_case():
-    registered = {page.url_name for page in PAGES}
+    registered = {page.url_name for page in PAGES} | {page.url_name for page in DISTRICT_PAGES}
     missing = {name: route for name, route in parametrised_patterns().items() if name not in registered}
     assert not missing, f"pages without an isolation case in tests/web/pages.py: {missing}"
 
 
 def test_registry_names_exist():
-    assert {page.url_name for page in PAGES} <= set(parametrised_patterns())
+    assert {page.url_name for page in PAGES} | {p.url_name for p in DISTRICT_PAGES} <= set(parametrised_patterns())
 
 
 def test_walk_finds_the_school_pages():

@@ -11,6 +11,7 @@ from tests.e2e.conftest import phone_page  # noqa: F401  (the fixture)
 from tests.support.browser import wait_until
 
 from .pages_submissions import fresh_report, seed_pair_flag, submission_of
+from .test_submissions_preview import compiled_summary  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.needs_chromium
 PHONE_WIDTH = 375
@@ -65,3 +66,17 @@ def test_compile_progress_bar_follows_the_job(live_server, tree, phone_page):  #
     # Finished: the page reloads and shows the compiled state, no progress bar.
     wait_until(page, "!document.querySelector('#compile-progress')", timeout=15)
     assert _fits(page)
+
+
+def test_the_bureau_reviews_the_package_preview_on_a_phone(live_server, tree, phone_page, compiled_summary):  # noqa: F811
+    page = phone_page
+    _login(page, live_server, "bureau_admin")
+    page.goto(f"{live_server.url}/submissions/{compiled_summary.pk}/review/")
+    preview = page.locator("#package-preview")
+    assert preview.locator("progress.archive-bar").count() == 5  # four contact kinds + evidenced
+    assert preview.locator(".preview-activities li").count() == 20
+    assert preview.locator(".preview-summary .section-title").count() == 7
+    assert _fits(page)
+    shots = settings.VAR_DIR / "e2e"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "package-preview-375.png"), full_page=True)

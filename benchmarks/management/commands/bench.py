@@ -11,7 +11,10 @@ Sections (each a key of the JSON):
             by Locust headless (50 users); req/s, p50/p95/p99 and errors per endpoint;
 - scoped_vs_superuser: a school admin's list vs the same list without scoping, guardian and RLS;
 - rls:      the same scoped queries with and without the row-level security policies;
-- photo:    one 12-megapixel JPEG with EXIF/GPS through schools.evidence.process_image.
+- photo:    one 12-megapixel JPEG with EXIF/GPS through schools.evidence.process_image;
+- similarity: copied narratives (benchmarks/similarity.py): 300 schools x 24 periods of ~1,500-
+            character narratives fingerprinted and stored, the submit-time task timed per
+            submit, recall/precision on planted pairs at several Jaccard levels.
 
 Every throwaway database is dropped at the end, also when a section fails. Nothing here asserts
 on timings; the targets of issue #6 are printed next to the figures.
@@ -32,6 +35,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from benchmarks import apiload, photo, throwaway
+from benchmarks import similarity as similarity_bench
 
 ROOT = Path(settings.BASE_DIR)
 TARGETS = {
@@ -42,6 +46,7 @@ TARGETS = {
     "scoped_vs_superuser": "<= 1.5x",
     "rls": "<= 1.10x",
     "photo": "< 0.5 s, < 250 MB",
+    "similarity": "P(candidate | J=0.5) >= 0.95; per submit < 1 s",
 }
 
 
@@ -62,17 +67,23 @@ class Command(BaseCommand):
         parser.add_argument("--seconds", type=int, default=60, help="duration of the load")
         parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: its config's)")
         parser.add_argument("--repeat", type=int, default=30, help="alternating runs for the in-process ratios")
+        parser.add_argument("--sim-schools", type=int, default=300, help="schools in the similarity run")
+        parser.add_argument("--sim-periods", type=int, default=24, help="periods of narratives per school")
+        parser.add_argument("--sim-length", type=int, default=1500, help="characters per narrative")
+        parser.add_argument("--sim-pairs", type=int, default=200, help="planted pairs per Jaccard level")
+        parser.add_argument("--sim-queries", type=int, default=40, help="submits checked against the stored district")
         parser.add_argument("--only", default="", help="comma-separated sections to run (default: all)")
         parser.add_argument("--output", default=str(ROOT / "var" / "bench" / "bench.json"))
 
     def handle(self, *args, **opts):
         if opts["quick"]:
             opts.update(schools=20, children=10, growth="10,20,40", export_rows=2000, api_schools=20,
-                        api_active_schools=4, users=5, seconds=10, workers=opts["workers"] or 2, repeat=4)
+                        api_active_schools=4, users=5, seconds=10, workers=opts["workers"] or 2, repeat=4,
+                        sim_schools=10, sim_periods=4, sim_length=600, sim_pairs=5, sim_queries=6)
         growth = [int(x) for x in opts["growth"].split(",") if x.strip()]
         if any(n < 10 for n in growth + [opts["schools"], opts["api_schools"]]):
             raise CommandError("School counts must be at least 10 (bench_compliance compares with a 10-school run).")
-        sections = ["scoring", "growth", "export", "api", "photo"]
+        sections = ["scoring", "growth", "export", "api", "photo", "similarity"]
         only = [s.strip() for s in opts["only"].split(",") if s.strip()]
         unknown = set(only) - set(sections)
         if unknown:
@@ -98,6 +109,8 @@ class Command(BaseCommand):
                 self._section("api", lambda: self._api(opts, result), result)
             if "photo" in run:
                 self._section("photo", self._photo, result)
+            if "similarity" in run:
+                self._section("similarity", lambda: self._similarity(opts), result)
         result["databases"] = self.databases  # all dropped by now (tests check it)
         result["total_s"] = round(time.perf_counter() - t0, 1)
         result["load_average_end"] = round(os.getloadavg()[0], 2)
@@ -221,6 +234,13 @@ class Command(BaseCommand):
         measured = photo.run_child(image)
         return {**made, **measured}
 
+    def _similarity(self, opts) -> dict:
+        name = f"liushou_bench_sim{self.suffix}"
+        self.databases.append(name)
+        return similarity_bench.run(schools=opts["sim_schools"], periods=opts["sim_periods"],
+                                    length=opts["sim_length"], pairs=opts["sim_pairs"],
+                                    queries=opts["sim_queries"], database=name)
+
     # ------------------------------------------------------------------ the table
     def _print(self, r: dict, out: Path) -> None:
         def fmt(v, unit=""):
@@ -283,6 +303,26 @@ class Command(BaseCommand):
         elif p:
             add("photo", f"photo {p['megapixels']} MP JPEG", f"{p['seconds']} s, peak RSS {p['max_rss_mib']} MiB"
                                                             f" (+{p['above_baseline_mib']} MiB over the process)")
+        sim = r.get("similarity", {})
+        if "error" in sim:
+            add("similarity", "similarity", "FAILED: " + sim["error"].splitlines()[0])
+        elif sim:
+            m, rc, d = sim["memory"], sim["recall"], sim["database"]
+            add("similarity", f"similarity {sim['schools']} schools x {sim['periods']} periods",
+                f"P(candidate | J=0.5) {rc['p_candidate_at_threshold']} ({rc['layout']}; was "
+                f"{rc['p_candidate_at_threshold_old_layout']}), recall {fmt(rc['recall'])}, precision {fmt(rc['precision'])}")
+            add(None, "  planted pairs, found by LSH",
+                ", ".join(f"J~{lv['mean_jaccard']}: {lv['candidate_rate']} (old {lv['candidate_rate_old_layout']})"
+                          for lv in rc["levels"]))
+            add(None, "  in memory", f"{m['per_text_fingerprint_ms']} ms per text to index {m['narratives']}; query "
+                                     f"median {m['query_ms_median']} ms, {m['candidates_mean']} candidates "
+                                     f"({m['after_prefilter_mean']} after the signature check)")
+            add(None, "  database: fingerprint + store all",
+                f"{d['fingerprint_and_store_s']} s for {d['narratives']} narratives ({d['per_narrative_ms']} ms each,"
+                f" {d['band_rows']} bucket rows)")
+            add(None, "  database: task per submit",
+                f"median {d['task_ms_median']} ms, p95 {d['task_ms_p95']} ms, max {d['task_ms_max']} ms; planted found"
+                f" {d['planted_found']}/{d['planted_at_or_above_threshold']}, false flags {d['false_flags']}")
         w1 = max(len(x[0]) for x in rows) if rows else 10
         w2 = max(len(x[1]) for x in rows) if rows else 10
         self.stdout.write(f"make bench{' --quick' if r['quick'] else ''}: {r['cpus']} CPUs, load average "

@@ -136,8 +136,43 @@ STATIC_ROOT = env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "platform" / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media"))
+
+
+def _default_storage() -> dict:
+    """Evidence, compiled packages and exports: on the filesystem under MEDIA_ROOT, or in an
+    S3-compatible bucket (AWS, MinIO, OSS...) through django-storages when STORAGE_S3_BUCKET is set.
+    The code only uses the storage API (save/open/exists/delete/listdir), never a local path."""
+    bucket = env("STORAGE_S3_BUCKET", default="").strip()
+    if not bucket:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    options = {
+        "bucket_name": bucket,
+        # Files are children's photos: never public. Downloads stream through the app's views
+        # (which log the access); a URL, if ever generated, is signed and expires.
+        "default_acl": "private",
+        "querystring_auth": True,
+        # Never replace a file silently: a name that exists gets a new one (the jobs that must
+        # overwrite their own files delete them first, see config/storage.py).
+        "file_overwrite": False,
+        # A download reads the object into a spooled temporary file: past 8 MiB it goes to disk
+        # (the default, 0, keeps every file wholly in memory, e.g. a large compiled package).
+        "max_memory_size": 8 * 1024 * 1024,
+    }
+    # Empty means unset (docker-compose.yml passes each one through, empty by default).
+    optional = {
+        "endpoint_url": env("STORAGE_S3_ENDPOINT_URL", default=""),  # MinIO or another S3-compatible service
+        "region_name": env("STORAGE_S3_REGION", default=""),
+        "access_key": env("STORAGE_S3_ACCESS_KEY_ID", default=""),  # unset: boto3's own chain (instance role)
+        "secret_key": env("STORAGE_S3_SECRET_ACCESS_KEY", default=""),
+        "addressing_style": env("STORAGE_S3_ADDRESSING_STYLE", default=""),  # "path": MinIO without virtual hosts
+        "location": env("STORAGE_S3_PREFIX", default=""),  # a folder inside the bucket
+    }
+    options.update({option: value.strip() for option, value in optional.items() if value.strip()})
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage(),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 

@@ -32,7 +32,7 @@ if _missing:
     )
 
 from .base import *  # noqa: E402,F401,F403
-from .base import DATABASES, STATICFILES_DIRS, env  # noqa: E402
+from .base import DATABASES, STATICFILES_DIRS, STORAGES, env  # noqa: E402
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -74,8 +74,9 @@ CSRF_COOKIE_SAMESITE = "Lax"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 
 # collectstatic runs in the image build; hashed names let the static files be cached forever.
+# The default storage (filesystem or S3) is chosen from the environment in base.py.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": STORAGES["default"],
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 # platform/static is optional (the apps ship their own static folders); a missing folder is not

@@ -44,6 +44,13 @@
         last.textContent = shortDate(answer.last) + (answer.count > 1 ? " ×" + answer.count : "");
       }
       button.dataset.recorded = String(answer.contact);
+      // The tap stays one tap; notes and photos are one more tap away on the contact's own page.
+      var row = button.closest("li[data-child]");
+      var detail = row && row.querySelector("a[data-detail]");
+      if (detail && answer.detail_url) {
+        detail.href = answer.detail_url;
+        detail.hidden = false;
+      }
       say(answer.message, false);
     }).catch(function (error) {
       button.classList.add("failed");

@@ -42,6 +42,10 @@ class Command(BaseCommand):
             f"  manifest signed with key id {m['key_id']}")
         for path in removed:
             self.stdout.write(f"  removed old archive {path.name}")
+        if media.get("external"):
+            self.stderr.write(self.style.WARNING(
+                f"NOTE: storage is {media['external']}: {backup.EXTERNAL_STORAGE_NOTE}. "
+                "This archive holds the database only."))
         if media["missing"]:
             self.stderr.write(self.style.WARNING(
                 f"WARNING: {len(media['missing'])} file(s) named by the database are not in storage "

@@ -39,8 +39,14 @@ class Command(BaseCommand):
         except backup.BackupError as exc:
             raise CommandError(str(exc)) from None
         self._summary(result.manifest)
-        self.stdout.write(f"  into database {target.database.name} and {target.media_root} "
+        where = target.media_root if target.media_root is not None else "no files (object storage)"
+        self.stdout.write(f"  into database {target.database.name} and {where} "
                           f"in {result.seconds:.1f} s; row counts match the manifest")
+        if target.media_root is None:
+            self.stderr.write(self.style.WARNING(
+                f"NOTE: storage is object storage ({backup.external_storage_name()}): restore wrote no files "
+                f"({result.files_skipped} in the archive were skipped). The rows name files in the bucket: "
+                "restore the bucket from its own versioning to the same point in time."))
         if result.pending_migrations:
             self.stdout.write(f"  this code has {result.pending_migrations} migration(s) the archive lacks: "
                               "run `manage.py migrate` next")
@@ -51,4 +57,5 @@ class Command(BaseCommand):
             f"archive of {m['created_at']} (app {m['app']['version']}, database {m['database']['name']}, "
             f"PostgreSQL {m['database']['server_version']})\n"
             f"  {len(m['tables'])} tables, {sum(m['tables'].values()):,} rows; "
-            f"{m['media']['files']:,} files, {m['media']['bytes']:,} bytes")
+            f"{m['media']['files']:,} files, {m['media']['bytes']:,} bytes"
+            + (f" (files in object storage: {m['media']['external']})" if m["media"].get("external") else ""))

@@ -1,0 +1,46 @@
+"""District pages of the academic calendar, for tests/web/test_district_page_isolation.py."""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from schools import services
+
+from .pages import DistrictPage, register_district
+
+_seq = itertools.count()
+READERS = ("bureau_admin", "bureau_inspector", "gupei_township", "gupei_admin", "gupei_teacher")
+
+
+def _district(t, district):
+    return {"pk": district.pk}
+
+
+def _semester(t, district):
+    n = next(_seq)
+    semester = services.semester_create(actor=None, district=district, name=f"隔离学期{n}",
+                                        start=dt.date(1990 + n, 2, 20), end=dt.date(1990 + n, 7, 1))
+    return {"pk": district.pk, "semester_pk": semester.pk}
+
+
+def _new(t, district):
+    n = next(_seq)
+    return {"name": f"新学期{n}", "start": f"{1900 + n}-09-01", "end": f"{1901 + n}-01-20"}
+
+
+def _reads(**over):
+    return {u: 200 for u in READERS} | over
+
+
+def _writes():
+    return {u: 403 for u in READERS} | {"bureau_admin": 302}
+
+
+for page in [
+    DistrictPage("district_semesters", _district, _reads()),
+    DistrictPage("district_semesters", _district, _writes(), method="post", data=_new),
+    DistrictPage("district_semester_edit", _semester, _reads()),
+    DistrictPage("district_semester_edit", _semester, _writes(), method="post", data=_new),
+    DistrictPage("district_semester_delete", _semester, _writes(), method="post"),
+]:
+    register_district(page)
