@@ -72,6 +72,13 @@ def ensure_periodic_tasks() -> None:
     for name, task in (("schools: purge expired children's data", PURGE_TASK),
                        ("schools: sync proxy-parent assignments", SYNC_TASK),
                        ("schools: sweep orphan evidence files", ORPHANS_TASK)):
-        PeriodicTask.objects.update_or_create(
-            name=name, defaults={"task": task, "crontab": schedule, "interval": None, "enabled": True},
-        )
+        wanted = {"task": task, "crontab_id": schedule.id, "interval_id": None, "enabled": True}
+        existing = PeriodicTask.objects.filter(name=name).first()
+        if existing is None:
+            PeriodicTask.objects.create(name=name, **wanted)
+        elif any(getattr(existing, field) != value for field, value in wanted.items()):
+            # Saved only on a real change: every save bumps django-celery-beat's change marker,
+            # which makes beat reload its whole schedule.
+            for field, value in wanted.items():
+                setattr(existing, field, value)
+            existing.save()

@@ -463,15 +463,22 @@ def _similarity_compute(submission_id: int) -> list[SimilarityFlag]:
         SimilarityFlag.objects.filter(involving).delete()
         return []
     fp = similarity.Fingerprint.of(text)
-    narrative.signature = fp.signature
-    narrative.fingerprint_digest = narrative.digest
-    narrative.save(update_fields=["signature", "fingerprint_digest"])
-    NarrativeBand.objects.filter(narrative=narrative).delete()
-    NarrativeBand.objects.bulk_create([
-        NarrativeBand(school_id=submission.school_id, narrative=narrative, report_type_id=submission.report_type_id,
-                      band=i, bucket=key)
-        for i, key in enumerate(fp.bands)
-    ])
+    if narrative.signature != fp.signature or narrative.fingerprint_digest != narrative.digest:
+        narrative.signature = fp.signature
+        narrative.fingerprint_digest = narrative.digest
+        narrative.save(update_fields=["signature", "fingerprint_digest"])
+    # Rewrite the buckets only when they differ, so a re-run (redelivery, demo re-seed) leaves
+    # the rows as they were.
+    wanted_bands = list(enumerate(fp.bands))
+    stored = NarrativeBand.objects.filter(narrative=narrative)
+    if list(stored.order_by("band").values_list("band", "bucket")) != wanted_bands or stored.exclude(
+            school_id=submission.school_id, report_type_id=submission.report_type_id).exists():
+        stored.delete()
+        NarrativeBand.objects.bulk_create([
+            NarrativeBand(school_id=submission.school_id, narrative=narrative, report_type_id=submission.report_type_id,
+                          band=i, bucket=key)
+            for i, key in wanted_bands
+        ])
     candidate_ids = set(
         NarrativeBand.objects.filter(report_type_id=submission.report_type_id, bucket__in=fp.bands)
         .exclude(school_id=submission.school_id).values_list("narrative_id", flat=True)
@@ -503,6 +510,9 @@ def _similarity_compute(submission_id: int) -> list[SimilarityFlag]:
 def _flag_upsert(a: Submission, b: Submission, report_type_id: int, match) -> SimilarityFlag:
     defaults = {"school_id": a.school_id, "school_b_id": b.school_id, "report_type_id": report_type_id,
                 "score": round(match.score, 4), "passages": match.passages}
+    existing = SimilarityFlag.objects.filter(submission_a=a, submission_b=b).first()
+    if existing is not None and all(getattr(existing, k) == v for k, v in defaults.items()):
+        return existing  # unchanged: no write, so updated_at keeps meaning "the match changed"
     for attempt in range(2):
         try:
             with transaction.atomic():

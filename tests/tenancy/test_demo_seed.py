@@ -30,16 +30,9 @@ SEEDED = TENANCY_ROWS + [
     "schools.Child", "schools.CareContact", "schools.Activity", "schools.Evidence", "schools.ProxyAssignment",
     "schools.ChildUserObjectPermission", "submissions.Submission", "submissions.PackageVersion",
 ]
-# Tables another app's demo builder still rewrites on a second run (not tenancy's to fix). Each must
+# Tables a demo builder still rewrites on a second run. Each must
 # really still change, so an entry has to go once its builder is fixed.
-STILL_REWRITTEN = {
-    "submissions.NarrativeBand": "submissions/demo.py re-runs submission_similarity_compute, whose "
-                                 "_similarity_compute deletes and re-inserts the narrative's bands (new ids)",
-    "submissions.SimilarityFlag": "the same re-run update_or_creates the flag, bumping updated_at",
-    "django_celery_beat.PeriodicTask": "schools.tasks.ensure_periodic_tasks (called by schools/demo.py) "
-                                       "update_or_creates each nightly task, bumping date_changed",
-    "django_celery_beat.PeriodicTasks": "django-celery-beat bumps last_update on every PeriodicTask save",
-}
+STILL_REWRITTEN: dict[str, str] = {}  # table label -> why a second seed still rewrites it (none now)
 
 
 @pytest.fixture(scope="module")
