@@ -113,6 +113,31 @@ def test_week_view_marks_evidence(client, home, today):
     assert [r for k, r in rows.items() if k != str(evidenced.pk)][0].count("No photo") == 1
 
 
+def test_week_view_uploads_several_photos_to_each_activity(client, home, today):
+    first, second = _activity(home.gupei, today, "第一项"), _activity(home.gupei, today, "第二项")
+    week = reverse("activities_week", args=[home.gupei.pk])
+    client.force_login(home.gupei_teacher)  # reads the week, may not upload: no form
+    assert "data-upload" not in client.get(week).content.decode()
+    client.force_login(home.gupei_clerk)
+    html = client.get(week).content.decode()
+    rows = {part.split('"')[0]: part.split("</li>")[0] for part in html.split('data-activity="')[1:]}
+    actions = {}
+    for pk in (first.pk, second.pk):
+        row = rows[str(pk)]
+        assert 'multiple' in row and f'id="id_photos{pk}"' in row
+        actions[pk] = row.split('action="')[1].split('"')[0]
+    assert actions == {a.pk: reverse("activity_detail", args=[home.gupei.pk, a.pk]) for a in (first, second)}
+    # The form's own action takes two photos for the second activity only.
+    response = client.post(actions[second.pk], {"photos": [
+        SimpleUploadedFile("a.jpg", jpeg_bytes(51), "image/jpeg"), SimpleUploadedFile("b.jpg", jpeg_bytes(52), "image/jpeg")]})
+    assert response.status_code == 302
+    with tenant_scope([home.gupei.id]):
+        counts = {a.pk: Evidence.objects.filter(activity=a).count() for a in (first, second)}
+    assert counts == {first.pk: 0, second.pk: 2}
+    html = client.get(week, **EN).content.decode()
+    assert "2 photos" in html.split(f'data-activity="{second.pk}"')[1].split("</li>")[0]
+
+
 def test_multi_upload_keeps_the_good_files_and_names_the_corrupt_one(client, home, today):
     activity = _activity(home.gupei, today)
     client.force_login(home.gupei_clerk)
