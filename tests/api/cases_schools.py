@@ -21,7 +21,7 @@ from tenancy.scoping import tenant_scope
 from .harness import SCHOOL_OWNED_SEES, Case, ProxyParentCase, register
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-ALL_ROLES = ("gupei_admin", "menzhuang_admin", "bureau_admin", "gupei_township", "gupei_teacher")
+ALL_ROLES = ("gupei_admin", "menzhuang_admin", "bureau_admin", "gupei_township", "gupei_teacher", "gupei_clerk")
 
 
 def today():
@@ -85,11 +85,12 @@ def child_body(school, name="新孩子"):
             "left_behind_kind": "father"}
 
 
-CHILD_SEES = {"gupei_admin": {"a", "a2"}, "menzhuang_admin": {"b"}}
-MATERIALS_WRITE = {"gupei_admin": {"a"}, "menzhuang_admin": {"b"}}
+# Records about a child. The materials clerk (BASIC level) sees none of them.
+CHILD_SEES = {"gupei_admin": {"a", "a2"}, "menzhuang_admin": {"b"}, "gupei_clerk": set()}
+MATERIALS_WRITE = {"gupei_admin": {"a"}, "menzhuang_admin": {"b"}, "gupei_clerk": {"a"}}
 MATERIALS_CREATE = {
     "gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}, "bureau_admin": {"a": 403, "b": 403},
-    "gupei_township": {"a": 403}, "gupei_teacher": {"a": 403},
+    "gupei_township": {"a": 403}, "gupei_teacher": {"a": 403}, "gupei_clerk": {"a": 201},
 }
 
 
@@ -106,7 +107,9 @@ def _children_proxy(tree, objs):
 register(Case(
     basename="children",
     make=_children,
-    sees=CHILD_SEES,  # the bureau, the township and an unassigned teacher see no child
+    # The bureau, the township and an unassigned teacher see no child; the clerk sees the name,
+    # grade and class only (the harness fails any sensitive field sent to it).
+    sees=CHILD_SEES | {"gupei_clerk": {"a", "a2"}},
     write_ok={"update": {"gupei_admin": {"a", "a2"}, "menzhuang_admin": {"b"}},
               "partial_update": {"gupei_admin": {"a", "a2"}, "menzhuang_admin": {"b"}}},
     update_payload=lambda c: {"name": "改名", "gender": "male", "grade": 5, "class_name": "五(1)班",
@@ -115,7 +118,7 @@ register(Case(
     create_payloads=lambda tree, objs: {"a": child_body(tree.gupei), "b": child_body(tree.menzhuang),
                                         "far": child_body(tree.far_school)},
     create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}, "bureau_admin": {"a": 403, "b": 403},
-                   "gupei_township": {"a": 403}, "gupei_teacher": {"a": 403}},
+                   "gupei_township": {"a": 403}, "gupei_teacher": {"a": 403}, "gupei_clerk": {"a": 403}},
     proxy_parent=ProxyParentCase(_children_proxy),
 ))
 
@@ -154,7 +157,7 @@ register(Case(
     create_payloads=lambda tree, objs: {
         label: {"child": status_make.children[f"_child_{label}"].id, "status": "transferred",
                 "since": today().isoformat(), "note": "转学"} for label in ("a", "b", "far")},
-    create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}},
+    create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}, "gupei_clerk": {"a": 403}},
     proxy_parent=ProxyParentCase(_proxy_via(status_make)),
 ))
 
@@ -203,7 +206,7 @@ register(Case(
         "a": {"child": child(tree.gupei).id, "proxy_parent": tree.gupei_teacher.id, "starts_on": today().isoformat()},
         "b": {"child": child(tree.menzhuang).id, "proxy_parent": tree.menzhuang_teacher.id},
     },
-    create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}},
+    create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}, "gupei_clerk": {"a": 403}},
     proxy_parent=ProxyParentCase(_assignment_proxy),
 ))
 
@@ -235,7 +238,7 @@ register(Case(
         "b": {"school": tree.menzhuang.id, "user": tree.menzhuang_admin.id, "is_proxy_parent": True},
     },
     create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}, "bureau_admin": {"a": 201, "b": 201},
-                   "gupei_township": {"a": 201}, "gupei_teacher": {"a": 403}},
+                   "gupei_township": {"a": 201}, "gupei_teacher": {"a": 403}, "gupei_clerk": {"a": 403}},
 ))
 
 
@@ -272,7 +275,8 @@ register(Case(
     # A child you may not record for is 404 (never 403), whoever you are.
     create_expect={
         "gupei_admin": {"a": 201, "b": 404}, "menzhuang_admin": {"a": 404, "b": 201},
-        **{role: {"a": 404, "b": 404} for role in ("bureau_admin", "gupei_township", "gupei_teacher", "nobody")},
+        **{role: {"a": 404, "b": 404}
+           for role in ("bureau_admin", "gupei_township", "gupei_teacher", "gupei_clerk", "nobody")},
     },
     proxy_parent=ProxyParentCase(_contact_proxy),
 ))
@@ -307,7 +311,7 @@ register(Case(
         "b": {"school": tree.menzhuang.id, "date": today().isoformat(), "text": "家访准备"},
     },
     create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}, "gupei_teacher": {"a": 201},
-                   "gupei_township": {"a": 403}, "bureau_admin": {"a": 403, "b": 403}},
+                   "gupei_township": {"a": 403}, "bureau_admin": {"a": 403, "b": 403}, "gupei_clerk": {"a": 403}},
     proxy_parent=ProxyParentCase(_work_record_proxy),
 ))
 
@@ -339,7 +343,7 @@ register(Case(
               "subject": "语文"},
         "b": {"school": tree.menzhuang.id, "teacher": tree.menzhuang_teacher.id, "child": child(tree.menzhuang).id},
     },
-    create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}},
+    create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}, "gupei_clerk": {"a": 403}},
     proxy_parent=ProxyParentCase(_pair_proxy),
 ))
 
@@ -505,9 +509,10 @@ def _flags(tree):
 register(Case(
     basename="evidence-reuse-flags",
     make=_flags,
-    # The bureau and township see their schools' flags; school admins their own; a teacher none.
+    # The bureau and township see their schools' flags; school admins and the clerk (who manages
+    # the evidence) their own; a teacher none.
     sees={"bureau_admin": {"a", "village", "b"}, "gupei_township": {"a", "village"},
-          "gupei_admin": {"a"}, "menzhuang_admin": {"b"}},
+          "gupei_admin": {"a"}, "menzhuang_admin": {"b"}, "gupei_clerk": {"a"}},
 ))
 
 
