@@ -119,7 +119,8 @@ register(Case(
                                         "far": child_body(tree.far_school)},
     create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}, "bureau_admin": {"a": 403, "b": 403},
                    "gupei_township": {"a": 403}, "gupei_teacher": {"a": 403}, "gupei_clerk": {"a": 403}},
-    proxy_parent=ProxyParentCase(_children_proxy),
+    # A proxy parent reads their child but does not edit the archive (update: 403 on theirs).
+    proxy_parent=ProxyParentCase(_children_proxy, create_expect={"a": 403}),
 ))
 
 
@@ -158,7 +159,13 @@ register(Case(
         label: {"child": status_make.children[f"_child_{label}"].id, "status": "transferred",
                 "since": today().isoformat(), "note": "转学"} for label in ("a", "b", "far")},
     create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}, "gupei_clerk": {"a": 403}},
-    proxy_parent=ProxyParentCase(_proxy_via(status_make)),
+    proxy_parent=ProxyParentCase(
+        _proxy_via(status_make),
+        create_payloads=lambda tree, objs: {
+            label: {"child": status_make.children[f"_child_{label}"].id, "status": "transferred",
+                    "since": today().isoformat()} for label in ("a", "a2")},
+        create_expect={"a": 403},  # their own child: seen, but the archive is the admin's
+    ),
 ))
 
 register(Case(
@@ -207,7 +214,12 @@ register(Case(
         "b": {"child": child(tree.menzhuang).id, "proxy_parent": tree.menzhuang_teacher.id},
     },
     create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}, "gupei_clerk": {"a": 403}},
-    proxy_parent=ProxyParentCase(_assignment_proxy),
+    proxy_parent=ProxyParentCase(
+        _assignment_proxy,
+        create_payloads=lambda tree, objs: {
+            label: {"child": objs[label].child_id, "proxy_parent": tree.gupei_teacher.id} for label in ("t", "a2")},
+        create_expect={"t": 403},
+    ),
 ))
 
 
@@ -278,7 +290,15 @@ register(Case(
         **{role: {"a": 404, "b": 404}
            for role in ("bureau_admin", "gupei_township", "gupei_teacher", "gupei_clerk", "nobody")},
     },
-    proxy_parent=ProxyParentCase(_contact_proxy),
+    # The proxy parent records for their own child; the other child of the school is 404. They
+    # do not delete the admin's contact (destroy: 403).
+    proxy_parent=ProxyParentCase(
+        _contact_proxy,
+        create_payloads=lambda tree, objs: {
+            label: {"child": objs[label].child_id, "kind": "talk", "happened_on": today().isoformat()}
+            for label in ("a", "a2")},
+        create_expect={"a": 201, "a2": 404},
+    ),
 ))
 
 
@@ -312,7 +332,14 @@ register(Case(
     },
     create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}, "gupei_teacher": {"a": 201},
                    "gupei_township": {"a": 403}, "bureau_admin": {"a": 403, "b": 403}, "gupei_clerk": {"a": 403}},
-    proxy_parent=ProxyParentCase(_work_record_proxy),
+    # An entry about their own child is written; one naming a child they do not care for is not.
+    proxy_parent=ProxyParentCase(
+        _work_record_proxy,
+        create_payloads=lambda tree, objs: {
+            label: {"school": tree.gupei.id, "date": today().isoformat(), "text": "家访准备",
+                    "child": objs[label].child_id} for label in ("t", "a")},
+        create_expect={"t": 201},
+    ),
 ))
 
 
@@ -344,7 +371,13 @@ register(Case(
         "b": {"school": tree.menzhuang.id, "teacher": tree.menzhuang_teacher.id, "child": child(tree.menzhuang).id},
     },
     create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}, "gupei_clerk": {"a": 403}},
-    proxy_parent=ProxyParentCase(_pair_proxy),
+    proxy_parent=ProxyParentCase(
+        _pair_proxy,
+        create_payloads=lambda tree, objs: {
+            label: {"school": tree.gupei.id, "teacher": tree.gupei_teacher.id, "child": objs[label].child_id}
+            for label in ("a", "a2")},
+        create_expect={"a": 403},  # pairs are the admin's to make
+    ),
 ))
 
 
@@ -365,7 +398,13 @@ register(Case(
     create_payloads=lambda tree, objs: {
         label: {"pair": objs[label].pair_id, "date": today().isoformat(), "minutes": 30} for label in ("a", "b")},
     create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}},
-    proxy_parent=ProxyParentCase(_session_proxy),
+    # The proxy parent sees the pair of their child, but only the pair's teacher records for it.
+    proxy_parent=ProxyParentCase(
+        _session_proxy,
+        create_payloads=lambda tree, objs: {
+            label: {"pair": objs[label].pair_id, "date": today().isoformat(), "minutes": 30} for label in ("a", "a2")},
+        create_expect={"a": 403},
+    ),
 ))
 
 
