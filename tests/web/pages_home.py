@@ -112,7 +112,7 @@ for page in [
     Page("meeting_detail", _meeting),
     Page("work_records", _school),
     Page("study_pairs", _school),
-    Page("study_pair_detail", _pair, notes="the school admin sees every pair"),
+    Page("study_pair_detail", _pair, clerk_status=404, notes="the school admin sees every pair; the clerk none"),
     Page("evidence_file", _evidence),
     Page("evidence_thumb", _evidence),
 ]:
