@@ -13,11 +13,14 @@ from tenancy.roles import Role
 from tenancy.scoping import tenant_scope
 
 from .pages import Page, register
-from .pages_archive import ensure_semester, make_child
-from .pages_home import make_photo
 
 
 def _contact_photo(t, school):
+    # Imported here: pages.py discovers this module while pages_archive/pages_home may still be
+    # importing pages.py themselves (a test module importing them first).
+    from .pages_archive import ensure_semester, make_child
+    from .pages_home import make_photo
+
     ensure_semester(school.district)
     child = make_child(school)
     admin = Membership.objects.filter(school=school, role=Role.SCHOOL_ADMIN).order_by("id").first().user
