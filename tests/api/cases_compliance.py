@@ -8,7 +8,7 @@ from tenancy import services as tenancy_services
 from tenancy.roles import Role
 from tenancy.scoping import tenant_scope
 
-from .harness import SCHOOL_OWNED_SEES, Case, ExtraRoute, register
+from .harness import SCHOOL_OWNED_SEES, Case, ExtraRoute, register, stored_file
 
 DISTRICT_ROLES_SEE = {"gupei_admin", "menzhuang_admin", "bureau_admin", "gupei_township", "gupei_teacher", "gupei_clerk"}
 WINDOW = {"semester_label": "2026 秋季学期", "semester_start": "2026-09-01", "semester_end": "2027-01-24"}
@@ -199,13 +199,10 @@ register(Case(basename="compliance-manual-score-changes", make=_manual_changes, 
 # ---------------------------------------------------------------- exports
 def _export_files(tree, objs):
     """Each export done with a small file (what the download streams; the worker is not run)."""
-    from django.core.files.base import ContentFile
-    from django.core.files.storage import default_storage
-
     from compliance.models import ComplianceExport
 
     for job in objs.values():
-        name = default_storage.save(f"compliance/exports/isolation-{job.pk}.xlsx", ContentFile(b"PK\x03\x04 test"))
+        name = stored_file(f"compliance/exports/isolation-{job.pk}.xlsx")
         ComplianceExport.objects.filter(pk=job.pk).update(status=ComplianceExport.Status.DONE, file=name)
 
 

@@ -17,29 +17,21 @@ from submissions.models import (
 from submissions.narrative import digest
 from tenancy.scoping import system_school_ids, tenant_scope
 
-from .harness import SCHOOL_OWNED_SEES, Case, ExtraRoute, register
+from .harness import SCHOOL_OWNED_SEES, Case, ExtraRoute, register, stored_file
 
 OVERSIGHT_SEES = {"bureau_admin": {"own"}, "gupei_township": {"own"}}
-
-
-def _stored_file(name: str) -> str:
-    """A small file in the default storage (what a download route streams); its storage name."""
-    from django.core.files.base import ContentFile
-    from django.core.files.storage import default_storage
-
-    return default_storage.save(name, ContentFile(b"PK\x03\x04 test file"))
 
 
 def _package_files(tree, objs):
     with tenant_scope(system_school_ids()):
         for version in objs.values():
-            name = _stored_file(f"{version.storage_key}/isolation.xlsx")
+            name = stored_file(f"{version.storage_key}/isolation.xlsx")
             PackageVersion.objects.filter(pk=version.pk).update(files={"xlsx": name})
 
 
 def _export_files(tree, objs):
     for export in objs.values():
-        name = _stored_file(f"submissions/exports/isolation-{export.pk}.xlsx")
+        name = stored_file(f"submissions/exports/isolation-{export.pk}.xlsx")
         DistrictExport.objects.filter(pk=export.pk).update(state=DistrictExport.State.DONE, file=name)
 
 

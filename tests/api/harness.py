@@ -121,6 +121,14 @@ class Case:
         assert not undeclared, f"{self.basename}: unknown roles {undeclared}"
 
 
+def stored_file(name: str) -> str:
+    """A small file in the default storage (what a download route streams): its storage name."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    return default_storage.save(name, ContentFile(b"PK\x03\x04 isolation test file"))
+
+
 CASES: dict[str, Case] = {}
 
 
