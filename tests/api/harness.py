@@ -58,7 +58,7 @@ SENSITIVE_KEYS = {
     "second_contact_name", "second_contact_phone", "home_village", "health_notes", "wellbeing_notes",
     "id_number", "consent_date", "consent_method",
 }
-# Values the cases plant in every child (cases_schools.child) and in contact notes: they must not
+# Values the cases plant in every child (cases_schools.child: phone, wellbeing, guardian): they must not
 # appear anywhere in a response to anyone else, whatever the key.
 SENSITIVE_VALUES = ("13800001111", "想念妈妈", "王奶奶")
 
