@@ -597,7 +597,7 @@ def register(router) -> None:
     router.register("compliance/exports", ExportViewSet, basename="compliance-exports")
 
 
-# GET-only file downloads, named after their case's basename (test_every_endpoint_has_a_case).
+# GET-only file downloads: each is an ExtraRoute of its isolation case (tests/api/cases_compliance.py).
 extra_patterns = [
     path("compliance/checklists/<int:pk>/yaml/", ChecklistViewSet.as_view({"get": "yaml_export"}),
          name="compliance-checklists-yaml"),

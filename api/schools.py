@@ -15,8 +15,8 @@ def register(router) -> None:
         router.register(prefix, viewset, basename=prefix)
 
 
-# Named "children-…": the import belongs to the children endpoint (tests/api/test_schools_import.py
-# runs it as every role; the generic harness has no shape for a POST-only endpoint).
+# The children import takes no object, so the generic harness cannot run it: it is listed in
+# test_isolation.OBJECTLESS_ROUTES, and tests/api/test_schools_import.py runs it as every role.
 extra_patterns = [
     path("children/import/template/", ChildImportViewSet.as_view({"get": "template"}),
          name="children-import-template"),

@@ -604,10 +604,12 @@ class StudyPairFilter(django_filters.FilterSet):
 
 
 def study_pairs_for(user):
-    """Pairs of children the user may see, plus the user's own pairs as the teacher."""
+    """Pairs of children whose personal record the user may read, plus the user's own pairs as the
+    teacher (the rule and its reasons: schools.selectors.study_pairs_visible_to). A materials clerk
+    sees no pair and no tutoring notes."""
     from tenancy.selectors import school_ids_for_user
 
-    visible = ss.children_visible_to(user).values("id")
+    visible = ss.children_with_identity_visible_to(user).values("id")
     return StudyPair.objects.filter(school_id__in=school_ids_for_user(user)).filter(
         Q(child_id__in=visible) | Q(teacher=user))
 

@@ -482,6 +482,7 @@ def register(router) -> None:
     router.register("district-exports", DistrictExportViewSet, basename="district-exports")
 
 
+# Each is an ExtraRoute of its isolation case (tests/api/cases_submissions.py).
 extra_patterns = [
     path("report-types/<int:pk>/matrix/", ReportTypeViewSet.as_view({"get": "matrix"}), name="report-types-matrix"),
     path("package-versions/<int:pk>/download/<str:kind>/", PackageVersionViewSet.as_view({"get": "download"}),

@@ -499,8 +499,18 @@ def work_record_entries_visible_to(user, school: School):
 
 
 def study_pairs_visible_to(user, school: School):
-    """Pairs of the children the user may see, plus the user's own pairs as a teacher."""
-    visible = children_visible_to(user, school).values("id")
+    """Pairs of children whose personal record the user may read (PROXY level or above), plus the
+    user's own pairs as the teacher.
+
+    A pair names the child and its sessions carry the tutor's notes, so BASIC readers (the
+    materials clerk) see none: they manage activities and evidence, not children. Overseers with
+    view_aggregates get a masked view in views_home.study_pair_detail instead.
+
+    The teacher of a pair sees it even when the child is not assigned to them as a proxy parent:
+    they tutor that child, so the name is what the pair needs, and nothing more of the child's
+    record is reached through the pair (the child's page still needs PROXY level).
+    """
+    visible = children_with_identity_visible_to(user).filter(school=school).values("id")
     return (StudyPair.objects.filter(school=school).filter(Q(child_id__in=visible) | Q(teacher=user))
             .select_related("teacher", "child").annotate(session_count=Count("sessions")))
 

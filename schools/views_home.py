@@ -468,12 +468,14 @@ def activity_themes(request, school_pk: int):
 # ---------------------------------------------------------------- evidence files
 def _evidence_for(request, school_pk: int, pk: int) -> Evidence:
     """The evidence item if the user may see it: in a school they see with view_home, and, for a
-    contact's evidence, only if they may see that child. Anything else is 404."""
+    contact's evidence, only if they may read that child's personal record (PROXY level or above,
+    the rule of the API's EvidenceViewSet: a materials clerk does not see contact photos). Anything
+    else is 404."""
     school = school_for(request, school_pk)
     if "view_home" not in _perms(request, school):
         raise Http404
     evidence = get_object_or_404(Evidence.objects.select_related("care_contact"), pk=pk, school=school)
-    if evidence.care_contact_id and not selectors.children_visible_to(request.user, school).filter(
+    if evidence.care_contact_id and not selectors.children_with_identity_visible_to(request.user).filter(
             pk=evidence.care_contact.child_id).exists():
         raise Http404
     return evidence

@@ -8,9 +8,9 @@ from tenancy import services as tenancy_services
 from tenancy.roles import Role
 from tenancy.scoping import tenant_scope
 
-from .harness import SCHOOL_OWNED_SEES, Case, register
+from .harness import SCHOOL_OWNED_SEES, Case, ExtraRoute, register, stored_file
 
-DISTRICT_ROLES_SEE = {"gupei_admin", "menzhuang_admin", "bureau_admin", "gupei_township", "gupei_teacher"}
+DISTRICT_ROLES_SEE = {"gupei_admin", "menzhuang_admin", "bureau_admin", "gupei_township", "gupei_teacher", "gupei_clerk"}
 WINDOW = {"semester_label": "2026 秋季学期", "semester_start": "2026-09-01", "semester_end": "2027-01-24"}
 
 SMALL_YAML = """\
@@ -63,11 +63,12 @@ register(Case(
     write_ok={"update": {"bureau_admin": {"own"}}, "partial_update": {"bureau_admin": {"own"}}},
     update_payload=lambda version: {"status": "published"},
     snapshot=lambda version: (version.status, version.number),
+    extra_routes=[ExtraRoute("compliance-checklists-yaml")],
     create_payloads=_checklist_payloads,
     create_expect={
         "bureau_admin": {"own_yaml": 201, "own_copy": 201},
         **{role: {"own_yaml": 403, "own_copy": 403}
-           for role in ("gupei_admin", "menzhuang_admin", "gupei_township", "gupei_teacher")},
+           for role in ("gupei_admin", "menzhuang_admin", "gupei_township", "gupei_teacher", "gupei_clerk")},
     },
 ))
 
@@ -91,7 +92,7 @@ register(Case(
     basename="compliance-assessments",
     make=_assessments,
     sees={
-        "gupei_admin": {"own", "township"}, "gupei_teacher": {"own", "township"},
+        "gupei_admin": {"own", "township"}, "gupei_teacher": {"own", "township"}, "gupei_clerk": {"own", "township"},
         "gupei_township": {"own", "township"}, "bureau_admin": {"own", "township"},
         "menzhuang_admin": {"own"}, "nobody": set(),
     },
@@ -102,7 +103,7 @@ register(Case(
     create_payloads=_assessment_payloads,
     create_expect={
         "bureau_admin": {"own": 201},
-        **{role: {"own": 403} for role in ("gupei_admin", "menzhuang_admin", "gupei_township", "gupei_teacher")},
+        **{role: {"own": 403} for role in ("gupei_admin", "menzhuang_admin", "gupei_township", "gupei_teacher", "gupei_clerk")},
     },
 ))
 
@@ -133,7 +134,7 @@ register(Case(
                                         "far": {"assessment": objs["far"].assessment_id}},
     create_expect={
         "bureau_admin": {"own": 201},
-        **{role: {"own": 403} for role in ("gupei_admin", "menzhuang_admin", "gupei_township", "gupei_teacher")},
+        **{role: {"own": 403} for role in ("gupei_admin", "menzhuang_admin", "gupei_township", "gupei_teacher", "gupei_clerk")},
     },
 ))
 
@@ -177,7 +178,7 @@ register(Case(
     create_payloads=_manual_payloads,
     create_expect={
         "bureau_admin": {"a": 201, "village": 201, "b": 201},
-        "gupei_admin": {"a": 403}, "gupei_teacher": {"a": 403}, "menzhuang_admin": {"b": 403},
+        "gupei_admin": {"a": 403}, "gupei_teacher": {"a": 403}, "gupei_clerk": {"a": 403}, "menzhuang_admin": {"b": 403},
         "gupei_township": {"a": 403, "village": 403},
     },
 ))
@@ -196,6 +197,15 @@ register(Case(basename="compliance-manual-score-changes", make=_manual_changes, 
 
 
 # ---------------------------------------------------------------- exports
+def _export_files(tree, objs):
+    """Each export done with a small file (what the download streams; the worker is not run)."""
+    from compliance.models import ComplianceExport
+
+    for job in objs.values():
+        name = stored_file(f"compliance/exports/isolation-{job.pk}.xlsx")
+        ComplianceExport.objects.filter(pk=job.pk).update(status=ComplianceExport.Status.DONE, file=name)
+
+
 def _exports(tree):
     base = _base(tree)
     return {"own": services.export_request(assessment=base["own"], actor=tree.bureau_admin),
@@ -207,10 +217,11 @@ register(Case(
     make=_exports,
     # Export history is for bureau users with aggregate access to the district.
     sees={"bureau_admin": {"own"}},
+    extra_routes=[ExtraRoute("compliance-exports-download", prepare=_export_files)],
     create_payloads=lambda tree, objs: {"own": {"assessment": objs["own"].assessment_id},
                                         "far": {"assessment": objs["far"].assessment_id}},
     create_expect={
         "bureau_admin": {"own": 201},
-        **{role: {"own": 403} for role in ("gupei_admin", "menzhuang_admin", "gupei_township", "gupei_teacher")},
+        **{role: {"own": 403} for role in ("gupei_admin", "menzhuang_admin", "gupei_township", "gupei_teacher", "gupei_clerk")},
     },
 ))

@@ -21,7 +21,7 @@ from tenancy.scoping import tenant_scope
 from .harness import SCHOOL_OWNED_SEES, Case, ProxyParentCase, register
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-ALL_ROLES = ("gupei_admin", "menzhuang_admin", "bureau_admin", "gupei_township", "gupei_teacher")
+ALL_ROLES = ("gupei_admin", "menzhuang_admin", "bureau_admin", "gupei_township", "gupei_teacher", "gupei_clerk")
 
 
 def today():
@@ -85,11 +85,12 @@ def child_body(school, name="新孩子"):
             "left_behind_kind": "father"}
 
 
-CHILD_SEES = {"gupei_admin": {"a", "a2"}, "menzhuang_admin": {"b"}}
-MATERIALS_WRITE = {"gupei_admin": {"a"}, "menzhuang_admin": {"b"}}
+# Records about a child. The materials clerk (BASIC level) sees none of them.
+CHILD_SEES = {"gupei_admin": {"a", "a2"}, "menzhuang_admin": {"b"}, "gupei_clerk": set()}
+MATERIALS_WRITE = {"gupei_admin": {"a"}, "menzhuang_admin": {"b"}, "gupei_clerk": {"a"}}
 MATERIALS_CREATE = {
     "gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}, "bureau_admin": {"a": 403, "b": 403},
-    "gupei_township": {"a": 403}, "gupei_teacher": {"a": 403},
+    "gupei_township": {"a": 403}, "gupei_teacher": {"a": 403}, "gupei_clerk": {"a": 201},
 }
 
 
@@ -106,7 +107,9 @@ def _children_proxy(tree, objs):
 register(Case(
     basename="children",
     make=_children,
-    sees=CHILD_SEES,  # the bureau, the township and an unassigned teacher see no child
+    # The bureau, the township and an unassigned teacher see no child; the clerk sees the name,
+    # grade and class only (the harness fails any sensitive field sent to it).
+    sees=CHILD_SEES | {"gupei_clerk": {"a", "a2"}},
     write_ok={"update": {"gupei_admin": {"a", "a2"}, "menzhuang_admin": {"b"}},
               "partial_update": {"gupei_admin": {"a", "a2"}, "menzhuang_admin": {"b"}}},
     update_payload=lambda c: {"name": "改名", "gender": "male", "grade": 5, "class_name": "五(1)班",
@@ -115,8 +118,9 @@ register(Case(
     create_payloads=lambda tree, objs: {"a": child_body(tree.gupei), "b": child_body(tree.menzhuang),
                                         "far": child_body(tree.far_school)},
     create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}, "bureau_admin": {"a": 403, "b": 403},
-                   "gupei_township": {"a": 403}, "gupei_teacher": {"a": 403}},
-    proxy_parent=ProxyParentCase(_children_proxy),
+                   "gupei_township": {"a": 403}, "gupei_teacher": {"a": 403}, "gupei_clerk": {"a": 403}},
+    # A proxy parent reads their child but does not edit the archive (update: 403 on theirs).
+    proxy_parent=ProxyParentCase(_children_proxy, create_expect={"a": 403}),
 ))
 
 
@@ -154,8 +158,14 @@ register(Case(
     create_payloads=lambda tree, objs: {
         label: {"child": status_make.children[f"_child_{label}"].id, "status": "transferred",
                 "since": today().isoformat(), "note": "转学"} for label in ("a", "b", "far")},
-    create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}},
-    proxy_parent=ProxyParentCase(_proxy_via(status_make)),
+    create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}, "gupei_clerk": {"a": 403}},
+    proxy_parent=ProxyParentCase(
+        _proxy_via(status_make),
+        create_payloads=lambda tree, objs: {
+            label: {"child": status_make.children[f"_child_{label}"].id, "status": "transferred",
+                    "since": today().isoformat()} for label in ("a", "a2")},
+        create_expect={"a": 403},  # their own child: seen, but the archive is the admin's
+    ),
 ))
 
 register(Case(
@@ -205,8 +215,13 @@ register(Case(
         "a": {"child": child(tree.gupei).id, "proxy_parent": tree.gupei_teacher.id, "starts_on": today().isoformat()},
         "b": {"child": child(tree.menzhuang).id, "proxy_parent": tree.menzhuang_teacher.id},
     },
-    create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}},
-    proxy_parent=ProxyParentCase(_assignment_proxy),
+    create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}, "gupei_clerk": {"a": 403}},
+    proxy_parent=ProxyParentCase(
+        _assignment_proxy,
+        create_payloads=lambda tree, objs: {
+            label: {"child": objs[label].child_id, "proxy_parent": tree.gupei_teacher.id} for label in ("t", "a2")},
+        create_expect={"t": 403},
+    ),
 ))
 
 
@@ -237,7 +252,7 @@ register(Case(
         "b": {"school": tree.menzhuang.id, "user": tree.menzhuang_admin.id, "is_proxy_parent": True},
     },
     create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}, "bureau_admin": {"a": 201, "b": 201},
-                   "gupei_township": {"a": 201}, "gupei_teacher": {"a": 403}},
+                   "gupei_township": {"a": 201}, "gupei_teacher": {"a": 403}, "gupei_clerk": {"a": 403}},
 ))
 
 
@@ -277,9 +292,18 @@ register(Case(
     # A child you may not record for is 404 (never 403), whoever you are.
     create_expect={
         "gupei_admin": {"a": 201, "b": 404}, "menzhuang_admin": {"a": 404, "b": 201},
-        **{role: {"a": 404, "b": 404} for role in ("bureau_admin", "gupei_township", "gupei_teacher", "nobody")},
+        **{role: {"a": 404, "b": 404}
+           for role in ("bureau_admin", "gupei_township", "gupei_teacher", "gupei_clerk", "nobody")},
     },
-    proxy_parent=ProxyParentCase(_contact_proxy),
+    # The proxy parent records for their own child; the other child of the school is 404. They
+    # do not delete the admin's contact (destroy: 403).
+    proxy_parent=ProxyParentCase(
+        _contact_proxy,
+        create_payloads=lambda tree, objs: {
+            label: {"child": objs[label].child_id, "kind": "talk", "happened_on": today().isoformat()}
+            for label in ("a", "a2")},
+        create_expect={"a": 201, "a2": 404},
+    ),
 ))
 
 
@@ -318,8 +342,15 @@ register(Case(
         "b": {"school": tree.menzhuang.id, "date": today().isoformat(), "text": "家访准备"},
     },
     create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}, "gupei_teacher": {"a": 201},
-                   "gupei_township": {"a": 403}, "bureau_admin": {"a": 403, "b": 403}},
-    proxy_parent=ProxyParentCase(_work_record_proxy),
+                   "gupei_township": {"a": 403}, "bureau_admin": {"a": 403, "b": 403}, "gupei_clerk": {"a": 403}},
+    # An entry about their own child is written; one naming a child they do not care for is not.
+    proxy_parent=ProxyParentCase(
+        _work_record_proxy,
+        create_payloads=lambda tree, objs: {
+            label: {"school": tree.gupei.id, "date": today().isoformat(), "text": "家访准备",
+                    "child": objs[label].child_id} for label in ("t", "a")},
+        create_expect={"t": 201},
+    ),
 ))
 
 
@@ -352,8 +383,14 @@ register(Case(
               "subject": "语文"},
         "b": {"school": tree.menzhuang.id, "teacher": tree.menzhuang_teacher.id, "child": child(tree.menzhuang).id},
     },
-    create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}},
-    proxy_parent=ProxyParentCase(_pair_proxy),
+    create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}, "gupei_clerk": {"a": 403}},
+    proxy_parent=ProxyParentCase(
+        _pair_proxy,
+        create_payloads=lambda tree, objs: {
+            label: {"school": tree.gupei.id, "teacher": tree.gupei_teacher.id, "child": objs[label].child_id}
+            for label in ("a", "a2")},
+        create_expect={"a": 403},  # pairs are the admin's to make
+    ),
 ))
 
 
@@ -379,7 +416,13 @@ register(Case(
     create_payloads=lambda tree, objs: {
         label: {"pair": objs[label].pair_id, "date": today().isoformat(), "minutes": 30} for label in ("a", "b")},
     create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}},
-    proxy_parent=ProxyParentCase(_session_proxy),
+    # The proxy parent sees the pair of their child, but only the pair's teacher records for it.
+    proxy_parent=ProxyParentCase(
+        _session_proxy,
+        create_payloads=lambda tree, objs: {
+            label: {"pair": objs[label].pair_id, "date": today().isoformat(), "minutes": 30} for label in ("a", "a2")},
+        create_expect={"a": 403},
+    ),
 ))
 
 
@@ -528,9 +571,10 @@ def _flags(tree):
 register(Case(
     basename="evidence-reuse-flags",
     make=_flags,
-    # The bureau and township see their schools' flags; school admins their own; a teacher none.
+    # The bureau and township see their schools' flags; school admins and the clerk (who manages
+    # the evidence) their own; a teacher none.
     sees={"bureau_admin": {"a", "village", "b"}, "gupei_township": {"a", "village"},
-          "gupei_admin": {"a"}, "menzhuang_admin": {"b"}},
+          "gupei_admin": {"a"}, "menzhuang_admin": {"b"}, "gupei_clerk": {"a"}},
 ))
 
 

@@ -17,9 +17,22 @@ from submissions.models import (
 from submissions.narrative import digest
 from tenancy.scoping import system_school_ids, tenant_scope
 
-from .harness import SCHOOL_OWNED_SEES, Case, register
+from .harness import SCHOOL_OWNED_SEES, Case, ExtraRoute, register, stored_file
 
 OVERSIGHT_SEES = {"bureau_admin": {"own"}, "gupei_township": {"own"}}
+
+
+def _package_files(tree, objs):
+    with tenant_scope(system_school_ids()):
+        for version in objs.values():
+            name = stored_file(f"{version.storage_key}/isolation.xlsx")
+            PackageVersion.objects.filter(pk=version.pk).update(files={"xlsx": name})
+
+
+def _export_files(tree, objs):
+    for export in objs.values():
+        name = stored_file(f"submissions/exports/isolation-{export.pk}.xlsx")
+        DistrictExport.objects.filter(pk=export.pk).update(state=DistrictExport.State.DONE, file=name)
 
 
 def _report_type(tree, district, schools, code="api-progress"):
@@ -75,6 +88,7 @@ register(Case(
     write_ok={action: {"bureau_admin": {"own"}} for action in ("update", "partial_update", "destroy")},
     update_payload=lambda rt: {"name": f"{rt.name}（改）", "is_active": True},
     snapshot=lambda rt: (rt.name, rt.is_active),
+    extra_routes=[ExtraRoute("report-types-matrix")],
     create_payloads=lambda tree, objs: {
         "own": _report_type_payload(tree, tree.district, [], "new-own"),
         "far": _report_type_payload(tree, tree.other_district, [tree.far_school], "new-far"),
@@ -83,7 +97,7 @@ register(Case(
         "bureau_admin": {"own": 201},
         # They see the district but do not manage its calendar.
         "gupei_admin": {"own": 403}, "menzhuang_admin": {"own": 403}, "gupei_teacher": {"own": 403},
-        "gupei_township": {"own": 403},
+        "gupei_clerk": {"own": 403}, "gupei_township": {"own": 403},
     },
 ))
 
@@ -128,6 +142,7 @@ register(Case(
     create_expect={
         "gupei_admin": {"a": 201},
         "gupei_teacher": {"a": 403},
+        "gupei_clerk": {"a": 201},  # the materials clerk compiles and sends the school's reports
         "menzhuang_admin": {"b": 201, "accept_b": 403, "return_b": 403},
         "gupei_township": {"a": 403, "village": 403},
         # accept_b first; then return_b finds it accepted (a clear 400 from the service).
@@ -147,10 +162,12 @@ register(Case(
     basename="package-versions",
     make=_versions,
     sees=SCHOOL_OWNED_SEES,
+    extra_routes=[ExtraRoute("package-versions-download", args=lambda v: [v.pk, "xlsx"], prepare=_package_files)],
     create_payloads=lambda tree, objs: {label: {"submission": sub.pk} for label, sub in tree._world["sub"].items()},
     create_expect={
         "gupei_admin": {"a": 201},
         "menzhuang_admin": {"b": 201},
+        "gupei_clerk": {"a": 201},
         "gupei_teacher": {"a": 403},
         "gupei_township": {"a": 403, "village": 403},
         "bureau_admin": {"a": 403, "village": 403, "b": 403},
@@ -174,7 +191,8 @@ register(Case(
     basename="narratives",
     make=_narratives,
     sees=SCHOOL_OWNED_SEES,
-    write_ok={action: {"gupei_admin": {"a"}, "menzhuang_admin": {"b"}} for action in ("update", "partial_update")},
+    write_ok={action: {"gupei_admin": {"a"}, "menzhuang_admin": {"b"}, "gupei_clerk": {"a"}}
+              for action in ("update", "partial_update")},
     update_payload=lambda n: {"sections": {"s1": "一、提高认识，高度重视（修改）", "s2": "二、加大投入"}},
     snapshot=lambda n: n.sections,
     create_payloads=lambda tree, objs: {label: {"submission": sub.pk, "sections": {"intro": "我校……"}}
@@ -182,6 +200,7 @@ register(Case(
     create_expect={
         "gupei_admin": {"a": 201},
         "menzhuang_admin": {"b": 201},
+        "gupei_clerk": {"a": 201},
         "gupei_teacher": {"a": 403},
         "gupei_township": {"a": 403, "village": 403},
         "bureau_admin": {"a": 403, "village": 403, "b": 403},
@@ -228,6 +247,7 @@ register(Case(
     basename="district-exports",
     make=_exports,
     sees={"bureau_admin": {"own"}},
+    extra_routes=[ExtraRoute("district-exports-download", prepare=_export_files)],
     create_payloads=lambda tree, objs: {"own": {"period": tree._world["own_period"].pk},
                                         "far": {"period": tree._world["far_period"].pk}},
     # The township sees the period (its subtree reports on it) but the export is the bureau's.

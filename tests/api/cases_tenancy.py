@@ -6,7 +6,9 @@ from tenancy.roles import Role
 
 from .harness import SCHOOL_OWNED_SEES, Case, register
 
-EVERY_ROLE_WITH_A_SCHOOL = ("gupei_admin", "menzhuang_admin", "bureau_admin", "gupei_township", "gupei_teacher")
+EVERY_ROLE_WITH_A_SCHOOL = (
+    "gupei_admin", "menzhuang_admin", "bureau_admin", "gupei_township", "gupei_teacher", "gupei_clerk",
+)
 
 
 def _schools(tree):
@@ -48,6 +50,7 @@ register(Case(
         "gupei_admin": {"own_district": 403},
         "menzhuang_admin": {"own_district": 403},
         "gupei_teacher": {"own_district": 403},
+        "gupei_clerk": {"own_district": 403},
         "gupei_township": {"own_district": 403, "under_village": 403},
     },
 ))
@@ -94,5 +97,6 @@ register(Case(
         "gupei_township": {"a": 201, "village": 201, "district": 403},
         "bureau_admin": {"a": 201, "village": 201, "b": 201, "district": 201},
         "gupei_teacher": {"a": 403, "district": 403},
+        "gupei_clerk": {"a": 403, "district": 403},
     },
 ))

@@ -4,7 +4,12 @@ Each endpoint registers one `Case` (in a `cases_<domain>.py` module next to this
 automatically). A case only declares data: how to make objects owned by different schools, who
 should see which, and which writes should succeed. test_isolation.py then runs every action the
 viewset actually has (list, detail, create, update, partial_update, destroy) as every role in
-ROLES, and test_every_endpoint_has_a_case fails for a routed endpoint without a case.
+ROLES, and test_every_endpoint_has_a_case fails for a routed endpoint without a case. A URL under
+/api/v1/ that is not a router action (a download, the submissions matrix) is an `ExtraRoute` of
+the case whose objects it serves, run as every role with the case's `sees`.
+
+Only the school admins (SENSITIVE_READERS) may receive a child's sensitive fields: every
+response to any other role is checked for them (see test_isolation._assert_no_sensitive).
 
 Labels used by the school-owned cases (schools of the `tree` fixture in tests/conftest.py):
     "a"       owned by gupei (school A, a township centre school)
@@ -20,13 +25,18 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 # Who runs every endpoint. "anonymous" must always get 401.
-ROLES = ("gupei_admin", "menzhuang_admin", "bureau_admin", "gupei_township", "gupei_teacher", "nobody", "anonymous")
+ROLES = (
+    "gupei_admin", "menzhuang_admin", "bureau_admin", "gupei_township", "gupei_teacher", "gupei_clerk", "nobody",
+    "anonymous",
+)
 
-# Who sees what, for anything owned by a school: a school admin or teacher sees their own school,
-# a township admin the subtree (not menzhuang), the bureau admin its district (not another district).
+# Who sees what, for anything owned by a school: a school admin, teacher or materials clerk sees
+# their own school, a township admin the subtree (not menzhuang), the bureau admin its district
+# (not another district).
 SCHOOL_OWNED_SEES: dict[str, set[str]] = {
     "gupei_admin": {"a"},
     "gupei_teacher": {"a"},
+    "gupei_clerk": {"a"},
     "menzhuang_admin": {"b"},
     "bureau_admin": {"a", "village", "b"},
     "gupei_township": {"a", "village"},
@@ -37,14 +47,49 @@ SCHOOL_OWNED_SEES: dict[str, set[str]] = {
 # exist" error as for an id that does not exist at all.
 CREATE_UNSEEN_TARGET = 400
 
+# The roles that may receive children's sensitive fields in the generic runs (the teacher of the
+# generic runs has no assigned child; "proxy_parent" runs are not checked, a proxy parent reads
+# their own child's wellbeing notes). The clerk (BASIC level: name, grade, class) must never.
+SENSITIVE_READERS = {"gupei_admin", "menzhuang_admin"}
+# Keys of a child's record above BASIC level (schools.selectors.PROXY_FIELDS and the ID number):
+# none may carry a value in a response to anyone else.
+SENSITIVE_KEYS = {
+    "gender", "birth_date", "parents_work_place", "guardian_name", "guardian_relation", "guardian_phone",
+    "second_contact_name", "second_contact_phone", "home_village", "health_notes", "wellbeing_notes",
+    "id_number", "consent_date", "consent_method",
+}
+# Values the cases plant in every child (cases_schools.child: phone, wellbeing, guardian): they must not
+# appear anywhere in a response to anyone else, whatever the key.
+SENSITIVE_VALUES = ("13800001111", "想念妈妈", "王奶奶")
+
 
 @dataclass
 class ProxyParentCase:
     """Hook for issue #3: a teacher with one assigned child, against an unassigned child of the
     same school. `setup(tree, objs)` assigns and returns (teacher, assigned_label, unassigned_label);
-    the harness then checks list and detail as "proxy_parent"."""
+    the harness then runs every action of the viewset as "proxy_parent": list and detail see the
+    assigned label only; update/partial_update/destroy on the unassigned one are 404, on the
+    assigned one `write_ok` (action -> labels) or 403; create posts `create_payloads(tree, objs)`
+    (default: the case's own) with `create_expect` (label -> status; default CREATE_UNSEEN_TARGET)."""
 
     setup: Callable[[Any, dict], tuple[Any, str, str]]
+    write_ok: dict[str, set[str]] = field(default_factory=dict)
+    create_payloads: Callable[[Any, dict], dict[str, dict]] | None = None
+    create_expect: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExtraRoute:
+    """A GET URL under /api/v1/ outside the router's list/detail (a file download, a matrix):
+    `args(obj)` builds the URL args from a labelled object of the case. Run as every role: 401
+    anonymous, 404 for an object the role does not see, `ok` (or `status[role]`) for one it sees.
+    `prepare(tree, objs)` may make the files the route serves, once per test."""
+
+    name: str  # URL name under api:v1
+    args: Callable[[Any], list] = lambda obj: [obj.pk]
+    ok: int = 200
+    status: dict[str, int] = field(default_factory=dict)  # role -> status on a visible object
+    prepare: Callable[[Any, dict], None] | None = None
 
 
 @dataclass
@@ -65,10 +110,23 @@ class Case:
     # labelled objects the response reveals.
     singleton_ids: Callable[[dict], set[int]] | None = None
     proxy_parent: ProxyParentCase | None = None
+    extra_routes: list[ExtraRoute] = field(default_factory=list)
 
     def __post_init__(self):
-        undeclared = set(self.sees) - set(ROLES)
+        roles = set(ROLES)
+        undeclared = set(self.sees) - roles
+        undeclared |= {r for who in self.write_ok.values() for r in who} - roles
+        undeclared |= set(self.create_expect) - roles
+        undeclared |= {r for route in self.extra_routes for r in route.status} - roles
         assert not undeclared, f"{self.basename}: unknown roles {undeclared}"
+
+
+def stored_file(name: str) -> str:
+    """A small file in the default storage (what a download route streams): its storage name."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    return default_storage.save(name, ContentFile(b"PK\x03\x04 isolation test file"))
 
 
 CASES: dict[str, Case] = {}

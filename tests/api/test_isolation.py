@@ -1,6 +1,9 @@
-"""Every API endpoint, run as school A, school B, the bureau, a township admin, a teacher, a user
-with no role and anonymous. The data and expectations live in cases_*.py (see harness.py)."""
+"""Every API endpoint, run as school A, school B, the bureau, a township admin, a teacher, a
+materials clerk, a user with no role and anonymous (and, where a case says so, a proxy parent with
+one assigned child). The data and expectations live in cases_*.py (see harness.py)."""
 from __future__ import annotations
+
+import json
 
 import pytest
 from django.urls import URLPattern, URLResolver, reverse
@@ -8,13 +11,21 @@ from django.urls import URLPattern, URLResolver, reverse
 from api.urls import NON_ROUTER_ENDPOINTS, router, v1_patterns
 from tenancy.scoping import system_school_ids, tenant_scope
 
-from .harness import CREATE_UNSEEN_TARGET, ROLES, load_cases
+from .harness import CREATE_UNSEEN_TARGET, ROLES, SENSITIVE_KEYS, SENSITIVE_READERS, SENSITIVE_VALUES, load_cases
 
 CASES = load_cases()
 # Endpoints that are public or meta by design, each with its own tests.
 PUBLIC_ENDPOINTS = {
     "auth-token": "tests/api/test_auth.py",
     "api-root": "DefaultRouter's index of endpoints; needs authentication (test_api_root_needs_authentication)",
+}
+# Non-router URLs under /api/v1/ that serve no labelled object (so no ExtraRoute can run them),
+# each with its own per-role tests.
+OBJECTLESS_ROUTES = {
+    "auth-token": "tests/api/test_auth.py",
+    "children-import-template": "tests/api/test_schools_import.py::test_template_is_an_xlsx_with_the_columns",
+    "children-import-preview": "POST-only; tests/api/test_schools_import.py::test_import_isolation",
+    "children-import-commit": "POST-only; tests/api/test_schools_import.py::test_import_isolation",
 }
 WRITE_ACTIONS = ("update", "partial_update", "destroy")
 
@@ -45,8 +56,15 @@ def _params():
             for role in ROLES:
                 yield pytest.param(basename, action, role, id=f"{basename}-{action}-as-{role}")
         if case.proxy_parent is not None:
-            for action in ("list", "detail"):
+            for action in _actions(basename):
                 yield pytest.param(basename, action, "proxy_parent", id=f"{basename}-{action}-as-proxy_parent")
+
+
+def _extra_params():
+    for basename in sorted(CASES):
+        for route in CASES[basename].extra_routes:
+            for role in ROLES:
+                yield pytest.param(basename, route.name, role, id=f"{route.name}-as-{role}")
 
 
 def _url(basename, pk=None):
@@ -57,11 +75,12 @@ def _url(basename, pk=None):
     return reverse(f"api:v1:{basename}-detail", args=[pk])
 
 
-def _list_ids(client, url) -> set[int]:
+def _list_ids(client, url, role) -> set[int]:
     ids, pages = set(), 0
     while url:
         response = client.get(url, {"page_size": 200} if pages == 0 else None)
         assert response.status_code == 200, response.content
+        _assert_no_sensitive(role, response)
         body = response.json()
         assert set(body) == {"count", "next", "previous", "results"}, "lists are always paginated"
         ids |= {row["id"] for row in body["results"]}
@@ -79,17 +98,48 @@ def _refetch(obj):
         return type(obj)._default_manager.filter(pk=obj.pk).first()
 
 
+def _assert_no_sensitive(role, response):
+    """Nobody but SENSITIVE_READERS receives a child's sensitive fields, on any endpoint."""
+    if role in SENSITIVE_READERS or role in ("anonymous", "proxy_parent") or response.status_code >= 300:
+        return
+    if not response.get("Content-Type", "").startswith("application/json"):
+        return
+    body = response.json()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                assert not (key in SENSITIVE_KEYS and value not in (None, "", [], {})), (
+                    f"{role} received {key}={value!r} from {response.request['PATH_INFO']}")
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(body)
+    text = json.dumps(body, ensure_ascii=False)
+    for marker in SENSITIVE_VALUES:
+        assert marker not in text, f"{role} received {marker!r} from {response.request['PATH_INFO']}"
+
+
 @pytest.mark.parametrize("basename,action,role", list(_params()))
 def test_isolation(basename, action, role, tree, api_as):
     case = CASES[basename]
     objs = case.make(tree)
     expected_visible = case.sees.get(role, set())
+    allowed_writes = {a: who.get(role, set()) for a, who in case.write_ok.items()}
+    create_payloads, create_expect = case.create_payloads, case.create_expect.get(role, {})
+    all_objs = objs
     if role == "proxy_parent":
-        teacher, assigned, unassigned = case.proxy_parent.setup(tree, objs)
+        proxy = case.proxy_parent
+        teacher, assigned, unassigned = proxy.setup(tree, objs)
         from .conftest import client_for
 
         client, expected_visible = client_for(teacher), {assigned}
         objs = {assigned: objs[assigned], unassigned: objs[unassigned]}
+        allowed_writes = proxy.write_ok
+        assert set().union(*proxy.write_ok.values()) <= {assigned}, f"{basename}: proxy write_ok beyond {assigned}"
+        create_payloads, create_expect = proxy.create_payloads or case.create_payloads, proxy.create_expect
     else:
         client = api_as(role)
 
@@ -97,7 +147,7 @@ def test_isolation(basename, action, role, tree, api_as):
         if role == "anonymous":
             assert client.get(_url(basename)).status_code == 401
             return
-        ids = _list_ids(client, _url(basename))
+        ids = _list_ids(client, _url(basename), role)
         for label, obj in objs.items():
             if label in expected_visible:
                 assert obj.pk in ids, f"{role} should see {label} in the list"
@@ -111,6 +161,7 @@ def test_isolation(basename, action, role, tree, api_as):
             assert response.status_code == 401
             return
         assert response.status_code == 200, response.content
+        _assert_no_sensitive(role, response)
         assert response.json()["username"] == getattr(tree, role).username
         revealed = case.singleton_ids(response.json())
         for label, obj in objs.items():
@@ -127,23 +178,24 @@ def test_isolation(basename, action, role, tree, api_as):
             assert response.status_code == want, f"{role} GET {label}: {response.status_code} {response.content}"
             if want == 200:
                 assert response.json()["id"] == obj.pk
+                _assert_no_sensitive(role, response)
         return
 
     model = _viewset(basename).model
     if action == "create":
-        payloads = case.create_payloads(tree, objs)
-        expect = case.create_expect.get(role, {})
-        assert set(expect) <= set(payloads), f"{basename}: create_expect names unknown targets"
+        payloads = create_payloads(tree, all_objs)
+        assert set(create_expect) <= set(payloads), f"{basename}: create_expect names unknown targets"
         for label, body in payloads.items():
-            want = 401 if role == "anonymous" else expect.get(label, CREATE_UNSEEN_TARGET)
+            want = 401 if role == "anonymous" else create_expect.get(label, CREATE_UNSEEN_TARGET)
             before = _count(model)
             response = client.post(_url(basename), body, format="json")
             assert response.status_code == want, f"{role} POST {label}: {response.status_code} {response.content}"
             assert _count(model) == before + (1 if want == 201 else 0), "a refused create wrote something"
+            _assert_no_sensitive(role, response)
         return
 
     # update, partial_update, destroy on each labelled object
-    allowed = case.write_ok.get(action, {}).get(role, set())
+    allowed = allowed_writes.get(action, set())
     for label, obj in objs.items():
         before = case.snapshot(_refetch(obj))
         url = _url(basename, obj.pk)
@@ -161,11 +213,45 @@ def test_isolation(basename, action, role, tree, api_as):
         else:
             want = ok if label in allowed else 403
         assert response.status_code == want, f"{role} {action} {label}: {response.status_code} {response.content}"
+        _assert_no_sensitive(role, response)
         after = _refetch(obj)
         if want == 204:
             assert after is None
         elif want != 200:
             assert after is not None and case.snapshot(after) == before, f"refused {action} changed {label}"
+
+
+@pytest.mark.parametrize("basename,name,role", list(_extra_params()))
+def test_extra_route(basename, name, role, tree, api_as):
+    """A non-router GET route (download, matrix) answers like the case's detail: 200 (or the
+    route's declared status) on what the role sees, 404 on anything else, 401 anonymous."""
+    case = CASES[basename]
+    route = next(r for r in case.extra_routes if r.name == name)
+    objs = case.make(tree)
+    if route.prepare is not None:
+        route.prepare(tree, objs)
+    client = api_as(role)
+    visible = case.sees.get(role, set())
+    for label, obj in objs.items():
+        response = client.get(reverse(f"api:v1:{name}", args=route.args(obj)))
+        if role == "anonymous":
+            want = 401
+        else:
+            want = route.status.get(role, route.ok) if label in visible else 404
+        assert response.status_code == want, f"{role} GET {name} of {label}: {response.status_code}"
+        _assert_no_sensitive(role, response)
+        if response.streaming:
+            # Read it through: the test client's wrapper then closes the file (response.close()
+            # itself would send request_finished and close the test's DB connection).
+            assert b"".join(response.streaming_content)
+
+
+def _v1_names(patterns):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from _v1_names(p.url_patterns)
+        elif isinstance(p, URLPattern):
+            yield p.name
 
 
 def test_every_endpoint_has_a_case():
@@ -174,18 +260,15 @@ def test_every_endpoint_has_a_case():
     missing = (routed | set(NON_ROUTER_ENDPOINTS)) - set(CASES) - set(PUBLIC_ENDPOINTS)
     assert not missing, f"add isolation cases (tests/api/cases_*.py) for: {sorted(missing)}"
 
-    def names(patterns):
-        for p in patterns:
-            if isinstance(p, URLResolver):
-                yield from names(p.url_patterns)
-            elif isinstance(p, URLPattern):
-                yield p.name
-
-    known = set(CASES) | set(PUBLIC_ENDPOINTS)
-    for name in names(v1_patterns):
-        assert name in known or any(name.startswith(f"{b}-") for b in CASES), (
-            f"URL {name!r} under /api/v1/ belongs to no isolation case"
-        )
+    # Every other URL under /api/v1/ (not made by the router, not a case of its own) must be run by
+    # some case's extra_routes, or take no object and be listed in OBJECTLESS_ROUTES.
+    router_names = set(_v1_names(router.urls))
+    extra = {route.name for case in CASES.values() for route in case.extra_routes}
+    others = set(_v1_names(v1_patterns)) - router_names - set(CASES)
+    unrun = others - extra - set(OBJECTLESS_ROUTES)
+    assert not unrun, f"non-router URLs under /api/v1/ with no Case.extra_routes entry: {sorted(unrun)}"
+    assert extra <= others, f"extra_routes naming no non-router /api/v1/ URL: {sorted(extra - others)}"
+    assert set(OBJECTLESS_ROUTES) <= others, f"stale OBJECTLESS_ROUTES: {sorted(set(OBJECTLESS_ROUTES) - others)}"
     for _prefix, viewset, basename in router.registry:
         extra = {a.__name__ for a in viewset.get_extra_actions()}
         assert not extra, f"{basename} has extra actions {extra}: teach harness.py to run them"

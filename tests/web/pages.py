@@ -30,6 +30,9 @@ class Page:
     owner_status: int = 200  # what the school's own admin gets (POST actions redirect: 302)
     # What a teacher of the same school gets: 403 on pages that need more than view_home.
     teacher_status: int | None = None
+    # What the school's materials clerk gets (view_home, manage_materials, submit_reports; a
+    # child's name, grade and class only). None: the same as the school admin.
+    clerk_status: int | None = None
     # What the township and bureau admins get on the page of a school they oversee. None: any
     # success (< 400). Pages of children's records answer overseers 404/403 by design (aggregates only).
     overseer_status: int | None = None
@@ -56,11 +59,12 @@ def _revocable_membership(t, school):
 
 PAGES: list[Page] = [
     Page("school_detail", _school),
-    Page("school_staff", _school, teacher_status=403),
-    Page("school_staff_grant", _school, method="post", owner_status=302, teacher_status=403,
+    Page("school_staff", _school, teacher_status=403, clerk_status=403),
+    Page("school_staff_grant", _school, method="post", owner_status=302, teacher_status=403, clerk_status=403,
          data=lambda t, s: {"user": _staff_user(t, s).pk, "role": Role.CLERK}),
-    Page("school_membership_revoke", _revocable_membership, method="post", owner_status=302, teacher_status=403),
-    Page("school_access_log", _school, teacher_status=403),
+    Page("school_membership_revoke", _revocable_membership, method="post", owner_status=302, teacher_status=403,
+         clerk_status=403),
+    Page("school_access_log", _school, teacher_status=403, clerk_status=403),
 ]
 
 

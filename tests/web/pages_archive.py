@@ -93,7 +93,7 @@ def _contact(t, school):
 
 # A child page of one's own school: the teacher has no assigned child → 404, overseers → 404.
 CHILD_PAGE = dict(teacher_status=404, overseer_status=404)
-ADMIN_ONLY = dict(teacher_status=403, overseer_status=403)
+ADMIN_ONLY = dict(teacher_status=403, overseer_status=403, clerk_status=403)
 
 ARCHIVE_PAGES = [
     ArchivePage("school_dashboard", _school),
@@ -105,18 +105,20 @@ ARCHIVE_PAGES = [
     ArchivePage("contact_edit", _contact, **CHILD_PAGE),
     # No JS: the tap is a form POST that redirects back. A teacher's tap on an unassigned child → 404.
     ArchivePage("contact_record", _record_kwargs, method="post", data=_record_data, owner_status=302,
-                teacher_status=404, overseer_status=403),
+                teacher_status=404, overseer_status=403, clerk_status=403),
     ArchivePage("child_create", _school, **ADMIN_ONLY),
     ArchivePage("children_import", _school, **ADMIN_ONLY),
     ArchivePage("children_import_confirm", _school, method="post", owner_status=302, **ADMIN_ONLY),
     ArchivePage("children_import_template", _school, **ADMIN_ONLY),
     ArchivePage("children_export", _school, **ADMIN_ONLY),
     ArchivePage("child_detail", _child, **CHILD_PAGE),
-    ArchivePage("child_edit", _child, **CHILD_PAGE),
+    ArchivePage("child_edit", _child, clerk_status=403, **CHILD_PAGE),  # the clerk reads the BASIC page only
     ArchivePage("child_status", _child, method="post", owner_status=302,
-                data=lambda t, s: {"status": "graduated", "since": timezone.localdate().isoformat()}, **CHILD_PAGE),
+                data=lambda t, s: {"status": "graduated", "since": timezone.localdate().isoformat()}, clerk_status=403,
+                **CHILD_PAGE),
     ArchivePage("child_consent_refuse", _child, method="post", owner_status=302,
-                data=lambda t, s: {"on": timezone.localdate().isoformat(), "confirm": "on"}, **CHILD_PAGE),
+                data=lambda t, s: {"on": timezone.localdate().isoformat(), "confirm": "on"}, clerk_status=403,
+                **CHILD_PAGE),
 ]
 
 for _page in ARCHIVE_PAGES:

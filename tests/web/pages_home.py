@@ -144,9 +144,10 @@ for page in [
     Page("work_record_detail", _work_record, overseer_status=404, notes="the author and the school admin only"),
     Page("work_record_edit", _work_record, overseer_status=404, notes="the author and the school admin only"),
     Page("study_pairs", _school),
-    Page("study_pair_detail", _pair, notes="the school admin sees every pair"),
-    Page("study_pair_edit", _pair, teacher_status=302, notes="the paired teacher is sent to the detail"),
-    Page("tutoring_session_edit", _session, notes="the paired teacher and the school admin"),
+    Page("study_pair_detail", _pair, clerk_status=404, notes="the school admin sees every pair; the clerk none"),
+    Page("study_pair_edit", _pair, teacher_status=302, clerk_status=404,
+         notes="the paired teacher is sent to the detail; the clerk sees no pair"),
+    Page("tutoring_session_edit", _session, clerk_status=404, notes="the paired teacher and the school admin"),
     Page("evidence_file", _evidence),
     Page("evidence_thumb", _evidence),
 ]:

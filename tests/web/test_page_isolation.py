@@ -4,6 +4,7 @@ For each registered page (tests/web/pages.py), against both gupei's and menzhuan
 - another school's users get 404 (never 403: the object's existence is not revealed);
 - the school's own admin gets the page (or the action's redirect);
 - a teacher of the school gets 403 where the page needs more than view_home;
+- the school's materials clerk gets what the admin gets, unless the page declares clerk_status;
 - anonymous users are sent to the login page.
 A new URL pattern with a parameter and no registry entry fails test_every_page_has_a_case.
 """
@@ -21,7 +22,9 @@ OWNERS = {"gupei": "gupei_admin", "menzhuang": "menzhuang_admin"}
 TEACHERS = {"gupei": "gupei_teacher", "menzhuang": "menzhuang_teacher"}
 # Whose pages are tried by whom (all must get 404).
 OUTSIDERS = {"gupei": ["menzhuang_admin", "menzhuang_teacher"],
-             "menzhuang": ["gupei_admin", "gupei_township", "gupei_teacher", "village_a_admin"]}
+             "menzhuang": ["gupei_admin", "gupei_township", "gupei_teacher", "gupei_clerk", "village_a_admin"]}
+# The tree has one materials clerk (gupei's); menzhuang's pages try them as an outsider above.
+CLERKS = {"gupei": "gupei_clerk"}
 
 
 def _walk(patterns, prefix=""):
@@ -92,6 +95,14 @@ def test_teacher_of_the_school(client, tree, page, code):
     client.force_login(getattr(tree, TEACHERS[code]))
     response = _request(client, page, tree, getattr(tree, code))
     expected = page.teacher_status if page.teacher_status is not None else page.owner_status
+    assert response.status_code == expected
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.url_name for p in PAGES])
+def test_clerk_of_the_school(client, tree, page):
+    client.force_login(getattr(tree, CLERKS["gupei"]))
+    response = _request(client, page, tree, tree.gupei)
+    expected = page.clerk_status if page.clerk_status is not None else page.owner_status
     assert response.status_code == expected
 
 
