@@ -253,15 +253,17 @@ def notifications_unread_count(*, user) -> int:
     return notifications_for(user=user, unread_only=True).count()
 
 # ---------------------------------------------------------------- the API's querysets (per user, any school)
-def school_ids_with_perm(user, codename: str) -> list[int]:
+def reporting_school_ids(user) -> list[int]:
+    """Schools in whose reporting the user takes part (see takes_part_in_reporting): a teacher of
+    the school has none, so the API shows them no submission, as the web pages refuse them."""
     from tenancy.selectors import permissions_by_school
 
-    return [sid for sid, perms in permissions_by_school(user).items() if codename in perms]
+    return [sid for sid, perms in permissions_by_school(user).items() if perms & REPORTING_PERMS]
 
 
 def submissions_visible_to(user) -> QuerySet[Submission]:
-    """Every submission of the schools whose home the user may see (a constant number of queries)."""
-    return (Submission.objects.filter(school_id__in=school_ids_with_perm(user, "view_home"))
+    """Every submission of the schools whose reporting the user takes part in (constant queries)."""
+    return (Submission.objects.filter(school_id__in=reporting_school_ids(user))
             .select_related("report_type", "period", "school"))
 
 
@@ -301,19 +303,19 @@ def district_exports_visible_to(user):
 
 
 def submission_events_visible_to(user) -> QuerySet[SubmissionEvent]:
-    return (SubmissionEvent.objects.filter(school_id__in=school_ids_with_perm(user, "view_home"))
+    return (SubmissionEvent.objects.filter(school_id__in=reporting_school_ids(user))
             .select_related("actor").order_by("id"))
 
 
 def package_versions_visible_to(user) -> QuerySet[PackageVersion]:
-    return PackageVersion.objects.filter(school_id__in=school_ids_with_perm(user, "view_home")).select_related(
+    return PackageVersion.objects.filter(school_id__in=reporting_school_ids(user)).select_related(
         "submission")
 
 
 def narratives_visible_to(user):
     from .models import Narrative
 
-    return Narrative.objects.filter(school_id__in=school_ids_with_perm(user, "view_home")).select_related("submission")
+    return Narrative.objects.filter(school_id__in=reporting_school_ids(user)).select_related("submission")
 
 
 def periods_for_district_export(*, user, district):

@@ -350,6 +350,8 @@ register(Case(
             label: {"school": tree.gupei.id, "date": today().isoformat(), "text": "家访准备",
                     "child": objs[label].child_id} for label in ("t", "a")},
         create_expect={"t": 201},
+        # The author corrects or removes their own entry (work_record_update/_delete).
+        write_ok={action: {"t"} for action in ("update", "partial_update", "destroy")},
     ),
 ))
 

@@ -101,8 +101,8 @@ ARCHIVE_PAGES = [
     ArchivePage("children_list", _school),
     # Overseers without an identity grant and an unassigned teacher see an empty list, never a contact.
     ArchivePage("contacts_list", _school),
-    ArchivePage("contact_detail", _contact, **CHILD_PAGE),
-    ArchivePage("contact_edit", _contact, **CHILD_PAGE),
+    ArchivePage("contact_detail", _contact, clerk_status=404, **CHILD_PAGE),  # the clerk sees no record about a child
+    ArchivePage("contact_edit", _contact, clerk_status=404, **CHILD_PAGE),  # the clerk sees no record about a child
     # No JS: the tap is a form POST that redirects back. A teacher's tap on an unassigned child → 404.
     ArchivePage("contact_record", _record_kwargs, method="post", data=_record_data, owner_status=302,
                 teacher_status=404, overseer_status=403, clerk_status=403),
