@@ -440,7 +440,8 @@ class DistrictExportViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retriev
 
     model = DistrictExport
     serializer_class = DistrictExportSerializer
-    action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": "view_aggregates", "download": VISIBLE}
+    # Reading and downloading: the bureau's readers (the inspector too); running one: the bureau admin.
+    action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": "review_submissions", "download": VISIBLE}
     filterset_fields = ["report_type", "period", "trigger", "state"]
 
     def scoped_queryset(self):

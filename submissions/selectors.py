@@ -318,6 +318,11 @@ def narratives_visible_to(user):
     return Narrative.objects.filter(school_id__in=reporting_school_ids(user)).select_related("submission")
 
 
+def can_run_district_export(*, user, district) -> bool:
+    """Running one is the bureau admin's; the inspector reads and downloads (services refuse it too)."""
+    return "review_submissions" in permissions_on_district(user, district)
+
+
 def periods_for_district_export(*, user, district):
     """Periods of the district's report types that have started, newest first (export choices)."""
     from .models import Period

@@ -709,8 +709,10 @@ def report_type_delete(*, actor, report_type: ReportType) -> None:
 
 
 # ---------------------------------------------------------------- district exports
-def _require_oversight(actor, district: District) -> None:
-    if actor is not None and not (permissions_on_district(actor, district) & {"view_aggregates", "review_submissions"}):
+def _require_export_runner(actor, district: District) -> None:
+    # Running an export is the bureau admin's (the grant that reviews and sets the calendar); the
+    # inspector (view_aggregates, read-only: issue #2) reads and downloads the exports only.
+    if actor is not None and "review_submissions" not in permissions_on_district(actor, district):
         raise PermissionDenied(_("Only the bureau can export the district's submissions."))
 
 
@@ -720,7 +722,7 @@ def district_export_request(*, actor, period: Period, enqueue: bool = True, sche
     from .models import DistrictExport
 
     district = period.report_type.district
-    _require_oversight(actor, district)
+    _require_export_runner(actor, district)
     export = DistrictExport.objects.create(
         district=district, report_type=period.report_type, period=period,
         trigger=DistrictExport.Trigger.SCHEDULED if scheduled else DistrictExport.Trigger.MANUAL,

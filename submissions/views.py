@@ -484,6 +484,7 @@ def district_exports(request):
     running = any(e.state in ("pending", "running") for e in page)
     return render(request, "submissions/district_exports.html", {
         "districts": districts, "district": district, "periods": periods, "page": page, "running": running,
+        "can_run": selectors.can_run_district_export(user=request.user, district=district),
     })
 
 

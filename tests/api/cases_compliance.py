@@ -10,7 +10,10 @@ from tenancy.scoping import tenant_scope
 
 from .harness import SCHOOL_OWNED_SEES, Case, ExtraRoute, register, stored_file
 
-DISTRICT_ROLES_SEE = {"gupei_admin", "menzhuang_admin", "bureau_admin", "gupei_township", "gupei_teacher", "gupei_clerk"}
+DISTRICT_ROLES_SEE = {"gupei_admin", "menzhuang_admin", "bureau_admin", "bureau_inspector", "gupei_township",
+                      "gupei_teacher", "gupei_clerk"}
+# Everyone in the district but the bureau admin: they see its checklists and assessments but do not manage them.
+NOT_MANAGERS = ("gupei_admin", "menzhuang_admin", "bureau_inspector", "gupei_township", "gupei_teacher", "gupei_clerk")
 WINDOW = {"semester_label": "2026 秋季学期", "semester_start": "2026-09-01", "semester_end": "2027-01-24"}
 
 SMALL_YAML = """\
@@ -67,8 +70,7 @@ register(Case(
     create_payloads=_checklist_payloads,
     create_expect={
         "bureau_admin": {"own_yaml": 201, "own_copy": 201},
-        **{role: {"own_yaml": 403, "own_copy": 403}
-           for role in ("gupei_admin", "menzhuang_admin", "gupei_township", "gupei_teacher", "gupei_clerk")},
+        **{role: {"own_yaml": 403, "own_copy": 403} for role in NOT_MANAGERS},
     },
 ))
 
@@ -94,7 +96,7 @@ register(Case(
     sees={
         "gupei_admin": {"own", "township"}, "gupei_teacher": {"own", "township"}, "gupei_clerk": {"own", "township"},
         "gupei_township": {"own", "township"}, "bureau_admin": {"own", "township"},
-        "menzhuang_admin": {"own"}, "nobody": set(),
+        "bureau_inspector": {"own", "township"}, "menzhuang_admin": {"own"}, "nobody": set(),
     },
     write_ok={"update": {"bureau_admin": {"own", "township"}},
               "partial_update": {"bureau_admin": {"own", "township"}}},
@@ -103,7 +105,7 @@ register(Case(
     create_payloads=_assessment_payloads,
     create_expect={
         "bureau_admin": {"own": 201},
-        **{role: {"own": 403} for role in ("gupei_admin", "menzhuang_admin", "gupei_township", "gupei_teacher", "gupei_clerk")},
+        **{role: {"own": 403} for role in NOT_MANAGERS},
     },
 ))
 
@@ -134,7 +136,7 @@ register(Case(
                                         "far": {"assessment": objs["far"].assessment_id}},
     create_expect={
         "bureau_admin": {"own": 201},
-        **{role: {"own": 403} for role in ("gupei_admin", "menzhuang_admin", "gupei_township", "gupei_teacher", "gupei_clerk")},
+        **{role: {"own": 403} for role in NOT_MANAGERS},
     },
 ))
 
@@ -171,13 +173,15 @@ register(Case(
     basename="compliance-manual-scores",
     make=_manual_scores,
     sees=SCHOOL_OWNED_SEES,
-    write_ok={"update": {"bureau_admin": {"a", "village", "b"}},
-              "partial_update": {"bureau_admin": {"a", "village", "b"}}},
+    # The inspector's one write: it scores the manual items (harness.READ_ONLY_EXCEPTIONS).
+    write_ok={action: {"bureau_admin": {"a", "village", "b"}, "bureau_inspector": {"a", "village", "b"}}
+              for action in ("update", "partial_update")},
     update_payload=lambda ms: {"score": "2.50", "comment": "复查：周三未开放"},
     snapshot=lambda ms: (ms.score, ms.comment),
     create_payloads=_manual_payloads,
     create_expect={
         "bureau_admin": {"a": 201, "village": 201, "b": 201},
+        "bureau_inspector": {"a": 201, "village": 201, "b": 201},
         "gupei_admin": {"a": 403}, "gupei_teacher": {"a": 403}, "gupei_clerk": {"a": 403}, "menzhuang_admin": {"b": 403},
         "gupei_township": {"a": 403, "village": 403},
     },
@@ -215,13 +219,14 @@ def _exports(tree):
 register(Case(
     basename="compliance-exports",
     make=_exports,
-    # Export history is for bureau users with aggregate access to the district.
-    sees={"bureau_admin": {"own"}},
+    # Export history is for bureau users with aggregate access to the district (the inspector
+    # reads it but does not run exports).
+    sees={"bureau_admin": {"own"}, "bureau_inspector": {"own"}},
     extra_routes=[ExtraRoute("compliance-exports-download", prepare=_export_files)],
     create_payloads=lambda tree, objs: {"own": {"assessment": objs["own"].assessment_id},
                                         "far": {"assessment": objs["far"].assessment_id}},
     create_expect={
         "bureau_admin": {"own": 201},
-        **{role: {"own": 403} for role in ("gupei_admin", "menzhuang_admin", "gupei_township", "gupei_teacher", "gupei_clerk")},
+        **{role: {"own": 403} for role in NOT_MANAGERS},
     },
 ))

@@ -21,7 +21,8 @@ from tenancy.scoping import tenant_scope
 from .harness import SCHOOL_OWNED_SEES, Case, ProxyParentCase, register
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-ALL_ROLES = ("gupei_admin", "menzhuang_admin", "bureau_admin", "gupei_township", "gupei_teacher", "gupei_clerk")
+ALL_ROLES = ("gupei_admin", "menzhuang_admin", "bureau_admin", "bureau_inspector", "gupei_township", "gupei_teacher",
+             "gupei_clerk")
 
 
 def today():
@@ -118,7 +119,8 @@ register(Case(
     create_payloads=lambda tree, objs: {"a": child_body(tree.gupei), "b": child_body(tree.menzhuang),
                                         "far": child_body(tree.far_school)},
     create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}, "bureau_admin": {"a": 403, "b": 403},
-                   "gupei_township": {"a": 403}, "gupei_teacher": {"a": 403}, "gupei_clerk": {"a": 403}},
+                   "bureau_inspector": {"a": 403, "b": 403}, "gupei_township": {"a": 403}, "gupei_teacher": {"a": 403},
+                   "gupei_clerk": {"a": 403}},
     # A proxy parent reads their child but does not edit the archive (update: 403 on theirs).
     proxy_parent=ProxyParentCase(_children_proxy, create_expect={"a": 403}),
 ))
@@ -293,7 +295,7 @@ register(Case(
     create_expect={
         "gupei_admin": {"a": 201, "b": 404}, "menzhuang_admin": {"a": 404, "b": 201},
         **{role: {"a": 404, "b": 404}
-           for role in ("bureau_admin", "gupei_township", "gupei_teacher", "gupei_clerk", "nobody")},
+           for role in ("bureau_admin", "bureau_inspector", "gupei_township", "gupei_teacher", "gupei_clerk", "nobody")},
     },
     # The proxy parent records for their own child; the other child of the school is 404. They
     # do not delete the admin's contact (destroy: 403).
@@ -342,7 +344,8 @@ register(Case(
         "b": {"school": tree.menzhuang.id, "date": today().isoformat(), "text": "家访准备"},
     },
     create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}, "gupei_teacher": {"a": 201},
-                   "gupei_township": {"a": 403}, "bureau_admin": {"a": 403, "b": 403}, "gupei_clerk": {"a": 403}},
+                   "gupei_township": {"a": 403}, "bureau_admin": {"a": 403, "b": 403},
+                   "bureau_inspector": {"a": 403, "b": 403}, "gupei_clerk": {"a": 403}},
     # An entry about their own child is written; one naming a child they do not care for is not.
     proxy_parent=ProxyParentCase(
         _work_record_proxy,
@@ -575,7 +578,8 @@ register(Case(
     make=_flags,
     # The bureau and township see their schools' flags; school admins and the clerk (who manages
     # the evidence) their own; a teacher none.
-    sees={"bureau_admin": {"a", "village", "b"}, "gupei_township": {"a", "village"},
+    sees={"bureau_admin": {"a", "village", "b"}, "bureau_inspector": {"a", "village", "b"},
+          "gupei_township": {"a", "village"},
           "gupei_admin": {"a"}, "menzhuang_admin": {"b"}, "gupei_clerk": {"a"}},
 ))
 

@@ -19,7 +19,7 @@ from tenancy.scoping import system_school_ids, tenant_scope
 
 from .harness import SCHOOL_OWNED_SEES, Case, ExtraRoute, register, stored_file
 
-OVERSIGHT_SEES = {"bureau_admin": {"own"}, "gupei_township": {"own"}}
+OVERSIGHT_SEES = {"bureau_admin": {"own"}, "bureau_inspector": {"own"}, "gupei_township": {"own"}}
 # A school's submissions are for those who take part in its reporting: not its teachers (as on
 # the web pages, which refuse them).
 REPORTING_SEES = {role: labels for role, labels in SCHOOL_OWNED_SEES.items() if role != "gupei_teacher"}
@@ -100,7 +100,7 @@ register(Case(
         "bureau_admin": {"own": 201},
         # They see the district but do not manage its calendar.
         "gupei_admin": {"own": 403}, "menzhuang_admin": {"own": 403}, "gupei_teacher": {"own": 403},
-        "gupei_clerk": {"own": 403}, "gupei_township": {"own": 403},
+        "gupei_clerk": {"own": 403}, "gupei_township": {"own": 403}, "bureau_inspector": {"own": 403},
     },
 ))
 
@@ -149,6 +149,8 @@ register(Case(
         "gupei_township": {"a": 403, "village": 403},
         # accept_b first; then return_b finds it accepted (a clear 400 from the service).
         "bureau_admin": {"a": 403, "village": 403, "b": 403, "accept_b": 201, "return_b": 400},
+        # Reads the submissions, reviews none of them.
+        "bureau_inspector": {"a": 403, "village": 403, "b": 403, "accept_b": 403, "return_b": 403},
     },
 ))
 
@@ -229,7 +231,7 @@ def _flags(tree):
 register(Case(
     basename="similarity-flags",
     make=_flags,
-    sees={"bureau_admin": {"a", "b"}, "gupei_township": {"a"}},
+    sees={"bureau_admin": {"a", "b"}, "bureau_inspector": {"a", "b"}, "gupei_township": {"a"}},
 ))
 
 
@@ -246,18 +248,19 @@ def _exports(tree):
 register(Case(
     basename="district-exports",
     make=_exports,
-    sees={"bureau_admin": {"own"}},
+    # The inspector reads and downloads the bureau's exports but does not run one.
+    sees={"bureau_admin": {"own"}, "bureau_inspector": {"own"}},
     extra_routes=[ExtraRoute("district-exports-download", prepare=_export_files)],
     create_payloads=lambda tree, objs: {"own": {"period": tree._world["own_period"].pk},
                                         "far": {"period": tree._world["far_period"].pk}},
     # The township sees the period (its subtree reports on it) but the export is the bureau's.
-    create_expect={"bureau_admin": {"own": 201}, "gupei_township": {"own": 403}},
+    create_expect={"bureau_admin": {"own": 201}, "gupei_township": {"own": 403}, "bureau_inspector": {"own": 403}},
 ))
 
 
 # ---------------------------------------------------------------- notifications (user-owned)
 OWNERS = {"a": "gupei_admin", "b": "menzhuang_admin", "bureau": "bureau_admin", "township": "gupei_township",
-          "teacher": "gupei_teacher"}
+          "teacher": "gupei_teacher", "inspector": "bureau_inspector"}
 
 
 def _notifications(tree):

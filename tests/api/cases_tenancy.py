@@ -7,7 +7,8 @@ from tenancy.roles import Role
 from .harness import SCHOOL_OWNED_SEES, Case, register
 
 EVERY_ROLE_WITH_A_SCHOOL = (
-    "gupei_admin", "menzhuang_admin", "bureau_admin", "gupei_township", "gupei_teacher", "gupei_clerk",
+    "gupei_admin", "menzhuang_admin", "bureau_admin", "bureau_inspector", "gupei_township", "gupei_teacher",
+    "gupei_clerk",
 )
 
 
@@ -52,6 +53,7 @@ register(Case(
         "gupei_teacher": {"own_district": 403},
         "gupei_clerk": {"own_district": 403},
         "gupei_township": {"own_district": 403, "under_village": 403},
+        "bureau_inspector": {"own_district": 403, "under_village": 403},
     },
 ))
 
@@ -98,5 +100,7 @@ register(Case(
         "bureau_admin": {"a": 201, "village": 201, "b": 201, "district": 201},
         "gupei_teacher": {"a": 403, "district": 403},
         "gupei_clerk": {"a": 403, "district": 403},
+        # Read-only: the schools it sees (a, village, b) are 403 by default, so is its district.
+        "bureau_inspector": {"district": 403},
     },
 ))

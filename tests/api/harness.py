@@ -26,21 +26,35 @@ from typing import Any, Callable
 
 # Who runs every endpoint. "anonymous" must always get 401.
 ROLES = (
-    "gupei_admin", "menzhuang_admin", "bureau_admin", "gupei_township", "gupei_teacher", "gupei_clerk", "nobody",
-    "anonymous",
+    "gupei_admin", "menzhuang_admin", "bureau_admin", "bureau_inspector", "gupei_township", "gupei_teacher",
+    "gupei_clerk", "nobody", "anonymous",
 )
 
 # Who sees what, for anything owned by a school: a school admin, teacher or materials clerk sees
 # their own school, a township admin the subtree (not menzhuang), the bureau admin its district
-# (not another district).
+# (not another district), and so does the bureau inspector (reads only).
 SCHOOL_OWNED_SEES: dict[str, set[str]] = {
     "gupei_admin": {"a"},
     "gupei_teacher": {"a"},
     "gupei_clerk": {"a"},
     "menzhuang_admin": {"b"},
     "bureau_admin": {"a", "village", "b"},
+    "bureau_inspector": {"a", "village", "b"},
     "gupei_township": {"a", "village"},
     "nobody": set(),
+}
+
+# Roles that only read (issue #2: the bureau inspector is read-only across its subtree). Every
+# update/partial_update/destroy on what they see is 403 (the harness's default: declare no
+# write_ok), and a create on a target label they see defaults to 403 instead of
+# CREATE_UNSEEN_TARGET (see create_default). A case may declare a write for them only if it is
+# listed in READ_ONLY_EXCEPTIONS, with the reason.
+READ_ONLY_ROLES = {"bureau_inspector"}
+READ_ONLY_EXCEPTIONS: dict[str, str] = {
+    # DOMAIN.md: the inspector "reviews the manual checklist items" (roles.py: score_manual_items).
+    "compliance-manual-scores": "the inspector scores the manual checklist items",
+    # A user's own inbox: marking a notification read changes no school's data.
+    "notifications": "its own notifications' read flag",
 }
 
 # The status for creating something under a target the user cannot see: the same "does not
@@ -119,6 +133,17 @@ class Case:
         undeclared |= set(self.create_expect) - roles
         undeclared |= {r for route in self.extra_routes for r in route.status} - roles
         assert not undeclared, f"{self.basename}: unknown roles {undeclared}"
+        if self.basename not in READ_ONLY_EXCEPTIONS:
+            writes = {r for who in self.write_ok.values() for r, labels in who.items() if labels}
+            writes |= {r for r, expect in self.create_expect.items() if any(200 <= s < 300 for s in expect.values())}
+            assert not writes & READ_ONLY_ROLES, (
+                f"{self.basename}: read-only roles {writes & READ_ONLY_ROLES} may write (see READ_ONLY_EXCEPTIONS)")
+
+    def create_default(self, role: str, label: str) -> int:
+        """The status of a create on `label` that create_expect does not list."""
+        if role in READ_ONLY_ROLES and label in self.sees.get(role, set()):
+            return 403
+        return CREATE_UNSEEN_TARGET
 
 
 def stored_file(name: str) -> str:

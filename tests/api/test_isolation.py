@@ -1,5 +1,6 @@
-"""Every API endpoint, run as school A, school B, the bureau, a township admin, a teacher, a
-materials clerk, a user with no role and anonymous (and, where a case says so, a proxy parent with
+"""Every API endpoint, run as school A, school B, the bureau admin, the bureau inspector (read-only:
+every write on what it sees is 403), a township admin, a teacher, a materials clerk, a user with no
+role and anonymous (and, where a case says so, a proxy parent with
 one assigned child). The data and expectations live in cases_*.py (see harness.py)."""
 from __future__ import annotations
 
@@ -129,6 +130,7 @@ def test_isolation(basename, action, role, tree, api_as):
     expected_visible = case.sees.get(role, set())
     allowed_writes = {a: who.get(role, set()) for a, who in case.write_ok.items()}
     create_payloads, create_expect = case.create_payloads, case.create_expect.get(role, {})
+    create_default = case.create_default
     all_objs = objs
     if role == "proxy_parent":
         proxy = case.proxy_parent
@@ -140,6 +142,7 @@ def test_isolation(basename, action, role, tree, api_as):
         allowed_writes = proxy.write_ok
         assert set().union(*proxy.write_ok.values()) <= {assigned}, f"{basename}: proxy write_ok beyond {assigned}"
         create_payloads, create_expect = proxy.create_payloads or case.create_payloads, proxy.create_expect
+        create_default = lambda role, label: CREATE_UNSEEN_TARGET  # noqa: E731
     else:
         client = api_as(role)
 
@@ -186,7 +189,7 @@ def test_isolation(basename, action, role, tree, api_as):
         payloads = create_payloads(tree, all_objs)
         assert set(create_expect) <= set(payloads), f"{basename}: create_expect names unknown targets"
         for label, body in payloads.items():
-            want = 401 if role == "anonymous" else create_expect.get(label, CREATE_UNSEEN_TARGET)
+            want = 401 if role == "anonymous" else create_expect.get(label, create_default(role, label))
             before = _count(model)
             response = client.post(_url(basename), body, format="json")
             assert response.status_code == want, f"{role} POST {label}: {response.status_code} {response.content}"

@@ -52,7 +52,8 @@ def test_only_the_bureau_exports(tree, opened):
     from django.core.exceptions import PermissionDenied
 
     period = Period.objects.get(report_type=opened, seq=1)
-    for user in (tree.gupei_admin, tree.gupei_township):
+    # The inspector reads the exports but, read-only (issue #2), runs none.
+    for user in (tree.gupei_admin, tree.gupei_township, tree.bureau_inspector):
         with pytest.raises(PermissionDenied):
             services.district_export_request(actor=user, period=period, enqueue=False)
 

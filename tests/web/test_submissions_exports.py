@@ -3,7 +3,9 @@ outside the district's oversight reaches it."""
 from __future__ import annotations
 
 import io
+
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -42,3 +44,25 @@ def test_school_users_get_404(client, tree, opened, username):
     assert client.get(reverse("district_exports")).status_code == 404
     assert client.get(reverse("district_export_download") + f"?id={export.pk}").status_code == 404
     assert client.post(reverse("district_exports"), {"period": period.pk}).status_code == 404
+
+
+def test_inspector_reads_exports_but_runs_none(client, tree, opened):
+    """Issue #2: the bureau inspector is read-only. It sees and downloads the bureau's exports, has
+    no "Export now" form, and a POST (web or API) starts nothing."""
+    period = opened.periods.order_by("start_on").first()
+    export = services.district_export_request(actor=tree.bureau_admin, period=period, enqueue=False)
+    exports.run_export(export.pk)
+    client.force_login(tree.bureau_inspector)
+    page = client.get(reverse("district_exports"))
+    assert page.status_code == 200 and page.context["can_run"] is False
+    assert f"?id={export.pk}" in page.content.decode() and 'name="period"' not in page.content.decode()
+    download = client.get(reverse("district_export_download") + f"?id={export.pk}")
+    assert download.status_code == 200 and b"".join(download.streaming_content)
+    client.post(reverse("district_exports"), {"period": period.pk})
+    from tests.api.conftest import client_for
+
+    assert client_for(tree.bureau_inspector).post(
+        reverse("api:v1:district-exports-list"), {"period": period.pk}, format="json").status_code == 403
+    assert list(DistrictExport.objects.values_list("pk", flat=True)) == [export.pk]
+    with pytest.raises(PermissionDenied):
+        services.district_export_request(actor=tree.bureau_inspector, period=period, enqueue=False)
