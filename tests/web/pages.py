@@ -36,6 +36,13 @@ class Page:
     # What the township and bureau admins get on the page of a school they oversee. None: any
     # success (< 400). Pages of children's records answer overseers 404/403 by design (aggregates only).
     overseer_status: int | None = None
+    # What the bureau inspector (read-only across the district: issue #2) gets on the page of a school
+    # of its district. None: on a GET what the overseers get; on a POST (a write) 403, or the
+    # overseers' refusal where that is 4xx (a child's page it does not see: 404). Some actions refuse
+    # with a message and a redirect (302); the walk then checks that nothing was written.
+    inspector_status: int | None = None
+    # The inspector's own job (DOMAIN.md: it scores the manual checklist items): this POST writes.
+    inspector_writes: bool = False
     notes: str = field(default="", compare=False)
 
 
@@ -59,12 +66,13 @@ def _revocable_membership(t, school):
 
 PAGES: list[Page] = [
     Page("school_detail", _school),
-    Page("school_staff", _school, teacher_status=403, clerk_status=403),
+    # Staff management and the access log need manage_staff / view_access_log, which the inspector lacks.
+    Page("school_staff", _school, teacher_status=403, clerk_status=403, inspector_status=403),
     Page("school_staff_grant", _school, method="post", owner_status=302, teacher_status=403, clerk_status=403,
          data=lambda t, s: {"user": _staff_user(t, s).pk, "role": Role.CLERK}),
     Page("school_membership_revoke", _revocable_membership, method="post", owner_status=302, teacher_status=403,
          clerk_status=403),
-    Page("school_access_log", _school, teacher_status=403, clerk_status=403),
+    Page("school_access_log", _school, teacher_status=403, clerk_status=403, inspector_status=403),
 ]
 
 

@@ -73,13 +73,14 @@ def _job(t, school, *, done=False):
 for page in [
     Page("compliance_dashboard", _a, owner_status=302, notes="school staff are sent to their school's page"),
     Page("compliance_assessment_lock", _a, owner_status=403),
-    Page("compliance_snapshot_take", _a, method="post", owner_status=403),
+    Page("compliance_snapshot_take", _a, method="post", owner_status=403, inspector_status=302),
     Page("compliance_school", _school),
     Page("compliance_item", _item),
-    Page("compliance_manual_score", _item, method="post", owner_status=302,
-         data=lambda t, s: {"score": "3", "comment": "ok"}, notes="no scoring right: a message, then back"),
+    Page("compliance_manual_score", _item, method="post", owner_status=302, inspector_status=302,
+         inspector_writes=True, data=lambda t, s: {"score": "3", "comment": "ok"},
+         notes="no scoring right: a message, then back; the inspector scores"),
     Page("compliance_exports", _a, owner_status=403),
-    Page("compliance_export_run", _a, method="post", owner_status=403),
+    Page("compliance_export_run", _a, method="post", owner_status=403, inspector_status=302),
     Page("compliance_export_status", _job, owner_status=403),
     Page("compliance_export_download", lambda t, s: _job(t, s, done=True), owner_status=403),
 ]:

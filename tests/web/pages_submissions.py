@@ -3,7 +3,8 @@ helpers the submissions web tests share.
 
 Teachers have no part in reporting: 403 on every submission page. The school's own admin gets
 the page, or, for the bureau's actions (accept / return / unlock), a redirect with the service's
-refusal (nothing changes; tests/web/test_submissions_review.py checks that). A similarity pair is
+refusal (nothing changes; tests/web/test_submissions_review.py checks that). The bureau inspector
+reads every page and is refused every action the same way (302 with a message, nothing written). A similarity pair is
 a bureau page: a school's own users get 404 like everyone outside the bureau's subtree.
 """
 from __future__ import annotations
@@ -125,18 +126,18 @@ for page in [
     Page("submission_detail", _open_sub, teacher_status=403),
     Page("submission_status", _open_sub, teacher_status=403),
     Page("submission_narrative", _open_sub, teacher_status=403),
-    Page("submission_narrative", _open_sub, method="post", owner_status=302, teacher_status=403,
+    Page("submission_narrative", _open_sub, method="post", owner_status=302, teacher_status=403, inspector_status=302,
          data=lambda t, s: {"s1": "我们做了很多工作。"}, notes="POST saves the narrative"),
-    Page("submission_compile", _open_sub, method="post", owner_status=302, teacher_status=403),
-    Page("submission_submit", _open_sub, method="post", owner_status=302, teacher_status=403),
+    Page("submission_compile", _open_sub, method="post", owner_status=302, teacher_status=403, inspector_status=302),
+    Page("submission_submit", _open_sub, method="post", owner_status=302, teacher_status=403, inspector_status=302),
     Page("submission_package_download", _download, teacher_status=403),
     # The review screen is the bureau's (and overseers', read-only): the school's admin gets 403.
     Page("submission_review", _sent_sub, owner_status=403, teacher_status=403),
-    Page("submission_accept", _sent_sub, method="post", owner_status=302, teacher_status=403,
+    Page("submission_accept", _sent_sub, method="post", owner_status=302, teacher_status=403, inspector_status=302,
          data=lambda t, s: {"comment": ""}),
-    Page("submission_return", _sent_sub, method="post", owner_status=302, teacher_status=403,
+    Page("submission_return", _sent_sub, method="post", owner_status=302, teacher_status=403, inspector_status=302,
          data=lambda t, s: {"comment": "请补充材料。"}),
-    Page("submission_unlock", _open_sub, method="post", owner_status=302, teacher_status=403,
+    Page("submission_unlock", _open_sub, method="post", owner_status=302, teacher_status=403, inspector_status=302,
          data=lambda t, s: {"until": ""}),
     Page("similarity_pair", _flag, owner_status=404, teacher_status=404,
          notes="bureau page: a school's own users do not see flags at all"),

@@ -5,13 +5,18 @@ For each registered page (tests/web/pages.py), against both gupei's and menzhuan
 - the school's own admin gets the page (or the action's redirect);
 - a teacher of the school gets 403 where the page needs more than view_home;
 - the school's materials clerk gets what the admin gets, unless the page declares clerk_status;
-- anonymous users are sent to the login page.
+- anonymous users are sent to the login page;
+- the township and bureau admins reach the pages of their subtree, and the bureau inspector reads
+  them but writes nothing (every POST refused, the access log without a write of theirs).
 A new URL pattern with a parameter and no registry entry fails test_every_page_has_a_case.
 """
 from __future__ import annotations
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tenancy.models import AccessLog
+from tenancy.scoping import system_school_ids, tenant_scope
 
 from .pages import DISTRICT_PAGES, PAGES
 
@@ -123,3 +128,39 @@ def test_overseers_reach_gupei_pages(client, tree, page):
             expected = page.overseer_status
             ok = response.status_code == expected if expected is not None else response.status_code < 400
             assert ok, f"{username} on {page.url_name} of {school.code}: {response.status_code}"
+
+
+def _writes_logged_by(user) -> int:
+    """Rows every write leaves in the access log (issue #2), whatever the school."""
+    with tenant_scope(system_school_ids()):
+        return AccessLog.objects.filter(user=user).exclude(action__in=("view", "export", "verify")).count()
+
+
+def _inspector_expects(page) -> int | None:
+    """None: any success (< 400)."""
+    if page.inspector_status is not None:
+        return page.inspector_status
+    if page.method == "post":
+        refused = page.overseer_status is not None and page.overseer_status >= 400
+        return page.overseer_status if refused else 403
+    return page.overseer_status
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[f"{p.url_name}-{p.method}" for p in PAGES])
+def test_inspector_reads_but_writes_nothing(client, tree, page):
+    """The bureau inspector reads the whole district (a village school and menzhuang too) like the
+    bureau admin; every POST is refused and leaves no write in the access log, except the scoring of
+    manual items that is its job (inspector_writes)."""
+    inspector = tree.bureau_inspector
+    client.force_login(inspector)
+    for school in (tree.gupei, tree.village_a, tree.menzhuang):
+        before = _writes_logged_by(inspector)
+        response = _request(client, page, tree, school)
+        expected = _inspector_expects(page)
+        ok = response.status_code == expected if expected is not None else response.status_code < 400
+        assert ok, f"bureau_inspector {page.method.upper()} {page.url_name} of {school.code}: {response.status_code}"
+        wrote = _writes_logged_by(inspector) - before
+        if page.method == "post" and page.inspector_writes:
+            assert wrote, f"the inspector's {page.url_name} of {school.code} wrote nothing"
+        else:
+            assert not wrote, f"bureau_inspector {page.method.upper()} {page.url_name} of {school.code} wrote {wrote}"
