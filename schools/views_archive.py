@@ -30,6 +30,7 @@ from tenancy.models import AccessLog
 from tenancy.selectors import has_school_perm, permissions_on_school
 from tenancy.services import access_log_record
 from tenancy.views import school_for
+from tenancy.forms import add_service_errors
 
 from . import importing, selectors, services
 from .evidence import EvidenceStorageError
@@ -60,14 +61,6 @@ def _error_text(exc) -> str:
     if isinstance(exc, PermissionDenied):
         return str(exc) or _("You are not allowed to do this.")
     return " ".join(exc.messages)
-
-
-def _form_errors_from(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _child_or_404(request, school, pk, *, log: bool):
@@ -313,7 +306,7 @@ def contact_edit(request, school_pk: int, pk: int):
             if isinstance(exc, PermissionDenied):
                 form.add_error(None, _error_text(exc))
             else:
-                _form_errors_from(form, exc)
+                add_service_errors(form, exc)
         except Child.DoesNotExist:
             raise Http404 from None
         else:
@@ -401,7 +394,7 @@ def child_create(request, school_pk: int):
             child = services.child_create(actor=request.user, school=school, request=request,
                                           **form.service_fields(editing=False))
         except ValidationError as exc:
-            _form_errors_from(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("%(name)s was added to the archive.") % {"name": child.name})
             return redirect("child_detail", school_pk=school.pk, pk=child.pk)
@@ -423,7 +416,7 @@ def child_edit(request, school_pk: int, pk: int):
             services.child_update(actor=request.user, child=child, request=request,
                                   **form.service_fields(editing=True))
         except ValidationError as exc:
-            _form_errors_from(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The record was saved."))
             return redirect("child_detail", school_pk=school.pk, pk=child.pk)

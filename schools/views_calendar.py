@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from tenancy import selectors as tenancy_selectors
 from tenancy.roles import Role
+from tenancy.forms import add_service_errors
 
 from . import selectors, services
 from .forms_calendar import SemesterForm
@@ -32,14 +33,6 @@ def _district(request, pk: int):
 def _can_edit(user, district) -> bool:
     return any(m.role == Role.BUREAU_ADMIN and m.district_id == district.id
                for m in tenancy_selectors.memberships_of(user))
-
-
-def _errors_into(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _list_url(district) -> str:
@@ -59,7 +52,7 @@ def district_semesters(request, pk: int):
             try:
                 semester = services.semester_create(actor=request.user, district=district, **form.cleaned_data)
             except ValidationError as exc:
-                _errors_into(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Semester “%(name)s” added.") % {"name": semester.name})
                 return redirect(_list_url(district))
@@ -89,7 +82,7 @@ def district_semester_edit(request, pk: int, semester_pk: int):
             try:
                 services.semester_update(actor=request.user, semester=semester, **form.cleaned_data)
             except ValidationError as exc:
-                _errors_into(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Saved."))
                 return redirect(_list_url(district))

@@ -30,6 +30,7 @@ from tenancy.models import AccessLog
 from tenancy.selectors import is_bureau_user, permissions_on_school
 from tenancy.services import access_log_record
 from tenancy.views import school_for
+from tenancy.forms import add_service_errors
 
 from . import forms_home as forms
 from . import selectors, services
@@ -39,7 +40,6 @@ from .models import (
     ProxyAssignment, RuleDocumentVersion, RuleKind, StaffProfile, StudyPair, ThemeSchedule,
     TrainingAttendance, TrainingMeeting, TutoringSession,
 )
-
 
 
 def _weekday_names():
@@ -55,20 +55,12 @@ def _require(request, school, perm: str) -> None:
         raise PermissionDenied
 
 
-def _errors_into(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
 def _call(form, fn, *args, **kwargs):
     """Run a service; its ValidationError lands on the form. Returns the result or None."""
     try:
         return fn(*args, **kwargs)
     except ValidationError as exc:
-        _errors_into(form, exc)
+        add_service_errors(form, exc)
     except EvidenceError as exc:
         form.add_error(None, str(exc))
     except Child.DoesNotExist:

@@ -57,3 +57,13 @@ class AccessLogFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["action"].choices = [("", _("All actions")), *AccessLog.Action.choices]
         self.fields["user"].queryset = users
+
+
+def add_service_errors(form, exc) -> None:
+    """Put a service's ValidationError on the form: field errors on their fields when the form has
+    them, the rest (and plain messages) as non-field errors. Shared by every page that calls a service."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from . import selectors, services
-from .forms import AccessLogFilterForm, RoleGrantForm, StaffAddForm, grantable_role_choices
+from .forms import AccessLogFilterForm, RoleGrantForm, StaffAddForm, add_service_errors, grantable_role_choices
 from .models import Membership, School
 from .roles import SUBTREE_ROLES
 
@@ -31,14 +31,6 @@ def school_for(request, pk: int, perm: str | None = None) -> School:
     if perm is not None and not selectors.has_school_perm(request.user, perm, school):
         raise PermissionDenied
     return school
-
-
-def _form_errors_from(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 @login_required
@@ -93,7 +85,7 @@ def school_staff(request, pk: int):
             try:
                 services.staff_member_add(actor=request.user, school=school, request=request, **form.cleaned_data)
             except ValidationError as exc:
-                _form_errors_from(form, exc)
+                add_service_errors(form, exc)
             except PermissionDenied:
                 form.add_error("role", _("You cannot grant this role here."))
             else:
