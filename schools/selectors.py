@@ -637,3 +637,13 @@ def children_with_identity_visible_to(user):
     if contact_schools:
         q |= Q(school_id__in=contact_schools, id__in=_assigned_ids_subquery(user))
     return Child.objects.filter(q)
+
+
+def may_set_calendar(user, district) -> bool:
+    """Whether the user sets the district's semesters: its bureau admin only (pages and services)."""
+    from tenancy.models import Membership
+    from tenancy.roles import Role
+
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return Membership.objects.filter(user=user, role=Role.BUREAU_ADMIN, district_id=district.id).exists()

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tenancy import selectors as tenancy_selectors
-from tenancy.roles import Role
 from tenancy.forms import add_service_errors
 
 from . import selectors, services
@@ -30,11 +29,6 @@ def _district(request, pk: int):
     return district
 
 
-def _can_edit(user, district) -> bool:
-    return any(m.role == Role.BUREAU_ADMIN and m.district_id == district.id
-               for m in tenancy_selectors.memberships_of(user))
-
-
 def _list_url(district) -> str:
     return reverse("district_semesters", kwargs={"pk": district.pk})
 
@@ -42,7 +36,7 @@ def _list_url(district) -> str:
 @login_required
 def district_semesters(request, pk: int):
     district = _district(request, pk)
-    can_edit = _can_edit(request.user, district)
+    can_edit = selectors.may_set_calendar(request.user, district)
     form = SemesterForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
@@ -71,7 +65,7 @@ def _semester(request, pk: int, semester_pk: int):
 @login_required
 def district_semester_edit(request, pk: int, semester_pk: int):
     district, semester = _semester(request, pk, semester_pk)
-    can_edit = _can_edit(request.user, district)
+    can_edit = selectors.may_set_calendar(request.user, district)
     initial = {f: getattr(semester, f) for f in services.SEMESTER_FIELDS}
     form = SemesterForm(request.POST if request.method == "POST" else None, initial=initial)
     status = 200
@@ -97,7 +91,7 @@ def district_semester_edit(request, pk: int, semester_pk: int):
 @require_POST
 def district_semester_delete(request, pk: int, semester_pk: int):
     district, semester = _semester(request, pk, semester_pk)
-    if not _can_edit(request.user, district):
+    if not selectors.may_set_calendar(request.user, district):
         raise PermissionDenied
     name = semester.name
     try:
