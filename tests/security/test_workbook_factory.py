@@ -127,3 +127,16 @@ def test_no_workbook_is_built_outside_the_factory():
             found.append(f"{rel}:{line}")
     assert not found, ("a workbook built without documents.workbook.safe_workbook (user text could become a "
                        "formula): " + ", ".join(found))
+
+
+def test_documents_is_a_bottom_layer():
+    """schools, submissions and compliance all use documents/: it may import none of the apps."""
+    apps = {"api", "benchmarks", "compliance", "schools", "submissions", "tenancy", "config"}
+    found = []
+    for path in sorted((ROOT / "documents").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            found += [f"{path.name}: {n}" for n in names if n.split(".")[0] in apps]
+    assert not found, found
+    assert not (ROOT / "documents" / "models.py").exists()
