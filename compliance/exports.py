@@ -11,7 +11,6 @@ import io
 import logging
 import time
 
-import xlsxwriter
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -21,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.storage import storage_replace
+from documents.workbook import safe_workbook
 from tenancy import services as tenancy_services
 from tenancy.scoping import tenant_scope
 
@@ -72,7 +72,7 @@ def _progress(job_id: int, value: int) -> None:
 
 def build_workbook(scores: dict, gaps: list[dict], *, assessment: Assessment, on_progress=lambda p: None) -> bytes:
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb = safe_workbook(buf, in_memory=True)
     bold = wb.add_format({"bold": True})
     num = wb.add_format({"num_format": "0.00"})
     items = scores["items"]

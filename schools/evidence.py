@@ -6,7 +6,9 @@ Photos show children and come from clerks' phones, so every photo is decoded, tu
 according to its EXIF orientation and re-encoded as a fresh JPEG. The stored bytes therefore carry
 no EXIF, GPS, XMP or comment: nothing of the original file's metadata survives.
 
-Documents (PDF, DOCX, XLSX) are judged by their content, never by the file name.
+Documents (PDF, DOCX, XLSX) are judged by their content, never by the file name, and stored
+without their identifying metadata (author, last editor, company, manager, title, XMP, the file's
+folder): see schools.document_metadata. Their SHA-256 is of the stored bytes, as for photos.
 
 Every EvidenceError message is user-facing and translated (gettext at raise time, so it follows the
 request's language).
@@ -89,8 +91,8 @@ class ProcessedImage:
 
 @dataclass
 class CheckedDocument:
-    data: bytes
-    sha256: str
+    data: bytes  # what to store: the upload without its identifying metadata
+    sha256: str  # hex SHA-256 of `data`, not of the original upload
     content_type: str
     extension: str  # "pdf", "docx" or "xlsx", decided by the content
 
@@ -383,7 +385,8 @@ def _check_zip(data: bytes) -> str:
 def check_document(fileobj, *, max_bytes: int = MAX_BYTES) -> CheckedDocument:
     """Identify a PDF, DOCX or XLSX by content; raise EvidenceError for anything else.
 
-    The bytes are returned unchanged (documents are stored as uploaded); sha256 is of those bytes.
+    The bytes returned are the document without its identifying metadata (schools.document_metadata);
+    sha256 is of those bytes, so a re-upload of the same document, whoever saved it, matches.
     """
     data = _read_all(
         fileobj, max_bytes, _("The document is larger than %(mb)s MB.") % {"mb": _mb(max_bytes)}
@@ -405,6 +408,9 @@ def check_document(fileobj, *, max_bytes: int = MAX_BYTES) -> CheckedDocument:
         raise EvidenceError(_("The file is a photo, not a document. Please upload it as a photo."))
     else:
         raise EvidenceError(_("The file is not a PDF, Word (.docx) or Excel (.xlsx) document."))
+    from .document_metadata import strip_document_metadata  # imports this module: not at the top
+
+    data = strip_document_metadata(data, extension)
     return CheckedDocument(
         data=data,
         sha256=hashlib.sha256(data).hexdigest(),

@@ -588,10 +588,10 @@ def _check_rows(grid, header_index: int, fields: dict[int, str], titles: dict[in
 
 def children_template_xlsx() -> bytes:
     """The import template: header row, dropdowns, text-formatted ID/phone columns, an example row."""
-    import xlsxwriter
+    from documents.workbook import safe_workbook
 
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    book = safe_workbook(out, in_memory=True)
     sheet = book.add_worksheet("儿童名单")
     required = book.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1, "text_wrap": True,
                                 "valign": "vcenter"})

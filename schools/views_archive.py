@@ -571,21 +571,15 @@ def children_import_template(request, school_pk: int):
 
 
 # ---------------------------------------------------------------- export
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value) -> str:
-    """Spreadsheet formula injection: a text starting with = + - @ (or a tab/CR) is written with a
-    leading apostrophe, so Excel/WPS show it as text instead of evaluating it."""
-    text = "" if value is None else (value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else str(value))
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+def _cell_text(value) -> str:
+    return "" if value is None else (value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else str(value))
 
 
 @login_required
 def children_export(request, school_pk: int):
     """The archive as XLSX. Sensitive fields masked unless ?unmasked=1 by the school admin
     (manage_children + view_child_identity); every exported child is in the access log."""
-    import xlsxwriter
+    from documents.workbook import safe_workbook  # text that looks like a formula stays text
 
     school = school_for(request, school_pk, "manage_children")
     unmasked = request.GET.get("unmasked") == "1"
@@ -595,7 +589,7 @@ def children_export(request, school_pk: int):
     services.children_export_log(actor=request.user, school=school, child_ids=[r["id"] for r in rows],
                                  unmasked=unmasked, request=request)
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    book = safe_workbook(out, in_memory=True)
     sheet = book.add_worksheet(_("Children")[:31])
     bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     for col, (_name, title) in enumerate(columns):
@@ -603,7 +597,7 @@ def children_export(request, school_pk: int):
         sheet.set_column(col, col, 14)
     for r, row in enumerate(rows, start=1):
         for col, (name, _title) in enumerate(columns):
-            sheet.write_string(r, col, safe_cell(row.get(name)))
+            sheet.write_string(r, col, _cell_text(row.get(name)))
     sheet.freeze_panes(1, 0)
     book.close()
     stamp = timezone.localdate().strftime("%Y%m%d")

@@ -36,6 +36,7 @@ from schools.models import (
     Semester, StaffProfile, StudyPair, TrainingMeeting, TutoringSession,
 )
 from config.storage import storage_replace
+from documents.workbook import safe_workbook
 from tenancy.scoping import tenant_scope
 
 from . import services
@@ -415,9 +416,7 @@ def _build(school_id: int, version_id: int, version: PackageVersion, submission:
     """Write the files into the local temporary `folder`, store them under `key`, complete."""
     files = {"xlsx": f"{key}/{XLSX_NAME}"}
     xlsx_local = folder / XLSX_NAME
-    import xlsxwriter
-
-    workbook = xlsxwriter.Workbook(str(xlsx_local), {"constant_memory": True})
+    workbook = safe_workbook(str(xlsx_local), constant_memory=True)
     try:
         _progress(school_id, version, 15, _("Summary sheet"))
         with tenant_scope([school_id]):

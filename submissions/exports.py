@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from config.storage import storage_replace
+from documents.workbook import safe_workbook
 from tenancy.models import School
 from tenancy.scoping import tenant_scope
 
@@ -76,11 +77,9 @@ def export_rows(export: DistrictExport, today: date | None = None) -> list[dict]
 
 
 def _write(path: Path, export: DistrictExport, rows: list[dict]) -> None:
-    import xlsxwriter
-
     labels = {Cell.ON_TIME: _("on time"), Cell.LATE: _("late"), Cell.MISSING: _("missing"),
               Cell.NOT_DUE: _("not due"), Cell.NOT_EXPECTED: _("not expected")}
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    wb = safe_workbook(str(path), constant_memory=True)
     bold = wb.add_format({"bold": True})
     sheet = wb.add_worksheet(_("Matrix"))
     sheet.set_column(0, 0, 24)

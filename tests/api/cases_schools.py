@@ -17,10 +17,11 @@ from schools.models import ChildStatusChange, ReusedEvidenceFlag, Semester
 from tenancy import services as ts
 from tenancy.roles import Role
 from tenancy.scoping import tenant_scope
+from tests.support.documents import pdf_bytes
 
 from .harness import SCHOOL_OWNED_SEES, Case, ProxyParentCase, register
 
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PDF = pdf_bytes("plan")
 ALL_ROLES = ("gupei_admin", "menzhuang_admin", "bureau_admin", "bureau_inspector", "gupei_township", "gupei_teacher",
              "gupei_clerk")
 
@@ -587,7 +588,7 @@ register(Case(
 def _rule_version(s, seed=0):
     return ss.rule_document_version_add(
         actor=None, school=s, kind="annual_plan", adopted_on=today(),
-        uploaded_file=SimpleUploadedFile("plan.pdf", PDF + f"%{s.id}-{seed}\n".encode() + b"%%EOF\n"))
+        uploaded_file=SimpleUploadedFile("plan.pdf", pdf_bytes(f"plan {s.id}-{seed}")))
 
 
 register(Case(

@@ -14,6 +14,7 @@ from schools import evidence as ev
 from schools import services
 from schools.models import Activity, Evidence, ReusedEvidenceFlag
 from tenancy.scoping import tenant_scope
+from tests.support.documents import pdf_bytes
 
 from .conftest import jpeg_bytes
 
@@ -137,14 +138,14 @@ def test_different_photos_are_not_flagged(home, today):
 def test_rule_documents_present_and_missing(home, today):
     from schools.selectors import rule_documents_missing, rule_documents_status
 
-    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    pdf = pdf_bytes("annual plan")
     with tenant_scope([home.gupei.id]):
         assert len(rule_documents_missing(home.gupei)) == 9
         services.rule_document_version_add(actor=home.gupei_clerk, school=home.gupei, kind="annual_plan",
                                            uploaded_file=SimpleUploadedFile("plan.pdf", pdf),
                                            adopted_on=today - dt.timedelta(days=10))
         v2 = services.rule_document_version_add(actor=home.gupei_clerk, school=home.gupei, kind="annual_plan",
-                                                uploaded_file=SimpleUploadedFile("plan2.pdf", pdf + b"%v2\n"),
+                                                uploaded_file=SimpleUploadedFile("plan2.pdf", pdf_bytes("annual plan v2")),
                                                 adopted_on=today)
         status = {r["kind"]: r for r in rule_documents_status(home.gupei)}
         missing = [k for k, _label in rule_documents_missing(home.gupei)]

@@ -12,9 +12,10 @@ from schools import services
 from schools.models import Equipment, RuleDocumentVersion, RuleKind
 from tenancy.scoping import tenant_scope
 from tests.schools.conftest import jpeg_bytes
+from tests.support.documents import pdf_bytes
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = pdf_bytes("rule document")
 
 
 def _rule(school, kind, data=PDF, day=dt.date(2025, 9, 1)):
@@ -52,7 +53,7 @@ def test_clerk_uploads_versions_and_a_non_document_is_refused(client, tree):
     with tenant_scope([tree.gupei.id]):
         assert not RuleDocumentVersion.objects.exists()
     for day in ("2025-09-01", "2026-02-20"):
-        response = client.post(url, {"adopted_on": day, "uploaded_file": SimpleUploadedFile("plan.pdf", PDF + day.encode())})
+        response = client.post(url, {"adopted_on": day, "uploaded_file": SimpleUploadedFile("plan.pdf", pdf_bytes(f"plan {day}"))})
         assert response.status_code == 302
     with tenant_scope([tree.gupei.id]):
         assert list(RuleDocumentVersion.objects.order_by("number").values_list("number", "adopted_on")) == [
