@@ -145,6 +145,7 @@ def adopt(conn, *, owner: str, previous: str) -> int:
         "SELECT classid::regclass::text, count(*) FROM pg_shdepend WHERE deptype = 'o' "
         "AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
         "AND refclassid = 'pg_authid'::regclass AND refobjid = (SELECT oid FROM pg_roles WHERE rolname = %s) "
+        "AND classid <> 'pg_default_acl'::regclass "  # default privileges stay with whoever set them
         "GROUP BY 1", [previous]).fetchall()
     if left:
         kinds = ", ".join(f"{n} in {cls}" for cls, n in left)
