@@ -191,15 +191,10 @@ def owner_credentials() -> dict | None:
     return getattr(settings, "DATABASE_OWNER", None)
 
 
-@contextmanager
-def as_owner(using: str = "default"):
-    """Run the block with the connection `using` logged in as the owner role; yields
-    (owner, runtime) role names. The connection is closed on the way in and out (a role cannot be
-    switched inside a transaction), and only its USER and PASSWORD change: the database stays the
-    one it names (the test database under pytest). Nested use is a no-op."""
+def role_names(using: str = "default") -> tuple[str, str]:
+    """(owner, runtime); ImproperlyConfigured when there is no owner role, or it is the runtime role."""
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
-    from django.db import connections
 
     creds = owner_credentials()
     runtime = settings.DATABASES[using]["USER"]
@@ -211,20 +206,45 @@ def as_owner(using: str = "default"):
         raise ImproperlyConfigured(
             f"DATABASE_URL and DATABASE_OWNER_URL both name role {runtime!r}: the app must connect as a "
             "role that owns nothing (README, Database roles).")
+    return creds["USER"], runtime
+
+
+def check_command(using: str = "default") -> None:
+    """role_names' refusal as a management command's one-line error (migrate, flush)."""
+    from django.core.exceptions import ImproperlyConfigured
+    from django.core.management.base import CommandError
+
+    try:
+        role_names(using)
+    except ImproperlyConfigured as exc:
+        raise CommandError(str(exc)) from None
+
+
+@contextmanager
+def as_owner(using: str = "default"):
+    """Run the block with the connection `using` logged in as the owner role; yields
+    (owner, runtime) role names. The connection is closed on the way in and out (a role cannot be
+    switched inside a transaction), and only its USER and PASSWORD change: the database stays the
+    one it names (the test database under pytest). Nested use is a no-op."""
+    from django.db import connections
+
+    owner, runtime = role_names(using)
+    creds = owner_credentials()
     conn = connections[using]
-    if conn.settings_dict["USER"] == creds["USER"]:
-        yield creds["USER"], runtime
+    if conn.settings_dict["USER"] == owner:
+        yield owner, runtime
         return
     if conn.in_atomic_block:
         raise RuntimeError("cannot switch to the owner role inside a transaction")
     original = conn.settings_dict
     conn.close()
     # A copy, not the shared dict: other threads' connections keep the runtime role.
-    conn.settings_dict = {**original, "USER": creds["USER"], "PASSWORD": creds["PASSWORD"]}
+    conn.settings_dict = {**original, "USER": owner, "PASSWORD": creds["PASSWORD"]}
     try:
-        yield creds["USER"], runtime
+        yield owner, runtime
     finally:
         conn.close()
         # The database name may have changed in the block (test database set-up): keep it.
         original["NAME"] = conn.settings_dict["NAME"]
         conn.settings_dict = original
+

@@ -10,5 +10,6 @@ from config import db_roles
 
 class Command(flush.Command):
     def handle(self, **options):
+        db_roles.check_command(options["database"])
         with db_roles.as_owner(options["database"]):
             super().handle(**options)

@@ -17,6 +17,7 @@ class Command(migrate.Command):
 
     def handle(self, *args, **options):
         database = options["database"]
+        db_roles.check_command(database)
         if not options["skip_checks"]:
             self.check(databases=[database])
         with db_roles.as_owner(database) as (owner, runtime):
