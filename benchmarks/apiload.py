@@ -11,8 +11,8 @@
    guardian, RLS switched off), in this process, both through the same middleware stack.
 4. `rls_overhead`: the same scoped queries with the policies on and off.
 
-Switching RLS off is done as the tables' owner (the app role created this database), and only
-here: the database is dropped afterwards.
+Switching RLS off is done as the tables' owner (the owner role, benchmarks/throwaway.py), and only
+here: the database is dropped afterwards. The queries themselves run as the runtime role.
 """
 from __future__ import annotations
 
@@ -34,6 +34,9 @@ from pathlib import Path
 
 from django.db import connection, transaction
 from django.db.models import Count
+
+from benchmarks import throwaway
+from config.db_roles import as_owner
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -95,8 +98,7 @@ def build_dataset(*, schools: int, children: int, active_schools: int, bureau_us
     data["superuser"] = {"token": Token.objects.create(user=superuser).key, "user": superuser.id}
     data["school_ids"] = ids
     data["rows"] = counts
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")  # what autovacuum does for a live database
+    throwaway.analyze()
     return data
 
 
@@ -229,16 +231,17 @@ def rls_tables() -> list[str]:
 @contextmanager
 def rls_disabled(tables: list[str]):
     """Switch the policies off for the block and back on (ENABLE + FORCE) afterwards. As the
-    tables' owner, in autocommit: never inside a request or a tenant scope."""
+    tables' owner (the runtime role cannot: that is the point of it), in autocommit: never inside
+    a request or a tenant scope. The block itself runs as the runtime role."""
     quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
+    with as_owner(), connection.cursor() as cursor:
         for t in tables:
             cursor.execute(f"ALTER TABLE {quote(t)} NO FORCE ROW LEVEL SECURITY")
             cursor.execute(f"ALTER TABLE {quote(t)} DISABLE ROW LEVEL SECURITY")
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
+        with as_owner(), connection.cursor() as cursor:
             for t in tables:
                 cursor.execute(f"ALTER TABLE {quote(t)} ENABLE ROW LEVEL SECURITY")
                 cursor.execute(f"ALTER TABLE {quote(t)} FORCE ROW LEVEL SECURITY")
@@ -260,8 +263,9 @@ def _abba(fn_on, fn_off, n: int) -> tuple[float, float]:
     fn_on(), fn_on()  # warm plans and caches
     on = [_median_ms(fn_on, half)]
     with rls_disabled(tables):
-        fn_off()
+        fn_off()  # warm again: switching roles opened a new connection
         off = [_median_ms(fn_off, half), _median_ms(fn_off, half)]
+    fn_on()  # likewise
     on.append(_median_ms(fn_on, half))
     return statistics.mean(on), statistics.mean(off)
 

@@ -1,7 +1,9 @@
 """Throwaway databases on the configured PostgreSQL server, always dropped afterwards.
 
-The application role has CREATEDB, creates the database and so owns every table in it: that is
-what lets the RLS benchmark switch the policies off and on again (never on a real database).
+As everywhere (config/db_roles.py), the owner role creates the database and, through `migrate`,
+owns every table in it, while the benchmarks connect as the runtime role. The owner is what lets
+the RLS benchmark switch the policies off and on again (`as_owner`, never on a real database) and
+VACUUM ANALYZE the generated data (`analyze`).
 """
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import connection, connections
+
+from config.db_roles import as_owner
 
 PREFIX = "liushou_bench"
 
@@ -23,11 +27,13 @@ def check_name(name: str) -> str:
     return name
 
 
-def database_url(name: str | None = None) -> str:
-    """A URL for the default connection's server and role, naming database `name`."""
+def database_url(name: str | None = None, *, owner: bool = False) -> str:
+    """A URL for the default connection's server and (runtime, or with owner=True the owner) role,
+    naming database `name`."""
     d = connections["default"].settings_dict
-    user = quote(d.get("USER") or "", safe="")
-    password = quote(d.get("PASSWORD") or "", safe="")
+    creds = settings.DATABASE_OWNER if owner else d
+    user = quote(creds.get("USER") or "", safe="")
+    password = quote(creds.get("PASSWORD") or "", safe="")
     auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
     db = name or d["NAME"]
     # The embedded server's socket folder arrives as OPTIONS["host"] (from `?host=` in its URL).
@@ -38,9 +44,21 @@ def database_url(name: str | None = None) -> str:
     return f"postgresql://{auth}{host}{':' + str(port) if port else ''}/{db}"
 
 
+def environment(name: str | None = None) -> dict[str, str]:
+    """DATABASE_URL and DATABASE_OWNER_URL for a child process (which may migrate)."""
+    return {"DATABASE_URL": database_url(name), "DATABASE_OWNER_URL": database_url(name, owner=True)}
+
+
+def analyze() -> None:
+    """VACUUM ANALYZE the connected database, as autovacuum would for a live one: only the tables'
+    owner may (the runtime role's VACUUM skips every table)."""
+    with as_owner(), connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
 def drop(name: str) -> None:
     check_name(name)
-    with connection.cursor() as cursor:
+    with as_owner(), connection.cursor() as cursor:
         # Connections left by a killed gunicorn worker would block the DROP.
         cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
                        "AND pid <> pg_backend_pid()", [name])
@@ -55,12 +73,13 @@ def _switch(name: str) -> None:
 
 @contextmanager
 def throwaway_database(name: str):
-    """Create `name`, point the default connection at it for the block, then drop it (also on
-    failure). Django connections run in autocommit mode, which CREATE/DROP DATABASE need."""
+    """Create `name` (as the owner role), point the default connection at it for the block, then
+    drop it (also on failure). Django connections run in autocommit mode, which CREATE/DROP
+    DATABASE need."""
     check_name(name)
     original = connections["default"].settings_dict["NAME"]
     drop(name)
-    with connection.cursor() as cursor:
+    with as_owner(), connection.cursor() as cursor:
         cursor.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
     try:
         _switch(name)

@@ -27,6 +27,11 @@ backup may be archived too; no restored row names it, like any orphan in storage
 during the backup (its row deleted after the snapshot) is listed under media.missing in the
 manifest and reported, because a restored row will point at nothing.
 
+Ownership: pg_restore recreates the archive's owners and grants as they were, then every object,
+the schema and the database are given to this installation's owner role and the runtime role gets
+exactly its grants (config/db_roles.py). An archive from before the two roles, whose tables the app's
+own role owned, thus comes back in the two-role layout.
+
 Restore refuses unless the target database has no tables and storage no files; it verifies the
 HMAC and every member's hash (and that no member is missing or extra) before it writes anything.
 It then extracts into a staging folder (hashing again, in case the archive changed since), moves
@@ -641,7 +646,8 @@ def verify_archive(path: Path, keys: list[bytes] | None = None) -> dict:
 @dataclass(frozen=True)
 class Target:
     database: Database
-    app_role: str
+    app_role: str  # the runtime role the app connects as: gets the grants
+    owner_role: str  # the owner role (config/db_roles.py): gets the tables
     media_root: Path | None  # None: object storage, files are not restored
 
 
@@ -657,7 +663,11 @@ def target_from_settings(dbname: str | None = None, media_root: Path | None = No
     from django.conf import settings
 
     db = settings.DATABASES["default"]
-    return Target(database=admin_database(dbname or db["NAME"]), app_role=db["USER"],
+    owner = getattr(settings, "DATABASE_OWNER", None)
+    if not owner:
+        raise BackupError("restore gives the tables to the owner role: set DATABASE_OWNER_URL "
+                          "(README, Database roles).")
+    return Target(database=admin_database(dbname or db["NAME"]), app_role=db["USER"], owner_role=owner["USER"],
                   media_root=Path(media_root) if media_root else storage_root())
 
 
@@ -693,17 +703,18 @@ def _check_compatible(manifest: dict, target: Target) -> tuple[Tool, int]:
         raise BackupError(
             f"the archive was made by a newer version of the app ({manifest['app']['version']}): this code does "
             f"not know its migrations {', '.join(unknown[:10])}. Restore with the code that made it.")
+    # pg_restore recreates the archive's owners (and grants); _give_to_owner then hands everything to
+    # this installation's owner role. So those roles, and ours, must exist.
     owners = manifest["database"].get("table_owners", [])
+    needed = sorted({*owners, target.owner_role, target.app_role})
     with target.database.connect() as conn:
-        existing = {r[0] for r in conn.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)", [owners])}
+        existing = {r[0] for r in conn.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)", [needed])}
         server_major = conn.info.server_version // 10000
-    absent = [o for o in owners if o not in existing]
+    absent = [o for o in needed if o not in existing]
     if absent:
-        raise BackupError(f"the archive's tables belong to role(s) {', '.join(absent)}, which this server lacks. "
-                          "Create the app role first (`manage.py db_bootstrap`).")
-    if owners and target.app_role not in owners:
-        raise BackupError(f"the archive's tables belong to {', '.join(owners)}, but the app connects as "
-                          f"{target.app_role!r}: it could not read them. Restore with a DATABASE_URL naming that role.")
+        raise BackupError(f"role(s) {', '.join(absent)} (the archive's table owners, or this installation's owner "
+                          "and runtime roles) do not exist on this server. Create the roles first "
+                          "(`manage.py db_bootstrap`).")
     dump_major = int(manifest["database"]["pg_dump_version"].split(".")[0])
     tool = find_tool("pg_restore", max(dump_major, server_major))
     return tool, len(known - applied)
@@ -729,6 +740,27 @@ def _extract(path: Path, manifest: dict, staging: Path, *, files: bool = True) -
                 got = _hash_member(tar, member, sink)
             if got["sha256"] != expected[member.name]["sha256"]:
                 raise BackupError(f"{path}: the archive changed while it was being restored ({member.name}).")
+
+
+def _give_to_owner(target: Target) -> None:
+    """Whatever role owned the archive's tables (the runtime role, in an archive from before the two
+    roles), the restored database, its schema and every object belong to the owner role, and the
+    runtime role has exactly its grants (config/db_roles.py). One transaction."""
+    from config import db_roles
+
+    owner, o = target.owner_role, db_roles.ident(target.owner_role)
+    with target.database.connect() as conn, conn.transaction():
+        conn.execute(f"ALTER DATABASE {db_roles.ident(target.database.name)} OWNER TO {o}")
+        conn.execute(f"ALTER SCHEMA public OWNER TO {o}")
+        user_schema = _SYSTEM_SCHEMAS.replace("%", "%%")
+        for (previous,) in conn.execute(
+                "SELECT pg_get_userbyid(c.relowner) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                f"WHERE {user_schema} AND pg_get_userbyid(c.relowner) <> %s "
+                "UNION SELECT pg_get_userbyid(p.proowner) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                f"WHERE {user_schema} AND pg_get_userbyid(p.proowner) <> %s", [owner, owner]).fetchall():
+            db_roles.adopt(conn, owner=owner, previous=previous)
+        with conn.cursor() as cursor:
+            db_roles.sync_grants(cursor, owner=owner, runtime=target.app_role)
 
 
 def restore_backup(path: Path, *, target: Target, keys: list[bytes] | None = None) -> RestoreResult:
@@ -772,6 +804,11 @@ def restore_backup(path: Path, *, target: Target, keys: list[bytes] | None = Non
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    try:
+        _give_to_owner(target)
+    except Exception as exc:  # noqa: BLE001 - worded for the operator, like the row-count check below
+        raise BackupError(f"restored, but the tables could not be given to the owner role {target.owner_role}: "
+                          f"{exc}. Do not use this database (drop and recreate it, then restore again).") from None
     with target.database.connect() as conn:
         restored = row_counts(conn.cursor())
     if restored != manifest["tables"]:

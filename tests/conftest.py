@@ -8,7 +8,9 @@ from tenancy.roles import Role
 
 # Session-level guarantee behind `make test` and `.ci/run`: with REQUIRE_SERVICES=1 any skip fails
 # the run, and a run where every selected test skipped exits non-zero (tests/support/skip_guard.py).
-pytest_plugins = ["tests.support.skip_guard"]
+# The test database is created and migrated as the owner role, the tests run as the runtime role
+# (tests/support/db_roles.py).
+pytest_plugins = ["tests.support.skip_guard", "tests.support.db_roles"]
 
 
 class Tree:

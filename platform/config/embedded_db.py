@@ -1,16 +1,22 @@
 """Embedded PostgreSQL (the `pgserver` package) for a machine with no database installed.
 
-Used only when DATABASE_URL is unset. The embedded server runs as a superuser, so we create a
-separate login role for the application: it is neither superuser nor BYPASSRLS, which keeps the
-row-level-security policies in force exactly as in production.
+Used only when DATABASE_URL is unset. The embedded server runs as a superuser; the application
+gets the same two roles as production (config/db_roles.py): liushou_owner owns the database and
+runs the migrations, liushou_app is what the app connects as and owns nothing. Neither is
+superuser nor BYPASSRLS, so row-level security applies exactly as in production. A data folder
+from before the split (liushou_app owned everything) is moved over at start-up.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from config.db_roles import ensure_roles
+
 APP_ROLE = "liushou_app"
 APP_PASSWORD = "liushou_app"  # local socket only; never used outside the embedded server
+OWNER_ROLE = "liushou_owner"
+OWNER_PASSWORD = "liushou_owner"  # likewise
 APP_DB = "liushou"
 
 _uri_cache: str | None = None
@@ -21,32 +27,8 @@ def data_dir() -> Path:
     return Path(os.environ.get("EMBEDDED_PG_DIR", root / "var" / "pgdata"))
 
 
-def ensure_app_role(admin_uri: str, role: str, password: str, dbname: str) -> None:
-    """Create the non-privileged application role and its database, idempotently."""
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(admin_uri, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone()
-        if not exists:
-            conn.execute(
-                sql.SQL(
-                    "CREATE ROLE {} LOGIN PASSWORD {} NOSUPERUSER NOBYPASSRLS CREATEDB NOCREATEROLE"
-                ).format(sql.Identifier(role), sql.Literal(password))
-            )
-        else:
-            # Fail closed even if someone widened the role by hand.
-            conn.execute(sql.SQL("ALTER ROLE {} NOSUPERUSER NOBYPASSRLS").format(sql.Identifier(role)))
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname]).fetchone():
-            conn.execute(
-                sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8' TEMPLATE template0").format(
-                    sql.Identifier(dbname), sql.Identifier(role)
-                )
-            )
-
-
 def database_url() -> str:
-    """Start (or join) the embedded server and return the application role's URL."""
+    """Start (or join) the embedded server and return the runtime role's URL."""
     global _uri_cache
     if _uri_cache:
         return _uri_cache
@@ -64,7 +46,8 @@ def database_url() -> str:
         warnings.simplefilter("ignore")
         server = pgserver.get_server(str(directory), cleanup_mode="stop")
     admin_uri = server.get_uri()
-    ensure_app_role(admin_uri, APP_ROLE, APP_PASSWORD, APP_DB)
+    ensure_roles(admin_uri, dbname=APP_DB, owner=OWNER_ROLE, owner_password=OWNER_PASSWORD, runtime=APP_ROLE,
+                 runtime_password=APP_PASSWORD)
     # Keep a reference so the server lives as long as this process.
     globals()["_server"] = server
     _uri_cache = f"postgresql://{APP_ROLE}:{APP_PASSWORD}@/{APP_DB}?host={directory}"
@@ -72,7 +55,12 @@ def database_url() -> str:
 
 
 def admin_url(database: str | None = None) -> str:
-    """The embedded server's superuser URL, for backup and restore: row-level security binds the
-    app role, so only a role that bypasses it can dump or load every school's rows."""
+    """The embedded server's superuser URL, for backup and restore: row-level security binds both
+    roles, so only a role that bypasses it can dump or load every school's rows."""
     database_url()
     return globals()["_server"].get_uri(database=database)
+
+
+def owner_credentials() -> dict:
+    """The owner role's USER and PASSWORD (settings.DATABASE_OWNER when DATABASE_URL is unset)."""
+    return {"USER": OWNER_ROLE, "PASSWORD": OWNER_PASSWORD}

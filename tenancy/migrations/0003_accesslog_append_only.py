@@ -1,16 +1,17 @@
 """The access log is append-only in the database, not only by convention.
 
-The app connects as the role that ran the migrations, so it OWNS tenancy_accesslog, and an owner
-holds every privilege: a GRANT-based rule alone is not enough. Two layers:
+The owner role that runs the migrations owns tenancy_accesslog, and an owner holds every privilege
+by default: a GRANT-based rule alone is not enough. Two layers:
 
 1. REVOKE UPDATE, DELETE from the owner itself (PostgreSQL lets an owner drop its own ordinary
-   privileges) and from PUBLIC: the app's statements fail with "permission denied".
+   privileges) and from PUBLIC. The app's runtime role is granted only what the owner keeps
+   (config/db_roles.py), so the app's statements fail with "permission denied".
 2. A statement-level trigger that raises on UPDATE and DELETE, whoever runs them (a role that was
    granted the privileges back, or a superuser's maintenance session).
 
-Neither stops the owner from deliberately undoing them (GRANT, DROP TRIGGER): that takes DDL, which
-the app's code never issues; a separate migration role would close that last gap. TRUNCATE is left
-alone: the test suite's flush empties every table with it, and no app code path truncates.
+Undoing either (GRANT, DROP TRIGGER) takes the owner's or a superuser's credentials, which the app
+never holds. TRUNCATE is left to the owner: the test suite's flush empties every table with it
+(as the owner), and no app code path truncates.
 
 Consequences: a row's timestamp cannot be rewritten (tests insert rows with the time they need), a
 user with log entries cannot be deleted (their entries would be updated to user = NULL; deactivate

@@ -144,19 +144,42 @@ def source(django_db_setup, django_db_blocker, tmp_path_factory):
     return made
 
 
+def _new_database() -> backup.Database:
+    """A new, empty database owned by the owner role, as db_bootstrap makes it (admin connection)."""
+    name = f"test_restore_{os.getpid()}_{secrets.token_hex(3)}"
+    with backup.admin_database("postgres").connect() as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8' TEMPLATE template0").format(
+            sql.Identifier(name), sql.Identifier(settings.DATABASE_OWNER["USER"])))
+    return backup.admin_database(name)
+
+
+def _drop_database(db: backup.Database) -> None:
+    with backup.admin_database("postgres").connect() as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db.name)))
+
+
 @pytest.fixture
 def fresh_db():
-    """A new, empty database owned by the app role, made and dropped with the admin connection."""
-    name = f"test_restore_{os.getpid()}_{secrets.token_hex(3)}"
-    server = backup.admin_database("postgres")
-    with server.connect() as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8' TEMPLATE template0").format(
-            sql.Identifier(name), sql.Identifier(settings.DATABASES["default"]["USER"])))
+    db = _new_database()
     try:
-        yield backup.admin_database(name)
+        yield db
     finally:
-        with server.connect() as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        _drop_database(db)
+
+
+def ownership(database: backup.Database) -> dict:
+    """Who owns what, and what the runtime role may do, in `database`."""
+    runtime = settings.DATABASES["default"]["USER"]
+    with database.connect() as conn:
+        owners = {r[0] for r in conn.execute(
+            "SELECT DISTINCT pg_get_userbyid(c.relowner) FROM pg_class c JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname = 'public' UNION SELECT pg_get_userbyid(datdba) "
+            "FROM pg_database WHERE datname = current_database()").fetchall()}
+        grants = {t: p for t, p in conn.execute(
+            "SELECT c.relname, array_agg(p ORDER BY p) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, "
+            "unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'TRIGGER']) p WHERE n.nspname = 'public' "
+            "AND c.relkind = 'r' AND has_table_privilege(%s, c.oid, p) GROUP BY 1", [runtime]).fetchall()}
+    return {"owners": owners, "grants": grants}
 
 
 @pytest.fixture(autouse=True)
@@ -216,7 +239,14 @@ def test_round_trip_into_a_fresh_database_and_media_folder(source, fresh_db, tmp
     # Row-level security (FORCE), its policies and the append-only/immutability triggers came back.
     assert security(fresh_db) == source.security
     assert any(force for _t, _on, force in security(fresh_db)["rls"])
-    # The restored tables belong to the app role, and RLS binds it there: no scope, no rows.
+    # The restored tables belong to the owner role; the app's runtime role has its grants (the access
+    # log: SELECT and INSERT only), and RLS binds it there: no scope, no rows.
+    restored = ownership(fresh_db)
+    assert restored == ownership(source.database)
+    assert restored["owners"] == {settings.DATABASE_OWNER["USER"]}
+    assert restored["grants"]["tenancy_accesslog"] == ["INSERT", "SELECT"]
+    assert restored["grants"]["schools_child"] == ["DELETE", "INSERT", "SELECT", "UPDATE"]
+    assert len(restored["grants"]) == len(source.counts)
     import psycopg
 
     with psycopg.connect(app_url(fresh_db.name)) as conn:
@@ -225,6 +255,30 @@ def test_round_trip_into_a_fresh_database_and_media_folder(source, fresh_db, tmp
         school = conn.execute("SELECT school_id FROM schools_child LIMIT 1").fetchone()
         assert school is None
     assert source.counts["schools_child"] > 0
+
+
+def test_an_archive_from_a_single_role_installation_comes_back_owned_by_the_owner(source, fresh_db, tmp_path):
+    """Before the two roles, the app's own role owned every table and the archive says so: restored,
+    the tables belong to the owner role and the app's role has only its grants again."""
+    from config import db_roles
+
+    runtime, owner = settings.DATABASES["default"]["USER"], settings.DATABASE_OWNER["USER"]
+    restore(source.archive, fresh_db, tmp_path / "first")
+    with fresh_db.connect() as conn, conn.transaction():  # make it what such an installation looked like
+        db_roles.adopt(conn, owner=runtime, previous=owner)
+        conn.execute(f"ALTER DATABASE {db_roles.ident(fresh_db.name)} OWNER TO {db_roles.ident(runtime)}")
+    assert ownership(fresh_db)["owners"] == {runtime}
+    old = backup.create_backup(output_dir=tmp_path / "old", database=fresh_db, media_root=tmp_path / "first")
+    assert old.manifest["database"]["table_owners"] == [runtime]
+
+    again = _new_database()
+    try:
+        restore(old.path, again, tmp_path / "again")
+        assert ownership(again) == ownership(source.database)
+        assert ownership(again)["owners"] == {owner}
+        assert counts(again) == source.counts
+    finally:
+        _drop_database(again)
 
 
 # ---------------------------------------------------------------- object storage (S3)

@@ -162,6 +162,22 @@ def problems(compose: dict, *, required_env: list[str], root: Path, expected: se
         if str(replicas) != "1" or services[name].get("scale", 1) != 1:
             out.append(f"{name}: runs the migrations, so it must not be scaled beyond one replica")
 
+    # Two database roles (config/db_roles.py): only the migrating service holds the owner's and the
+    # superuser's URLs, and its owner URL names another role than the app's DATABASE_URL.
+    for name, service in services.items():
+        env = environment(service)
+        for var in ("DATABASE_OWNER_URL", "DATABASE_ADMIN_URL"):
+            if str(env.get(var) or "").strip() and name not in migrators:
+                out.append(f"{name}: has {var}; only the migrating service may (the app runs as the runtime role)")
+    for name in migrators:
+        env = environment(services[name])
+        owner = _url_user(env.get("DATABASE_OWNER_URL"))
+        if not owner:
+            out.append(f"{name}: migrates, so it needs DATABASE_OWNER_URL (the owner role)")
+        elif owner == _url_user(env.get("DATABASE_URL")):
+            out.append(f"{name}: DATABASE_OWNER_URL and DATABASE_URL name the same role {owner!r}; the app's role "
+                       "must own nothing")
+
     # Every routed Celery queue has a consumer.
     if queues is not None:
         consumed = set().union(*(worker_queues(sv) for sv in services.values()))
@@ -267,6 +283,12 @@ def problems(compose: dict, *, required_env: list[str], root: Path, expected: se
         ):
             out.append(f"{name}: DJANGO_MEDIA_ROOT must be a named volume shared with the other app services")
     return out
+
+
+def _url_user(url) -> str:
+    """The user of a database URL, also when its password is a ${...} interpolation."""
+    match = re.match(r"^[a-z]+://([^:@/]+)", str(url or "").strip())
+    return match.group(1) if match else ""
 
 
 # ---------------------------------------------------------------- override files

@@ -47,6 +47,20 @@ def test_every_required_variable_reaches_web_worker_and_beat(compose):
         assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
 
 
+def test_only_web_migrates_and_holds_the_owner_and_superuser_urls(compose):
+    """web's entrypoint migrates as the owner role; worker and beat run as the runtime role only."""
+    services = compose["services"]
+    web = compose_check.environment(services["web"])
+    assert compose_check._url_user(web["DATABASE_OWNER_URL"]) == "liushou_owner"
+    assert compose_check._url_user(web["DATABASE_URL"]) == "liushou_app"
+    assert "${OWNER_DB_PASSWORD:?" in web["DATABASE_OWNER_URL"]
+    for name in ("worker", "beat"):
+        env = compose_check.environment(services[name])
+        assert "DATABASE_OWNER_URL" not in env and "DATABASE_ADMIN_URL" not in env, name
+        assert compose_check._url_user(env["DATABASE_URL"]) == "liushou_app"
+    assert "OWNER_DB_PASSWORD=" in (ROOT / "deploy" / "env.example").read_text()
+
+
 def test_deploy_files_exist():
     for path in ("deploy/Dockerfile", "deploy/gunicorn.conf.py", "deploy/entrypoint.sh"):
         assert (ROOT / path).is_file(), path
@@ -110,6 +124,16 @@ MUTATIONS = {
     "beat does not wait for migrations": (_delete(["services", "beat", "depends_on", "web"]), "beat: must wait for web"),
     "postgres data not persisted": (_delete(["services", "postgres", "volumes"]), "named volume"),
     "media not on a volume": (_delete(["services", "worker", "volumes"]), "worker: DJANGO_MEDIA_ROOT"),
+    "owner URL in the worker": (
+        _set(["services", "worker", "environment", "DATABASE_OWNER_URL"], "postgresql://liushou_owner:x@postgres/liushou"),
+        "worker: has DATABASE_OWNER_URL"),
+    "superuser URL in beat": (
+        _set(["services", "beat", "environment", "DATABASE_ADMIN_URL"], "postgresql://postgres:x@postgres/postgres"),
+        "beat: has DATABASE_ADMIN_URL"),
+    "migrating without the owner URL": (_drop_env("DATABASE_OWNER_URL", "web"), "web: migrates, so it needs DATABASE_OWNER_URL"),
+    "migrating as the app's role": (
+        _set(["services", "web", "environment", "DATABASE_OWNER_URL"], "postgresql://liushou_app:${APP_DB_PASSWORD:?x}@postgres/liushou"),
+        "name the same role 'liushou_app'"),
 }
 
 

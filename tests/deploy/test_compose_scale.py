@@ -54,6 +54,8 @@ def test_replicas_behind_nginx_and_one_migrator(layout):
     assert s["migrate"]["entrypoint"] == ["/app/deploy/entrypoint.sh"] and s["migrate"]["restart"] == "no"
     assert "DATABASE_ADMIN_URL" in compose_check.environment(s["migrate"])
     assert not compose_check.environment(s["web"]).get("DATABASE_ADMIN_URL"), "web needs no superuser URL"
+    assert compose_check._url_user(compose_check.environment(s["migrate"])["DATABASE_OWNER_URL"]) == "liushou_owner"
+    assert not compose_check.environment(s["web"]).get("DATABASE_OWNER_URL"), "web replicas run as the runtime role"
     assert [n for n, sv in s.items() if compose_check.is_beat(sv)] == ["beat"]
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
     assert "server web:8000" in conf and "X-Forwarded-Proto $http_x_forwarded_proto" in conf
@@ -99,6 +101,9 @@ MUTATIONS = {
     "exports pool without media": (_set("worker-exports", "volumes", []), "worker-exports: DJANGO_MEDIA_ROOT"),
     "second beat": (_set("worker-exports", "command", ["celery", "-A", "config.celery_app", "worker", "-B"]),
                     "exactly one service may run Celery beat"),
+    "web replicas with the owner URL": (
+        lambda d: d["services"]["web"]["environment"].update(DATABASE_OWNER_URL="postgresql://liushou_owner:x@postgres/liushou"),
+        "web: has DATABASE_OWNER_URL"),
     "waits on a long-running service to exit": (
         _set("web", "depends_on", {"nginx": {"condition": "service_completed_successfully"}}), "service_healthy"),
 }

@@ -2,9 +2,10 @@
 
 It runs against the test database (DATABASE_URL set, so no second embedded PostgreSQL: the
 EMBEDDED_PG_DIR it is given must stay empty) with a private filesystem broker, `--no-seed`, and
-without DATABASE_ADMIN_URL (no db_bootstrap: roles are the session's business). Its `migrate` finds
-nothing to apply; the post-migrate hooks rewrite the same RLS policies and beat rows, and
-`transactional_db` empties every table afterwards, as for the other real-worker tests.
+without DATABASE_ADMIN_URL (no db_bootstrap: roles are the session's business). Its `migrate` runs
+as the owner role (DATABASE_OWNER_URL, the same database) and finds nothing to apply; the
+post-migrate hooks rewrite the same RLS policies and beat rows, and `transactional_db` empties every
+table afterwards, as for the other real-worker tests.
 """
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from pathlib import Path
 
 from django.db import connection
 
-from .support import ROOT, database_url, free_port
+from tests.support.db import database_env
+
+from .support import ROOT, free_port
 
 STARTUP_TIMEOUT = 180  # migrate (nothing to apply) + runserver's checks + worker and beat start-up
 
@@ -56,7 +59,7 @@ def test_run_platform_serves_and_sigterm_stops_web_worker_and_beat(transactional
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_ADMIN_URL", "DJANGO_SETTINGS_MODULE")}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.local",  # what `make run` uses
-        DATABASE_URL=database_url(connection.settings_dict),
+        **database_env(connection.settings_dict),
         EMBEDDED_PG_DIR=str(tmp_path / "embedded-pg"),
         CELERY_BROKER_URL="filesystem://",
         CELERY_FILESYSTEM_BROKER_DIR=str(tmp_path / "broker"),

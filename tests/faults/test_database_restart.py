@@ -35,6 +35,7 @@ from .support import PrivatePostgres, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_URL = "postgresql://liushou_app:liushou_app@127.0.0.1:{port}/liushou"
+OWNER_URL = "postgresql://liushou_owner:liushou_owner@127.0.0.1:{port}/liushou"  # migrates
 
 SETUP = """
 from rest_framework.authtoken.models import Token
@@ -106,7 +107,7 @@ def _assert_clean(status: int, headers: dict, body: str, api: bool) -> None:
 @pytest.fixture
 def live_app(tmp_path):
     """A private cluster, migrated, with one school admin; gunicorn serving it."""
-    from config.embedded_db import ensure_app_role
+    from config.db_roles import ensure_roles
 
     # Not under tmp_path: pytest (any concurrent session of the same user) resets its base folder
     # to mode 0700, which would lock the `pgserver` system user out of its data folder when the
@@ -115,11 +116,13 @@ def live_app(tmp_path):
     os.chmod(pg_dir, 0o755)
     pg = PrivatePostgres(pg_dir)
     pg.start()
-    ensure_app_role(pg.admin_url(), "liushou_app", "liushou_app", "liushou")
+    ensure_roles(pg.admin_url(), dbname="liushou", owner="liushou_owner", owner_password="liushou_owner",
+                 runtime="liushou_app", runtime_password="liushou_app")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_"))}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.test",
         DATABASE_URL=APP_URL.format(port=pg.port),
+        DATABASE_OWNER_URL=OWNER_URL.format(port=pg.port),
         DATABASE_CONN_MAX_AGE="60",  # persistent connections: what CONN_HEALTH_CHECKS must rescue
         CELERY_BROKER_URL="filesystem://",
         CELERY_FILESYSTEM_BROKER_DIR=str(tmp_path / "broker"),

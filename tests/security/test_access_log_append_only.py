@@ -49,13 +49,20 @@ def test_update_and_delete_are_refused(entry, sql):
     "DELETE FROM tenancy_accesslog WHERE id = %s",
 ])
 def test_the_trigger_refuses_even_when_the_privilege_is_granted_back(entry, sql):
-    """The app role owns the table, so it could GRANT itself the privileges again: the trigger
-    still refuses (the GRANT is rolled back with the test's transaction)."""
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("GRANT UPDATE, DELETE ON tenancy_accesslog TO CURRENT_USER")
-        message = _refused(sql, [entry.pk], entry.school_id)
-        transaction.set_rollback(True)
+    """Should the table's owner (the migrating role, config/db_roles.py) GRANT the app's role the
+    privileges back, the trigger still refuses. The owner grants on a connection of its own and
+    revokes again at the end."""
+    import psycopg
+
+    from tests.support.db import owner_database_url
+
+    grant = "{} UPDATE, DELETE ON tenancy_accesslog {} " + connection.ops.quote_name(connection.settings_dict["USER"])
+    with psycopg.connect(owner_database_url(connection.settings_dict), autocommit=True) as owner:
+        owner.execute(grant.format("GRANT", "TO"))
+        try:
+            message = _refused(sql, [entry.pk], entry.school_id)
+        finally:
+            owner.execute(grant.format("REVOKE", "FROM"))
     assert "tenancy_accesslog is append-only" in message
     with tenant_scope([entry.school_id]):
         assert AccessLog.objects.get(pk=entry.pk).object_id == "42"

@@ -18,11 +18,19 @@ from django.test import override_settings
 
 def reset_sequences() -> None:
     """Every id sequence restarts just above the table's largest id, so the seeded ids do not depend
-    on which tests ran before (sequences are not rolled back with the tests' transactions)."""
+    on which tests ran before (sequences are not rolled back with the tests' transactions).
+
+    setval needs UPDATE on the sequences, which the runtime role the tests connect as does not hold
+    (config/db_roles.py): the owner runs it on a connection of its own. setval is never rolled back
+    anyway, so doing it outside the test's transaction changes nothing."""
+    import psycopg
+
+    from tests.support.db import owner_database_url
+
     statements = connection.ops.sequence_reset_sql(no_style(), apps.get_models(include_auto_created=True))
-    with connection.cursor() as cursor:
+    with psycopg.connect(owner_database_url(connection.settings_dict), autocommit=True) as conn:
         for sql in statements:
-            cursor.execute(sql)
+            conn.execute(sql)
 
 
 def seed_demo() -> str:

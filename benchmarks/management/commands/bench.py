@@ -93,7 +93,7 @@ class Command(BaseCommand):
         # Per-run database names: two runs on one server (CI, a developer) never drop each other's.
         self.suffix = f"_{os.getpid()}"
         self.databases: list[str] = []
-        self.base_url = throwaway.database_url()
+        self.base_env = throwaway.environment()
         result: dict = {"quick": opts["quick"], "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                         "cpus": os.cpu_count(), "load_average_start": round(os.getloadavg()[0], 2), "targets": TARGETS}
         t0 = time.perf_counter()
@@ -140,7 +140,7 @@ class Command(BaseCommand):
 
     # ------------------------------------------------------------------ subprocesses
     def _manage(self, args: list[str], timeout: int = 7200) -> None:
-        env = dict(os.environ, DATABASE_URL=self.base_url)  # children join this server, never start one
+        env = dict(os.environ, **self.base_env)  # children join this server, never start one
         proc = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=timeout)
         if proc.returncode != 0:
@@ -150,7 +150,7 @@ class Command(BaseCommand):
         if not hasattr(self, "_help"):
             self._help = {}
         if command not in self._help:
-            env = dict(os.environ, DATABASE_URL=self.base_url)
+            env = dict(os.environ, **self.base_env)
             self._help[command] = subprocess.run([sys.executable, "manage.py", command, "--help"], cwd=ROOT,
                                                  env=env, capture_output=True, text=True, timeout=300).stdout
         return self._help[command]

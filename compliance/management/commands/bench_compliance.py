@@ -3,7 +3,8 @@
 Runs in a throwaway database (default `liushou_bench`) on the same PostgreSQL server as the
 configured one (embedded pgserver, or DATABASE_URL's): it is created, migrated, filled with
 synthetic records (compliance.benchdata, INSERT ... SELECT generate_series), measured and dropped,
-so development data is never touched. The application role has CREATEDB.
+so development data is never touched. The owner role (config/db_roles.py) creates, migrates,
+analyzes and drops it; the benchmark itself runs as the runtime role, like the app.
 
 Reports, as a table and as JSON (var/bench/compliance.json):
 - time and query count to score all schools (compute_scores: every metric once, set-based);
@@ -32,6 +33,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
+
+from config.db_roles import as_owner
 
 
 class Command(BaseCommand):
@@ -66,7 +69,7 @@ class Command(BaseCommand):
         if name == original:
             raise CommandError("Refusing to use the configured database.")
         # Django connections run in autocommit mode: CREATE/DROP DATABASE need exactly that.
-        with connection.cursor() as cursor:
+        with as_owner(), connection.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
             cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\'')
         try:
@@ -79,7 +82,7 @@ class Command(BaseCommand):
         finally:
             self._switch(original)
             if not opts["keep"]:
-                with connection.cursor() as cursor:
+                with as_owner(), connection.cursor() as cursor:
                     cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
         self._report(result, opts)
 
@@ -111,7 +114,7 @@ class Command(BaseCommand):
                                                 report_type=rt)
             t2 = time.perf_counter()
         t3 = time.perf_counter()  # the commit runs the deferred foreign-key checks of every row
-        with connection.cursor() as cursor:
+        with as_owner(), connection.cursor() as cursor:  # only the tables' owner may
             cursor.execute("VACUUM ANALYZE")  # what autovacuum does for a live database
         setup["insert_s"], setup["commit_s"] = round(t2 - t1, 2), round(t3 - t2, 2)
         setup["vacuum_s"] = round(time.perf_counter() - t3, 2)

@@ -86,7 +86,24 @@ def _database_url() -> str:
     return embedded_db.database_url()
 
 
+def _database_owner() -> dict | None:
+    """The owner role (config/db_roles.py), which owns the schema and runs `migrate`: only its user
+    and password are taken from DATABASE_OWNER_URL; the server and database are DATABASE_URL's
+    (so the test database needs no URL of its own). None: not configured, and `migrate` refuses."""
+    if not env("DATABASE_URL", default=""):
+        from config import embedded_db
+
+        return embedded_db.owner_credentials()
+    url = env("DATABASE_OWNER_URL", default="")
+    if not url:
+        return None
+    owner = env.db_url_config(url)
+    return {"USER": owner["USER"], "PASSWORD": owner["PASSWORD"]}
+
+
+# The runtime role: web, worker and beat connect as it; it owns nothing.
 DATABASES = {"default": env.db_url_config(_database_url())}
+DATABASE_OWNER = _database_owner()
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -27,7 +27,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         root = Path(settings.BASE_DIR)
         if os.environ.get("DATABASE_ADMIN_URL"):
-            call_command("db_bootstrap")
+            call_command("db_bootstrap")  # both database roles, on the configured server
+        # As the owner role (tenancy/management/commands/migrate.py); everything after this, and the
+        # worker, beat and web processes, run as the runtime role.
         call_command("migrate", interactive=False, verbosity=1)
         if not options["no_seed"]:
             call_command("seed_demo")
