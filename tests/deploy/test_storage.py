@@ -132,7 +132,7 @@ def test_storage_replace_overwrites_in_place_and_survives_a_concurrent_writer(se
 
 
 # ---------------------------------------------------------------- no local paths in the application
-APP_DIRS = ["api", "compliance", "schools", "submissions", "tenancy", "benchmarks", "platform"]
+APP_DIRS = ["api", "compliance", "documents", "schools", "submissions", "tenancy", "benchmarks", "platform"]
 
 
 def _file_field_names() -> set[str]:
