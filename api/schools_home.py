@@ -9,7 +9,7 @@ activity participants, which are limited to the children the reader may see). Wr
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
@@ -420,8 +420,10 @@ class EvidenceSerializer(serializers.ModelSerializer):
     file_url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
     uploaded_by = UserRefSerializer(read_only=True, allow_null=True)
-    reused = serializers.BooleanField(read_only=True, default=False,
-                                      help_text="Flagged as reused (the same or a near-identical file used elsewhere).")
+    reused = serializers.BooleanField(
+        read_only=True, default=False,
+        help_text="Flagged as reused: the same or a near-identical file was used before by another record "
+                  "within your reach (your school; a township's subtree; the bureau's district).")
 
     class Meta:
         model = Evidence
@@ -513,7 +515,7 @@ class EvidenceViewSet(SchoolOwnedViewSet, mixins.ListModelMixin, mixins.Retrieve
         return (super().scoped_queryset()
                 .filter(Q(care_contact__isnull=True) | Q(care_contact__in=CareContact.objects.filter(child_q(user))))
                 .select_related("uploaded_by")
-                .annotate(reused=Exists(ReusedEvidenceFlag.objects.filter(evidence=OuterRef("pk"))))
+                .annotate(reused=ss.reused_annotation(user))
                 .order_by("-created_at", "-id"))
 
     def create_via_service(self, data):
@@ -555,7 +557,9 @@ class ReusedEvidenceFlagFilter(SchoolFilter):
 
 
 class ReusedEvidenceFlagViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
-    """Reused evidence, for the bureau (whole district), township admins and the school's materials managers."""
+    """Reused evidence, for the bureau (whole district), township admins (their subtree) and the school's
+    materials managers (their school). A flag is listed only when both uses lie inside the same one
+    of those reaches: a school never learns that another school holds the same photo."""
 
     model = ReusedEvidenceFlag
     serializer_class = ReusedEvidenceFlagSerializer

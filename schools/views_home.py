@@ -27,7 +27,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from tenancy.models import AccessLog
-from tenancy.selectors import is_bureau_user, permissions_on_school
+from tenancy.roles import SUBTREE_ROLES
+from tenancy.selectors import permissions_on_school, roles_of
 from tenancy.services import access_log_record
 from tenancy.views import school_for
 from tenancy.forms import add_service_errors
@@ -509,8 +510,9 @@ def evidence_thumb(request, school_pk: int, pk: int):
 
 @login_required
 def reuse_flags(request):
-    """Reused-evidence flags for the bureau (the same photo in several records or schools)."""
-    if not is_bureau_user(request.user):
+    """Reused-evidence flags for the overseers (the same photo in several records or schools): the
+    bureau across its district, a township admin inside its subtree (schools.selectors.reuse_match_q)."""
+    if not roles_of(request.user) & SUBTREE_ROLES:
         raise PermissionDenied
     flags = list(selectors.reuse_flags_visible_to(request.user).select_related("school")[:300])
     return render(request, "schools/home/reuse_flags.html", {"flags": flags})
