@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 from guardian.models import UserObjectPermissionBase
@@ -18,6 +19,15 @@ from .roles import PERMISSIONS, Role
 
 class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=64, blank=True)
+
+    class Meta(AbstractUser.Meta):
+        constraints = [
+            # "Gupei_Admin" beside "gupei_admin" reads as the same person to everyone who sees it.
+            # The services refuse it with a clear message (tenancy.services.user_create); this
+            # catches every other path.
+            models.UniqueConstraint(Lower("username"), name="user_username_ci_unique",
+                                    violation_error_message=_("This username is already taken.")),
+        ]
 
     def __str__(self):
         return self.display_name or self.username

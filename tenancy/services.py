@@ -133,8 +133,16 @@ def _can_manage_schools(user, district: District) -> bool:
 
 
 # ---------------------------------------------------------------- users and memberships
+def _refuse_taken_username(username: str) -> None:
+    """Usernames are unique regardless of case (also a database constraint on Lower(username)):
+    "Gupei_Admin" beside "gupei_admin" would read as the same person."""
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": _("This username is already taken.")})
+
+
 @transaction.atomic
 def user_create(*, username: str, password: str | None, display_name: str = "", email: str = "") -> User:
+    _refuse_taken_username(username)
     user = User(username=username, display_name=display_name, email=email)
     if password:
         user.set_password(password)
@@ -273,8 +281,7 @@ def staff_member_add(*, actor: User, school: School, username: str, display_name
 
     if not can_grant(actor, role, school=school):
         raise PermissionDenied(_("You cannot grant this role here."))
-    if User.objects.filter(username__iexact=username).exists():
-        raise ValidationError({"username": _("This username is already taken.")})
+    _refuse_taken_username(username)  # a new account only: an existing one is not given a role here
     try:
         validate_password(password, user=User(username=username, display_name=display_name))
     except ValidationError as exc:
