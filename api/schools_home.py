@@ -23,6 +23,7 @@ from schools.models import (
     ReusedEvidenceFlag, RuleDocument, RuleDocumentVersion, RuleKind, Semester, ThemeSchedule, TrainingMeeting,
 )
 from tenancy import selectors
+from tenancy.dates import sane_date
 from tenancy.models import School
 
 from .base import VISIBLE, ScopedViewSet, VisibleDistrictField
@@ -34,8 +35,8 @@ from .schools_common import (
 
 def _date_range(field: str, name: str):
     return {
-        f"{name}_after": django_filters.DateFilter(field_name=field, lookup_expr="gte"),
-        f"{name}_before": django_filters.DateFilter(field_name=field, lookup_expr="lte"),
+        f"{name}_after": django_filters.DateFilter(field_name=field, lookup_expr="gte", validators=[sane_date]),
+        f"{name}_before": django_filters.DateFilter(field_name=field, lookup_expr="lte", validators=[sane_date]),
     }
 
 
@@ -58,7 +59,8 @@ class SemesterSerializer(serializers.ModelSerializer):
 
 class SemesterFilter(django_filters.FilterSet):
     district = django_filters.NumberFilter(field_name="district_id")
-    contains = django_filters.DateFilter(method="filter_contains", label="Semester containing this date")
+    contains = django_filters.DateFilter(method="filter_contains", label="Semester containing this date",
+                                         validators=[sane_date])
 
     class Meta:
         model = Semester
@@ -620,7 +622,7 @@ class RuleVersionUploadSerializer(serializers.Serializer):
     school = _School()
     kind = serializers.ChoiceField(choices=RuleKind.choices)
     title = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
-    adopted_on = serializers.DateField()
+    adopted_on = serializers.DateField(validators=[sane_date])
     file = serializers.FileField(help_text="The document: PDF, DOCX or XLSX (checked by content).")
 
     def to_representation(self, instance):
@@ -725,7 +727,7 @@ class OverdueSerializer(serializers.Serializer):
 
 class WeekActivitySerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    date = serializers.DateField()
+    date = serializers.DateField(read_only=True)
     kind = serializers.CharField()
     title = serializers.CharField()
     photo_count = serializers.IntegerField()
@@ -733,8 +735,8 @@ class WeekActivitySerializer(serializers.Serializer):
 
 
 class WeekSerializer(serializers.Serializer):
-    start = serializers.DateField()
-    end = serializers.DateField()
+    start = serializers.DateField(read_only=True)
+    end = serializers.DateField(read_only=True)
     activities = WeekActivitySerializer(many=True)
     themes = serializers.DictField(child=serializers.CharField(), help_text="weekday (1–5) → theme")
 
@@ -754,7 +756,7 @@ class DashboardSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="The school's id.")
     school = SchoolRefSerializer()
     semester = SemesterRefSerializer()
-    today = serializers.DateField()
+    today = serializers.DateField(read_only=True)
     children = serializers.IntegerField()
     coverage = KindCoverageSerializer(many=True)
     classes = ClassCoverageSerializer(many=True)
@@ -779,7 +781,7 @@ class SchoolDashboardViewSet(SchoolPageViewSet):
 
 class TrackerCellSerializer(serializers.Serializer):
     count = serializers.IntegerField()
-    last = serializers.DateField(allow_null=True)
+    last = serializers.DateField(read_only=True, allow_null=True)
 
 
 class TrackerRowSerializer(serializers.Serializer):
@@ -831,7 +833,7 @@ class RuleStatusRowSerializer(serializers.Serializer):
     present = serializers.BooleanField()
     document = serializers.IntegerField(allow_null=True)
     version = serializers.IntegerField(allow_null=True)
-    adopted_on = serializers.DateField(allow_null=True)
+    adopted_on = serializers.DateField(read_only=True, allow_null=True)
     evidence = serializers.IntegerField(allow_null=True)
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 from guardian.models import UserObjectPermissionBase
 
+from .dates import sane_date
 from .roles import PERMISSIONS, Role
 
 
@@ -64,8 +65,8 @@ class School(models.Model):
     code = models.SlugField(_("code"), max_length=32)
     township = models.CharField(_("township"), max_length=64, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
-    opened_on = models.DateField(_("joined the platform on"), null=True, blank=True)
-    closed_on = models.DateField(_("left the platform on"), null=True, blank=True)
+    opened_on = models.DateField(_("joined the platform on"), null=True, blank=True, validators=[sane_date])
+    closed_on = models.DateField(_("left the platform on"), null=True, blank=True, validators=[sane_date])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -222,3 +223,4 @@ class TaskOutbox(models.Model):
 
     def __str__(self):
         return f"{self.task}{tuple(self.args)} {'sent' if self.sent_at else 'unsent'}"
+
