@@ -13,6 +13,8 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 from guardian.models import UserObjectPermissionBase
+from knox.models import AbstractAuthToken
+from knox.settings import CONSTANTS
 
 from .dates import sane_date
 from .roles import PERMISSIONS, Role
@@ -224,3 +226,30 @@ class TaskOutbox(models.Model):
     def __str__(self):
         return f"{self.task}{tuple(self.args)} {'sent' if self.sent_at else 'unsent'}"
 
+
+class ApiToken(AbstractAuthToken):
+    """An API token (django-rest-knox, swapped in by KNOX_TOKEN_MODEL): only a SHA-512 digest of the
+    token is stored, with its expiry. A user may hold several and revokes each (tenancy/tokens.py).
+
+    Knox keys its own table by the digest; an integer id lets the owner name a token in a URL
+    without handing the digest around.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    digest = models.CharField(max_length=CONSTANTS.DIGEST_LENGTH, unique=True)
+    # What the owner called it when asking for it ("phone", "report script"), to tell tokens apart.
+    name = models.CharField(_("name"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["user", "expiry"], name="apitoken_user_expiry")]
+
+    def __str__(self):
+        return f"{self.user} {self.token_key[:8]}…"
+
+    @property
+    def key_prefix(self) -> str:
+        """The token's first characters: enough for its owner to recognise it, useless to anyone else."""
+        return self.token_key[:8]

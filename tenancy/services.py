@@ -248,6 +248,11 @@ def membership_revoke(*, membership: Membership, actor: User | None = None, requ
     _log_membership(membership, actor, AccessLog.Action.DELETE, request=request)
     membership.delete()
     _sync_guardian(user, district=district, school=school)
+    if not Membership.objects.filter(user=user).exists():
+        # Nothing left to use the API for: a token must not outlive the person's last role.
+        from .tokens import NO_ROLE_LEFT, api_tokens_revoke_all
+
+        api_tokens_revoke_all(user=user, reason=NO_ROLE_LEFT, request=request)
 
 
 @transaction.atomic
@@ -373,9 +378,9 @@ def totp_device_confirm(*, user: User, device, token: str, request=None) -> bool
     device.save(update_fields=["confirmed"])
     type(device).objects.filter(user=user, confirmed=False).delete()
     # API tokens issued on the password alone stop working: a new one needs a code.
-    from rest_framework.authtoken.models import Token
+    from .tokens import TWO_FACTOR_ENROLLED, api_tokens_revoke_all
 
-    Token.objects.filter(user=user).delete()
+    api_tokens_revoke_all(user=user, reason=TWO_FACTOR_ENROLLED, request=request)
     if request is not None:
         otp_login(request, device)
     _log_two_factor(user=user, action=AccessLog.Action.CREATE, device=device, request=request,
