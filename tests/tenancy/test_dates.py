@@ -14,7 +14,7 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tenancy.dates import (EARLIEST, DateRangeValidator, in_range, parse_query_date, parse_query_week, past_date,
                            sane_date)
@@ -38,9 +38,12 @@ def test_range_and_messages():
     assert in_range(today.replace(year=today.year + 5) - dt.timedelta(days=2))
     assert not in_range(today.replace(year=today.year + 6))
     assert not in_range(today + dt.timedelta(days=1), past_date) and in_range(today, past_date)
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(ValidationError) as caught, translation.override("en"):
         sane_date(dt.date(1, 1, 1))
-    assert caught.value.messages == [f"Enter a date between 2000-01-01 and {sane_date.bounds()[1].isoformat()}."]
+    with translation.override("en"):
+        assert caught.value.messages == [f"Enter a date between 2000-01-01 and {sane_date.bounds()[1].isoformat()}."]
+    with translation.override("zh-hans"):
+        assert caught.value.messages == [f"请输入 2000-01-01 至 {sane_date.bounds()[1].isoformat()} 之间的日期。"]
     assert DateRangeValidator().bounds(dt.date(2028, 2, 29))[1] == dt.date(2033, 2, 28)
 
 
