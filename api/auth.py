@@ -1,17 +1,34 @@
 """API tokens: obtain one with a username and password (django-axes counts the failures), plus a
-TOTP code for accounts with two-factor authentication, or revoke the one in use."""
+TOTP code for accounts with two-factor authentication; revoke the one in use; list and revoke your
+own (/tokens/). The tokens themselves, their lifetime and their revocation: tenancy/tokens.py."""
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
-from rest_framework.authentication import TokenAuthentication
-from rest_framework.authtoken.models import Token
+from rest_framework import mixins, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
+
+from tenancy import tokens
+from tenancy.models import ApiToken
+from tenancy.tokens import TokenAuthentication
+
+from .base import VISIBLE, ScopedViewSet
+
+
+class TokenScheme(OpenApiAuthenticationExtension):
+    """The schema's `tokenAuth`: `Authorization: Token <token>`."""
+
+    target_class = "tenancy.tokens.TokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token")
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -21,10 +38,14 @@ class TokenRequestSerializer(serializers.Serializer):
     otp_token = serializers.RegexField(r"^\d{6}$", required=False, write_only=True,
                                        help_text="The six-digit code from the authenticator app, for accounts "
                                                  "with two-factor authentication.")
+    name = serializers.CharField(required=False, allow_blank=True, max_length=100, default="", write_only=True,
+                                 help_text="A label to tell your tokens apart, e.g. the device or script.")
 
 
 class TokenResponseSerializer(serializers.Serializer):
-    token = serializers.CharField(read_only=True)
+    token = serializers.CharField(read_only=True, help_text="Shown this once: only a digest of it is kept.")
+    id = serializers.IntegerField(read_only=True, help_text="The token's id under /api/v1/tokens/.")
+    expiry = serializers.DateTimeField(read_only=True, help_text="After this the token no longer works.")
 
 
 def _lockout_message(request) -> str:
@@ -88,6 +109,7 @@ class TokenView(APIView):
         # an API answer here instead of AxesMiddleware's HTML page.
         credentials = dict(serializer.validated_data)
         otp_token = credentials.pop("otp_token", "")
+        name = credentials.pop("name", "")
         user = authenticate(request=request, **credentials)
         if user is None:
             # Answer with a Response, not an exception: DRF rolls the request's transaction back
@@ -107,11 +129,46 @@ class TokenView(APIView):
         refusal = _two_factor_refusal(user, otp_token)
         if refusal is not None:
             return refusal
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        token, key = tokens.api_token_issue(user=user, name=name, request=request)
+        return Response({"token": key, "id": token.pk, "expiry": serializers.DateTimeField().to_representation(
+            token.expiry)})
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request):
-        Token.objects.filter(user=request.user, key=getattr(request.auth, "key", None)).delete()
+        if isinstance(request.auth, ApiToken):
+            tokens.api_token_revoke(actor=request.user, token=request.auth, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    key_prefix = serializers.CharField(read_only=True, help_text="The token's first characters.")
+    current = serializers.SerializerMethodField(help_text="The token this request was made with.")
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "key_prefix", "created", "expiry", "current"]
+        read_only_fields = fields
+
+    def get_current(self, token) -> bool:
+        return getattr(self.context["request"].auth, "pk", None) == token.pk
+
+
+class ApiTokenViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin):
+    """Your own API tokens that still work (never the token itself: only its first characters).
+    Anyone else's token is 404. DELETE revokes one (the one in use too)."""
+
+    model = ApiToken
+    serializer_class = ApiTokenSerializer
+    action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "destroy": VISIBLE}
+
+    def scoped_queryset(self):
+        return tokens.tokens_of(self.request.user)
+
+    def permission_target(self, obj):
+        # Every action is VISIBLE: being one of the user's own tokens is the whole check, and a
+        # token belongs to a person, not to a school or a district.
+        return None
+
+    def destroy_via_service(self, instance):
+        tokens.api_token_revoke(actor=self.request.user, token=instance, request=self.request)
 

@@ -34,7 +34,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 # DRF's version also turns a malformed id ("abc" for an integer key) into a 404, not a 500.
 from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import IsAuthenticated
@@ -46,6 +46,7 @@ from tenancy.models import District, School, is_sensitive
 from tenancy.roles import PERMISSIONS
 from tenancy.scoping import current_school_ids
 from tenancy.services import access_log_sensitive_read
+from tenancy.tokens import TokenAuthentication
 
 from .pagination import Pagination
 from .schema import StandardErrorsAutoSchema

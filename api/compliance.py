@@ -33,6 +33,7 @@ from compliance.models import (
 from compliance.scoring import assessment_scores
 from schools.models import Semester
 from tenancy import selectors
+from tenancy.dates import sane_date
 from tenancy.models import School
 
 from .base import VISIBLE, ScopedViewSet, VisibleDistrictField, VisibleSchoolField
@@ -236,8 +237,8 @@ class AssessmentCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     semester = VisibleSemesterField(required=False, allow_null=True)
     semester_label = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    semester_start = serializers.DateField(required=False, allow_null=True)
-    semester_end = serializers.DateField(required=False, allow_null=True)
+    semester_start = serializers.DateField(required=False, allow_null=True, validators=[sane_date])
+    semester_end = serializers.DateField(required=False, allow_null=True, validators=[sane_date])
     root_school = VisibleSchoolField(required=False, allow_null=True)
 
     def to_representation(self, instance):

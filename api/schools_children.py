@@ -25,6 +25,7 @@ from schools.models import (
     CareContact, Child, ChildStatusChange, ProxyAssignment, StaffProfile, StudyPair, TutoringSession,
     WorkRecordEntry,
 )
+from tenancy.dates import past_date, sane_date
 from tenancy.models import AccessLog
 from tenancy.selectors import permissions_by_school
 from tenancy.services import access_log_record
@@ -83,7 +84,7 @@ class ChildSerializer(serializers.Serializer):
 
 class StatusHistorySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Child.Status.choices)
-    since = serializers.DateField()
+    since = serializers.DateField(validators=[sane_date])
     note = serializers.CharField()
 
 
@@ -109,7 +110,7 @@ class ChildWriteSerializer(serializers.Serializer):
     school = VisibleSchoolField()
     name = serializers.CharField(max_length=64)
     gender = serializers.ChoiceField(choices=Child.Gender.choices)
-    birth_date = serializers.DateField(required=False, allow_null=True)
+    birth_date = serializers.DateField(required=False, allow_null=True, validators=[past_date])
     id_number = serializers.CharField(required=False, allow_blank=True, max_length=32, write_only=True)
     grade = serializers.IntegerField(min_value=1, max_value=9)
     class_name = serializers.CharField(max_length=32)
@@ -123,7 +124,7 @@ class ChildWriteSerializer(serializers.Serializer):
     home_village = serializers.CharField(required=False, allow_blank=True, max_length=100)
     health_notes = serializers.CharField(required=False, allow_blank=True)
     wellbeing_notes = serializers.CharField(required=False, allow_blank=True)
-    consent_date = serializers.DateField(required=False, allow_null=True)
+    consent_date = serializers.DateField(required=False, allow_null=True, validators=[past_date])
     consent_method = serializers.CharField(required=False, allow_blank=True, max_length=100)
 
     def get_fields(self):
@@ -214,8 +215,8 @@ class ChildStatusChangeSerializer(serializers.ModelSerializer):
 class ChildStatusChangeFilter(django_filters.FilterSet):
     child = django_filters.NumberFilter(field_name="child_id")
     status = django_filters.ChoiceFilter(choices=Child.Status.choices)
-    since_after = django_filters.DateFilter(field_name="since", lookup_expr="gte")
-    since_before = django_filters.DateFilter(field_name="since", lookup_expr="lte")
+    since_after = django_filters.DateFilter(field_name="since", lookup_expr="gte", validators=[sane_date])
+    since_before = django_filters.DateFilter(field_name="since", lookup_expr="lte", validators=[sane_date])
 
     class Meta:
         model = ChildStatusChange
@@ -258,7 +259,7 @@ class ConsentSerializer(serializers.Serializer):
     consent = serializers.ChoiceField(choices=Child.Consent.choices, read_only=True)
     consent_date = serializers.DateField(read_only=True, allow_null=True)
     consent_method = serializers.CharField(read_only=True)
-    on = serializers.DateField(write_only=True, help_text="When the guardian refused.")
+    on = serializers.DateField(write_only=True, help_text="When the guardian refused.", validators=[past_date])
     method = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=100, default="")
 
 
@@ -305,7 +306,7 @@ class ConsentViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
 class ProxyAssignmentSerializer(serializers.ModelSerializer):
     child = VisibleChildField()
     proxy_parent = StaffUserField()
-    starts_on = serializers.DateField(required=False, help_text="Default: today.")
+    starts_on = serializers.DateField(required=False, help_text="Default: today.", validators=[sane_date])
 
     class Meta:
         model = ProxyAssignment
@@ -318,8 +319,8 @@ class ProxyAssignmentEndSerializer(serializers.ModelSerializer):
     """End an assignment or correct its dates (null `ends_on` reopens it). The child and the proxy
     parent do not change: a new assignment keeps the history."""
 
-    starts_on = serializers.DateField(required=False)
-    ends_on = serializers.DateField(required=False, allow_null=True)
+    starts_on = serializers.DateField(required=False, validators=[sane_date])
+    ends_on = serializers.DateField(required=False, allow_null=True, validators=[sane_date])
 
     class Meta:
         model = ProxyAssignment
@@ -449,8 +450,8 @@ class CareContactFilter(django_filters.FilterSet):
     semester = django_filters.NumberFilter(field_name="semester_id")
     made_by = django_filters.NumberFilter(field_name="made_by_id")
     class_name = django_filters.CharFilter(field_name="child__class_name")
-    happened_after = django_filters.DateFilter(field_name="happened_on", lookup_expr="gte")
-    happened_before = django_filters.DateFilter(field_name="happened_on", lookup_expr="lte")
+    happened_after = django_filters.DateFilter(field_name="happened_on", lookup_expr="gte", validators=[sane_date])
+    happened_before = django_filters.DateFilter(field_name="happened_on", lookup_expr="lte", validators=[sane_date])
 
     class Meta:
         model = CareContact
@@ -517,8 +518,8 @@ class WorkRecordEntryFilter(django_filters.FilterSet):
     proxy_parent = django_filters.NumberFilter(field_name="proxy_parent_id")
     child = django_filters.NumberFilter(field_name="child_id")
     semester = django_filters.NumberFilter(field_name="semester_id")
-    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte")
-    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte", validators=[sane_date])
+    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte", validators=[sane_date])
 
     class Meta:
         model = WorkRecordEntry
@@ -568,7 +569,7 @@ class WorkRecordEntryViewSet(SchoolOwnedViewSet, mixins.ListModelMixin, mixins.R
 class StudyPairSerializer(SchoolOwnedSerializer):
     teacher = StaffUserField()
     child = VisibleChildField()
-    starts_on = serializers.DateField(required=False, help_text="Default: today.")
+    starts_on = serializers.DateField(required=False, help_text="Default: today.", validators=[sane_date])
     session_count = serializers.IntegerField(read_only=True, default=0)
 
     class Meta:
@@ -582,8 +583,8 @@ class StudyPairEndSerializer(serializers.ModelSerializer):
     """End a pair or correct its dates or subject (null `ends_on` reopens it); the teacher and the
     child do not change."""
 
-    starts_on = serializers.DateField(required=False)
-    ends_on = serializers.DateField(required=False, allow_null=True)
+    starts_on = serializers.DateField(required=False, validators=[sane_date])
+    ends_on = serializers.DateField(required=False, allow_null=True, validators=[sane_date])
     subject = serializers.CharField(required=False, allow_blank=True, max_length=32)
 
     class Meta:
@@ -668,8 +669,8 @@ class TutoringSessionSerializer(serializers.ModelSerializer):
 class TutoringSessionFilter(django_filters.FilterSet):
     pair = django_filters.NumberFilter(field_name="pair_id")
     semester = django_filters.NumberFilter(field_name="semester_id")
-    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte")
-    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte", validators=[sane_date])
+    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte", validators=[sane_date])
 
     class Meta:
         model = TutoringSession

@@ -9,7 +9,7 @@ activity participants, which are limited to the children the reader may see). Wr
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
@@ -23,6 +23,7 @@ from schools.models import (
     ReusedEvidenceFlag, RuleDocument, RuleDocumentVersion, RuleKind, Semester, ThemeSchedule, TrainingMeeting,
 )
 from tenancy import selectors
+from tenancy.dates import sane_date
 from tenancy.models import School
 
 from .base import VISIBLE, ScopedViewSet, VisibleDistrictField
@@ -34,8 +35,8 @@ from .schools_common import (
 
 def _date_range(field: str, name: str):
     return {
-        f"{name}_after": django_filters.DateFilter(field_name=field, lookup_expr="gte"),
-        f"{name}_before": django_filters.DateFilter(field_name=field, lookup_expr="lte"),
+        f"{name}_after": django_filters.DateFilter(field_name=field, lookup_expr="gte", validators=[sane_date]),
+        f"{name}_before": django_filters.DateFilter(field_name=field, lookup_expr="lte", validators=[sane_date]),
     }
 
 
@@ -58,7 +59,8 @@ class SemesterSerializer(serializers.ModelSerializer):
 
 class SemesterFilter(django_filters.FilterSet):
     district = django_filters.NumberFilter(field_name="district_id")
-    contains = django_filters.DateFilter(method="filter_contains", label="Semester containing this date")
+    contains = django_filters.DateFilter(method="filter_contains", label="Semester containing this date",
+                                         validators=[sane_date])
 
     class Meta:
         model = Semester
@@ -420,8 +422,10 @@ class EvidenceSerializer(serializers.ModelSerializer):
     file_url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
     uploaded_by = UserRefSerializer(read_only=True, allow_null=True)
-    reused = serializers.BooleanField(read_only=True, default=False,
-                                      help_text="Flagged as reused (the same or a near-identical file used elsewhere).")
+    reused = serializers.BooleanField(
+        read_only=True, default=False,
+        help_text="Flagged as reused: the same or a near-identical file was used before by another record "
+                  "within your reach (your school; a township's subtree; the bureau's district).")
 
     class Meta:
         model = Evidence
@@ -513,7 +517,7 @@ class EvidenceViewSet(SchoolOwnedViewSet, mixins.ListModelMixin, mixins.Retrieve
         return (super().scoped_queryset()
                 .filter(Q(care_contact__isnull=True) | Q(care_contact__in=CareContact.objects.filter(child_q(user))))
                 .select_related("uploaded_by")
-                .annotate(reused=Exists(ReusedEvidenceFlag.objects.filter(evidence=OuterRef("pk"))))
+                .annotate(reused=ss.reused_annotation(user))
                 .order_by("-created_at", "-id"))
 
     def create_via_service(self, data):
@@ -555,7 +559,9 @@ class ReusedEvidenceFlagFilter(SchoolFilter):
 
 
 class ReusedEvidenceFlagViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
-    """Reused evidence, for the bureau (whole district), township admins and the school's materials managers."""
+    """Reused evidence, for the bureau (whole district), township admins (their subtree) and the school's
+    materials managers (their school). A flag is listed only when both uses lie inside the same one
+    of those reaches: a school never learns that another school holds the same photo."""
 
     model = ReusedEvidenceFlag
     serializer_class = ReusedEvidenceFlagSerializer
@@ -616,7 +622,7 @@ class RuleVersionUploadSerializer(serializers.Serializer):
     school = _School()
     kind = serializers.ChoiceField(choices=RuleKind.choices)
     title = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
-    adopted_on = serializers.DateField()
+    adopted_on = serializers.DateField(validators=[sane_date])
     file = serializers.FileField(help_text="The document: PDF, DOCX or XLSX (checked by content).")
 
     def to_representation(self, instance):
@@ -721,7 +727,7 @@ class OverdueSerializer(serializers.Serializer):
 
 class WeekActivitySerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    date = serializers.DateField()
+    date = serializers.DateField(read_only=True)
     kind = serializers.CharField()
     title = serializers.CharField()
     photo_count = serializers.IntegerField()
@@ -729,8 +735,8 @@ class WeekActivitySerializer(serializers.Serializer):
 
 
 class WeekSerializer(serializers.Serializer):
-    start = serializers.DateField()
-    end = serializers.DateField()
+    start = serializers.DateField(read_only=True)
+    end = serializers.DateField(read_only=True)
     activities = WeekActivitySerializer(many=True)
     themes = serializers.DictField(child=serializers.CharField(), help_text="weekday (1–5) → theme")
 
@@ -750,7 +756,7 @@ class DashboardSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="The school's id.")
     school = SchoolRefSerializer()
     semester = SemesterRefSerializer()
-    today = serializers.DateField()
+    today = serializers.DateField(read_only=True)
     children = serializers.IntegerField()
     coverage = KindCoverageSerializer(many=True)
     classes = ClassCoverageSerializer(many=True)
@@ -775,7 +781,7 @@ class SchoolDashboardViewSet(SchoolPageViewSet):
 
 class TrackerCellSerializer(serializers.Serializer):
     count = serializers.IntegerField()
-    last = serializers.DateField(allow_null=True)
+    last = serializers.DateField(read_only=True, allow_null=True)
 
 
 class TrackerRowSerializer(serializers.Serializer):
@@ -827,7 +833,7 @@ class RuleStatusRowSerializer(serializers.Serializer):
     present = serializers.BooleanField()
     document = serializers.IntegerField(allow_null=True)
     version = serializers.IntegerField(allow_null=True)
-    adopted_on = serializers.DateField(allow_null=True)
+    adopted_on = serializers.DateField(read_only=True, allow_null=True)
     evidence = serializers.IntegerField(allow_null=True)
 
 

@@ -45,7 +45,7 @@ class ImportRowSerializer(serializers.Serializer):
     row = serializers.IntegerField(source="row_number")
     name = serializers.CharField()
     gender = serializers.CharField()
-    birth_date = serializers.DateField(allow_null=True)
+    birth_date = serializers.DateField(read_only=True, allow_null=True)  # the preview (output only)
     id_number = serializers.CharField()
     grade = serializers.IntegerField()
     class_name = serializers.CharField()
@@ -58,7 +58,7 @@ class ImportRowSerializer(serializers.Serializer):
     second_contact_phone = serializers.CharField()
     home_village = serializers.CharField()
     health_notes = serializers.CharField()
-    consent_date = serializers.DateField(allow_null=True)
+    consent_date = serializers.DateField(read_only=True, allow_null=True)
     consent_method = serializers.CharField()
 
 

@@ -29,6 +29,7 @@ from submissions.models import (
     SubmissionEvent,
 )
 from submissions.narrative import SECTION_KEYS
+from tenancy.dates import sane_date
 from tenancy.services import access_log_record
 
 from .base import VISIBLE, ScopedViewSet, VisibleDistrictField, VisibleSchoolField
@@ -214,7 +215,8 @@ class SubmissionActionSerializer(serializers.Serializer):
     submission = VisibleSubmissionField()
     action = serializers.ChoiceField(choices=ACTIONS)
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
-    until = serializers.DateField(required=False, allow_null=True, default=None, help_text="unlock only")
+    until = serializers.DateField(required=False, allow_null=True, default=None, help_text="unlock only",
+                                  validators=[sane_date])
 
     def to_representation(self, instance):
         return SubmissionEventSerializer(instance, context=self.context).data

@@ -9,7 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from .auth import TokenView
+from .auth import ApiTokenViewSet, TokenView
 from .tenancy import DistrictViewSet, MembershipViewSet, MeViewSet, SchoolViewSet
 
 app_name = "api"
@@ -18,6 +18,7 @@ router = DefaultRouter()
 router.register("districts", DistrictViewSet, basename="districts")
 router.register("schools", SchoolViewSet, basename="schools")
 router.register("memberships", MembershipViewSet, basename="memberships")
+router.register("tokens", ApiTokenViewSet, basename="tokens")
 
 # URL name -> view, for the endpoints that are not router-registered.
 NON_ROUTER_ENDPOINTS = {

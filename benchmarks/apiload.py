@@ -44,15 +44,13 @@ ROOT = Path(__file__).resolve().parents[1]
 # ---------------------------------------------------------------- dataset
 def build_dataset(*, schools: int, children: int, active_schools: int, bureau_users: int = 3) -> dict:
     """Fill the (throwaway, migrated) database; return what the Locust users need."""
-    from rest_framework.authtoken.models import Token
-
     from compliance import benchdata
     from compliance import services as compliance_services
     from schools import selectors as school_selectors
     from schools import services as school_services
     from schools.models import ProxyAssignment, Semester
     from tenancy import services as tenancy_services
-    from tenancy.models import District, School, User
+    from tenancy.models import ApiToken, District, School, User
     from tenancy.roles import Role
     from tenancy.scoping import tenant_scope
 
@@ -86,16 +84,16 @@ def build_dataset(*, schools: int, children: int, active_schools: int, bureau_us
             school_services.proxy_assignments_sync(school=school)
             assigned = sorted(school_selectors.assigned_child_ids(teacher))
         if assigned:
-            data["teacher"].append({"token": Token.objects.create(user=teacher).key, "school": school.id,
+            data["teacher"].append({"token": ApiToken.objects.create(user=teacher)[1], "school": school.id,
                                     "children": assigned})
-        data["school_admin"].append({"token": Token.objects.create(user=admin).key, "school": school.id,
+        data["school_admin"].append({"token": ApiToken.objects.create(user=admin)[1], "school": school.id,
                                      "user": admin.id})
     for n in range(bureau_users):
         inspector = tenancy_services.user_create(username=f"bench_inspector_{n}", password=None)
         tenancy_services.membership_grant(user=inspector, role=Role.BUREAU_INSPECTOR, district=district)
-        data["bureau"].append({"token": Token.objects.create(user=inspector).key})
+        data["bureau"].append({"token": ApiToken.objects.create(user=inspector)[1]})
     superuser = User.objects.create(username="bench_superuser", is_superuser=True, is_staff=True)
-    data["superuser"] = {"token": Token.objects.create(user=superuser).key, "user": superuser.id}
+    data["superuser"] = {"token": ApiToken.objects.create(user=superuser)[1], "user": superuser.id}
     data["school_ids"] = ids
     data["rows"] = counts
     throwaway.analyze()
@@ -306,11 +304,11 @@ def _unscoped_contact_list_view():
     no django-scopes, no guardian, no scope middleware. Built here, never routed."""
     from django_scopes import scopes_disabled
     from rest_framework import generics
-    from rest_framework.authentication import TokenAuthentication
     from rest_framework.permissions import IsAdminUser
 
     from api.schools_children import CareContactSerializer
     from schools.models import CareContact
+    from tenancy.tokens import TokenAuthentication
 
     class UnscopedList(generics.ListAPIView):
         serializer_class = CareContactSerializer

@@ -8,6 +8,7 @@ from django import forms
 from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from tenancy.dates import sane_date
 from tenancy.models import School
 
 from .models import ChecklistVersion
@@ -33,8 +34,10 @@ class AssessmentCreateForm(forms.Form):
     checklist_version = forms.ModelChoiceField(label=_("Checklist version"), queryset=ChecklistVersion.objects.none())
     title = forms.CharField(label=_("Title"), max_length=200)
     semester_label = forms.CharField(label=_("Semester"), max_length=64, help_text=_("For example 2026年春季学期"))
-    semester_start = forms.DateField(label=_("Semester start"), widget=forms.DateInput(attrs={"type": "date"}))
-    semester_end = forms.DateField(label=_("Semester end"), widget=forms.DateInput(attrs={"type": "date"}))
+    semester_start = forms.DateField(label=_("Semester start"), widget=forms.DateInput(attrs={"type": "date"}),
+                                     validators=[sane_date])
+    semester_end = forms.DateField(label=_("Semester end"), widget=forms.DateInput(attrs={"type": "date"}),
+                                   validators=[sane_date])
     root_school = forms.ModelChoiceField(
         label=_("Schools"), queryset=School.objects.none(), required=False,
         empty_label=_("The whole district"), help_text=_("Or a township centre school and its village schools."))

@@ -20,6 +20,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tenancy.dates import sane_date
 from tenancy.models import District, School, SchoolOwnedModel
 
 # What metrics receive: the assessment's semester window (anything with .start and .end works for a
@@ -218,8 +219,8 @@ class Assessment(models.Model):
     school_semester = models.ForeignKey("schools.Semester", on_delete=models.PROTECT, null=True, blank=True,
                                         related_name="assessments", verbose_name=_("semester"))
     semester_label = models.CharField(_("semester"), max_length=64)
-    semester_start = models.DateField(_("semester start"))
-    semester_end = models.DateField(_("semester end"))
+    semester_start = models.DateField(_("semester start"), validators=[sane_date])
+    semester_end = models.DateField(_("semester end"), validators=[sane_date])
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
     # Bumped by every write that changes scores; part of the live-score cache key.
     revision = models.PositiveIntegerField(default=0)

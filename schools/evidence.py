@@ -83,7 +83,9 @@ class ProcessedImage:
     data: bytes  # the re-encoded JPEG to store (no metadata)
     thumbnail: bytes  # JPEG, longest side at most THUMBNAIL_SIZE
     sha256: str  # hex SHA-256 of `data` (the stored bytes), not of the original upload
-    phash: str  # imagehash.phash as 16 hex digits; compare with phash_distance()
+    # imagehash.phash as 16 hex digits, compare with phash_distance(); "" when the picture has too
+    # little detail for its hash to mean anything (see matchable_phash).
+    phash: str
     width: int  # of `data`, after the EXIF orientation was applied
     height: int
     content_type: str = "image/jpeg"
@@ -297,7 +299,7 @@ def process_image(fileobj, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_
         thumbnail=thumbnail,
         sha256=hashlib.sha256(stored).hexdigest(),
         # On the thumbnail: phash shrinks to 32×32 anyway, and this is ~100× fewer pixels to read.
-        phash=perceptual_hash(thumb),
+        phash=matchable_phash(thumb),
         width=clean.width,
         height=clean.height,
     )
@@ -325,16 +327,48 @@ def _thumbnail_size(size: tuple[int, int]) -> tuple[int, int]:
 _DCT_8x32 = 2 * numpy.cos(numpy.pi * numpy.outer(numpy.arange(8), 2 * numpy.arange(32) + 1) / 64)
 
 
+# Below this spread of grey levels (standard deviation, 0–255) in the 32×32 picture the hash reads,
+# a photo is one colour or nearly so (a plain wall, a covered lens, a dot on white paper): its hash is
+# rounding noise, and every flat picture of any colour or size hashes to 8000000000000000.
+MIN_PHASH_DETAIL = 2.0
+# A hash splits 64 frequencies at their median, so any picture with structure sets exactly 32 bits.
+# Far fewer means most frequencies tie at zero: a flat picture or a plain gradient, which would
+# match every other one.
+MIN_PHASH_BITS = 16
+
+
+def _phash_pixels(image: Image.Image):
+    return numpy.asarray(image.convert("L").resize((32, 32), Image.Resampling.LANCZOS), dtype=numpy.float64)
+
+
+def _phash_of(pixels) -> str:
+    # Rounded: a flat picture must give exact zeros (as scipy does), not float noise around the median.
+    low = numpy.round(_DCT_8x32 @ pixels @ _DCT_8x32.T, 6)
+    bits = (low > numpy.median(low)).flatten()
+    return f"{int(''.join('1' if b else '0' for b in bits), 2):016x}"
+
+
 def perceptual_hash(image: Image.Image) -> str:
     """imagehash.phash(image) as 16 hex digits, bit for bit, without importing scipy on the upload path.
 
     Grey 32×32 (Lanczos), 2-D DCT, the 8×8 lowest frequencies compared with their median.
     """
-    pixels = numpy.asarray(image.convert("L").resize((32, 32), Image.Resampling.LANCZOS), dtype=numpy.float64)
-    # Rounded: a flat picture must give exact zeros (as scipy does), not float noise around the median.
-    low = numpy.round(_DCT_8x32 @ pixels @ _DCT_8x32.T, 6)
-    bits = (low > numpy.median(low)).flatten()
-    return f"{int(''.join('1' if b else '0' for b in bits), 2):016x}"
+    return _phash_of(_phash_pixels(image))
+
+
+def image_detail(image: Image.Image) -> float:
+    """The standard deviation of the grey levels the perceptual hash reads (0 for a flat picture)."""
+    return float(_phash_pixels(image).std())
+
+
+def matchable_phash(image: Image.Image) -> str:
+    """The perceptual hash to store and compare, or "" for a picture with too little detail for
+    one (MIN_PHASH_DETAIL, MIN_PHASH_BITS): such photos are matched by their SHA-256 only."""
+    pixels = _phash_pixels(image)
+    if pixels.std() < MIN_PHASH_DETAIL:
+        return ""
+    phash = _phash_of(pixels)
+    return phash if int(phash, 16).bit_count() >= MIN_PHASH_BITS else ""
 
 
 def phash_distance(a: str, b: str) -> int:

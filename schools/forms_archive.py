@@ -6,6 +6,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tenancy.dates import past_date, sane_date
+
 from .models import CareContact, Child
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -28,7 +30,7 @@ class ContactRecordForm(forms.Form):
     """One tap on the tracker: `cell` is "<child id>:<kind>" (the button pressed)."""
 
     cell = forms.RegexField(regex=r"^\d+:[a-z_]+$")
-    happened_on = forms.DateField(label=_("Date of the contact"), widget=DATE_WIDGET)
+    happened_on = forms.DateField(label=_("Date of the contact"), widget=DATE_WIDGET, validators=[sane_date])
     notes = forms.CharField(label=_("Notes"), required=False, max_length=2000)
 
     def clean_cell(self):
@@ -61,7 +63,7 @@ class ContactForm(forms.Form):
     """Edit a contact (the child stays: a contact about the wrong child is deleted and recorded again)."""
 
     kind = forms.ChoiceField(label=_("Kind"), choices=CareContact.Kind.choices)
-    happened_on = forms.DateField(label=_("Date of the contact"), widget=DATE_WIDGET)
+    happened_on = forms.DateField(label=_("Date of the contact"), widget=DATE_WIDGET, validators=[sane_date])
     notes = forms.CharField(label=_("Notes"), required=False, max_length=2000,
                             widget=forms.Textarea(attrs={"rows": 5}))
 
@@ -88,7 +90,7 @@ class ChildForm(forms.Form):
 
     name = forms.CharField(label=_("name"), max_length=64)
     gender = forms.ChoiceField(label=_("gender"), choices=Child.Gender.choices)
-    birth_date = forms.DateField(label=_("birth date"), required=False, widget=DATE_WIDGET)
+    birth_date = forms.DateField(label=_("birth date"), required=False, widget=DATE_WIDGET, validators=[past_date])
     id_number = forms.CharField(label=_("ID number"), required=False, max_length=18,
                                 widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}))
     grade = forms.IntegerField(label=_("grade"), min_value=1, max_value=9)
@@ -106,7 +108,8 @@ class ChildForm(forms.Form):
     health_notes = forms.CharField(label=_("health notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     wellbeing_notes = forms.CharField(label=_("wellbeing notes"), required=False,
                                       widget=forms.Textarea(attrs={"rows": 3}))
-    consent_date = forms.DateField(label=_("consent date"), required=False, widget=DATE_WIDGET)
+    consent_date = forms.DateField(label=_("consent date"), required=False, widget=DATE_WIDGET,
+                                  validators=[past_date])
     consent_method = forms.CharField(label=_("consent method"), max_length=100, required=False)
 
     def __init__(self, *args, editing: bool = False, refused: bool = False, **kwargs):
@@ -128,12 +131,13 @@ class ChildForm(forms.Form):
 
 class ChildStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("New status"), choices=Child.Status.choices)
-    since = forms.DateField(label=_("Since"), widget=DATE_WIDGET, initial=timezone.localdate)
+    since = forms.DateField(label=_("Since"), widget=DATE_WIDGET, initial=timezone.localdate, validators=[sane_date])
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
 
 class ConsentRefusalForm(forms.Form):
-    on = forms.DateField(label=_("Date of the refusal"), widget=DATE_WIDGET, initial=timezone.localdate)
+    on = forms.DateField(label=_("Date of the refusal"), widget=DATE_WIDGET, initial=timezone.localdate,
+                         validators=[past_date])
     method = forms.CharField(label=_("How it was given"), max_length=100, required=False)
     confirm = forms.BooleanField(
         label=_("I understand that the sensitive fields are deleted now and cannot be stored again."))

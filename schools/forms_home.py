@@ -8,6 +8,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from tenancy.dates import sane_date
 from tenancy.models import Membership, User
 from tenancy.roles import Role
 
@@ -17,7 +18,7 @@ DATE = {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
 
 def _date(label, required=True):
-    return forms.DateField(label=label, required=required, **DATE)
+    return forms.DateField(label=label, required=required, validators=[sane_date], **DATE)
 
 
 def _text(label, required=False, rows=3):

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 
 from schools import evidence
+from tenancy.dates import in_range, past_date
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 5000  # the largest school in a district has a few hundred left-behind children
@@ -559,6 +560,9 @@ def _check_rows(grid, header_index: int, fields: dict[int, str], titles: dict[in
         consent = parsed.get("consent_date")
         if isinstance(consent, dt.date) and consent > today:
             fail("consent_date", _("The consent date is in the future."))
+        elif isinstance(consent, dt.date) and not in_range(consent, past_date):
+            earliest, latest = past_date.bounds(today)
+            fail("consent_date", str(past_date.message) % {"earliest": earliest, "latest": latest})
 
         id_number = parsed.get("id_number")
         if isinstance(id_number, str) and id_number:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 from guardian.models import UserObjectPermissionBase
 
+from tenancy.dates import past_date, sane_date
 from tenancy.models import District, SchoolOwnedModel, SensitiveRecord
 
 
@@ -29,8 +30,8 @@ class Semester(models.Model):
 
     district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="semesters")
     name = models.CharField(_("name"), max_length=64)
-    start = models.DateField(_("first day"))
-    end = models.DateField(_("last day"))
+    start = models.DateField(_("first day"), validators=[sane_date])
+    end = models.DateField(_("last day"), validators=[sane_date])
 
     class Meta:
         verbose_name = _("semester")
@@ -159,7 +160,7 @@ class ReusedEvidenceFlag(SchoolOwnedModel):
 # ---------------------------------------------------------------- the home
 class ActivitySite(SchoolOwnedModel):
     room = models.CharField(_("room"), max_length=100)
-    opened_on = models.DateField(_("opened on"))
+    opened_on = models.DateField(_("opened on"), validators=[sane_date])
     area_m2 = models.DecimalField(_("area (m²)"), max_digits=7, decimal_places=1)
     opening_hours = models.CharField(_("opening hours"), max_length=200, blank=True)
     notes = models.TextField(_("notes"), blank=True)
@@ -189,7 +190,7 @@ class Equipment(SchoolOwnedModel):
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     description = models.CharField(_("description"), max_length=200, blank=True)
     quantity = models.PositiveIntegerField(_("quantity"))
-    acquired_on = models.DateField(_("date"))
+    acquired_on = models.DateField(_("date"), validators=[sane_date])
 
     objects = ScopedManager(school="school")
 
@@ -268,7 +269,7 @@ class RuleDocument(SchoolOwnedModel):
 class RuleDocumentVersion(SchoolOwnedModel):
     document = models.ForeignKey(RuleDocument, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveSmallIntegerField(_("version"))
-    adopted_on = models.DateField(_("adopted on"))
+    adopted_on = models.DateField(_("adopted on"), validators=[sane_date])
     evidence = models.ForeignKey(Evidence, on_delete=models.PROTECT, related_name="rule_versions",
                                  verbose_name=_("document"))
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
@@ -340,7 +341,7 @@ class Child(SensitiveRecord, SchoolOwnedModel):
 
     name = models.CharField(_("name"), max_length=64)
     gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices)
-    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True, validators=[past_date])
     id_number_ciphertext = models.TextField(blank=True, editable=False)
     id_number_hash = models.CharField(max_length=64, blank=True, editable=False)
     id_number_masked = models.CharField(_("ID number"), max_length=18, blank=True, editable=False)
@@ -358,10 +359,10 @@ class Child(SensitiveRecord, SchoolOwnedModel):
     wellbeing_notes = models.TextField(_("wellbeing notes"), blank=True)
     consent = models.CharField(_("guardian consent"), max_length=8, choices=Consent.choices,
                                default=Consent.PENDING)
-    consent_date = models.DateField(_("consent date"), null=True, blank=True)
+    consent_date = models.DateField(_("consent date"), null=True, blank=True, validators=[past_date])
     consent_method = models.CharField(_("consent method"), max_length=100, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    status_since = models.DateField(_("status since"))
+    status_since = models.DateField(_("status since"), validators=[sane_date])
     purged_at = models.DateTimeField(_("sensitive fields purged at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -415,7 +416,7 @@ class ChildUserObjectPermission(UserObjectPermissionBase):
 class ChildStatusChange(SensitiveRecord, SchoolOwnedModel):
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="status_history")
     status = models.CharField(_("status"), max_length=16, choices=Child.Status.choices)
-    since = models.DateField(_("since"))
+    since = models.DateField(_("since"), validators=[sane_date])
     note = models.CharField(_("note"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                     related_name="+")
@@ -436,8 +437,8 @@ class ProxyAssignment(SchoolOwnedModel):
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="proxy_assignments")
     proxy_parent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                      verbose_name=_("proxy parent"))
-    starts_on = models.DateField(_("from"))
-    ends_on = models.DateField(_("to"), null=True, blank=True)
+    starts_on = models.DateField(_("from"), validators=[sane_date])
+    ends_on = models.DateField(_("to"), null=True, blank=True, validators=[sane_date])
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(school="school")
@@ -467,7 +468,7 @@ class ProxyAssignment(SchoolOwnedModel):
 class TrainingMeeting(SchoolOwnedModel):
     """A proxy-parent training meeting (以会代训)."""
 
-    date = models.DateField(_("date"))
+    date = models.DateField(_("date"), validators=[sane_date])
     semester = models.ForeignKey(Semester, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     topic = models.CharField(_("topic"), max_length=200)
     minutes = models.TextField(_("minutes"), blank=True)
@@ -501,7 +502,7 @@ class WorkRecordEntry(SensitiveRecord, SchoolOwnedModel):
 
     proxy_parent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                      verbose_name=_("proxy parent"))
-    date = models.DateField(_("date"))
+    date = models.DateField(_("date"), validators=[sane_date])
     semester = models.ForeignKey(Semester, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     text = models.TextField(_("entry"))
     child = models.ForeignKey(Child, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
@@ -527,7 +528,7 @@ class CareContact(SensitiveRecord, SchoolOwnedModel):
 
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="contacts")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    happened_on = models.DateField(_("date"))
+    happened_on = models.DateField(_("date"), validators=[sane_date])
     # Set by the service from happened_on; a contact outside every semester is refused.
     semester = models.ForeignKey(Semester, on_delete=models.PROTECT, related_name="+")
     made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
@@ -604,7 +605,7 @@ class Activity(SchoolOwnedModel):
         COMPETITION = "competition", _("competition")
         TRAINING = "training", _("training")
 
-    date = models.DateField(_("date"))
+    date = models.DateField(_("date"), validators=[sane_date])
     semester = models.ForeignKey(Semester, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     title = models.CharField(_("title"), max_length=200)
@@ -652,8 +653,8 @@ class StudyPair(SchoolOwnedModel):
     teacher = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                 verbose_name=_("teacher"))
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="study_pairs")
-    starts_on = models.DateField(_("from"))
-    ends_on = models.DateField(_("to"), null=True, blank=True)
+    starts_on = models.DateField(_("from"), validators=[sane_date])
+    ends_on = models.DateField(_("to"), null=True, blank=True, validators=[sane_date])
     subject = models.CharField(_("subject"), max_length=32, blank=True)
 
     objects = ScopedManager(school="school")
@@ -673,7 +674,7 @@ class StudyPair(SchoolOwnedModel):
 
 class TutoringSession(SchoolOwnedModel):
     pair = models.ForeignKey(StudyPair, on_delete=models.CASCADE, related_name="sessions")
-    date = models.DateField(_("date"))
+    date = models.DateField(_("date"), validators=[sane_date])
     semester = models.ForeignKey(Semester, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     minutes = models.PositiveSmallIntegerField(_("minutes"))
     notes = models.TextField(_("notes"), blank=True)

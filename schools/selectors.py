@@ -22,7 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tenancy.models import AccessLog, School
-from tenancy.selectors import permissions_on_school, schools_visible_to
+from tenancy.roles import DISTRICT_ROLES, Role
+from tenancy.selectors import memberships_of, permissions_on_school, schools_visible_to
 from tenancy.services import access_log_record
 
 from . import crypto
@@ -386,12 +387,35 @@ def activities_for_week(school: School, day: dt.date):
             .prefetch_related("evidence").order_by("date", "id"))
 
 
+def reuse_match_q(user) -> Q:
+    """Flags whose two sides (the new use and the earlier one) lie inside ONE reach of the user's
+    roles: the district for a bureau role, the subtree for a township admin, the school itself for
+    any school role. A match with a school outside that reach says something about the other
+    school (that it holds this photo, which record it is on), so it is the overseer's alone.
+    Each role is its own reach: two school roles never join into a cross-school view."""
+    q = Q(pk__in=[])
+    for m in memberships_of(user):
+        if m.role in DISTRICT_ROLES:
+            q |= Q(school__district_id=m.district_id, matched_school__district_id=m.district_id)
+        elif m.role == Role.TOWNSHIP_ADMIN:
+            q |= Q(school__path__startswith=m.school.path, matched_school__path__startswith=m.school.path)
+        else:
+            q |= Q(school_id=m.school_id, matched_school_id=m.school_id)
+    return q
+
+
+def reused_annotation(user) -> Exists:
+    """`reused` for an evidence queryset: flagged by a match the user may see (reuse_match_q)."""
+    return Exists(ReusedEvidenceFlag.objects.filter(reuse_match_q(user), evidence=OuterRef("pk")))
+
+
 def reuse_flags_visible_to(user):
-    """Reused-evidence flags of the schools where the user sees aggregates or manages materials
-    (the bureau sees its whole district)."""
+    """Reused-evidence flags of the schools where the user sees aggregates or manages materials,
+    each only when its match lies inside the same reach of the user (reuse_match_q)."""
     ids = [s.id for s in schools_visible_to(user)
            if permissions_on_school(user, s) & {"view_aggregates", "manage_materials"}]
-    return ReusedEvidenceFlag.objects.filter(school_id__in=ids).select_related("evidence", "matched_school")
+    return (ReusedEvidenceFlag.objects.filter(reuse_match_q(user), school_id__in=ids)
+            .select_related("evidence", "matched_school"))
 
 
 # ---------------------------------------------------------------- lists for pages and the API

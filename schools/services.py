@@ -447,8 +447,10 @@ def _flag_reuse(item: Evidence, school: School) -> list[ReusedEvidenceFlag]:
 
     The lookup deliberately enters an explicit scope over the district's school ids (RLS would
     otherwise hide the other schools' rows). It reads only ids and hashes, and what it finds goes
-    into a flag owned by the uploading school, which the bureau sees; nothing of another school is
-    returned to the uploader.
+    into a flag owned by the uploading school. Nothing of another school is returned to the
+    uploader: a flag is shown only to viewers whose reach holds both schools (the bureau; a
+    township admin for its subtree; see schools.selectors.reuse_match_q). A photo without a
+    perceptual hash (too little detail, schools.evidence.matchable_phash) is matched by SHA-256 only.
     """
     district_ids = list(School.objects.filter(district_id=school.district_id).values_list("id", flat=True))
     match = Q(sha256=item.sha256)

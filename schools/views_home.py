@@ -26,8 +26,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from tenancy.dates import parse_query_date, parse_query_week
 from tenancy.models import AccessLog
-from tenancy.selectors import is_bureau_user, permissions_on_school
+from tenancy.roles import SUBTREE_ROLES
+from tenancy.selectors import permissions_on_school, roles_of
 from tenancy.services import access_log_record
 from tenancy.views import school_for
 from tenancy.forms import add_service_errors
@@ -215,17 +217,12 @@ def home_rule_detail(request, school_pk: int, kind: str):
 
 # ---------------------------------------------------------------- activities
 def _parse_week(request) -> dt.date:
-    """?week=2026-W11 or ?date=2026-03-12; anything unreadable means this week."""
+    """?week=2026-W11 or ?date=2026-03-12; anything unreadable or outside the sane range
+    (tenancy.dates: 0001-01-01 would overflow the week links) means this week."""
     week, day = request.GET.get("week", ""), request.GET.get("date", "")
-    try:
-        if week:
-            year, num = week.upper().split("-W")
-            return dt.date.fromisocalendar(int(year), int(num), 1)
-        if day:
-            return dt.date.fromisoformat(day)
-    except (ValueError, TypeError):
-        pass
-    return _today()
+    if week:
+        return parse_query_week(week) or _today()
+    return parse_query_date(day) or _today()
 
 
 def _iso_week(day: dt.date) -> str:
@@ -509,8 +506,9 @@ def evidence_thumb(request, school_pk: int, pk: int):
 
 @login_required
 def reuse_flags(request):
-    """Reused-evidence flags for the bureau (the same photo in several records or schools)."""
-    if not is_bureau_user(request.user):
+    """Reused-evidence flags for the overseers (the same photo in several records or schools): the
+    bureau across its district, a township admin inside its subtree (schools.selectors.reuse_match_q)."""
+    if not roles_of(request.user) & SUBTREE_ROLES:
         raise PermissionDenied
     flags = list(selectors.reuse_flags_visible_to(request.user).select_related("school")[:300])
     return render(request, "schools/home/reuse_flags.html", {"flags": flags})

@@ -4,6 +4,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from tenancy.dates import sane_date
+
 from .narrative import MAX_SECTION_CHARS, SECTIONS
 
 
@@ -37,7 +39,7 @@ class ReturnForm(forms.Form):
 
 
 class UnlockForm(forms.Form):
-    until = forms.DateField(label=_("Unlocked until"), required=False,
+    until = forms.DateField(label=_("Unlocked until"), required=False, validators=[sane_date],
                             widget=forms.DateInput(attrs={"type": "date"}),
                             help_text=_("Leave empty for the default of a week."))
     comment = forms.CharField(label=_("Comment (optional)"), required=False, max_length=2000)

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from tenancy.dates import sane_date
 from tenancy.models import District, School, SchoolOwnedModel
 
 
@@ -47,10 +48,10 @@ class ReportType(models.Model):
     code = models.SlugField(_("code"), max_length=40)
     kind = models.CharField(_("kind"), max_length=24, choices=ReportKind.choices, default=ReportKind.PROGRESS)
     period_type = models.CharField(_("period type"), max_length=16, choices=PeriodType.choices)
-    start_on = models.DateField(_("first period starts on"))
-    end_on = models.DateField(_("last period ends on"), null=True, blank=True)
+    start_on = models.DateField(_("first period starts on"), validators=[sane_date])
+    end_on = models.DateField(_("last period ends on"), null=True, blank=True, validators=[sane_date])
     # For PeriodType.EXPLICIT: the end date of each period; the first starts on start_on.
-    explicit_dates = ArrayField(models.DateField(), default=list, blank=True, verbose_name=_("period end dates"))
+    explicit_dates = ArrayField(models.DateField(validators=[sane_date]), default=list, blank=True, verbose_name=_("period end dates"))
     open_offset_days = models.SmallIntegerField(_("opens N days after the period starts"), default=0)
     due_offset_days = models.SmallIntegerField(_("due N days after the period ends"), default=3)
     timely_within_days = models.PositiveSmallIntegerField(_("on time if submitted within N days after the period ends"), default=3)
@@ -141,7 +142,7 @@ class Submission(SchoolOwnedModel):
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     review_comment = models.TextField(_("review comment"), blank=True)
     # The bureau lifted the lock until this date (inclusive).
-    unlocked_until = models.DateField(_("unlocked until"), null=True, blank=True)
+    unlocked_until = models.DateField(_("unlocked until"), null=True, blank=True, validators=[sane_date])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

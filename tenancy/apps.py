@@ -19,3 +19,4 @@ class TenancyConfig(AppConfig):
         # The outbox flush and the stale-job sweeper (tenancy/jobs.py), registered after migrate.
         post_migrate.connect(_ensure_beat, sender=self, dispatch_uid="tenancy.ensure_beat")
         from . import two_factor  # noqa: F401  (its user_logged_in receiver)
+        from . import tokens  # noqa: F401  (revokes API tokens when a password changes or an account closes)

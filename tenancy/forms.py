@@ -6,6 +6,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
 
 from . import services
+from .dates import sane_date
 from .models import AccessLog, User
 from .roles import SCHOOL_ROLES, Role
 
@@ -50,8 +51,10 @@ class AccessLogFilterForm(forms.Form):
     action = forms.ChoiceField(label=_("Action"), required=False)
     user = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Who"), required=False,
                                   empty_label=_("Everyone"))
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    date_from = forms.DateField(label=_("From"), required=False, validators=[sane_date],
+                                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    date_to = forms.DateField(label=_("To"), required=False, validators=[sane_date],
+                              widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     def __init__(self, *args, users, **kwargs):
         super().__init__(*args, **kwargs)

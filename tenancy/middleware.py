@@ -8,20 +8,12 @@ from .scoping import tenant_scope
 
 
 def _token_user(request):
-    """Resolve a DRF token so API requests get their scope before the view runs.
+    """Resolve an API token so API requests get their scope before the view runs: the same check
+    (tenancy.tokens.TokenAuthentication: digest, expiry, active user) DRF runs again inside the
+    view; the API base class checks both agree."""
+    from .tokens import user_for_request
 
-    DRF authenticates again inside the view; the API base class checks both agree.
-    """
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    parts = header.split()
-    if len(parts) != 2 or parts[0].lower() != "token":
-        return None
-    from rest_framework.authtoken.models import Token
-
-    token = Token.objects.select_related("user").filter(key=parts[1]).first()
-    if token is None or not token.user.is_active:
-        return None
-    return token.user
+    return user_for_request(request)
 
 
 class TenantScopeMiddleware:

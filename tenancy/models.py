@@ -9,15 +9,28 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 from guardian.models import UserObjectPermissionBase
+from knox.models import AbstractAuthToken
+from knox.settings import CONSTANTS
 
+from .dates import sane_date
 from .roles import PERMISSIONS, Role
 
 
 class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=64, blank=True)
+
+    class Meta(AbstractUser.Meta):
+        constraints = [
+            # "Gupei_Admin" beside "gupei_admin" reads as the same person to everyone who sees it.
+            # The services refuse it with a clear message (tenancy.services.user_create); this
+            # catches every other path.
+            models.UniqueConstraint(Lower("username"), name="user_username_ci_unique",
+                                    violation_error_message=_("This username is already taken.")),
+        ]
 
     def __str__(self):
         return self.display_name or self.username
@@ -54,8 +67,8 @@ class School(models.Model):
     code = models.SlugField(_("code"), max_length=32)
     township = models.CharField(_("township"), max_length=64, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
-    opened_on = models.DateField(_("joined the platform on"), null=True, blank=True)
-    closed_on = models.DateField(_("left the platform on"), null=True, blank=True)
+    opened_on = models.DateField(_("joined the platform on"), null=True, blank=True, validators=[sane_date])
+    closed_on = models.DateField(_("left the platform on"), null=True, blank=True, validators=[sane_date])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -212,3 +225,31 @@ class TaskOutbox(models.Model):
 
     def __str__(self):
         return f"{self.task}{tuple(self.args)} {'sent' if self.sent_at else 'unsent'}"
+
+
+class ApiToken(AbstractAuthToken):
+    """An API token (django-rest-knox, swapped in by KNOX_TOKEN_MODEL): only a SHA-512 digest of the
+    token is stored, with its expiry. A user may hold several and revokes each (tenancy/tokens.py).
+
+    Knox keys its own table by the digest; an integer id lets the owner name a token in a URL
+    without handing the digest around.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    digest = models.CharField(max_length=CONSTANTS.DIGEST_LENGTH, unique=True)
+    # What the owner called it when asking for it ("phone", "report script"), to tell tokens apart.
+    name = models.CharField(_("name"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["user", "expiry"], name="apitoken_user_expiry")]
+
+    def __str__(self):
+        return f"{self.user} {self.token_key[:8]}…"
+
+    @property
+    def key_prefix(self) -> str:
+        """The token's first characters: enough for its owner to recognise it, useless to anyone else."""
+        return self.token_key[:8]

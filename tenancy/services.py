@@ -133,8 +133,16 @@ def _can_manage_schools(user, district: District) -> bool:
 
 
 # ---------------------------------------------------------------- users and memberships
+def _refuse_taken_username(username: str) -> None:
+    """Usernames are unique regardless of case (also a database constraint on Lower(username)):
+    "Gupei_Admin" beside "gupei_admin" would read as the same person."""
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": _("This username is already taken.")})
+
+
 @transaction.atomic
 def user_create(*, username: str, password: str | None, display_name: str = "", email: str = "") -> User:
+    _refuse_taken_username(username)
     user = User(username=username, display_name=display_name, email=email)
     if password:
         user.set_password(password)
@@ -240,6 +248,11 @@ def membership_revoke(*, membership: Membership, actor: User | None = None, requ
     _log_membership(membership, actor, AccessLog.Action.DELETE, request=request)
     membership.delete()
     _sync_guardian(user, district=district, school=school)
+    if not Membership.objects.filter(user=user).exists():
+        # Nothing left to use the API for: a token must not outlive the person's last role.
+        from .tokens import NO_ROLE_LEFT, api_tokens_revoke_all
+
+        api_tokens_revoke_all(user=user, reason=NO_ROLE_LEFT, request=request)
 
 
 @transaction.atomic
@@ -273,8 +286,7 @@ def staff_member_add(*, actor: User, school: School, username: str, display_name
 
     if not can_grant(actor, role, school=school):
         raise PermissionDenied(_("You cannot grant this role here."))
-    if User.objects.filter(username__iexact=username).exists():
-        raise ValidationError({"username": _("This username is already taken.")})
+    _refuse_taken_username(username)  # a new account only: an existing one is not given a role here
     try:
         validate_password(password, user=User(username=username, display_name=display_name))
     except ValidationError as exc:
@@ -366,9 +378,9 @@ def totp_device_confirm(*, user: User, device, token: str, request=None) -> bool
     device.save(update_fields=["confirmed"])
     type(device).objects.filter(user=user, confirmed=False).delete()
     # API tokens issued on the password alone stop working: a new one needs a code.
-    from rest_framework.authtoken.models import Token
+    from .tokens import TWO_FACTOR_ENROLLED, api_tokens_revoke_all
 
-    Token.objects.filter(user=user).delete()
+    api_tokens_revoke_all(user=user, reason=TWO_FACTOR_ENROLLED, request=request)
     if request is not None:
         otp_login(request, device)
     _log_two_factor(user=user, action=AccessLog.Action.CREATE, device=device, request=request,

@@ -17,6 +17,7 @@ urlpatterns = [
     path("account/security/", views_security.security, name="account_security"),
     path("account/two-factor/setup/", views_security.two_factor_setup, name="two_factor_setup"),
     path("account/two-factor/verify/", views_security.two_factor_verify, name="two_factor_verify"),
+    path("account/tokens/<int:pk>/revoke/", views_security.api_token_revoke, name="api_token_revoke"),
     # School pages: every one looks the school up among those the user can see (else 404).
     # tests/web/test_page_isolation.py fails until a new pattern with a pk has a case there.
     path("schools/<int:pk>/", views.school_detail, name="school_detail"),

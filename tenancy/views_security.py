@@ -6,12 +6,13 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import services
+from . import services, tokens
 from .two_factor import SESSION_KEY, confirmed_device, requires_two_factor
 
 
@@ -49,8 +50,20 @@ def security(request):
             form.add_error("token", _("This code is wrong or expired."))
     return render(request, "tenancy/security.html", {
         "device": device, "required": requires_two_factor(request.user), "form": form,
-        "verified": request.user.is_verified(),
+        "verified": request.user.is_verified(), "api_tokens": list(tokens.tokens_of(request.user)),
     })
+
+
+@login_required
+def api_token_revoke(request, pk: int):
+    """Revoke one of the user's own API tokens, after a confirmation page (GET). Anyone else's
+    token, or one that no longer works, is 404."""
+    token = get_object_or_404(tokens.tokens_of(request.user), pk=pk)
+    if request.method == "POST":
+        tokens.api_token_revoke(actor=request.user, token=token, request=request)
+        messages.success(request, _("The API token was revoked: it no longer works."))
+        return redirect(reverse("account_security") + "#api-tokens")
+    return render(request, "tenancy/api_token_revoke.html", {"token": token})
 
 
 @login_required

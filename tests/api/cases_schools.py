@@ -562,7 +562,9 @@ register(Case(
 
 
 def _flags(tree):
-    """The same photo first at another school, then at the labelled school: the flag belongs to the latter."""
+    """The same photo first at another school, then at the labelled school: the flag belongs to the
+    latter ("a", "village", "b"); and one photo on two activities inside one school ("a_inside",
+    "b_inside")."""
     out = {}
     pairs = (("a", tree.village_a, tree.gupei), ("village", tree.gupei, tree.village_a),
              ("b", tree.gupei, tree.menzhuang))
@@ -571,17 +573,29 @@ def _flags(tree):
         item = in_scope(then, ss.evidence_upload, actor=None, school=then, uploaded_file=jpeg(500 + seed * 37))
         with tenant_scope([then.id]):
             out[label] = ReusedEvidenceFlag.objects.filter(evidence=item).first()
+    for seed, (label, school) in enumerate((("a_inside", tree.gupei), ("b_inside", tree.menzhuang))):
+        first, then = (in_scope(school, ss.activity_create, actor=None, school=school, date=today(),
+                                kind="theme_activity", title=f"{label}{i}") for i in range(2))
+        in_scope(school, ss.evidence_upload, actor=None, school=school, uploaded_file=jpeg(700 + seed * 37),
+                 attach_to=first)
+        item = in_scope(school, ss.evidence_upload, actor=None, school=school, uploaded_file=jpeg(700 + seed * 37),
+                        attach_to=then)
+        with tenant_scope([school.id]):
+            out[label] = ReusedEvidenceFlag.objects.get(evidence=item)
     return out
 
 
 register(Case(
     basename="evidence-reuse-flags",
     make=_flags,
-    # The bureau and township see their schools' flags; school admins and the clerk (who manages
-    # the evidence) their own; a teacher none.
-    sees={"bureau_admin": {"a", "village", "b"}, "bureau_inspector": {"a", "village", "b"},
-          "gupei_township": {"a", "village"},
-          "gupei_admin": {"a"}, "menzhuang_admin": {"b"}, "gupei_clerk": {"a"}},
+    # A flag is seen only when both uses lie inside one reach of the viewer: the bureau its district,
+    # the township admin its subtree (not "b": Menzhuang is outside it), the school admins and the
+    # clerk (who manage the evidence) their own school only (not "a": the first use was at the
+    # village school); a teacher none.
+    sees={"bureau_admin": {"a", "village", "b", "a_inside", "b_inside"},
+          "bureau_inspector": {"a", "village", "b", "a_inside", "b_inside"},
+          "gupei_township": {"a", "village", "a_inside"},
+          "gupei_admin": {"a_inside"}, "menzhuang_admin": {"b_inside"}, "gupei_clerk": {"a_inside"}},
 ))
 
 

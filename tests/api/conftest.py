@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 
@@ -11,9 +10,16 @@ def client_for(user) -> APIClient:
     (force_authenticate would bypass the middleware and be refused by the base class)."""
     client = APIClient()
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_key(user)}")
     return client
+
+
+def api_key(user) -> str:
+    """A fresh API token of the user (knox keeps only digests: a key cannot be looked up again)."""
+    from tenancy.models import ApiToken
+
+    _token, key = ApiToken.objects.create(user=user)
+    return key
 
 
 @pytest.fixture

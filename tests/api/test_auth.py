@@ -24,8 +24,11 @@ def test_token_obtain_and_use(tree):
     me = client.get(ME_URL)
     assert me.status_code == 200
     assert me.json()["username"] == "gupei_admin"
-    # The same token comes back on the next login.
-    assert _obtain("gupei_admin", "Demo2026!").json()["token"] == token
+    # The next login issues another token (one per device or script); both work until revoked or expired.
+    again = _obtain("gupei_admin", "Demo2026!").json()["token"]
+    assert again != token
+    assert APIClient(HTTP_AUTHORIZATION=f"Token {again}").get(ME_URL).status_code == 200
+    assert client.get(ME_URL).status_code == 200
 
 
 def test_wrong_password_is_a_clear_400(tree):

@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 from rest_framework import mixins
-from rest_framework.authtoken.models import Token
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.test import APIRequestFactory
@@ -12,6 +11,8 @@ from rest_framework.test import APIRequestFactory
 from api.base import VISIBLE, ScopedViewSet
 from api.tenancy import SchoolViewSet
 from tenancy.models import School
+
+from .conftest import api_key
 
 
 def _define(**attrs):
@@ -81,8 +82,7 @@ def test_a_model_is_required():
 
 def test_a_request_that_bypassed_the_tenant_middleware_is_refused(tree):
     """Called without TenantScopeMiddleware (no scope_user, no scope): refused, never unscoped."""
-    token = Token.objects.create(user=tree.bureau_admin)
-    request = APIRequestFactory().get("/api/v1/schools/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    request = APIRequestFactory().get("/api/v1/schools/", HTTP_AUTHORIZATION=f"Token {api_key(tree.bureau_admin)}")
     response = SchoolViewSet.as_view({"get": "list"})(request)
     assert response.status_code == 401
 

@@ -30,7 +30,6 @@ from hypothesis import HealthCheck, Phase, Verbosity, given
 from hypothesis.errors import Unsatisfiable
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from rest_framework.views import APIView
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -120,7 +119,9 @@ def _ids(app, token: str, path: str, key: str) -> list[int]:
 
 
 def _token(username: str) -> str:
-    return Token.objects.get_or_create(user=User.objects.get(username=username))[0].key
+    from tenancy.models import ApiToken
+
+    return ApiToken.objects.create(user=User.objects.get(username=username))[1]
 
 
 def id_pools(app, username: str, list_paths) -> dict[tuple[str, str], list[int]]:

@@ -43,3 +43,30 @@ def test_enrolment_and_api_docs_under_the_csp(live_server, tree, phone_page):
     # The browser's own favicon probe is not ours; anything else missing or failing is.
     assert [u for u in missing if not u.endswith("/favicon.ico")] == []
     assert [e for e in errors if not e.startswith("Failed to load resource")] == [], errors
+
+
+def test_revoking_an_api_token_on_a_phone(live_server, tree, phone_page):
+    """The security page lists the user's API tokens at phone width; revoking asks first."""
+    from tenancy.models import ApiToken
+
+    token, _key = ApiToken.objects.create(user=tree.gupei_teacher, name="报表脚本")
+    page = phone_page
+    errors, _missing = collect_errors(page)
+    page.goto(live_server.url + "/login/")
+    page.fill("#id_username", "gupei_teacher")
+    page.fill("#id_password", "Demo2026!")
+    page.click("button[type=submit].btn-primary")
+    page.wait_for_url(f"{live_server.url}/schools/{tree.gupei.pk}/")  # a teacher lands on their school
+    page.goto(live_server.url + "/account/security/")
+    row = page.locator(f"[data-api-token='{token.pk}']")
+    assert "报表脚本" in row.inner_text()
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 375
+    button = row.locator("a.btn-danger")
+    assert button.bounding_box()["height"] >= 40
+    button.click()
+    page.wait_for_selector("#confirm-revoke")
+    assert ApiToken.objects.filter(pk=token.pk).exists(), "the confirmation page revokes nothing"
+    page.click("#confirm-revoke")
+    page.wait_for_selector("[data-api-tokens=none]")
+    assert not ApiToken.objects.filter(pk=token.pk).exists()
+    assert [e for e in errors if not e.startswith("Failed to load resource")] == [], errors

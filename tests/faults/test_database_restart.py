@@ -38,14 +38,14 @@ APP_URL = "postgresql://liushou_app:liushou_app@127.0.0.1:{port}/liushou"
 OWNER_URL = "postgresql://liushou_owner:liushou_owner@127.0.0.1:{port}/liushou"  # migrates
 
 SETUP = """
-from rest_framework.authtoken.models import Token
+from tenancy.models import ApiToken
 from tenancy import services
 from tenancy.roles import Role
 d = services.district_create(name="明光市教育局", code="mingguang")
 s = services.school_create(district=d, name="古沛中心小学", code="gupei")
 u = services.user_create(username="gupei_admin", password="Demo2026!x", display_name="管理员")
 services.membership_grant(user=u, role=Role.SCHOOL_ADMIN, school=s)
-print("TOKEN=" + Token.objects.create(user=u).key)
+print("TOKEN=" + ApiToken.objects.create(user=u)[1])
 """
 
 

@@ -198,7 +198,7 @@ def test_api_token_needs_enrolment_then_a_code_for_admins(client, tree):
     assert bad.status_code == 400 and "otp_token" in bad.json()
     later(device)
     ok = _token(username="gupei_admin", password=PASSWORD, otp_token=code(device, 1))
-    assert ok.status_code == 200 and re.fullmatch(r"[0-9a-f]{40}", ok.json()["token"])
+    assert ok.status_code == 200 and re.fullmatch(r"[0-9a-f]{64}", ok.json()["token"])
     # Teachers get theirs with a password only.
     assert _token(username="gupei_teacher", password=PASSWORD).status_code == 200
 

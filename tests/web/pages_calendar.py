@@ -18,14 +18,17 @@ def _district(t, district):
 
 def _semester(t, district):
     n = next(_seq)
+    # Ten-day slots from 2000 on (inside tenancy.dates' range), clear of each other and of this year.
+    start = dt.date(2000, 1, 1) + dt.timedelta(days=10 * n)
     semester = services.semester_create(actor=None, district=district, name=f"隔离学期{n}",
-                                        start=dt.date(1990 + n, 2, 20), end=dt.date(1990 + n, 7, 1))
+                                        start=start, end=start + dt.timedelta(days=8))
     return {"pk": district.pk, "semester_pk": semester.pk}
 
 
 def _new(t, district):
     n = next(_seq)
-    return {"name": f"新学期{n}", "start": f"{1900 + n}-09-01", "end": f"{1901 + n}-01-20"}
+    start = dt.date(2010, 1, 1) + dt.timedelta(days=10 * n)
+    return {"name": f"新学期{n}", "start": start.isoformat(), "end": (start + dt.timedelta(days=8)).isoformat()}
 
 
 def _reads(**over):

@@ -18,6 +18,10 @@
 
   function go(url) { if (url) { window.location.href = url; } }
 
+  // Tooltips are HTML: names and titles come from users (a school may be named "<img onerror=…>"),
+  // so every value goes through ECharts' own escaper before it joins the markup.
+  var esc = window.echarts.format.encodeHTML;
+
   // Ranking: horizontal bars, best school on top.
   var ranking = data.ranking || [];
   var bar = init("chart-ranking");
@@ -49,7 +53,8 @@
         formatter: function (p) {
           var v = p.data[2] === "-" ? (p.data[3] === "pending" ? data.labels.pending : data.labels.not_applicable)
             : p.data[2] + "% " + data.labels.points_earned;
-          return heat.schools[p.data[1]] + "<br>" + heat.items[p.data[0]] + " " + heat.item_titles[p.data[0]] + "<br>" + v;
+          return esc(heat.schools[p.data[1]]) + "<br>" + esc(heat.items[p.data[0]] + " " + heat.item_titles[p.data[0]]) +
+            "<br>" + esc(v);
         }
       },
       grid: { left: 8, right: 8, top: 10, bottom: 70, containLabel: true },
