@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import F
-from django.http import FileResponse, HttpResponse
 from django.urls import path
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -24,8 +23,8 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import exceptions, mixins, serializers
 from rest_framework.response import Response
 
+from compliance import downloads, services
 from compliance import selectors as compliance_selectors
-from compliance import services
 from compliance.models import (
     Assessment, ChecklistItem, ChecklistVersion, ComplianceExport, ManualScore, ManualScoreChange, Snapshot,
     SnapshotSchool,
@@ -34,6 +33,7 @@ from compliance.scoring import assessment_scores
 from schools.models import Semester
 from tenancy import selectors
 from tenancy.dates import sane_date
+from tenancy.downloads import NotReady, download_response
 from tenancy.models import School
 
 from .base import VISIBLE, ScopedViewSet, VisibleDistrictField, VisibleSchoolField
@@ -213,11 +213,7 @@ class ChecklistViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMode
     def yaml_export(self, request, pk=None):
         """GET /compliance/checklists/{id}/yaml/: the version as a YAML file."""
         version = self.get_object()
-        text = services.checklist_export_yaml(version=version)
-        response = HttpResponse(text, content_type="application/yaml; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="checklist-{version.checklist.code}-v{version.number}.yaml"')
-        return response
+        return download_response(downloads.checklist_yaml(user=request.user, version=version, request=request))
 
 
 # ---------------------------------------------------------------- assessments
@@ -575,16 +571,14 @@ class ExportViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
         409: OpenApiResponse(ApiErrorSerializer, description="The export is not ready yet."),
     })
     def download(self, request, pk=None):
-        """GET /compliance/exports/{id}/download/: the workbook (children masked inside)."""
-        from django.core.files.storage import default_storage
-
+        """GET /compliance/exports/{id}/download/: the workbook (children masked inside); the same
+        read action as the web page (compliance.downloads.export_file)."""
         job = self.get_object()
-        if job.status != ComplianceExport.Status.DONE or not job.file:
-            return Response({"detail": _("The export is not ready yet.")}, status=409)
-        response = FileResponse(default_storage.open(job.file.name, "rb"), as_attachment=True,
-                                filename=f"compliance-assessment-{job.assessment_id}-{job.pk}.xlsx",
-                                content_type=XLSX_MEDIA_TYPE)
-        return response
+        try:
+            download = downloads.export_file(user=request.user, job=job, request=request)
+        except NotReady as exc:
+            return Response({"detail": str(exc)}, status=409)
+        return download_response(download)
 
 
 def register(router) -> None:

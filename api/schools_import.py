@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import hashlib
 
-from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
-from schools import importing, services
+from schools import downloads, importing, services
 from schools.models import Child
+from tenancy.downloads import download_response
 
 from .base import VISIBLE, ScopedViewSet, VisibleSchoolField
 
@@ -109,9 +109,8 @@ class ChildImportViewSet(ScopedViewSet):
     @extend_schema(responses={(200, TEMPLATE_CONTENT_TYPE): OpenApiTypes.BINARY},
                    description="The XLSX template for the children import.")
     def template(self, request, *args, **kwargs):
-        response = HttpResponse(importing.children_template_xlsx(), content_type=TEMPLATE_CONTENT_TYPE)
-        response["Content-Disposition"] = 'attachment; filename="children-template.xlsx"'
-        return response
+        """The same read action as the web page (schools.downloads.children_import_template)."""
+        return download_response(downloads.children_import_template(user=request.user))
 
     @extend_schema(request={"multipart/form-data": ImportUploadSerializer}, responses=ImportPreviewSerializer,
                    description="Read the file and show every row and every problem; nothing is written.")

@@ -12,25 +12,20 @@ Downloads and the matrix are extra GET routes on the same viewsets (same queryse
 from __future__ import annotations
 
 import django_filters
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404
 from django.urls import path
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers
 from rest_framework.response import Response
 
-from submissions import compile as compiler
-from submissions import exports as exports_mod
-from submissions import selectors, services
+from submissions import downloads, selectors, services
 from submissions.models import (
     DistrictExport, Narrative, Notification, PackageVersion, Period, ReportType, SimilarityFlag, Submission,
     SubmissionEvent,
 )
 from submissions.narrative import SECTION_KEYS
 from tenancy.dates import sane_date
-from tenancy.services import access_log_record
+from tenancy.downloads import download_response
 
 from .base import VISIBLE, ScopedViewSet, VisibleDistrictField, VisibleSchoolField
 from .schema import DOCX_MEDIA_TYPE, XLSX_MEDIA_TYPE
@@ -295,15 +290,10 @@ class PackageVersionViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retriev
 
     @extend_schema(responses={(200, XLSX_MEDIA_TYPE): bytes, (200, DOCX_MEDIA_TYPE): bytes})
     def download(self, request, pk=None, kind=None):
+        """The same read action as the web page (submissions.downloads.package_file)."""
         version = self.get_object()
-        name = compiler.package_file_name(version, kind)
-        if name is None:
-            raise Http404(_("This file is not available."))
-        access_log_record(user=request.user, school_id=version.school_id, action="export", obj=version,
-                          request=request, detail={"file": kind, "version": version.version})
-        ext, media_type = {"xlsx": ("xlsx", XLSX_MEDIA_TYPE), "docx": ("docx", DOCX_MEDIA_TYPE)}[kind]
-        return FileResponse(default_storage.open(name, "rb"), as_attachment=True, content_type=media_type,
-                            filename=f"submission-{version.submission_id}-v{version.version}.{ext}")
+        return download_response(downloads.package_file(user=request.user, version=version, kind=kind,
+                                                        request=request))
 
 
 # ---------------------------------------------------------------- narratives
@@ -457,20 +447,9 @@ class DistrictExportViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retriev
 
     @extend_schema(responses={(200, XLSX_MEDIA_TYPE): bytes})
     def download(self, request, pk=None):
+        """The same read action as the web page (submissions.downloads.district_export_file)."""
         export = self.get_object()
-        name = exports_mod.export_file_name(export)
-        if name is None:
-            raise Http404(_("This export is not ready."))
-        from tenancy.models import School
-        from tenancy.scoping import tenant_scope
-        from tenancy.services import access_log_record_many
-
-        ids = list(School.objects.filter(district_id=export.district_id).values_list("id", flat=True))
-        with tenant_scope(ids):
-            access_log_record_many(user=request.user, school_ids=ids, action="export",
-                                   object_type="submissions.districtexport", object_id=export.pk)
-        return FileResponse(default_storage.open(name, "rb"), as_attachment=True, filename=f"district-export-{export.pk}.xlsx",
-                            content_type=XLSX_MEDIA_TYPE)
+        return download_response(downloads.district_export_file(user=request.user, export=export, request=request))
 
 
 def register(router) -> None:

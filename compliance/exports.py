@@ -24,6 +24,7 @@ from documents.workbook import safe_workbook
 from tenancy import services as tenancy_services
 from tenancy.scoping import tenant_scope
 
+from . import audit
 from . import metrics as metric_registry
 from .models import Assessment, ComplianceExport
 from .scoring import assessment_scores
@@ -31,8 +32,13 @@ from .scoring import assessment_scores
 log = logging.getLogger(__name__)
 
 
+def export_folder(assessment_id: int) -> str:
+    """Where an assessment's export workbooks live (a download refuses a stored name outside it)."""
+    return f"compliance/exports/assessment-{assessment_id}"
+
+
 def storage_key(job: ComplianceExport) -> str:
-    return f"compliance/exports/assessment-{job.assessment_id}/export-{job.id}.xlsx"
+    return f"{export_folder(job.assessment_id)}/export-{job.id}.xlsx"
 
 
 def mask_child(label: str | None) -> str:
@@ -177,7 +183,7 @@ def run_export(job_id: int, task_id: str = "") -> str:
             with tenant_scope(list(scores["schools"])):
                 tenancy_services.access_log_record_many(
                     user=job.requested_by, school_ids=list(scores["schools"]), action="export",
-                    object_type="compliance.export", object_id=job.id,
+                    object_type=audit.EXPORT_TYPE, object_id=job.id,
                     detail={"assessment": assessment.id, "scheduled": job.scheduled})
             ComplianceExport.objects.filter(pk=job_id, status=ComplianceExport.Status.RUNNING, task_id=task_id).update(
                 status=ComplianceExport.Status.DONE, progress=100, file=saved, finished_at=timezone.now())

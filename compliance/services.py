@@ -21,7 +21,7 @@ from tenancy import services as tenancy_services
 from tenancy.models import District, School
 from tenancy.scoping import tenant_scope
 
-from . import checklist_yaml
+from . import audit, checklist_yaml
 from .models import (
     Assessment, Checklist, ChecklistItem, ChecklistSection, ChecklistVersion, ComplianceExport, ImmutableError,
     ManualScore, ManualScoreChange, Snapshot, SnapshotItemScore, SnapshotSchool,
@@ -118,6 +118,7 @@ def checklist_import_yaml(*, district: District, text: str, actor=None) -> Check
     # Serialise imports of one checklist (two drafts at once would break "one draft" anyway).
     Checklist.objects.select_for_update().get(pk=checklist.pk)
     version = checklist.versions.filter(status=ChecklistVersion.Status.DRAFT).first()
+    is_new = version is None
     if version is None:
         latest = checklist.versions.order_by("-number").first()
         version = ChecklistVersion(checklist=checklist, number=(latest.number + 1) if latest else 1,
@@ -131,6 +132,7 @@ def checklist_import_yaml(*, district: District, text: str, actor=None) -> Check
     _write_content(version, data)
     version.digest = _digest(version)
     version.save(update_fields=["digest"])
+    audit.log_district(actor, district.id, "create" if is_new else "update", version)
     return version
 
 
@@ -158,6 +160,7 @@ def checklist_version_publish(*, version: ChecklistVersion, actor=None) -> Check
     version.published_by = actor
     version.published_at = timezone.now()
     version.save()
+    audit.log_district(actor, version.checklist.district_id, "update", version, detail={"status": version.status})
     return version
 
 
@@ -177,6 +180,7 @@ def checklist_version_new_draft(*, version: ChecklistVersion, actor=None) -> Che
     _write_content(new, checklist_yaml.version_to_dict(version))
     new.digest = _digest(new)
     new.save(update_fields=["digest"])
+    audit.log_district(actor, checklist.district_id, "create", new, detail={"based_on": version.pk})
     return new
 
 
@@ -200,6 +204,7 @@ def checklist_item_update(*, item: ChecklistItem, actor=None, **fields) -> Check
         setattr(item, key, value)
     item.full_clean(exclude=["version", "section"])
     item.save()
+    audit.log_district(actor, version.checklist.district_id, "update", item, detail={"fields": sorted(fields)})
     return item
 
 
@@ -215,12 +220,22 @@ def checklist_load_default(*, district: District, actor=None, path: Path | None 
         published = existing.versions.filter(status=ChecklistVersion.Status.PUBLISHED).order_by("-number").first()
         if published:
             return published
-    draft = checklist_import_yaml(district=district, text=text, actor=actor)
-    published = draft.checklist.versions.filter(status=ChecklistVersion.Status.PUBLISHED).order_by("-number").first()
-    if published is not None and published.digest == draft.digest:
-        draft.delete()
-        return published
+    try:
+        with transaction.atomic():  # undone, access-log rows included, when the content is unchanged
+            draft = checklist_import_yaml(district=district, text=text, actor=actor)
+            published = (draft.checklist.versions.filter(status=ChecklistVersion.Status.PUBLISHED)
+                         .order_by("-number").first())
+            if published is not None and published.digest == draft.digest:
+                raise _Unchanged(published)
+    except _Unchanged as unchanged:
+        return unchanged.version
     return checklist_version_publish(version=draft, actor=actor)
+
+
+class _Unchanged(Exception):
+    def __init__(self, version: ChecklistVersion):
+        super().__init__(version.pk)
+        self.version = version
 
 
 # --------------------------------------------------------------------------- assessments
@@ -266,6 +281,7 @@ def assessment_create(*, district: District, checklist_version: ChecklistVersion
                             semester_end=semester_end, root_school=root_school, created_by=actor)
     assessment.full_clean()
     assessment.save()
+    audit.log_assessed(actor, assessment, "create")
     return assessment
 
 
@@ -284,6 +300,7 @@ def assessment_rebind(*, assessment: Assessment, checklist_version: ChecklistVer
     assessment.revision = F("revision") + 1
     assessment.save(update_fields=["checklist_version", "revision"])
     assessment.refresh_from_db()
+    audit.log_assessed(actor, assessment, "update", detail={"checklist_version": checklist_version.pk})
     return assessment
 
 
@@ -317,7 +334,9 @@ def snapshot_take(*, assessment: Assessment, kind: str = Snapshot.Kind.MANUAL, a
     if kind == Snapshot.Kind.LOCK:
         raise ValidationError(_("The lock snapshot is taken by locking the assessment."))
     _require_open(assessment)
-    return _write_snapshot(assessment, kind=kind, actor=actor)
+    snapshot = _write_snapshot(assessment, kind=kind, actor=actor)
+    audit.log_assessed(actor, assessment, "create", snapshot, detail={"kind": kind})
+    return snapshot
 
 
 @transaction.atomic
@@ -351,6 +370,7 @@ def assessment_lock(*, assessment: Assessment, actor=None) -> Assessment:
     assessment.revision = F("revision") + 1
     assessment.save(update_fields=["status", "locked_by", "locked_at", "revision"])
     assessment.refresh_from_db()
+    audit.log_assessed(actor, assessment, "update", detail={"status": assessment.status})
     return assessment
 
 
@@ -415,6 +435,7 @@ def export_request(*, assessment: Assessment, actor=None, scheduled: bool = Fals
     _require_district_perm(actor, "manage_checklists", assessment.district_id,
                            _("Only bureau admins can export compliance scores."))
     job = ComplianceExport.objects.create(assessment=assessment, requested_by=actor, scheduled=scheduled)
+    audit.log_assessed(actor, assessment, "create", job, object_type=audit.EXPORT_TYPE, detail={"scheduled": scheduled})
     from tenancy.jobs import job_enqueue
 
     # Through the outbox (tenancy/jobs.py): with the broker down the job stays "queued" and is

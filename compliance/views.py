@@ -15,19 +15,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tenancy import selectors as tenancy_selectors
+from tenancy.downloads import download_response
 from tenancy.models import School
 
-from . import selectors, services
+from . import downloads, selectors, services
 from .forms import (
     AssessmentCreateForm, ChecklistUploadForm, ExportScheduleForm, LockConfirmForm, ManualScoreForm,
 )
@@ -389,13 +388,9 @@ def export_status(request, pk: int, job_pk: int):
 
 @login_required
 def export_download(request, pk: int, job_pk: int):
-    assessment, job = _job(request, pk, job_pk)
-    if job.status != ComplianceExport.Status.DONE or not job.file or not default_storage.exists(job.file.name):
-        raise Http404("The export has no file.")
-    stamp = timezone.localtime(job.finished_at or job.created_at).strftime("%Y%m%d-%H%M")
-    return FileResponse(default_storage.open(job.file.name, "rb"), as_attachment=True,
-                        filename=f"compliance-{assessment.pk}-{stamp}.xlsx",
-                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    """The workbook (compliance.downloads.export_file, as the API's download)."""
+    _assessment, job = _job(request, pk, job_pk)
+    return download_response(downloads.export_file(user=request.user, job=job, request=request))
 
 
 # --------------------------------------------------------------------------- checklists (district level)
@@ -462,12 +457,9 @@ def checklist_upload(request):
 
 @login_required
 def checklist_download(request):
+    """The version as YAML (compliance.downloads.checklist_yaml, as the API's yaml route)."""
     version = _version_from(request, request.GET.get("version"))
-    text = services.checklist_export_yaml(version=version)
-    response = HttpResponse(text, content_type="application/x-yaml; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="checklist-{version.checklist.code}-v{version.number}.yaml"')
-    return response
+    return download_response(downloads.checklist_yaml(user=request.user, version=version, request=request))
 
 
 @login_required

@@ -51,6 +51,11 @@ class Semester(models.Model):
 
 
 # ---------------------------------------------------------------- evidence
+def evidence_folder(school_id: int) -> str:
+    """Where a school's evidence files live (a download refuses a stored name outside it)."""
+    return f"evidence/{school_id}"
+
+
 class Evidence(SchoolOwnedModel):
     """One uploaded photo or document, written only by services.evidence_upload.
 

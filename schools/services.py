@@ -29,14 +29,14 @@ from tenancy.models import AccessLog, Membership, School
 from tenancy.roles import Role
 from tenancy.scoping import tenant_scope
 from tenancy.selectors import has_school_perm
-from tenancy.services import access_log_record
+from tenancy.services import access_log_record, access_log_record_many
 
 from . import crypto, selectors
 from .models import (
     Activity, ActivityParticipant, ActivitySite, CareContact, Child, ChildStatusChange,
     ChildUserObjectPermission, Equipment, Evidence, LeadershipMember, ProxyAssignment,
     ReusedEvidenceFlag, RuleDocument, RuleDocumentVersion, RuleKind, Semester, StaffProfile, StudyPair,
-    ThemeSchedule, TrainingAttendance, TrainingMeeting, TutoringSession, WorkRecordEntry,
+    ThemeSchedule, TrainingAttendance, TrainingMeeting, TutoringSession, WorkRecordEntry, evidence_folder,
 )
 
 logger = logging.getLogger(__name__)
@@ -143,8 +143,6 @@ def _district_school_ids(district_id: int) -> list[int]:
 
 def _log_calendar(actor, semester: Semester, action: str, detail: dict | None = None) -> None:
     """One access-log row per school of the district: the calendar is every school's."""
-    from tenancy.services import access_log_record_many
-
     ids = _district_school_ids(semester.district_id)
     with tenant_scope(ids):
         access_log_record_many(user=actor, school_ids=ids, action=action, object_type="schools.semester",
@@ -418,7 +416,7 @@ def evidence_upload(*, actor, school: School, uploaded_file, attach_to=None, cap
         # Refused, not cut: the clerk would otherwise lose the end of the caption without knowing.
         raise ValidationError({"caption": _("The caption is too long: at most %(max)d characters "
                                             "(it has %(len)d).") % {"max": CAPTION_MAX, "len": len(caption)}})
-    base = f"evidence/{school.id}/{sha}"
+    base = f"{evidence_folder(school.id)}/{sha}"
     written: list[str] = []
     try:
         file_name = _store(f"{base}.{ext}", data, written)
@@ -519,7 +517,7 @@ def evidence_orphans_sweep(*, school: School, min_age: dt.timedelta = ORPHAN_MIN
     """Delete files under evidence/<school>/ that no Evidence row names (left behind when a
     transaction around an upload rolled back, or a delete failed). Only files older than min_age:
     a younger one may belong to an upload whose transaction has not committed yet. Idempotent."""
-    folder = f"evidence/{school.id}"
+    folder = evidence_folder(school.id)
     try:
         _dirs, files = default_storage.listdir(folder)
     except (FileNotFoundError, NotImplementedError):
@@ -1008,12 +1006,9 @@ def children_import_commit(*, actor, school: School, preview, request=None) -> l
                           note=_("imported"))
         for c in created
     ])
-    AccessLog.objects.bulk_create([
-        AccessLog(school_id=school.id, user=actor, action=AccessLog.Action.CREATE, object_type="schools.child",
-                  object_id=str(c.pk), ip_address=request.META.get("REMOTE_ADDR") if request else None,
-                  detail={"via": "import", "encoding": getattr(preview, "encoding", None) or ""})
-        for c in created
-    ])
+    access_log_record_many(user=actor, school_id=school.id, object_ids=[c.pk for c in created],
+                           action=AccessLog.Action.CREATE, object_type="schools.child", request=request,
+                           detail={"via": "import", "encoding": getattr(preview, "encoding", None) or ""})
     return created
 
 
@@ -1251,23 +1246,6 @@ def tutoring_session_delete(*, actor, session: TutoringSession, request=None) ->
     session.delete()
 
 
-
-# ---------------------------------------------------------------- archive export
-@transaction.atomic
-def children_export_log(*, actor, school: School, child_ids, unmasked: bool, request=None) -> int:
-    """An export of the archive is a read of every child in it: one access-log row per child
-    (action "export"), in one INSERT. Only whoever manages the archive exports; the full,
-    unmasked form additionally needs view_child_identity."""
-    _require(actor, "manage_children", school)
-    if unmasked:
-        _require(actor, "view_child_identity", school)
-    ip = request.META.get("REMOTE_ADDR") if request is not None else None
-    AccessLog.objects.bulk_create([
-        AccessLog(school_id=school.id, user=actor, action=AccessLog.Action.EXPORT, object_type="schools.child",
-                  object_id=str(child_id), ip_address=ip, detail={"unmasked": unmasked})
-        for child_id in child_ids
-    ])
-    return len(child_ids)
 
 # ---------------------------------------------------------------- appended for the REST API (api/schools*.py)
 MEETING_FIELDS = ("date", "topic", "minutes")

@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,13 +26,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tenancy.downloads import download_response
 from tenancy.models import AccessLog
 from tenancy.selectors import has_school_perm, permissions_on_school
 from tenancy.services import access_log_record
 from tenancy.views import school_for
 from tenancy.forms import add_service_errors
 
-from . import importing, selectors, services
+from . import downloads, importing, selectors, services
 from .evidence import EvidenceStorageError
 from .forms_archive import (
     ChildFilterForm, ChildForm, ChildStatusForm, ConsentRefusalForm, ContactFilterForm, ContactForm,
@@ -563,11 +564,9 @@ def children_import_confirm(request, school_pk: int):
 
 @login_required
 def children_import_template(request, school_pk: int):
+    # Offered on the import page, to whoever may import (the template itself is blank).
     school_for(request, school_pk, "manage_children")
-    response = HttpResponse(importing.children_template_xlsx(),
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = "attachment; filename=\"children-template.xlsx\""
-    return response
+    return download_response(downloads.children_import_template(user=request.user))
 
 
 # ---------------------------------------------------------------- export
@@ -578,16 +577,17 @@ def _cell_text(value) -> str:
 @login_required
 def children_export(request, school_pk: int):
     """The archive as XLSX. Sensitive fields masked unless ?unmasked=1 by the school admin
-    (manage_children + view_child_identity); every exported child is in the access log."""
-    from documents.workbook import safe_workbook  # text that looks like a formula stays text
-
+    (manage_children + view_child_identity); every exported child is in the access log
+    (schools.downloads.children_export checks, logs and hands back the file)."""
     school = school_for(request, school_pk, "manage_children")
     unmasked = request.GET.get("unmasked") == "1"
-    if unmasked and not has_school_perm(request.user, "view_child_identity", school):
-        raise PermissionDenied
-    columns, rows = selectors.children_export_rows(school, unmasked=unmasked)
-    services.children_export_log(actor=request.user, school=school, child_ids=[r["id"] for r in rows],
-                                 unmasked=unmasked, request=request)
+    return download_response(downloads.children_export(user=request.user, school=school, unmasked=unmasked,
+                                                       render=_children_workbook, request=request))
+
+
+def _children_workbook(columns, rows) -> bytes:
+    from documents.workbook import safe_workbook  # text that looks like a formula stays text
+
     out = io.BytesIO()
     book = safe_workbook(out, in_memory=True)
     sheet = book.add_worksheet(_("Children")[:31])
@@ -600,10 +600,4 @@ def children_export(request, school_pk: int):
             sheet.write_string(r, col, _cell_text(row.get(name)))
     sheet.freeze_panes(1, 0)
     book.close()
-    stamp = timezone.localdate().strftime("%Y%m%d")
-    kind = "full" if unmasked else "masked"
-    response = HttpResponse(out.getvalue(),
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f"attachment; filename=\"children-{school.code}-{stamp}-{kind}.xlsx\""
-    response["Cache-Control"] = "no-store"
-    return response
+    return out.getvalue()

@@ -18,8 +18,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,15 +26,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from tenancy.dates import parse_query_date, parse_query_week
-from tenancy.models import AccessLog
 from tenancy.roles import SUBTREE_ROLES
 from tenancy.selectors import permissions_on_school, roles_of
-from tenancy.services import access_log_record
+from tenancy.downloads import download_response
 from tenancy.views import school_for
 from tenancy.forms import add_service_errors
 
+from . import downloads, selectors, services
 from . import forms_home as forms
-from . import selectors, services
 from .evidence import EvidenceError
 from .models import (
     Activity, ActivityParticipant, ActivitySite, Child, Equipment, Evidence, LeadershipMember,
@@ -455,53 +453,25 @@ def activity_themes(request, school_pk: int):
 
 
 # ---------------------------------------------------------------- evidence files
-def _evidence_for(request, school_pk: int, pk: int) -> Evidence:
-    """The evidence item if the user may see it: in a school they see with view_home, and, for a
-    contact's evidence, only if they may read that child's personal record (PROXY level or above,
-    the rule of the API's EvidenceViewSet: a materials clerk does not see contact photos). Anything
-    else is 404."""
+def _evidence_in(request, school_pk: int, pk: int) -> Evidence:
+    """The evidence item of a school the user sees (else 404); who may open it is the read
+    action's rule (schools.downloads), shared with the API."""
     school = school_for(request, school_pk)
-    if "view_home" not in _perms(request, school):
-        raise Http404
-    evidence = get_object_or_404(Evidence.objects.select_related("care_contact"), pk=pk, school=school)
-    if evidence.care_contact_id and not selectors.children_with_identity_visible_to(request.user).filter(
-            pk=evidence.care_contact.child_id).exists():
-        raise Http404
-    return evidence
-
-
-def _stream(name: str, content_type: str, *, download_name: str | None = None) -> FileResponse:
-    try:
-        handle = default_storage.open(name, "rb")
-    except (FileNotFoundError, OSError):
-        raise Http404 from None
-    response = FileResponse(handle, content_type=content_type, as_attachment=bool(download_name),
-                            filename=download_name or "")
-    # Photos of children: never in a shared cache, never sniffed into something else.
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return get_object_or_404(Evidence.objects.select_related("care_contact", "school"), pk=pk, school=school)
 
 
 @require_GET
 @login_required
 def evidence_file(request, school_pk: int, pk: int):
-    evidence = _evidence_for(request, school_pk, pk)
-    access_log_record(user=request.user, school_id=evidence.school_id, action=AccessLog.Action.VIEW, obj=evidence,
-                      request=request)
-    download = None
-    if evidence.kind == Evidence.Kind.DOCUMENT:
-        download = f"evidence-{evidence.pk}.{evidence.file.name.rsplit('.', 1)[-1]}"
-    return _stream(evidence.file.name, evidence.content_type, download_name=download)
+    evidence = _evidence_in(request, school_pk, pk)
+    return download_response(downloads.evidence_file(user=request.user, evidence=evidence, request=request))
 
 
 @require_GET
 @login_required
 def evidence_thumb(request, school_pk: int, pk: int):
-    evidence = _evidence_for(request, school_pk, pk)
-    if not evidence.thumbnail:
-        raise Http404
-    return _stream(evidence.thumbnail.name, "image/jpeg")
+    evidence = _evidence_in(request, school_pk, pk)
+    return download_response(downloads.evidence_thumbnail(user=request.user, evidence=evidence, request=request))
 
 
 @login_required

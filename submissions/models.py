@@ -390,6 +390,11 @@ class DistrictExport(models.Model):
         indexes = [models.Index(fields=["district", "-created_at"], name="districtexport_district_at")]
 
 
+def district_export_folder(district_id: int) -> str:
+    """Where a district's exports live (a download refuses a stored name outside it)."""
+    return f"submission-exports/{district_id}"
+
+
 def district_export_storage_key(export_id: int, district_id: int) -> str:
     """Deterministic per row: a redelivered export job overwrites its own file, never adds one."""
-    return f"submission-exports/{district_id}/export-{export_id}.xlsx"
+    return f"{district_export_folder(district_id)}/export-{export_id}.xlsx"

@@ -91,6 +91,7 @@ def report_type_create(*, actor, district: District, name: str, code: str, perio
     report_type.save()
     report_type.schools.set(schools)
     periods_generate(report_type=report_type)
+    _log_district(actor, district.id, "create", report_type)
     return report_type
 
 
@@ -333,7 +334,7 @@ def narrative_update(*, actor, submission: Submission, sections: dict, now: date
                                    % {"key": key, "n": narrative_mod.MAX_SECTION_CHARS}})
         if text.strip():
             clean[key] = text.strip()
-    narrative, _created = Narrative.objects.get_or_create(submission=submission, defaults={"school_id": submission.school_id})
+    narrative, created = Narrative.objects.get_or_create(submission=submission, defaults={"school_id": submission.school_id})
     narrative.sections = clean
     narrative.digest = narrative_mod.digest(clean)
     narrative.updated_by = actor
@@ -341,7 +342,8 @@ def narrative_update(*, actor, submission: Submission, sections: dict, now: date
     SubmissionEvent.objects.create(school_id=submission.school_id, submission=submission,
                                    action=SubmissionEvent.Action.NARRATIVE, from_status=submission.status,
                                    to_status=submission.status, actor=actor, at=now)
-    access_log_record(user=actor, school_id=submission.school_id, action="update", obj=narrative)
+    access_log_record(user=actor, school_id=submission.school_id, action="create" if created else "update",
+                      obj=narrative)
     return narrative
 
 

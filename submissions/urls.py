@@ -24,7 +24,7 @@ urlpatterns = [
     path("reporting/", views.reporting_matrix, name="reporting_matrix"),
     path("reporting/similarity/", views.similarity_list, name="similarity_list"),
     path("reporting/exports/", views.district_exports, name="district_exports"),
-    path("reporting/exports/download/", views.district_export_download, name="district_export_download"),
+    path("reporting/exports/<int:pk>/download/", views.district_export_download, name="district_export_download"),
     path("reporting/similarity/<int:pk>/", views.similarity_pair, name="similarity_pair"),
     # The user's own notifications.
     path("notifications/", views.notifications, name="notifications"),

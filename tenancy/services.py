@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from . import selectors
+from .client_ip import client_ip
 from .models import (AccessLog, District, DistrictUserObjectPermission, Membership, School,
                      SchoolUserObjectPermission, User, is_sensitive)
 from .roles import DISTRICT_ROLES, GRANTABLE, ROLE_PERMISSIONS, Role
@@ -27,12 +28,7 @@ def access_log_record(*, user, school_id: int, action: str, obj=None, object_typ
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
     ip = _ip(request)
-    if request is not None:
-        # Remember what this request logged, so a generic hook does not log the same read twice.
-        http_request = getattr(request, "_request", request)
-        if not hasattr(http_request, "_access_logged"):
-            http_request._access_logged = set()
-        http_request._access_logged.add((action, object_type, str(object_id or "")))
+    _remember(request, [(action, object_type, str(object_id or ""))])
     with tenant_scope([school_id]):
         return AccessLog.objects.create(
             school_id=school_id,
@@ -45,8 +41,20 @@ def access_log_record(*, user, school_id: int, action: str, obj=None, object_typ
         )
 
 
+def _remember(request, keys) -> None:
+    """Remember what this request logged, so a generic hook does not log the same read twice."""
+    if request is None:
+        return
+    http_request = getattr(request, "_request", request)
+    if not hasattr(http_request, "_access_logged"):
+        http_request._access_logged = set()
+    http_request._access_logged.update(keys)
+
+
 def _ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+    # The trusted-proxy rule of the login lockouts and throttles: behind nginx, REMOTE_ADDR is the
+    # proxy's address, not the client's.
+    return client_ip(request)
 
 
 def access_log_sensitive_read(*, user, obj, request=None) -> AccessLog | None:
@@ -314,16 +322,26 @@ def staff_role_revoke(*, actor: User, membership: Membership, request=None) -> N
         raise ValidationError(_("You cannot revoke your own role."))
     membership_revoke(membership=membership, actor=actor, request=request)
 
-def access_log_record_many(*, user, school_ids, action: str, object_type: str, object_id: str | int = "",
-                           detail: dict | None = None, request=None) -> int:
-    """One access-log row per school in a single INSERT, for actions that touch many schools at once
-    (a district-wide compliance export or lock). Must run inside a scope covering those schools."""
+def access_log_record_many(*, user, action: str, object_type: str, school_ids=None, object_id: str | int = "",
+                           school_id: int | None = None, object_ids=None, detail: dict | None = None,
+                           request=None) -> int:
+    """Many access-log rows in a single INSERT: one per school for an action that touches many
+    schools at once (`school_ids` with one `object_id`: a district-wide export or lock), or one per
+    object for an action on many records of one school (`school_id` with `object_ids`: an import,
+    an export of the archive). Must run inside a scope covering those schools."""
+    if (school_ids is None) == (object_ids is None):
+        raise TypeError("Pass either school_ids (one object) or school_id with object_ids.")
+    if object_ids is not None:
+        pairs = [(school_id, oid) for oid in object_ids]
+    else:
+        pairs = [(sid, object_id) for sid in school_ids]
     ip = _ip(request)
+    _remember(request, [(action, object_type, str(oid or "")) for _sid, oid in pairs])
     rows = [
         AccessLog(school_id=sid, user=user if getattr(user, "is_authenticated", False) else None,
-                  action=action, object_type=object_type, object_id=str(object_id or ""), ip_address=ip,
+                  action=action, object_type=object_type, object_id=str(oid or ""), ip_address=ip,
                   detail=detail or {})
-        for sid in school_ids
+        for sid, oid in pairs
     ]
     AccessLog.objects.bulk_create(rows)
     return len(rows)
@@ -345,7 +363,7 @@ def _log_two_factor(*, user, action: str, device, request=None, detail: dict | N
     if not school_ids:
         logging.getLogger("tenancy.security").info(
             "two-factor %s user=%s device=%s detail=%s ip=%s", action, user.pk, getattr(device, "pk", None),
-            detail, request.META.get("REMOTE_ADDR") if request is not None else None,
+            detail, _ip(request),
         )
 
 

@@ -1,27 +1,11 @@
-"""Login throttling (django-axes): who the client is, and the answer a locked-out client gets."""
+"""Login throttling (django-axes): the answer a locked-out client gets, and separate limits per
+username and per address. Who the client is: tenancy.client_ip."""
 from __future__ import annotations
 
 import math
 
 from django.conf import settings
 from django.shortcuts import render
-
-
-def client_ip(request) -> str | None:
-    """The client's address, trusting exactly TRUSTED_PROXY_COUNT reverse proxies.
-
-    Each trusted proxy appends the address it received the request from to X-Forwarded-For, so the
-    client is that many entries from the right; anything further left was written by the client
-    and is ignored (else an attacker would pick a fresh "IP" per request and never be locked out).
-    DRF's throttles use the same rule (REST_FRAMEWORK["NUM_PROXIES"]).
-    """
-    count = settings.TRUSTED_PROXY_COUNT
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if count > 0 and forwarded:
-        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
-        if hops:
-            return hops[-min(count, len(hops))]
-    return request.META.get("REMOTE_ADDR")
 
 
 def retry_after_seconds(request=None) -> int | None:

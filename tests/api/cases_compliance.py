@@ -3,12 +3,16 @@ snapshots, manual item scores and their audit trail, exports."""
 from __future__ import annotations
 
 from compliance import services
+from compliance.exports import export_folder
 from compliance.models import ManualScoreChange
+from compliance.scoring import assessment_schools
 from tenancy import services as tenancy_services
 from tenancy.roles import Role
 from tenancy.scoping import tenant_scope
 
-from .harness import SCHOOL_OWNED_SEES, Case, ExtraRoute, register, stored_file
+from .harness import (
+    SCHOOL_OWNED_SEES, Case, ExtraRoute, district_school_ids, logged, logged_per_school, register, stored_file,
+)
 
 DISTRICT_ROLES_SEE = {"gupei_admin", "menzhuang_admin", "bureau_admin", "bureau_inspector", "gupei_township",
                       "gupei_teacher", "gupei_clerk"}
@@ -43,6 +47,25 @@ def _base(tree) -> dict:
     return {"own_v": own_v, "far_v": far_v, "own": own, "township": township, "far": far}
 
 
+# ---------------------------------------------------------------- access-log expectations
+# Checklists, assessments, snapshots and exports belong to a district, and the access log to a
+# school: their writes are logged once per school they concern (compliance/audit.py), a checklist
+# on every school of its district, the rest on every school the assessment assesses.
+def _on_district_schools(action, version, user):
+    return logged_per_school(district_school_ids(version.checklist.district_id), action, user,
+                             version._meta.label_lower, version.pk)
+
+
+def _on_assessed_schools(action, obj, user, *, object_type=None):
+    assessment = getattr(obj, "assessment", obj)
+    ids = assessment_schools(assessment).values_list("id", flat=True)
+    return logged_per_school(ids, action, user, object_type or obj._meta.label_lower, obj.pk)
+
+
+def _export_rows(action, job, user):
+    return _on_assessed_schools(action, job, user, object_type="compliance.export")
+
+
 # ---------------------------------------------------------------- checklists
 def _checklists(tree):
     own = services.checklist_import_yaml(district=tree.district, text=SMALL_YAML.format(code="api-draft"))
@@ -66,7 +89,10 @@ register(Case(
     write_ok={"update": {"bureau_admin": {"own"}}, "partial_update": {"bureau_admin": {"own"}}},
     update_payload=lambda version: {"status": "published"},
     snapshot=lambda version: (version.status, version.number),
-    extra_routes=[ExtraRoute("compliance-checklists-yaml")],
+    # The YAML is the district's published target, no school's or child's data: not logged
+    # (compliance.downloads.checklist_yaml).
+    extra_routes=[ExtraRoute("compliance-checklists-yaml", logs=lambda version, user: [])],
+    logs=_on_district_schools,
     create_payloads=_checklist_payloads,
     create_expect={
         "bureau_admin": {"own_yaml": 201, "own_copy": 201},
@@ -102,6 +128,7 @@ register(Case(
               "partial_update": {"bureau_admin": {"own", "township"}}},
     update_payload=lambda a: {"status": "locked"},
     snapshot=lambda a: (a.status, a.revision),
+    logs=_on_assessed_schools,
     create_payloads=_assessment_payloads,
     create_expect={
         "bureau_admin": {"own": 201},
@@ -132,6 +159,7 @@ register(Case(
     basename="compliance-snapshots",
     make=_snapshots,
     sees={role: {"own"} for role in DISTRICT_ROLES_SEE} | {"nobody": set()},
+    logs=_on_assessed_schools,
     create_payloads=lambda tree, objs: {"own": {"assessment": objs["own"].assessment_id},
                                         "far": {"assessment": objs["far"].assessment_id}},
     create_expect={
@@ -178,6 +206,9 @@ register(Case(
               for action in ("update", "partial_update")},
     update_payload=lambda ms: {"score": "2.50", "comment": "复查：周三未开放"},
     snapshot=lambda ms: (ms.score, ms.comment),
+    # A score is named by its assessment and item code, as in the item's history
+    # (compliance.services.manual_score_set).
+    logs=lambda action, ms, user: logged(ms, action, user, object_id=f"{ms.assessment_id}:{ms.item.code}"),
     create_payloads=_manual_payloads,
     create_expect={
         "bureau_admin": {"a": 201, "village": 201, "b": 201},
@@ -206,7 +237,7 @@ def _export_files(tree, objs):
     from compliance.models import ComplianceExport
 
     for job in objs.values():
-        name = stored_file(f"compliance/exports/isolation-{job.pk}.xlsx")
+        name = stored_file(f"{export_folder(job.assessment_id)}/isolation-{job.pk}.xlsx")
         ComplianceExport.objects.filter(pk=job.pk).update(status=ComplianceExport.Status.DONE, file=name)
 
 
@@ -222,7 +253,9 @@ register(Case(
     # Export history is for bureau users with aggregate access to the district (the inspector
     # reads it but does not run exports).
     sees={"bureau_admin": {"own"}, "bureau_inspector": {"own"}},
-    extra_routes=[ExtraRoute("compliance-exports-download", prepare=_export_files)],
+    extra_routes=[ExtraRoute("compliance-exports-download", prepare=_export_files,
+                             logs=lambda job, user: _export_rows("download", job, user))],
+    logs=_export_rows,
     create_payloads=lambda tree, objs: {"own": {"assessment": objs["own"].assessment_id},
                                         "far": {"assessment": objs["far"].assessment_id}},
     create_expect={

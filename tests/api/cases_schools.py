@@ -19,7 +19,7 @@ from tenancy.roles import Role
 from tenancy.scoping import tenant_scope
 from tests.support.documents import pdf_bytes
 
-from .harness import SCHOOL_OWNED_SEES, Case, ProxyParentCase, register
+from .harness import SCHOOL_OWNED_SEES, Case, ProxyParentCase, district_school_ids, logged, logged_per_school, register
 
 PDF = pdf_bytes("plan")
 ALL_ROLES = ("gupei_admin", "menzhuang_admin", "bureau_admin", "bureau_inspector", "gupei_township", "gupei_teacher",
@@ -158,6 +158,9 @@ register(Case(
     basename="child-status-changes",
     make=status_make,
     sees=CHILD_SEES,
+    # A status change updates the child's record (its status): logged as an update of the child.
+    logs=lambda action, change, user: logged(change, "update", user, object_type="schools.child",
+                                             object_id=change.child_id),
     create_payloads=lambda tree, objs: {
         label: {"child": status_make.children[f"_child_{label}"].id, "status": "transferred",
                 "since": today().isoformat(), "note": "转学"} for label in ("a", "b", "far")},
@@ -442,6 +445,9 @@ register(Case(
                 "end": (today() + dt.timedelta(days=200)).isoformat()}
         for label, d in (("own", tree.district), ("far", tree.other_district))},
     create_expect={"bureau_admin": {"own": 201}, **{r: {"own": 403} for r in ALL_ROLES if r != "bureau_admin"}},
+    # The calendar is every school's: logged once per school of the district (_log_calendar).
+    logs=lambda action, s, user: logged_per_school(district_school_ids(s.district_id), action, user,
+                                                   "schools.semester", s.pk),
     # Only the district's bureau admin edits or deletes (no record points at these semesters).
     write_ok={a: {"bureau_admin": {"own"}} for a in ("update", "partial_update", "destroy")},
     update_payload=lambda s: {"name": "改名学期", "start": (s.start - dt.timedelta(days=1)).isoformat(),

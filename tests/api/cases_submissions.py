@@ -12,12 +12,14 @@ from django.utils import timezone
 from submissions import services
 from submissions.models import (
     DistrictExport, Narrative, Notification, PackageVersion, PeriodType, ReportKind, SimilarityFlag, Submission,
-    SubmissionEvent,
+    SubmissionEvent, district_export_folder,
 )
 from submissions.narrative import digest
 from tenancy.scoping import system_school_ids, tenant_scope
 
-from .harness import SCHOOL_OWNED_SEES, Case, ExtraRoute, register, stored_file
+from .harness import (
+    SCHOOL_OWNED_SEES, Case, ExtraRoute, district_school_ids, logged, logged_per_school, register, stored_file,
+)
 
 OVERSIGHT_SEES = {"bureau_admin": {"own"}, "bureau_inspector": {"own"}, "gupei_township": {"own"}}
 # A school's submissions are for those who take part in its reporting: not its teachers (as on
@@ -34,8 +36,18 @@ def _package_files(tree, objs):
 
 def _export_files(tree, objs):
     for export in objs.values():
-        name = stored_file(f"submissions/exports/isolation-{export.pk}.xlsx")
+        name = stored_file(f"{district_export_folder(export.district_id)}/isolation-{export.pk}.xlsx")
         DistrictExport.objects.filter(pk=export.pk).update(state=DistrictExport.State.DONE, file=name)
+
+
+def _per_district_school(action):
+    """A district export holds every school's figures: its creation and each download are logged
+    once per school of the district (submissions.services._log_district, submissions.downloads)."""
+    def rows(*args):
+        export, user = args[-2], args[-1]
+        return logged_per_school(district_school_ids(export.district_id), action, user, "submissions.districtexport",
+                                 export.pk)
+    return rows
 
 
 def _report_type(tree, district, schools, code="api-progress"):
@@ -92,6 +104,9 @@ register(Case(
     update_payload=lambda rt: {"name": f"{rt.name}（改）", "is_active": True},
     snapshot=lambda rt: (rt.name, rt.is_active),
     extra_routes=[ExtraRoute("report-types-matrix")],
+    # The calendar is every school's: logged once per school of the district (_log_district).
+    logs=lambda action, rt, user: logged_per_school(district_school_ids(rt.district_id), action, user,
+                                                    "submissions.reporttype", rt.pk),
     create_payloads=lambda tree, objs: {
         "own": _report_type_payload(tree, tree.district, [], "new-own"),
         "far": _report_type_payload(tree, tree.other_district, [tree.far_school], "new-far"),
@@ -141,6 +156,9 @@ register(Case(
     basename="submission-events",
     make=_events,
     sees=REPORTING_SEES,
+    # An event is a transition of its submission: logged as an update of the submission.
+    logs=lambda action, event, user: logged(event, "update", user, object_type="submissions.submission",
+                                            object_id=event.submission_id),
     create_payloads=_event_payloads,
     create_expect={
         "gupei_admin": {"a": 201},
@@ -250,7 +268,9 @@ register(Case(
     make=_exports,
     # The inspector reads and downloads the bureau's exports but does not run one.
     sees={"bureau_admin": {"own"}, "bureau_inspector": {"own"}},
-    extra_routes=[ExtraRoute("district-exports-download", prepare=_export_files)],
+    extra_routes=[ExtraRoute("district-exports-download", prepare=_export_files,
+                             logs=_per_district_school("export"))],
+    logs=_per_district_school("create"),
     create_payloads=lambda tree, objs: {"own": {"period": tree._world["own_period"].pk},
                                         "far": {"period": tree._world["far_period"].pk}},
     # The township sees the period (its subtree reports on it) but the export is the bureau's.
@@ -275,6 +295,8 @@ register(Case(
     write_ok={action: {role: {label} for label, role in OWNERS.items()} for action in ("update", "partial_update")},
     update_payload=lambda n: {"is_read": True},
     snapshot=lambda n: n.is_read,
+    # A user's own inbox: the read flag is no school's data (the access log is school-owned).
+    logs=lambda action, n, user: [],
 ))
 
 __all__ = ["world", "PackageVersion"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from tenancy import services
 from tenancy.roles import Role
 
-from .harness import SCHOOL_OWNED_SEES, Case, register
+from .harness import SCHOOL_OWNED_SEES, Case, district_school_ids, logged, logged_per_school, register
 
 EVERY_ROLE_WITH_A_SCHOOL = (
     "gupei_admin", "menzhuang_admin", "bureau_admin", "bureau_inspector", "gupei_township", "gupei_teacher",
@@ -81,8 +81,18 @@ def _membership_payloads(tree, objs):
     }
 
 
+def _membership_logs(action, membership, user):
+    # A bureau role opens every school of its district to the holder: logged on each of them
+    # (tenancy.services._log_membership), a school role on its school.
+    if membership.district_id:
+        return logged_per_school(district_school_ids(membership.district_id), action, user, "tenancy.membership",
+                                 membership.pk)
+    return logged(membership, action, user)
+
+
 register(Case(
     basename="memberships",
+    logs=_membership_logs,
     make=_memberships,
     sees=SCHOOL_OWNED_SEES,
     write_ok={"destroy": {

@@ -24,6 +24,12 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+# The access-log expectations every successful write and download is checked against (shared
+# with the web page walk); re-exported for the cases.
+from tests.support.access_log import (  # noqa: F401
+    Logged, assert_logged, district_school_ids, log_mark, logged, logged_per_school,
+)
+
 # Who runs every endpoint. "anonymous" must always get 401.
 ROLES = (
     "gupei_admin", "menzhuang_admin", "bureau_admin", "bureau_inspector", "gupei_township", "gupei_teacher",
@@ -104,6 +110,9 @@ class ExtraRoute:
     ok: int = 200
     status: dict[str, int] = field(default_factory=dict)  # role -> status on a visible object
     prepare: Callable[[Any, dict], None] | None = None
+    # What a successful GET writes to the access log: (obj, user) -> rows. None: a file download
+    # writes one "export" row of the object (`logged(obj, "download", user)`), anything else none.
+    logs: Callable[[Any, Any], list[Logged]] | None = None
 
 
 @dataclass
@@ -125,6 +134,11 @@ class Case:
     singleton_ids: Callable[[dict], set[int]] | None = None
     proxy_parent: ProxyParentCase | None = None
     extra_routes: list[ExtraRoute] = field(default_factory=list)
+    # What a successful create/update/partial_update/destroy writes to the access log:
+    # (action, obj, user) -> rows, obj being the created or changed object (the deleted one as it
+    # was). None: one row of the object on its school (`logged`). Declare it, with the reason, for
+    # anything else (a district object logged per school, a write logged on another record).
+    logs: Callable[[str, Any, Any], list[Logged]] | None = None
 
     def __post_init__(self):
         roles = set(ROLES)
@@ -138,6 +152,9 @@ class Case:
             writes |= {r for r, expect in self.create_expect.items() if any(200 <= s < 300 for s in expect.values())}
             assert not writes & READ_ONLY_ROLES, (
                 f"{self.basename}: read-only roles {writes & READ_ONLY_ROLES} may write (see READ_ONLY_EXCEPTIONS)")
+
+    def expected_log(self, action: str, obj, user) -> list[Logged]:
+        return self.logs(action, obj, user) if self.logs is not None else logged(obj, action, user)
 
     def create_default(self, role: str, label: str) -> int:
         """The status of a create on `label` that create_expect does not list."""

@@ -12,7 +12,10 @@ from django.urls import URLPattern, URLResolver, reverse
 from api.urls import NON_ROUTER_ENDPOINTS, router, v1_patterns
 from tenancy.scoping import system_school_ids, tenant_scope
 
-from .harness import CREATE_UNSEEN_TARGET, ROLES, SENSITIVE_KEYS, SENSITIVE_READERS, SENSITIVE_VALUES, load_cases
+from .harness import (
+    CREATE_UNSEEN_TARGET, ROLES, SENSITIVE_KEYS, SENSITIVE_READERS, SENSITIVE_VALUES, assert_logged, load_cases,
+    log_mark, logged,
+)
 
 CASES = load_cases()
 # Endpoints that are public or meta by design, each with its own tests.
@@ -95,8 +98,12 @@ def _count(model) -> int:
 
 
 def _refetch(obj):
+    return _refetch_pk(type(obj), obj.pk)
+
+
+def _refetch_pk(model, pk):
     with tenant_scope(system_school_ids()):
-        return type(obj)._default_manager.filter(pk=obj.pk).first()
+        return model._default_manager.filter(pk=pk).first()
 
 
 def _assert_no_sensitive(role, response):
@@ -145,6 +152,7 @@ def test_isolation(basename, action, role, tree, api_as):
         create_default = lambda role, label: CREATE_UNSEEN_TARGET  # noqa: E731
     else:
         client = api_as(role)
+    user = teacher if role == "proxy_parent" else getattr(tree, role, None)
 
     if action == "list":
         if role == "anonymous":
@@ -190,17 +198,20 @@ def test_isolation(basename, action, role, tree, api_as):
         assert set(create_expect) <= set(payloads), f"{basename}: create_expect names unknown targets"
         for label, body in payloads.items():
             want = 401 if role == "anonymous" else create_expect.get(label, create_default(role, label))
-            before = _count(model)
+            before, mark = _count(model), log_mark()
             response = client.post(_url(basename), body, format="json")
             assert response.status_code == want, f"{role} POST {label}: {response.status_code} {response.content}"
             assert _count(model) == before + (1 if want == 201 else 0), "a refused create wrote something"
             _assert_no_sensitive(role, response)
+            created = _refetch_pk(model, response.json()["id"]) if want == 201 else None
+            assert_logged(mark, case.expected_log("create", created, user) if created else [],
+                          f"{role} POST {label}")
         return
 
     # update, partial_update, destroy on each labelled object
     allowed = allowed_writes.get(action, set())
     for label, obj in objs.items():
-        before = case.snapshot(_refetch(obj))
+        before, mark = case.snapshot(_refetch(obj)), log_mark()
         url = _url(basename, obj.pk)
         if action == "destroy":
             response = client.delete(url)
@@ -222,6 +233,8 @@ def test_isolation(basename, action, role, tree, api_as):
             assert after is None
         elif want != 200:
             assert after is not None and case.snapshot(after) == before, f"refused {action} changed {label}"
+        done = want in (200, 204)
+        assert_logged(mark, case.expected_log(action, after or obj, user) if done else [], f"{role} {action} {label}")
 
 
 @pytest.mark.parametrize("basename,name,role", list(_extra_params()))
@@ -234,8 +247,10 @@ def test_extra_route(basename, name, role, tree, api_as):
     if route.prepare is not None:
         route.prepare(tree, objs)
     client = api_as(role)
+    user = getattr(tree, role, None)
     visible = case.sees.get(role, set())
     for label, obj in objs.items():
+        mark = log_mark()
         response = client.get(reverse(f"api:v1:{name}", args=route.args(obj)))
         if role == "anonymous":
             want = 401
@@ -243,10 +258,18 @@ def test_extra_route(basename, name, role, tree, api_as):
             want = route.status.get(role, route.ok) if label in visible else 404
         assert response.status_code == want, f"{role} GET {name} of {label}: {response.status_code}"
         _assert_no_sensitive(role, response)
+        is_file = response.streaming or "attachment" in response.get("Content-Disposition", "")
         if response.streaming:
             # Read it through: the test client's wrapper then closes the file (response.close()
             # itself would send request_finished and close the test's DB connection).
             assert b"".join(response.streaming_content)
+        if not 200 <= want < 300:
+            expected = []
+        elif route.logs is not None:
+            expected = route.logs(obj, user)
+        else:
+            expected = logged(obj, "download", user) if is_file else []
+        assert_logged(mark, expected, f"{role} GET {name} of {label}")
 
 
 def _v1_names(patterns):

@@ -101,5 +101,5 @@ def test_template_is_an_xlsx_with_the_columns(tree, api_as):
     assert api_as("anonymous").get(TEMPLATE).status_code == 401
     response = api_as("gupei_clerk").get(TEMPLATE)
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(response.getvalue())).active
     assert [c.value for c in sheet[1]][:4] == ["姓名", "性别", "出生日期", "身份证号"]

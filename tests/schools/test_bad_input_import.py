@@ -216,7 +216,7 @@ def test_rare_characters_and_emoji_in_names_are_stored_and_read_back_exactly(cli
     client.force_login(tree.gupei_admin)
     response = client.get(reverse("children_export", args=[tree.gupei.pk]), **EN)
     assert response.status_code == 200
-    cells = {c for row in openpyxl.load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True)
+    cells = {c for row in openpyxl.load_workbook(io.BytesIO(response.getvalue())).active.iter_rows(values_only=True)
              for c in row}
     assert set(build.RARE_NAMES) <= cells
 

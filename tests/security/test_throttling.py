@@ -110,7 +110,7 @@ def test_a_valid_login_does_not_reset_the_address_count(client, tree):
 
 
 def test_trusted_proxy_count_picks_the_client_from_forwarded_for(rf, settings):
-    from tenancy.throttling import client_ip
+    from tenancy.client_ip import client_ip
 
     request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9", REMOTE_ADDR="127.0.0.1")
     settings.TRUSTED_PROXY_COUNT = 0

@@ -165,5 +165,5 @@ def test_district_export_in_object_storage(memory, tree, opened, client):
     api = client_for(tree.bureau_admin).get(reverse("api:v1:district-exports-download", args=[export.pk]))
     assert api.status_code == 200 and b"".join(api.streaming_content) == content
     client.force_login(tree.bureau_admin)
-    web = client.get(reverse("district_export_download") + f"?id={export.pk}")
+    web = client.get(reverse("district_export_download", args=[export.pk]))
     assert web.status_code == 200 and b"".join(web.streaming_content) == content

@@ -19,6 +19,7 @@ from typing import Callable
 from tenancy import services
 from tenancy.models import Membership
 from tenancy.roles import Role
+from tests.support.access_log import Logged, logged
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,12 @@ class Page:
     inspector_status: int | None = None
     # The inspector's own job (DOMAIN.md: it scores the manual checklist items): this POST writes.
     inspector_writes: bool = False
+    # What a successful POST or file download writes to the access log:
+    # (tree, school, kwargs, data, user) -> rows (tests.support.access_log.Logged), called right
+    # after the request; [] where that user's POST is refused with a message (a 302). Required for
+    # every POST and download page (the walk fails without it); a refused request (4xx) must write
+    # nothing, whatever the page.
+    logs: Callable | None = field(default=None, compare=False)
     notes: str = field(default="", compare=False)
 
 
@@ -54,8 +61,19 @@ def _school(t, school):
 
 
 def _staff_user(t, school):
-    """Someone already on the school's staff who does not yet hold the clerk role."""
-    return Membership.objects.filter(school=school).exclude(role=Role.CLERK).order_by("id").first().user
+    """A new member of the school's staff (a teacher), who does not hold the clerk role yet: every
+    attempt can succeed, even a second overseer's on the same school."""
+    user = services.user_create(username=f"isolation_{next(_seq)}", password=None, display_name="x")
+    services.membership_grant(user=user, role=Role.TEACHER, school=school)
+    return user
+
+
+def _granted(t, school, kwargs, data, user):
+    return logged(Membership.objects.get(school=school, user_id=data["user"], role=Role.CLERK), "create", user)
+
+
+def _revoked(t, school, kwargs, data, user):
+    return [Logged(school.pk, "delete", "tenancy.membership", str(kwargs["membership_pk"]), user.pk)]
 
 
 def _revocable_membership(t, school):
@@ -69,9 +87,9 @@ PAGES: list[Page] = [
     # Staff management and the access log need manage_staff / view_access_log, which the inspector lacks.
     Page("school_staff", _school, teacher_status=403, clerk_status=403, inspector_status=403),
     Page("school_staff_grant", _school, method="post", owner_status=302, teacher_status=403, clerk_status=403,
-         data=lambda t, s: {"user": _staff_user(t, s).pk, "role": Role.CLERK}),
+         data=lambda t, s: {"user": _staff_user(t, s).pk, "role": Role.CLERK}, logs=_granted),
     Page("school_membership_revoke", _revocable_membership, method="post", owner_status=302, teacher_status=403,
-         clerk_status=403),
+         clerk_status=403, logs=_revoked),
     Page("school_access_log", _school, teacher_status=403, clerk_status=403, inspector_status=403),
 ]
 
@@ -91,6 +109,8 @@ class DistrictPage:
     statuses: dict  # username -> status in their own district
     method: str = "get"
     data: Callable | None = None
+    # As Page.logs, with the district instead of a school: (tree, district, kwargs, data, user) -> rows.
+    logs: Callable | None = None
 
 
 DISTRICT_PAGES: list[DistrictPage] = []

@@ -17,6 +17,7 @@ from schools import crypto
 from schools import services as school_services
 from schools.models import Semester
 from tenancy.scoping import tenant_scope
+from tests.support.access_log import Logged, logged
 
 from .pages import Page, register
 
@@ -91,6 +92,33 @@ def _contact(t, school):
     return {"school_pk": school.pk, "pk": make_contact(school).pk}
 
 
+# ---------------------------------------------------------------- access-log expectations
+def _contact_logged(t, school, kwargs, data, user):
+    from schools.models import CareContact
+
+    child_id = int(data["cell"].split(":")[0])
+    with tenant_scope([school.id]):
+        contact = CareContact.objects.get(child_id=child_id)
+    return logged(contact, "create", user)
+
+
+def _child_updated(t, school, kwargs, data, user):
+    return [Logged(school.pk, "update", "schools.child", str(kwargs["pk"]), user.pk)]
+
+
+def _children_exported(t, school, kwargs, data, user):
+    # An export reads every child of the archive: one row per child.
+    from schools.models import Child
+
+    with tenant_scope([school.id]):
+        ids = Child.objects.filter(school=school).values_list("id", flat=True)
+        return [Logged(school.pk, "export", "schools.child", str(pk), user.pk) for pk in ids]
+
+
+def _nothing(t, school, kwargs, data, user):
+    return []
+
+
 # A child page of one's own school: the teacher has no assigned child → 404, overseers → 404.
 CHILD_PAGE = dict(teacher_status=404, overseer_status=404)
 ADMIN_ONLY = dict(teacher_status=403, overseer_status=403, clerk_status=403)
@@ -105,20 +133,22 @@ ARCHIVE_PAGES = [
     ArchivePage("contact_edit", _contact, clerk_status=404, **CHILD_PAGE),  # the clerk sees no record about a child
     # No JS: the tap is a form POST that redirects back. A teacher's tap on an unassigned child → 404.
     ArchivePage("contact_record", _record_kwargs, method="post", data=_record_data, owner_status=302,
-                teacher_status=404, overseer_status=403, clerk_status=403),
+                teacher_status=404, overseer_status=403, clerk_status=403, logs=_contact_logged),
     ArchivePage("child_create", _school, **ADMIN_ONLY),
     ArchivePage("children_import", _school, **ADMIN_ONLY),
-    ArchivePage("children_import_confirm", _school, method="post", owner_status=302, **ADMIN_ONLY),
-    ArchivePage("children_import_template", _school, **ADMIN_ONLY),
-    ArchivePage("children_export", _school, **ADMIN_ONLY),
+    # Nothing was uploaded first: refused with a message, nothing written.
+    ArchivePage("children_import_confirm", _school, method="post", owner_status=302, logs=_nothing, **ADMIN_ONLY),
+    # The blank template holds no one's record: not logged (schools.downloads.children_import_template).
+    ArchivePage("children_import_template", _school, logs=_nothing, **ADMIN_ONLY),
+    ArchivePage("children_export", _school, logs=_children_exported, **ADMIN_ONLY),
     ArchivePage("child_detail", _child, **CHILD_PAGE),
     ArchivePage("child_edit", _child, clerk_status=403, **CHILD_PAGE),  # the clerk reads the BASIC page only
     ArchivePage("child_status", _child, method="post", owner_status=302,
                 data=lambda t, s: {"status": "graduated", "since": timezone.localdate().isoformat()}, clerk_status=403,
-                **CHILD_PAGE),
+                logs=_child_updated, **CHILD_PAGE),
     ArchivePage("child_consent_refuse", _child, method="post", owner_status=302,
                 data=lambda t, s: {"on": timezone.localdate().isoformat(), "confirm": "on"}, clerk_status=403,
-                **CHILD_PAGE),
+                logs=_child_updated, **CHILD_PAGE),
 ]
 
 for _page in ARCHIVE_PAGES:

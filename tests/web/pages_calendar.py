@@ -5,6 +5,8 @@ import datetime as dt
 import itertools
 
 from schools import services
+from schools.models import Semester
+from tests.support.access_log import district_school_ids, logged_per_school
 
 from .pages import DistrictPage, register_district
 
@@ -39,11 +41,20 @@ def _writes():
     return {u: 403 for u in READERS} | {"bureau_admin": 302}
 
 
+def _calendar_logged(action):
+    """The calendar is every school's: one row per school of the district (schools.services._log_calendar)."""
+    def rows(t, district, kwargs, data, user):
+        semester_pk = kwargs.get("semester_pk") or Semester.objects.get(district=district, name=data["name"]).pk
+        return logged_per_school(district_school_ids(district.pk), action, user, "schools.semester", semester_pk)
+    return rows
+
+
 for page in [
     DistrictPage("district_semesters", _district, _reads()),
-    DistrictPage("district_semesters", _district, _writes(), method="post", data=_new),
+    DistrictPage("district_semesters", _district, _writes(), method="post", data=_new, logs=_calendar_logged("create")),
     DistrictPage("district_semester_edit", _semester, _reads()),
-    DistrictPage("district_semester_edit", _semester, _writes(), method="post", data=_new),
-    DistrictPage("district_semester_delete", _semester, _writes(), method="post"),
+    DistrictPage("district_semester_edit", _semester, _writes(), method="post", data=_new,
+                 logs=_calendar_logged("update")),
+    DistrictPage("district_semester_delete", _semester, _writes(), method="post", logs=_calendar_logged("delete")),
 ]:
     register_district(page)

@@ -17,7 +17,10 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from compliance import services
-from compliance.models import ComplianceExport
+from compliance.exports import export_folder
+from compliance.models import Assessment, ComplianceExport, Snapshot
+from compliance.scoring import assessment_schools
+from tests.support.access_log import Logged, logged_per_school
 
 from .pages import Page, register
 
@@ -65,23 +68,57 @@ def _job(t, school, *, done=False):
     assessment = _assessment(t, school)
     job = ComplianceExport.objects.create(assessment=assessment, status="running", progress=40)
     if done:
-        name = default_storage.save(f"compliance/exports/isolation-{job.pk}.xlsx", ContentFile(b"PK fake"))
+        name = default_storage.save(f"{export_folder(assessment.pk)}/isolation-{job.pk}.xlsx", ContentFile(b"PK fake"))
         ComplianceExport.objects.filter(pk=job.pk).update(status="done", progress=100, file=name)
     return {"pk": assessment.pk, "job_pk": job.pk}
+
+
+# ---------------------------------------------------------------- access-log expectations
+# An assessment's snapshots and exports are logged once per school it assesses (compliance/audit.py).
+def _on_assessed(assessment_pk, action, object_type, object_id, user):
+    ids = assessment_schools(Assessment.objects.get(pk=assessment_pk)).values_list("id", flat=True)
+    return logged_per_school(ids, action, user, object_type, object_id)
+
+
+def _snapshot_taken(t, school, kwargs, data, user):
+    # Only the bureau admin takes snapshots; anyone else's POST comes back with a message.
+    if user != t.bureau_admin:
+        return []
+    snapshot = Snapshot.objects.filter(assessment_id=kwargs["pk"]).latest("id")
+    return _on_assessed(kwargs["pk"], "create", "compliance.snapshot", snapshot.pk, user)
+
+
+def _scored(t, school, kwargs, data, user):
+    # The bureau admin and inspector score manual items; anyone else is refused with a message.
+    if user not in (t.bureau_admin, t.bureau_inspector):
+        return []
+    return [Logged(kwargs["school_pk"], "create", "compliance.manualscore", f"{kwargs['pk']}:I1", user.pk)]
+
+
+def _export_requested(t, school, kwargs, data, user):
+    if user != t.bureau_admin:
+        return []
+    job = ComplianceExport.objects.filter(assessment_id=kwargs["pk"]).latest("id")
+    return _on_assessed(kwargs["pk"], "create", "compliance.export", job.pk, user)
+
+
+def _export_downloaded(t, school, kwargs, data, user):
+    return _on_assessed(kwargs["pk"], "export", "compliance.export", kwargs["job_pk"], user)
 
 
 for page in [
     Page("compliance_dashboard", _a, owner_status=302, notes="school staff are sent to their school's page"),
     Page("compliance_assessment_lock", _a, owner_status=403),
-    Page("compliance_snapshot_take", _a, method="post", owner_status=403, inspector_status=302),
+    Page("compliance_snapshot_take", _a, method="post", owner_status=403, inspector_status=302, logs=_snapshot_taken),
     Page("compliance_school", _school),
     Page("compliance_item", _item),
     Page("compliance_manual_score", _item, method="post", owner_status=302, inspector_status=302,
-         inspector_writes=True, data=lambda t, s: {"score": "3", "comment": "ok"},
+         inspector_writes=True, data=lambda t, s: {"score": "3", "comment": "ok"}, logs=_scored,
          notes="no scoring right: a message, then back; the inspector scores"),
     Page("compliance_exports", _a, owner_status=403),
-    Page("compliance_export_run", _a, method="post", owner_status=403, inspector_status=302),
+    Page("compliance_export_run", _a, method="post", owner_status=403, inspector_status=302, logs=_export_requested),
     Page("compliance_export_status", _job, owner_status=403),
-    Page("compliance_export_download", lambda t, s: _job(t, s, done=True), owner_status=403),
+    Page("compliance_export_download", lambda t, s: _job(t, s, done=True), owner_status=403,
+         logs=_export_downloaded),
 ]:
     register(page)

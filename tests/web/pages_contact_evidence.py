@@ -32,5 +32,11 @@ def _contact_photo(t, school):
 
 CONTACT_PHOTO = dict(teacher_status=404, clerk_status=404, overseer_status=404)
 
+def _photo_viewed(t, school, kwargs, data, user):
+    from .pages_home import photo_viewed
+
+    return photo_viewed(t, school, kwargs, data, user)
+
+
 for _name in ("evidence_file", "evidence_thumb"):
-    register(Page(_name, _contact_photo, notes="a care contact's photo", **CONTACT_PHOTO))
+    register(Page(_name, _contact_photo, notes="a care contact's photo", logs=_photo_viewed, **CONTACT_PHOTO))

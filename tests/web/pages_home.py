@@ -12,6 +12,7 @@ from django.utils import timezone
 from schools import services
 from schools.models import RuleKind, StudyPair
 from tenancy.scoping import tenant_scope
+from tests.support.access_log import Logged
 from tests.web.pages import Page, register
 
 _seq = itertools.count(1)
@@ -123,6 +124,11 @@ def _evidence(t, school):
     return {"school_pk": school.pk, "pk": make_photo(school, attach_to=activity).pk}
 
 
+def photo_viewed(t, school, kwargs, data, user):
+    """Opening a photo (or its thumbnail) is a read of it: one view row (schools.downloads)."""
+    return [Logged(school.pk, "view", "schools.evidence", str(kwargs["pk"]), user.pk)]
+
+
 for page in [
     Page("home_setup", _school),
     Page("home_site_edit", _site),
@@ -148,7 +154,7 @@ for page in [
     Page("study_pair_edit", _pair, teacher_status=302, clerk_status=404,
          notes="the paired teacher is sent to the detail; the clerk sees no pair"),
     Page("tutoring_session_edit", _session, clerk_status=404, notes="the paired teacher and the school admin"),
-    Page("evidence_file", _evidence),
-    Page("evidence_thumb", _evidence),
+    Page("evidence_file", _evidence, logs=photo_viewed),
+    Page("evidence_thumb", _evidence, logs=photo_viewed),
 ]:
     register(page)

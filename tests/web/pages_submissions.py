@@ -18,13 +18,18 @@ from django.utils import timezone
 
 from submissions import services
 from submissions.demo_texts import seed_summaries
-from submissions.models import PeriodType, ReportKind, SimilarityFlag, Submission
+from submissions.models import (
+    DistrictExport, Narrative, PackageVersion, PeriodType, ReportKind, SimilarityFlag, Submission,
+    district_export_storage_key,
+)
 from submissions.narrative import split_sections
 from tenancy.models import Membership
 from tenancy.roles import Role
 from tenancy.scoping import tenant_scope
 
-from .pages import Page, register
+from tests.support.access_log import Logged, district_school_ids, logged, logged_per_school
+
+from .pages import DistrictPage, Page, register, register_district
 
 _seq = itertools.count(1)
 
@@ -121,25 +126,100 @@ def _school(t, school):
     return {"pk": school.pk}
 
 
+def _district_export(t, district):
+    """A finished export of the district's first period, with its file where the job writes it."""
+    from tenancy.models import School
+
+    n = next(_seq)
+    today = timezone.localdate()
+    rt = services.report_type_create(
+        actor=None, district=district, name=f"区导出{n}", code=f"export-{n}", kind=ReportKind.PROGRESS,
+        period_type=PeriodType.FORTNIGHTLY, start_on=today - timedelta(days=20), end_on=today + timedelta(days=30),
+        schools=School.objects.filter(district=district))
+    period = rt.periods.order_by("seq").first()
+    export = DistrictExport.objects.create(district=district, report_type=rt, period=period)
+    name = default_storage.save(district_export_storage_key(export.pk, district.pk), ContentFile(b"PK fake xlsx"))
+    DistrictExport.objects.filter(pk=export.pk).update(state=DistrictExport.State.DONE, file=name)
+    return {"pk": export.pk}
+
+
+def _export_logs(t, district, kwargs, data, user):
+    # The workbook holds every school's figures: one export row per school of the district.
+    return logged_per_school(district_school_ids(district.pk), "export", user, "submissions.districtexport",
+                             kwargs["pk"])
+
+
+# ---------------------------------------------------------------- access-log expectations
+# The school's admin and clerk send its reports (submit_reports); the bureau admin reviews. Anyone
+# else's POST comes back with the service's refusal and writes nothing.
+SENDERS = {"gupei_admin", "menzhuang_admin", "gupei_clerk", "village_a_admin"}
+
+
+def _sent_by_school(make_rows):
+    def rows(t, school, kwargs, data, user):
+        return make_rows(school, kwargs, user) if user.username in SENDERS else []
+    return rows
+
+
+def _reviewed(t, school, kwargs, data, user):
+    if user != t.bureau_admin:
+        return []
+    return [Logged(school.pk, "update", "submissions.submission", str(kwargs["pk"]), user.pk)]
+
+
+def _latest(model, school, submission_pk):
+    with tenant_scope([school.id]):
+        return model.objects.filter(submission_id=submission_pk).latest("id")
+
+
+def _narrative_saved(school, kwargs, user):
+    return logged(_latest(Narrative, school, kwargs["pk"]), "create", user)
+
+
+def _compile_started(school, kwargs, user):
+    return logged(_latest(PackageVersion, school, kwargs["pk"]), "create", user)
+
+
+def _package_downloaded(t, school, kwargs, data, user):
+    with tenant_scope([school.id]):
+        version = PackageVersion.objects.get(submission_id=kwargs["pk"], version=kwargs["version"])
+    return logged(version, "export", user)
+
+
+def _not_compiled(t, school, kwargs, data, user):
+    # An open submission without a package: "Compile the package before submitting."
+    return []
+
+
 for page in [
     Page("school_submissions", _school),
     Page("submission_detail", _open_sub, teacher_status=403),
     Page("submission_status", _open_sub, teacher_status=403),
     Page("submission_narrative", _open_sub, teacher_status=403),
     Page("submission_narrative", _open_sub, method="post", owner_status=302, teacher_status=403, inspector_status=302,
-         data=lambda t, s: {"s1": "我们做了很多工作。"}, notes="POST saves the narrative"),
-    Page("submission_compile", _open_sub, method="post", owner_status=302, teacher_status=403, inspector_status=302),
-    Page("submission_submit", _open_sub, method="post", owner_status=302, teacher_status=403, inspector_status=302),
-    Page("submission_package_download", _download, teacher_status=403),
+         data=lambda t, s: {"s1": "我们做了很多工作。"}, notes="POST saves the narrative",
+         logs=_sent_by_school(_narrative_saved)),
+    Page("submission_compile", _open_sub, method="post", owner_status=302, teacher_status=403, inspector_status=302,
+         logs=_sent_by_school(_compile_started)),
+    Page("submission_submit", _open_sub, method="post", owner_status=302, teacher_status=403, inspector_status=302,
+         logs=_not_compiled),
+    Page("submission_package_download", _download, teacher_status=403, logs=_package_downloaded),
     # The review screen is the bureau's (and overseers', read-only): the school's admin gets 403.
     Page("submission_review", _sent_sub, owner_status=403, teacher_status=403),
     Page("submission_accept", _sent_sub, method="post", owner_status=302, teacher_status=403, inspector_status=302,
-         data=lambda t, s: {"comment": ""}),
+         data=lambda t, s: {"comment": ""}, logs=_reviewed),
     Page("submission_return", _sent_sub, method="post", owner_status=302, teacher_status=403, inspector_status=302,
-         data=lambda t, s: {"comment": "请补充材料。"}),
+         data=lambda t, s: {"comment": "请补充材料。"}, logs=_reviewed),
     Page("submission_unlock", _open_sub, method="post", owner_status=302, teacher_status=403, inspector_status=302,
-         data=lambda t, s: {"until": ""}),
+         data=lambda t, s: {"until": ""}, logs=_reviewed),
     Page("similarity_pair", _flag, owner_status=404, teacher_status=404,
          notes="bureau page: a school's own users do not see flags at all"),
 ]:
     register(page)
+
+# The bureau's readers (the inspector too) download their district's exports; nobody else sees them.
+register_district(DistrictPage(
+    "district_export_download", _district_export, logs=_export_logs,
+    statuses={"bureau_admin": 200, "bureau_inspector": 200, "gupei_township": 404, "gupei_admin": 404,
+              "gupei_teacher": 404, "gupei_clerk": 404},
+))

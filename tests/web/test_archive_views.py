@@ -338,13 +338,13 @@ def test_import_confirm_is_bound_to_the_uploaders_session(client, home):
 def test_import_template_downloads(client, home):
     client.force_login(home.gupei_admin)
     response = client.get(reverse("children_import_template", kwargs={"school_pk": home.gupei.pk}))
-    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    book = openpyxl.load_workbook(io.BytesIO(response.getvalue()))
     assert book.active.cell(1, 1).value == "姓名"
 
 
 # ---------------------------------------------------------------- export
 def _sheet(response):
-    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    book = openpyxl.load_workbook(io.BytesIO(response.getvalue()))
     return [[c.value for c in row] for row in book.active.iter_rows()]
 
 

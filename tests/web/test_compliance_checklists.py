@@ -49,7 +49,7 @@ def test_upload_publish_download_new_draft(client, tree):
     assert draft.is_published
     download = client.get(reverse("compliance_checklist_download"), {"version": draft.pk})
     assert download.status_code == 200 and "attachment" in download["Content-Disposition"]
-    assert yaml.safe_load(download.content.decode()) == yaml.safe_load(services.checklist_export_yaml(version=draft))
+    assert yaml.safe_load(download.getvalue().decode()) == yaml.safe_load(services.checklist_export_yaml(version=draft))
     # Publishing again is refused with a message; a new draft is version 2.
     client.post(reverse("compliance_checklist_publish"), {"version": draft.pk})
     response = client.post(reverse("compliance_checklist_new_draft"), {"version": draft.pk})

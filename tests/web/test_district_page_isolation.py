@@ -8,17 +8,24 @@ from django.urls import reverse
 
 from tenancy import services
 from tenancy.roles import Role
+from tests.support.access_log import check_logged, log_mark
 
 from .pages import DISTRICT_PAGES
 
 IDS = [f"{p.url_name}-{p.method}" for p in DISTRICT_PAGES]
 
 
-def _request(client, page, tree, district):
-    url = reverse(page.url_name, kwargs=page.kwargs(tree, district))
-    if page.method == "post":
-        return client.post(url, page.data(tree, district) if page.data else {})
-    return client.get(url)
+def _request(client, page, tree, district, user=None):
+    """The page's request as `user` (None: anonymous), with the access-log check of the school
+    walk (tests.support.access_log.check_logged)."""
+    kwargs = page.kwargs(tree, district)
+    url = reverse(page.url_name, kwargs=kwargs)
+    data = page.data(tree, district) if page.data and page.method == "post" else {}
+    mark = log_mark()  # after the objects of the request were made
+    response = client.post(url, data) if page.method == "post" else client.get(url)
+    check_logged(page, response, mark, lambda: page.logs(tree, district, kwargs, data, user), user,
+                 f"{getattr(user, 'username', 'anonymous')} {page.method.upper()} {page.url_name} of {district.code}")
+    return response
 
 
 @pytest.fixture
@@ -38,7 +45,7 @@ def test_other_districts_get_404(client, tree, far_bureau, page):
     for user, district in ((far_bureau, tree.district), (tree.bureau_admin, tree.other_district),
                            (tree.gupei_admin, tree.other_district), (tree.nobody, tree.district)):
         client.force_login(user)
-        response = _request(client, page, tree, district)
+        response = _request(client, page, tree, district, user)
         assert response.status_code == 404, f"{user.username} on {page.url_name}: {response.status_code}"
 
 
@@ -46,7 +53,7 @@ def test_other_districts_get_404(client, tree, far_bureau, page):
 def test_users_of_the_district(client, tree, page):
     for username, status in page.statuses.items():
         client.force_login(getattr(tree, username))
-        response = _request(client, page, tree, tree.district)
+        response = _request(client, page, tree, tree.district, getattr(tree, username))
         assert response.status_code == status, f"{username} on {page.url_name}: {response.status_code}"
 
 

@@ -17,6 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tenancy.models import AccessLog
 from tenancy.scoping import system_school_ids, tenant_scope
+from tests.support.access_log import check_logged, log_mark
 
 from .pages import DISTRICT_PAGES, PAGES
 
@@ -68,11 +69,17 @@ def test_walk_finds_the_school_pages():
     assert {"school_detail", "school_staff", "school_access_log"} <= set(parametrised_patterns())
 
 
-def _request(client, page, tree, school):
-    url = reverse(page.url_name, kwargs=page.kwargs(tree, school))
-    if page.method == "post":
-        return client.post(url, page.data(tree, school) if page.data else {})
-    return client.get(url)
+def _request(client, page, tree, school, user=None):
+    """The page's request as `user` (None: anonymous), with its access-log check: a successful POST
+    or file download writes exactly what the page declares (Page.logs), a refused request nothing."""
+    kwargs = page.kwargs(tree, school)
+    url = reverse(page.url_name, kwargs=kwargs)
+    data = page.data(tree, school) if page.data and page.method == "post" else {}
+    mark = log_mark()  # after the objects of the request were made
+    response = client.post(url, data) if page.method == "post" else client.get(url)
+    check_logged(page, response, mark, lambda: page.logs(tree, school, kwargs, data, user), user,
+                 f"{getattr(user, 'username', 'anonymous')} {page.method.upper()} {page.url_name} of {school.code}")
+    return response
 
 
 CASES = [(page, code) for page in PAGES for code in ("gupei", "menzhuang")]
@@ -84,21 +91,21 @@ def test_outsiders_get_404(client, tree, page, code):
     school = getattr(tree, code)
     for username in OUTSIDERS[code]:
         client.force_login(getattr(tree, username))
-        response = _request(client, page, tree, school)
+        response = _request(client, page, tree, school, getattr(tree, username))
         assert response.status_code == 404, f"{username} on {page.url_name} of {code}: {response.status_code}"
 
 
 @pytest.mark.parametrize(("page", "code"), CASES, ids=IDS)
 def test_owner_gets_the_page(client, tree, page, code):
     client.force_login(getattr(tree, OWNERS[code]))
-    response = _request(client, page, tree, getattr(tree, code))
+    response = _request(client, page, tree, getattr(tree, code), getattr(tree, OWNERS[code]))
     assert response.status_code == page.owner_status
 
 
 @pytest.mark.parametrize(("page", "code"), CASES, ids=IDS)
 def test_teacher_of_the_school(client, tree, page, code):
     client.force_login(getattr(tree, TEACHERS[code]))
-    response = _request(client, page, tree, getattr(tree, code))
+    response = _request(client, page, tree, getattr(tree, code), getattr(tree, TEACHERS[code]))
     expected = page.teacher_status if page.teacher_status is not None else page.owner_status
     assert response.status_code == expected
 
@@ -106,7 +113,7 @@ def test_teacher_of_the_school(client, tree, page, code):
 @pytest.mark.parametrize("page", PAGES, ids=[p.url_name for p in PAGES])
 def test_clerk_of_the_school(client, tree, page):
     client.force_login(getattr(tree, CLERKS["gupei"]))
-    response = _request(client, page, tree, tree.gupei)
+    response = _request(client, page, tree, tree.gupei, getattr(tree, CLERKS["gupei"]))
     expected = page.clerk_status if page.clerk_status is not None else page.owner_status
     assert response.status_code == expected
 
@@ -124,7 +131,7 @@ def test_overseers_reach_gupei_pages(client, tree, page):
     for username in ("gupei_township", "bureau_admin"):
         for school in (tree.gupei, tree.village_a):
             client.force_login(getattr(tree, username))
-            response = _request(client, page, tree, school)
+            response = _request(client, page, tree, school, getattr(tree, username))
             expected = page.overseer_status
             ok = response.status_code == expected if expected is not None else response.status_code < 400
             assert ok, f"{username} on {page.url_name} of {school.code}: {response.status_code}"
@@ -155,7 +162,7 @@ def test_inspector_reads_but_writes_nothing(client, tree, page):
     client.force_login(inspector)
     for school in (tree.gupei, tree.village_a, tree.menzhuang):
         before = _writes_logged_by(inspector)
-        response = _request(client, page, tree, school)
+        response = _request(client, page, tree, school, inspector)
         expected = _inspector_expects(page)
         ok = response.status_code == expected if expected is not None else response.status_code < 400
         assert ok, f"bureau_inspector {page.method.upper()} {page.url_name} of {school.code}: {response.status_code}"

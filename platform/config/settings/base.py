@@ -455,8 +455,9 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
 # Throttle counts live in the default cache: per process unless CACHE_URL points at a shared cache
 # (e.g. redis://redis:6379/2), which production should do when it runs several gunicorn workers.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
-# The client's IP for the per-IP throttles: REMOTE_ADDR, or with N trusted reverse proxies in front,
-# the N-th X-Forwarded-For entry from the right (production defaults to 1: TLS ends at a proxy).
+# The client's IP for the login lockouts, the API throttles and every access-log row: REMOTE_ADDR,
+# or with N trusted reverse proxies in front, the N-th X-Forwarded-For entry from the right
+# (production defaults to 1: TLS ends at a proxy). One function reads it: tenancy.client_ip; the
+# API throttles call it too (api.throttling), so DRF's NUM_PROXIES is not used.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-AXES_CLIENT_IP_CALLABLE = "tenancy.throttling.client_ip"
-REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+AXES_CLIENT_IP_CALLABLE = "tenancy.client_ip.client_ip"

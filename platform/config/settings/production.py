@@ -91,6 +91,5 @@ CSRF_COOKIE_HTTPONLY = True
 TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=True)
 # Behind the TLS proxy, REMOTE_ADDR is the proxy: the client is the last X-Forwarded-For entry
 # (the proxy must append it, e.g. nginx's $proxy_add_x_forwarded_for).
+# tenancy.client_ip reads the setting per request (login lockouts, API throttles, access log).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
-AXES_CLIENT_IP_CALLABLE = "tenancy.throttling.client_ip"
-REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT  # noqa: F405

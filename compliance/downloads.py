@@ -1,0 +1,52 @@
+"""The read actions for compliance files: an export workbook and a checklist version's YAML.
+Each is the one door for its file, used by the web page and the API alike (see tenancy.downloads)."""
+from __future__ import annotations
+
+import io
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tenancy.downloads import XLSX, Download, NotReady, open_stored
+from tenancy.models import AccessLog
+
+from . import audit, selectors, services
+from .exports import export_folder
+from .models import ChecklistVersion, ComplianceExport
+
+@transaction.atomic
+def export_file(*, user, job: ComplianceExport, request=None) -> Download:
+    """A finished export's workbook, for whoever may read its assessment's exports (the bureau; a
+    township admin for an assessment rooted in their subtree: selectors.can_view_exports). It holds
+    every assessed school's scores, so the download is logged as an export on each of them, like
+    the run that made it."""
+    assessment = job.assessment
+    if not selectors.can_view_exports(user, assessment):
+        raise PermissionDenied(_("You cannot read this assessment's exports."))
+    if job.status != ComplianceExport.Status.DONE:
+        raise NotReady(_("The export is not ready yet."))
+    handle = open_stored(job.file.name if job.file else "", under=export_folder(assessment.pk))
+    try:
+        audit.log_assessed(user, assessment, AccessLog.Action.EXPORT, job, object_type=audit.EXPORT_TYPE,
+                           detail={"assessment": assessment.pk}, request=request)
+    except BaseException:
+        handle.close()
+        raise
+    stamp = timezone.localtime(job.finished_at or job.created_at).strftime("%Y%m%d-%H%M")
+    return Download(handle=handle, content_type=XLSX, filename=f"compliance-{assessment.pk}-{stamp}.xlsx")
+
+
+def checklist_yaml(*, user, version: ChecklistVersion, request=None) -> Download:
+    """A checklist version as a YAML file, for anyone who sees the district's checklists.
+
+    Not access-logged: a checklist is the district's published target (items, points, scoring
+    rules); it holds no school's records and no child's data, and reading it is what every school
+    of the district is expected to do."""
+    if not selectors.checklist_versions_visible_to(user).filter(pk=version.pk).exists():
+        raise Http404(_("No such checklist version."))
+    text = services.checklist_export_yaml(version=version)
+    return Download(handle=io.BytesIO(text.encode("utf-8")), content_type="application/yaml; charset=utf-8",
+                    filename=f"checklist-{version.checklist.code}-v{version.number}.yaml")
