@@ -2,7 +2,8 @@
 tokens only; anyone else's token id is 404, whatever the role (the bureau's included)."""
 from __future__ import annotations
 
-from tenancy.models import ApiToken
+from tenancy.models import ApiToken, Membership
+from tests.support.access_log import logged_per_school
 
 from .harness import READ_ONLY_EXCEPTIONS, ROLES, Case, register
 
@@ -25,10 +26,17 @@ def _tokens(tree):
     return out
 
 
+def _logs(action, token, user):
+    """A token belongs to a person: its revocation is logged on every school where they hold a role."""
+    school_ids = sorted({m.school_id for m in Membership.objects.filter(user=user) if m.school_id})
+    return logged_per_school(school_ids, action, user, "tenancy.apitoken", token.pk)
+
+
 register(Case(
     basename="tokens",
     make=_tokens,
     sees={role: {role} for role in USERS},
     write_ok={"destroy": {role: {role} for role in USERS}},
     snapshot=lambda token: (token.digest, token.expiry),
+    logs=_logs,
 ))
