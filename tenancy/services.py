@@ -21,7 +21,7 @@ def access_log_record(*, user, school_id: int, action: str, obj=None, object_typ
     action touched, so a bureau action on a new school or a system job still leaves its trace,
     while reading the log stays scoped like everything else.
     """
-    from .scoping import tenant_scope
+    from .scoping import system_scope
 
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
@@ -33,7 +33,7 @@ def access_log_record(*, user, school_id: int, action: str, obj=None, object_typ
         if not hasattr(http_request, "_access_logged"):
             http_request._access_logged = set()
         http_request._access_logged.add((action, object_type, str(object_id or "")))
-    with tenant_scope([school_id]):
+    with system_scope("the access log is written to the school the action touched", school_ids=[school_id]):
         return AccessLog.objects.create(
             school_id=school_id,
             user=user if getattr(user, "is_authenticated", False) else None,
@@ -223,13 +223,10 @@ def _log_membership(membership: Membership, actor, action: str, *, request=None)
         access_log_record(user=actor, school_id=membership.school_id, action=action, obj=membership,
                           request=request, detail=detail)
         return
-    from .scoping import tenant_scope
-
     school_ids = list(School.objects.filter(district_id=membership.district_id).values_list("id", flat=True))
-    with tenant_scope(school_ids):
-        access_log_record_many(user=actor, school_ids=school_ids, action=action, object_type="tenancy.membership",
-                               object_id=membership.pk, request=request,
-                               detail=detail | {"district_id": membership.district_id})
+    access_log_record_many(user=actor, school_ids=school_ids, action=action, object_type="tenancy.membership",
+                           object_id=membership.pk, request=request,
+                           detail=detail | {"district_id": membership.district_id})
 
 
 @transaction.atomic
@@ -305,7 +302,10 @@ def staff_role_revoke(*, actor: User, membership: Membership, request=None) -> N
 def access_log_record_many(*, user, school_ids, action: str, object_type: str, object_id: str | int = "",
                            detail: dict | None = None, request=None) -> int:
     """One access-log row per school in a single INSERT, for actions that touch many schools at once
-    (a district-wide compliance export or lock). Must run inside a scope covering those schools."""
+    (a district-wide compliance export or lock, a bureau role). Like access_log_record, the rows go
+    in under a scope of exactly those schools, whatever the caller's scope."""
+    from .scoping import system_scope
+
     ip = _ip(request)
     rows = [
         AccessLog(school_id=sid, user=user if getattr(user, "is_authenticated", False) else None,
@@ -313,7 +313,8 @@ def access_log_record_many(*, user, school_ids, action: str, object_type: str, o
                   detail=detail or {})
         for sid in school_ids
     ]
-    AccessLog.objects.bulk_create(rows)
+    with system_scope("the access log is written to every school the action touched", school_ids=school_ids):
+        AccessLog.objects.bulk_create(rows)
     return len(rows)
 
 
