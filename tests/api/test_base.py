@@ -18,7 +18,7 @@ def _define(**attrs):
     bases = attrs.pop("bases", (ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin))
     attrs.setdefault("model", School)
     attrs.setdefault("action_permissions", {"list": VISIBLE, "retrieve": VISIBLE})
-    attrs.setdefault("scoped_queryset", lambda self: School.objects.none())
+    attrs.setdefault("scoped_queryset", lambda self, queryset: queryset)
     return type("Probe", bases, attrs)
 
 
@@ -90,9 +90,9 @@ def test_a_request_that_bypassed_the_tenant_middleware_is_refused(tree):
 def test_a_scoped_queryset_of_the_wrong_model_is_refused(tree):
     from tenancy.models import District
 
-    probe = _define(scoped_queryset=lambda self: District.objects.all())
+    probe = _define(scoped_queryset=lambda self, queryset: District.objects.all())
     view = probe()
-    view.request = type("R", (), {})()
+    view.request = type("R", (), {"user": tree.gupei_admin})()
     view.swagger_fake_view = False
     view._assert_scoped = lambda: None
     with pytest.raises(TypeError, match="School"):
