@@ -57,5 +57,6 @@ def tree(db):
     t.other_admin = user("other_admin", Role.SCHOOL_ADMIN, school=t.far_centre)
     t.other_teacher = user("other_teacher", Role.TEACHER, school=t.far_centre)
     t.other_clerk = user("other_clerk", Role.CLERK, school=t.far_centre)
+    t.other_village_admin = user("other_village_admin", Role.SCHOOL_ADMIN, school=t.far_village)
     t.nobody = services.user_create(username="nobody", password="Demo2026!")
     return t
