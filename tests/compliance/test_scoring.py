@@ -96,7 +96,7 @@ sections:
 def test_default_metrics_run_one_query_each_and_need_the_scope(tree):
     """The stubs are gone: each default metric is one statement, and without records a count is 0
     and a share is not applicable (tests/compliance/test_metrics.py covers real records)."""
-    from tenancy.scoping import district_scope, tenant_scope
+    from tenancy.scoping import tenant_scope
 
     ids = [tree.gupei.id, tree.menzhuang.id]
     with tenant_scope(ids), CaptureQueriesContext(connection) as ctx:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -206,3 +207,19 @@ def test_district_scope_inside_a_request_scope_only_checks(tree):
         with pytest.raises(ScopeWidening):
             with district_scope(tree.other_district):
                 pass
+
+
+def test_a_child_policy_reads_its_parent_once_per_statement(tree, both):
+    """What keeps the child policies cheap: `parent_id IN (SELECT id FROM parent)` is uncorrelated,
+    so PostgreSQL builds it once per statement (a hashed sub-plan over the parent's visible rows),
+    never once per row, however many rows the statement reads."""
+    from submissions.models import Period
+
+    period = next(iter(both[Period][tree.district.id]))
+    with tenant_scope([tree.gupei.id]), connection.cursor() as cursor:
+        for sql in ("SELECT * FROM submissions_period WHERE id = %s",
+                    "SELECT * FROM compliance_checklistitem ORDER BY id"):
+            cursor.execute("EXPLAIN " + sql, [period] if "%s" in sql else [])
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            filters = [line for line in plan.splitlines() if "Filter:" in line and "SubPlan" in line]
+            assert filters and all(not re.search(r"(?<!hashed )SubPlan \d", line) for line in filters), plan
