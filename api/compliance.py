@@ -261,8 +261,8 @@ class AssessmentViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
         "list": VISIBLE, "retrieve": VISIBLE,
         "create": "manage_checklists", "update": "manage_checklists", "partial_update": "manage_checklists",
     }
-    filterset_class = scoped_filterset(Assessment, status=django_filters.ChoiceFilter(choices=Assessment.Status.choices),
-                                       district=id_filter("district"))
+    filterset_class = scoped_filterset(Assessment, district=id_filter("district"),
+                                       status=django_filters.ChoiceFilter(choices=Assessment.Status.choices))
 
     def scoped_queryset(self, queryset):
         return narrow(queryset, compliance_selectors.assessments_visible_to(self.request.user)).order_by(

@@ -126,7 +126,8 @@ def run_export(export_id: int, today: date | None = None) -> DistrictExport | No
         export = DistrictExport.objects.select_related("report_type", "period", "district").filter(pk=export_id).first()
     if export is None or export.state in (DistrictExport.State.DONE, DistrictExport.State.FAILED):
         return export
-    _update(export_id, district_id, state=DistrictExport.State.RUNNING, progress=10, started_at=timezone.now())  # each run restarts the sweeper's clock
+    # Each run restarts the stale-job sweeper's clock.
+    _update(export_id, district_id, state=DistrictExport.State.RUNNING, progress=10, started_at=timezone.now())
     school_ids = list(School.objects.filter(district_id=export.district_id).values_list("id", flat=True))
     with translation.override(settings.LANGUAGE_CODE):
         with system_scope("a district export reads every school of the district", school_ids=school_ids,

@@ -59,19 +59,25 @@ def _join(ids: tuple[int, ...]) -> str:
     return ",".join(str(i) for i in ids)
 
 
-def _enter_db(school_ids: tuple[int, ...], district_ids: tuple[int, ...]) -> Scope:
+def _set_db(school_ids: tuple[int, ...], district_ids: tuple[int, ...]) -> None:
     with connection.cursor() as cursor:
         # is_local=true: the values end with the transaction, so pooled connections never leak them.
+        cursor.execute("SELECT set_config(%s, %s, true), set_config(%s, %s, true)",
+                       [SETTING, _join(school_ids), DISTRICT_SETTING, _join(district_ids)])
+
+
+def _enter_db(school_ids: tuple[int, ...], district_ids: tuple[int, ...]) -> Scope:
+    if not school_ids:  # no school whose district to look up (e.g. an anonymous request)
+        _set_db(school_ids, district_ids)
+        return Scope(school_ids, district_ids)
+    with connection.cursor() as cursor:
         cursor.execute(_ENTER_SQL, [SETTING, _join(school_ids), DISTRICT_SETTING, list(school_ids), list(district_ids)])
         derived = cursor.fetchone()[1]
     return Scope(school_ids, _ids(derived.split(",")) if derived else ())
 
 
 def _restore_db(previous: Scope | None) -> None:
-    schools, districts = (previous.school_ids, previous.district_ids) if previous else ((), ())
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config(%s, %s, true), set_config(%s, %s, true)",
-                       [SETTING, _join(schools), DISTRICT_SETTING, _join(districts)])
+    _set_db(*((previous.school_ids, previous.district_ids) if previous else ((), ())))
 
 
 def current_scope() -> Scope | None:

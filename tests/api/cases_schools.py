@@ -453,7 +453,8 @@ register(Case(
                    "other_bureau_admin": {"far": 201},
                    **{r: {"far": 403} for r in OTHER_DISTRICT_ROLES if r != "other_bureau_admin"}},
     # Only the district's bureau admin edits or deletes (no record points at these semesters).
-    write_ok={a: {"bureau_admin": {"own"}, "other_bureau_admin": {"far"}} for a in ("update", "partial_update", "destroy")},
+    write_ok={a: {"bureau_admin": {"own"}, "other_bureau_admin": {"far"}}
+              for a in ("update", "partial_update", "destroy")},
     update_payload=lambda s: {"name": "改名学期", "start": (s.start - dt.timedelta(days=1)).isoformat(),
                               "end": (s.end + dt.timedelta(days=1)).isoformat()},
     snapshot=lambda s: (s.name, s.start, s.end),

@@ -40,7 +40,8 @@ def fresh_report(t, schools, *, kind=ReportKind.PROGRESS, days_ago=20, lock_afte
     today = timezone.localdate()
     start = today - timedelta(days=days_ago)
     rt = services.report_type_create(
-        actor=None, district=schools[0].district if schools else t.district, name=f"网页测试报送{n}", code=f"web-{n}", kind=kind,
+        actor=None, district=schools[0].district if schools else t.district, name=f"网页测试报送{n}",
+        code=f"web-{n}", kind=kind,
         period_type=PeriodType.FORTNIGHTLY, start_on=start, end_on=start + timedelta(days=55),
         due_offset_days=3, timely_within_days=3, lock_after_days=lock_after_days, schools=schools,
     )
