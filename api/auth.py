@@ -4,6 +4,7 @@ own (/tokens/). The tokens themselves, their lifetime and their revocation: tena
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
@@ -18,7 +19,7 @@ from tenancy import tokens
 from tenancy.models import ApiToken
 from tenancy.tokens import TokenAuthentication
 
-from .base import VISIBLE, ScopedViewSet
+from .base import VISIBLE, ScopedViewSet, TenantFilter
 
 
 class TokenScheme(OpenApiAuthenticationExtension):
@@ -160,9 +161,11 @@ class ApiTokenViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModel
     model = ApiToken
     serializer_class = ApiTokenSerializer
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "destroy": VISIBLE}
+    tenant_filter = TenantFilter("a token belongs to a person, not to a school or a district",
+                                 lambda user: Q(user_id=user.pk))
 
-    def scoped_queryset(self):
-        return tokens.tokens_of(self.request.user)
+    def scoped_queryset(self, queryset):
+        return queryset & tokens.tokens_of(self.request.user)
 
     def permission_target(self, obj):
         # Every action is VISIBLE: being one of the user's own tokens is the whole check, and a

@@ -5,8 +5,14 @@ It enforces, in one place:
 - authentication (token or session; anonymous requests get 401);
 - the tenant scope: the request must run inside the scope TenantScopeMiddleware computed for the
   very user DRF authenticated, or it is refused (fail closed);
-- the queryset: subclasses provide `scoped_queryset()` built from tenancy.selectors; they may not
-  override `get_queryset`/`get_object`, so another school's object is always 404;
+- the tenant filter (after PostHog's `safely_get_queryset`): the base builds the queryset of what
+  the user's tenants hold (a school-owned model: the user's visible schools; a district-owned
+  one, or a row below one: the user's visible districts; the School and District tables
+  themselves: those ids; any other model: a `tenant_filter` declared with its reason) and hands
+  it to the subclass's `scoped_queryset(queryset)`, which may only narrow it (who may see what
+  within the tenant, from tenancy.selectors); the filter is applied again to what the hook
+  returns, so a subclass cannot widen it. Subclasses may not override `get_queryset`/`get_object`,
+  so another school's or district's object is always 404;
 - object permissions: every action declares the permission codename it needs (or VISIBLE), checked
   on the object's school or district with django-guardian; a missing declaration is an error at
   import time;
@@ -22,8 +28,11 @@ Subclasses list the base first, then the DRF mixins they need, so the base's per
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar
 
+import django_filters
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -42,7 +51,8 @@ from rest_framework.settings import api_settings
 from rest_framework.viewsets import GenericViewSet
 
 from tenancy import selectors
-from tenancy.models import District, School, is_sensitive
+from tenancy.models import (District, DistrictOwnedChild, DistrictOwnedModel, School, SchoolOwnedModel,
+                            district_path, is_sensitive, owning_district)
 from tenancy.roles import PERMISSIONS
 from tenancy.scoping import current_school_ids
 from tenancy.services import access_log_sensitive_read
@@ -56,6 +66,32 @@ VISIBLE = None
 
 _STANDARD_ACTIONS = ("list", "retrieve", "create", "update", "partial_update", "destroy")
 _PERMISSION_LABELS = dict(PERMISSIONS)
+
+
+@dataclass(frozen=True)
+class TenantFilter:
+    """The tenant filter of a model that is neither school- nor district-owned (a user's own
+    account, memberships): `q(user)` selects what the user's tenants hold, `reason` says why that
+    is the right boundary. The base applies it like the structural filters."""
+
+    reason: str
+    q: Callable[[Any], models.Q]
+
+
+def tenant_kind(model) -> str | None:
+    """How the base filters `model` by tenant: "school", "district", "district_child", "school_table",
+    "district_table", or None (the viewset must declare a TenantFilter)."""
+    if model is School:
+        return "school_table"
+    if model is District:
+        return "district_table"
+    if issubclass(model, SchoolOwnedModel):
+        return "school"
+    if issubclass(model, DistrictOwnedModel):
+        return "district"
+    if issubclass(model, DistrictOwnedChild):
+        return "district_child"
+    return None
 
 
 class ScopeMismatch(exceptions.AuthenticationFailed):
@@ -78,6 +114,8 @@ class ScopedViewSet(GenericViewSet):
     action_permissions: ClassVar[dict[str, str | None]] = {}
     #: Set on intermediate base classes that are never routed.
     abstract: ClassVar[bool] = True
+    #: Only for a model that is neither school- nor district-owned (see TenantFilter).
+    tenant_filter: ClassVar[TenantFilter | None] = None
 
     # What a subclass may not replace: these are the isolation guarantees.
     _SEALED = (
@@ -99,11 +137,23 @@ class ScopedViewSet(GenericViewSet):
                 raise TypeError(f"{cls.__name__} may not change {name}: the base enforces them.")
         if cls.pagination_class is None:
             raise TypeError(f"{cls.__name__}: pagination is always on.")
+        if "queryset" not in inspect.signature(cls.scoped_queryset).parameters:
+            raise TypeError(f"{cls.__name__}.scoped_queryset(self, queryset) narrows the tenant-filtered queryset "
+                            "the base hands it; it does not build its own.")
         if cls.__dict__.get("abstract", False):
             return
         cls.abstract = False
         if not isinstance(getattr(cls, "model", None), type):
             raise TypeError(f"{cls.__name__} must declare `model`.")
+        kind = tenant_kind(cls.model)
+        if kind is None and not isinstance(cls.tenant_filter, TenantFilter):
+            raise TypeError(f"{cls.__name__}: {cls.model.__name__} is neither school- nor district-owned; declare "
+                            "its tenant_filter = TenantFilter(reason, q).")
+        if kind is not None and cls.tenant_filter is not None:
+            raise TypeError(f"{cls.__name__}: {cls.model.__name__} is filtered by its owner ({kind}); a "
+                            "tenant_filter may not replace that.")
+        if isinstance(cls.tenant_filter, TenantFilter) and not cls.tenant_filter.reason.strip():
+            raise TypeError(f"{cls.__name__}: a tenant_filter needs its reason.")
         actions = {a for a in _STANDARD_ACTIONS if hasattr(cls, a)}
         actions |= {a.__name__ for a in cls.get_extra_actions()}
         missing = actions - set(cls.action_permissions)
@@ -114,14 +164,18 @@ class ScopedViewSet(GenericViewSet):
                 raise TypeError(f"{cls.__name__}: unknown permission codename {codename!r}.")
 
     # ------------------------------------------------------------------ hooks for subclasses
-    def scoped_queryset(self) -> models.QuerySet:
-        """The objects this user may see, from tenancy.selectors (or a scoped manager)."""
-        raise NotImplementedError
+    def scoped_queryset(self, queryset: models.QuerySet) -> models.QuerySet:
+        """Narrow `queryset` (what the user's tenants hold) to what this user may see here, from
+        tenancy.selectors; add select_related, annotations and the order. Never widen it: the
+        tenant filter is applied again to what this returns."""
+        return queryset
 
     def permission_target(self, obj) -> School | District:
         """The school or district an object's permissions are checked on."""
         if isinstance(obj, (School, District)):
             return obj
+        if isinstance(obj, DistrictOwnedChild):
+            return owning_district(obj)
         for attr in ("school", "district"):
             target = getattr(obj, attr, None)
             if target is not None:
@@ -159,14 +213,30 @@ class ScopedViewSet(GenericViewSet):
         if current_school_ids() is None:
             raise exceptions.PermissionDenied(_("No tenant scope is active for this request."))
 
+    def _tenant_q(self) -> models.Q:
+        """What the user's tenants hold, for this viewset's model (see the module docstring)."""
+        user = self.request.user
+        kind = tenant_kind(self.model)
+        if kind is None:
+            return self.tenant_filter.q(user)
+        if kind in ("school", "school_table"):
+            ids = selectors.school_ids_for_user(user)
+            return models.Q(**{"school_id__in" if kind == "school" else "id__in": ids})
+        ids = selectors.district_ids_for_user(user)
+        if kind == "district_table":
+            return models.Q(id__in=ids)
+        return models.Q(**{f"{district_path(self.model)}__in": ids})
+
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation only: no data
             return self.model._default_manager.none()
         self._assert_scoped()
-        queryset = self.scoped_queryset()
-        if queryset.model is not self.model:
+        tenant_q = self._tenant_q()
+        queryset = self.scoped_queryset(self.model._default_manager.filter(tenant_q))
+        if not isinstance(queryset, models.QuerySet) or queryset.model is not self.model:
             raise TypeError(f"{type(self).__name__}.scoped_queryset() must return {self.model.__name__} rows.")
-        return queryset
+        # Again on what the hook returned: a subclass can narrow the tenant filter, never widen it.
+        return queryset.filter(tenant_q)
 
     def get_object(self):
         """404 for anything outside the scoped queryset; 403 for a visible object the action
@@ -236,6 +306,27 @@ class ScopedViewSet(GenericViewSet):
         elif isinstance(exc, DjangoPermissionDenied):
             exc = exceptions.PermissionDenied(str(exc) or None)
         return super().handle_exception(exc)
+
+
+def scoped_filterset(model_cls, **filters):
+    """A FilterSet of declared filters only. django-filter builds Meta.fields filters with
+    `model._default_manager.all()`, which django-scopes refuses outside a tenant scope (schema
+    generation, system checks) for every school- and district-owned model; declared filters need
+    no query."""
+    meta = type("Meta", (), {"model": model_cls, "fields": []})
+    return type(f"{model_cls.__name__}Filter", (django_filters.FilterSet,), {**filters, "Meta": meta})
+
+
+def id_filter(field: str) -> django_filters.NumberFilter:
+    """?<field>=<id> on a foreign key, as a plain number: an unknown id matches nothing."""
+    return django_filters.NumberFilter(field_name=f"{field}_id")
+
+
+def narrow(queryset: models.QuerySet, visible: models.QuerySet) -> models.QuerySet:
+    """The rows of `queryset` (what the base handed a hook) that a selector's `visible` queryset
+    also holds. `visible` goes first so its select_related, prefetches and order are kept
+    (QuerySet `&` keeps the left side's)."""
+    return visible & queryset
 
 
 @extend_schema_field(OpenApiTypes.INT)

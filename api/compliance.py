@@ -36,7 +36,8 @@ from tenancy.dates import sane_date
 from tenancy.downloads import NotReady, download_response
 from tenancy.models import School
 
-from .base import VISIBLE, ScopedViewSet, VisibleDistrictField, VisibleSchoolField
+from .base import (VISIBLE, ScopedViewSet, VisibleDistrictField, VisibleSchoolField, id_filter, narrow,
+                   scoped_filterset)
 from .schema import XLSX_MEDIA_TYPE, ApiErrorSerializer
 
 
@@ -173,15 +174,14 @@ class ChecklistViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMode
         "list": VISIBLE, "retrieve": VISIBLE, "yaml_export": VISIBLE,
         "create": "manage_checklists", "update": "manage_checklists", "partial_update": "manage_checklists",
     }
-    filterset_fields = ["status", "number"]
+    filterset_class = scoped_filterset(ChecklistVersion,
+                                       status=django_filters.ChoiceFilter(choices=ChecklistVersion.Status.choices),
+                                       number=django_filters.NumberFilter())
 
-    def scoped_queryset(self):
-        user = self.request.user
-        return compliance_selectors.checklist_versions_visible_to(user).select_related("checklist__district").order_by(
-            "checklist__district_id", "checklist__code", "number")
-
-    def permission_target(self, obj):
-        return obj.checklist.district
+    def scoped_queryset(self, queryset):
+        # Every user of a district reads its checklists: exactly the base's tenant filter.
+        return queryset.select_related("checklist__district").order_by("checklist__district_id", "checklist__code",
+                                                                       "number")
 
     def get_serializer_class(self):
         if self.action == "create":
@@ -258,10 +258,12 @@ class AssessmentViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
         "list": VISIBLE, "retrieve": VISIBLE,
         "create": "manage_checklists", "update": "manage_checklists", "partial_update": "manage_checklists",
     }
-    filterset_fields = ["status", "district"]
+    filterset_class = scoped_filterset(Assessment, district=id_filter("district"),
+                                       status=django_filters.ChoiceFilter(choices=Assessment.Status.choices))
 
-    def scoped_queryset(self):
-        return compliance_selectors.assessments_visible_to(self.request.user).order_by("-semester_start", "id")
+    def scoped_queryset(self, queryset):
+        return narrow(queryset, compliance_selectors.assessments_visible_to(self.request.user)).order_by(
+            "-semester_start", "id")
 
     def get_serializer_class(self):
         if self.action == "create":
@@ -331,14 +333,12 @@ class ScoreViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
             self._scores_cache = (assessment, assessment_scores(assessment) if assessment else None)
         return self._scores_cache
 
-    def scoped_queryset(self):
+    def scoped_queryset(self, queryset):
         assessment, scores = self._scores()
         if assessment is None:
-            return School.objects.none()
-        visible = set(selectors.school_ids_for_user(self.request.user)) & set(scores["schools"])
-        rank = {sid: n for n, sid in enumerate(scores["order"])}
-        ids = sorted(visible, key=lambda sid: rank[sid])
-        return School.objects.filter(id__in=ids).order_by("path")
+            return queryset.none()
+        # The schools the user sees (the base's filter) that the assessment scored.
+        return queryset.filter(id__in=list(scores["schools"])).order_by("path")
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -382,15 +382,13 @@ class SnapshotCreateSerializer(serializers.Serializer):
 class SnapshotViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin):
     model = Snapshot
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": "manage_checklists"}
-    filterset_fields = ["assessment", "kind"]
+    filterset_class = scoped_filterset(Snapshot, assessment=id_filter("assessment"),
+                                       kind=django_filters.ChoiceFilter(choices=Snapshot.Kind.choices))
 
-    def scoped_queryset(self):
+    def scoped_queryset(self, queryset):
         visible = compliance_selectors.assessments_visible_to(self.request.user)
-        return Snapshot.objects.filter(assessment__in=visible).select_related("assessment__district").order_by(
+        return queryset.filter(assessment__in=visible).select_related("assessment__district").order_by(
             "-taken_at", "-id")
-
-    def permission_target(self, obj):
-        return obj.assessment.district
 
     def create_target(self, data):
         return data["assessment"].district
@@ -444,11 +442,9 @@ class ManualScoreViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
     }
     filterset_class = ManualScoreFilter
 
-    def scoped_queryset(self):
-        user = self.request.user
-        return ManualScore.objects.filter(
-            school_id__in=selectors.school_ids_for_user(user),
-            assessment__in=compliance_selectors.assessments_visible_to(user),
+    def scoped_queryset(self, queryset):
+        return queryset.filter(
+            assessment__in=compliance_selectors.assessments_visible_to(self.request.user),
         ).select_related("school", "item", "scored_by").order_by("assessment_id", "school_id", "item__position")
 
     def get_serializer_class(self):
@@ -505,11 +501,9 @@ class ManualScoreChangeViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retr
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE}
     filterset_class = ManualScoreChangeFilter
 
-    def scoped_queryset(self):
-        user = self.request.user
-        return ManualScoreChange.objects.filter(
-            school_id__in=selectors.school_ids_for_user(user),
-            assessment__in=compliance_selectors.assessments_visible_to(user),
+    def scoped_queryset(self, queryset):
+        return queryset.filter(
+            assessment__in=compliance_selectors.assessments_visible_to(self.request.user),
         ).select_related("item", "changed_by").order_by("changed_at", "id")
 
 
@@ -545,17 +539,15 @@ class ExportViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
 
     model = ComplianceExport
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "download": VISIBLE, "create": "manage_checklists"}
-    filterset_fields = ["assessment", "status"]
+    filterset_class = scoped_filterset(ComplianceExport, assessment=id_filter("assessment"),
+                                       status=django_filters.ChoiceFilter(choices=ComplianceExport.Status.choices))
 
-    def scoped_queryset(self):
+    def scoped_queryset(self, queryset):
         user = self.request.user
         districts = [d.id for d in selectors.districts_visible_to(user)
                      if selectors.has_district_perm(user, "view_aggregates", d)]
-        return ComplianceExport.objects.filter(assessment__district_id__in=districts).select_related(
+        return queryset.filter(assessment__district_id__in=districts).select_related(
             "assessment__district").order_by("-created_at", "-id")
-
-    def permission_target(self, obj):
-        return obj.assessment.district
 
     def create_target(self, data):
         return data["assessment"].district

@@ -30,7 +30,7 @@ from tenancy.models import AccessLog
 from tenancy.selectors import permissions_by_school
 from tenancy.services import access_log_record
 
-from .base import VISIBLE, ScopedViewSet, VisibleSchoolField
+from .base import VISIBLE, ScopedViewSet, VisibleSchoolField, narrow
 from .schema import ApiErrorSerializer
 from .schools_common import (
     IdentityChildField, SchoolOwnedSerializer, SchoolOwnedViewSet, StaffUserField, UserRefSerializer,
@@ -185,8 +185,8 @@ class ChildViewSet(ChildLevelsMixin, ScopedViewSet, mixins.ListModelMixin, mixin
     def get_serializer_class(self):
         return ChildWriteSerializer if self.action in ("create", "update", "partial_update") else ChildSerializer
 
-    def scoped_queryset(self):
-        return ss.children_visible_to(self.request.user).order_by("grade", "class_name", "name", "id")
+    def scoped_queryset(self, queryset):
+        return narrow(queryset, ss.children_visible_to(self.request.user)).order_by("grade", "class_name", "name", "id")
 
     def retrieve(self, request, *args, **kwargs):
         child = self.get_object()
@@ -241,8 +241,8 @@ class ChildStatusChangeViewSet(ChildRecordViewSet, mixins.ListModelMixin, mixins
     filterset_class = ChildStatusChangeFilter
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": "manage_children"}
 
-    def scoped_queryset(self):
-        return (ChildStatusChange.objects.filter(child_q(self.request.user)).select_related("recorded_by")
+    def scoped_queryset(self, queryset):
+        return (queryset.filter(child_q(self.request.user)).select_related("recorded_by")
                 .order_by("child", "since", "id"))
 
     def create_via_service(self, data):
@@ -285,8 +285,9 @@ class ConsentViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "update": "manage_children",
                           "partial_update": "manage_children"}
 
-    def scoped_queryset(self):
-        return ss.children_with_identity_visible_to(self.request.user).order_by("grade", "class_name", "name", "id")
+    def scoped_queryset(self, queryset):
+        return narrow(queryset, ss.children_with_identity_visible_to(self.request.user)).order_by(
+            "grade", "class_name", "name", "id")
 
     def retrieve(self, request, *args, **kwargs):
         # The same Child rows as /children/<id>/: every detail read of a child is in the access log.
@@ -362,8 +363,8 @@ class ProxyAssignmentViewSet(ChildRecordViewSet, mixins.ListModelMixin, mixins.R
     def get_serializer_class(self):
         return ProxyAssignmentEndSerializer if self.action in ("update", "partial_update") else ProxyAssignmentSerializer
 
-    def scoped_queryset(self):
-        return ProxyAssignment.objects.filter(child_q(self.request.user)).order_by("child", "-starts_on", "id")
+    def scoped_queryset(self, queryset):
+        return queryset.filter(child_q(self.request.user)).order_by("child", "-starts_on", "id")
 
     def create_via_service(self, data):
         return services.proxy_assignment_create(actor=self.request.user, request=self.request, **data)
@@ -411,8 +412,8 @@ class StaffProfileViewSet(SchoolOwnedViewSet, mixins.ListModelMixin, mixins.Retr
         "create": "manage_staff", "update": "manage_staff", "partial_update": "manage_staff",
     }
 
-    def scoped_queryset(self):
-        return super().scoped_queryset().order_by("id")
+    def scoped_queryset(self, queryset):
+        return super().scoped_queryset(queryset).order_by("id")
 
     def create_via_service(self, data):
         return services.staff_profile_set(actor=self.request.user, **data)
@@ -478,8 +479,8 @@ class CareContactViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": VISIBLE, "update": VISIBLE,
                           "partial_update": VISIBLE, "destroy": VISIBLE}
 
-    def scoped_queryset(self):
-        return (CareContact.objects.filter(child_q(self.request.user)).select_related("made_by")
+    def scoped_queryset(self, queryset):
+        return (queryset.filter(child_q(self.request.user)).select_related("made_by")
                 .annotate(evidence_count=Count("evidence")).order_by("-happened_on", "-id"))
 
     def create_target(self, data):
@@ -545,12 +546,12 @@ class WorkRecordEntryViewSet(SchoolOwnedViewSet, mixins.ListModelMixin, mixins.R
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": "record_contacts",
                           "update": VISIBLE, "partial_update": VISIBLE, "destroy": VISIBLE}
 
-    def scoped_queryset(self):
+    def scoped_queryset(self, queryset):
         user = self.request.user
         perms = permissions_by_school(user)
         every = [sid for sid, p in perms.items() if "manage_children" in p]
         own = [sid for sid, p in perms.items() if "record_contacts" in p]
-        return (WorkRecordEntry.objects.filter(Q(school_id__in=every) | Q(school_id__in=own, proxy_parent=user))
+        return (queryset.filter(Q(school_id__in=every) | Q(school_id__in=own, proxy_parent=user))
                 .select_related("proxy_parent").order_by("-date", "-id"))
 
     def create_via_service(self, data):
@@ -634,8 +635,8 @@ class StudyPairViewSet(SchoolOwnedViewSet, mixins.ListModelMixin, mixins.Retriev
     def get_serializer_class(self):
         return StudyPairEndSerializer if self.action in ("update", "partial_update") else StudyPairSerializer
 
-    def scoped_queryset(self):
-        return (study_pairs_for(self.request.user).annotate(session_count=Count("sessions"))
+    def scoped_queryset(self, queryset):
+        return (narrow(queryset, study_pairs_for(self.request.user)).annotate(session_count=Count("sessions"))
                 .order_by("-starts_on", "id"))
 
     def create_via_service(self, data):
@@ -693,8 +694,8 @@ class TutoringSessionViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retrie
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": VISIBLE,
                           "update": VISIBLE, "partial_update": VISIBLE, "destroy": VISIBLE}
 
-    def scoped_queryset(self):
-        return (TutoringSession.objects.filter(pair_id__in=study_pairs_for(self.request.user).values("id"))
+    def scoped_queryset(self, queryset):
+        return (queryset.filter(pair_id__in=study_pairs_for(self.request.user).values("id"))
                 .order_by("-date", "-id"))
 
     def create_target(self, data):

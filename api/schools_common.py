@@ -103,8 +103,9 @@ class SchoolOwnedViewSet(ScopedViewSet):
     def school_ids(self) -> list[int]:
         return selectors.school_ids_for_user(self.request.user)
 
-    def scoped_queryset(self):
-        return self.model.objects.filter(school_id__in=self.school_ids())
+    def scoped_queryset(self, queryset):
+        # Everyone holding a role on the school: exactly the base's tenant filter.
+        return queryset
 
     @property
     def actor(self):

@@ -26,7 +26,7 @@ from tenancy import selectors
 from tenancy.dates import sane_date
 from tenancy.models import School
 
-from .base import VISIBLE, ScopedViewSet, VisibleDistrictField
+from .base import VISIBLE, ScopedViewSet, VisibleDistrictField, narrow
 from .schools_common import (
     SchoolOwnedSerializer, SchoolOwnedViewSet, StaffUserField, UserRefSerializer, VisibleChildField,
     VisibleSemesterField, child_q, service_errors,
@@ -85,9 +85,9 @@ class SemesterViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModel
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": "manage_schools",
                           "update": "manage_schools", "partial_update": "manage_schools", "destroy": "manage_schools"}
 
-    def scoped_queryset(self):
-        return Semester.objects.filter(district__in=selectors.districts_visible_to(self.request.user)).order_by(
-            "district", "-start")
+    def scoped_queryset(self, queryset):
+        # Every user of a district reads its calendar: exactly the base's tenant filter.
+        return queryset.order_by("district", "-start")
 
     def create_via_service(self, data):
         return services.semester_create(actor=self.request.user, **data)
@@ -145,8 +145,8 @@ class ActivitySiteViewSet(MaterialsViewSet):
     update_service = staticmethod(services.activity_site_update)
     update_kwarg = "site"
 
-    def scoped_queryset(self):
-        return super().scoped_queryset().order_by("opened_on", "id")
+    def scoped_queryset(self, queryset):
+        return super().scoped_queryset(queryset).order_by("opened_on", "id")
 
 
 class EquipmentSerializer(SchoolOwnedSerializer):
@@ -173,8 +173,8 @@ class EquipmentViewSet(MaterialsViewSet):
     update_service = staticmethod(services.equipment_update)
     update_kwarg = "item"
 
-    def scoped_queryset(self):
-        return super().scoped_queryset().order_by("kind", "acquired_on", "id")
+    def scoped_queryset(self, queryset):
+        return super().scoped_queryset(queryset).order_by("kind", "acquired_on", "id")
 
 
 class LeadershipMemberSerializer(SchoolOwnedSerializer):
@@ -210,8 +210,8 @@ class LeadershipMemberViewSet(MaterialsViewSet):
     update_service = staticmethod(services.leadership_member_update)
     update_kwarg = "member"
 
-    def scoped_queryset(self):
-        return super().scoped_queryset().order_by("-is_leader", "order", "id")
+    def scoped_queryset(self, queryset):
+        return super().scoped_queryset(queryset).order_by("-is_leader", "order", "id")
 
 
 # ---------------------------------------------------------------- theme schedule
@@ -248,8 +248,8 @@ class ThemeScheduleViewSet(MaterialsViewSet):
     serializer_class = ThemeScheduleSerializer
     filterset_class = ThemeScheduleFilter
 
-    def scoped_queryset(self):
-        return super().scoped_queryset().order_by("semester", "weekday", "id")
+    def scoped_queryset(self, queryset):
+        return super().scoped_queryset(queryset).order_by("semester", "weekday", "id")
 
     def create_via_service(self, data):
         return services.theme_schedule_set(actor=self.request.user, **data)
@@ -287,8 +287,8 @@ class TrainingMeetingViewSet(MaterialsViewSet):
     serializer_class = TrainingMeetingSerializer
     filterset_class = TrainingMeetingFilter
 
-    def scoped_queryset(self):
-        return (super().scoped_queryset().prefetch_related("attendees")
+    def scoped_queryset(self, queryset):
+        return (super().scoped_queryset(queryset).prefetch_related("attendees")
                 .annotate(attendee_count=Count("trainingattendance", distinct=True),
                           evidence_count=Count("evidence", distinct=True))
                 .order_by("-date", "-id"))
@@ -386,11 +386,11 @@ class ActivityViewSet(MaterialsViewSet):
         context["visible_child_ids"] = visible_child_ids
         return context
 
-    def scoped_queryset(self):
+    def scoped_queryset(self, queryset):
         from django.db.models import Prefetch
 
         rows = ActivityParticipant.objects.select_related("child").order_by("placing", "id")
-        return (super().scoped_queryset().with_evidence()
+        return (super().scoped_queryset(queryset).with_evidence()
                 .prefetch_related(Prefetch("activityparticipant_set", queryset=rows, to_attr="participant_rows"))
                 .order_by("-date", "-id"))
 
@@ -511,10 +511,10 @@ class EvidenceViewSet(SchoolOwnedViewSet, mixins.ListModelMixin, mixins.Retrieve
     def get_serializer_class(self):
         return EvidenceUploadSerializer if self.action == "create" else EvidenceSerializer
 
-    def scoped_queryset(self):
+    def scoped_queryset(self, queryset):
         user = self.request.user
         # Evidence of a contact follows the contact's child.
-        return (super().scoped_queryset()
+        return (super().scoped_queryset(queryset)
                 .filter(Q(care_contact__isnull=True) | Q(care_contact__in=CareContact.objects.filter(child_q(user))))
                 .select_related("uploaded_by")
                 .annotate(reused=ss.reused_annotation(user))
@@ -568,8 +568,8 @@ class ReusedEvidenceFlagViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Ret
     filterset_class = ReusedEvidenceFlagFilter
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE}
 
-    def scoped_queryset(self):
-        return (ss.reuse_flags_visible_to(self.request.user).select_related("evidence__uploaded_by")
+    def scoped_queryset(self, queryset):
+        return (narrow(queryset, ss.reuse_flags_visible_to(self.request.user)).select_related("evidence__uploaded_by")
                 .order_by("-created_at", "-id"))
 
 
@@ -608,11 +608,11 @@ class RuleDocumentViewSet(SchoolOwnedViewSet, mixins.ListModelMixin, mixins.Retr
     filterset_class = RuleDocumentFilter
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE}
 
-    def scoped_queryset(self):
+    def scoped_queryset(self, queryset):
         from django.db.models import Prefetch
 
         versions = RuleDocumentVersion.objects.select_related("evidence__uploaded_by").order_by("-number")
-        return super().scoped_queryset().prefetch_related(Prefetch("versions", queryset=versions)).order_by(
+        return super().scoped_queryset(queryset).prefetch_related(Prefetch("versions", queryset=versions)).order_by(
             "school", "kind")
 
 
@@ -651,8 +651,8 @@ class RuleVersionViewSet(SchoolOwnedViewSet, mixins.ListModelMixin, mixins.Retri
     def get_serializer_class(self):
         return RuleVersionUploadSerializer if self.action == "create" else RuleVersionSerializer
 
-    def scoped_queryset(self):
-        return super().scoped_queryset().select_related("evidence__uploaded_by").order_by("document", "-number")
+    def scoped_queryset(self, queryset):
+        return super().scoped_queryset(queryset).select_related("evidence__uploaded_by").order_by("document", "-number")
 
     def create_via_service(self, data):
         with service_errors("file"):
@@ -678,8 +678,9 @@ class SchoolPageViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
     serializer_class = SchoolRefSerializer
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE}
 
-    def scoped_queryset(self):
-        return selectors.schools_visible_to(self.request.user).order_by("path", "id")
+    def scoped_queryset(self, queryset):
+        # The schools the user sees: exactly the base's tenant filter.
+        return queryset.order_by("path", "id")
 
     def semester_for(self, school):
         raw = self.request.query_params.get("semester")

@@ -92,8 +92,8 @@ class ChildImportViewSet(ScopedViewSet):
     serializer_class = ImportUploadSerializer
     action_permissions = {"template": VISIBLE, "preview": "manage_children", "commit": "manage_children"}
 
-    def scoped_queryset(self):  # nothing is listed here; the school comes from the input
-        return Child.objects.none()
+    def scoped_queryset(self, queryset):  # nothing is listed here; the school comes from the input
+        return queryset.none()
 
     def _read(self, serializer_class):
         serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())

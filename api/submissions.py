@@ -20,14 +20,14 @@ from rest_framework.response import Response
 
 from submissions import downloads, selectors, services
 from submissions.models import (
-    DistrictExport, Narrative, Notification, PackageVersion, Period, ReportType, SimilarityFlag, Submission,
+    DistrictExport, Narrative, Notification, PackageVersion, Period, ReportKind, ReportType, SimilarityFlag, Submission,
     SubmissionEvent,
 )
 from submissions.narrative import SECTION_KEYS
 from tenancy.dates import sane_date
 from tenancy.downloads import download_response
 
-from .base import VISIBLE, ScopedViewSet, VisibleDistrictField, VisibleSchoolField
+from .base import VISIBLE, ScopedViewSet, VisibleDistrictField, VisibleSchoolField, id_filter, narrow, scoped_filterset
 from .schema import DOCX_MEDIA_TYPE, XLSX_MEDIA_TYPE
 
 
@@ -63,16 +63,15 @@ class ReportTypeViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "matrix": VISIBLE,
                           "create": "review_submissions", "update": "review_submissions",
                           "partial_update": "review_submissions", "destroy": "review_submissions"}
-    filterset_fields = ["district", "kind", "is_active"]
+    filterset_class = scoped_filterset(ReportType, district=id_filter("district"),
+                                       kind=django_filters.ChoiceFilter(choices=ReportKind.choices),
+                                       is_active=django_filters.BooleanFilter())
 
     def get_serializer_class(self):
         return ReportTypeUpdateSerializer if self.action in ("update", "partial_update") else ReportTypeSerializer
 
-    def scoped_queryset(self):
-        return selectors.report_types_visible_to(self.request.user).prefetch_related("schools")
-
-    def permission_target(self, obj):
-        return obj.district
+    def scoped_queryset(self, queryset):
+        return narrow(queryset, selectors.report_types_visible_to(self.request.user)).prefetch_related("schools")
 
     def create_via_service(self, data):
         return services.report_type_create(actor=self.request.user, **data)
@@ -116,26 +115,14 @@ class PeriodViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
     model = Period
     serializer_class = PeriodSerializer
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE}
-    filterset_fields = ["report_type"]
+    filterset_class = scoped_filterset(Period, report_type=id_filter("report_type"))
 
-    def scoped_queryset(self):
-        return selectors.periods_visible_to(self.request.user).order_by("report_type_id", "seq")
-
-    def permission_target(self, obj):
-        return obj.report_type.district
+    def scoped_queryset(self, queryset):
+        return narrow(queryset, selectors.periods_visible_to(self.request.user)).order_by("report_type_id", "seq")
 
 
 # ---------------------------------------------------------------- submissions
-def scoped_filterset(model_cls, **filters):
-    """A FilterSet of declared filters only. django-filter builds Meta.fields filters with
-    `model._default_manager.all()`, which django-scopes refuses outside a tenant scope (schema
-    generation, system checks); declared filters need no query."""
-    meta = type("Meta", (), {"model": model_cls, "fields": []})
-    return type(f"{model_cls.__name__}Filter", (django_filters.FilterSet,), {**filters, "Meta": meta})
-
-
-def _id(field):
-    return django_filters.NumberFilter(field_name=f"{field}_id")
+_id = id_filter
 
 
 class VersionRefSerializer(serializers.ModelSerializer):
@@ -180,10 +167,10 @@ class SubmissionViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
                                        period=_id("period"), status=django_filters.CharFilter(),
                                        timeliness=django_filters.CharFilter())
 
-    def scoped_queryset(self):
+    def scoped_queryset(self, queryset):
         from django.db.models import Prefetch
 
-        return selectors.submissions_visible_to(self.request.user).prefetch_related(
+        return narrow(queryset, selectors.submissions_visible_to(self.request.user)).prefetch_related(
             Prefetch("versions", queryset=PackageVersion.objects.filter(is_current=True), to_attr="current_versions")
         ).order_by("period__due_on", "report_type_id", "school_id")
 
@@ -230,8 +217,8 @@ class SubmissionEventViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retrie
     def get_serializer_class(self):
         return SubmissionActionSerializer if self.action == "create" else SubmissionEventSerializer
 
-    def scoped_queryset(self):
-        return selectors.submission_events_visible_to(self.request.user)
+    def scoped_queryset(self, queryset):
+        return narrow(queryset, selectors.submission_events_visible_to(self.request.user))
 
     def create_target(self, data):
         return data["submission"].school
@@ -279,8 +266,9 @@ class PackageVersionViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retriev
     filterset_class = scoped_filterset(PackageVersion, submission=_id("submission"), state=django_filters.CharFilter(),
                                        is_current=django_filters.BooleanFilter())
 
-    def scoped_queryset(self):
-        return selectors.package_versions_visible_to(self.request.user).order_by("submission_id", "-version")
+    def scoped_queryset(self, queryset):
+        return narrow(queryset, selectors.package_versions_visible_to(self.request.user)).order_by(
+            "submission_id", "-version")
 
     def create_target(self, data):
         return data["submission"].school
@@ -327,8 +315,8 @@ class NarrativeViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMode
     def get_serializer_class(self):
         return NarrativeUpdateSerializer if self.action in ("update", "partial_update") else NarrativeSerializer
 
-    def scoped_queryset(self):
-        return selectors.narratives_visible_to(self.request.user).order_by("submission_id")
+    def scoped_queryset(self, queryset):
+        return narrow(queryset, selectors.narratives_visible_to(self.request.user)).order_by("submission_id")
 
     def create_target(self, data):
         return data["submission"].school
@@ -368,8 +356,8 @@ class SimilarityFlagViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retriev
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE}
     filterset_class = scoped_filterset(SimilarityFlag, report_type=_id("report_type"))
 
-    def scoped_queryset(self):
-        return selectors.similarity_flags_visible_to(self.request.user).order_by("-score", "id")
+    def scoped_queryset(self, queryset):
+        return narrow(queryset, selectors.similarity_flags_visible_to(self.request.user)).order_by("-score", "id")
 
 
 # ---------------------------------------------------------------- notifications
@@ -387,13 +375,11 @@ class NotificationViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveM
     model = Notification
     serializer_class = NotificationSerializer
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "update": VISIBLE, "partial_update": VISIBLE}
-    filterset_fields = ["is_read"]
+    filterset_class = scoped_filterset(Notification, is_read=django_filters.BooleanFilter())
 
-    def scoped_queryset(self):
-        return selectors.notifications_for(user=self.request.user)
-
-    def permission_target(self, obj):
-        return None  # user-owned: the queryset is the user's own inbox; every action is VISIBLE
+    def scoped_queryset(self, queryset):
+        # Within the user's districts (the base's filter), their own inbox only.
+        return narrow(queryset, selectors.notifications_for(user=self.request.user))
 
     def update_via_service(self, instance, data):
         if data.get("is_read"):
@@ -434,10 +420,12 @@ class DistrictExportViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retriev
     serializer_class = DistrictExportSerializer
     # Reading and downloading: the bureau's readers (the inspector too); running one: the bureau admin.
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": "review_submissions", "download": VISIBLE}
-    filterset_fields = ["report_type", "period", "trigger", "state"]
+    filterset_class = scoped_filterset(DistrictExport, report_type=id_filter("report_type"), period=id_filter("period"),
+                                       trigger=django_filters.ChoiceFilter(choices=DistrictExport.Trigger.choices),
+                                       state=django_filters.ChoiceFilter(choices=DistrictExport.State.choices))
 
-    def scoped_queryset(self):
-        return selectors.district_exports_visible_to(self.request.user)
+    def scoped_queryset(self, queryset):
+        return narrow(queryset, selectors.district_exports_visible_to(self.request.user))
 
     def create_target(self, data):
         return data["period"].report_type.district

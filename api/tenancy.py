@@ -8,6 +8,7 @@ from __future__ import annotations
 import django_filters
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers
@@ -17,7 +18,7 @@ from tenancy import selectors, services
 from tenancy.models import District, Membership, School, User
 from tenancy.roles import Role
 
-from .base import VISIBLE, ScopedViewSet, VisibleDistrictField, VisibleSchoolField
+from .base import VISIBLE, ScopedViewSet, TenantFilter, VisibleDistrictField, VisibleSchoolField, narrow
 
 
 # ---------------------------------------------------------------- serializers
@@ -177,9 +178,8 @@ class MeViewSet(ScopedViewSet):
     model = User
     serializer_class = MeSerializer
     action_permissions = {"retrieve": VISIBLE}
-
-    def scoped_queryset(self):
-        return User.objects.filter(pk=self.request.user.pk)
+    tenant_filter = TenantFilter("a user's own account: users belong to no one tenant",
+                                 lambda user: Q(pk=user.pk))
 
     def retrieve(self, request, *args, **kwargs):
         return Response(self.get_serializer(request.user).data)
@@ -191,8 +191,9 @@ class DistrictViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModel
     filterset_class = DistrictFilter
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE}
 
-    def scoped_queryset(self):
-        return selectors.districts_visible_to(self.request.user)
+    def scoped_queryset(self, queryset):
+        # The user's districts: exactly the base's tenant filter.
+        return queryset
 
 
 @extend_schema_view(
@@ -212,8 +213,9 @@ class SchoolViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
     def get_serializer_class(self):
         return SchoolUpdateSerializer if self.action in ("update", "partial_update") else SchoolSerializer
 
-    def scoped_queryset(self):
-        return selectors.schools_visible_to(self.request.user).select_related("district")
+    def scoped_queryset(self, queryset):
+        # The schools the user sees: exactly the base's tenant filter.
+        return queryset.select_related("district")
 
     def create_via_service(self, data):
         return services.school_create(actor=self.request.user, **data)
@@ -233,6 +235,11 @@ class MembershipViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
                         mixins.CreateModelMixin, mixins.DestroyModelMixin):
     model = Membership
     filterset_class = MembershipFilter
+    # A membership is a role on one school or one district: it belongs to that tenant.
+    tenant_filter = TenantFilter(
+        "a role belongs to the school or the district it is held on",
+        lambda user: Q(school_id__in=selectors.school_ids_for_user(user))
+        | Q(district_id__in=selectors.district_ids_for_user(user)))
     action_permissions = {
         "list": VISIBLE, "retrieve": VISIBLE, "create": "manage_staff", "destroy": "manage_staff",
     }
@@ -240,8 +247,8 @@ class MembershipViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
     def get_serializer_class(self):
         return MembershipCreateSerializer if self.action == "create" else MembershipSerializer
 
-    def scoped_queryset(self):
-        return selectors.memberships_visible_to(self.request.user).select_related("granted_by")
+    def scoped_queryset(self, queryset):
+        return narrow(queryset, selectors.memberships_visible_to(self.request.user)).select_related("granted_by")
 
     def create_via_service(self, data):
         actor = self.request.user

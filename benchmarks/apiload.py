@@ -32,7 +32,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count
 
 from benchmarks import throwaway
@@ -52,13 +52,14 @@ def build_dataset(*, schools: int, children: int, active_schools: int, bureau_us
     from tenancy import services as tenancy_services
     from tenancy.models import ApiToken, District, School, User
     from tenancy.roles import Role
-    from tenancy.scoping import tenant_scope
+    from tenancy.scoping import district_scope, tenant_scope
 
     today = dt.date.today()
     district = District.objects.create(name="基准测试教育局", code="bench-api")
     # A semester around today: contacts may not be in the future and must fall in a semester.
-    semester = Semester.objects.create(district=district, name="基准学期", start=today - dt.timedelta(days=80),
-                                       end=today + dt.timedelta(days=60))
+    with district_scope(district):
+        semester = Semester.objects.create(district=district, name="基准学期", start=today - dt.timedelta(days=80),
+                                           end=today + dt.timedelta(days=60))
     filler = tenancy_services.user_create(username="bench_filler", password=None)
     heads, villages = benchdata.create_schools(district=district, centres=max(1, schools // 10),
                                                villages_per_centre=9)

@@ -41,19 +41,21 @@ def _database(*, schools: int, periods: int, length: int, queries: int) -> dict:
     from submissions.calendar import specs_for
     from submissions.models import Narrative, NarrativeBand, Period, ReportType, SimilarityFlag, Submission
     from tenancy.models import District
-    from tenancy.scoping import tenant_scope
+    from tenancy.scoping import district_scope, tenant_scope
 
     district = District.objects.create(name="相似度基准教育局", code="bench-similarity")
     heads, villages = benchdata.create_schools(district=district, centres=max(1, schools // 10),
                                                villages_per_centre=9, prefix="sim")
     ids = [s.id for s in heads + villages]
     start = dt.date(2025, 1, 6)  # a Monday: `periods` weekly periods, plus one for the new submissions
-    rt = ReportType.objects.create(district=district, name="每周进展", code="bench-sim", period_type="weekly",
-                                   start_on=start, end_on=start + dt.timedelta(weeks=periods + 1, days=-1))
-    rt.schools.set(ids)
-    Period.objects.bulk_create([Period(report_type=rt, seq=s.seq, start_on=s.start_on, end_on=s.end_on,
-                                       open_on=s.open_on, due_on=s.due_on, lock_on=s.lock_on) for s in specs_for(rt)])
-    period_list = list(Period.objects.filter(report_type=rt).order_by("seq"))
+    with district_scope(district):  # the calendar rows are district-owned
+        rt = ReportType.objects.create(district=district, name="每周进展", code="bench-sim", period_type="weekly",
+                                       start_on=start, end_on=start + dt.timedelta(weeks=periods + 1, days=-1))
+        rt.schools.set(ids)
+        Period.objects.bulk_create([Period(report_type=rt, seq=s.seq, start_on=s.start_on, end_on=s.end_on,
+                                           open_on=s.open_on, due_on=s.due_on, lock_on=s.lock_on)
+                                    for s in specs_for(rt)])
+        period_list = list(Period.objects.filter(report_type=rt).order_by("seq"))
     stored_periods, new_period = period_list[:periods], period_list[periods]
     corpus = similarity.Corpus(seed=11)
     now = timezone.now()

@@ -150,12 +150,15 @@ def create_report_type(*, district, semester):
     """A monthly report type over the semester, with its periods (from submissions.calendar)."""
     from submissions.calendar import specs_for
     from submissions.models import Period, ReportType
+    from tenancy.scoping import district_scope
 
-    rt = ReportType.objects.create(district=district, name="月报", code=f"bench-monthly-{semester.id}",
-                                   period_type="monthly", start_on=semester.start, end_on=semester.end,
-                                   due_offset_days=3, timely_within_days=3, lock_after_days=14)
-    Period.objects.bulk_create([Period(report_type=rt, seq=s.seq, start_on=s.start_on, end_on=s.end_on,
-                                       open_on=s.open_on, due_on=s.due_on, lock_on=s.lock_on) for s in specs_for(rt)])
+    with district_scope(district):  # district-owned rows
+        rt = ReportType.objects.create(district=district, name="月报", code=f"bench-monthly-{semester.id}",
+                                       period_type="monthly", start_on=semester.start, end_on=semester.end,
+                                       due_offset_days=3, timely_within_days=3, lock_after_days=14)
+        Period.objects.bulk_create([Period(report_type=rt, seq=s.seq, start_on=s.start_on, end_on=s.end_on,
+                                           open_on=s.open_on, due_on=s.due_on, lock_on=s.lock_on)
+                                    for s in specs_for(rt)])
     return rt
 
 

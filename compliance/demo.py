@@ -8,7 +8,7 @@ import datetime as dt
 from django.utils import timezone
 
 from schools.selectors import semester_current
-from tenancy.scoping import tenant_scope
+from tenancy.scoping import district_scope, tenant_scope
 
 from .models import Assessment, ManualScore, Snapshot
 from .services import assessment_create, checklist_load_default, manual_score_set, snapshot_history_rebuild
@@ -36,6 +36,12 @@ def _weekly_days(start: dt.date, today: dt.date, weeks: int = 4) -> list[dt.date
 
 
 def seed(ctx: dict) -> None:
+    # The demo is one district's: its calendar, checklists and reporting are district-owned rows.
+    with district_scope(ctx["district"]):
+        _seed(ctx)
+
+
+def _seed(ctx: dict) -> None:
     district = ctx["district"]
     users = ctx.get("users", {})
     version = checklist_load_default(district=district)

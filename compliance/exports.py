@@ -14,7 +14,6 @@ import time
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,7 +21,7 @@ from django.utils.translation import gettext as _
 from config.storage import storage_replace
 from documents.workbook import safe_workbook
 from tenancy import services as tenancy_services
-from tenancy.scoping import tenant_scope
+from tenancy.scoping import district_id_of_row, district_scope, tenant_scope
 
 from . import audit
 from . import metrics as metric_registry
@@ -72,7 +71,7 @@ def _step_delay() -> None:
 
 
 def _progress(job_id: int, value: int) -> None:
-    # Autocommit outside any transaction: progress is visible to readers while the task runs.
+    # Its own short transaction (run_export): progress is visible to readers while the task runs.
     ComplianceExport.objects.filter(pk=job_id, status=ComplianceExport.Status.RUNNING).update(progress=value)
 
 
@@ -162,29 +161,49 @@ def collect_gaps(assessment: Assessment, scores: dict) -> list[dict]:
 
 
 def run_export(job_id: int, task_id: str = "") -> str:
-    """Produce the workbook for one job. Returns the final status."""
-    if not _claim(job_id, task_id):
-        status = ComplianceExport.objects.filter(pk=job_id).values_list("status", flat=True).first()
+    """Produce the workbook for one job. Returns the final status.
+
+    Each step is its own short transaction in the district's scope (the job row is district-owned),
+    so the claim and the progress are visible to readers while the task runs."""
+    district_id = district_id_of_row(ComplianceExport, job_id)
+    if district_id is None:
+        log.info("compliance export %s not found", job_id)
+        return "missing"
+
+    def in_district():
+        return district_scope(district_id)
+
+    with in_district():
+        claimed = _claim(job_id, task_id)
+    if not claimed:
+        with in_district():
+            status = ComplianceExport.objects.filter(pk=job_id).values_list("status", flat=True).first()
         log.info("compliance export %s not claimed (status %s)", job_id, status)
         return status or "missing"
-    job = ComplianceExport.objects.select_related("assessment__checklist_version", "requested_by").get(pk=job_id)
-    assessment = job.assessment
+
+    def progress(value: int) -> None:
+        with in_district():
+            _progress(job_id, value)
+
     try:
+        with in_district():
+            job = ComplianceExport.objects.select_related("assessment__checklist_version", "requested_by").get(
+                pk=job_id)
+        assessment = job.assessment
         scores = assessment_scores(assessment, use_cache=False)
-        _progress(job_id, 20)
+        progress(20)
         _step_delay()
         gaps = collect_gaps(assessment, scores)
         content = build_workbook(scores, gaps, assessment=assessment,
-                                 on_progress=lambda p: (_progress(job_id, 20 + p * 7 // 10), _step_delay()))
+                                 on_progress=lambda p: (progress(20 + p * 7 // 10), _step_delay()))
         key = storage_key(job)
         # Same key for a redelivered job: replace, never "_abc123" copies (any storage backend).
         saved = storage_replace(key, ContentFile(content))
-        with transaction.atomic():
-            with tenant_scope(list(scores["schools"])):
-                tenancy_services.access_log_record_many(
-                    user=job.requested_by, school_ids=list(scores["schools"]), action="export",
-                    object_type=audit.EXPORT_TYPE, object_id=job.id,
-                    detail={"assessment": assessment.id, "scheduled": job.scheduled})
+        with in_district():
+            tenancy_services.access_log_record_many(
+                user=job.requested_by, school_ids=list(scores["schools"]), action="export",
+                object_type=audit.EXPORT_TYPE, object_id=job.id,
+                detail={"assessment": assessment.id, "scheduled": job.scheduled})
             ComplianceExport.objects.filter(pk=job_id, status=ComplianceExport.Status.RUNNING, task_id=task_id).update(
                 status=ComplianceExport.Status.DONE, progress=100, file=saved, finished_at=timezone.now())
         return ComplianceExport.Status.DONE
@@ -194,6 +213,8 @@ def run_export(job_id: int, task_id: str = "") -> str:
         if isinstance(exc, SoftTimeLimitExceeded):
             error = _("The export took too long and was stopped.")
         # Only while this run still holds the job: never overwrite another run's result.
-        ComplianceExport.objects.filter(pk=job_id, status=ComplianceExport.Status.RUNNING, task_id=task_id).update(
-            status=ComplianceExport.Status.FAILED, error=error[:2000], finished_at=timezone.now())
+        with in_district():
+            ComplianceExport.objects.filter(pk=job_id, status=ComplianceExport.Status.RUNNING,
+                                            task_id=task_id).update(
+                status=ComplianceExport.Status.FAILED, error=error[:2000], finished_at=timezone.now())
         raise

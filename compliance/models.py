@@ -5,6 +5,10 @@ and items and moves draft -> published once. A published version is immutable: s
 edits, the models refuse save/delete, and PostgreSQL triggers (migration 0002) refuse any write
 that slips past both (queryset.update(), raw SQL).
 
+Checklists, assessments and their exports are district-owned (tenancy.models.DistrictOwnedModel);
+versions, sections, items, snapshots and exports follow their parent row (DistrictOwnedChild):
+scoped by django-scopes on the district dimension and protected by row-level security.
+
 An assessment binds one published version to a semester and the schools of a subtree. Per-school
 rows (manual scores, their audit trail, snapshot rows) are SchoolOwnedModel: scoped by
 django-scopes and protected by row-level security like every other school's data.
@@ -20,8 +24,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from django_scopes import ScopedManager
+
 from tenancy.dates import sane_date
-from tenancy.models import District, School, SchoolOwnedModel
+from tenancy.models import District, DistrictOwnedChild, DistrictOwnedModel, School, SchoolOwnedModel
 
 # What metrics receive: the assessment's semester window (anything with .start and .end works for a
 # metric). `id` is the schools.Semester row when the assessment is bound to one.
@@ -32,7 +38,7 @@ class ImmutableError(ValidationError):
     """Raised when something tries to change a published checklist version or a locked assessment."""
 
 
-class Checklist(models.Model):
+class Checklist(DistrictOwnedModel):
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="checklists")
     code = models.SlugField(_("code"), max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -49,7 +55,7 @@ class Checklist(models.Model):
         return f"{self.district_id}:{self.code}"
 
 
-class ChecklistVersion(models.Model):
+class ChecklistVersion(DistrictOwnedChild):
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
         PUBLISHED = "published", _("published")
@@ -69,6 +75,9 @@ class ChecklistVersion(models.Model):
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                      related_name="+")
     published_at = models.DateTimeField(null=True, blank=True)
+
+    district_parent = "checklist"
+    objects = ScopedManager(district="checklist__district")
 
     class Meta:
         verbose_name = _("checklist version")
@@ -106,8 +115,11 @@ class ChecklistVersion(models.Model):
         return super().delete(*args, **kwargs)
 
 
-class _VersionPart(models.Model):
+class _VersionPart(DistrictOwnedChild):
     """Sections and items refuse to change once their version is published."""
+
+    district_parent = "version"
+    objects = ScopedManager(district="version__checklist__district")
 
     class Meta:
         abstract = True
@@ -201,7 +213,7 @@ class ChecklistItem(_VersionPart):
         return f"{self.code} {self.title_zh}"
 
 
-class Assessment(models.Model):
+class Assessment(DistrictOwnedModel):
     """A published checklist version x a semester x the schools of a subtree."""
 
     class Status(models.TextChoices):
@@ -306,7 +318,7 @@ class ManualScoreChange(SchoolOwnedModel):
         indexes = [models.Index(fields=["school", "assessment", "item"], name="manualscorechg_school_item")]
 
 
-class Snapshot(models.Model):
+class Snapshot(DistrictOwnedChild):
     """The moment a set of per-school scores was frozen (nightly, on lock, or on request)."""
 
     class Kind(models.TextChoices):
@@ -320,6 +332,9 @@ class Snapshot(models.Model):
     taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                  related_name="+")
     school_count = models.PositiveIntegerField(default=0)
+
+    district_parent = "assessment"
+    objects = ScopedManager(district="assessment__district")
 
     class Meta:
         verbose_name = _("snapshot")
@@ -353,7 +368,7 @@ class SnapshotItemScore(SchoolOwnedModel):
         constraints = [models.UniqueConstraint(fields=["school", "snapshot", "item"], name="snapshot_item_unique")]
 
 
-class ComplianceExport(models.Model):
+class ComplianceExport(DistrictOwnedChild):
     """One XLSX export run; the rows are the history."""
 
     class Status(models.TextChoices):
@@ -376,6 +391,9 @@ class ComplianceExport(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    district_parent = "assessment"
+    objects = ScopedManager(district="assessment__district")
 
     class Meta:
         verbose_name = _("compliance export")

@@ -21,7 +21,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from tenancy.models import School
-from tenancy.scoping import tenant_scope
+from tenancy.scoping import district_scope, system_scope
 
 from . import metrics as metric_registry
 from .models import Assessment, ChecklistItem, ManualScore, Snapshot, SnapshotItemScore, SnapshotSchool
@@ -113,15 +113,18 @@ def compute_scores(assessment: Assessment, *, as_of=None) -> dict:
 
     `as_of` (a date) scores the records of the semester up to that day only: how the school stood
     then (used to rebuild a snapshot history, e.g. the demo's weekly snapshots)."""
-    version = assessment.checklist_version
-    items = _item_rows(assessment.checklist_version_id)
     schools = list(assessment_schools(assessment).values_list("id", "name", "code"))
     ids = [s[0] for s in schools]
     semester = assessment.semester
     if as_of is not None and as_of < semester.end:
         # A truncated window is no longer the whole Semester row: metrics must go by the dates.
         semester = semester._replace(end=max(as_of, semester.start), id=None)
-    with tenant_scope(ids):
+    # A rank is relative to every assessed school, so the scores are computed over all of them
+    # even when a township admin or a school asks (callers show each user only their own rows).
+    with system_scope("an assessment ranks every school it assesses", school_ids=ids,
+                      district_ids=[assessment.district_id]):
+        version = assessment.checklist_version
+        items = _item_rows(assessment.checklist_version_id)
         values = metric_registry.compute_metrics(
             [it["metric"] for it in items if it["scoring"] == "automatic"], ids, semester)
         manual = {
@@ -160,14 +163,16 @@ def compute_scores(assessment: Assessment, *, as_of=None) -> dict:
 def scores_from_snapshot(snapshot: Snapshot, school_ids) -> dict:
     """The same shape as compute_scores, read back from a snapshot (constant number of queries)."""
     assessment = snapshot.assessment
-    items = _item_rows(assessment.checklist_version_id)
-    by_id = {it["id"]: it for it in items}
     ids = list(school_ids)
-    with tenant_scope(ids):
+    with system_scope("a snapshot is read back with the ranks of every school it froze", school_ids=ids,
+                      district_ids=[assessment.district_id]):
+        items = _item_rows(assessment.checklist_version_id)
+        declared_total = assessment.checklist_version.declared_total
         heads = list(SnapshotSchool.objects.filter(snapshot=snapshot).values_list(
             "school_id", "school__name", "school__code", "score", "earned", "applicable_points", "rank"))
         rows = list(SnapshotItemScore.objects.filter(snapshot=snapshot).values_list(
             "school_id", "item_id", "status", "score", "value"))
+    by_id = {it["id"]: it for it in items}
     out: dict[int, dict] = {}
     for sid, name, code, score, earned, applicable, rank in heads:
         out[sid] = {"school_id": sid, "name": name, "code": code, "items": {}, "score": score, "earned": earned,
@@ -182,7 +187,7 @@ def scores_from_snapshot(snapshot: Snapshot, school_ids) -> dict:
     order = sorted(out, key=lambda s: (out[s]["rank"] is None, out[s]["rank"] or 0, out[s]["code"]))
     return {
         "assessment_id": assessment.id, "revision": assessment.revision, "source": f"snapshot:{snapshot.id}",
-        "computed_at": snapshot.taken_at, "declared_total": assessment.checklist_version.declared_total,
+        "computed_at": snapshot.taken_at, "declared_total": declared_total,
         "items": items, "schools": out, "order": order,
     }
 
@@ -197,6 +202,11 @@ def assessment_scores(assessment: Assessment, *, use_cache: bool = True) -> dict
     the assessment's revision (bumped by every write that changes scores, so those show at once;
     record changes show within COMPLIANCE_SCORE_CACHE_SECONDS). Locked: the lock snapshot, which
     never changes."""
+    with district_scope(assessment):
+        return _assessment_scores(assessment, use_cache=use_cache)
+
+
+def _assessment_scores(assessment: Assessment, *, use_cache: bool) -> dict:
     current = Assessment.objects.filter(pk=assessment.pk).values_list("revision", "status").first()
     if current is None:
         raise Assessment.DoesNotExist

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from tenancy import selectors as tenancy_selectors
 from tenancy import services as tenancy_services
 from tenancy.models import District, School
-from tenancy.scoping import tenant_scope
+from tenancy.scoping import in_district_scope, system_scope, tenant_scope
 
 from . import audit, checklist_yaml
 from .models import (
@@ -101,6 +101,7 @@ def _digest(version: ChecklistVersion) -> str:
     return hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+@in_district_scope("district")
 @transaction.atomic
 def checklist_import_yaml(*, district: District, text: str, actor=None) -> ChecklistVersion:
     """Import a YAML document as the checklist's draft (replacing an existing draft's content, or
@@ -136,6 +137,7 @@ def checklist_import_yaml(*, district: District, text: str, actor=None) -> Check
     return version
 
 
+@in_district_scope("version")
 def checklist_export_yaml(*, version: ChecklistVersion) -> str:
     return checklist_yaml.dump_yaml(checklist_yaml.version_to_dict(version))
 
@@ -145,6 +147,7 @@ def checklist_version_errors(version: ChecklistVersion) -> list:
     return checklist_yaml.validate(checklist_yaml.version_to_dict(version))
 
 
+@in_district_scope("version")
 @transaction.atomic
 def checklist_version_publish(*, version: ChecklistVersion, actor=None) -> ChecklistVersion:
     version = ChecklistVersion.objects.select_for_update().select_related("checklist").get(pk=version.pk)
@@ -164,6 +167,7 @@ def checklist_version_publish(*, version: ChecklistVersion, actor=None) -> Check
     return version
 
 
+@in_district_scope("version")
 @transaction.atomic
 def checklist_version_new_draft(*, version: ChecklistVersion, actor=None) -> ChecklistVersion:
     """Editing a published checklist: copy it into a new draft version."""
@@ -188,6 +192,7 @@ EDITABLE_ITEM_FIELDS = {"title_zh", "title_en", "requirement_zh", "requirement_e
                         "scoring", "metric", "rule", "threshold", "target", "bands"}
 
 
+@in_district_scope("item")
 @transaction.atomic
 def checklist_item_update(*, item: ChecklistItem, actor=None, **fields) -> ChecklistItem:
     """Edit one item of a draft. The whole version is validated again when it is published."""
@@ -208,6 +213,7 @@ def checklist_item_update(*, item: ChecklistItem, actor=None, **fields) -> Check
     return item
 
 
+@in_district_scope("district")
 @transaction.atomic
 def checklist_load_default(*, district: District, actor=None, path: Path | None = None) -> ChecklistVersion:
     """Load (and publish) the default checklist for a district. Idempotent: when the latest published
@@ -265,6 +271,7 @@ def _resolve_semester(district: District, semester, semester_label, semester_sta
     return match, semester_label, semester_start, semester_end
 
 
+@in_district_scope("district")
 @transaction.atomic
 def assessment_create(*, district: District, checklist_version: ChecklistVersion, title: str,
                       semester=None, semester_label: str = "", semester_start=None, semester_end=None,
@@ -285,6 +292,7 @@ def assessment_create(*, district: District, checklist_version: ChecklistVersion
     return assessment
 
 
+@in_district_scope("assessment")
 @transaction.atomic
 def assessment_rebind(*, assessment: Assessment, checklist_version: ChecklistVersion, actor=None) -> Assessment:
     """Point an open assessment at another published version (e.g. a corrected one)."""
@@ -325,6 +333,7 @@ def _write_snapshot(assessment: Assessment, *, kind: str, actor=None, as_of=None
     return snapshot
 
 
+@in_district_scope("assessment")
 @transaction.atomic
 def snapshot_take(*, assessment: Assessment, kind: str = Snapshot.Kind.MANUAL, actor=None) -> Snapshot:
     """Freeze every school's item scores now (nightly job, or on request)."""
@@ -339,6 +348,7 @@ def snapshot_take(*, assessment: Assessment, kind: str = Snapshot.Kind.MANUAL, a
     return snapshot
 
 
+@in_district_scope("assessment")
 @transaction.atomic
 def snapshot_history_rebuild(*, assessment: Assessment, days, actor=None) -> list[Snapshot]:
     """System job (demo, a late-onboarded district): nightly snapshots as the records stood on each
@@ -356,6 +366,7 @@ def snapshot_history_rebuild(*, assessment: Assessment, days, actor=None) -> lis
     return out
 
 
+@in_district_scope("assessment")
 @transaction.atomic
 def assessment_lock(*, assessment: Assessment, actor=None) -> Assessment:
     """The bureau closes the assessment: a final snapshot, then nothing in it changes."""
@@ -374,6 +385,7 @@ def assessment_lock(*, assessment: Assessment, actor=None) -> Assessment:
     return assessment
 
 
+@in_district_scope("assessment")
 @transaction.atomic
 def manual_score_set(*, assessment: Assessment, school: School, item_code: str, score, comment: str = "",
                      evidence_ids=None, actor) -> ManualScore:
@@ -429,6 +441,7 @@ def _export_task_name(assessment_id: int) -> str:
     return f"compliance-export-assessment-{assessment_id}"
 
 
+@in_district_scope("assessment")
 @transaction.atomic
 def export_request(*, assessment: Assessment, actor=None, scheduled: bool = False) -> ComplianceExport:
     """Queue one export now; the worker picks it up after the transaction commits."""
@@ -456,7 +469,8 @@ def exports_fail_stale(*, now) -> int:
 
     from .tasks import run_compliance_export
 
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(settings.LANGUAGE_CODE), system_scope("the stale-job sweeper fails stuck "
+                                                                     "compliance exports of every district"):
         n = ComplianceExport.objects.filter(
             status=ComplianceExport.Status.RUNNING,
             started_at__lt=stale_before(run_compliance_export.time_limit, now),

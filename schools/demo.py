@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw
 from tenancy import services as tenancy_services
 from tenancy.models import Membership, User
 from tenancy.roles import Role
-from tenancy.scoping import tenant_scope
+from tenancy.scoping import district_scope, tenant_scope
 
 from . import crypto, services
 from .models import (
@@ -179,6 +179,12 @@ def _school_days(start, end):
 
 
 def seed(ctx: dict) -> None:
+    # The demo is one district's: its calendar, checklists and reporting are district-owned rows.
+    with district_scope(ctx["district"]):
+        _seed(ctx)
+
+
+def _seed(ctx: dict) -> None:
     district, schools, users = ctx["district"], ctx["schools"], ctx["users"]
     today = ctx.setdefault("today", timezone.localdate())
     semesters = _ensure_semesters(district, today)

@@ -3,7 +3,8 @@ the four contacts, activities, study support and evidence.
 
 Everything except Semester is school-owned (tenancy.models.SchoolOwnedModel): NOT NULL school FK,
 a manager that refuses to query without a scope, and PostgreSQL row-level security applied after
-migrate. Indexes lead with `school` so the RLS predicate and the filters share them.
+migrate. Semester is district-owned (tenancy.models.DistrictOwnedModel): the same on the district.
+Indexes lead with `school` so the RLS predicate and the filters share them.
 
 Writes go through schools/services.py only; reads that need scope or aggregation through
 schools/selectors.py.
@@ -19,11 +20,11 @@ from django_scopes import ScopedManager
 from guardian.models import UserObjectPermissionBase
 
 from tenancy.dates import past_date, sane_date
-from tenancy.models import District, SchoolOwnedModel, SensitiveRecord
+from tenancy.models import District, DistrictOwnedModel, SchoolOwnedModel, SensitiveRecord
 
 
 # ---------------------------------------------------------------- academic calendar
-class Semester(models.Model):
+class Semester(DistrictOwnedModel):
     """A district's semester. Non-overlap per district is enforced by services.semester_create
     under a lock on the district row (the embedded PostgreSQL ships without btree_gist, so no
     exclusion constraint)."""

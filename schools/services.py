@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from tenancy.models import AccessLog, Membership, School
 from tenancy.roles import Role
-from tenancy.scoping import tenant_scope
+from tenancy.scoping import district_scope, in_district_scope, system_scope, tenant_scope
 from tenancy.selectors import has_school_perm
 from tenancy.services import access_log_record, access_log_record_many
 
@@ -144,11 +144,11 @@ def _district_school_ids(district_id: int) -> list[int]:
 def _log_calendar(actor, semester: Semester, action: str, detail: dict | None = None) -> None:
     """One access-log row per school of the district: the calendar is every school's."""
     ids = _district_school_ids(semester.district_id)
-    with tenant_scope(ids):
-        access_log_record_many(user=actor, school_ids=ids, action=action, object_type="schools.semester",
-                               object_id=semester.pk, detail=detail)
+    access_log_record_many(user=actor, school_ids=ids, action=action, object_type="schools.semester",
+                           object_id=semester.pk, detail=detail)
 
 
+@in_district_scope("district")
 @transaction.atomic
 def semester_create(*, actor, district, name: str, start: dt.date, end: dt.date) -> Semester:
     """A district's semester; refused if it overlaps another of the same district."""
@@ -167,7 +167,7 @@ def semester_references(semester: Semester) -> dict[str, int]:
     """verbose_name_plural -> how many rows of each model point at the semester (every FK to it,
     school-owned or not), counted across the district's schools."""
     out: dict[str, int] = {}
-    with tenant_scope(_district_school_ids(semester.district_id)):
+    with district_scope(semester), tenant_scope(_district_school_ids(semester.district_id)):
         # include_hidden: most FKs to Semester have related_name="+".
         for rel in Semester._meta.get_fields(include_hidden=True):
             if not (rel.auto_created and not rel.concrete and rel.one_to_many):
@@ -179,6 +179,7 @@ def semester_references(semester: Semester) -> dict[str, int]:
     return out
 
 
+@in_district_scope("semester")
 @transaction.atomic
 def semester_update(*, actor, semester: Semester, **fields) -> Semester:
     """Rename or re-date a semester. Records follow their dates: those now inside it join it, and an
@@ -230,6 +231,7 @@ def semester_update(*, actor, semester: Semester, **fields) -> Semester:
     return semester
 
 
+@in_district_scope("semester")
 @transaction.atomic
 def semester_delete(*, actor, semester: Semester) -> None:
     """Delete a semester no record points at; otherwise say which records do."""
@@ -450,7 +452,7 @@ def _flag_reuse(item: Evidence, school: School) -> list[ReusedEvidenceFlag]:
     township admin for its subtree; see schools.selectors.reuse_match_q). A photo without a
     perceptual hash (too little detail, schools.evidence.matchable_phash) is matched by SHA-256 only.
     """
-    district_ids = list(School.objects.filter(district_id=school.district_id).values_list("id", flat=True))
+    district_school_ids = list(School.objects.filter(district_id=school.district_id).values_list("id", flat=True))
     match = Q(sha256=item.sha256)
     params = []
     if item.kind == Evidence.Kind.PHOTO and re.fullmatch(r"[0-9a-f]{4,64}", item.phash or ""):
@@ -463,7 +465,8 @@ def _flag_reuse(item: Evidence, school: School) -> list[ReusedEvidenceFlag]:
     else:
         distance_sql = "CASE WHEN sha256 = %s THEN 0 ELSE 999 END"
         params = [item.sha256]
-    with tenant_scope(district_ids):
+    with system_scope("evidence reuse is looked for across the uploading school's district",
+                      school_ids=district_school_ids):
         rows = list(
             Evidence.objects.exclude(pk=item.pk)
             .annotate(distance=RawSQL(distance_sql, params))

@@ -2,6 +2,8 @@
 calls a service and is idempotent (purged rows carry purged_at; permission sync is a mirror)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from celery import shared_task
 
 PURGE_TASK = "schools.purge_expired_children"
@@ -9,23 +11,26 @@ SYNC_TASK = "schools.sync_proxy_assignments"
 ORPHANS_TASK = "schools.sweep_orphan_evidence_files"
 
 
-def _school_ids(school_ids):
+@contextmanager
+def _every_school(school_ids, reason: str):
+    """The schools a nightly job acts on (every school by default), under a system scope that
+    names the job; the caller then narrows to one school at a time (never a bypass)."""
     from tenancy.models import School
-    from tenancy.scoping import system_school_ids
+    from tenancy.scoping import system_scope
 
-    # A system job acts on every tenant, one explicit scope per school (never a bypass).
-    ids = system_school_ids() if school_ids is None else list(school_ids)
-    return list(School.objects.filter(id__in=ids).order_by("id"))
+    with system_scope(reason, school_ids=None if school_ids is None else list(school_ids)) as ids:
+        yield list(School.objects.filter(id__in=ids).order_by("id"))
 
 
-def _per_school(school_ids, service) -> dict:
+def _per_school(school_ids, service, reason: str) -> dict:
     """{school id: service(school=...)}, each call inside that school's own explicit scope."""
     from tenancy.scoping import tenant_scope
 
     results = {}
-    for school in _school_ids(school_ids):
-        with tenant_scope([school.id]):
-            results[school.id] = service(school=school)
+    with _every_school(school_ids, reason) as schools:
+        for school in schools:
+            with tenant_scope([school.id]):
+                results[school.id] = service(school=school)
     return results
 
 
@@ -33,7 +38,7 @@ def _per_school(school_ids, service) -> dict:
 def purge_expired_children(school_ids=None) -> dict:
     from .services import children_purge_expired
 
-    return _per_school(school_ids, children_purge_expired)
+    return _per_school(school_ids, children_purge_expired, "nightly purge of expired children's data")
 
 
 @shared_task(name=SYNC_TASK, acks_late=True, max_retries=3)
@@ -44,10 +49,11 @@ def sync_proxy_assignments(school_ids=None) -> int:
     from .services import proxy_assignments_sync
 
     n = 0
-    for school in _school_ids(school_ids):
-        with tenant_scope([school.id]):
-            proxy_assignments_sync(school=school)
-            n += 1
+    with _every_school(school_ids, "nightly sync of proxy-parent assignments") as schools:
+        for school in schools:
+            with tenant_scope([school.id]):
+                proxy_assignments_sync(school=school)
+                n += 1
     return n
 
 
@@ -56,7 +62,7 @@ def sweep_orphan_evidence_files(school_ids=None) -> dict:
     """Evidence files no row names (an upload whose transaction rolled back) are deleted."""
     from .services import evidence_orphans_sweep
 
-    return _per_school(school_ids, evidence_orphans_sweep)
+    return _per_school(school_ids, evidence_orphans_sweep, "nightly sweep of orphan evidence files")
 
 
 def ensure_periodic_tasks() -> None:

@@ -22,7 +22,7 @@ from schools.demo import progress_year
 from tenancy import services as tenancy_services
 from tenancy.models import School, User
 from tenancy.roles import Role
-from tenancy.scoping import tenant_scope
+from tenancy.scoping import district_scope, tenant_scope
 
 from . import services
 from .demo_texts import independent_summary, seed_summaries
@@ -109,6 +109,12 @@ def _send(submission: Submission, actor, at: datetime, sections: dict | None = N
 
 
 def seed(ctx: dict) -> None:
+    # The demo is one district's: its calendar, checklists and reporting are district-owned rows.
+    with district_scope(ctx["district"]):
+        _seed(ctx)
+
+
+def _seed(ctx: dict) -> None:
     district, schools, users = ctx["district"], ctx["schools"], ctx["users"]
     year = progress_year(ctx.get("today") or timezone.localdate())
     code, (month, day) = MID_YEAR_SCHOOL

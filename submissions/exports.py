@@ -1,7 +1,9 @@
 """The consolidated district export: one period of one report type across all the district's
 schools, as one XLSX (a row per school: status, timeliness, submitted at, key figures).
 
-Runs in an explicit tenant scope of the district's schools (the bureau's view, by design).
+Runs in an explicit system scope of the district's schools (the bureau's view, by design); the
+job row itself is district-owned and each step on it is a short transaction in the district's
+scope, so its progress is visible while the job runs.
 Idempotent like the compile job: the row is claimed by compare-and-set, the file name is
 derived from the row id; the file is built in a temporary file and stored under that name,
 replacing an earlier run's copy (config.storage.storage_replace), through the storage API only.
@@ -20,7 +22,7 @@ from django.utils.translation import gettext as _
 from config.storage import storage_replace
 from documents.workbook import safe_workbook
 from tenancy.models import School
-from tenancy.scoping import tenant_scope
+from tenancy.scoping import district_id_of_row, district_scope, system_scope
 
 from .calendar import school_open_during
 from .models import DistrictExport, PackageVersion, Submission, Timeliness, district_export_storage_key
@@ -37,8 +39,10 @@ FIGURE_COLUMNS = [
 COVERAGE_KINDS = ["home_visit", "talk", "guardian_contact", "letter"]
 
 
-def _update(export_id: int, **fields) -> int:
-    return DistrictExport.objects.filter(pk=export_id, state__in=["pending", "running"]).update(**fields)
+def _update(export_id: int, district_id: int, **fields) -> int:
+    """Write the job row in its own short transaction (the row is district-owned)."""
+    with district_scope(district_id):
+        return DistrictExport.objects.filter(pk=export_id, state__in=["pending", "running"]).update(**fields)
 
 
 def cell_status(*, school: School, period, timeliness: str, today: date) -> str:
@@ -114,24 +118,31 @@ def _write(path: Path, export: DistrictExport, rows: list[dict]) -> None:
 
 def run_export(export_id: int, today: date | None = None) -> DistrictExport | None:
     """Build the export's file. Safe to run again (redelivery): a done or failed row is left alone."""
-    export = DistrictExport.objects.select_related("report_type", "period", "district").filter(pk=export_id).first()
+    district_id = district_id_of_row(DistrictExport, export_id)
+    if district_id is None:
+        return None
+    with district_scope(district_id):
+        export = DistrictExport.objects.select_related("report_type", "period", "district").filter(pk=export_id).first()
     if export is None or export.state in (DistrictExport.State.DONE, DistrictExport.State.FAILED):
         return export
-    _update(export_id, state=DistrictExport.State.RUNNING, progress=10, started_at=timezone.now())  # each run restarts the sweeper's clock
+    # Each run restarts the stale-job sweeper's clock.
+    _update(export_id, district_id, state=DistrictExport.State.RUNNING, progress=10, started_at=timezone.now())
     school_ids = list(School.objects.filter(district_id=export.district_id).values_list("id", flat=True))
     with translation.override(settings.LANGUAGE_CODE):
-        with tenant_scope(school_ids):
+        with system_scope("a district export reads every school of the district", school_ids=school_ids,
+                          district_ids=[district_id]):
             rows = export_rows(export, today=today)
-        _update(export_id, progress=60)
+        _update(export_id, district_id, progress=60)
         name = district_export_storage_key(export.pk, export.district_id)
         with tempfile.TemporaryDirectory(prefix="district-export-") as tmp:
             local = Path(tmp) / "export.xlsx"
             _write(local, export, rows)
             with local.open("rb") as fh:
                 storage_replace(name, fh)
-    _update(export_id, state=DistrictExport.State.DONE, progress=100, file=name, rows=len(rows),
+    _update(export_id, district_id, state=DistrictExport.State.DONE, progress=100, file=name, rows=len(rows),
             finished_at=timezone.now())
-    export.refresh_from_db()
+    with district_scope(district_id):
+        export.refresh_from_db()
     return export
 
 

@@ -1,10 +1,12 @@
 """Reporting calendar, submissions and their lifecycle, compiled package versions, narratives,
 similarity flags and reminders.
 
-District-owned (the calendar): ReportType, Period.
+District-owned (DistrictOwnedModel: fail-closed ORM scope + PostgreSQL RLS on the district): the
+calendar (ReportType, and Period through it), the bureau's exports (DistrictExport) and the
+notifications (each belongs to the district whose reporting it is about; within it, to one user's
+inbox).
 School-owned (SchoolOwnedModel: fail-closed ORM scope + PostgreSQL RLS): everything a school
 sends or that is derived from what it sent.
-User-owned: Notification (a user's own inbox; the selector filters by user).
 """
 from __future__ import annotations
 
@@ -14,8 +16,10 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from django_scopes import ScopedManager
+
 from tenancy.dates import sane_date
-from tenancy.models import District, School, SchoolOwnedModel
+from tenancy.models import District, DistrictOwnedChild, DistrictOwnedModel, School, SchoolOwnedModel
 
 
 class ReportKind(models.TextChoices):
@@ -35,7 +39,7 @@ class PeriodType(models.TextChoices):
     EXPLICIT = "explicit", _("Explicit list of dates")
 
 
-class ReportType(models.Model):
+class ReportType(DistrictOwnedModel):
     """A DHIS2-style data set: what is reported, how often, by whom, and its deadlines.
 
     Offsets are in days. open_on = period start + open_offset_days; due_on = period end +
@@ -81,7 +85,7 @@ class ReportType(models.Model):
         return self.name
 
 
-class Period(models.Model):
+class Period(DistrictOwnedChild):
     """One reporting period of a report type, generated deterministically from it."""
 
     report_type = models.ForeignKey(ReportType, on_delete=models.CASCADE, related_name="periods")
@@ -92,6 +96,9 @@ class Period(models.Model):
     due_on = models.DateField(_("due on"))
     lock_on = models.DateField(_("locked from"))
     opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
+
+    district_parent = "report_type"
+    objects = ScopedManager(district="report_type__district")
 
     class Meta:
         verbose_name = _("period")
@@ -328,9 +335,15 @@ class SubmissionReminder(SchoolOwnedModel):
         constraints = [models.UniqueConstraint(fields=["submission", "kind"], name="reminder_once_per_kind")]
 
 
-class Notification(models.Model):
-    """An in-app notification for one user. Texts name schools and reports, never children."""
+class Notification(DistrictOwnedModel):
+    """An in-app notification for one user. Texts name schools and reports, never children.
 
+    District-owned: it belongs to the district whose reporting it is about, so another district's
+    scope never reaches it; within the district, the selector shows each user their own inbox.
+    """
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="notifications",
+                                 verbose_name=_("district"))
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     text = models.CharField(_("text"), max_length=300)
     link = models.CharField(_("link"), max_length=300, blank=True)
@@ -345,7 +358,7 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["user", "is_read", "-created_at"], name="notification_inbox")]
 
 
-class DistrictExport(models.Model):
+class DistrictExport(DistrictOwnedModel):
     """A consolidated export of one period across all the district's schools (one XLSX).
 
     District-owned (the bureau's), kept with history: every run is a new row. A scheduled run is

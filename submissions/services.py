@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from tenancy.jobs import job_enqueue, queued_before, stale_before
 from tenancy.models import District, Membership, School, TaskOutbox
 from tenancy.roles import Role
-from tenancy.scoping import tenant_scope
+from tenancy.scoping import district_scope, in_district_scope, system_scope, tenant_scope
 from tenancy.selectors import has_school_perm, permissions_on_district
 from tenancy.services import access_log_record
 
@@ -63,6 +63,7 @@ def _require_calendar_manager(actor, district: District) -> None:
         raise PermissionDenied(_("Only the bureau can manage the reporting calendar."))
 
 
+@in_district_scope("district")
 @transaction.atomic
 def report_type_create(*, actor, district: District, name: str, code: str, period_type: str, start_on: date,
                        kind: str = "progress", end_on: date | None = None, explicit_dates=(),
@@ -95,6 +96,7 @@ def report_type_create(*, actor, district: District, name: str, code: str, perio
     return report_type
 
 
+@in_district_scope("report_type")
 @transaction.atomic
 def report_type_assign(*, actor, report_type: ReportType, schools) -> ReportType:
     """Replace the set of schools a report type is assigned to."""
@@ -106,6 +108,7 @@ def report_type_assign(*, actor, report_type: ReportType, schools) -> ReportType
     return report_type
 
 
+@in_district_scope("report_type")
 def periods_generate(*, report_type: ReportType, until: date | None = None) -> int:
     """Create the report type's missing periods up to `until` (default: today + horizon). Idempotent."""
     horizon = _setting("SUBMISSIONS_PERIOD_HORIZON_DAYS", 62)
@@ -153,16 +156,18 @@ def periods_open(*, today: date | None = None, report_type_ids=None) -> int:
     today = today or _localdate()
     now = timezone.now()
     horizon = _setting("SUBMISSIONS_PERIOD_HORIZON_DAYS", 62)
-    types = ReportType.objects.filter(is_active=True, start_on__lte=today).select_related("district")
-    if report_type_ids is not None:
-        types = types.filter(id__in=report_type_ids)
-    by_district: dict[int, list[ReportType]] = {}
-    for rt in types.order_by("district_id", "id"):
-        by_district.setdefault(rt.district_id, []).append(rt)
+    with system_scope("the beat job opens the periods of every district's report types"):
+        types = ReportType.objects.filter(is_active=True, start_on__lte=today).select_related("district")
+        if report_type_ids is not None:
+            types = types.filter(id__in=report_type_ids)
+        by_district: dict[int, list[ReportType]] = {}
+        for rt in types.order_by("district_id", "id"):
+            by_district.setdefault(rt.district_id, []).append(rt)
     created = 0
     for district_id, rts in by_district.items():
         school_ids = list(School.objects.filter(district_id=district_id).values_list("id", flat=True))
-        with tenant_scope(school_ids):
+        with system_scope("a district's periods open for every school of it", school_ids=school_ids,
+                          district_ids=[district_id]):
             for rt in rts:
                 periods_generate(report_type=rt, until=today + timedelta(days=horizon))
                 created += _open_report_type(rt, today, now)
@@ -445,7 +450,8 @@ def submission_similarity_compute(*, school_id: int, submission_id: int) -> list
     Runs in an explicit scope of the submission's district (the comparison crosses schools by
     design; the result is shown only to the bureau). Idempotent: re-running gives the same flags.
     """
-    with tenant_scope(_district_school_ids(school_id)):
+    with system_scope("copied narratives are looked for across the district's schools",
+                      school_ids=_district_school_ids(school_id)):
         return _similarity_compute(submission_id)
 
 
@@ -541,10 +547,12 @@ def reminders_send(*, today: date | None = None, now: datetime | None = None) ->
     now = now or timezone.now()
     today = today or _localdate(now)
     sent = 0
-    district_ids = ReportType.objects.filter(is_active=True).values_list("district_id", flat=True).distinct()
-    for district_id in sorted(set(district_ids)):
+    with system_scope("the beat job sends the reminders of every district"):
+        district_ids = set(ReportType.objects.filter(is_active=True).values_list("district_id", flat=True).distinct())
+    for district_id in sorted(district_ids):
         school_ids = list(School.objects.filter(district_id=district_id).values_list("id", flat=True))
-        with tenant_scope(school_ids), translation.override(settings.LANGUAGE_CODE):
+        with system_scope("a district's reminders go to every school of it", school_ids=school_ids,
+                          district_ids=[district_id]), translation.override(settings.LANGUAGE_CODE):
             sent += _reminders_for_district(district_id, today, now)
     return sent
 
@@ -582,7 +590,8 @@ def _reminders_for_district(district_id: int, today: date, now: datetime) -> int
             continue  # a concurrent run claimed it
         text = _reminder_text(submission, kind)
         Notification.objects.bulk_create([
-            Notification(user=u, text=text, link=f"/submissions/{submission.pk}/") for u in users
+            Notification(district_id=district_id, user=u, text=text, link=f"/submissions/{submission.pk}/")
+            for u in users
         ])
         emails = [u.email for u in users if u.email]
         if emails:
@@ -675,13 +684,13 @@ def _log_district(actor, district_id: int, action: str, obj, detail: dict | None
     from tenancy.services import access_log_record_many
 
     ids = list(School.objects.filter(district_id=district_id).values_list("id", flat=True))
-    with tenant_scope(ids):
-        access_log_record_many(user=actor, school_ids=ids, action=action, object_type=obj._meta.label_lower,
-                               object_id=obj.pk, detail=detail)
+    access_log_record_many(user=actor, school_ids=ids, action=action, object_type=obj._meta.label_lower,
+                           object_id=obj.pk, detail=detail)
 
 REPORT_TYPE_EDITABLE = ("name", "is_active", "remind_days_before")
 
 
+@in_district_scope("report_type")
 @transaction.atomic
 def report_type_update(*, actor, report_type: ReportType, schools=None, **fields) -> ReportType:
     """Rename, (de)activate, change the reminder or the assigned schools. The period rules are
@@ -700,6 +709,7 @@ def report_type_update(*, actor, report_type: ReportType, schools=None, **fields
     return report_type
 
 
+@in_district_scope("report_type")
 @transaction.atomic
 def report_type_delete(*, actor, report_type: ReportType) -> None:
     """Only a report type nobody has reported on yet; otherwise deactivate it."""
@@ -718,6 +728,7 @@ def _require_export_runner(actor, district: District) -> None:
         raise PermissionDenied(_("Only the bureau can export the district's submissions."))
 
 
+@in_district_scope("period")
 @transaction.atomic
 def district_export_request(*, actor, period: Period, enqueue: bool = True, scheduled: bool = False):
     """A consolidated export of one period across the district's schools, run by a job."""
@@ -732,9 +743,13 @@ def district_export_request(*, actor, period: Period, enqueue: bool = True, sche
     )
     _log_district(actor, district.id, "create", export, {"period": period.pk, "trigger": export.trigger})
     if enqueue:
-        export_id = export.pk
-        job_enqueue("submissions.run_district_export", export_id,
-                    on_sent=lambda task_id: DistrictExport.objects.filter(pk=export_id, task_id="").update(task_id=task_id))
+        export_id, district_id = export.pk, district.id
+
+        def noted(task_id: str) -> None:  # after commit, outside the request's scope
+            with district_scope(district_id):
+                DistrictExport.objects.filter(pk=export_id, task_id="").update(task_id=task_id)
+
+        job_enqueue("submissions.run_district_export", export_id, on_sent=noted)
     return export
 
 
@@ -745,10 +760,11 @@ def district_exports_schedule(*, today: date | None = None, enqueue: bool = True
 
     today = today or _localdate()
     lookback = _setting("SUBMISSIONS_EXPORT_LOOKBACK_DAYS", 30)
-    periods = (Period.objects.filter(report_type__is_active=True, due_on__lt=today,
-                                     due_on__gte=today - timedelta(days=lookback))
-               .exclude(exports__trigger=DistrictExport.Trigger.SCHEDULED)
-               .select_related("report_type__district").order_by("due_on", "id"))
+    with system_scope("the beat job schedules the exports of every district's due periods"):
+        periods = list(Period.objects.filter(report_type__is_active=True, due_on__lt=today,
+                                             due_on__gte=today - timedelta(days=lookback))
+                       .exclude(exports__trigger=DistrictExport.Trigger.SCHEDULED)
+                       .select_related("report_type__district").order_by("due_on", "id"))
     created = []
     for period in periods:
         try:
@@ -760,20 +776,14 @@ def district_exports_schedule(*, today: date | None = None, enqueue: bool = True
 
 
 # ---------------------------------------------------------------- abandoned jobs (the stale-job sweeper)
-def _all_schools_scope():
-    # A system job over every tenant: explicit, one scope (tenancy.scoping.system_school_ids).
-    from tenancy.scoping import system_school_ids
-
-    return tenant_scope(system_school_ids())
-
-
 @transaction.atomic
 def package_versions_fail_stale(*, now: datetime) -> int:
     """Fail compiles still running past their time limit (the worker was lost for good or killed
     at the hard limit) and compiles that never started. Registered in apps.py with tenancy.jobs."""
     running = PackageVersion.State.RUNNING
     limit = _setting("SUBMISSIONS_COMPILE_TIME_LIMIT", 20 * 60)
-    with translation.override(settings.LANGUAGE_CODE), _all_schools_scope():
+    with translation.override(settings.LANGUAGE_CODE), system_scope(
+            "the stale-job sweeper fails stuck compiles of every school"):
         n = PackageVersion.objects.filter(state=running, started_at__lt=stale_before(limit, now)).update(
             state=PackageVersion.State.FAILED, finished_at=now,
             error=_("The compile stopped without finishing (its worker was lost or ran out of time). Compile again."))
@@ -789,7 +799,8 @@ def district_exports_fail_stale(*, now: datetime) -> int:
     from .models import DistrictExport
     from .tasks import run_district_export
 
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(settings.LANGUAGE_CODE), system_scope(
+            "the stale-job sweeper fails stuck exports of every district"):
         n = DistrictExport.objects.filter(
             state=DistrictExport.State.RUNNING,
             started_at__lt=stale_before(run_district_export.time_limit or 900, now),

@@ -91,8 +91,13 @@ def run_district_export(self, export_id: int) -> str:
     except RETRYABLE:
         raise
     except Exception as exc:
-        DistrictExport.objects.filter(pk=export_id, state__in=["pending", "running"]).update(
-            state="failed", error=f"{type(exc).__name__}: {exc}"[:4000])
+        from tenancy.scoping import district_id_of_row, district_scope
+
+        district_id = district_id_of_row(DistrictExport, export_id)
+        if district_id is not None:
+            with district_scope(district_id):
+                DistrictExport.objects.filter(pk=export_id, state__in=["pending", "running"]).update(
+                    state="failed", error=f"{type(exc).__name__}: {exc}"[:4000])
         raise
     return export.state if export is not None else "missing"
 

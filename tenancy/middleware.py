@@ -24,8 +24,9 @@ class TenantScopeMiddleware:
         user = request.user if request.user.is_authenticated else (_token_user(request) or request.user)
         request.scope_user = user
         school_ids = selectors.school_ids_for_user(user) if user.is_authenticated else []
+        district_ids = selectors.district_ids_for_user(user) if user.is_authenticated else []
         request.school_ids = school_ids
-        with tenant_scope(school_ids):
+        with tenant_scope(school_ids, district_ids=district_ids):
             response = self.get_response(request)
             if response.status_code >= 500:
                 # An error page must not commit half of the request's writes.

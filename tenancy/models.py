@@ -2,9 +2,13 @@
 
 School-owned data elsewhere subclasses `SchoolOwnedModel`: a NOT NULL `school` FK, a default
 manager that refuses to query without a scope (django-scopes), and row-level security in
-PostgreSQL (see tenancy/rls.py).
+PostgreSQL (see tenancy/rls.py). District-owned data (the calendar, checklists, assessments, the
+bureau's exports) gets the same two guarantees on the `district` dimension through
+`DistrictOwnedModel`, and the tables below such a row through `DistrictOwnedChild`.
 """
 from __future__ import annotations
+
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -151,6 +155,60 @@ class SchoolOwnedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class DistrictOwnedModel(models.Model):
+    """Base for every district-owned table: a NOT NULL `district` FK, a default manager that
+    refuses to query without a scope on the `district` dimension, and PostgreSQL RLS on
+    `app.district_ids` (tenancy/rls.py). A subclass may redeclare `district` to keep its own
+    related_name and on_delete; it must stay a NOT NULL FK to District.
+    """
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+", verbose_name=_("district"))
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        abstract = True
+
+
+class DistrictOwnedChild(models.Model):
+    """Base for a table owned through a district-owned parent row (a checklist's versions, a report
+    type's periods, an assessment's snapshots). It carries no district column of its own: the
+    row-level policy admits a row only while its parent row is visible (tenancy/rls.py), and the
+    default manager filters on the path to the district, e.g.
+
+        district_parent = "checklist"
+        objects = ScopedManager(district="checklist__district")
+
+    tests/tenancy/test_district_scoping.py checks both for every subclass.
+    """
+
+    #: The FK to the district-owned (or itself district-owned-child) parent the row follows.
+    district_parent: ClassVar[str]
+
+    class Meta:
+        abstract = True
+
+
+def district_path(model) -> str:
+    """The ORM path from a district-owned model to its district: "district" for a
+    DistrictOwnedModel, e.g. "version__checklist__district" for a child of a child."""
+    if issubclass(model, DistrictOwnedModel):
+        return "district"
+    if issubclass(model, DistrictOwnedChild):
+        parent = model._meta.get_field(model.district_parent).related_model
+        return f"{model.district_parent}__{district_path(parent)}"
+    raise TypeError(f"{model.__name__} is not district-owned.")
+
+
+def owning_district(obj) -> District:
+    """The district that owns a district-owned row (following its parents)."""
+    while isinstance(obj, DistrictOwnedChild):
+        obj = getattr(obj, obj.district_parent)
+    if not isinstance(obj, DistrictOwnedModel):
+        raise TypeError(f"{type(obj).__name__} is not district-owned.")
+    return obj.district
 
 
 class SensitiveRecord:

@@ -1,10 +1,18 @@
-"""PostgreSQL row-level security for every SchoolOwnedModel table.
+"""PostgreSQL row-level security for every SchoolOwnedModel and district-owned table.
 
-Applied after each migrate (post_migrate), idempotently, so a new school-owned model cannot be
-added without its policy. The policy reads the transaction-local `app.school_ids` once per
-statement (scalar sub-select), so the school_id index stays usable; an unset value matches no row.
-FORCE ROW LEVEL SECURITY makes the policy bind the table owner too; the app role is neither
-superuser nor BYPASSRLS (checked by tenancy.checks).
+Applied after each migrate (post_migrate), idempotently, so a new tenant-owned model cannot be
+added without its policy. FORCE ROW LEVEL SECURITY makes the policies bind the table owner too;
+the app role is neither superuser nor BYPASSRLS (checked by tenancy.checks).
+
+- School-owned: `school_id` in the transaction-local `app.school_ids`.
+- District-owned (DistrictOwnedModel): `district_id` in `app.district_ids`.
+- Below a district-owned row (DistrictOwnedChild): the parent row must be visible,
+  `parent_id IN (SELECT id FROM parent_table)`; that sub-select is itself filtered by the parent's
+  policy, so a child follows its parent up to the district. It is uncorrelated, so PostgreSQL runs
+  it once per statement as a hashed sub-plan over the (small) parent table.
+
+The settings are read once per statement (scalar sub-select), so the indexes stay usable; an
+unset value matches no row.
 """
 from __future__ import annotations
 
@@ -14,40 +22,90 @@ from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
 POLICY = "school_isolation"
-# The cast sits inside the sub-select so it runs once per statement (an InitPlan), not once per
-# row; the outer cast keeps `= ANY (…)` the array form rather than the sub-query form.
-_IDS = "((SELECT string_to_array(nullif(current_setting('app.school_ids', true), ''), ',')::bigint[])::bigint[])"
+DISTRICT_POLICY = "district_isolation"
+
+
+def _ids(setting: str) -> str:
+    # The cast sits inside the sub-select so it runs once per statement (an InitPlan), not once per
+    # row; the outer cast keeps `= ANY (…)` the array form rather than the sub-query form.
+    return f"((SELECT string_to_array(nullif(current_setting('{setting}', true), ''), ',')::bigint[])::bigint[])"
+
+
+_IDS = _ids("app.school_ids")
+_DISTRICT_IDS = _ids("app.district_ids")
+
+
+def _concrete(model) -> bool:
+    return not model._meta.proxy and model._meta.managed and not model._meta.abstract
 
 
 def school_owned_models():
     from .models import SchoolOwnedModel
 
+    return [m for m in apps.get_models() if issubclass(m, SchoolOwnedModel) and _concrete(m)]
+
+
+def district_owned_models():
+    """Models with their own `district` column (DistrictOwnedModel)."""
+    from .models import DistrictOwnedModel
+
+    return [m for m in apps.get_models() if issubclass(m, DistrictOwnedModel) and _concrete(m)]
+
+
+def district_child_models():
+    """Models owned through a district-owned parent (DistrictOwnedChild)."""
+    from .models import DistrictOwnedChild
+
+    return [m for m in apps.get_models() if issubclass(m, DistrictOwnedChild) and _concrete(m)]
+
+
+def _policy(table: str, name: str, cond: str) -> list[str]:
+    q = connections["default"].ops.quote_name(table)
     return [
-        m for m in apps.get_models()
-        if issubclass(m, SchoolOwnedModel) and not m._meta.proxy and m._meta.managed
+        f"ALTER TABLE {q} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {q} FORCE ROW LEVEL SECURITY",
+        f"DROP POLICY IF EXISTS {name} ON {q}",
+        f"CREATE POLICY {name} ON {q} USING ({cond}) WITH CHECK ({cond})",
     ]
 
 
 def policy_sql(table: str) -> list[str]:
-    q = connections["default"].ops.quote_name(table)
-    cond = f"school_id = ANY {_IDS}"
-    return [
-        f"ALTER TABLE {q} ENABLE ROW LEVEL SECURITY",
-        f"ALTER TABLE {q} FORCE ROW LEVEL SECURITY",
-        f"DROP POLICY IF EXISTS {POLICY} ON {q}",
-        f"CREATE POLICY {POLICY} ON {q} USING ({cond}) WITH CHECK ({cond})",
-    ]
+    return _policy(table, POLICY, f"school_id = ANY {_IDS}")
+
+
+def district_policy_sql(table: str) -> list[str]:
+    return _policy(table, DISTRICT_POLICY, f"district_id = ANY {_DISTRICT_IDS}")
+
+
+def child_policy_sql(model) -> list[str]:
+    from .models import DistrictOwnedChild, DistrictOwnedModel
+
+    fk = model._meta.get_field(model.district_parent)
+    parent = fk.related_model
+    if not issubclass(parent, (DistrictOwnedModel, DistrictOwnedChild)):
+        raise TypeError(f"{model.__name__}.district_parent must name a district-owned model, not {parent.__name__}.")
+    quote = connections["default"].ops.quote_name
+    cond = f"{quote(fk.column)} IN (SELECT {quote(parent._meta.pk.column)} FROM {quote(parent._meta.db_table)})"
+    return _policy(model._meta.db_table, DISTRICT_POLICY, cond)
+
+
+def _statements():
+    for model in school_owned_models():
+        yield model._meta.db_table, policy_sql(model._meta.db_table)
+    for model in district_owned_models():
+        yield model._meta.db_table, district_policy_sql(model._meta.db_table)
+    for model in district_child_models():
+        yield model._meta.db_table, child_policy_sql(model)
 
 
 def apply_policies(using: str = "default") -> list[str]:
     tables = []
     with connections[using].cursor() as cursor:
-        for model in school_owned_models():
-            table = model._meta.db_table
+        for table, statements in _statements():
             cursor.execute("SELECT to_regclass(%s)", [table])
             if cursor.fetchone()[0] is None:
                 continue  # not migrated yet
-            for stmt in policy_sql(table):
+            for stmt in statements:
                 cursor.execute(stmt)
             tables.append(table)
     return tables

@@ -48,10 +48,21 @@ def school_ids_for_user(user) -> list[int]:
     return cached
 
 
-def districts_visible_to(user) -> QuerySet[District]:
+def district_ids_for_user(user) -> list[int]:
+    """The districts whose district-owned rows (calendar, report types, checklists, assessments…)
+    the user's scope holds: those of its district roles and the districts of its schools (a
+    school's staff read their district's calendar and checklists). What each may do with them is
+    decided by the permissions, as for schools."""
     ids = set()
     for m in memberships_of(user):
         ids.add(m.district_id if m.district_id else m.school.district_id)
+    return sorted(ids)
+
+
+def districts_visible_to(user) -> QuerySet[District]:
+    ids = district_ids_for_user(user)
+    if not ids:
+        return District.objects.none()
     return District.objects.filter(id__in=ids)
 
 

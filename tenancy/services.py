@@ -22,14 +22,14 @@ def access_log_record(*, user, school_id: int, action: str, obj=None, object_typ
     action touched, so a bureau action on a new school or a system job still leaves its trace,
     while reading the log stays scoped like everything else.
     """
-    from .scoping import tenant_scope
+    from .scoping import system_scope
 
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
     ip = _ip(request)
     _remember(request, [(action, object_type, str(object_id or ""))])
-    with tenant_scope([school_id]):
+    with system_scope("the access log is written to the school the action touched", school_ids=[school_id]):
         return AccessLog.objects.create(
             school_id=school_id,
             user=user if getattr(user, "is_authenticated", False) else None,
@@ -239,13 +239,10 @@ def _log_membership(membership: Membership, actor, action: str, *, request=None)
         access_log_record(user=actor, school_id=membership.school_id, action=action, obj=membership,
                           request=request, detail=detail)
         return
-    from .scoping import tenant_scope
-
     school_ids = list(School.objects.filter(district_id=membership.district_id).values_list("id", flat=True))
-    with tenant_scope(school_ids):
-        access_log_record_many(user=actor, school_ids=school_ids, action=action, object_type="tenancy.membership",
-                               object_id=membership.pk, request=request,
-                               detail=detail | {"district_id": membership.district_id})
+    access_log_record_many(user=actor, school_ids=school_ids, action=action, object_type="tenancy.membership",
+                           object_id=membership.pk, request=request,
+                           detail=detail | {"district_id": membership.district_id})
 
 
 @transaction.atomic
@@ -328,7 +325,10 @@ def access_log_record_many(*, user, action: str, object_type: str, school_ids=No
     """Many access-log rows in a single INSERT: one per school for an action that touches many
     schools at once (`school_ids` with one `object_id`: a district-wide export or lock), or one per
     object for an action on many records of one school (`school_id` with `object_ids`: an import,
-    an export of the archive). Must run inside a scope covering those schools."""
+    an export of the archive). Like access_log_record, the rows go in under a scope of exactly
+    those schools, whatever the caller's scope."""
+    from .scoping import system_scope
+
     if (school_ids is None) == (object_ids is None):
         raise TypeError("Pass either school_ids (one object) or school_id with object_ids.")
     if object_ids is not None:
@@ -343,7 +343,9 @@ def access_log_record_many(*, user, action: str, object_type: str, school_ids=No
                   detail=detail or {})
         for sid, oid in pairs
     ]
-    AccessLog.objects.bulk_create(rows)
+    touched = sorted({sid for sid, _oid in pairs})
+    with system_scope("the access log is written to every school the action touched", school_ids=touched):
+        AccessLog.objects.bulk_create(rows)
     return len(rows)
 
 

@@ -16,8 +16,12 @@ pytest_plugins = ["tests.support.skip_guard", "tests.support.db_roles"]
 class Tree:
     """district ─┬─ gupei (centre) ─┬─ village_a
                  │                   └─ village_b
-                 ├─ menzhuang
-                 └─ other district ── far_school
+                 └─ menzhuang
+       other_district ─┬─ far_centre (centre) ── far_village
+                       └─ far_school
+
+    The other district has the same shape and a user for every role (`other_*`), so isolation
+    between districts is tried in both directions.
     """
 
 
@@ -31,6 +35,9 @@ def tree(db):
     t.menzhuang = services.school_create(district=t.district, name="门庄小学", code="menzhuang")
     t.other_district = services.district_create(name="其他教育局", code="other")
     t.far_school = services.school_create(district=t.other_district, name="远方小学", code="far")
+    t.far_centre = services.school_create(district=t.other_district, name="远方中心小学", code="far-centre")
+    t.far_village = services.school_create(district=t.other_district, name="远方村小", code="far-village",
+                                           parent=t.far_centre)
 
     def user(name, role, **target):
         u = services.user_create(username=name, password="Demo2026!", display_name=name)
@@ -46,5 +53,12 @@ def tree(db):
     t.menzhuang_admin = user("menzhuang_admin", Role.SCHOOL_ADMIN, school=t.menzhuang)
     t.menzhuang_teacher = user("menzhuang_teacher", Role.TEACHER, school=t.menzhuang)
     t.village_a_admin = user("village_a_admin", Role.SCHOOL_ADMIN, school=t.village_a)
+    t.other_bureau_admin = user("other_bureau_admin", Role.BUREAU_ADMIN, district=t.other_district)
+    t.other_bureau_inspector = user("other_bureau_inspector", Role.BUREAU_INSPECTOR, district=t.other_district)
+    t.other_township = user("other_township", Role.TOWNSHIP_ADMIN, school=t.far_centre)
+    t.other_admin = user("other_admin", Role.SCHOOL_ADMIN, school=t.far_centre)
+    t.other_teacher = user("other_teacher", Role.TEACHER, school=t.far_centre)
+    t.other_clerk = user("other_clerk", Role.CLERK, school=t.far_centre)
+    t.other_village_admin = user("other_village_admin", Role.SCHOOL_ADMIN, school=t.far_village)
     t.nobody = services.user_create(username="nobody", password="Demo2026!")
     return t

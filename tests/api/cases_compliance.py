@@ -8,16 +8,20 @@ from compliance.models import ManualScoreChange
 from compliance.scoring import assessment_schools
 from tenancy import services as tenancy_services
 from tenancy.roles import Role
-from tenancy.scoping import tenant_scope
+from tenancy.scoping import district_scope, tenant_scope
 
 from .harness import (
-    SCHOOL_OWNED_SEES, Case, ExtraRoute, district_school_ids, logged, logged_per_school, register, stored_file,
+    OTHER_DISTRICT_ROLES, SCHOOL_OWNED_SEES, Case, ExtraRoute, district_school_ids, logged, logged_per_school,
+    register, stored_file,
 )
 
 DISTRICT_ROLES_SEE = {"gupei_admin", "menzhuang_admin", "bureau_admin", "bureau_inspector", "gupei_township",
                       "gupei_teacher", "gupei_clerk"}
 # Everyone in the district but the bureau admin: they see its checklists and assessments but do not manage them.
 NOT_MANAGERS = ("gupei_admin", "menzhuang_admin", "bureau_inspector", "gupei_township", "gupei_teacher", "gupei_clerk")
+# The same in the other district, which sees only its own ("far") rows.
+FAR_SEE = {role: {"far"} for role in OTHER_DISTRICT_ROLES}
+FAR_NOT_MANAGERS = tuple(r for r in OTHER_DISTRICT_ROLES if r != "other_bureau_admin")
 WINDOW = {"semester_label": "2026 秋季学期", "semester_start": "2026-09-01", "semester_end": "2027-01-24"}
 
 SMALL_YAML = """\
@@ -85,8 +89,9 @@ def _checklist_payloads(tree, objs):
 register(Case(
     basename="compliance-checklists",
     make=_checklists,
-    sees={role: {"own"} for role in DISTRICT_ROLES_SEE} | {"nobody": set()},
-    write_ok={"update": {"bureau_admin": {"own"}}, "partial_update": {"bureau_admin": {"own"}}},
+    sees={role: {"own"} for role in DISTRICT_ROLES_SEE} | {"nobody": set()} | FAR_SEE,
+    write_ok={"update": {"bureau_admin": {"own"}, "other_bureau_admin": {"far"}},
+              "partial_update": {"bureau_admin": {"own"}, "other_bureau_admin": {"far"}}},
     update_payload=lambda version: {"status": "published"},
     snapshot=lambda version: (version.status, version.number),
     # The YAML is the district's published target, no school's or child's data: not logged
@@ -97,6 +102,8 @@ register(Case(
     create_expect={
         "bureau_admin": {"own_yaml": 201, "own_copy": 201},
         **{role: {"own_yaml": 403, "own_copy": 403} for role in NOT_MANAGERS},
+        "other_bureau_admin": {"far_yaml": 201},
+        **{role: {"far_yaml": 403} for role in FAR_NOT_MANAGERS},
     },
 ))
 
@@ -123,9 +130,9 @@ register(Case(
         "gupei_admin": {"own", "township"}, "gupei_teacher": {"own", "township"}, "gupei_clerk": {"own", "township"},
         "gupei_township": {"own", "township"}, "bureau_admin": {"own", "township"},
         "bureau_inspector": {"own", "township"}, "menzhuang_admin": {"own"}, "nobody": set(),
-    },
-    write_ok={"update": {"bureau_admin": {"own", "township"}},
-              "partial_update": {"bureau_admin": {"own", "township"}}},
+    } | FAR_SEE,  # the other district's assessment is district-wide
+    write_ok={"update": {"bureau_admin": {"own", "township"}, "other_bureau_admin": {"far"}},
+              "partial_update": {"bureau_admin": {"own", "township"}, "other_bureau_admin": {"far"}}},
     update_payload=lambda a: {"status": "locked"},
     snapshot=lambda a: (a.status, a.revision),
     logs=_on_assessed_schools,
@@ -133,6 +140,8 @@ register(Case(
     create_expect={
         "bureau_admin": {"own": 201},
         **{role: {"own": 403} for role in NOT_MANAGERS},
+        "other_bureau_admin": {"far": 201},
+        **{role: {"far": 403} for role in FAR_NOT_MANAGERS},
     },
 ))
 
@@ -158,13 +167,15 @@ def _snapshots(tree):
 register(Case(
     basename="compliance-snapshots",
     make=_snapshots,
-    sees={role: {"own"} for role in DISTRICT_ROLES_SEE} | {"nobody": set()},
+    sees={role: {"own"} for role in DISTRICT_ROLES_SEE} | {"nobody": set()} | FAR_SEE,
     logs=_on_assessed_schools,
     create_payloads=lambda tree, objs: {"own": {"assessment": objs["own"].assessment_id},
                                         "far": {"assessment": objs["far"].assessment_id}},
     create_expect={
         "bureau_admin": {"own": 201},
         **{role: {"own": 403} for role in NOT_MANAGERS},
+        "other_bureau_admin": {"far": 201},
+        **{role: {"far": 403} for role in FAR_NOT_MANAGERS},
     },
 ))
 
@@ -202,7 +213,8 @@ register(Case(
     make=_manual_scores,
     sees=SCHOOL_OWNED_SEES,
     # The inspector's one write: it scores the manual items (harness.READ_ONLY_EXCEPTIONS).
-    write_ok={action: {"bureau_admin": {"a", "village", "b"}, "bureau_inspector": {"a", "village", "b"}}
+    write_ok={action: {"bureau_admin": {"a", "village", "b"}, "bureau_inspector": {"a", "village", "b"},
+                       "other_bureau_admin": {"far"}, "other_bureau_inspector": {"far"}}
               for action in ("update", "partial_update")},
     update_payload=lambda ms: {"score": "2.50", "comment": "复查：周三未开放"},
     snapshot=lambda ms: (ms.score, ms.comment),
@@ -215,6 +227,7 @@ register(Case(
         "bureau_inspector": {"a": 201, "village": 201, "b": 201},
         "gupei_admin": {"a": 403}, "gupei_teacher": {"a": 403}, "gupei_clerk": {"a": 403}, "menzhuang_admin": {"b": 403},
         "gupei_township": {"a": 403, "village": 403},
+        "other_bureau_admin": {"far": 201}, "other_bureau_inspector": {"far": 201},
     },
 ))
 
@@ -238,7 +251,8 @@ def _export_files(tree, objs):
 
     for job in objs.values():
         name = stored_file(f"{export_folder(job.assessment_id)}/isolation-{job.pk}.xlsx")
-        ComplianceExport.objects.filter(pk=job.pk).update(status=ComplianceExport.Status.DONE, file=name)
+        with district_scope(job):
+            ComplianceExport.objects.filter(pk=job.pk).update(status=ComplianceExport.Status.DONE, file=name)
 
 
 def _exports(tree):
@@ -252,7 +266,8 @@ register(Case(
     make=_exports,
     # Export history is for bureau users with aggregate access to the district (the inspector
     # reads it but does not run exports).
-    sees={"bureau_admin": {"own"}, "bureau_inspector": {"own"}},
+    sees={"bureau_admin": {"own"}, "bureau_inspector": {"own"},
+          "other_bureau_admin": {"far"}, "other_bureau_inspector": {"far"}},
     extra_routes=[ExtraRoute("compliance-exports-download", prepare=_export_files,
                              logs=lambda job, user: _export_rows("download", job, user))],
     logs=_export_rows,
@@ -261,5 +276,7 @@ register(Case(
     create_expect={
         "bureau_admin": {"own": 201},
         **{role: {"own": 403} for role in NOT_MANAGERS},
+        "other_bureau_admin": {"far": 201},
+        **{role: {"far": 403} for role in FAR_NOT_MANAGERS},
     },
 ))

@@ -16,10 +16,13 @@ from schools import services as ss
 from schools.models import ChildStatusChange, ReusedEvidenceFlag, Semester
 from tenancy import services as ts
 from tenancy.roles import Role
-from tenancy.scoping import tenant_scope
+from tenancy.scoping import district_scope, tenant_scope
 from tests.support.documents import pdf_bytes
 
-from .harness import SCHOOL_OWNED_SEES, Case, ProxyParentCase, district_school_ids, logged, logged_per_school, register
+from .harness import (
+    OTHER_DISTRICT_ROLES, SCHOOL_OWNED_SEES, Case, ProxyParentCase, district_school_ids, logged, logged_per_school,
+    register,
+)
 
 PDF = pdf_bytes("plan")
 ALL_ROLES = ("gupei_admin", "menzhuang_admin", "bureau_admin", "bureau_inspector", "gupei_township", "gupei_teacher",
@@ -43,14 +46,18 @@ def jpeg(seed: int) -> SimpleUploadedFile:
     return SimpleUploadedFile(f"p{seed}.jpg", buf.getvalue(), content_type="image/jpeg")
 
 
-def semester(tree) -> Semester:
-    existing = Semester.objects.filter(district=tree.district).first()
+def semester(tree, district=None) -> Semester:
+    """The semester around today of `district` (the tree's by default); both districts get one."""
+    district = district or tree.district
+    with district_scope(district):
+        existing = Semester.objects.filter(district=district).first()
     if existing:
         return existing
-    for district in (tree.district, tree.other_district):
-        ss.semester_create(actor=None, district=district, name="本学期",
+    for each in (tree.district, tree.other_district):
+        ss.semester_create(actor=None, district=each, name="本学期",
                            start=today() - dt.timedelta(days=60), end=today() + dt.timedelta(days=60))
-    return Semester.objects.get(district=tree.district)
+    with district_scope(district):
+        return Semester.objects.get(district=district)
 
 
 _n = iter(range(1, 10**6))
@@ -93,6 +100,8 @@ MATERIALS_WRITE = {"gupei_admin": {"a"}, "menzhuang_admin": {"b"}, "gupei_clerk"
 MATERIALS_CREATE = {
     "gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}, "bureau_admin": {"a": 403, "b": 403},
     "gupei_township": {"a": 403}, "gupei_teacher": {"a": 403}, "gupei_clerk": {"a": 201},
+    # The other district's bureau sees its school "far" but does not manage its materials.
+    "other_bureau_admin": {"far": 403},
 }
 
 
@@ -121,7 +130,8 @@ register(Case(
                                         "far": child_body(tree.far_school)},
     create_expect={"gupei_admin": {"a": 201}, "menzhuang_admin": {"b": 201}, "bureau_admin": {"a": 403, "b": 403},
                    "bureau_inspector": {"a": 403, "b": 403}, "gupei_township": {"a": 403}, "gupei_teacher": {"a": 403},
-                   "gupei_clerk": {"a": 403}},
+                   "gupei_clerk": {"a": 403}, "other_bureau_admin": {"far": 403},
+                   "other_bureau_inspector": {"far": 403}},
     # A proxy parent reads their child but does not edit the archive (update: 403 on theirs).
     proxy_parent=ProxyParentCase(_children_proxy, create_expect={"a": 403}),
 ))
@@ -250,7 +260,8 @@ register(Case(
     make=_profiles,
     sees=SCHOOL_OWNED_SEES,
     write_ok={action: {"gupei_admin": {"a"}, "menzhuang_admin": {"b"}, "gupei_township": {"a", "village"},
-                       "bureau_admin": {"a", "village", "b"}} for action in ("update", "partial_update")},
+                       "bureau_admin": {"a", "village", "b"}, "other_bureau_admin": {"far"}}
+              for action in ("update", "partial_update")},
     update_payload=lambda p: {"is_proxy_parent": True, "title": "代理家长"},
     snapshot=lambda p: (p.is_proxy_parent, p.title),
     create_payloads=lambda tree, objs: {
@@ -299,7 +310,8 @@ register(Case(
     create_expect={
         "gupei_admin": {"a": 201, "b": 404}, "menzhuang_admin": {"a": 404, "b": 201},
         **{role: {"a": 404, "b": 404}
-           for role in ("bureau_admin", "bureau_inspector", "gupei_township", "gupei_teacher", "gupei_clerk", "nobody")},
+           for role in ("bureau_admin", "bureau_inspector", "gupei_township", "gupei_teacher", "gupei_clerk", "nobody",
+                        *OTHER_DISTRICT_ROLES)},
     },
     # The proxy parent records for their own child; the other child of the school is 404. They
     # do not delete the admin's contact (destroy: 403).
@@ -438,18 +450,21 @@ register(Case(
 # ---------------------------------------------------------------- the home's records
 register(Case(
     basename="semesters",
-    make=lambda tree: {"own": semester(tree), "far": Semester.objects.get(district=tree.other_district)},
-    sees={role: {"own"} for role in ALL_ROLES},
+    make=lambda tree: {"own": semester(tree), "far": semester(tree, tree.other_district)},
+    sees={role: {"own"} for role in ALL_ROLES} | {role: {"far"} for role in OTHER_DISTRICT_ROLES},
     create_payloads=lambda tree, objs: {
         label: {"district": d.id, "name": "下学期", "start": (today() + dt.timedelta(days=100)).isoformat(),
                 "end": (today() + dt.timedelta(days=200)).isoformat()}
         for label, d in (("own", tree.district), ("far", tree.other_district))},
-    create_expect={"bureau_admin": {"own": 201}, **{r: {"own": 403} for r in ALL_ROLES if r != "bureau_admin"}},
+    create_expect={"bureau_admin": {"own": 201}, **{r: {"own": 403} for r in ALL_ROLES if r != "bureau_admin"},
+                   "other_bureau_admin": {"far": 201},
+                   **{r: {"far": 403} for r in OTHER_DISTRICT_ROLES if r != "other_bureau_admin"}},
     # The calendar is every school's: logged once per school of the district (_log_calendar).
     logs=lambda action, s, user: logged_per_school(district_school_ids(s.district_id), action, user,
                                                    "schools.semester", s.pk),
     # Only the district's bureau admin edits or deletes (no record points at these semesters).
-    write_ok={a: {"bureau_admin": {"own"}} for a in ("update", "partial_update", "destroy")},
+    write_ok={a: {"bureau_admin": {"own"}, "other_bureau_admin": {"far"}}
+              for a in ("update", "partial_update", "destroy")},
     update_payload=lambda s: {"name": "改名学期", "start": (s.start - dt.timedelta(days=1)).isoformat(),
                               "end": (s.end + dt.timedelta(days=1)).isoformat()},
     snapshot=lambda s: (s.name, s.start, s.end),
@@ -502,7 +517,7 @@ _materials_case(
 
 def _themes(tree):
     sem = semester(tree)
-    far_sem = Semester.objects.get(district=tree.other_district)
+    far_sem = semester(tree, tree.other_district)
     out = _per_school(tree, lambda s: ss.theme_schedule_set(actor=None, school=s, semester=sem, weekday=1,
                                                             theme="读书"), far=False)
     out["far"] = in_scope(tree.far_school, ss.theme_schedule_set, actor=None, school=tree.far_school,
@@ -514,7 +529,7 @@ _materials_case(
     "theme-schedules", _themes,
     lambda t: {"theme": "体育"},
     lambda t: t.theme,
-    lambda tree, s: {"school": s.id, "semester": semester(tree).id, "weekday": 2, "theme": "手工"},
+    lambda tree, s: {"school": s.id, "semester": semester(tree, s.district).id, "weekday": 2, "theme": "手工"},
 )
 _materials_case(
     "training-meetings",

@@ -15,13 +15,15 @@ from submissions.models import (
     SubmissionEvent, district_export_folder,
 )
 from submissions.narrative import digest
-from tenancy.scoping import system_school_ids, tenant_scope
+from tenancy.scoping import district_scope, system_school_ids, tenant_scope
 
 from .harness import (
     SCHOOL_OWNED_SEES, Case, ExtraRoute, district_school_ids, logged, logged_per_school, register, stored_file,
 )
 
-OVERSIGHT_SEES = {"bureau_admin": {"own"}, "bureau_inspector": {"own"}, "gupei_township": {"own"}}
+# The district's overseers (the bureau and the township admins), and the other district's.
+OVERSIGHT_SEES = {"bureau_admin": {"own"}, "bureau_inspector": {"own"}, "gupei_township": {"own"},
+                  "other_bureau_admin": {"far"}, "other_bureau_inspector": {"far"}, "other_township": {"far"}}
 # A school's submissions are for those who take part in its reporting: not its teachers (as on
 # the web pages, which refuse them).
 REPORTING_SEES = {role: labels for role, labels in SCHOOL_OWNED_SEES.items() if role != "gupei_teacher"}
@@ -37,7 +39,8 @@ def _package_files(tree, objs):
 def _export_files(tree, objs):
     for export in objs.values():
         name = stored_file(f"{district_export_folder(export.district_id)}/isolation-{export.pk}.xlsx")
-        DistrictExport.objects.filter(pk=export.pk).update(state=DistrictExport.State.DONE, file=name)
+        with district_scope(export):
+            DistrictExport.objects.filter(pk=export.pk).update(state=DistrictExport.State.DONE, file=name)
 
 
 def _per_district_school(action):
@@ -100,7 +103,8 @@ register(Case(
     make=lambda tree: {"own": _report_type(tree, tree.district, [tree.gupei]),
                        "far": _report_type(tree, tree.other_district, [tree.far_school], code="far")},
     sees=OVERSIGHT_SEES,
-    write_ok={action: {"bureau_admin": {"own"}} for action in ("update", "partial_update", "destroy")},
+    write_ok={action: {"bureau_admin": {"own"}, "other_bureau_admin": {"far"}}
+              for action in ("update", "partial_update", "destroy")},
     update_payload=lambda rt: {"name": f"{rt.name}（改）", "is_active": True},
     snapshot=lambda rt: (rt.name, rt.is_active),
     extra_routes=[ExtraRoute("report-types-matrix")],
@@ -109,13 +113,16 @@ register(Case(
                                                     "submissions.reporttype", rt.pk),
     create_payloads=lambda tree, objs: {
         "own": _report_type_payload(tree, tree.district, [], "new-own"),
-        "far": _report_type_payload(tree, tree.other_district, [tree.far_school], "new-far"),
+        "far": _report_type_payload(tree, tree.other_district, [], "new-far"),
     },
     create_expect={
         "bureau_admin": {"own": 201},
         # They see the district but do not manage its calendar.
         "gupei_admin": {"own": 403}, "menzhuang_admin": {"own": 403}, "gupei_teacher": {"own": 403},
         "gupei_clerk": {"own": 403}, "gupei_township": {"own": 403}, "bureau_inspector": {"own": 403},
+        "other_bureau_admin": {"far": 201},
+        **{role: {"far": 403} for role in ("other_bureau_inspector", "other_township", "other_admin",
+                                          "other_teacher", "other_clerk")},
     },
 ))
 
@@ -169,6 +176,7 @@ register(Case(
         "bureau_admin": {"a": 403, "village": 403, "b": 403, "accept_b": 201, "return_b": 400},
         # Reads the submissions, reviews none of them.
         "bureau_inspector": {"a": 403, "village": 403, "b": 403, "accept_b": 403, "return_b": 403},
+        "other_bureau_admin": {"far": 403},
     },
 ))
 
@@ -192,6 +200,7 @@ register(Case(
         "gupei_clerk": {"a": 201},
         "gupei_township": {"a": 403, "village": 403},
         "bureau_admin": {"a": 403, "village": 403, "b": 403},
+        "other_bureau_admin": {"far": 403},
     },
 ))
 
@@ -224,6 +233,7 @@ register(Case(
         "gupei_clerk": {"a": 201},
         "gupei_township": {"a": 403, "village": 403},
         "bureau_admin": {"a": 403, "village": 403, "b": 403},
+        "other_bureau_admin": {"far": 403},
     },
 ))
 
@@ -249,43 +259,58 @@ def _flags(tree):
 register(Case(
     basename="similarity-flags",
     make=_flags,
-    sees={"bureau_admin": {"a", "b"}, "bureau_inspector": {"a", "b"}, "gupei_township": {"a"}},
+    sees={"bureau_admin": {"a", "b"}, "bureau_inspector": {"a", "b"}, "gupei_township": {"a"},
+          # Both sides of "far" are far_school's: outside the other township's subtree.
+          "other_bureau_admin": {"far"}, "other_bureau_inspector": {"far"}},
 ))
 
 
 def _exports(tree):
     w = world(tree)
     tree._world = w
-    return {
-        "own": DistrictExport.objects.create(district=tree.district, report_type=w["own"], period=w["own_period"]),
-        "far": DistrictExport.objects.create(district=tree.other_district, report_type=w["far"],
-                                             period=w["far_period"]),
-    }
+    with district_scope(tree.district):
+        own = DistrictExport.objects.create(district=tree.district, report_type=w["own"], period=w["own_period"])
+    with district_scope(tree.other_district):
+        far = DistrictExport.objects.create(district=tree.other_district, report_type=w["far"], period=w["far_period"])
+    return {"own": own, "far": far}
 
 
 register(Case(
     basename="district-exports",
     make=_exports,
     # The inspector reads and downloads the bureau's exports but does not run one.
-    sees={"bureau_admin": {"own"}, "bureau_inspector": {"own"}},
+    sees={"bureau_admin": {"own"}, "bureau_inspector": {"own"},
+          "other_bureau_admin": {"far"}, "other_bureau_inspector": {"far"}},
     extra_routes=[ExtraRoute("district-exports-download", prepare=_export_files,
                              logs=_per_district_school("export"))],
     logs=_per_district_school("create"),
     create_payloads=lambda tree, objs: {"own": {"period": tree._world["own_period"].pk},
                                         "far": {"period": tree._world["far_period"].pk}},
     # The township sees the period (its subtree reports on it) but the export is the bureau's.
-    create_expect={"bureau_admin": {"own": 201}, "gupei_township": {"own": 403}, "bureau_inspector": {"own": 403}},
+    create_expect={"bureau_admin": {"own": 201}, "gupei_township": {"own": 403}, "bureau_inspector": {"own": 403},
+                   "other_bureau_admin": {"far": 201}, "other_township": {"far": 403},
+                   "other_bureau_inspector": {"far": 403}},
 ))
 
 
-# ---------------------------------------------------------------- notifications (user-owned)
+# ---------------------------------------------------------------- notifications
+# District-owned (the district whose reporting they are about), each in one user's inbox: a user
+# sees their own only, and the other district's users theirs ("far_…").
 OWNERS = {"a": "gupei_admin", "b": "menzhuang_admin", "bureau": "bureau_admin", "township": "gupei_township",
-          "teacher": "gupei_teacher", "inspector": "bureau_inspector"}
+          "teacher": "gupei_teacher", "inspector": "bureau_inspector",
+          "far_bureau": "other_bureau_admin", "far_inspector": "other_bureau_inspector",
+          "far_township": "other_township", "far_admin": "other_admin", "far_teacher": "other_teacher",
+          "far_clerk": "other_clerk"}
 
 
 def _notifications(tree):
-    return {label: Notification.objects.create(user=getattr(tree, role), text=f"提醒 {label}")
-            for label, role in OWNERS.items()}
+    out = {}
+    for label, role in OWNERS.items():
+        district = tree.other_district if label.startswith("far") else tree.district
+        with district_scope(district):
+            out[label] = Notification.objects.create(district=district, user=getattr(tree, role),
+                                                     text=f"提醒 {label}")
+    return out
 
 
 register(Case(

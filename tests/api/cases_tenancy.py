@@ -4,12 +4,15 @@ from __future__ import annotations
 from tenancy import services
 from tenancy.roles import Role
 
-from .harness import SCHOOL_OWNED_SEES, Case, district_school_ids, logged, logged_per_school, register
+from .harness import (
+    OTHER_DISTRICT_ROLES, SCHOOL_OWNED_SEES, Case, district_school_ids, logged, logged_per_school, register,
+)
 
 EVERY_ROLE_WITH_A_SCHOOL = (
     "gupei_admin", "menzhuang_admin", "bureau_admin", "bureau_inspector", "gupei_township", "gupei_teacher",
     "gupei_clerk",
 )
+OTHER_NOT_BUREAU_ADMIN = tuple(r for r in OTHER_DISTRICT_ROLES if r != "other_bureau_admin")
 
 
 def _schools(tree):
@@ -27,7 +30,8 @@ register(Case(
     basename="districts",
     make=lambda tree: {"own": tree.district, "far": tree.other_district},
     # The district is shared by school A and school B: both see it, nobody sees another district.
-    sees={role: {"own"} for role in EVERY_ROLE_WITH_A_SCHOOL} | {"nobody": set()},
+    sees={role: {"own"} for role in EVERY_ROLE_WITH_A_SCHOOL} | {"nobody": set()}
+    | {role: {"far"} for role in OTHER_DISTRICT_ROLES},
 ))
 
 register(Case(
@@ -35,8 +39,8 @@ register(Case(
     make=_schools,
     sees=SCHOOL_OWNED_SEES,
     write_ok={
-        "update": {"bureau_admin": {"a", "village", "b"}},
-        "partial_update": {"bureau_admin": {"a", "village", "b"}},
+        "update": {"bureau_admin": {"a", "village", "b"}, "other_bureau_admin": {"far"}},
+        "partial_update": {"bureau_admin": {"a", "village", "b"}, "other_bureau_admin": {"far"}},
     },
     update_payload=lambda school: {"name": f"{school.name}（新）", "code": school.code},
     snapshot=lambda school: (school.name, school.code, school.parent_id),
@@ -54,6 +58,9 @@ register(Case(
         "gupei_clerk": {"own_district": 403},
         "gupei_township": {"own_district": 403, "under_village": 403},
         "bureau_inspector": {"own_district": 403, "under_village": 403},
+        # The other district: its own bureau admin creates there; this district is unseen (400).
+        "other_bureau_admin": {"other_district": 201},
+        **{role: {"other_district": 403} for role in OTHER_NOT_BUREAU_ADMIN},
     },
 ))
 
@@ -100,6 +107,7 @@ register(Case(
         "menzhuang_admin": {"b"},
         "gupei_township": {"a", "village"},
         "bureau_admin": {"a", "village", "b"},
+        "other_bureau_admin": {"far"},
     }},
     snapshot=lambda m: (m.user_id, m.role, m.school_id, m.district_id),
     create_payloads=_membership_payloads,
@@ -112,5 +120,6 @@ register(Case(
         "gupei_clerk": {"a": 403, "district": 403},
         # Read-only: the schools it sees (a, village, b) are 403 by default, so is its district.
         "bureau_inspector": {"district": 403},
+        "other_bureau_admin": {"far": 201},
     },
 ))

@@ -15,7 +15,12 @@ Labels used by the school-owned cases (schools of the `tree` fixture in tests/co
     "a"       owned by gupei (school A, a township centre school)
     "village" owned by village_a (a village school under gupei)
     "b"       owned by menzhuang (school B)
-    "far"     owned by far_school, in another district
+    "far"     owned by far_school, in another district (district-owned cases: "own" and "far")
+
+The other district has the same shape and a user for every role (OTHER_DISTRICT_ROLES), so every
+endpoint is run across districts in both directions: this district's users against "far", and
+the other district's users against everything of this one. What the other district's users see
+is only their own district's labels (those starting with "far"; Case checks it).
 """
 from __future__ import annotations
 
@@ -30,11 +35,17 @@ from tests.support.access_log import (  # noqa: F401
     Logged, assert_logged, district_school_ids, log_mark, logged, logged_per_school,
 )
 
+# The other district's users, one per role (the tree's `other_*`).
+OTHER_DISTRICT_ROLES = (
+    "other_bureau_admin", "other_bureau_inspector", "other_township", "other_admin", "other_teacher", "other_clerk",
+)
 # Who runs every endpoint. "anonymous" must always get 401.
 ROLES = (
     "gupei_admin", "menzhuang_admin", "bureau_admin", "bureau_inspector", "gupei_township", "gupei_teacher",
-    "gupei_clerk", "nobody", "anonymous",
+    "gupei_clerk", "nobody", "anonymous", *OTHER_DISTRICT_ROLES,
 )
+# Labels of objects in the other district start with this.
+FAR = "far"
 
 # Who sees what, for anything owned by a school: a school admin, teacher or materials clerk sees
 # their own school, a township admin the subtree (not menzhuang), the bureau admin its district
@@ -48,6 +59,14 @@ SCHOOL_OWNED_SEES: dict[str, set[str]] = {
     "bureau_inspector": {"a", "village", "b"},
     "gupei_township": {"a", "village"},
     "nobody": set(),
+    # The other district's bureau sees its school "far"; its township and school staff are at
+    # far_centre, which owns no labelled object of the school-owned cases.
+    "other_bureau_admin": {"far"},
+    "other_bureau_inspector": {"far"},
+    "other_township": set(),
+    "other_admin": set(),
+    "other_teacher": set(),
+    "other_clerk": set(),
 }
 
 # Roles that only read (issue #2: the bureau inspector is read-only across its subtree). Every
@@ -55,7 +74,7 @@ SCHOOL_OWNED_SEES: dict[str, set[str]] = {
 # write_ok), and a create on a target label they see defaults to 403 instead of
 # CREATE_UNSEEN_TARGET (see create_default). A case may declare a write for them only if it is
 # listed in READ_ONLY_EXCEPTIONS, with the reason.
-READ_ONLY_ROLES = {"bureau_inspector"}
+READ_ONLY_ROLES = {"bureau_inspector", "other_bureau_inspector"}
 READ_ONLY_EXCEPTIONS: dict[str, str] = {
     # DOMAIN.md: the inspector "reviews the manual checklist items" (roles.py: score_manual_items).
     "compliance-manual-scores": "the inspector scores the manual checklist items",
@@ -147,6 +166,13 @@ class Case:
         undeclared |= set(self.create_expect) - roles
         undeclared |= {r for route in self.extra_routes for r in route.status} - roles
         assert not undeclared, f"{self.basename}: unknown roles {undeclared}"
+        # Across districts: each district's users see only their own district's labels.
+        for role, labels in self.sees.items():
+            others = {label for label in labels if label.startswith(FAR)}
+            if role in OTHER_DISTRICT_ROLES:
+                assert others == set(labels), f"{self.basename}: {role} sees another district's {set(labels) - others}"
+            else:
+                assert not others, f"{self.basename}: {role} sees another district's {others}"
         if self.basename not in READ_ONLY_EXCEPTIONS:
             writes = {r for who in self.write_ok.values() for r, labels in who.items() if labels}
             writes |= {r for r, expect in self.create_expect.items() if any(200 <= s < 300 for s in expect.values())}

@@ -19,7 +19,7 @@ def _define(**attrs):
     bases = attrs.pop("bases", (ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin))
     attrs.setdefault("model", School)
     attrs.setdefault("action_permissions", {"list": VISIBLE, "retrieve": VISIBLE})
-    attrs.setdefault("scoped_queryset", lambda self: School.objects.none())
+    attrs.setdefault("scoped_queryset", lambda self, queryset: queryset)
     return type("Probe", bases, attrs)
 
 
@@ -90,9 +90,9 @@ def test_a_request_that_bypassed_the_tenant_middleware_is_refused(tree):
 def test_a_scoped_queryset_of_the_wrong_model_is_refused(tree):
     from tenancy.models import District
 
-    probe = _define(scoped_queryset=lambda self: District.objects.all())
+    probe = _define(scoped_queryset=lambda self, queryset: District.objects.all())
     view = probe()
-    view.request = type("R", (), {})()
+    view.request = type("R", (), {"user": tree.gupei_admin})()
     view.swagger_fake_view = False
     view._assert_scoped = lambda: None
     with pytest.raises(TypeError, match="School"):
@@ -116,3 +116,57 @@ def test_the_api_root_lists_only_routed_endpoints(tree):
     body = client_for(tree.gupei_admin).get(reverse("api:v1:api-root")).json()
     assert {"districts", "schools", "memberships"} <= set(body)
     assert set(body) == {prefix for prefix, _viewset, _basename in router.registry}
+
+
+# ---------------------------------------------------------------- the tenant filter is the base's
+def _view(probe, user):
+    view = probe()
+    view.request = type("R", (), {"user": user})()
+    view.swagger_fake_view = False
+    view._assert_scoped = lambda: None
+    return view
+
+
+def test_a_hook_returning_a_wider_queryset_is_still_narrowed(tree):
+    """A subclass that ignores what it is handed and returns every school gets the user's only."""
+    probe = _define(scoped_queryset=lambda self, queryset: School.objects.all())
+    assert set(_view(probe, tree.gupei_admin).get_queryset()) == {tree.gupei}
+    assert set(_view(probe, tree.gupei_township).get_queryset()) == {tree.gupei, tree.village_a, tree.village_b}
+
+
+def test_a_district_owned_hook_cannot_reach_another_district(tree):
+    """Even inside a scope that would show both districts' rows, the base keeps the user's district."""
+    import datetime as dt
+
+    from schools import services as school_services
+    from schools.models import Semester
+    from tenancy.scoping import system_scope
+
+    for district in (tree.district, tree.other_district):
+        school_services.semester_create(actor=None, district=district, name="学期", start=dt.date(2026, 2, 20),
+                                        end=dt.date(2026, 7, 10))
+    probe = _define(model=Semester, scoped_queryset=lambda self, queryset: Semester.objects.all())
+    with system_scope("a wide scope around the probe: the base's filter must still narrow"):
+        assert set(Semester.objects.values_list("district_id", flat=True)) == {tree.district.id,
+                                                                                tree.other_district.id}
+        got = set(_view(probe, tree.gupei_teacher).get_queryset().values_list("district_id", flat=True))
+    assert got == {tree.district.id}
+
+
+def test_a_hook_must_take_the_queryset_it_narrows():
+    with pytest.raises(TypeError, match="scoped_queryset"):
+        _define(scoped_queryset=lambda self: School.objects.all())
+
+
+def test_a_model_without_an_owner_needs_a_declared_tenant_filter():
+    from api.base import TenantFilter
+    from tenancy.models import User
+
+    with pytest.raises(TypeError, match="tenant_filter"):
+        _define(model=User)
+    with pytest.raises(TypeError, match="reason"):
+        _define(model=User, tenant_filter=TenantFilter(" ", lambda user: None))
+    assert _define(model=User, tenant_filter=TenantFilter("own account", lambda user: None)).abstract is False
+    # An owned model is filtered by its owner: a declared filter may not replace that.
+    with pytest.raises(TypeError, match="may not replace"):
+        _define(tenant_filter=TenantFilter("wider", lambda user: None))

@@ -5,7 +5,7 @@ import datetime as dt
 
 from schools import services
 from schools.models import Activity, Semester
-from tenancy.scoping import tenant_scope
+from tenancy.scoping import district_scope, tenant_scope
 
 
 def test_patch_redates_and_refuses_to_strand_records(api_as, tree):
@@ -19,11 +19,14 @@ def test_patch_redates_and_refuses_to_strand_records(api_as, tree):
     response = client.patch(url, {"end": "2026-06-20"}, format="json")
     assert response.status_code == 400
     assert "1" in str(response.json())
-    spring.refresh_from_db()
+    with district_scope(tree.district):
+        spring.refresh_from_db()
     assert spring.end == dt.date(2026, 7, 5)
     response = client.patch(url, {"end": "2026-07-10", "district": tree.other_district.pk}, format="json")
     assert response.status_code == 200 and response.json()["end"] == "2026-07-10"
-    spring.refresh_from_db()
+    with district_scope(tree.district):
+        spring.refresh_from_db()
     assert (spring.end, spring.district_id) == (dt.date(2026, 7, 10), tree.district.pk)  # district is fixed
     response = client.delete(url)
-    assert response.status_code == 400 and Semester.objects.filter(pk=spring.pk).exists()
+    with district_scope(tree.district):
+        assert response.status_code == 400 and Semester.objects.filter(pk=spring.pk).exists()

@@ -13,6 +13,7 @@ from django.urls import reverse
 from compliance import services
 from compliance.exports import run_export
 from compliance.models import ChecklistVersion
+from tenancy.scoping import district_scope
 from tests.api.conftest import api_as, client_for  # noqa: F401  (fixture)
 from tests.api.cases_compliance import SMALL_YAML, WINDOW
 
@@ -45,14 +46,16 @@ def own(tree):
 
 def test_yaml_import_errors_list_item_and_field(tree, api_as):
     client = api_as("bureau_admin")
-    before = ChecklistVersion.objects.count()
+    with district_scope(tree.district):
+        before = ChecklistVersion.objects.count()
     r = client.post(url("compliance-checklists-list"), {"district": tree.district.id, "yaml": BAD_YAML}, format="json")
     assert r.status_code == 400, r.content
     errors = r.json()["errors"]
     assert {"item": "A1", "field": "metric"} in [{"item": e["item"], "field": e["field"]} for e in errors]
     assert any(e["field"] == "code" for e in errors)  # duplicate code
     assert any(e["field"] == "total" for e in errors)  # 10 points declared as 20
-    assert ChecklistVersion.objects.count() == before
+    with district_scope(tree.district):
+        assert ChecklistVersion.objects.count() == before
 
 
 def test_import_publish_export_and_new_draft(tree, api_as):

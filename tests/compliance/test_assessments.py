@@ -17,7 +17,8 @@ from compliance.tasks import snapshot_open_assessments
 from tenancy import services as tenancy_services
 from tenancy.models import AccessLog
 from tenancy.roles import Role
-from tenancy.scoping import tenant_scope
+from tenancy.scoping import district_scope, tenant_scope
+from tests.support.scopes import user_scope
 
 D = Decimal
 
@@ -34,7 +35,8 @@ def test_manual_score_audit_trail(tree, assessment):
     services.manual_score_set(**kw, score=3, comment="周三下午未开放", evidence_ids=[11, 12], actor=tree.bureau_inspector)
     services.manual_score_set(**kw, score=4, comment="复查已开放", actor=tree.bureau_admin)
     services.manual_score_set(**kw, score=None, comment="撤回，重新检查", actor=tree.bureau_admin)
-    history = selectors.manual_score_history(tree.bureau_admin, assessment, tree.gupei.id)
+    with user_scope(tree.bureau_admin):
+        history = selectors.manual_score_history(tree.bureau_admin, assessment, tree.gupei.id)
     assert [(h["changed_by"], h["old_score"], h["new_score"], h["comment"]) for h in history] == [
         ("bureau_inspector", None, D("3.00"), "周三下午未开放"),
         ("bureau_admin", D("3.00"), D("4.00"), "复查已开放"),
@@ -102,7 +104,8 @@ def test_ranking_shows_change_since_last_snapshot(tree, assessment):
     _add_staff(tree.village_b, 4, "vb")
     services.manual_score_set(assessment=assessment, school=tree.village_b, item_code="M1", score=4,
                               actor=tree.bureau_inspector)  # bumps the revision: fresh live scores
-    rows = {r["code"]: r for r in selectors.ranking(tree.bureau_admin, assessment)}
+    with user_scope(tree.bureau_admin):
+        rows = {r["code"]: r for r in selectors.ranking(tree.bureau_admin, assessment)}
     vb = rows["gupei-b"]
     # 4 staff: T1 8 + T2 0 (no admin) + T3 4 + M1 4 = 16 of 20 -> 16.00
     assert (vb["score"], vb["rank"], vb["previous_score"], vb["previous_rank"]) == (D("16.00"), 2, D("0.00"), 4)
@@ -116,7 +119,8 @@ def test_trend_across_snapshots(tree, assessment):
     _add_staff(tree.village_b, 2, "vb")
     cache.clear()
     services.snapshot_take(assessment=assessment)
-    trend = selectors.trend(tree.bureau_admin, assessment)
+    with user_scope(tree.bureau_admin):
+        trend = selectors.trend(tree.bureau_admin, assessment)
     assert [p["score"] for p in trend[tree.village_b.id]] == [D("0.00"), D("7.50")]  # 2 staff: 4 + 0 + 2 = 6 of 16
     assert [p["rank"] for p in trend[tree.gupei.id]] == [1, 1]
 
@@ -127,8 +131,9 @@ def test_nightly_job_snapshots_open_assessments_only(tree, assessment, version):
                                        semester_end="2022-01-20", actor=tree.bureau_admin)
     services.assessment_lock(assessment=other, actor=tree.bureau_admin)
     taken = snapshot_open_assessments()
-    assert [Snapshot.objects.get(pk=t).assessment_id for t in taken] == [assessment.id]
-    assert Snapshot.objects.get(pk=taken[0]).kind == "nightly"
+    with district_scope(tree.district):
+        assert [Snapshot.objects.get(pk=t).assessment_id for t in taken] == [assessment.id]
+        assert Snapshot.objects.get(pk=taken[0]).kind == "nightly"
 
 
 def test_nightly_snapshot_job_is_registered_idempotently(db):
@@ -151,9 +156,10 @@ def test_lock_freezes_everything(tree, assessment, version):
     with pytest.raises(PermissionDenied):
         services.assessment_lock(assessment=assessment, actor=tree.bureau_inspector)
     services.assessment_lock(assessment=assessment, actor=tree.bureau_admin)
-    assessment.refresh_from_db()
-    assert assessment.is_locked and assessment.locked_by == tree.bureau_admin
-    lock = Snapshot.objects.get(assessment=assessment)
+    with district_scope(tree.district):
+        assessment.refresh_from_db()
+        assert assessment.is_locked and assessment.locked_by == tree.bureau_admin
+        lock = Snapshot.objects.get(assessment=assessment)
     assert lock.kind == "lock"
 
     # Services refuse, with a clear message.
@@ -203,29 +209,33 @@ def test_rebind_an_open_assessment(tree, assessment, version):
 def test_school_user_sees_only_its_own_scores(tree, assessment):
     services.snapshot_take(assessment=assessment)
     user = tree.menzhuang_admin
-    ranking = selectors.ranking(user, assessment)
-    assert [r["school_id"] for r in ranking] == [tree.menzhuang.id]
-    assert ranking[0]["rank"] == 2  # its own rank, nobody else's figures
-    heat = selectors.heatmap(user, assessment)
-    assert [s["school_id"] for s in heat["schools"]] == [tree.menzhuang.id] and len(heat["cells"]) == 1
-    assert set(selectors.trend(user, assessment)) == {tree.menzhuang.id}
-    assert selectors.trend(user, assessment, school_ids=[tree.gupei.id]) == {}
-    assert selectors.school_report(user, assessment, tree.menzhuang.id)["score"] == D("12.50")
-    with pytest.raises(Http404):
-        selectors.school_report(user, assessment, tree.gupei.id)
-    with pytest.raises(Http404):
-        selectors.manual_score_history(user, assessment, tree.gupei.id)
-    assert not selectors.exports_of(user, assessment).exists()
+    with user_scope(user):
+        ranking = selectors.ranking(user, assessment)
+        assert [r["school_id"] for r in ranking] == [tree.menzhuang.id]
+        assert ranking[0]["rank"] == 2  # its own rank, nobody else's figures
+        heat = selectors.heatmap(user, assessment)
+        assert [s["school_id"] for s in heat["schools"]] == [tree.menzhuang.id] and len(heat["cells"]) == 1
+        assert set(selectors.trend(user, assessment)) == {tree.menzhuang.id}
+        assert selectors.trend(user, assessment, school_ids=[tree.gupei.id]) == {}
+        assert selectors.school_report(user, assessment, tree.menzhuang.id)["score"] == D("12.50")
+        with pytest.raises(Http404):
+            selectors.school_report(user, assessment, tree.gupei.id)
+        with pytest.raises(Http404):
+            selectors.manual_score_history(user, assessment, tree.gupei.id)
+        assert not selectors.exports_of(user, assessment).exists()
 
 
 def test_township_sees_its_subtree_and_bureau_the_district(tree, assessment):
-    township = {r["school_id"] for r in selectors.ranking(tree.gupei_township, assessment)}
-    assert township == {tree.gupei.id, tree.village_a.id, tree.village_b.id}
-    with pytest.raises(Http404):
-        selectors.school_report(tree.gupei_township, assessment, tree.menzhuang.id)
-    bureau = {r["school_id"] for r in selectors.ranking(tree.bureau_inspector, assessment)}
+    with user_scope(tree.gupei_township):
+        township = {r["school_id"] for r in selectors.ranking(tree.gupei_township, assessment)}
+        assert township == {tree.gupei.id, tree.village_a.id, tree.village_b.id}
+        with pytest.raises(Http404):
+            selectors.school_report(tree.gupei_township, assessment, tree.menzhuang.id)
+    with user_scope(tree.bureau_inspector):
+        bureau = {r["school_id"] for r in selectors.ranking(tree.bureau_inspector, assessment)}
     assert bureau == {tree.gupei.id, tree.village_a.id, tree.village_b.id, tree.menzhuang.id}
-    assert selectors.ranking(tree.nobody, assessment) == []
+    with district_scope(tree.district):  # nobody's own scope holds no district at all
+        assert selectors.ranking(tree.nobody, assessment) == []
 
 
 def test_assessment_visibility(tree, version):
@@ -235,20 +245,25 @@ def test_assessment_visibility(tree, version):
                                                **SEMESTER)
     gupei_only = services.assessment_create(district=tree.district, checklist_version=version, title="古沛片区",
                                             root_school=tree.gupei, **SEMESTER)
-    assert set(selectors.assessments_visible_to(tree.menzhuang_admin)) == {district_wide}
-    assert set(selectors.assessments_visible_to(tree.village_a_admin)) == {district_wide, gupei_only}
-    assert set(selectors.assessments_visible_to(tree.bureau_admin)) == {district_wide, gupei_only}
-    with pytest.raises(Http404):
-        selectors.assessment_get_for_user(tree.menzhuang_admin, gupei_only.pk)
+    with district_scope(tree.district):
+        assert set(selectors.assessments_visible_to(tree.menzhuang_admin)) == {district_wide}
+        assert set(selectors.assessments_visible_to(tree.village_a_admin)) == {district_wide, gupei_only}
+        assert set(selectors.assessments_visible_to(tree.bureau_admin)) == {district_wide, gupei_only}
+        with pytest.raises(Http404):
+            selectors.assessment_get_for_user(tree.menzhuang_admin, gupei_only.pk)
     far_admin = tenancy_services.user_create(username="far_admin", password=None)
     tenancy_services.membership_grant(user=far_admin, role=Role.SCHOOL_ADMIN, school=tree.far_school)
-    assert not selectors.assessments_visible_to(far_admin).exists()
+    with user_scope(far_admin):
+        assert not selectors.assessments_visible_to(far_admin).exists()
+    with district_scope(tree.district):  # even where the rows are visible, the selector says no
+        assert not selectors.assessments_visible_to(far_admin).exists()
 
 
 def test_school_report_sorts_by_points_lost_with_next_steps(tree, assessment):
     services.manual_score_set(assessment=assessment, school=tree.village_a, item_code="M1", score=1,
                               actor=tree.bureau_inspector)
-    report = selectors.school_report(tree.village_a_admin, assessment, tree.village_a.id)
+    with user_scope(tree.village_a_admin):
+        report = selectors.school_report(tree.village_a_admin, assessment, tree.village_a.id)
     # village_a: T1 2 of 8 (lost 6), M1 1 of 4 and T3 1 of 4 (lost 3 each, by code), T2 4 of 4.
     assert [(r["code"], r["lost"]) for r in report["items"]] == [
         ("T1", D("6.00")), ("M1", D("3.00")), ("T3", D("3.00")), ("T2", D("0.00"))]
@@ -263,4 +278,5 @@ def test_snapshots_are_taken_by_the_bureau_only(tree, assessment):
             services.snapshot_take(assessment=assessment, actor=user)
     with pytest.raises(ValidationError, match="locking the assessment"):
         services.snapshot_take(assessment=assessment, kind="lock", actor=tree.bureau_admin)
-    assert not Snapshot.objects.filter(assessment=assessment).exists()
+    with district_scope(tree.district):
+        assert not Snapshot.objects.filter(assessment=assessment).exists()

@@ -9,6 +9,7 @@ from django.db import DatabaseError, transaction
 
 from compliance import checklist_yaml, metrics, services
 from compliance.models import Checklist, ChecklistItem, ChecklistSection, ChecklistVersion, ImmutableError
+from tenancy.scoping import district_scope
 from tenancy.services import district_create
 
 
@@ -22,7 +23,8 @@ def test_yaml_round_trip(tree, test_yaml):
     assert services.checklist_export_yaml(version=again) == exported
     assert again.digest == draft.digest
     assert draft.declared_total == Decimal("20")
-    t3 = draft.items.get(code="T3")
+    with district_scope(tree.district):
+        t3 = draft.items.get(code="T3")
     assert (t3.rule, t3.bands, t3.points) == ("bands", [[1.0, 1.0], [2.0, 2.0], [3.0, 4.0]], Decimal("4"))
 
 
@@ -32,18 +34,20 @@ def test_default_checklist_round_trips_and_uses_the_shipped_metrics(tree):
     exported = yaml.safe_load(services.checklist_export_yaml(version=version))
     source = yaml.safe_load(services.DEFAULT_CHECKLIST_PATH.read_text(encoding="utf-8"))
     assert exported == source
-    used = set(version.items.exclude(metric="").values_list("metric", flat=True))
-    assert used == set(metrics.DEFAULT_METRIC_KEYS)
-    assert version.items.filter(scoring="manual", check_method="spot_check").count() == 2
-    assert sum(version.items.values_list("points", flat=True)) == Decimal("100")
+    with district_scope(tree.district):
+        used = set(version.items.exclude(metric="").values_list("metric", flat=True))
+        assert used == set(metrics.DEFAULT_METRIC_KEYS)
+        assert version.items.filter(scoring="manual", check_method="spot_check").count() == 2
+        assert sum(version.items.values_list("points", flat=True)) == Decimal("100")
 
 
 def test_default_checklist_load_is_idempotent(tree):
     first = services.checklist_load_default(district=tree.district)
     second = services.checklist_load_default(district=tree.district)
     assert first.pk == second.pk
-    assert ChecklistVersion.objects.filter(checklist__district=tree.district).count() == 1
-    assert ChecklistItem.objects.filter(version=first).count() == 12
+    with district_scope(tree.district):
+        assert ChecklistVersion.objects.filter(checklist__district=tree.district).count() == 1
+        assert ChecklistItem.objects.filter(version=first).count() == 12
 
 
 def test_management_command_loads_default(tree):
@@ -51,7 +55,8 @@ def test_management_command_loads_default(tree):
 
     call_command("load_default_checklist", "mingguang")
     call_command("load_default_checklist", "mingguang")
-    assert Checklist.objects.get(district=tree.district, code="default").versions.count() == 1
+    with district_scope(tree.district):
+        assert Checklist.objects.get(district=tree.district, code="default").versions.count() == 1
 
 
 def _doc(test_yaml):
@@ -123,7 +128,8 @@ def test_validation_errors_name_item_and_field(tree, test_yaml, mutate, expected
     with pytest.raises(services.ChecklistInvalid) as exc:
         services.checklist_import_yaml(district=tree.district, text=checklist_yaml.dump_yaml(doc))
     assert any(all(part in m for part in expected) for m in exc.value.messages)
-    assert not Checklist.objects.filter(district=tree.district).exists()
+    with district_scope(tree.district):
+        assert not Checklist.objects.filter(district=tree.district).exists()
 
 
 def test_validation_collects_every_error(test_yaml):
@@ -149,34 +155,38 @@ def test_only_bureau_admin_imports(tree, test_yaml):
 
 def test_checklist_with_errors_cannot_be_published(tree, test_yaml):
     draft = services.checklist_import_yaml(district=tree.district, text=test_yaml, actor=tree.bureau_admin)
-    item = draft.items.get(code="T1")
+    with district_scope(tree.district):
+        item = draft.items.get(code="T1")
     services.checklist_item_update(item=item, actor=tree.bureau_admin, points=Decimal("5"))
     with pytest.raises(services.ChecklistInvalid) as exc:
         services.checklist_version_publish(version=draft, actor=tree.bureau_admin)
     assert any("add up to 17" in m for m in exc.value.messages)
-    draft.refresh_from_db()
+    with district_scope(tree.district):
+        draft.refresh_from_db()
     assert draft.status == "draft"
     services.checklist_item_update(item=item, actor=tree.bureau_admin, points=Decimal("8"))
     assert services.checklist_version_publish(version=draft, actor=tree.bureau_admin).is_published
 
 
 def test_published_version_is_immutable_through_services_and_models(tree, version):
-    item = version.items.get(code="T1")
+    with district_scope(tree.district):
+        item = version.items.get(code="T1")
     with pytest.raises(ImmutableError, match="published"):
         services.checklist_item_update(item=item, actor=tree.bureau_admin, points=Decimal("1"))
     with pytest.raises(ImmutableError):
         services.checklist_version_publish(version=version, actor=tree.bureau_admin)
-    item.points = Decimal("1")
-    with pytest.raises(ImmutableError):
-        item.save()
-    with pytest.raises(ImmutableError):
-        item.delete()
-    version.title_zh = "改过"
-    with pytest.raises(ImmutableError):
-        version.save()
-    with pytest.raises(ImmutableError):
-        version.delete()
-    assert ChecklistItem.objects.get(pk=item.pk).points == Decimal("8")
+    with district_scope(tree.district):
+        item.points = Decimal("1")
+        with pytest.raises(ImmutableError):
+            item.save()
+        with pytest.raises(ImmutableError):
+            item.delete()
+        version.title_zh = "改过"
+        with pytest.raises(ImmutableError):
+            version.save()
+        with pytest.raises(ImmutableError):
+            version.delete()
+        assert ChecklistItem.objects.get(pk=item.pk).points == Decimal("8")
 
 
 @pytest.mark.parametrize("write", [
@@ -191,23 +201,25 @@ def test_published_version_is_immutable_through_services_and_models(tree, versio
 ], ids=["update-items", "delete-items", "update-section", "update-version", "unpublish", "add-item"])
 def test_published_version_is_immutable_in_the_database(tree, version, write):
     """queryset.update()/delete()/bulk_create bypass save(); the triggers still refuse."""
-    with pytest.raises(DatabaseError, match="published"):
-        with transaction.atomic():
-            write(version)
-    assert ChecklistItem.objects.get(version=version, code="T1").points == Decimal("8")
+    with district_scope(tree.district):
+        with pytest.raises(DatabaseError, match="published"):
+            with transaction.atomic():
+                write(version)
+        assert ChecklistItem.objects.get(version=version, code="T1").points == Decimal("8")
 
 
 def test_editing_makes_a_new_draft_copy(tree, version):
     draft = services.checklist_version_new_draft(version=version, actor=tree.bureau_admin)
     assert (draft.number, draft.status, draft.based_on_id) == (2, "draft", version.pk)
     assert services.checklist_export_yaml(version=draft) == services.checklist_export_yaml(version=version)
-    assert set(draft.items.values_list("id", flat=True)).isdisjoint(version.items.values_list("id", flat=True))
-    services.checklist_item_update(item=draft.items.get(code="M1"), actor=tree.bureau_admin, title_zh="新的标题")
-    assert version.items.get(code="M1").title_zh == "按时开放"
-    with pytest.raises(ValidationError, match="already a draft"):
-        services.checklist_version_new_draft(version=version, actor=tree.bureau_admin)
-    published = services.checklist_version_publish(version=draft, actor=tree.bureau_admin)
-    assert published.number == 2 and published.items.get(code="M1").title_zh == "新的标题"
+    with district_scope(tree.district):
+        assert set(draft.items.values_list("id", flat=True)).isdisjoint(version.items.values_list("id", flat=True))
+        services.checklist_item_update(item=draft.items.get(code="M1"), actor=tree.bureau_admin, title_zh="新的标题")
+        assert version.items.get(code="M1").title_zh == "按时开放"
+        with pytest.raises(ValidationError, match="already a draft"):
+            services.checklist_version_new_draft(version=version, actor=tree.bureau_admin)
+        published = services.checklist_version_publish(version=draft, actor=tree.bureau_admin)
+        assert published.number == 2 and published.items.get(code="M1").title_zh == "新的标题"
 
 
 def test_reimport_goes_to_a_new_draft_not_the_published_version(tree, version, test_yaml):
@@ -216,7 +228,8 @@ def test_reimport_goes_to_a_new_draft_not_the_published_version(tree, version, t
     draft = services.checklist_import_yaml(district=tree.district, text=checklist_yaml.dump_yaml(copy.deepcopy(doc)),
                                            actor=tree.bureau_admin)
     assert draft.number == 2 and draft.pk != version.pk
-    assert version.items.get(code="M1").title_zh == "按时开放"
-    # Importing again replaces the draft's content rather than piling up drafts.
-    again = services.checklist_import_yaml(district=tree.district, text=test_yaml, actor=tree.bureau_admin)
-    assert again.pk == draft.pk and again.items.get(code="M1").title_zh == "按时开放"
+    with district_scope(tree.district):
+        assert version.items.get(code="M1").title_zh == "按时开放"
+        # Importing again replaces the draft's content rather than piling up drafts.
+        again = services.checklist_import_yaml(district=tree.district, text=test_yaml, actor=tree.bureau_admin)
+        assert again.pk == draft.pk and again.items.get(code="M1").title_zh == "按时开放"

@@ -15,6 +15,7 @@ from compliance import services
 from compliance.exports import mask_child, run_export, storage_key
 from compliance.models import ComplianceExport
 from compliance.scoring import assessment_scores
+from tenancy.scoping import district_scope
 from tests.support.celery_worker import celery_worker
 
 
@@ -53,7 +54,8 @@ def test_export_workbook_equals_live_scores(tree, assessment):
     job = services.export_request(assessment=assessment, actor=tree.bureau_admin)
     assert job.status == "queued"
     assert run_export(job.id) == "done"
-    job.refresh_from_db()
+    with district_scope(tree.district):
+        job.refresh_from_db()
     assert (job.status, job.progress, job.error) == ("done", 100, "")
     assert job.file.name == storage_key(job) and job.finished_at
     with default_storage.open(job.file.name, "rb") as fh:
@@ -64,7 +66,8 @@ def test_export_workbook_equals_live_scores(tree, assessment):
     assert all(r[4] == "张**" for r in gap_rows)
     # Running the same job again (a redelivered message) does nothing.
     assert run_export(job.id) == "done"
-    assert ComplianceExport.objects.filter(assessment=assessment).count() == 1
+    with district_scope(tree.district):
+        assert ComplianceExport.objects.filter(assessment=assessment).count() == 1
 
 
 def test_only_bureau_admins_export(tree, assessment):
@@ -97,7 +100,8 @@ def test_scheduled_export_task_queues_a_job(tree, assessment, django_capture_on_
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         job_id = scheduled_export(assessment.id, tree.bureau_admin.id)
-    job = ComplianceExport.objects.get(pk=job_id)
+    with district_scope(tree.district):
+        job = ComplianceExport.objects.get(pk=job_id)
     assert job.scheduled and job.requested_by == tree.bureau_admin and job.status == "queued"
     assert len(callbacks) == 1  # the worker is asked only once the job row is committed
 
@@ -122,7 +126,8 @@ def test_export_through_a_real_worker(transactional_db, tree, tmp_path):
         deadline = time.monotonic() + 90
         seen_progress = set()
         while time.monotonic() < deadline:
-            job.refresh_from_db()
+            with district_scope(tree.district):
+                job.refresh_from_db()
             seen_progress.add(job.progress)
             if job.status in ("done", "failed"):
                 break

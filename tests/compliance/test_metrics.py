@@ -14,14 +14,16 @@ from schools.models import (
     RuleDocumentVersion, Semester, ThemeSchedule, TrainingMeeting,
 )
 from tenancy import services as tenancy_services
-from tenancy.scoping import tenant_scope
+from tenancy.scoping import district_scope, tenant_scope
+from tests.support.scopes import user_scope
 
 START, END = dt.date(2026, 9, 1), dt.date(2027, 1, 24)
 
 
 @pytest.fixture
 def semester(tree):
-    return Semester.objects.create(district=tree.district, name="2026 秋季学期", start=START, end=END)
+    with district_scope(tree.district):
+        return Semester.objects.create(district=tree.district, name="2026 秋季学期", start=START, end=END)
 
 
 def _child(school, name, **kw):
@@ -147,8 +149,9 @@ def test_submissions_on_time(tree, semester):
     from submissions.models import Submission
 
     rt = benchdata.create_report_type(district=tree.district, semester=semester)
-    rt.schools.add(tree.gupei)
-    periods = list(rt.periods.order_by("seq"))
+    with district_scope(tree.district):
+        rt.schools.add(tree.gupei)
+        periods = list(rt.periods.order_by("seq"))
     g = tree.gupei
     with tenant_scope([g.id]):
         Submission.objects.create(school=g, report_type=rt, period=periods[0], status="submitted",
@@ -209,20 +212,23 @@ def test_drill_down_shows_names_only_with_identity_permission(tree, semester, re
 
     a = _assessment(tree, semester)
     g = tree.gupei.id
-    bureau = selectors.item_gaps(tree.bureau_admin, a, g, "E1")
+    with user_scope(tree.bureau_admin):
+        bureau = selectors.item_gaps(tree.bureau_admin, a, g, "E1")
     assert [(x["child"], x["missing"]) for x in bureau["gaps"]] == [("王*", ["letter"])]
     assert "child_id" not in bureau["gaps"][0] and not bureau["names_shown"]
     with tenant_scope([g]):
         before = AccessLog.objects.filter(object_type="compliance.gaps").count()
-    admin = selectors.item_gaps(tree.gupei_admin, a, g, "E1")
+    with user_scope(tree.gupei_admin):
+        admin = selectors.item_gaps(tree.gupei_admin, a, g, "E1")
     assert [(x["child"], x["child_id"]) for x in admin["gaps"]] == [("王小刚", records["partial"].id)]
     with tenant_scope([g]):
         assert AccessLog.objects.filter(object_type="compliance.gaps").count() == before + 1
-    rules = selectors.item_gaps(tree.bureau_admin, a, g, "C1")
+    with user_scope(tree.bureau_admin):
+        rules = selectors.item_gaps(tree.bureau_admin, a, g, "C1")
     assert len(rules["gaps"]) == 2 and rules["value"] == 7.0
     from django.http import Http404
 
-    with pytest.raises(Http404):
+    with pytest.raises(Http404), user_scope(tree.menzhuang_admin):
         selectors.item_gaps(tree.menzhuang_admin, a, g, "E1")
 
 
@@ -237,7 +243,8 @@ def test_export_gaps_sheet_masks_children(tree, semester, records):
     a = _assessment(tree, semester)
     job = services.export_request(assessment=a, actor=tree.bureau_admin)
     run_export(job.id)
-    job.refresh_from_db()
+    with district_scope(tree.district):
+        job.refresh_from_db()
     with default_storage.open(job.file.name, "rb") as f:
         wb = openpyxl.load_workbook(io.BytesIO(f.read()))
     rows = list(wb["Gaps"].iter_rows(values_only=True))[1:]

@@ -13,7 +13,7 @@ from compliance import benchdata, services, sqlfloor
 from compliance.scoring import compute_scores
 from schools.models import Child, Semester
 from tenancy import services as tenancy_services
-from tenancy.scoping import tenant_scope
+from tenancy.scoping import district_scope, tenant_scope
 
 START, END = dt.date(2026, 9, 1), dt.date(2027, 1, 24)
 TODAY = dt.date(2026, 12, 10)  # September..November reports are due
@@ -23,7 +23,8 @@ TODAY = dt.date(2026, 12, 10)  # September..November reports are due
 def district(tree):
     """12 schools with generated records of varying diligence (so all rules hit several bands), two
     children who left (during and after the semester), and menzhuang with no records at all (not applicable)."""
-    semester = Semester.objects.create(district=tree.district, name="2026 秋季学期", start=START, end=END)
+    with district_scope(tree.district):
+        semester = Semester.objects.create(district=tree.district, name="2026 秋季学期", start=START, end=END)
     rt = benchdata.create_report_type(district=tree.district, semester=semester)
     extra = [tenancy_services.school_create(district=tree.district, name=f"村小{i}", code=f"fl-{i}",
                                             parent=tree.gupei).id for i in range(9)]
@@ -52,7 +53,8 @@ def _floor(assessment, ids, semester=None):
 
 def test_floor_equals_compute_scores(district):
     assessment, ids = district
-    sqlfloor.check_supported(assessment.checklist_version_id)
+    with district_scope(assessment):
+        sqlfloor.check_supported(assessment.checklist_version_id)
     with mock.patch("django.utils.timezone.localdate", return_value=TODAY):
         scores = compute_scores(assessment)
     expected = sqlfloor.totals_of_scores(scores)
@@ -62,8 +64,9 @@ def test_floor_equals_compute_scores(district):
     # The fixture is not trivial: scores vary, the school without records has shares not applicable.
     assert len({earned for earned, _points in totals.values()}) > 5
     applicable = {points for _earned, points in totals.values()}
-    assert len(applicable) == 2 and max(applicable) == sum(
-        it.points for it in assessment.checklist_version.items.filter(scoring="automatic"))
+    with district_scope(assessment):
+        automatic = sum(it.points for it in assessment.checklist_version.items.filter(scoring="automatic"))
+    assert len(applicable) == 2 and max(applicable) == automatic
 
 
 def test_floor_by_date_window_equals_compute_scores_as_of(district):
@@ -83,7 +86,8 @@ def test_floor_reads_the_rule_parameters_of_the_version(tree, district):
     assessment, ids = district
     before, _ = _floor(assessment, ids)
     draft = services.checklist_version_new_draft(version=assessment.checklist_version, actor=tree.bureau_admin)
-    items = {it.code: it for it in draft.items.all()}
+    with district_scope(draft):
+        items = {it.code: it for it in draft.items.all()}
     services.checklist_item_update(item=items["B2"], bands=[[4, 8]], actor=tree.bureau_admin)
     services.checklist_item_update(item=items["A1"], threshold=Decimal("2"), actor=tree.bureau_admin)
     services.checklist_item_update(item=items["C1"], target=Decimal("7"), actor=tree.bureau_admin)
@@ -107,7 +111,7 @@ def test_floor_sees_nothing_outside_the_scope(district):
 
 
 def test_unsupported_metric_is_refused(version):
-    with pytest.raises(ValueError, match="test_staff_count"):
+    with pytest.raises(ValueError, match="test_staff_count"), district_scope(version):
         sqlfloor.check_supported(version.id)
 
 

@@ -27,7 +27,7 @@ from submissions.models import Narrative, PackageVersion, PeriodType, Similarity
 from submissions.narrative import split_sections
 from tenancy.jobs import outbox_flush
 from tenancy.models import TaskOutbox
-from tenancy.scoping import tenant_scope
+from tenancy.scoping import district_scope, tenant_scope
 from tests.support.celery_worker import celery_worker, configured_app
 
 from .support import PrivateRedis, export_files
@@ -138,7 +138,8 @@ def test_submit_and_export_with_the_broker_stopped_run_once_it_is_back(transacti
         assert sub.status == Status.SUBMITTED and sub.first_submitted_at is not None
     narrative = _narrative(gupei, sub.pk)
     assert narrative.fingerprint_digest != narrative.digest, "not compared yet"
-    job = ComplianceExport.objects.get(assessment=assessment)
+    with district_scope(tree.district):
+        job = ComplianceExport.objects.get(assessment=assessment)
     assert job.status == ComplianceExport.Status.QUEUED and not job.file
     unsent = {row.task: row for row in TaskOutbox.objects.filter(sent_at__isnull=True)}
     assert set(unsent) == {SIMILARITY, COMPILE, EXPORT}
@@ -156,7 +157,7 @@ def test_submit_and_export_with_the_broker_stopped_run_once_it_is_back(transacti
         assert outbox_flush() == 3
         assert outbox_flush() == 0, "nothing is published twice"
         _wait(lambda: (n := _narrative(gupei, sub.pk)).fingerprint_digest == n.digest, 60, "the comparison", worker)
-        _wait(lambda: ComplianceExport.objects.get(pk=job.pk).status in ("done", "failed"), 60, "the export", worker)
+        _wait(lambda: _export(job).status in ("done", "failed"), 60, "the export", worker)
         _wait(lambda: _version(gupei, version.pk).state in ("done", "failed"), 60, "the compile", worker)
         time.sleep(2)  # a duplicate delivery, if there were one, would show in the log by now
         log = worker.log()
@@ -166,12 +167,18 @@ def test_submit_and_export_with_the_broker_stopped_run_once_it_is_back(transacti
     assert _received(log, COMPILE) == 1, log
     assert _version(gupei, version.pk).state == "done"
     assert not TaskOutbox.objects.filter(sent_at__isnull=True).exists()
-    job.refresh_from_db()
+    job = _export(job)
     assert job.status == "done", job.error
     assert export_files(job) == [Path(job.file.name).name], "one file, no duplicate"
     with tenant_scope([gupei, tree.menzhuang.id]):
         flags = SimilarityFlag.objects.filter(submission_b=sub) | SimilarityFlag.objects.filter(submission_a=sub)
         assert flags.count() == 1, "the copied narrative is flagged once"
+
+
+def _export(job):
+    """The export job row as it is now (district-owned: read in its district's scope)."""
+    with district_scope(job):
+        return ComplianceExport.objects.get(pk=job.pk)
 
 
 def test_outbox_without_a_broker_server(transactional_db, tree, tmp_path):
@@ -187,12 +194,11 @@ def test_outbox_without_a_broker_server(transactional_db, tree, tmp_path):
         assert outbox_flush() == 0
     row = TaskOutbox.objects.get(task=EXPORT, args=[job.pk])
     assert row.sent_at is None and row.attempts == 2  # after commit, then the flush
-    job.refresh_from_db()
-    assert job.status == "queued"
+    assert _export(job).status == "queued"
     with celery_worker(tmp_path / "w", extra_env=METRICS) as worker:
         assert outbox_flush() == 1
-        _wait(lambda: ComplianceExport.objects.get(pk=job.pk).status in ("done", "failed"), 90, "the export", worker)
-    job.refresh_from_db()
+        _wait(lambda: _export(job).status in ("done", "failed"), 90, "the export", worker)
+    job = _export(job)
     row.refresh_from_db()
     assert job.status == "done", job.error
     assert row.sent_at is not None and row.task_id

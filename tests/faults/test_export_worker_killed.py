@@ -18,6 +18,7 @@ from compliance import services
 from compliance.models import ComplianceExport
 from tenancy.jobs import stale_jobs_fail
 from tenancy.models import TaskOutbox
+from tenancy.scoping import district_id_of_row, district_scope
 from tests.support.celery_worker import broker_reachable, celery_worker, server_broker_urls
 from tests.support.services import require
 
@@ -32,7 +33,8 @@ def _brokers():
 
 
 def _job(pk):
-    return ComplianceExport.objects.get(pk=pk)
+    with district_scope(district_id_of_row(ComplianceExport, pk)):  # the job row is district-owned
+        return ComplianceExport.objects.get(pk=pk)
 
 
 def _wait(predicate, timeout, what, worker):
@@ -81,11 +83,12 @@ def test_killed_worker_export_is_redelivered_and_finishes_once(transactional_db,
     assert len(received) == 2, f"one delivery, one redelivery:\n{log}"
     assert f"[{seen.task_id}]" in received[1], "the redelivery is the same message, which took the job over"
     # Finished once: one job, one file under its fixed name, nothing left running or queued.
-    assert list(ComplianceExport.objects.filter(assessment=assessment).values_list("id", flat=True)) == [job.pk]
+    with district_scope(tree.district):
+        assert list(ComplianceExport.objects.filter(assessment=assessment).values_list("id", flat=True)) == [job.pk]
+        assert not ComplianceExport.objects.filter(status__in=["queued", "running"]).exists()
     assert (done.progress, done.task_id, done.error) == (100, seen.task_id, "")
     assert export_files(done) == [Path(done.file.name).name]
     assert TaskOutbox.objects.filter(task=EXPORT, args=[job.pk]).count() == 1
-    assert not ComplianceExport.objects.filter(status__in=["queued", "running"]).exists()
     # The sweeper leaves a finished job alone.
     stale_jobs_fail()
     assert _job(job.pk).status == "done"

@@ -17,7 +17,7 @@ from submissions import compile as compiler
 from submissions import services
 from submissions.models import DistrictExport, PackageVersion
 from tenancy import jobs
-from tenancy.scoping import tenant_scope
+from tenancy.scoping import district_scope, tenant_scope
 from tenancy.tasks import sweep_stale
 from tests.compliance.conftest import assessment, version  # noqa: F401  (fixtures)
 from tests.submissions.conftest import get_sub, opened, report  # noqa: F401  (fixtures)
@@ -51,13 +51,17 @@ def test_sweeper_fails_abandoned_jobs_only(tree, opened, assessment):  # noqa: F
             created_at=now - timedelta(hours=settings.JOBS_QUEUED_MAX_HOURS, minutes=1))
 
     exports = [compliance_services.export_request(assessment=assessment, actor=tree.bureau_admin) for _ in range(3)]
-    ComplianceExport.objects.filter(pk=exports[0].pk).update(status="running", started_at=now - timedelta(hours=1))
-    ComplianceExport.objects.filter(pk=exports[1].pk).update(status="running", started_at=now - timedelta(minutes=5))
-    ComplianceExport.objects.filter(pk=exports[2].pk).update(created_at=now - timedelta(days=1))
+    with district_scope(tree.district):
+        ComplianceExport.objects.filter(pk=exports[0].pk).update(status="running", started_at=now - timedelta(hours=1))
+        ComplianceExport.objects.filter(pk=exports[1].pk).update(status="running",
+                                                                 started_at=now - timedelta(minutes=5))
+        ComplianceExport.objects.filter(pk=exports[2].pk).update(created_at=now - timedelta(days=1))
 
     period = get_sub(tree, opened, tree.gupei, 1).period
     district_export = services.district_export_request(actor=tree.bureau_admin, period=period)
-    DistrictExport.objects.filter(pk=district_export.pk).update(state="running", started_at=now - timedelta(hours=1))
+    with district_scope(tree.district):
+        DistrictExport.objects.filter(pk=district_export.pk).update(state="running",
+                                                                    started_at=now - timedelta(hours=1))
 
     counts = jobs.stale_jobs_fail(now=now)
     assert counts == {"compliance.export": 2, "submissions.compile": 2, "submissions.district_export": 1}
@@ -69,13 +73,15 @@ def test_sweeper_fails_abandoned_jobs_only(tree, opened, assessment):  # noqa: F
     assert states[old_pending.pk] == (
         "failed", "The compile never started (the task queue was unavailable for too long). Compile again.")
     assert states[new_running.pk] == ("running", "") and states[new_pending.pk] == ("pending", "")
-    got = {j.pk: (j.status, j.error) for j in ComplianceExport.objects.all()}
+    with district_scope(tree.district):
+        got = {j.pk: (j.status, j.error) for j in ComplianceExport.objects.all()}
     assert got[exports[0].pk] == (
         "failed", "The export stopped without finishing (its worker was lost or ran out of time). Start it again.")
     assert got[exports[2].pk] == (
         "failed", "The export never started (the task queue was unavailable for too long). Start it again.")
     assert got[exports[1].pk] == ("running", "")
-    district_export.refresh_from_db()
+    with district_scope(tree.district):
+        district_export.refresh_from_db()
     assert district_export.state == "failed" and "Start it again" in district_export.error
 
     # Idempotent: a second sweep finds nothing more.
@@ -84,15 +90,19 @@ def test_sweeper_fails_abandoned_jobs_only(tree, opened, assessment):  # noqa: F
     # A late message for a swept job changes nothing.
     assert compiler.compile_package(school_id=tree.gupei.id, version_id=old_running.pk).state == "failed"
     assert run_export(exports[2].pk) == "failed"
-    assert ComplianceExport.objects.get(pk=exports[2].pk).file.name in ("", None)
+    with district_scope(tree.district):
+        assert ComplianceExport.objects.get(pk=exports[2].pk).file.name in ("", None)
 
 
 def test_sweeper_messages_are_in_the_platform_language(tree, assessment, settings):  # noqa: F811
     settings.LANGUAGE_CODE = "zh-hans"
     job = compliance_services.export_request(assessment=assessment, actor=tree.bureau_admin)
-    ComplianceExport.objects.filter(pk=job.pk).update(status="running", started_at=timezone.now() - timedelta(hours=2))
+    with district_scope(tree.district):
+        ComplianceExport.objects.filter(pk=job.pk).update(status="running",
+                                                          started_at=timezone.now() - timedelta(hours=2))
     sweep_stale()  # the beat task itself, in-process
-    job.refresh_from_db()
+    with district_scope(tree.district):
+        job.refresh_from_db()
     assert job.status == "failed" and job.error == "导出未完成即中断（执行进程丢失或超时）。请重新导出。"
 
 

@@ -25,7 +25,7 @@ def _logged(school, obj, action) -> bool:
 
 
 def _other_teacher(tree):
-    user = ts.user_create(username="other_teacher", password=None)
+    user = ts.user_create(username="gupei_second_teacher", password=None)
     ts.membership_grant(user=user, role=Role.TEACHER, school=tree.gupei)
     return user
 

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from schools import services
 from schools.models import Activity, CareContact, Semester
 from tenancy.models import AccessLog, School
-from tenancy.scoping import tenant_scope
+from tenancy.scoping import district_scope, tenant_scope
 
 D = dt.date
 
@@ -34,6 +34,13 @@ def activity(school, day):
                                        semester=semester_for_date(school.district_id, day))
 
 
+def fresh(semester):
+    """Read a semester again, in its district's scope (the calendar is district-owned)."""
+    with district_scope(semester):
+        semester.refresh_from_db()
+    return semester
+
+
 def semester_of(obj):
     with tenant_scope([obj.school_id]):
         obj.refresh_from_db()
@@ -46,10 +53,10 @@ def test_only_the_district_bureau_admin_edits(tree, spring):
             services.semester_update(actor=user, semester=spring, name="x")
         with pytest.raises(PermissionDenied):
             services.semester_delete(actor=user, semester=spring)
-    spring.refresh_from_db()
+    fresh(spring)
     assert spring.name == "2026 春季学期"
     services.semester_update(actor=tree.bureau_admin, semester=spring, name="春季")
-    spring.refresh_from_db()
+    fresh(spring)
     assert spring.name == "春季"
     with tenant_scope([tree.gupei.id]):
         assert AccessLog.objects.filter(school=tree.gupei, object_type="schools.semester", action="update").exists()
@@ -62,7 +69,7 @@ def test_edit_refuses_overlap_and_bad_dates(tree, spring, autumn):
         services.semester_update(actor=tree.bureau_admin, semester=spring, end=D(2026, 2, 1))
     with pytest.raises(ValidationError):  # the name is unique in the district
         services.semester_update(actor=tree.bureau_admin, semester=spring, name=autumn.name)
-    spring.refresh_from_db()
+    fresh(spring)
     assert (spring.name, spring.start, spring.end) == ("2026 春季学期", D(2026, 2, 23), D(2026, 7, 5))
 
 
@@ -75,12 +82,12 @@ def test_widening_adopts_records_and_shrinking_past_records_is_refused(tree, spr
     with pytest.raises(ValidationError, match="2 record") as exc:
         services.semester_update(actor=tree.bureau_admin, semester=spring, end=D(2026, 6, 20))
     assert "activities" in str(exc.value) or "活动" in str(exc.value)
-    spring.refresh_from_db()
+    fresh(spring)
     assert spring.end == D(2026, 7, 12)
     assert semester_of(summer) == spring.id and semester_of(june) == spring.id
     # Shrinking away from the records is fine.
     services.semester_update(actor=tree.bureau_admin, semester=spring, start=D(2026, 3, 1))
-    spring.refresh_from_db()
+    fresh(spring)
     assert spring.start == D(2026, 3, 1)
 
 
@@ -89,12 +96,14 @@ def test_delete_only_when_nothing_points_at_it(tree, spring, autumn):
     with pytest.raises(ValidationError, match="cannot be deleted") as exc:
         services.semester_delete(actor=tree.bureau_admin, semester=spring)
     assert "1 " in str(exc.value)
-    assert Semester.objects.filter(pk=spring.pk).exists()
+    with district_scope(tree.district):
+        assert Semester.objects.filter(pk=spring.pk).exists()
     with tenant_scope([tree.gupei.id]):
         act.delete()
     services.semester_delete(actor=tree.bureau_admin, semester=spring)
     services.semester_delete(actor=tree.bureau_admin, semester=autumn)
-    assert not Semester.objects.filter(district=tree.district).exists()
+    with district_scope(tree.district):
+        assert not Semester.objects.filter(district=tree.district).exists()
 
 
 def test_contacts_and_theme_schedules_count_as_references(tree, spring):

@@ -42,7 +42,8 @@ def opened(tree, report):
 
 
 def get_sub(tree, report, school, seq) -> Submission:
-    with tenant_scope(district_ids(tree)):
+    # The school's own scope: callers may already be inside it (a scope only narrows).
+    with tenant_scope([school.id]):
         return Submission.objects.select_related("period", "school", "report_type").get(
             report_type=report, school=school, period__seq=seq)
 
@@ -57,10 +58,9 @@ def compile_(submission, actor, now=None):
 
 def compiled(tree, report, school, seq, actor):
     with tenant_scope([school.id]):
-        sub = get_sub(tree, report, school, seq)
-        compile_(sub, actor)
-        sub.refresh_from_db()
-    return sub
+        compile_(get_sub(tree, report, school, seq), actor)
+        # Read again with its period and report type: the caller may read them outside the scope.
+        return get_sub(tree, report, school, seq)
 
 
 def one_day_after_end(sub, days=1, hour=10):

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from submissions import services
 from submissions.calendar import period_specs, school_open_during
 from submissions.models import Period, PeriodType
+from tenancy.scoping import district_scope
 
 
 def _bounds(specs):
@@ -44,11 +45,13 @@ def test_weekly_monthly_semester_and_explicit():
 
 
 def test_generation_is_deterministic_and_idempotent(tree, report):
-    first = list(Period.objects.filter(report_type=report).values_list("seq", "start_on", "end_on", "open_on", "due_on", "lock_on"))
-    assert len(first) == 4
-    assert services.periods_generate(report_type=report) == 0
-    assert list(Period.objects.filter(report_type=report).values_list(
-        "seq", "start_on", "end_on", "open_on", "due_on", "lock_on")) == first
+    with district_scope(tree.district):
+        first = list(Period.objects.filter(report_type=report).values_list(
+            "seq", "start_on", "end_on", "open_on", "due_on", "lock_on"))
+        assert len(first) == 4
+        assert services.periods_generate(report_type=report) == 0
+        assert list(Period.objects.filter(report_type=report).values_list(
+            "seq", "start_on", "end_on", "open_on", "due_on", "lock_on")) == first
 
 
 def test_school_open_during():
@@ -64,7 +67,8 @@ def test_only_the_bureau_admin_sets_the_calendar(tree):
     for user in (tree.gupei_admin, tree.gupei_township, tree.bureau_inspector, tree.nobody):
         with pytest.raises(PermissionDenied):
             services.report_type_create(actor=user, **kwargs)
-    assert services.report_type_create(actor=tree.bureau_admin, **kwargs).periods.count() == 2
+    with district_scope(tree.district):
+        assert services.report_type_create(actor=tree.bureau_admin, **kwargs).periods.count() == 2
 
 
 def test_bad_calendars_are_refused_with_nothing_written(tree):
@@ -78,7 +82,8 @@ def test_bad_calendars_are_refused_with_nothing_written(tree):
                                     lock_after_days=10, **base)  # lock before the on-time window closes
     with pytest.raises(ValidationError, match="at least one"):
         services.report_type_create(period_type="explicit", **base)
-    assert not tree.district.report_types.exists()
+    with district_scope(tree.district):
+        assert not tree.district.report_types.exists()
 
 
 def test_semester_periods_come_from_the_district_calendar(tree):
@@ -96,24 +101,25 @@ def test_semester_periods_come_from_the_district_calendar(tree):
         period_type=PeriodType.SEMESTER, start_on=date(2026, 1, 1), end_on=date(2026, 12, 31),
         due_offset_days=10, schools=[tree.gupei],
     )
-    services.periods_generate(report_type=report, until=date(2026, 12, 31))
-    assert list(Period.objects.filter(report_type=report).values_list("seq", "start_on", "end_on", "due_on")) == [
-        (1, date(2026, 2, 23), date(2026, 7, 5), date(2026, 7, 15))]
-    # A semester the bureau adds later gets its period on the next run.
-    school_services.semester_create(actor=None, district=tree.district, name="2026 秋季学期",
-                                    start=date(2026, 9, 1), end=date(2027, 1, 24))
-    assert services.periods_generate(report_type=report, until=date(2026, 12, 31)) == 1
-    assert Period.objects.get(report_type=report, seq=2).end_on == date(2026, 12, 31)
-    # Later calendar changes never renumber stored periods: a semester deleted before a new one is
-    # added still lets the new one in, numbered on.
-    spring27 = school_services.semester_create(actor=None, district=tree.district, name="2027 春季学期",
-                                               start=date(2027, 2, 22), end=date(2027, 7, 4))
-    report.end_on = None
-    report.save(update_fields=["end_on"])
-    school_services.semester_delete(actor=None, semester=Semester.objects.get(name="2026 秋季学期"))
-    assert services.periods_generate(report_type=report, until=date(2027, 12, 31)) == 1
-    assert Period.objects.get(report_type=report, seq=3).start_on == spring27.start
-    assert services.periods_generate(report_type=report, until=date(2027, 12, 31)) == 0
+    with district_scope(tree.district):
+        services.periods_generate(report_type=report, until=date(2026, 12, 31))
+        assert list(Period.objects.filter(report_type=report).values_list("seq", "start_on", "end_on", "due_on")) == [
+            (1, date(2026, 2, 23), date(2026, 7, 5), date(2026, 7, 15))]
+        # A semester the bureau adds later gets its period on the next run.
+        school_services.semester_create(actor=None, district=tree.district, name="2026 秋季学期",
+                                        start=date(2026, 9, 1), end=date(2027, 1, 24))
+        assert services.periods_generate(report_type=report, until=date(2026, 12, 31)) == 1
+        assert Period.objects.get(report_type=report, seq=2).end_on == date(2026, 12, 31)
+        # Later calendar changes never renumber stored periods: a semester deleted before a new one is
+        # added still lets the new one in, numbered on.
+        spring27 = school_services.semester_create(actor=None, district=tree.district, name="2027 春季学期",
+                                                   start=date(2027, 2, 22), end=date(2027, 7, 4))
+        report.end_on = None
+        report.save(update_fields=["end_on"])
+        school_services.semester_delete(actor=None, semester=Semester.objects.get(name="2026 秋季学期"))
+        assert services.periods_generate(report_type=report, until=date(2027, 12, 31)) == 1
+        assert Period.objects.get(report_type=report, seq=3).start_on == spring27.start
+        assert services.periods_generate(report_type=report, until=date(2027, 12, 31)) == 0
 
 
 def test_migration_keeps_old_semester_report_types_as_half_years(tree):
@@ -128,7 +134,8 @@ def test_migration_keeps_old_semester_report_types_as_half_years(tree):
     report = services.report_type_create(
         actor=None, district=tree.district, name="上半年总结", code="h1", kind="half_year_summary",
         period_type=PeriodType.HALF_YEAR, start_on=date(2026, 1, 1), end_on=date(2026, 6, 30), schools=[])
-    ReportType.objects.filter(pk=report.pk).update(period_type="semester")  # as stored before 0004
-    migration.half_years_keep_their_meaning(apps, None)
-    report.refresh_from_db()
+    with district_scope(tree.district):  # as a migration sees every row
+        ReportType.objects.filter(pk=report.pk).update(period_type="semester")  # as stored before 0004
+        migration.half_years_keep_their_meaning(apps, None)
+        report.refresh_from_db()
     assert report.period_type == PeriodType.HALF_YEAR

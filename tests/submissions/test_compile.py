@@ -27,9 +27,9 @@ def make_records(tree, school=None):
     """A semester; five children (one transferred); contacts, activities, a meeting, study pairs
     and tutoring sessions in and around the first fortnight (2026-04-01 – 04-14)."""
     school = school or tree.gupei
-    semester, _c = Semester.objects.get_or_create(district=tree.district, name="2026 春季学期",
-                                                  defaults={"start": date(2026, 2, 23), "end": date(2026, 7, 5)})
     with tenant_scope([school.id]):
+        semester, _c = Semester.objects.get_or_create(district=school.district, name="2026 春季学期",
+                                                      defaults={"start": date(2026, 2, 23), "end": date(2026, 7, 5)})
         children = [Child.objects.create(school=school, name=n, gender="m", grade=3, class_name="三(1)班",
                                          left_behind_kind="both", status_since=date(2026, 2, 23))
                     for n in NAMES]

@@ -29,9 +29,9 @@ def test_demo_matches_the_issue_and_is_idempotent(db):
     assert _snapshot(ids) == first
     bureau = User.objects.get(username="bureau_admin")
     year = progress_year(timezone.localdate())
-    progress = ReportType.objects.get(code=progress_code(year))
-    summary = ReportType.objects.get(code=summary_code(year))
     with tenant_scope(ids):
+        progress = ReportType.objects.get(code=progress_code(year))
+        summary = ReportType.objects.get(code=summary_code(year))
         m = selectors.completeness_matrix(user=bureau, report_type=progress, today=demo_today(year))
         assert len(m.periods) == 11
         rows = {r.school.code: r for r in m.rows}

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from submissions import exports, services
 from submissions.models import DistrictExport, Period
-from tenancy.scoping import tenant_scope
+from tenancy.scoping import district_scope, tenant_scope
 from tests.api.conftest import client_for
 
 from .conftest import get_sub, one_day_after_end
@@ -30,7 +30,8 @@ def test_district_export_has_a_row_per_school_with_figures(tree, opened):
     make_records(tree)
     _send(tree, opened, tree.gupei, 1, tree.gupei_clerk)
     _send(tree, opened, tree.menzhuang, 1, tree.menzhuang_admin, days=6)  # late
-    period = Period.objects.get(report_type=opened, seq=1)
+    with district_scope(tree.district):
+        period = Period.objects.get(report_type=opened, seq=1)
     export = services.district_export_request(actor=tree.bureau_admin, period=period, enqueue=False)
     export = exports.run_export(export.pk, today=date(2026, 6, 30))
     assert export.state == "done" and export.rows == 3
@@ -51,7 +52,8 @@ def test_only_the_bureau_exports(tree, opened):
     import pytest
     from django.core.exceptions import PermissionDenied
 
-    period = Period.objects.get(report_type=opened, seq=1)
+    with district_scope(tree.district):
+        period = Period.objects.get(report_type=opened, seq=1)
     # The inspector reads the exports but, read-only (issue #2), runs none.
     for user in (tree.gupei_admin, tree.gupei_township, tree.bureau_inspector):
         with pytest.raises(PermissionDenied):
@@ -65,12 +67,13 @@ def test_scheduled_exports_once_per_period(tree, opened, django_capture_on_commi
     assert sorted(e.period.seq for e in first) == [1, 2, 3] and len(callbacks) == 3
     assert services.district_exports_schedule(today=date(2026, 5, 16)) == []
     assert [e.period.seq for e in services.district_exports_schedule(today=date(2026, 6, 1), enqueue=False)] == [4]
-    assert DistrictExport.objects.filter(trigger="scheduled").count() == 4
-    # On-demand runs keep history beside the scheduled one.
-    period = Period.objects.get(report_type=opened, seq=1)
-    services.district_export_request(actor=tree.bureau_admin, period=period, enqueue=False)
-    services.district_export_request(actor=tree.bureau_admin, period=period, enqueue=False)
-    assert DistrictExport.objects.filter(period=period).count() == 3
+    with district_scope(tree.district):
+        assert DistrictExport.objects.filter(trigger="scheduled").count() == 4
+        # On-demand runs keep history beside the scheduled one.
+        period = Period.objects.get(report_type=opened, seq=1)
+        services.district_export_request(actor=tree.bureau_admin, period=period, enqueue=False)
+        services.district_export_request(actor=tree.bureau_admin, period=period, enqueue=False)
+        assert DistrictExport.objects.filter(period=period).count() == 3
 
 
 def test_api_download_matrix_and_lifecycle(tree, opened):
@@ -116,7 +119,8 @@ def test_api_download_matrix_and_lifecycle(tree, opened):
 
 
 def test_api_district_export_download(tree, opened):
-    period = Period.objects.get(report_type=opened, seq=1)
+    with district_scope(tree.district):
+        period = Period.objects.get(report_type=opened, seq=1)
     export = services.district_export_request(actor=tree.bureau_admin, period=period, enqueue=False)
     url = reverse("api:v1:district-exports-download", args=[export.pk])
     assert client_for(tree.bureau_admin).get(url).status_code == 404  # not ready yet

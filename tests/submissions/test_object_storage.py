@@ -23,7 +23,7 @@ from submissions import compile as compiler
 from submissions import exports, services
 from submissions.models import PackageVersion, Period, Submission
 from submissions.narrative import split_sections
-from tenancy.scoping import tenant_scope
+from tenancy.scoping import district_scope, tenant_scope
 from tests.api.conftest import client_for
 from tests.support import storage as memory_storage
 
@@ -148,7 +148,8 @@ def test_district_export_in_object_storage(memory, tree, opened, client):
     with tenant_scope([tree.gupei.id]):
         version = services.submission_compile_request(actor=tree.gupei_clerk, submission=sub, enqueue=False)
     compiler.compile_package(school_id=tree.gupei.id, version_id=version.pk)
-    period = Period.objects.get(report_type=opened, seq=1)
+    with district_scope(tree.district):
+        period = Period.objects.get(report_type=opened, seq=1)
     export = services.district_export_request(actor=tree.bureau_admin, period=period, enqueue=False)
     from submissions.models import district_export_storage_key
 

@@ -25,7 +25,7 @@ def test_only_periods_whose_open_date_has_come(tree, report):
     with tenant_scope(district_ids(tree)):
         assert set(Submission.objects.values_list("period__seq", flat=True)) == {1, 2}
         assert SubmissionEvent.objects.filter(action="open").count() == 6
-    assert Period.objects.filter(report_type=report, opened_at__isnull=False).count() == 2
+        assert Period.objects.filter(report_type=report, opened_at__isnull=False).count() == 2
 
 
 def test_repeated_runs_create_nothing_more(tree, report):

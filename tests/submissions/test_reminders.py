@@ -6,6 +6,7 @@ from django.core import mail
 from submissions import selectors, services
 from submissions.models import Notification, SubmissionReminder
 from tenancy.scoping import tenant_scope
+from tests.support.scopes import user_scope
 
 from .conftest import at, compile_, district_ids, get_sub
 
@@ -42,15 +43,21 @@ def test_due_soon_and_overdue_reminders_are_sent_once(tree, report, django_captu
     with tenant_scope(district_ids(tree)):
         kinds = sorted(SubmissionReminder.objects.values_list("submission__school__code", "kind"))
     assert kinds == [("gupei", "due_soon"), ("gupei", "overdue"), ("gupei-a", "due_soon"), ("gupei-a", "overdue")]
-    inbox = list(selectors.notifications_for(user=tree.gupei_clerk).values_list("text", "link", "is_read"))
+    with user_scope(tree.gupei_clerk):
+        inbox = list(selectors.notifications_for(user=tree.gupei_clerk).values_list("text", "link", "is_read"))
+        ids = list(selectors.notifications_for(user=tree.gupei_clerk).values_list("id", flat=True))
     assert len(inbox) == 2 and all(not read for _t, _l, read in inbox)
     assert any("was due on 2026-04-17" in t for t, _l, _r in inbox)
-    assert not Notification.objects.filter(user=tree.gupei_teacher).exists()
-    assert not Notification.objects.filter(user=tree.menzhuang_admin).exists()
-    ids = selectors.notifications_for(user=tree.gupei_clerk).values_list("id", flat=True)
-    assert services.notification_mark_read(user=tree.gupei_admin, notification_ids=ids) == 0  # not theirs
-    assert services.notification_mark_read(user=tree.gupei_clerk, notification_ids=ids) == 2
-    assert not selectors.notifications_for(user=tree.gupei_clerk, unread_only=True).exists()
+    with tenant_scope(district_ids(tree)):
+        assert not Notification.objects.filter(user=tree.gupei_teacher).exists()
+        assert not Notification.objects.filter(user=tree.menzhuang_admin).exists()
+        # Each reminder belongs to the district whose reporting it is about.
+        assert set(Notification.objects.values_list("district_id", flat=True)) == {tree.district.id}
+    with user_scope(tree.gupei_admin):
+        assert services.notification_mark_read(user=tree.gupei_admin, notification_ids=ids) == 0  # not theirs
+    with user_scope(tree.gupei_clerk):
+        assert services.notification_mark_read(user=tree.gupei_clerk, notification_ids=ids) == 2
+        assert not selectors.notifications_for(user=tree.gupei_clerk, unread_only=True).exists()
 
 
 def test_sent_submissions_get_no_reminder(tree, report):

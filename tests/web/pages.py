@@ -55,6 +55,13 @@ class Page:
 
 _seq = itertools.count()
 
+# The tree's users of each district (the other district has the same shape: tests/conftest.py).
+# Every page is tried across districts both ways: one district's users on the other's objects.
+THIS_DISTRICT = ["bureau_admin", "bureau_inspector", "gupei_township", "gupei_admin", "gupei_teacher", "gupei_clerk",
+                 "village_a_admin", "menzhuang_admin", "menzhuang_teacher"]
+OTHER_DISTRICT = ["other_bureau_admin", "other_bureau_inspector", "other_township", "other_admin", "other_teacher",
+                  "other_clerk", "other_village_admin"]
+
 
 def _school(t, school):
     return {"pk": school.pk}

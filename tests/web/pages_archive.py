@@ -16,7 +16,7 @@ from django.utils import timezone
 from schools import crypto
 from schools import services as school_services
 from schools.models import Semester
-from tenancy.scoping import tenant_scope
+from tenancy.scoping import district_scope, tenant_scope
 from tests.support.access_log import Logged, logged
 
 from .pages import Page, register
@@ -50,7 +50,8 @@ def make_child(school, n: int | None = None, **overrides):
 def ensure_semester(district):
     """A semester around today for the district (created once)."""
     today = timezone.localdate()
-    found = Semester.objects.filter(district=district, start__lte=today, end__gte=today).first()
+    with district_scope(district):
+        found = Semester.objects.filter(district=district, start__lte=today, end__gte=today).first()
     return found or school_services.semester_create(
         actor=None, district=district, name="本学期", start=today - dt.timedelta(days=60),
         end=today + dt.timedelta(days=60))

@@ -20,6 +20,7 @@ from compliance import services
 from compliance.exports import export_folder
 from compliance.models import Assessment, ComplianceExport, Snapshot
 from compliance.scoring import assessment_schools
+from tenancy.scoping import district_scope
 from tests.support.access_log import Logged, logged_per_school
 
 from .pages import Page, register
@@ -45,10 +46,10 @@ sections:
 
 
 def _assessment(t, school):
-    draft = services.checklist_import_yaml(district=t.district, text=ISOLATION_YAML, actor=None)
+    draft = services.checklist_import_yaml(district=school.district, text=ISOLATION_YAML, actor=None)
     version = services.checklist_version_publish(version=draft, actor=None)
     return services.assessment_create(
-        district=t.district, checklist_version=version, title=f"隔离 {next(_seq)}", semester_label="2022春",
+        district=school.district, checklist_version=version, title=f"隔离 {next(_seq)}", semester_label="2022春",
         semester_start=dt.date(2022, 2, 14), semester_end=dt.date(2022, 7, 8), root_school=school, actor=None)
 
 
@@ -66,10 +67,12 @@ def _item(t, school):
 
 def _job(t, school, *, done=False):
     assessment = _assessment(t, school)
-    job = ComplianceExport.objects.create(assessment=assessment, status="running", progress=40)
-    if done:
-        name = default_storage.save(f"{export_folder(assessment.pk)}/isolation-{job.pk}.xlsx", ContentFile(b"PK fake"))
-        ComplianceExport.objects.filter(pk=job.pk).update(status="done", progress=100, file=name)
+    with district_scope(assessment):
+        job = ComplianceExport.objects.create(assessment=assessment, status="running", progress=40)
+        if done:
+            name = default_storage.save(f"{export_folder(assessment.pk)}/isolation-{job.pk}.xlsx",
+                                        ContentFile(b"PK fake"))
+            ComplianceExport.objects.filter(pk=job.pk).update(status="done", progress=100, file=name)
     return {"pk": assessment.pk, "job_pk": job.pk}
 
 

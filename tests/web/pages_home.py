@@ -75,9 +75,7 @@ def _child(school):
 
 
 def _pair(t, school):
-    teacher = t.gupei_teacher if school == t.gupei else t.menzhuang_teacher
-    if school not in (t.gupei, t.menzhuang):  # village schools (overseer test)
-        teacher = t.village_a_admin
+    teacher = _teacher(t, school)
     child = _child(school)
     pair = _in(school, lambda: services.study_pair_create(actor=None, school=school, teacher=teacher, child=child,
                                                           starts_on=_today() - dt.timedelta(days=10)))
@@ -86,7 +84,8 @@ def _pair(t, school):
 
 def _teacher(t, school):
     """A teacher-like user of the school: its teacher, or the village school's admin."""
-    return {t.gupei: t.gupei_teacher, t.menzhuang: t.menzhuang_teacher}.get(school, t.village_a_admin)
+    return {t.gupei: t.gupei_teacher, t.menzhuang: t.menzhuang_teacher, t.far_centre: t.other_teacher,
+            t.far_village: t.other_village_admin}.get(school, t.village_a_admin)
 
 
 def _session(t, school):

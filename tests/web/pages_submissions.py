@@ -45,7 +45,8 @@ def fresh_report(t, schools, *, kind=ReportKind.PROGRESS, days_ago=20, lock_afte
     today = timezone.localdate()
     start = today - timedelta(days=days_ago)
     rt = services.report_type_create(
-        actor=None, district=t.district, name=f"网页测试报送{n}", code=f"web-{n}", kind=kind,
+        actor=None, district=schools[0].district if schools else t.district, name=f"网页测试报送{n}",
+        code=f"web-{n}", kind=kind,
         period_type=PeriodType.FORTNIGHTLY, start_on=start, end_on=start + timedelta(days=55),
         due_offset_days=3, timely_within_days=3, lock_after_days=lock_after_days, schools=schools,
     )
@@ -118,7 +119,8 @@ def _download(t, school):
 
 
 def _flag(t, school):
-    partner = {"gupei": t.village_a, "gupei-a": t.gupei, "menzhuang": t.gupei}[school.code]
+    partner = {"gupei": t.village_a, "gupei-a": t.gupei, "menzhuang": t.gupei, "far-centre": t.far_village,
+               "far-village": t.far_centre}[school.code]
     return {"pk": seed_pair_flag(t, school, partner).pk}
 
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from schools import services
 from schools.models import Activity, Semester
-from tenancy.scoping import tenant_scope
+from tenancy.scoping import district_scope, tenant_scope
 
 
 def _list(tree):
@@ -18,7 +18,8 @@ def test_bureau_admin_creates_edits_and_deletes(client, tree):
     client.force_login(tree.bureau_admin)
     response = client.post(_list(tree), {"name": "2026 春季学期", "start": "2026-02-23", "end": "2026-07-05"})
     assert response.status_code == 302
-    semester = Semester.objects.get(district=tree.district)
+    with district_scope(tree.district):
+        semester = Semester.objects.get(district=tree.district)
     assert (semester.start, semester.end) == (dt.date(2026, 2, 23), dt.date(2026, 7, 5))
     page = client.get(_list(tree))
     assert "2026 春季学期" in page.content.decode()
@@ -28,11 +29,13 @@ def test_bureau_admin_creates_edits_and_deletes(client, tree):
     # An overlapping semester is refused with the clash named; nothing is written.
     response = client.post(_list(tree), {"name": "重叠", "start": "2026-07-01", "end": "2026-08-01"})
     assert response.status_code == 400 and "2026 春季学期" in response.content.decode()
-    assert Semester.objects.filter(district=tree.district).count() == 1
+    with district_scope(tree.district):
+        assert Semester.objects.filter(district=tree.district).count() == 1
 
     edit = reverse("district_semester_edit", kwargs={"pk": tree.district.pk, "semester_pk": semester.pk})
     assert client.post(edit, {"name": "春季", "start": "2026-02-23", "end": "2026-07-10"}).status_code == 302
-    semester.refresh_from_db()
+    with district_scope(tree.district):
+        semester.refresh_from_db()
     assert (semester.name, semester.end) == ("春季", dt.date(2026, 7, 10))
 
     with tenant_scope([tree.gupei.id]):
@@ -42,17 +45,20 @@ def test_bureau_admin_creates_edits_and_deletes(client, tree):
     response = client.post(edit, {"name": "春季", "start": "2026-02-23", "end": "2026-07-05"})
     assert response.status_code == 400
     assert "1" in response.content.decode()
-    semester.refresh_from_db()
+    with district_scope(tree.district):
+        semester.refresh_from_db()
     assert semester.end == dt.date(2026, 7, 10)
 
     delete = reverse("district_semester_delete", kwargs={"pk": tree.district.pk, "semester_pk": semester.pk})
     response = client.post(delete, follow=True)
-    assert Semester.objects.filter(pk=semester.pk).exists()
+    with district_scope(tree.district):
+        assert Semester.objects.filter(pk=semester.pk).exists()
     assert "cannot be deleted" in response.content.decode() or "不能删除" in response.content.decode()
     with tenant_scope([tree.gupei.id]):
         act.delete()
     assert client.post(delete).status_code == 302
-    assert not Semester.objects.filter(pk=semester.pk).exists()
+    with district_scope(tree.district):
+        assert not Semester.objects.filter(pk=semester.pk).exists()
 
 
 def test_readers_see_the_list_without_forms(client, tree):

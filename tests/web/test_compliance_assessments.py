@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from compliance.models import Assessment, ManualScore, Snapshot
-from tenancy.scoping import tenant_scope
+from tenancy.scoping import district_scope, tenant_scope
 from tests.compliance.conftest import assessment, version  # noqa: F401  (fixtures)
 
 
@@ -13,7 +13,8 @@ def test_bureau_admin_creates_an_assessment(client, tree, version):
     response = client.post(reverse("compliance_assessment_new"), {
         "checklist_version": version.pk, "title": "2026春考核", "semester_label": "2026年春季学期",
         "semester_start": "2026-02-01", "semester_end": "2026-07-15", "root_school": tree.gupei.pk})
-    created = Assessment.objects.get(title="2026春考核")
+    with district_scope(tree.district):
+        created = Assessment.objects.get(title="2026春考核")
     assert response.status_code == 302 and response["Location"] == reverse("compliance_dashboard",
                                                                            kwargs={"pk": created.pk})
     assert created.root_school == tree.gupei
@@ -30,10 +31,12 @@ def test_snapshot_now(client, tree, assessment):
     client.force_login(tree.bureau_admin)
     response = client.post(reverse("compliance_snapshot_take", kwargs={"pk": assessment.pk}))
     assert response.status_code == 302
-    assert Snapshot.objects.filter(assessment=assessment, kind="manual").count() == 1
+    with district_scope(tree.district):
+        assert Snapshot.objects.filter(assessment=assessment, kind="manual").count() == 1
     client.force_login(tree.gupei_township)  # an overseer, but snapshots are the bureau's
     client.post(reverse("compliance_snapshot_take", kwargs={"pk": assessment.pk}))
-    assert Snapshot.objects.filter(assessment=assessment).count() == 1
+    with district_scope(tree.district):
+        assert Snapshot.objects.filter(assessment=assessment).count() == 1
 
 
 def test_manual_score_form_and_audit_trail(client, tree, assessment):
@@ -69,11 +72,13 @@ def test_lock_needs_confirmation_then_edits_are_refused(client, tree, assessment
     assert client.get(lock).status_code == 200
     response = client.post(lock, {})
     assert response.status_code == 400 and response.context["form"].errors["confirm"]
-    assessment.refresh_from_db()
+    with district_scope(tree.district):
+        assessment.refresh_from_db()
     assert not assessment.is_locked
     assert client.post(lock, {"confirm": "on"}).status_code == 302
-    assessment.refresh_from_db()
-    assert assessment.is_locked and Snapshot.objects.filter(assessment=assessment, kind="lock").exists()
+    with district_scope(tree.district):
+        assessment.refresh_from_db()
+        assert assessment.is_locked and Snapshot.objects.filter(assessment=assessment, kind="lock").exists()
     # After the lock: a score is refused with a clear message, nothing written.
     post = reverse("compliance_manual_score", kwargs={"pk": assessment.pk, "school_pk": tree.gupei.pk, "code": "M1"})
     response = client.post(post, {"score": "2"}, follow=True)
@@ -87,5 +92,6 @@ def test_lock_needs_confirmation_then_edits_are_refused(client, tree, assessment
     assert item.context["can_score"] is False
     response = client.post(reverse("compliance_snapshot_take", kwargs={"pk": assessment.pk}), follow=True)
     assert any("locked" in str(m) or "锁定" in str(m) for m in response.context["messages"])
-    assert Snapshot.objects.filter(assessment=assessment).count() == 1
+    with district_scope(tree.district):
+        assert Snapshot.objects.filter(assessment=assessment).count() == 1
     assert client.get(reverse("compliance_dashboard", kwargs={"pk": assessment.pk})).status_code == 200

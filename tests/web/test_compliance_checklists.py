@@ -11,6 +11,7 @@ from compliance.models import Checklist, ChecklistItem, ChecklistVersion
 from tenancy import services as tenancy_services
 from tenancy.roles import Role
 from tests.compliance.conftest import TEST_YAML, version  # noqa: F401  (fixture)
+from tests.support.scopes import every_tenant
 
 
 def _upload(client, text, name="checklist.yaml"):
@@ -29,23 +30,27 @@ def test_upload_with_errors_lists_them_and_saves_nothing(client, tree):
                                                                       ("checklist", "total")}
     html = response.content.decode()
     assert "no_such_metric" in html and "T2" in html and "<code>metric</code>" in html
-    assert not Checklist.objects.exists() and not ChecklistVersion.objects.exists()
-    assert not ChecklistItem.objects.exists()
+    with every_tenant():
+        assert not Checklist.objects.exists() and not ChecklistVersion.objects.exists()
+        assert not ChecklistItem.objects.exists()
     # Not YAML at all: a clear message, nothing saved either.
     response = _upload(client, "checklist: [unclosed")
     assert response.status_code == 400 and response.context["upload_errors"]
-    assert not ChecklistVersion.objects.exists()
+    with every_tenant():
+        assert not ChecklistVersion.objects.exists()
 
 
 def test_upload_publish_download_new_draft(client, tree):
     client.force_login(tree.bureau_admin)
     response = _upload(client, TEST_YAML)
-    draft = ChecklistVersion.objects.get()
+    with every_tenant():
+        draft = ChecklistVersion.objects.get()
     assert response.status_code == 302 and response["Location"].endswith(f"?version={draft.pk}")
     page = client.get(reverse("compliance_checklists"), {"version": draft.pk})
     assert page.status_code == 200 and "T1" in page.content.decode() and not page.context["selected_errors"]
     assert client.post(reverse("compliance_checklist_publish"), {"version": draft.pk}).status_code == 302
-    draft.refresh_from_db()
+    with every_tenant():
+        draft.refresh_from_db()
     assert draft.is_published
     download = client.get(reverse("compliance_checklist_download"), {"version": draft.pk})
     assert download.status_code == 200 and "attachment" in download["Content-Disposition"]
@@ -53,7 +58,8 @@ def test_upload_publish_download_new_draft(client, tree):
     # Publishing again is refused with a message; a new draft is version 2.
     client.post(reverse("compliance_checklist_publish"), {"version": draft.pk})
     response = client.post(reverse("compliance_checklist_new_draft"), {"version": draft.pk})
-    new = ChecklistVersion.objects.get(number=2)
+    with every_tenant():
+        new = ChecklistVersion.objects.get(number=2)
     assert new.status == "draft" and response["Location"].endswith(f"?version={new.pk}")
 
 
@@ -62,7 +68,8 @@ def test_inspector_reads_but_cannot_change(client, tree, version):
     assert client.get(reverse("compliance_checklists"), {"version": version.pk}).status_code == 200
     assert _upload(client, TEST_YAML.replace("checklist: test", "checklist: other")).status_code == 403
     response = client.post(reverse("compliance_checklist_new_draft"), {"version": version.pk}, follow=True)
-    assert ChecklistVersion.objects.count() == 1
+    with every_tenant():
+        assert ChecklistVersion.objects.count() == 1
     assert any("cannot manage checklists" in str(m) or "无权" in str(m) for m in response.context["messages"])
 
 

@@ -12,6 +12,7 @@ from compliance.exports import run_export
 from compliance.models import ComplianceExport
 from compliance.scoring import assessment_scores
 from compliance.services import _export_task_name
+from tenancy.scoping import district_scope
 from tests.compliance.conftest import assessment, version  # noqa: F401  (fixtures)
 
 
@@ -21,7 +22,8 @@ def test_run_now_creates_a_job_and_status_reports_progress(client, tree, assessm
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(reverse("compliance_export_run", kwargs={"pk": assessment.pk}))
     assert response.status_code == 302 and len(callbacks) == 1
-    job = ComplianceExport.objects.get(assessment=assessment)
+    with district_scope(tree.district):
+        job = ComplianceExport.objects.get(assessment=assessment)
     assert (job.status, job.requested_by, job.scheduled) == ("queued", tree.bureau_admin, False)
     status_url = reverse("compliance_export_status", kwargs={"pk": assessment.pk, "job_pk": job.pk})
 
@@ -33,10 +35,12 @@ def test_run_now_creates_a_job_and_status_reports_progress(client, tree, assessm
     assert client.get(status_url).json() == {
         "id": job.pk, "status": "queued", "status_display": job.get_status_display(), "progress": 0, "error": "",
         "download_url": None, "finished_at": None}
-    ComplianceExport.objects.filter(pk=job.pk).update(status="running", progress=40)
+    with district_scope(tree.district):
+        ComplianceExport.objects.filter(pk=job.pk).update(status="running", progress=40)
     data = client.get(status_url).json()
     assert (data["status"], data["progress"], data["download_url"]) == ("running", 40, None)
-    ComplianceExport.objects.filter(pk=job.pk).update(status="queued", progress=0)
+    with district_scope(tree.district):
+        ComplianceExport.objects.filter(pk=job.pk).update(status="queued", progress=0)
 
     assert run_export(job.id) == "done"
     data = client.get(status_url).json()
@@ -74,7 +78,8 @@ def test_schedule_create_and_edit_stores_a_periodic_task(client, tree, assessmen
 
 
 def test_who_may_see_and_run_exports(client, tree, assessment):
-    job = ComplianceExport.objects.create(assessment=assessment, status="running", progress=10)
+    with district_scope(tree.district):
+        job = ComplianceExport.objects.create(assessment=assessment, status="running", progress=10)
     url = reverse("compliance_exports", kwargs={"pk": assessment.pk})
     status_url = reverse("compliance_export_status", kwargs={"pk": assessment.pk, "job_pk": job.pk})
     # The inspector reads the history but cannot run or schedule.
@@ -84,16 +89,18 @@ def test_who_may_see_and_run_exports(client, tree, assessment):
     assert client.get(status_url).status_code == 200
     client.post(reverse("compliance_export_run", kwargs={"pk": assessment.pk}))
     client.post(url, {"day_of_week": "1", "at": "07:00"})
-    assert ComplianceExport.objects.count() == 1 and not PeriodicTask.objects.filter(
-        name=_export_task_name(assessment.pk)).exists()
+    with district_scope(tree.district):
+        assert ComplianceExport.objects.count() == 1
+    assert not PeriodicTask.objects.filter(name=_export_task_name(assessment.pk)).exists()
     # A township admin does not oversee every school of a district-wide assessment: 403.
     for username in ("gupei_township", "gupei_admin", "menzhuang_teacher"):
         client.force_login(getattr(tree, username))
         assert client.get(url).status_code == 403, username
         assert client.get(status_url).status_code == 403, username
     # Another assessment's job id under this assessment: 404.
-    other = ComplianceExport.objects.create(assessment=assessment, status="queued")
-    ComplianceExport.objects.filter(pk=other.pk).delete()
+    with district_scope(tree.district):
+        other = ComplianceExport.objects.create(assessment=assessment, status="queued")
+        ComplianceExport.objects.filter(pk=other.pk).delete()
     client.force_login(tree.bureau_admin)
     assert client.get(reverse("compliance_export_status",
                               kwargs={"pk": assessment.pk, "job_pk": other.pk})).status_code == 404

@@ -1,16 +1,16 @@
-"""Isolation of the pages whose URL names a district (tests/web/pages.py DISTRICT_PAGES): another
-district's bureau admin and users without a role get 404, anonymous users the login page, and
-each user of the district what the page declares."""
+"""Isolation of the pages whose URL names a district (tests/web/pages.py DISTRICT_PAGES): every
+user of the other district gets 404 on this district's pages and every user of this district 404
+on the other district's (both directions, each user of the tree), users without a role 404,
+anonymous users the login page, and each user of either district what the page declares in
+their own district."""
 from __future__ import annotations
 
 import pytest
 from django.urls import reverse
 
-from tenancy import services
-from tenancy.roles import Role
 from tests.support.access_log import check_logged, log_mark
 
-from .pages import DISTRICT_PAGES
+from .pages import DISTRICT_PAGES, OTHER_DISTRICT, THIS_DISTRICT
 
 IDS = [f"{p.url_name}-{p.method}" for p in DISTRICT_PAGES]
 
@@ -28,11 +28,10 @@ def _request(client, page, tree, district, user=None):
     return response
 
 
-@pytest.fixture
-def far_bureau(tree):
-    user = services.user_create(username="far_bureau", password=None, display_name="far")
-    services.membership_grant(user=user, role=Role.BUREAU_ADMIN, district=tree.other_district)
-    return user
+# A user of this district -> the user with the same role in the other district (the tree's other_*).
+MIRROR = {"bureau_admin": "other_bureau_admin", "bureau_inspector": "other_bureau_inspector",
+          "gupei_township": "other_township", "gupei_admin": "other_admin", "gupei_teacher": "other_teacher",
+          "gupei_clerk": "other_clerk", "village_a_admin": "other_village_admin"}
 
 
 def test_district_pages_are_registered():
@@ -41,12 +40,13 @@ def test_district_pages_are_registered():
 
 
 @pytest.mark.parametrize("page", DISTRICT_PAGES, ids=IDS)
-def test_other_districts_get_404(client, tree, far_bureau, page):
-    for user, district in ((far_bureau, tree.district), (tree.bureau_admin, tree.other_district),
-                           (tree.gupei_admin, tree.other_district), (tree.nobody, tree.district)):
-        client.force_login(user)
-        response = _request(client, page, tree, district, user)
-        assert response.status_code == 404, f"{user.username} on {page.url_name}: {response.status_code}"
+def test_other_districts_get_404(client, tree, page):
+    tries = [(name, tree.district) for name in OTHER_DISTRICT] + [(name, tree.other_district) for name in THIS_DISTRICT]
+    tries.append(("nobody", tree.district))
+    for username, district in tries:
+        client.force_login(getattr(tree, username))
+        response = _request(client, page, tree, district, getattr(tree, username))
+        assert response.status_code == 404, f"{username} on {page.url_name} of {district.code}: {response.status_code}"
 
 
 @pytest.mark.parametrize("page", DISTRICT_PAGES, ids=IDS)
@@ -55,6 +55,16 @@ def test_users_of_the_district(client, tree, page):
         client.force_login(getattr(tree, username))
         response = _request(client, page, tree, tree.district, getattr(tree, username))
         assert response.status_code == status, f"{username} on {page.url_name}: {response.status_code}"
+
+
+@pytest.mark.parametrize("page", DISTRICT_PAGES, ids=IDS)
+def test_users_of_the_other_district_in_theirs(client, tree, page):
+    """The same page of the other district answers its users as this one answers this district's."""
+    for username, status in page.statuses.items():
+        mirror = MIRROR[username]
+        client.force_login(getattr(tree, mirror))
+        response = _request(client, page, tree, tree.other_district, getattr(tree, mirror))
+        assert response.status_code == status, f"{mirror} on {page.url_name}: {response.status_code}"
 
 
 @pytest.mark.parametrize("page", DISTRICT_PAGES, ids=IDS)

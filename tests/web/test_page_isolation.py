@@ -7,7 +7,10 @@ For each registered page (tests/web/pages.py), against both gupei's and menzhuan
 - the school's materials clerk gets what the admin gets, unless the page declares clerk_status;
 - anonymous users are sent to the login page;
 - the township and bureau admins reach the pages of their subtree, and the bureau inspector reads
-  them but writes nothing (every POST refused, the access log without a write of theirs).
+  them but writes nothing (every POST refused, the access log without a write of theirs);
+- across districts, both ways: every user of the other district (same shape, a user per role)
+  gets 404 on this district's pages, and every user of this district 404 on the other district's
+  (whose own school admin gets the page, so the objects are real).
 A new URL pattern with a parameter and no registry entry fails test_every_page_has_a_case.
 """
 from __future__ import annotations
@@ -19,7 +22,7 @@ from tenancy.models import AccessLog
 from tenancy.scoping import system_school_ids, tenant_scope
 from tests.support.access_log import check_logged, log_mark
 
-from .pages import DISTRICT_PAGES, PAGES
+from .pages import DISTRICT_PAGES, OTHER_DISTRICT, PAGES, THIS_DISTRICT
 
 # Prefixes with their own isolation harness (the API) or no school data.
 EXEMPT_PREFIXES = ("api/", "i18n/", "static/", "media/", "admin/")
@@ -27,8 +30,9 @@ EXEMPT_PREFIXES = ("api/", "i18n/", "static/", "media/", "admin/")
 OWNERS = {"gupei": "gupei_admin", "menzhuang": "menzhuang_admin"}
 TEACHERS = {"gupei": "gupei_teacher", "menzhuang": "menzhuang_teacher"}
 # Whose pages are tried by whom (all must get 404).
-OUTSIDERS = {"gupei": ["menzhuang_admin", "menzhuang_teacher"],
-             "menzhuang": ["gupei_admin", "gupei_township", "gupei_teacher", "gupei_clerk", "village_a_admin"]}
+OUTSIDERS = {"gupei": ["menzhuang_admin", "menzhuang_teacher", *OTHER_DISTRICT],
+             "menzhuang": ["gupei_admin", "gupei_township", "gupei_teacher", "gupei_clerk", "village_a_admin",
+                           *OTHER_DISTRICT]}
 # The tree has one materials clerk (gupei's); menzhuang's pages try them as an outsider above.
 CLERKS = {"gupei": "gupei_clerk"}
 
@@ -93,6 +97,18 @@ def test_outsiders_get_404(client, tree, page, code):
         client.force_login(getattr(tree, username))
         response = _request(client, page, tree, school, getattr(tree, username))
         assert response.status_code == 404, f"{username} on {page.url_name} of {code}: {response.status_code}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[f"{p.url_name}-{p.method}" for p in PAGES])
+def test_this_district_gets_404_on_the_other_districts_pages(client, tree, page):
+    """The other way across districts: the other district's centre school's pages (its own admin
+    gets them) are 404 for every user of this district, the bureau included."""
+    client.force_login(tree.other_admin)
+    assert _request(client, page, tree, tree.far_centre).status_code == page.owner_status
+    for username in THIS_DISTRICT:
+        client.force_login(getattr(tree, username))
+        response = _request(client, page, tree, tree.far_centre)
+        assert response.status_code == 404, f"{username} on {page.url_name} of far_centre: {response.status_code}"
 
 
 @pytest.mark.parametrize(("page", "code"), CASES, ids=IDS)

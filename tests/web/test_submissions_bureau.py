@@ -15,7 +15,7 @@ from django.utils import timezone
 from submissions import services
 from submissions.models import Notification
 from submissions.views import highlight_segments
-from tenancy.scoping import tenant_scope
+from tenancy.scoping import district_scope, tenant_scope
 
 from .pages_submissions import fresh_report, seed_pair_flag, submission_of
 
@@ -179,8 +179,13 @@ def test_highlighted_text_is_escaped(en, tree):
 def test_notifications_are_only_ones_own_with_a_badge(en, tree):
     fresh_report(tree, [tree.gupei, tree.menzhuang])  # period 1 is overdue
     services.reminders_send(today=timezone.localdate())
-    mine = list(Notification.objects.filter(user=tree.gupei_clerk))
-    theirs = list(Notification.objects.filter(user=tree.menzhuang_admin))
+
+    def notifications(**filters):
+        with district_scope(tree.district):
+            return list(Notification.objects.filter(**filters))
+
+    mine = notifications(user=tree.gupei_clerk)
+    theirs = notifications(user=tree.menzhuang_admin)
     assert mine and theirs
     en.force_login(tree.gupei_clerk)
     response = en.get(reverse("notifications"))
@@ -190,12 +195,12 @@ def test_notifications_are_only_ones_own_with_a_badge(en, tree):
     assert f"Notifications ({len(mine)})" in body  # the header badge
     # Someone else's notification cannot be marked read; one's own can.
     en.post(reverse("notifications_mark_read"), {"ids": [theirs[0].pk]})
-    assert not Notification.objects.get(pk=theirs[0].pk).is_read
+    assert not notifications(pk=theirs[0].pk)[0].is_read
     en.post(reverse("notifications_mark_read"), {"ids": [mine[0].pk]})
-    assert Notification.objects.get(pk=mine[0].pk).is_read
+    assert notifications(pk=mine[0].pk)[0].is_read
     en.post(reverse("notifications_mark_read"), {"all": "1"})
-    assert not Notification.objects.filter(user=tree.gupei_clerk, is_read=False).exists()
-    assert not Notification.objects.get(pk=theirs[0].pk).is_read
+    assert not notifications(user=tree.gupei_clerk, is_read=False)
+    assert not notifications(pk=theirs[0].pk)[0].is_read
     body = en.get(reverse("notifications")).content.decode()
     assert "Notifications (" not in body and ">Notifications<" in body
     # The notification links to the submission page, which the clerk can open.

@@ -11,7 +11,13 @@ from openpyxl import load_workbook
 
 from submissions import exports, services
 from submissions.models import DistrictExport
+from tenancy.scoping import district_scope
 from tests.submissions.conftest import opened, report  # noqa: F401  (fixtures)
+
+
+def _first_period(tree, report):
+    with district_scope(tree.district):
+        return report.periods.order_by("start_on").first()
 
 
 def test_bureau_runs_and_downloads_a_district_export(client, tree, opened, django_capture_on_commit_callbacks):
@@ -22,10 +28,12 @@ def test_bureau_runs_and_downloads_a_district_export(client, tree, opened, djang
     with django_capture_on_commit_callbacks(execute=False) as enqueued:
         response = client.post(reverse("district_exports"), {"period": period.pk})
     assert response.status_code == 302 and len(enqueued) == 1
-    export = DistrictExport.objects.get(period=period)
+    with district_scope(tree.district):
+        export = DistrictExport.objects.get(period=period)
     assert "<progress" in client.get(reverse("district_exports")).content.decode()  # pending: progress shown
     exports.run_export(export.pk)  # what the Celery task runs (the worker path is tested in tests/submissions)
-    export.refresh_from_db()
+    with district_scope(tree.district):
+        export.refresh_from_db()
     assert export.state == "done", export.error
     listing = client.get(reverse("district_exports")).content.decode()
     assert reverse("district_export_download", args=[export.pk]) in listing
@@ -38,7 +46,7 @@ def test_bureau_runs_and_downloads_a_district_export(client, tree, opened, djang
 
 @pytest.mark.parametrize("username", ["gupei_admin", "menzhuang_admin", "gupei_teacher", "gupei_clerk"])
 def test_school_users_get_404(client, tree, opened, username):
-    period = opened.periods.order_by("start_on").first()
+    period = _first_period(tree, opened)
     export = services.district_export_request(actor=tree.bureau_admin, period=period, enqueue=False)
     client.force_login(getattr(tree, username))
     assert client.get(reverse("district_exports")).status_code == 404
@@ -49,7 +57,7 @@ def test_school_users_get_404(client, tree, opened, username):
 def test_inspector_reads_exports_but_runs_none(client, tree, opened):
     """Issue #2: the bureau inspector is read-only. It sees and downloads the bureau's exports, has
     no "Export now" form, and a POST (web or API) starts nothing."""
-    period = opened.periods.order_by("start_on").first()
+    period = _first_period(tree, opened)
     export = services.district_export_request(actor=tree.bureau_admin, period=period, enqueue=False)
     exports.run_export(export.pk)
     client.force_login(tree.bureau_inspector)
@@ -64,6 +72,7 @@ def test_inspector_reads_exports_but_runs_none(client, tree, opened):
 
     assert client_for(tree.bureau_inspector).post(
         reverse("api:v1:district-exports-list"), {"period": period.pk}, format="json").status_code == 403
-    assert list(DistrictExport.objects.values_list("pk", flat=True)) == [export.pk]
+    with district_scope(tree.district):
+        assert list(DistrictExport.objects.values_list("pk", flat=True)) == [export.pk]
     with pytest.raises(PermissionDenied):
         services.district_export_request(actor=tree.bureau_inspector, period=period, enqueue=False)

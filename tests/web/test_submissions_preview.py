@@ -34,10 +34,10 @@ def en(client):
 
 def _records(tree, school, start, end):
     """Children, contacts, activities, a meeting, study pairs and tutoring in and around [start, end]."""
-    semester = Semester.objects.create(district=tree.district, name="preview semester",
-                                       start=start - timedelta(days=30), end=end + timedelta(days=60))
     teacher = tree.gupei_teacher
     with tenant_scope([school.id]):
+        semester = Semester.objects.create(district=school.district, name="preview semester",
+                                           start=start - timedelta(days=30), end=end + timedelta(days=60))
         kids = [Child.objects.create(school=school, name=f"测试{i}", gender="f", grade=4, class_name="四(1)班",
                                      left_behind_kind="both", status_since=start - timedelta(days=40))
                 for i in range(5)]

@@ -2,6 +2,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from tenancy.models import District
+from tenancy.scoping import district_scope
 
 from compliance.services import checklist_load_default
 
@@ -17,7 +18,8 @@ class Command(BaseCommand):
         target = District.objects.filter(code=district).first()
         if target is None:
             raise CommandError(f"No district with code {district!r}.")
-        version = checklist_load_default(district=target, path=file)
-        self.stdout.write(self.style.SUCCESS(
-            f"{target.name}: {version.checklist.code} v{version.number} ({version.status}), "
-            f"{version.items.count()} items, {version.declared_total} points"))
+        with district_scope(target):  # the command acts for that one district
+            version = checklist_load_default(district=target, path=file)
+            self.stdout.write(self.style.SUCCESS(
+                f"{target.name}: {version.checklist.code} v{version.number} ({version.status}), "
+                f"{version.items.count()} items, {version.declared_total} points"))
