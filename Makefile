@@ -23,6 +23,10 @@ run: install
 
 # The whole suite; exits non-zero on any failure, and when no test ran: pytest's exit 5 when none was
 # selected, and the skip guard's (tests/support/skip_guard.py) when every selected test skipped.
+# Runs in parallel (pytest-xdist, one process per core up to four, each with its own test database);
+# tests that change cluster-wide roles share one process (xdist_group "cluster_roles").
+# PYTEST_ARGS replaces the parallel flags, e.g. PYTEST_ARGS="tests/api -x" runs in one process.
+PYTEST_ARGS ?= -n auto --maxprocesses=4 --dist loadgroup
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

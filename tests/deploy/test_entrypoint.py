@@ -17,6 +17,9 @@ from tests.support.services import require
 
 from .support import ROOT, production_env
 
+# Creates, alters or checks cluster-wide roles: one xdist process runs all such tests.
+pytestmark = pytest.mark.xdist_group("cluster_roles")
+
 # Role names are global to the server: these are this test's own.
 ROLE = DBNAME = "liushou_entrypoint_test"
 OWNER = "liushou_entrypoint_owner"

@@ -8,6 +8,9 @@ from django.db import connection
 
 from .support import database_url, production_env, required_env, run_python
 
+# Runs the role checks (E001) against the cluster: one xdist process runs all such tests.
+pytestmark = pytest.mark.xdist_group("cluster_roles")
+
 
 def test_required_env_names_the_essentials():
     names = required_env()

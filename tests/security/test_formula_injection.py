@@ -35,7 +35,7 @@ from submissions.models import DistrictExport, PackageVersion, PeriodType, Repor
 from submissions.narrative import SECTION_KEYS
 from tenancy import services as ts
 from tenancy.roles import Role
-from tenancy.scoping import tenant_scope
+from tenancy.scoping import district_scope, tenant_scope
 from tests.support.celery_worker import celery_worker
 
 # The platform's own formulas (worksheet.write_formula), by their text without the leading "=".
@@ -233,11 +233,13 @@ def _workbooks_through_the_worker(tree, today, semester, tmp_path) -> dict[str, 
 
         package = _wait(compiled, "the compile", worker)
         assert package.state == "done", f"{package.error}\n{worker.log()}"
-        export = _wait(lambda: DistrictExport.objects.filter(pk=requested.pk, state__in=["done", "failed"]).first(),
-                       "the district export", worker)
+        def exported(model, pk, field):
+            with district_scope(tree.district):
+                return model.objects.filter(pk=pk, **{f"{field}__in": ["done", "failed"]}).first()
+
+        export = _wait(lambda: exported(DistrictExport, requested.pk, "state"), "the district export", worker)
         assert export.state == "done", f"{export.error}\n{worker.log()}"
-        done = _wait(lambda: ComplianceExport.objects.filter(pk=job.pk, status__in=["done", "failed"]).first(),
-                     "the compliance export", worker)
+        done = _wait(lambda: exported(ComplianceExport, job.pk, "status"), "the compliance export", worker)
         assert done.status == "done", f"{done.error}\n{worker.log()}"
     for kind, name in (("compiled package", package.files["xlsx"]), ("district export", export.file),
                        ("compliance export", done.file.name)):
@@ -255,7 +257,9 @@ def _workbooks_through_the_pages(tree) -> dict[str, bytes]:
            "import template": client.get(template)}
     for kind, response in out.items():
         assert response.status_code == 200, kind
-    return {kind: response.content for kind, response in out.items()}
+    # Files leave through the one download door, which streams them.
+    return {kind: b"".join(response.streaming_content) if response.streaming else response.content
+            for kind, response in out.items()}
 
 
 def user_formulas(content: bytes) -> list[str]:

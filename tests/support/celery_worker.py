@@ -15,6 +15,7 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connection
 
 from tests.support.db import database_url
@@ -155,7 +156,7 @@ def celery_worker(tmp_path: Path, broker_url: str = "filesystem://", concurrency
         "CELERY_RESULT_BACKEND": f"file://{result_dir}",
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "platform")]),
-        "DJANGO_MEDIA_ROOT": str(os.environ.get("DJANGO_MEDIA_ROOT", ROOT / "var" / "test-media")),
+        "DJANGO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
     })
     env.update(extra_env or {})
     log_path = tmp_path / "worker.log"

@@ -22,6 +22,9 @@ from tenancy.rls import POLICY
 from tenancy.scoping import tenant_scope
 from tests.support.services import require
 
+# Creates, alters or checks cluster-wide roles: one xdist process runs all such tests.
+pytestmark = pytest.mark.xdist_group("cluster_roles")
+
 CHILDREN = Child._meta.db_table  # minors' records: the table that matters most
 LOG = AccessLog._meta.db_table
 

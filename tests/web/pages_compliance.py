@@ -78,11 +78,20 @@ def _job(t, school, *, done=False):
 
 # ---------------------------------------------------------------- access-log expectations
 # An assessment's snapshots and exports are logged once per school it assesses (compliance/audit.py).
+# The expectations read district-owned rows, outside any request: in the school's district scope.
+def _in_district(expect):
+    def scoped(t, school, kwargs, data, user):
+        with district_scope(school):
+            return expect(t, school, kwargs, data, user)
+    return scoped
+
+
 def _on_assessed(assessment_pk, action, object_type, object_id, user):
     ids = assessment_schools(Assessment.objects.get(pk=assessment_pk)).values_list("id", flat=True)
-    return logged_per_school(ids, action, user, object_type, object_id)
+    return logged_per_school(list(ids), action, user, object_type, object_id)
 
 
+@_in_district
 def _snapshot_taken(t, school, kwargs, data, user):
     # Only the bureau admin takes snapshots; anyone else's POST comes back with a message.
     if user != t.bureau_admin:
@@ -98,6 +107,7 @@ def _scored(t, school, kwargs, data, user):
     return [Logged(kwargs["school_pk"], "create", "compliance.manualscore", f"{kwargs['pk']}:I1", user.pk)]
 
 
+@_in_district
 def _export_requested(t, school, kwargs, data, user):
     if user != t.bureau_admin:
         return []
@@ -105,6 +115,7 @@ def _export_requested(t, school, kwargs, data, user):
     return _on_assessed(kwargs["pk"], "create", "compliance.export", job.pk, user)
 
 
+@_in_district
 def _export_downloaded(t, school, kwargs, data, user):
     return _on_assessed(kwargs["pk"], "export", "compliance.export", kwargs["job_pk"], user)
 

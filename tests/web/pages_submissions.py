@@ -154,7 +154,8 @@ def _export_logs(t, district, kwargs, data, user):
 # ---------------------------------------------------------------- access-log expectations
 # The school's admin and clerk send its reports (submit_reports); the bureau admin reviews. Anyone
 # else's POST comes back with the service's refusal and writes nothing.
-SENDERS = {"gupei_admin", "menzhuang_admin", "gupei_clerk", "village_a_admin"}
+SENDERS = {"gupei_admin", "menzhuang_admin", "gupei_clerk", "village_a_admin", "other_admin", "other_clerk",
+           "other_village_admin"}
 
 
 def _sent_by_school(make_rows):

@@ -104,10 +104,10 @@ def test_this_district_gets_404_on_the_other_districts_pages(client, tree, page)
     """The other way across districts: the other district's centre school's pages (its own admin
     gets them) are 404 for every user of this district, the bureau included."""
     client.force_login(tree.other_admin)
-    assert _request(client, page, tree, tree.far_centre).status_code == page.owner_status
+    assert _request(client, page, tree, tree.far_centre, tree.other_admin).status_code == page.owner_status
     for username in THIS_DISTRICT:
         client.force_login(getattr(tree, username))
-        response = _request(client, page, tree, tree.far_centre)
+        response = _request(client, page, tree, tree.far_centre, getattr(tree, username))
         assert response.status_code == 404, f"{username} on {page.url_name} of far_centre: {response.status_code}"
 
 

@@ -1,5 +1,6 @@
 """Settings for the test suite (pytest). Same database engine and role as production."""
 from .base import *  # noqa: F401,F403
+import os
 from pathlib import Path
 
 from .base import BASE_DIR, STATIC_ROOT
@@ -8,7 +9,8 @@ DEBUG = False
 # Hashing with argon2 on every test user is slow; production keeps argon2 (tests check base).
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-MEDIA_ROOT = str(BASE_DIR / "var" / "test-media")
+# One folder per pytest-xdist process, so one process's clean-up never removes another's files.
+MEDIA_ROOT = str(BASE_DIR / "var" / "test-media" / os.environ.get("PYTEST_XDIST_WORKER", "main"))
 # Always the filesystem, whatever STORAGE_S3_BUCKET says: tests never reach a bucket (tests that need
 # object-storage behaviour override STORAGES with tests/support/storage.py's in-memory storage).
 STORAGES = {
