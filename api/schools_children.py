@@ -3,7 +3,7 @@
 - A child's fields are exactly `schools.selectors.child_fields` for the reader's level: the
   serializers build their output from it and never from the model, so no role gets a field it
   may not see. Lists always mask the ID number; each detail read goes through
-  `child_get_for_view`, which writes the access log.
+  `services.child_read`, which writes the access log.
 - Records about a child (status history, refusals, assignments, contacts) follow the child's
   personal record: school admin, explicit identity grant, or the child's current proxy parent.
   The materials clerk and the bureau without an identity grant get 404.
@@ -191,7 +191,7 @@ class ChildViewSet(ChildLevelsMixin, ScopedViewSet, mixins.ListModelMixin, mixin
     def retrieve(self, request, *args, **kwargs):
         child = self.get_object()
         with service_errors():
-            view = ss.child_get_for_view(request.user, child.pk, request)
+            view = services.child_read(user=request.user, pk=child.pk, request=request)
         return Response(ChildDetailSerializer(view, context=self.get_serializer_context()).data)
 
     def create_via_service(self, data):

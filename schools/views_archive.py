@@ -27,9 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tenancy.downloads import download_response
-from tenancy.models import AccessLog
 from tenancy.selectors import has_school_perm, permissions_on_school
-from tenancy.services import access_log_record
 from tenancy.views import school_for
 from tenancy.forms import add_service_errors
 
@@ -66,15 +64,14 @@ def _error_text(exc) -> str:
 
 def _child_or_404(request, school, pk, *, log: bool):
     try:
-        view = selectors.child_get_for_view(request.user, pk, request, log=False)
+        view = selectors.child_get_for_view(request.user, pk)
     except Child.DoesNotExist:
         raise Http404
     if view.child.school_id != school.pk:
         # The child exists for this user but under another school's URL: same answer as unknown.
         raise Http404
-    if log:  # logged only once the page is really shown (same entry as the selector writes)
-        access_log_record(user=request.user, school_id=school.pk, action=AccessLog.Action.VIEW, obj=view.child,
-                          request=request, detail={"level": view.level})
+    if log:  # logged only once the page is really shown
+        services.child_read_log(user=request.user, child=view.child, level=view.level, request=request)
     return view
 
 
@@ -231,9 +228,12 @@ def contacts_list(request, school_pk: int):
 
 def _contact_or_404(request, school, pk, *, log: bool):
     try:
-        return selectors.contact_get_for_view(request.user, school, pk, request, log=log)
+        view = selectors.contact_get_for_view(request.user, school, pk)
     except CareContact.DoesNotExist:
         raise Http404 from None
+    if log:
+        services.contact_read_log(user=request.user, contact=view.contact, request=request)
+    return view
 
 
 def _contact_evidence_delete(request, school, view) -> None:

@@ -30,7 +30,7 @@ from .staff import (  # noqa: F401
 )
 from .children import (  # noqa: F401
     CHILD_FIELDS, CHILD_NOTES_MAX, IMPORT_FIELDS, ImportRejected, REFUSAL_BLOCKED, child_consent_refuse,
-    child_create, child_status_set, child_update, children_import_commit, children_purge_expired,
+    child_create, child_read, child_read_log, child_status_set, child_update, children_import_commit, children_purge_expired,
     children_rekey,
 )
 from .activities import (  # noqa: F401
@@ -42,4 +42,5 @@ from .study import (  # noqa: F401
 )
 from .contacts import (  # noqa: F401
     CONTACT_FIELDS, CONTACT_NOTES_MAX, care_contact_delete, care_contact_record, care_contact_update,
+    contact_read_log,
 )

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from tenancy.models import AccessLog, School
 from tenancy.services import access_log_record, access_log_record_many
 
-from .. import crypto
+from .. import crypto, selectors
 from ..models import (
     CareContact,
     Child,
@@ -269,3 +269,18 @@ def children_import_commit(*, actor, school: School, preview, request=None) -> l
                            action=AccessLog.Action.CREATE, object_type="schools.child", request=request,
                            detail={"via": "import", "encoding": getattr(preview, "encoding", None) or ""})
     return created
+
+
+# ---------------------------------------------------------------- reading one child (the access log of a read)
+def child_read_log(*, user, child: Child, level: str, request=None) -> None:
+    """Log that a child's record was shown to the user, at the level it was shown."""
+    access_log_record(user=user, school_id=child.school_id, action=AccessLog.Action.VIEW, obj=child,
+                      request=request, detail={"level": level})
+
+
+def child_read(*, user, pk, request=None) -> selectors.ChildView:
+    """One child's record masked for the user (selectors.child_get_for_view), logged as a view.
+    Child.DoesNotExist if the user may not see it (the caller answers 404, never 403)."""
+    view = selectors.child_get_for_view(user, pk)
+    child_read_log(user=user, child=view.child, level=view.level, request=request)
+    return view

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tenancy.models import AccessLog
+from tenancy.services import access_log_record
 
 from .. import selectors
 from ..models import CareContact, Child, Evidence
@@ -82,3 +83,9 @@ def care_contact_delete(*, actor, contact: CareContact, request=None) -> None:
         evidence_delete(actor=actor, evidence=item, request=request)
     _log(actor, contact, AccessLog.Action.DELETE, request=request)
     contact.delete()
+
+
+def contact_read_log(*, user, contact: CareContact, request=None) -> None:
+    """A contact's page names its child: log it like a child detail (action view on the child)."""
+    access_log_record(user=user, school_id=contact.school_id, action=AccessLog.Action.VIEW, obj=contact.child,
+                      request=request, detail={"via": "contact", "contact": contact.pk})
