@@ -158,7 +158,7 @@ def study_pairs_visible_to(user, school: School):
 
     A pair names the child and its sessions carry the tutor's notes, so BASIC readers (the
     materials clerk) see none: they manage activities and evidence, not children. Overseers with
-    view_aggregates get a masked view in views_home.study_pair_detail instead.
+    view_aggregates get a masked view in schools.views.study.study_pair_detail instead.
 
     The teacher of a pair sees it even when the child is not assigned to them as a proxy parent:
     they tutor that child, so the name is what the pair needs, and nothing more of the child's

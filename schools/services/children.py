@@ -272,15 +272,16 @@ def children_import_commit(*, actor, school: School, preview, request=None) -> l
 
 
 # ---------------------------------------------------------------- reading one child (the access log of a read)
-def child_read_log(*, user, child: Child, level: str, request=None) -> None:
-    """Log that a child's record was shown to the user, at the level it was shown."""
+def child_read_log(*, user, child: Child, request=None, **detail) -> None:
+    """Log that a child's record was shown to the user: at which level, or through which record
+    (`detail`, e.g. level="proxy" or via="consent")."""
     access_log_record(user=user, school_id=child.school_id, action=AccessLog.Action.VIEW, obj=child,
-                      request=request, detail={"level": level})
+                      request=request, detail=detail)
 
 
 def child_read(*, user, pk, request=None) -> selectors.ChildView:
     """One child's record masked for the user (selectors.child_get_for_view), logged as a view.
     Child.DoesNotExist if the user may not see it (the caller answers 404, never 403)."""
     view = selectors.child_get_for_view(user, pk)
-    child_read_log(user=user, child=view.child, level=view.level, request=request)
+    child_read_log(user=user, child=view.child, request=request, level=view.level)
     return view

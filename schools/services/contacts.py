@@ -8,11 +8,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tenancy.models import AccessLog
-from tenancy.services import access_log_record
 
 from .. import selectors
 from ..models import CareContact, Child, Evidence
 from ._common import _contact_write_check, _log, _not_in_future, _save, _semester_required, _set_fields
+from .children import child_read_log
 from .evidence import evidence_delete, evidence_upload
 
 
@@ -87,5 +87,4 @@ def care_contact_delete(*, actor, contact: CareContact, request=None) -> None:
 
 def contact_read_log(*, user, contact: CareContact, request=None) -> None:
     """A contact's page names its child: log it like a child detail (action view on the child)."""
-    access_log_record(user=user, school_id=contact.school_id, action=AccessLog.Action.VIEW, obj=contact.child,
-                      request=request, detail={"via": "contact", "contact": contact.pk})
+    child_read_log(user=user, child=contact.child, request=request, via="contact", contact=contact.pk)

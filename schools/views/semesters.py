@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST
 from tenancy import selectors as tenancy_selectors
 from tenancy.forms import add_service_errors
 
-from . import selectors, services
-from .forms_calendar import SemesterForm
-from .models import Semester
+from .. import selectors, services
+from ..forms_calendar import SemesterForm
+from ..models import Semester
 
 
 def _district(request, pk: int):
