@@ -151,6 +151,11 @@ class MaterialsViewSet(SchoolOwnedViewSet, mixins.ListModelMixin, mixins.Retriev
     action_permissions = visible_and("manage_materials", (*EDITS, "destroy"))
     create_service = update_service = None
     update_kwarg = ""
+    #: The list's order.
+    ordering: tuple[str, ...] = ("id",)
+
+    def scoped_queryset(self, queryset):
+        return super().scoped_queryset(queryset).order_by(*self.ordering)
 
     def create_via_service(self, data):
         return type(self).create_service(actor=self.request.user, **data)

@@ -105,9 +105,7 @@ class ActivitySiteViewSet(MaterialsViewSet):
     create_service = staticmethod(services.activity_site_create)
     update_service = staticmethod(services.activity_site_update)
     update_kwarg = "site"
-
-    def scoped_queryset(self, queryset):
-        return super().scoped_queryset(queryset).order_by("opened_on", "id")
+    ordering = ("opened_on", "id")
 
 
 class EquipmentSerializer(SchoolOwnedSerializer):
@@ -133,9 +131,7 @@ class EquipmentViewSet(MaterialsViewSet):
     create_service = staticmethod(services.equipment_create)
     update_service = staticmethod(services.equipment_update)
     update_kwarg = "item"
-
-    def scoped_queryset(self, queryset):
-        return super().scoped_queryset(queryset).order_by("kind", "acquired_on", "id")
+    ordering = ("kind", "acquired_on", "id")
 
 
 class LeadershipMemberSerializer(SchoolOwnedSerializer):
@@ -170,9 +166,7 @@ class LeadershipMemberViewSet(MaterialsViewSet):
     create_service = staticmethod(services.leadership_member_create)
     update_service = staticmethod(services.leadership_member_update)
     update_kwarg = "member"
-
-    def scoped_queryset(self, queryset):
-        return super().scoped_queryset(queryset).order_by("-is_leader", "order", "id")
+    ordering = ("-is_leader", "order", "id")
 
 
 # ---------------------------------------------------------------- theme schedule
@@ -208,9 +202,7 @@ class ThemeScheduleViewSet(MaterialsViewSet):
     model = ThemeSchedule
     serializer_class = ThemeScheduleSerializer
     filterset_class = ThemeScheduleFilter
-
-    def scoped_queryset(self, queryset):
-        return super().scoped_queryset(queryset).order_by("semester", "weekday", "id")
+    ordering = ("semester", "weekday", "id")
 
     def create_via_service(self, data):
         return services.theme_schedule_set(actor=self.request.user, **data)

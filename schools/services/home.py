@@ -28,34 +28,37 @@ EQUIPMENT_FIELDS = ("kind", "description", "quantity", "acquired_on")
 LEADERSHIP_FIELDS = ("person_name", "user", "title", "is_leader", "order")
 
 
+def _materials_create(actor, obj, fields: dict, allowed: tuple[str, ...]):
+    """Create one of the home's simple records (site, equipment): manage_materials, logged."""
+    _require(actor, "manage_materials", obj.school)
+    _set_fields(obj, fields, allowed)
+    return _save(obj, actor=actor, action=AccessLog.Action.CREATE)
+
+
+def _materials_update(actor, obj, fields: dict, allowed: tuple[str, ...]):
+    _require(actor, "manage_materials", obj.school)
+    changed = _set_fields(obj, fields, allowed)
+    return _save(obj, actor=actor, action=AccessLog.Action.UPDATE, detail={"fields": changed})
+
+
 @transaction.atomic
 def activity_site_create(*, actor, school: School, **fields) -> ActivitySite:
-    _require(actor, "manage_materials", school)
-    site = ActivitySite(school=school)
-    _set_fields(site, fields, SITE_FIELDS)
-    return _save(site, actor=actor, action=AccessLog.Action.CREATE)
+    return _materials_create(actor, ActivitySite(school=school), fields, SITE_FIELDS)
 
 
 @transaction.atomic
 def activity_site_update(*, actor, site: ActivitySite, **fields) -> ActivitySite:
-    _require(actor, "manage_materials", site.school)
-    changed = _set_fields(site, fields, SITE_FIELDS)
-    return _save(site, actor=actor, action=AccessLog.Action.UPDATE, detail={"fields": changed})
+    return _materials_update(actor, site, fields, SITE_FIELDS)
 
 
 @transaction.atomic
 def equipment_create(*, actor, school: School, **fields) -> Equipment:
-    _require(actor, "manage_materials", school)
-    item = Equipment(school=school)
-    _set_fields(item, fields, EQUIPMENT_FIELDS)
-    return _save(item, actor=actor, action=AccessLog.Action.CREATE)
+    return _materials_create(actor, Equipment(school=school), fields, EQUIPMENT_FIELDS)
 
 
 @transaction.atomic
 def equipment_update(*, actor, item: Equipment, **fields) -> Equipment:
-    _require(actor, "manage_materials", item.school)
-    changed = _set_fields(item, fields, EQUIPMENT_FIELDS)
-    return _save(item, actor=actor, action=AccessLog.Action.UPDATE, detail={"fields": changed})
+    return _materials_update(actor, item, fields, EQUIPMENT_FIELDS)
 
 
 @transaction.atomic

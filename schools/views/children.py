@@ -136,42 +136,42 @@ def child_edit(request, school, pk: int):
         "school": school, "form": form, "child": child, "masked_id": child.id_number_masked})
 
 
+def _child_action(request, school, pk: int, form_class, write, *, done, invalid):
+    """A POST on a child's record by whoever may edit it: the form, the service `write(child, data)`,
+    one message (`done`, or `invalid(form)`), back to the child's page."""
+    view = _child_or_404(request, school, pk, log=False)
+    if not view.can_edit:
+        raise PermissionDenied
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            write(view.child, form.cleaned_data)
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, error_text(exc))
+        else:
+            messages.success(request, done)
+    else:
+        messages.error(request, invalid(form))
+    return redirect("child_detail", school_pk=school.pk, pk=pk)
+
+
 @login_required
 @require_POST
 @school_page("view_home")
 def child_status(request, school, pk: int):
-    view = _child_or_404(request, school, pk, log=False)
-    if not view.can_edit:
-        raise PermissionDenied
-    form = ChildStatusForm(request.POST)
-    if form.is_valid():
-        try:
-            services.child_status_set(actor=request.user, child=view.child, request=request, **form.cleaned_data)
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, error_text(exc))
-        else:
-            messages.success(request, _("The status was changed."))
-    else:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
-    return redirect("child_detail", school_pk=school.pk, pk=pk)
+    return _child_action(
+        request, school, pk, ChildStatusForm, done=_("The status was changed."),
+        write=lambda child, data: services.child_status_set(actor=request.user, child=child, request=request, **data),
+        invalid=lambda form: " ".join(e for errs in form.errors.values() for e in errs))
 
 
 @login_required
 @require_POST
 @school_page("view_home")
 def child_consent_refuse(request, school, pk: int):
-    view = _child_or_404(request, school, pk, log=False)
-    if not view.can_edit:
-        raise PermissionDenied
-    form = ConsentRefusalForm(request.POST)
-    if form.is_valid():
-        try:
-            services.child_consent_refuse(actor=request.user, child=view.child, on=form.cleaned_data["on"],
-                                          method=form.cleaned_data["method"], request=request)
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, error_text(exc))
-        else:
-            messages.success(request, _("The refusal was recorded; the sensitive fields were deleted."))
-    else:
-        messages.error(request, _("Tick the confirmation to record a refusal."))
-    return redirect("child_detail", school_pk=school.pk, pk=pk)
+    return _child_action(
+        request, school, pk, ConsentRefusalForm,
+        done=_("The refusal was recorded; the sensitive fields were deleted."),
+        write=lambda child, data: services.child_consent_refuse(actor=request.user, child=child, on=data["on"],
+                                                                method=data["method"], request=request),
+        invalid=lambda form: _("Tick the confirmation to record a refusal."))
