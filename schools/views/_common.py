@@ -142,6 +142,18 @@ def _delete_evidence(request, school, target_filter: dict):
         messages.success(request, _("The file was removed."))
 
 
+def _evidence_post(request, school, target, target_field: str, *, can_manage: bool, back: str,
+                   files_field: str = "photos"):
+    """The POST of a page that holds evidence (an activity, a meeting): delete one of its files,
+    or upload new ones (manage_materials)."""
+    if not can_manage:
+        raise PermissionDenied
+    if request.POST.get("action") == "delete_evidence":
+        _delete_evidence(request, school, {target_field: target})
+        return redirect(back)
+    return _upload_response(request, _upload_files(request, school, target, files_field), back)
+
+
 # ---------------------------------------------------------------- helpers
 def _semesters(school):
     return list(selectors.semesters_of(school.district_id))

@@ -22,7 +22,7 @@ from tenancy.views import school_page
 from .. import downloads, selectors, services
 from .. import forms_home as forms
 from ..models import Activity, ActivityParticipant, Child, Evidence, ThemeSchedule
-from ._common import _call, _delete_evidence, _perms, _today, _upload_files, _upload_response, _weekday_names
+from ._common import _call, _evidence_post, _perms, _today, _weekday_names
 
 
 # ---------------------------------------------------------------- activities
@@ -154,12 +154,7 @@ def activity_detail(request, school, pk: int):
     can_manage = "manage_materials" in _perms(request, school)
     back = reverse("activity_detail", args=[school.pk, activity.pk])
     if request.method == "POST":
-        if not can_manage:
-            raise PermissionDenied
-        if request.POST.get("action") == "delete_evidence":
-            _delete_evidence(request, school, {"activity": activity})
-            return redirect(back)
-        return _upload_response(request, _upload_files(request, school, activity), back)
+        return _evidence_post(request, school, activity, "activity", can_manage=can_manage, back=back)
     visible = set(_participant_children(request, school).values_list("id", flat=True))
     participants = list(ActivityParticipant.objects.filter(activity=activity).select_related("child")
                         .order_by("placing", "child__class_name", "child__name"))

@@ -13,17 +13,7 @@ from tenancy.views import school_page
 from .. import forms_home as forms
 from .. import selectors, services
 from ..models import Child, Evidence, ProxyAssignment, StaffProfile, TrainingAttendance, TrainingMeeting
-from ._common import (
-    _call,
-    _delete_evidence,
-    _edit_page,
-    _perms,
-    _post_or_none,
-    _readers_to,
-    _today,
-    _upload_files,
-    _upload_response,
-)
+from ._common import _call, _edit_page, _evidence_post, _perms, _post_or_none, _readers_to, _today
 
 
 # ---------------------------------------------------------------- proxy parents
@@ -132,12 +122,8 @@ def meeting_detail(request, school, pk: int):
     can_manage = "manage_materials" in _perms(request, school)
     back = reverse("meeting_detail", args=[school.pk, meeting.pk])
     if request.method == "POST":
-        if not can_manage:
-            raise PermissionDenied
-        if request.POST.get("action") == "delete_evidence":
-            _delete_evidence(request, school, {"training_meeting": meeting})
-            return redirect(back)
-        return _upload_response(request, _upload_files(request, school, meeting, "files"), back)
+        return _evidence_post(request, school, meeting, "training_meeting", can_manage=can_manage, back=back,
+                              files_field="files")
     attendees = [a.user for a in TrainingAttendance.objects.filter(meeting=meeting).select_related("user")]
     items = list(meeting.evidence.order_by("created_at", "id"))
     return render(request, "schools/home/meeting_detail.html", {
