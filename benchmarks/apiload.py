@@ -307,7 +307,7 @@ def _unscoped_contact_list_view():
     from rest_framework import generics
     from rest_framework.permissions import IsAdminUser
 
-    from api.schools_children import CareContactSerializer
+    from api.schools.contacts import CareContactSerializer
     from schools.models import CareContact
     from tenancy.tokens import TokenAuthentication
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from config.storage import storage_replace
 from documents.workbook import safe_workbook
+from schools.masking import mask_child_name as mask_child
 from tenancy import services as tenancy_services
 from tenancy.scoping import district_id_of_row, district_scope, tenant_scope
 
@@ -38,13 +39,6 @@ def export_folder(assessment_id: int) -> str:
 
 def storage_key(job: ComplianceExport) -> str:
     return f"{export_folder(job.assessment_id)}/export-{job.id}.xlsx"
-
-
-def mask_child(label: str | None) -> str:
-    """张小明 -> 张**; exports never carry a child's full name."""
-    if not label:
-        return ""
-    return label[0] + "*" * max(len(label) - 1, 1)
 
 
 def _claim(job_id: int, task_id: str = "") -> bool:

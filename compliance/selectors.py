@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.http import Http404
 
+from schools.masking import mask_child_name
 from tenancy import selectors as tenancy_selectors
 from tenancy.models import School
 from tenancy.scoping import tenant_scope
@@ -268,7 +269,6 @@ def item_drilldown(user, assessment: Assessment, school_id: int, item_code: str,
     from tenancy import services as tenancy_services
 
     from . import metrics as metric_registry
-    from .exports import mask_child
 
     report = school_report(user, assessment, school_id)  # 404 for a school the user cannot see
     item = next((r for r in report["items"] if r["code"] == item_code), None)
@@ -285,7 +285,7 @@ def item_drilldown(user, assessment: Assessment, school_id: int, item_code: str,
         for g in raw:
             child = g.get("child")
             gaps.append({"detail": g.get("detail", ""),
-                         "child": (child if show_names else mask_child(child)) if child else ""})
+                         "child": (child if show_names else mask_child_name(child)) if child else ""})
         if show_names and any(g["child"] for g in gaps):
             tenancy_services.access_log_record(
                 user=user, school_id=school.id, action="view", object_type="compliance.gaps",
@@ -297,11 +297,6 @@ def item_drilldown(user, assessment: Assessment, school_id: int, item_code: str,
     }
 
 # --------------------------------------------------------------------------- drill-down gaps
-def mask_name(name: str | None) -> str:
-    """张小明 -> 张*: enough for a bureau reader to see that a child is missing something."""
-    return (name[0] + "*") if name else ""
-
-
 def item_gaps(user, assessment: Assessment, school_id: int, item_code: str, request=None) -> dict:
     """School -> item -> the exact gaps (which children lack which contact, which activities lack a
     photo or text, which rule documents are missing ...), read live from the records.
@@ -337,7 +332,7 @@ def item_gaps(user, assessment: Assessment, school_id: int, item_code: str, requ
     for gap in raw:
         row = {k: v for k, v in gap.items() if k not in ("child", "child_id")}
         if gap.get("child") is not None:
-            row["child"] = gap["child"] if show else mask_name(gap["child"])
+            row["child"] = gap["child"] if show else mask_child_name(gap["child"], per_character=False)
             if show:
                 row["child_id"] = gap.get("child_id")
         rows.append(row)

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from tenancy import selectors as tenancy_selectors
 from tenancy.downloads import download_response
+from tenancy.forms import error_text as _error_text
 from tenancy.models import School
 
 from . import downloads, selectors, services
@@ -51,12 +52,6 @@ def _exports_assessment(request, pk) -> Assessment:
     if not selectors.can_view_exports(request.user, assessment):
         raise PermissionDenied
     return assessment
-
-
-def _error_text(exc) -> str:
-    if isinstance(exc, PermissionDenied):
-        return str(exc) or _("You are not allowed to do this.")
-    return " ".join(exc.messages)
 
 
 def _zh() -> bool:

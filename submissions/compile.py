@@ -37,6 +37,7 @@ from schools.models import (
 )
 from config.storage import storage_replace
 from documents.workbook import safe_workbook
+from schools.masking import mask_child_name as mask_child
 from tenancy.scoping import tenant_scope
 
 from . import services
@@ -60,13 +61,6 @@ DOCX_HEADINGS = {
     "s7": "七、材料积累不遗漏，对外宣传不放松",
 }
 _LEADING_NUMERAL = re.compile(r"^\s*[一二三四五六七][、,，.．]\s*")
-
-
-def mask_child(name: str | None) -> str:
-    """张小明 -> 张**: a package never carries a child's full name."""
-    if not name:
-        return ""
-    return name[0] + "*" * max(len(name) - 1, 1)
 
 
 # ---------------------------------------------------------------- figures

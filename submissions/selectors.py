@@ -201,12 +201,18 @@ def notifications_for(*, user, unread_only: bool = False) -> QuerySet[Notificati
 REPORTING_PERMS = {"submit_reports", "review_submissions", "view_aggregates"}
 
 
+def _takes_part(perms: set[str]) -> bool:
+    """The rule: the school's admin and clerk (who submit), the bureau (who reviews) and overseers
+    (who read aggregates) take part in a school's reporting. A teacher does not."""
+    return bool(perms & REPORTING_PERMS)
+
+
 def takes_part_in_reporting(*, user, school: School) -> bool:
-    """Whether the user has any part in a school's reporting: the school's admin and clerk (who
-    submit), the bureau (who reviews) and overseers (who read aggregates). A teacher has none."""
+    """Whether the user has any part in a school's reporting (_takes_part; reporting_school_ids is
+    the batched form)."""
     from tenancy.selectors import permissions_on_school
 
-    return bool(permissions_on_school(user, school) & REPORTING_PERMS)
+    return _takes_part(permissions_on_school(user, school))
 
 
 def may_read_reviews(*, user, school: School) -> bool:
@@ -258,7 +264,7 @@ def reporting_school_ids(user) -> list[int]:
     the school has none, so the API shows them no submission, as the web pages refuse them."""
     from tenancy.selectors import permissions_by_school
 
-    return [sid for sid, perms in permissions_by_school(user).items() if perms & REPORTING_PERMS]
+    return [sid for sid, perms in permissions_by_school(user).items() if _takes_part(perms)]
 
 
 def submissions_visible_to(user) -> QuerySet[Submission]:
@@ -268,10 +274,8 @@ def submissions_visible_to(user) -> QuerySet[Submission]:
 
 
 def oversight_district_ids(user) -> list[int]:
-    """Districts whose reporting the user oversees: the bureau (district grant) or a township admin."""
-    from tenancy.selectors import districts_visible_to
-
-    return [d.id for d in districts_visible_to(user) if _oversight_school_q(user, d) is not None]
+    """Ids of oversight_districts: the bureau (district grant) or a township admin."""
+    return [d.id for d in oversight_districts(user=user)]
 
 
 def report_types_visible_to(user) -> QuerySet[ReportType]:

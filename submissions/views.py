@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from tenancy.downloads import download_response
+from tenancy.forms import error_text as _error_text
 from tenancy.selectors import has_school_perm
 from tenancy.services import access_log_record
 from tenancy.views import school_for
@@ -47,12 +48,6 @@ def _submission(request, pk: int, *, review: bool = False) -> Submission:
     if review and not selectors.may_read_reviews(user=request.user, school=submission.school):
         raise PermissionDenied
     return submission
-
-
-def _error_text(exc) -> str:
-    if isinstance(exc, PermissionDenied):
-        return str(exc) or _("You are not allowed to do this.")
-    return " ".join(exc.messages)
 
 
 def _state(submission: Submission, today) -> dict:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from django.utils.translation import gettext_lazy as _
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext, gettext_lazy as _
 
 from . import services
 from .dates import sane_date
@@ -60,6 +61,14 @@ class AccessLogFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["action"].choices = [("", _("All actions")), *AccessLog.Action.choices]
         self.fields["user"].queryset = users
+
+
+def error_text(exc) -> str:
+    """A refused write as one message line: a PermissionDenied's text (or a default), else the
+    ValidationError's messages."""
+    if isinstance(exc, PermissionDenied):
+        return str(exc) or gettext("You are not allowed to do this.")
+    return " ".join(exc.messages)
 
 
 def add_service_errors(form, exc) -> None:

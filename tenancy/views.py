@@ -6,6 +6,8 @@ its existence is not revealed); a school they see without the needed permission 
 """
 from __future__ import annotations
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from . import selectors, services
 from .forms import AccessLogFilterForm, RoleGrantForm, StaffAddForm, add_service_errors, grantable_role_choices
+from .forms import error_text as _error_text
 from .models import Membership, School
 from .roles import SUBTREE_ROLES
 
@@ -31,6 +34,23 @@ def school_for(request, pk: int, perm: str | None = None) -> School:
     if perm is not None and not selectors.has_school_perm(request.user, perm, school):
         raise PermissionDenied
     return school
+
+
+def school_page(permission: str | None, model=None):
+    """Guard a page of one school: login required, `school_pk` from the URL resolved by school_for
+    (a school the user cannot see is 404, one without `permission` 403) and passed as `school`.
+    With `model`, the URL's `pk` is loaded inside that school (another school's object is 404)
+    and passed as the next argument."""
+    def decorate(view):
+        @login_required
+        @functools.wraps(view)
+        def page(request, *args, school_pk, **kwargs):
+            school = school_for(request, school_pk, permission)
+            if model is not None:
+                args = (get_object_or_404(model, pk=kwargs.pop("pk"), school=school), *args)
+            return view(request, school, *args, **kwargs)
+        return page
+    return decorate
 
 
 @login_required
@@ -127,12 +147,6 @@ def school_membership_revoke(request, pk: int, membership_pk: int):
     else:
         messages.success(request, _("The role was revoked."))
     return redirect("school_staff", pk=school.pk)
-
-
-def _error_text(exc) -> str:
-    if isinstance(exc, PermissionDenied):
-        return str(exc) or _("You are not allowed to do this.")
-    return " ".join(exc.messages)
 
 
 @login_required

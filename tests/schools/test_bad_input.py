@@ -224,7 +224,7 @@ def test_row_write_failure_removes_the_files_it_wrote(home, activity, media, mon
     def failing_log(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "_log", failing_log)
+    monkeypatch.setattr(services.evidence, "_log", failing_log)
     with pytest.raises(RuntimeError), tenant_scope([home.gupei.id]):
         services.evidence_upload(actor=home.gupei_clerk, school=home.gupei,
                                  uploaded_file=SimpleUploadedFile("a.jpg", build.jpeg_bytes()), attach_to=activity)
@@ -236,7 +236,7 @@ def test_row_write_failure_keeps_a_file_another_row_uses(home, activity, media, 
     response = api_upload(home, activity, "a.jpg", data)
     assert response.status_code == 201
     before = stored_files(media)
-    monkeypatch.setattr(services, "_log", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("db")))
+    monkeypatch.setattr(services.evidence, "_log", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("db")))
     with pytest.raises(RuntimeError), tenant_scope([home.gupei.id]):
         services.evidence_upload(actor=home.gupei_clerk, school=home.gupei,
                                  uploaded_file=SimpleUploadedFile("b.jpg", data), attach_to=activity)

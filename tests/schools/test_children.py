@@ -111,7 +111,7 @@ def test_explicit_identity_grant_shows_identity_but_not_wellbeing(home):
 
 def test_every_detail_read_is_logged(home):
     with scope_of(home.gupei_teacher):
-        selectors.child_get_for_view(home.gupei_teacher, home.g[0].id)
+        services.child_read(user=home.gupei_teacher, pk=home.g[0].id)
     with tenant_scope([home.gupei.id]):
         log = AccessLog.objects.filter(action="view", object_type="schools.child").get()
     assert (log.user_id, log.object_id, log.detail["level"]) == (home.gupei_teacher.id, str(home.g[0].id), "proxy")

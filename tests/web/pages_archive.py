@@ -1,4 +1,4 @@
-"""Isolation cases of the archive pages (schools/urls_archive.py) for tests/web/test_page_isolation.py,
+"""Isolation cases of the archive pages (schools/urls.py) for tests/web/test_page_isolation.py,
 plus small builders shared by tests/web/test_archive_*.py.
 
 Child pages answer 404 to a teacher of the same school who is not the child's proxy parent (the

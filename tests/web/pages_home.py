@@ -1,4 +1,4 @@
-"""Isolation cases of the home pages (schools/urls_home.py): every page with a parameter, with an
+"""Isolation cases of the home pages (schools/urls.py): every page with a parameter, with an
 object owned by the school under test. Writes are POSTs to the same URLs and are checked by the
 services (tests/web/test_home_*.py); here the GET of each page is walked."""
 from __future__ import annotations

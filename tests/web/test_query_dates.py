@@ -81,7 +81,7 @@ def test_every_date_read_from_a_query_string_is_walked():
         if any(isinstance(f, forms.DateField) for f in module_form.base_fields.values()):
             found.add(form_name)
     walked_keys = {p for _name, (_a, params) in DATE_PAGES.items() for p in params}
-    helpers_source = inspect.getsource(__import__("schools.views_home", fromlist=["x"])._parse_week)
+    helpers_source = inspect.getsource(__import__("schools.views.activities", fromlist=["x"])._parse_week)
     assert 'request.GET.get("week"' in helpers_source
     unknown = {k for k in found if k not in walked_keys and k not in DATE_READERS}
     assert not unknown, f"query-string dates no test walks: {sorted(unknown)}"

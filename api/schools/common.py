@@ -1,5 +1,4 @@
-"""Shared pieces of the school's-home API (issue #3): error mapping, scoped input fields and the
-base viewset for school-owned records.
+"""Shared pieces of the school's-home API: error mapping, scoped input fields, base viewsets and filters.
 
 Services raise Model.DoesNotExist for "not yours" (the API answers 404, never 403) and
 EvidenceError (a ValueError) for an upload that does not decode; ScopedViewSet maps Django's
@@ -8,21 +7,25 @@ ValidationError and PermissionDenied itself.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from typing import ClassVar
 
+import django_filters
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions, mixins, serializers
 
 from schools import selectors as school_selectors
+from schools import services
 from schools.evidence import EvidenceError, EvidenceStorageError
 from schools.models import Semester
 from tenancy import selectors
+from tenancy.dates import sane_date
 from tenancy.models import User
 
-from .base import ScopedViewSet
-from .tenancy import UserRefSerializer  # noqa: F401 (one component name in the schema)
+from ..base import VISIBLE, ScopedViewSet, VisibleSchoolField
+from ..tenancy import UserRefSerializer  # noqa: F401 (one component name in the schema)
 
 
 class StorageUnavailable(exceptions.APIException):
@@ -81,6 +84,26 @@ class IdentityChildField(serializers.PrimaryKeyRelatedField):
         return school_selectors.children_with_identity_visible_to(request_user(self.context))
 
 
+EDITS = ("create", "update", "partial_update")
+UPDATES = ("update", "partial_update")
+
+
+def visible_and(permission: str | None, actions: tuple[str, ...] = EDITS, **others: str | None) -> dict:
+    """action_permissions: list and retrieve for whoever sees the row, each of `actions` needing
+    `permission`, and any other action as named."""
+    return {"list": VISIBLE, "retrieve": VISIBLE, **dict.fromkeys(actions, permission), **others}
+
+
+class ActionSerializers:
+    """The serializer of an action from `action_serializers` (e.g. a narrower one for updates),
+    else `serializer_class`. List it before the viewset base."""
+
+    action_serializers: ClassVar[dict] = {}
+
+    def get_serializer_class(self):
+        return self.action_serializers.get(self.action, self.serializer_class)
+
+
 class SchoolOwnedSerializer(serializers.ModelSerializer):
     """`school` is chosen on create (a school the user can see) and fixed afterwards."""
 
@@ -89,8 +112,6 @@ class SchoolOwnedSerializer(serializers.ModelSerializer):
     def get_fields(self):
         fields = super().get_fields()
         if self.instance is None and "school" in fields:
-            from .base import VisibleSchoolField
-
             fields["school"] = VisibleSchoolField()
         return fields
 
@@ -115,3 +136,36 @@ class SchoolOwnedViewSet(ScopedViewSet):
 def child_q(user, prefix: str = "child") -> Q:
     """Rows about a child whose personal record the user may read."""
     return Q(**{f"{prefix}_id__in": school_selectors.children_with_identity_visible_to(user).values("id")})
+
+def date_range(field: str, name: str):
+    return {
+        f"{name}_after": django_filters.DateFilter(field_name=field, lookup_expr="gte", validators=[sane_date]),
+        f"{name}_before": django_filters.DateFilter(field_name=field, lookup_expr="lte", validators=[sane_date]),
+    }
+
+
+# ---------------------------------------------------------------- site, equipment, leadership
+class MaterialsViewSet(SchoolOwnedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                       mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin):
+    abstract = True
+    action_permissions = visible_and("manage_materials", (*EDITS, "destroy"))
+    create_service = update_service = None
+    update_kwarg = ""
+    #: The list's order.
+    ordering: tuple[str, ...] = ("id",)
+
+    def scoped_queryset(self, queryset):
+        return super().scoped_queryset(queryset).order_by(*self.ordering)
+
+    def create_via_service(self, data):
+        return type(self).create_service(actor=self.request.user, **data)
+
+    def update_via_service(self, instance, data):
+        return type(self).update_service(actor=self.request.user, **{self.update_kwarg: instance}, **data)
+
+    def destroy_via_service(self, instance):
+        services.home_record_delete(actor=self.request.user, obj=instance)
+
+
+class SchoolFilter(django_filters.FilterSet):
+    school = django_filters.NumberFilter(field_name="school_id")

@@ -1,4 +1,4 @@
-"""The district's academic calendar (issue #3): the bureau's semester list, create, edit, delete.
+"""The district's academic calendar: the bureau's semester list, create, edit, delete.
 
 Anyone with a role in the district reads the list (school staff need the calendar too); only the
 district's bureau admin writes (the services check it again). Another district's calendar is 404.
@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST
 from tenancy import selectors as tenancy_selectors
 from tenancy.forms import add_service_errors
 
-from . import selectors, services
-from .forms_calendar import SemesterForm
-from .models import Semester
+from .. import selectors, services
+from ..forms_calendar import SemesterForm
+from ..models import Semester
 
 
 def _district(request, pk: int):

@@ -1,4 +1,4 @@
-"""Import of the children's archive from XLSX or CSV (issue #3, "Import").
+"""Import of the children's archive from XLSX or CSV.
 
 Stateless two steps, so nothing is kept about a file nobody commits:
 1. POST the file to /children/import/preview/ → rows, row-level errors (row, column, reason), the
@@ -21,7 +21,7 @@ from schools import downloads, importing, services
 from schools.models import Child
 from tenancy.downloads import download_response
 
-from .base import VISIBLE, ScopedViewSet, VisibleSchoolField
+from ..base import VISIBLE, ScopedViewSet, VisibleSchoolField
 
 TEMPLATE_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -1,0 +1,95 @@
+"""The four kinds of care contact. Records about a child follow the child's personal record."""
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Count
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers
+
+from schools import selectors as ss
+from schools import services
+from schools.models import CareContact
+from tenancy.dates import sane_date
+
+from ..base import VISIBLE, ScopedViewSet
+from ..schema import ApiErrorSerializer
+from ..tenancy import UserRefSerializer
+from .common import EDITS, child_q, service_errors, visible_and
+
+
+# ---------------------------------------------------------------- the four contacts
+class CareContactSerializer(serializers.ModelSerializer):
+    child = serializers.IntegerField(source="child_id",
+                                     help_text="A child you may record contacts for (otherwise 404).")
+    made_by = UserRefSerializer(read_only=True)
+    evidence_count = serializers.IntegerField(read_only=True, default=0)
+
+    class Meta:
+        model = CareContact
+        fields = ["id", "school", "child", "kind", "happened_on", "semester", "made_by", "notes", "evidence_count",
+                  "created_at"]
+        read_only_fields = ["id", "school", "semester", "made_by", "evidence_count", "created_at"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None:
+            # A contact stays about its child: one recorded for the wrong child is deleted instead.
+            fields["child"] = serializers.IntegerField(source="child_id", read_only=True)
+        return fields
+
+
+class CareContactFilter(django_filters.FilterSet):
+    child = django_filters.NumberFilter(field_name="child_id")
+    kind = django_filters.ChoiceFilter(choices=CareContact.Kind.choices)
+    semester = django_filters.NumberFilter(field_name="semester_id")
+    made_by = django_filters.NumberFilter(field_name="made_by_id")
+    class_name = django_filters.CharFilter(field_name="child__class_name")
+    happened_after = django_filters.DateFilter(field_name="happened_on", lookup_expr="gte", validators=[sane_date])
+    happened_before = django_filters.DateFilter(field_name="happened_on", lookup_expr="lte", validators=[sane_date])
+
+    class Meta:
+        model = CareContact
+        fields = ["child", "kind", "semester", "made_by", "class_name", "happened_after", "happened_before"]
+
+
+@extend_schema_view(
+    create=extend_schema(description="Record a contact: the school admin for any child, a teacher only for "
+                                     "their assigned children (any other child is 404).",
+                         responses={201: CareContactSerializer, 404: OpenApiResponse(
+                             ApiErrorSerializer, description="No such child, or not one you may record contacts for.")}),
+    update=extend_schema(description="Correct a contact's kind, date or notes (its author or the school admin); "
+                                     "the same date rules as recording it. The child cannot be changed."),
+    partial_update=extend_schema(description="Correct a contact's kind, date or notes (its author or the school "
+                                             "admin)."),
+    destroy=extend_schema(description="Undo a contact (its author or the school admin); its photos go with it."),
+)
+class CareContactViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                         mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin):
+    model = CareContact
+    serializer_class = CareContactSerializer
+    filterset_class = CareContactFilter
+    # The services decide (child_for_contact): "not yours" is 404, never 403.
+    action_permissions = visible_and(VISIBLE, (*EDITS, "destroy"))
+
+    def scoped_queryset(self, queryset):
+        return (queryset.filter(child_q(self.request.user)).select_related("made_by")
+                .annotate(evidence_count=Count("evidence")).order_by("-happened_on", "-id"))
+
+    def create_target(self, data):
+        with service_errors():
+            return ss.child_for_contact(self.request.user, data["child_id"]).school
+
+    def create_via_service(self, data):
+        with service_errors():
+            return services.care_contact_record(
+                actor=self.request.user, child_id=data["child_id"], kind=data["kind"],
+                happened_on=data["happened_on"], notes=data.get("notes", ""), request=self.request)
+
+    def update_via_service(self, instance, data):
+        with service_errors():
+            return services.care_contact_update(actor=self.request.user, contact=instance, request=self.request,
+                                                **data)
+
+    def destroy_via_service(self, instance):
+        with service_errors():
+            services.care_contact_delete(actor=self.request.user, contact=instance, request=self.request)

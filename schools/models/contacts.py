@@ -1,0 +1,45 @@
+"""The four contacts (四个一次) with each child per semester."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+from tenancy.dates import sane_date
+from tenancy.models import SchoolOwnedModel, SensitiveRecord
+
+from .children import Child
+from .semesters import Semester
+
+
+# ---------------------------------------------------------------- the four contacts (四个一次)
+class CareContact(SensitiveRecord, SchoolOwnedModel):
+    class Kind(models.TextChoices):
+        HOME_VISIT = "home_visit", _("home visit")
+        TALK = "talk", _("heart-to-heart talk")
+        GUARDIAN_CONTACT = "guardian_contact", _("guardian contact")
+        LETTER = "letter", _("letter")
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="contacts")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    happened_on = models.DateField(_("date"), validators=[sane_date])
+    # Set by the service from happened_on; a contact outside every semester is refused.
+    semester = models.ForeignKey(Semester, on_delete=models.PROTECT, related_name="+")
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                verbose_name=_("made by"))
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-happened_on", "-id"]
+        indexes = [
+            # Child before kind: the compliance metrics read a semester's contacts per child in index
+            # order (one streaming aggregate per child, no hash table of every child).
+            models.Index(fields=["school", "semester", "child", "kind"], name="contact_school_sem_child"),
+            models.Index(fields=["school", "child", "semester"], name="contact_school_child"),
+        ]
