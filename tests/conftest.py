@@ -35,6 +35,8 @@ def tree(db):
     global _recording
     if _recording is None and os.environ.get("TEST_TREE_CACHE") == "0":
         _recording = False  # debugging a suspected replay difference: build every tree
+    if _recording and not tree_cache.is_current(_recording):
+        _recording = None
     if _recording is None:
         built, recording = tree_cache.record(build_tree)
         _recording = recording if recording is not None else False

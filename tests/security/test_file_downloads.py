@@ -15,7 +15,7 @@ from schools.models import Evidence
 from submissions import exports as district_exports
 from submissions import services as submission_services
 from submissions.models import DistrictExport, PackageVersion
-from tenancy.scoping import system_school_ids, tenant_scope
+from tenancy.scoping import system_school_ids, system_scope, tenant_scope
 from tests.api.conftest import client_for
 from tests.compliance.conftest import assessment, version  # noqa: F401  (fixtures)
 from tests.submissions.conftest import opened, report  # noqa: F401  (fixtures)
@@ -81,31 +81,35 @@ def test_a_package_key_outside_its_version_folder_is_refused_by_both_doors(clien
 # ---------------------------------------------------------------- district exports
 def test_a_district_export_is_the_same_download_through_both_doors(client, tree, opened):
     """The page wrote no access-log row; the API wrote one per school. Now both do."""
-    period = opened.periods.order_by("start_on").first()
-    export = submission_services.district_export_request(actor=tree.bureau_admin, period=period, enqueue=False)
-    district_exports.run_export(export.pk)
-    client.force_login(tree.bureau_inspector)
-    web_url = reverse("district_export_download", args=[export.pk])
-    web, api = _both(client, client_for(tree.bureau_inspector), web_url,
-                     reverse("api:v1:district-exports-download", args=[export.pk]))
-    assert web[0] == api[0] == 200 and web[1].startswith(b"PK")
-    assert web[1:4] == api[1:4]
-    rows = [Logged(sid, "export", "submissions.districtexport", str(export.pk), tree.bureau_inspector.pk)
-            for sid in district_school_ids(tree.district.pk)]
-    assert web[4] == api[4] == sorted(rows)
-    listing = client.get(reverse("district_exports")).content.decode()
-    assert f'href="{web_url}"' in listing
+    # Export rows, periods and assessments are district-owned: made and read in every tenant.
+    with system_scope("test: district-owned rows of the download"):
+        period = opened.periods.order_by("start_on").first()
+        export = submission_services.district_export_request(actor=tree.bureau_admin, period=period, enqueue=False)
+        district_exports.run_export(export.pk)
+        client.force_login(tree.bureau_inspector)
+        web_url = reverse("district_export_download", args=[export.pk])
+        web, api = _both(client, client_for(tree.bureau_inspector), web_url,
+                         reverse("api:v1:district-exports-download", args=[export.pk]))
+        assert web[0] == api[0] == 200 and web[1].startswith(b"PK")
+        assert web[1:4] == api[1:4]
+        rows = [Logged(sid, "export", "submissions.districtexport", str(export.pk), tree.bureau_inspector.pk)
+                for sid in district_school_ids(tree.district.pk)]
+        assert web[4] == api[4] == sorted(rows)
+        listing = client.get(reverse("district_exports")).content.decode()
+        assert f'href="{web_url}"' in listing
 
 
 def test_a_district_export_file_outside_its_folder_is_refused_by_both_doors(client, tree, opened):
-    period = opened.periods.order_by("start_on").first()
-    export = submission_services.district_export_request(actor=tree.bureau_admin, period=period, enqueue=False)
-    elsewhere = default_storage.save("submission-exports/elsewhere.xlsx", ContentFile(b"PK not this export"))
-    DistrictExport.objects.filter(pk=export.pk).update(state=DistrictExport.State.DONE, file=elsewhere)
-    client.force_login(tree.bureau_admin)
-    web, api = _both(client, client_for(tree.bureau_admin), reverse("district_export_download", args=[export.pk]),
-                     reverse("api:v1:district-exports-download", args=[export.pk]))
-    assert (web[0], api[0], web[4], api[4]) == (404, 404, [], [])
+    # Export rows, periods and assessments are district-owned: made and read in every tenant.
+    with system_scope("test: district-owned rows of the download"):
+        period = opened.periods.order_by("start_on").first()
+        export = submission_services.district_export_request(actor=tree.bureau_admin, period=period, enqueue=False)
+        elsewhere = default_storage.save("submission-exports/elsewhere.xlsx", ContentFile(b"PK not this export"))
+        DistrictExport.objects.filter(pk=export.pk).update(state=DistrictExport.State.DONE, file=elsewhere)
+        client.force_login(tree.bureau_admin)
+        web, api = _both(client, client_for(tree.bureau_admin), reverse("district_export_download", args=[export.pk]),
+                         reverse("api:v1:district-exports-download", args=[export.pk]))
+        assert (web[0], api[0], web[4], api[4]) == (404, 404, [], [])
 
 
 # ---------------------------------------------------------------- compliance exports
@@ -114,24 +118,26 @@ def test_a_compliance_export_is_logged_through_both_doors(client, tree, assessme
     from compliance import services
     from compliance.exports import run_export
 
-    job = services.export_request(assessment=assessment, actor=tree.bureau_admin)
-    assert run_export(job.pk) == "done"
-    client.force_login(tree.bureau_admin)
-    web, api = _both(client, client_for(tree.bureau_admin),
-                     reverse("compliance_export_download", kwargs={"pk": assessment.pk, "job_pk": job.pk}),
-                     reverse("api:v1:compliance-exports-download", args=[job.pk]))
-    assert web[0] == api[0] == 200 and web[1:4] == api[1:4]
-    rows = [Logged(sid, "export", "compliance.export", str(job.pk), tree.bureau_admin.pk)
-            for sid in assessment_schools(assessment).values_list("id", flat=True)]
-    assert web[4] == api[4] == sorted(rows)
+    # Export rows and assessments are district-owned: made and read in every tenant.
+    with system_scope("test: district-owned rows of the download"):
+        job = services.export_request(assessment=assessment, actor=tree.bureau_admin)
+        assert run_export(job.pk) == "done"
+        client.force_login(tree.bureau_admin)
+        web, api = _both(client, client_for(tree.bureau_admin),
+                         reverse("compliance_export_download", kwargs={"pk": assessment.pk, "job_pk": job.pk}),
+                         reverse("api:v1:compliance-exports-download", args=[job.pk]))
+        assert web[0] == api[0] == 200 and web[1:4] == api[1:4]
+        rows = [Logged(sid, "export", "compliance.export", str(job.pk), tree.bureau_admin.pk)
+                for sid in assessment_schools(assessment).values_list("id", flat=True)]
+        assert web[4] == api[4] == sorted(rows)
 
-    # A file outside the assessment's folder is refused by both.
-    other = default_storage.save(f"{export_folder(assessment.pk + 1)}/x.xlsx", ContentFile(b"PK other"))
-    ComplianceExport.objects.filter(pk=job.pk).update(file=other)
-    web, api = _both(client, client_for(tree.bureau_admin),
-                     reverse("compliance_export_download", kwargs={"pk": assessment.pk, "job_pk": job.pk}),
-                     reverse("api:v1:compliance-exports-download", args=[job.pk]))
-    assert (web[0], api[0], web[4], api[4]) == (404, 404, [], [])
+        # A file outside the assessment's folder is refused by both.
+        other = default_storage.save(f"{export_folder(assessment.pk + 1)}/x.xlsx", ContentFile(b"PK other"))
+        ComplianceExport.objects.filter(pk=job.pk).update(file=other)
+        web, api = _both(client, client_for(tree.bureau_admin),
+                         reverse("compliance_export_download", kwargs={"pk": assessment.pk, "job_pk": job.pk}),
+                         reverse("api:v1:compliance-exports-download", args=[job.pk]))
+        assert (web[0], api[0], web[4], api[4]) == (404, 404, [], [])
 
 
 def test_a_checklist_yaml_is_the_same_download_through_both_doors(client, tree, version):

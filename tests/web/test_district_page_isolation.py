@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from tenancy.scoping import system_scope
 from tests.support.access_log import check_logged, log_mark
 
 from .pages import DISTRICT_PAGES, OTHER_DISTRICT, THIS_DISTRICT
@@ -18,12 +19,18 @@ IDS = [f"{p.url_name}-{p.method}" for p in DISTRICT_PAGES]
 def _request(client, page, tree, district, user=None):
     """The page's request as `user` (None: anonymous), with the access-log check of the school
     walk (tests.support.access_log.check_logged)."""
-    kwargs = page.kwargs(tree, district)
+    # The page's objects and its expected log rows are district-owned: made and read in every tenant.
+    with system_scope("test: the objects of a district page"):
+        kwargs = page.kwargs(tree, district)
     url = reverse(page.url_name, kwargs=kwargs)
     data = page.data(tree, district) if page.data and page.method == "post" else {}
     mark = log_mark()  # after the objects of the request were made
     response = client.post(url, data) if page.method == "post" else client.get(url)
-    check_logged(page, response, mark, lambda: page.logs(tree, district, kwargs, data, user), user,
+    def expected():
+        with system_scope("test: the access-log rows a district page should write"):
+            return page.logs(tree, district, kwargs, data, user)
+
+    check_logged(page, response, mark, expected, user,
                  f"{getattr(user, 'username', 'anonymous')} {page.method.upper()} {page.url_name} of {district.code}")
     return response
 
