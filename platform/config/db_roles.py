@@ -5,7 +5,7 @@ Both are login roles, NOSUPERUSER and NOBYPASSRLS:
 
 - The OWNER (the migrator; `DATABASE_OWNER_URL`, embedded: liushou_owner) owns the database, the
   `public` schema and every table, sequence and function in it. Only `manage.py migrate` and
-  `manage.py flush` connect as it (tenancy/management/commands/migrate.py and flush.py switch the
+  `manage.py flush` connect as it (ops/management/commands/migrate.py and flush.py switch the
   default connection to it with `as_owner`), and the test database is created and dropped as it.
   It has CREATEDB (the test and benchmark databases are its) and nothing more.
 - The RUNTIME role (`DATABASE_URL`, embedded: liushou_app) is what web, worker and beat connect

@@ -10,7 +10,7 @@ Three ways in, same answer (the first two for web, the last for the Celery conta
   HTTPS redirect and the tenant-scope middleware, so a probe from inside the container
   (http://127.0.0.1:8000/healthz) works whatever DJANGO_ALLOWED_HOSTS says, and a database outage
   gives a 503 with JSON rather than a 500 raised by the tenancy middleware;
-- `manage.py healthcheck` (tenancy/management/commands/healthcheck.py), the healthcheck of the
+- `manage.py healthcheck` (ops/management/commands/healthcheck.py), the healthcheck of the
   worker and beat services, which serve no HTTP.
 """
 from __future__ import annotations

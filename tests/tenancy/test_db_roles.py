@@ -15,8 +15,9 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
 from config.db_roles import ident
+from ops import backup
 from schools.models import Child
-from tenancy import backup, checks, services
+from tenancy import checks, services
 from tenancy.models import AccessLog
 from tenancy.rls import POLICY
 from tenancy.scoping import tenant_scope

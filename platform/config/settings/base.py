@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "compliance",
     "submissions",
     "api",
+    "ops",  # operations: backup/restore, health check, database roles, `make run`, the demo loader
     "benchmarks",  # `make bench` (a management command; no models, no URLs)
 ]
 
@@ -357,9 +358,9 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
 # `manage.py backup` / `make backup` write archives here unless --output-dir says otherwise.
 BACKUP_DIR = env("BACKUP_DIR", default=str(VAR_DIR / "backups"))
 # Keys for the HMAC over an archive's manifest (tamper evidence): the first signs, any of them
-# verifies (rotation). Unset: a key derived from SECRET_KEY (tenancy/backup.py).
+# verifies (rotation). Unset: a key derived from SECRET_KEY (ops/backup/).
 BACKUP_HMAC_KEYS = env.list("BACKUP_HMAC_KEY", default=[])
-# Folder holding pg_dump/pg_restore. Unset: tenancy/backup.py looks in pgserver's bundled client,
+# Folder holding pg_dump/pg_restore. Unset: ops/backup/ looks in pgserver's bundled client,
 # /usr/lib/postgresql/*/bin and PATH, and takes the oldest one that is at least the server's version.
 BACKUP_PG_BIN_DIR = env("BACKUP_PG_BIN_DIR", default="")
 
