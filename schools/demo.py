@@ -30,6 +30,7 @@ from .models import (
     LeadershipMember, ProxyAssignment, RuleKind, Semester, StaffProfile, StudyPair, ThemeSchedule,
     TrainingAttendance, TrainingMeeting, TutoringSession, WorkRecordEntry,
 )
+from .tasks import ensure_periodic_tasks
 
 SEED = 20260223
 # A semester counts as "current" in the demo once it has run this long, so "this semester" always
@@ -195,8 +196,6 @@ def _seed(ctx: dict) -> None:
             if Child.objects.filter(school=school).exists():
                 continue
             _seed_school(school, users, semesters, today, random.Random(f"{SEED}-{code}"), shared)
-    from .tasks import ensure_periodic_tasks
-
     ensure_periodic_tasks()
 
 

@@ -21,6 +21,8 @@ from django.db import connections
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
+from .models import DistrictOwnedChild, DistrictOwnedModel, SchoolOwnedModel
+
 POLICY = "school_isolation"
 DISTRICT_POLICY = "district_isolation"
 
@@ -40,22 +42,16 @@ def _concrete(model) -> bool:
 
 
 def school_owned_models():
-    from .models import SchoolOwnedModel
-
     return [m for m in apps.get_models() if issubclass(m, SchoolOwnedModel) and _concrete(m)]
 
 
 def district_owned_models():
     """Models with their own `district` column (DistrictOwnedModel)."""
-    from .models import DistrictOwnedModel
-
     return [m for m in apps.get_models() if issubclass(m, DistrictOwnedModel) and _concrete(m)]
 
 
 def district_child_models():
     """Models owned through a district-owned parent (DistrictOwnedChild)."""
-    from .models import DistrictOwnedChild
-
     return [m for m in apps.get_models() if issubclass(m, DistrictOwnedChild) and _concrete(m)]
 
 
@@ -78,8 +74,6 @@ def district_policy_sql(table: str) -> list[str]:
 
 
 def child_policy_sql(model) -> list[str]:
-    from .models import DistrictOwnedChild, DistrictOwnedModel
-
     fk = model._meta.get_field(model.district_parent)
     parent = fk.related_model
     if not issubclass(parent, (DistrictOwnedModel, DistrictOwnedChild)):

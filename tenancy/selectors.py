@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from .models import District, Membership, School
+from .models import (
+    AccessLog, District, DistrictUserObjectPermission, Membership, School, SchoolUserObjectPermission, User,
+)
 from .roles import DISTRICT_ROLES, ROLE_PERMISSIONS, Role
 
 
@@ -94,8 +96,6 @@ def permissions_on_school(user, school: School) -> set[str]:
     cache = user.__dict__.setdefault("_school_perm_cache", {})
     if school.id in cache:
         return cache[school.id]
-    from .models import DistrictUserObjectPermission, SchoolUserObjectPermission
-
     ancestors = {int(p) for p in school.path.strip("/").split("/") if p} - {school.id}
     township_at = {m.school_id for m in memberships_of(user) if m.role == Role.TOWNSHIP_ADMIN}
     by_school = _guardian_perms(SchoolUserObjectPermission, user, {school.id} | (ancestors & township_at))
@@ -128,8 +128,6 @@ def permissions_on_district(user, district: District | int) -> set[str]:
     district_id = getattr(district, "id", district)
     cache = user.__dict__.setdefault("_district_perm_cache", {})
     if district_id not in cache:
-        from .models import DistrictUserObjectPermission
-
         cache[district_id] = _guardian_perms(DistrictUserObjectPermission, user, [district_id]).get(district_id, set())
     return cache[district_id]
 
@@ -146,8 +144,6 @@ def permissions_by_school(user) -> dict[int, set[str]]:
     """
     if not getattr(user, "is_authenticated", False):
         return {}
-    from .models import DistrictUserObjectPermission, SchoolUserObjectPermission
-
     schools = list(schools_visible_to(user).only("id", "path", "district_id"))
     township_at = {m.school_id for m in memberships_of(user) if m.role == Role.TOWNSHIP_ADMIN}
     own = _guardian_perms(SchoolUserObjectPermission, user, {s.id for s in schools} | township_at)
@@ -226,8 +222,6 @@ def school_staff(school: School) -> list[dict]:
 def access_log_for_school(school: School, *, action: str = "", user_id: int | None = None,
                           date_from=None, date_to=None):
     """The school's access log, newest first, optionally filtered. Runs inside the request scope."""
-    from .models import AccessLog
-
     qs = AccessLog.objects.filter(school=school).select_related("user").order_by("-at", "-id")
     if action:
         qs = qs.filter(action=action)
@@ -242,8 +236,6 @@ def access_log_for_school(school: School, *, action: str = "", user_id: int | No
 
 def access_log_users(school: School):
     """Users who appear in the school's access log (for the filter), including former staff."""
-    from .models import AccessLog, User
-
     ids = AccessLog.objects.filter(school=school).exclude(user=None).values("user_id")
     return User.objects.filter(id__in=ids).order_by("username")
 

@@ -25,6 +25,7 @@ from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from rest_framework import exceptions
 
 from . import selectors
+from .client_ip import client_ip
 from .models import AccessLog, ApiToken, User
 
 security_log = logging.getLogger("tenancy.security")
@@ -72,15 +73,9 @@ def tokens_of(user) -> QuerySet[ApiToken]:
 
 
 # ---------------------------------------------------------------- writes
-def _ip(request):
-    from .services import _ip as request_ip
-
-    return request_ip(request)
-
-
 def _log(*, user, action: str, token_id, request=None, detail: dict | None = None) -> None:
     """One access-log row per school where the user holds a role; the security logger otherwise."""
-    from .services import access_log_record
+    from .services import access_log_record  # services imports this module
 
     school_ids = sorted({m.school_id for m in selectors.memberships_of(user) if m.school_id})
     for school_id in school_ids:
@@ -88,7 +83,7 @@ def _log(*, user, action: str, token_id, request=None, detail: dict | None = Non
                           object_id=token_id or "", request=request, detail=detail)
     if not school_ids:
         security_log.info("api token %s user=%s token=%s detail=%s ip=%s", action, user.pk, token_id, detail,
-                          _ip(request))
+                          client_ip(request))
 
 
 @transaction.atomic

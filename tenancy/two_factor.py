@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from .roles import ROLE_PERMISSIONS
+from .selectors import roles_of
 
 SESSION_KEY = "two_factor_pending"
 ENROL, VERIFY = "enrol", "verify"
@@ -33,8 +34,6 @@ TWO_FACTOR_ROLES = frozenset(role for role, perms in ROLE_PERMISSIONS.items() if
 
 
 def requires_two_factor(user) -> bool:
-    from .selectors import roles_of
-
     return bool(settings.TWO_FACTOR_REQUIRED and roles_of(user) & TWO_FACTOR_ROLES)
 
 
