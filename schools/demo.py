@@ -171,14 +171,6 @@ def _dates_between(rng, start, end, k):
     return sorted(start + dt.timedelta(days=rng.randrange(span + 1)) for _ in range(k))
 
 
-def _school_days(start, end):
-    day = start
-    while day <= end:
-        if day.weekday() < 5:
-            yield day
-        day += dt.timedelta(days=1)
-
-
 def seed(ctx: dict) -> None:
     # The demo is one district's: its calendar, checklists and reporting are district-owned rows.
     with district_scope(ctx["district"]):

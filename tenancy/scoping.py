@@ -82,18 +82,9 @@ def _restore_db(previous: Scope | None) -> None:
     _set_db(*((previous.school_ids, previous.district_ids) if previous else ((), ())))
 
 
-def current_scope() -> Scope | None:
-    return _current.get()
-
-
 def current_school_ids() -> tuple[int, ...] | None:
     current = _current.get()
     return None if current is None else current.school_ids
-
-
-def current_district_ids() -> tuple[int, ...] | None:
-    current = _current.get()
-    return None if current is None else current.district_ids
 
 
 @contextmanager
