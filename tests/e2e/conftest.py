@@ -18,7 +18,7 @@ def phone_page():
     """A page in real headless Debian chromium, at a phone's size, with a Chinese browser."""
     from playwright.sync_api import sync_playwright
 
-    from tests.support.services import chromium_path
+    from tests.support.servers import chromium_path
 
     executable = chromium_path()  # skips on a bare machine, fails under REQUIRE_SERVICES=1
     with sync_playwright() as pw:

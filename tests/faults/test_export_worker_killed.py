@@ -20,7 +20,7 @@ from tenancy.jobs import stale_jobs_fail
 from tenancy.models import TaskOutbox
 from tenancy.scoping import district_id_of_row, district_scope
 from tests.support.celery_worker import broker_reachable, celery_worker, server_broker_urls
-from tests.support.services import require
+from tests.support.servers import require
 
 from .support import export_files
 

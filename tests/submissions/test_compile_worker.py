@@ -24,7 +24,7 @@ from submissions.models import PackageVersion, PeriodType, ReportKind, Status, S
 from submissions.narrative import split_sections
 from tenancy.scoping import tenant_scope
 from tests.support.celery_worker import broker_reachable, celery_worker, server_broker_urls
-from tests.support.services import require
+from tests.support.servers import require
 
 from .test_compile import make_records
 
