@@ -26,9 +26,24 @@ from tenancy.scoping import district_scope, tenant_scope
 
 from . import crypto, services
 from .models import (
-    Activity, ActivityParticipant, ActivitySite, CareContact, Child, ChildStatusChange, Equipment,
-    LeadershipMember, ProxyAssignment, RuleKind, Semester, StaffProfile, StudyPair, ThemeSchedule,
-    TrainingAttendance, TrainingMeeting, TutoringSession, WorkRecordEntry,
+    Activity,
+    ActivityParticipant,
+    ActivitySite,
+    CareContact,
+    Child,
+    ChildStatusChange,
+    Equipment,
+    LeadershipMember,
+    ProxyAssignment,
+    RuleKind,
+    Semester,
+    StaffProfile,
+    StudyPair,
+    ThemeSchedule,
+    TrainingAttendance,
+    TrainingMeeting,
+    TutoringSession,
+    WorkRecordEntry,
 )
 from .tasks import ensure_periodic_tasks
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from .models import (
-    AccessLog, District, DistrictUserObjectPermission, Membership, School, SchoolUserObjectPermission, User,
+    AccessLog,
+    District,
+    DistrictUserObjectPermission,
+    Membership,
+    School,
+    SchoolUserObjectPermission,
+    User,
 )
 from .roles import DISTRICT_ROLES, ROLE_PERMISSIONS, Role
 

@@ -8,8 +8,16 @@ from django.utils.translation import gettext as _
 
 from . import selectors
 from .client_ip import client_ip
-from .models import (AccessLog, District, DistrictUserObjectPermission, Membership, School,
-                     SchoolUserObjectPermission, User, is_sensitive)
+from .models import (
+    AccessLog,
+    District,
+    DistrictUserObjectPermission,
+    Membership,
+    School,
+    SchoolUserObjectPermission,
+    User,
+    is_sensitive,
+)
 from .roles import DISTRICT_ROLES, GRANTABLE, ROLE_PERMISSIONS, Role
 from .scoping import system_scope
 from .tokens import NO_ROLE_LEFT, TWO_FACTOR_ENROLLED, api_tokens_revoke_all

@@ -4,8 +4,20 @@
 what an archive holds, which connection they use, and object storage: README, "Backup and restore".
 """
 from .archive import (
-    ARCHIVE_PREFIX, ARCHIVE_SUFFIX, DUMP_MEMBER, EXTERNAL_STORAGE_NOTE, FORMAT, MANIFEST_MEMBER, MEDIA_PREFIX,
-    SIGNATURE_MEMBER, BackupError, external_storage_name, hmac_keys, key_id, storage_root, verify_archive,
+    ARCHIVE_PREFIX,
+    ARCHIVE_SUFFIX,
+    DUMP_MEMBER,
+    EXTERNAL_STORAGE_NOTE,
+    FORMAT,
+    MANIFEST_MEMBER,
+    MEDIA_PREFIX,
+    SIGNATURE_MEMBER,
+    BackupError,
+    external_storage_name,
+    hmac_keys,
+    key_id,
+    storage_root,
+    verify_archive,
 )
 from .create import BackupResult, create_backup, prune
 from .database import Database, Tool, admin_database, find_tool, row_counts

@@ -22,11 +22,32 @@ from django.conf import settings
 from psycopg import IsolationLevel
 
 from .archive import (
-    ARCHIVE_PREFIX, ARCHIVE_SUFFIX, DUMP_MEMBER, FORMAT, MANIFEST_MEMBER, MEDIA_PREFIX, SIGNATURE_MEMBER,
-    BackupError, add_bytes, add_member, external_storage_name, hmac_keys, key_id, sign, storage_root, walk_storage,
+    ARCHIVE_PREFIX,
+    ARCHIVE_SUFFIX,
+    DUMP_MEMBER,
+    FORMAT,
+    MANIFEST_MEMBER,
+    MEDIA_PREFIX,
+    SIGNATURE_MEMBER,
+    BackupError,
+    add_bytes,
+    add_member,
+    external_storage_name,
+    hmac_keys,
+    key_id,
+    sign,
+    storage_root,
+    walk_storage,
 )
 from .database import (
-    Database, admin_database, applied_migrations, find_tool, privileges, referenced_names, row_counts, run_tool,
+    Database,
+    admin_database,
+    applied_migrations,
+    find_tool,
+    privileges,
+    referenced_names,
+    row_counts,
+    run_tool,
     table_owners,
 )
 

@@ -22,11 +22,28 @@ from django.db.migrations.loader import MigrationLoader
 from config import db_roles
 
 from .archive import (
-    DUMP_MEMBER, MANIFEST_MEMBER, MEDIA_PREFIX, SIGNATURE_MEMBER, STAGING_PREFIX, BackupError, check_member_name,
-    hash_member, storage_entries, storage_root, verify_archive,
+    DUMP_MEMBER,
+    MANIFEST_MEMBER,
+    MEDIA_PREFIX,
+    SIGNATURE_MEMBER,
+    STAGING_PREFIX,
+    BackupError,
+    check_member_name,
+    hash_member,
+    storage_entries,
+    storage_root,
+    verify_archive,
 )
 from .database import (
-    SYSTEM_SCHEMAS, Database, Tool, admin_database, find_tool, privileges, relation_names, row_counts, run_tool,
+    SYSTEM_SCHEMAS,
+    Database,
+    Tool,
+    admin_database,
+    find_tool,
+    privileges,
+    relation_names,
+    row_counts,
+    run_tool,
     table_names,
 )
 

@@ -10,7 +10,13 @@ from django_scopes import ScopeError
 
 from compliance import selectors, services
 from compliance.models import (
-    Assessment, ImmutableError, ManualScore, ManualScoreChange, Snapshot, SnapshotItemScore, SnapshotSchool,
+    Assessment,
+    ImmutableError,
+    ManualScore,
+    ManualScoreChange,
+    Snapshot,
+    SnapshotItemScore,
+    SnapshotSchool,
 )
 from compliance.scoring import assessment_scores
 from compliance.tasks import snapshot_open_assessments
@@ -239,7 +245,7 @@ def test_township_sees_its_subtree_and_bureau_the_district(tree, assessment):
 
 
 def test_assessment_visibility(tree, version):
-    from tests.compliance.conftest import SEMESTER
+    from tests.support.compliance import SEMESTER
 
     district_wide = services.assessment_create(district=tree.district, checklist_version=version, title="全市",
                                                **SEMESTER)

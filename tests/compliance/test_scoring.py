@@ -11,7 +11,7 @@ from compliance.scoring import apply_rule, assessment_scores, compute_scores
 from tenancy import services as tenancy_services
 from tenancy.roles import Role
 from tenancy.scoping import district_scope
-from tests.compliance.conftest import SEMESTER
+from tests.support.compliance import SEMESTER
 
 D = Decimal
 

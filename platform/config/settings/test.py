@@ -1,8 +1,8 @@
 """Settings for the test suite (pytest). Same database engine and role as production."""
-from .base import *  # noqa: F401,F403
 import os
 from pathlib import Path
 
+from .base import *  # noqa: F401,F403
 from .base import BASE_DIR, STATIC_ROOT
 
 DEBUG = False
