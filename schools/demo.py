@@ -1,13 +1,11 @@
 """Demo data for the school's home: a believable school year for every demo school. Idempotent.
 
 The calendar follows the date the seed runs on (`ctx["today"]`, default today): see demo_semesters.
-
 Deterministic (a fixed random seed per school) and fast: rows are bulk-created; only evidence goes
 through services.evidence_upload, so demo photos are processed, hashed and checked for reuse like
-real ones. A school that already has children is left alone, so running the seed twice changes
-nothing. Includes, on purpose: realistic gaps in the four contacts, rule documents missing at
-some schools, one rule document copied word for word from Gupei by Menzhuang and one photo reused
-across schools (both flagged to the bureau, as the seed summaries' copy-paste suggests).
+real ones. A school that already has children is left alone. Includes, on purpose: gaps in the
+four contacts, rule documents missing at some schools, one rule document copied word for word
+from Gupei by Menzhuang and one photo reused across schools (both flagged to the bureau).
 """
 from __future__ import annotations
 

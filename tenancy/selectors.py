@@ -1,7 +1,8 @@
 """Reads about who sees what. The scope of a user is computed here, once per request/task."""
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from .models import (
     AccessLog,
@@ -126,7 +127,7 @@ def memberships_visible_to(user) -> QuerySet[Membership]:
     ).select_related("user", "school", "district")
 
 
-# ---------------------------------------------------------------- appended for the REST API (api/)
+# ---------------------------------------------------------------- permissions per district and school
 def permissions_on_district(user, district: District | int) -> set[str]:
     """Permission codenames the user holds on a district object itself (bureau roles)."""
     if not getattr(user, "is_authenticated", False):
@@ -170,16 +171,13 @@ def permissions_by_school(user) -> dict[int, set[str]]:
     return out
 
 
-# ---------------------------------------------------------------- web UI reads (issue #2)
+# ---------------------------------------------------------------- web UI reads
 def _count_subquery(queryset, field: str):
     """A correlated COUNT(DISTINCT field) sub-select, 0 when nothing matches.
 
     Sub-selects instead of JOIN + Count: several counts on one row never multiply each other,
-    and later issues can add more (children, contacts) without changing the number of queries.
+    and more counts can be added without changing the number of queries.
     """
-    from django.db.models import Count, IntegerField, OuterRef, Subquery
-    from django.db.models.functions import Coalesce
-
     counted = (
         queryset.filter(school_id=OuterRef("pk")).order_by().values("school_id")
         .annotate(n=Count(field, distinct=True)).values("n")
@@ -191,11 +189,8 @@ def school_summaries(user) -> QuerySet[School]:
     """The schools the user sees, each annotated with its figures, in ONE query.
 
     `village_count`: schools directly overseen by it; `staff_count`: distinct users holding a
-    role there. Later issues add their counts here (e.g. children) as further annotations.
+    role there. Further counts go here as further annotations.
     """
-    from django.db.models import Count, IntegerField, OuterRef, Subquery
-    from django.db.models.functions import Coalesce
-
     villages = (
         School.objects.filter(parent_id=OuterRef("pk")).order_by().values("parent_id")
         .annotate(n=Count("id")).values("n")

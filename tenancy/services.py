@@ -354,7 +354,7 @@ def access_log_record_many(*, user, action: str, object_type: str, school_ids=No
     return len(rows)
 
 
-# ---------------------------------------------------------------- two-factor authentication (issue #7)
+# ---------------------------------------------------------------- two-factor authentication
 def _log_two_factor(*, user, action: str, device, request=None, detail: dict | None = None) -> None:
     """Access-log a two-factor event on each school the user holds a role at.
 

@@ -1,15 +1,10 @@
-"""API tokens (django-rest-knox): how a request is authenticated by one, the reads and the writes,
-and when every token of a user stops working.
+"""API tokens (django-rest-knox): authenticating a request by one, the reads and the writes.
 
 Knox keeps only a SHA-512 digest of each token, with an expiry (settings.API_TOKEN_TTL_HOURS); the
-token itself is shown once, when it is issued. A user may hold several (a script, a phone), sees
-them and revokes any of them (the API's /tokens/ and the web security page). Every token of a user
-is revoked when their password changes (whatever the path: the web form, an administrator's reset,
-`manage.py changepassword`), when the account is deactivated or enrols two-factor authentication,
-and when their last role is revoked.
-
-Issuing and revoking are writes: they go through the services below, which access-log them on every
-school where the user holds a role (a district-level account has none: the `tenancy.security` logger).
+token is shown once, when issued. A user may hold several and revoke any. Every token of a user is
+revoked when their password changes (by any path), when the account is deactivated or enrols
+two-factor authentication, and when their last role is revoked. Issuing and revoking are
+access-logged on every school where the user holds a role (else the `tenancy.security` logger).
 """
 from __future__ import annotations
 
