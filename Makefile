@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: install run test migrate seed bench-compliance bench-export bench-similarity bench messages backup restore
+.PHONY: install run test lint migrate seed bench-compliance bench-export bench-similarity bench messages backup restore
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,14 @@ run: install
 PYTEST_ARGS ?= -n auto --maxprocesses=4 --dist loadgroup
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Static checks, run by .ci/run before the suite: ruff (with import order), the import-linter layers
+# contract (docs/ARCHITECTURE.md, "Layers") and mypy on the typed part (pyproject.toml [tool.mypy]).
+MYPY_TARGETS := tenancy api/base.py schools/services submissions/services compliance/services
+lint: install
+	$(BIN)/ruff check .
+	PYTHONPATH=platform:. $(BIN)/lint-imports
+	$(BIN)/mypy $(MYPY_TARGETS)
 
 migrate: install
 	$(MANAGE) migrate

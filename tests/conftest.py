@@ -9,10 +9,13 @@ fixtures used by more than one folder live in tests/support/, never in a conftes
 """
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tenancy import services
 from tenancy.roles import Role
+from tests.support import tree_cache
 
 # Session-level guarantee behind `make test` and `.ci/run`: with REQUIRE_SERVICES=1 any skip fails
 # the run, and a run where every selected test skipped exits non-zero (tests/support/skip_guard.py).
@@ -35,6 +38,25 @@ class Tree:
 
 @pytest.fixture
 def tree(db):
+    """The tree, fresh in each test: built through the services by the first test of the process,
+    then replayed from its rows (tests/support/tree_cache.py)."""
+    global _recording
+    if _recording is None and os.environ.get("TEST_TREE_CACHE") == "0":
+        _recording = False  # debugging a suspected replay difference: build every tree
+    if _recording is None:
+        built, recording = tree_cache.record(build_tree)
+        _recording = recording if recording is not None else False
+        return built
+    if _recording is False:
+        return build_tree()
+    tree_cache.replay(_recording)
+    return tree_cache.load(Tree, _recording)
+
+
+_recording = None
+
+
+def build_tree() -> Tree:
     t = Tree()
     t.district = services.district_create(name="明光市教育局", code="mingguang")
     t.gupei = services.school_create(district=t.district, name="古沛中心小学", code="gupei")
