@@ -131,7 +131,7 @@ def create_backup(*, output_dir: Path, database: Database | None = None, media_r
         raise BackupError(f"the output folder {output_dir} lies inside storage ({media_root}): "
                           "each backup would archive the previous ones. Choose another folder.")
     output_dir.mkdir(parents=True, exist_ok=True)
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     final = _archive_path(output_dir, now)
     partial = final.with_name(final.name + ".partial")
     dump_file = final.with_name(f".{final.stem}.dump.partial")

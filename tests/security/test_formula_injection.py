@@ -17,7 +17,6 @@ import zipfile
 from html import unescape as html_unescape
 
 import openpyxl
-import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client

@@ -9,7 +9,6 @@ from submissions.demo_texts import independent_summary, seed_summaries, split_se
 from submissions.models import NarrativeBand, PeriodType, ReportKind, SimilarityFlag, Submission
 from submissions.narrative import split_sections
 from tenancy.scoping import tenant_scope
-from tests.support import celery_worker as worker_support
 from tests.support.celery_worker import celery_worker
 from tests.support.submissions import at, compile_, district_ids
 
