@@ -1,7 +1,5 @@
 """The REST API. Everything under /api/v1/ is either a router-registered ScopedViewSet or listed in
 NON_ROUTER_ENDPOINTS; tests/api/test_isolation.py fails for an endpoint it has no case for."""
-import importlib
-
 from django.http import JsonResponse
 from django.urls import include, path, re_path
 from django.utils.translation import gettext as _
@@ -9,6 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from . import compliance, schools, submissions
 from .auth import ApiTokenViewSet, TokenView
 from .tenancy import DistrictViewSet, MembershipViewSet, MeViewSet, SchoolViewSet
 
@@ -26,20 +25,12 @@ NON_ROUTER_ENDPOINTS = {
     "me": MeViewSet,
 }
 
-# One module per domain. Each provides `register(router)` and may add `extra_patterns` (paths under
-# /api/v1/) and NON_ROUTER_ENDPOINTS; a domain module that does not exist yet is skipped.
-DOMAIN_MODULES = ["api.schools", "api.compliance", "api.submissions"]
-extra_patterns: list = []
-for _name in DOMAIN_MODULES:
-    try:
-        _module = importlib.import_module(_name)
-    except ModuleNotFoundError as _exc:
-        if _exc.name != _name:
-            raise
-        continue
-    _module.register(router)
-    extra_patterns += getattr(_module, "extra_patterns", [])
-    NON_ROUTER_ENDPOINTS.update(getattr(_module, "NON_ROUTER_ENDPOINTS", {}))
+# One module per domain, in this order: each registers its viewsets and has `extra_patterns`, the
+# paths it adds under /api/v1/.
+DOMAINS = [schools, compliance, submissions]
+for _domain in DOMAINS:
+    _domain.register(router)
+extra_patterns: list = [pattern for domain in DOMAINS for pattern in domain.extra_patterns]
 
 v1_patterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),

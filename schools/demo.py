@@ -1,13 +1,11 @@
 """Demo data for the school's home: a believable school year for every demo school. Idempotent.
 
 The calendar follows the date the seed runs on (`ctx["today"]`, default today): see demo_semesters.
-
 Deterministic (a fixed random seed per school) and fast: rows are bulk-created; only evidence goes
 through services.evidence_upload, so demo photos are processed, hashed and checked for reuse like
-real ones. A school that already has children is left alone, so running the seed twice changes
-nothing. Includes, on purpose: realistic gaps in the four contacts, rule documents missing at
-some schools, one rule document copied word for word from Gupei by Menzhuang and one photo reused
-across schools (both flagged to the bureau, as the seed summaries' copy-paste suggests).
+real ones. A school that already has children is left alone. Includes, on purpose: gaps in the
+four contacts, rule documents missing at some schools, one rule document copied word for word
+from Gupei by Menzhuang and one photo reused across schools (both flagged to the bureau).
 """
 from __future__ import annotations
 
@@ -26,10 +24,26 @@ from tenancy.scoping import district_scope, tenant_scope
 
 from . import crypto, services
 from .models import (
-    Activity, ActivityParticipant, ActivitySite, CareContact, Child, ChildStatusChange, Equipment,
-    LeadershipMember, ProxyAssignment, RuleKind, Semester, StaffProfile, StudyPair, ThemeSchedule,
-    TrainingAttendance, TrainingMeeting, TutoringSession, WorkRecordEntry,
+    Activity,
+    ActivityParticipant,
+    ActivitySite,
+    CareContact,
+    Child,
+    ChildStatusChange,
+    Equipment,
+    LeadershipMember,
+    ProxyAssignment,
+    RuleKind,
+    Semester,
+    StaffProfile,
+    StudyPair,
+    ThemeSchedule,
+    TrainingAttendance,
+    TrainingMeeting,
+    TutoringSession,
+    WorkRecordEntry,
 )
+from .tasks import ensure_periodic_tasks
 
 SEED = 20260223
 # A semester counts as "current" in the demo once it has run this long, so "this semester" always
@@ -82,7 +96,7 @@ def _pdf(text: str) -> bytes:
     offsets.append(out.tell())
     out.write(f"4 0 obj\n<< /Length {len(stream)} >>\nstream\n{stream}\nendstream\nendobj\n".encode())
     xref = out.tell()
-    out.write(f"xref\n0 5\n0000000000 65535 f \n".encode())
+    out.write("xref\n0 5\n0000000000 65535 f \n".encode())
     for off in offsets:
         out.write(f"{off:010d} 00000 n \n".encode())
     out.write(f"trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
@@ -170,14 +184,6 @@ def _dates_between(rng, start, end, k):
     return sorted(start + dt.timedelta(days=rng.randrange(span + 1)) for _ in range(k))
 
 
-def _school_days(start, end):
-    day = start
-    while day <= end:
-        if day.weekday() < 5:
-            yield day
-        day += dt.timedelta(days=1)
-
-
 def seed(ctx: dict) -> None:
     # The demo is one district's: its calendar, checklists and reporting are district-owned rows.
     with district_scope(ctx["district"]):
@@ -195,8 +201,6 @@ def _seed(ctx: dict) -> None:
             if Child.objects.filter(school=school).exists():
                 continue
             _seed_school(school, users, semesters, today, random.Random(f"{SEED}-{code}"), shared)
-    from .tasks import ensure_periodic_tasks
-
     ensure_periodic_tasks()
 
 

@@ -2,13 +2,10 @@
 query strings of pages.
 
 A date far outside the platform's life is a typo or a probe, never a record: 0001-01-01 or
-9999-12-31 overflow the week arithmetic of the pages (a 500), and a contact "in 1900" would only
-pollute the figures. The range is wide enough for every real record (nothing here predates 2000)
-and for planning (calendars, report types: a few years ahead).
-
-Used, always through the validators below, by the model fields (so the services' full_clean,
-ModelForms and DRF's ModelSerializers apply it), by the plain form and serializer fields and the
-API's date filters, and by the pages that read a date from the query string (parse_query_date).
+9999-12-31 overflow the pages' week arithmetic (a 500). The range covers every real record and a
+few years of planning. Applied through the validators below by the model fields (so full_clean,
+ModelForms and ModelSerializers), the plain form and serializer fields, the API's date filters
+and the pages' query strings (parse_query_date).
 """
 from __future__ import annotations
 

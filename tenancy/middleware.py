@@ -5,14 +5,13 @@ from django.db import transaction
 
 from . import selectors
 from .scoping import tenant_scope
+from .tokens import user_for_request
 
 
 def _token_user(request):
     """Resolve an API token so API requests get their scope before the view runs: the same check
     (tenancy.tokens.TokenAuthentication: digest, expiry, active user) DRF runs again inside the
     view; the API base class checks both agree."""
-    from .tokens import user_for_request
-
     return user_for_request(request)
 
 

@@ -1,18 +1,11 @@
-"""PostgreSQL row-level security for every SchoolOwnedModel and district-owned table.
+"""PostgreSQL row-level security for every school-owned and district-owned table.
 
-Applied after each migrate (post_migrate), idempotently, so a new tenant-owned model cannot be
-added without its policy. FORCE ROW LEVEL SECURITY makes the policies bind the table owner too;
-the app role is neither superuser nor BYPASSRLS (checked by tenancy.checks).
-
-- School-owned: `school_id` in the transaction-local `app.school_ids`.
-- District-owned (DistrictOwnedModel): `district_id` in `app.district_ids`.
-- Below a district-owned row (DistrictOwnedChild): the parent row must be visible,
-  `parent_id IN (SELECT id FROM parent_table)`; that sub-select is itself filtered by the parent's
-  policy, so a child follows its parent up to the district. It is uncorrelated, so PostgreSQL runs
-  it once per statement as a hashed sub-plan over the (small) parent table.
-
-The settings are read once per statement (scalar sub-select), so the indexes stay usable; an
-unset value matches no row.
+Applied after each migrate (post_migrate), idempotently, so no tenant-owned model goes without its
+policy; FORCE makes it bind the table owner too. School-owned rows: `school_id` in the transaction's
+`app.school_ids`; district-owned: `district_id` in `app.district_ids`; below a district-owned row
+(DistrictOwnedChild): the parent row must be visible (an uncorrelated sub-select, itself filtered by
+the parent's policy, run once per statement). The settings are read once per statement (scalar
+sub-select), so indexes stay usable; an unset value matches no row.
 """
 from __future__ import annotations
 
@@ -20,6 +13,8 @@ from django.apps import apps
 from django.db import connections
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
+
+from .models import DistrictOwnedChild, DistrictOwnedModel, SchoolOwnedModel
 
 POLICY = "school_isolation"
 DISTRICT_POLICY = "district_isolation"
@@ -40,22 +35,16 @@ def _concrete(model) -> bool:
 
 
 def school_owned_models():
-    from .models import SchoolOwnedModel
-
     return [m for m in apps.get_models() if issubclass(m, SchoolOwnedModel) and _concrete(m)]
 
 
 def district_owned_models():
     """Models with their own `district` column (DistrictOwnedModel)."""
-    from .models import DistrictOwnedModel
-
     return [m for m in apps.get_models() if issubclass(m, DistrictOwnedModel) and _concrete(m)]
 
 
 def district_child_models():
     """Models owned through a district-owned parent (DistrictOwnedChild)."""
-    from .models import DistrictOwnedChild
-
     return [m for m in apps.get_models() if issubclass(m, DistrictOwnedChild) and _concrete(m)]
 
 
@@ -78,8 +67,6 @@ def district_policy_sql(table: str) -> list[str]:
 
 
 def child_policy_sql(model) -> list[str]:
-    from .models import DistrictOwnedChild, DistrictOwnedModel
-
     fk = model._meta.get_field(model.district_parent)
     parent = fk.related_model
     if not issubclass(parent, (DistrictOwnedModel, DistrictOwnedChild)):

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 from django.db import connection, transaction
 from django_scopes import scope
+
+from .models import District, DistrictOwnedChild, DistrictOwnedModel, School, district_path
 
 SETTING = "app.school_ids"
 DISTRICT_SETTING = "app.district_ids"
@@ -80,18 +82,9 @@ def _restore_db(previous: Scope | None) -> None:
     _set_db(*((previous.school_ids, previous.district_ids) if previous else ((), ())))
 
 
-def current_scope() -> Scope | None:
-    return _current.get()
-
-
 def current_school_ids() -> tuple[int, ...] | None:
     current = _current.get()
     return None if current is None else current.school_ids
-
-
-def current_district_ids() -> tuple[int, ...] | None:
-    current = _current.get()
-    return None if current is None else current.district_ids
 
 
 @contextmanager
@@ -170,8 +163,6 @@ def district_scope(owner) -> Iterator[int]:
     and its schools: the entry point of work done for that one district, as a task enters the
     scope of the ids it was given.
     """
-    from .models import School
-
     district_id = owning_district_id(owner)
     parent = _current.get()
     if parent is not None:
@@ -203,8 +194,6 @@ def owning_district_id(owner) -> int:
     """The id of the district that owns `owner` (see district_scope). A row below a district-owned
     parent is followed up through its cached parents, else one query: in the current scope, or,
     outside any scope, under a system scope named for that lookup."""
-    from .models import District, DistrictOwnedChild, DistrictOwnedModel, School
-
     if isinstance(owner, int):
         return owner
     if isinstance(owner, District):
@@ -226,8 +215,6 @@ def district_id_of_row(model, pk) -> int | None:
     """The id of the district owning row `pk` of a district-owned model, for a job that was given
     only the row's id: read in the current scope, or, outside any scope, under a system scope
     named for this one lookup. None when there is no such row (or the scope does not hold it)."""
-    from .models import district_path
-
     rows = model._base_manager.filter(pk=pk).values_list(district_path(model), flat=True)
     if _current.get() is not None:
         return rows.first()
@@ -238,12 +225,8 @@ def district_id_of_row(model, pk) -> int | None:
 def system_school_ids() -> list[int]:
     """All school ids. Production code reaches them only through system_scope() (a test checks
     that), so a job over every tenant is always named."""
-    from .models import School
-
     return list(School.objects.values_list("id", flat=True))
 
 
 def _system_district_ids() -> list[int]:
-    from .models import District
-
     return list(District.objects.values_list("id", flat=True))

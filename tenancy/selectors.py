@@ -1,9 +1,18 @@
 """Reads about who sees what. The scope of a user is computed here, once per request/task."""
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
-from .models import District, Membership, School
+from .models import (
+    AccessLog,
+    District,
+    DistrictUserObjectPermission,
+    Membership,
+    School,
+    SchoolUserObjectPermission,
+    User,
+)
 from .roles import DISTRICT_ROLES, ROLE_PERMISSIONS, Role
 
 
@@ -94,8 +103,6 @@ def permissions_on_school(user, school: School) -> set[str]:
     cache = user.__dict__.setdefault("_school_perm_cache", {})
     if school.id in cache:
         return cache[school.id]
-    from .models import DistrictUserObjectPermission, SchoolUserObjectPermission
-
     ancestors = {int(p) for p in school.path.strip("/").split("/") if p} - {school.id}
     township_at = {m.school_id for m in memberships_of(user) if m.role == Role.TOWNSHIP_ADMIN}
     by_school = _guardian_perms(SchoolUserObjectPermission, user, {school.id} | (ancestors & township_at))
@@ -120,7 +127,7 @@ def memberships_visible_to(user) -> QuerySet[Membership]:
     ).select_related("user", "school", "district")
 
 
-# ---------------------------------------------------------------- appended for the REST API (api/)
+# ---------------------------------------------------------------- permissions per district and school
 def permissions_on_district(user, district: District | int) -> set[str]:
     """Permission codenames the user holds on a district object itself (bureau roles)."""
     if not getattr(user, "is_authenticated", False):
@@ -128,8 +135,6 @@ def permissions_on_district(user, district: District | int) -> set[str]:
     district_id = getattr(district, "id", district)
     cache = user.__dict__.setdefault("_district_perm_cache", {})
     if district_id not in cache:
-        from .models import DistrictUserObjectPermission
-
         cache[district_id] = _guardian_perms(DistrictUserObjectPermission, user, [district_id]).get(district_id, set())
     return cache[district_id]
 
@@ -146,8 +151,6 @@ def permissions_by_school(user) -> dict[int, set[str]]:
     """
     if not getattr(user, "is_authenticated", False):
         return {}
-    from .models import DistrictUserObjectPermission, SchoolUserObjectPermission
-
     schools = list(schools_visible_to(user).only("id", "path", "district_id"))
     township_at = {m.school_id for m in memberships_of(user) if m.role == Role.TOWNSHIP_ADMIN}
     own = _guardian_perms(SchoolUserObjectPermission, user, {s.id for s in schools} | township_at)
@@ -168,16 +171,13 @@ def permissions_by_school(user) -> dict[int, set[str]]:
     return out
 
 
-# ---------------------------------------------------------------- web UI reads (issue #2)
+# ---------------------------------------------------------------- web UI reads
 def _count_subquery(queryset, field: str):
     """A correlated COUNT(DISTINCT field) sub-select, 0 when nothing matches.
 
     Sub-selects instead of JOIN + Count: several counts on one row never multiply each other,
-    and later issues can add more (children, contacts) without changing the number of queries.
+    and more counts can be added without changing the number of queries.
     """
-    from django.db.models import Count, IntegerField, OuterRef, Subquery
-    from django.db.models.functions import Coalesce
-
     counted = (
         queryset.filter(school_id=OuterRef("pk")).order_by().values("school_id")
         .annotate(n=Count(field, distinct=True)).values("n")
@@ -189,11 +189,8 @@ def school_summaries(user) -> QuerySet[School]:
     """The schools the user sees, each annotated with its figures, in ONE query.
 
     `village_count`: schools directly overseen by it; `staff_count`: distinct users holding a
-    role there. Later issues add their counts here (e.g. children) as further annotations.
+    role there. Further counts go here as further annotations.
     """
-    from django.db.models import Count, IntegerField, OuterRef, Subquery
-    from django.db.models.functions import Coalesce
-
     villages = (
         School.objects.filter(parent_id=OuterRef("pk")).order_by().values("parent_id")
         .annotate(n=Count("id")).values("n")
@@ -226,8 +223,6 @@ def school_staff(school: School) -> list[dict]:
 def access_log_for_school(school: School, *, action: str = "", user_id: int | None = None,
                           date_from=None, date_to=None):
     """The school's access log, newest first, optionally filtered. Runs inside the request scope."""
-    from .models import AccessLog
-
     qs = AccessLog.objects.filter(school=school).select_related("user").order_by("-at", "-id")
     if action:
         qs = qs.filter(action=action)
@@ -242,8 +237,6 @@ def access_log_for_school(school: School, *, action: str = "", user_id: int | No
 
 def access_log_users(school: School):
     """Users who appear in the school's access log (for the filter), including former staff."""
-    from .models import AccessLog, User
-
     ids = AccessLog.objects.filter(school=school).exclude(user=None).values("user_id")
     return User.objects.filter(id__in=ids).order_by("username")
 

@@ -8,9 +8,20 @@ from django.utils.translation import gettext as _
 
 from . import selectors
 from .client_ip import client_ip
-from .models import (AccessLog, District, DistrictUserObjectPermission, Membership, School,
-                     SchoolUserObjectPermission, User, is_sensitive)
+from .models import (
+    AccessLog,
+    District,
+    DistrictUserObjectPermission,
+    Membership,
+    School,
+    SchoolUserObjectPermission,
+    User,
+    is_sensitive,
+)
 from .roles import DISTRICT_ROLES, GRANTABLE, ROLE_PERMISSIONS, Role
+from .scoping import system_scope
+from .tokens import NO_ROLE_LEFT, TWO_FACTOR_ENROLLED, api_tokens_revoke_all
+from .two_factor import confirmed_device, requires_two_factor
 
 
 # ---------------------------------------------------------------- access log
@@ -22,8 +33,6 @@ def access_log_record(*, user, school_id: int, action: str, obj=None, object_typ
     action touched, so a bureau action on a new school or a system job still leaves its trace,
     while reading the log stays scoped like everything else.
     """
-    from .scoping import system_scope
-
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
@@ -255,8 +264,6 @@ def membership_revoke(*, membership: Membership, actor: User | None = None, requ
     _sync_guardian(user, district=district, school=school)
     if not Membership.objects.filter(user=user).exists():
         # Nothing left to use the API for: a token must not outlive the person's last role.
-        from .tokens import NO_ROLE_LEFT, api_tokens_revoke_all
-
         api_tokens_revoke_all(user=user, reason=NO_ROLE_LEFT, request=request)
 
 
@@ -327,8 +334,6 @@ def access_log_record_many(*, user, action: str, object_type: str, school_ids=No
     object for an action on many records of one school (`school_id` with `object_ids`: an import,
     an export of the archive). Like access_log_record, the rows go in under a scope of exactly
     those schools, whatever the caller's scope."""
-    from .scoping import system_scope
-
     if (school_ids is None) == (object_ids is None):
         raise TypeError("Pass either school_ids (one object) or school_id with object_ids.")
     if object_ids is not None:
@@ -349,7 +354,7 @@ def access_log_record_many(*, user, action: str, object_type: str, school_ids=No
     return len(rows)
 
 
-# ---------------------------------------------------------------- two-factor authentication (issue #7)
+# ---------------------------------------------------------------- two-factor authentication
 def _log_two_factor(*, user, action: str, device, request=None, detail: dict | None = None) -> None:
     """Access-log a two-factor event on each school the user holds a role at.
 
@@ -398,8 +403,6 @@ def totp_device_confirm(*, user: User, device, token: str, request=None) -> bool
     device.save(update_fields=["confirmed"])
     type(device).objects.filter(user=user, confirmed=False).delete()
     # API tokens issued on the password alone stop working: a new one needs a code.
-    from .tokens import TWO_FACTOR_ENROLLED, api_tokens_revoke_all
-
     api_tokens_revoke_all(user=user, reason=TWO_FACTOR_ENROLLED, request=request)
     if request is not None:
         otp_login(request, device)
@@ -413,8 +416,6 @@ def otp_verify(*, user: User, token: str, request=None):
     """Check a code against the user's confirmed device. Returns the device, or None for a wrong
     code (django-otp slows repeated failures down). With a request, the session becomes verified."""
     from django_otp import login as otp_login
-
-    from .two_factor import confirmed_device
 
     device = confirmed_device(user)
     if device is None:
@@ -432,8 +433,6 @@ def otp_verify(*, user: User, token: str, request=None):
 @transaction.atomic
 def totp_device_remove(*, user: User, token: str, request=None) -> bool:
     """Remove the user's device (needs a current code). Refused when two-factor is required."""
-    from .two_factor import requires_two_factor
-
     if requires_two_factor(user):
         raise ValidationError(_("Two-factor authentication is required for your role; it cannot be turned off."))
     device = otp_verify(user=user, token=token)

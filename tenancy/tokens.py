@@ -1,15 +1,10 @@
-"""API tokens (django-rest-knox): how a request is authenticated by one, the reads and the writes,
-and when every token of a user stops working.
+"""API tokens (django-rest-knox): authenticating a request by one, the reads and the writes.
 
 Knox keeps only a SHA-512 digest of each token, with an expiry (settings.API_TOKEN_TTL_HOURS); the
-token itself is shown once, when it is issued. A user may hold several (a script, a phone), sees
-them and revokes any of them (the API's /tokens/ and the web security page). Every token of a user
-is revoked when their password changes (whatever the path: the web form, an administrator's reset,
-`manage.py changepassword`), when the account is deactivated or enrols two-factor authentication,
-and when their last role is revoked.
-
-Issuing and revoking are writes: they go through the services below, which access-log them on every
-school where the user holds a role (a district-level account has none: the `tenancy.security` logger).
+token is shown once, when issued. A user may hold several and revoke any. Every token of a user is
+revoked when their password changes (by any path), when the account is deactivated or enrols
+two-factor authentication, and when their last role is revoked. Issuing and revoking are
+access-logged on every school where the user holds a role (else the `tenancy.security` logger).
 """
 from __future__ import annotations
 
@@ -25,6 +20,7 @@ from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from rest_framework import exceptions
 
 from . import selectors
+from .client_ip import client_ip
 from .models import AccessLog, ApiToken, User
 
 security_log = logging.getLogger("tenancy.security")
@@ -72,15 +68,9 @@ def tokens_of(user) -> QuerySet[ApiToken]:
 
 
 # ---------------------------------------------------------------- writes
-def _ip(request):
-    from .services import _ip as request_ip
-
-    return request_ip(request)
-
-
 def _log(*, user, action: str, token_id, request=None, detail: dict | None = None) -> None:
     """One access-log row per school where the user holds a role; the security logger otherwise."""
-    from .services import access_log_record
+    from .services import access_log_record  # services imports this module
 
     school_ids = sorted({m.school_id for m in selectors.memberships_of(user) if m.school_id})
     for school_id in school_ids:
@@ -88,7 +78,7 @@ def _log(*, user, action: str, token_id, request=None, detail: dict | None = Non
                           object_id=token_id or "", request=request, detail=detail)
     if not school_ids:
         security_log.info("api token %s user=%s token=%s detail=%s ip=%s", action, user.pk, token_id, detail,
-                          _ip(request))
+                          client_ip(request))
 
 
 @transaction.atomic

@@ -1,16 +1,10 @@
 """Two-factor authentication (TOTP, django-otp): who needs it, and the middleware that enforces it.
 
-Under TWO_FACTOR_REQUIRED (production's default) every holder of a role that grants roles — bureau
-admin, township admin, school admin — must use a TOTP code: these accounts hand out access to
-children's records, so a phished password must not be enough. Township admins are included because
-they manage the staff and read the access logs of a whole subtree of schools, which is a school
-admin's power over several schools. Teachers, clerks and inspectors may enrol but need not.
-
-Whatever the setting, a user with a confirmed device is always asked for a code: otherwise enrolling
-would add nothing.
-
-The state is computed once at login and kept in the session ("enrol" / "verify"), so ordinary
-requests cost no query.
+Under TWO_FACTOR_REQUIRED (production's default) every holder of a role that grants roles (bureau,
+township and school admins) must use a TOTP code: these accounts hand out access to children's
+records, so a phished password must not be enough. Others may enrol. Whatever the setting, a user
+with a confirmed device is always asked for a code. The state is computed once at login and kept in
+the session ("enrol" / "verify"), so ordinary requests cost no query.
 """
 from __future__ import annotations
 
@@ -25,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from .roles import ROLE_PERMISSIONS
+from .selectors import roles_of
 
 SESSION_KEY = "two_factor_pending"
 ENROL, VERIFY = "enrol", "verify"
@@ -33,8 +28,6 @@ TWO_FACTOR_ROLES = frozenset(role for role, perms in ROLE_PERMISSIONS.items() if
 
 
 def requires_two_factor(user) -> bool:
-    from .selectors import roles_of
-
     return bool(settings.TWO_FACTOR_REQUIRED and roles_of(user) & TWO_FACTOR_ROLES)
 
 

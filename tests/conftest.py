@@ -1,4 +1,12 @@
-"""Shared fixtures: a small district tree with one user per role, built through the services."""
+"""The suite's layout, and the fixture every folder shares: the district `tree`.
+
+App folders (tenancy/, schools/, compliance/, submissions/, ops/) hold each app's domain rules,
+called through its services and selectors. Channel folders hold the ways in: api/ (REST),
+web/ (pages), e2e/ (real chromium), faults/ (broker, database and worker failures). deploy/,
+security/ and bench/ check the deployment, the hardening and the benchmarks. Helpers and
+fixtures used by more than one folder live in tests/support/, never in a conftest.py.
+`tree`: a small district tree with one user per role, built through the services.
+"""
 from __future__ import annotations
 
 import os

@@ -1,31 +1,11 @@
 """The two database roles, in one place: who owns the schema, who the app connects as, and the
-grants between them.
+grants between them (README, "Database roles"). Both log in, neither is superuser nor BYPASSRLS.
 
-Both are login roles, NOSUPERUSER and NOBYPASSRLS:
-
-- The OWNER (the migrator; `DATABASE_OWNER_URL`, embedded: liushou_owner) owns the database, the
-  `public` schema and every table, sequence and function in it. Only `manage.py migrate` and
-  `manage.py flush` connect as it (tenancy/management/commands/migrate.py and flush.py switch the
-  default connection to it with `as_owner`), and the test database is created and dropped as it.
-  It has CREATEDB (the test and benchmark databases are its) and nothing more.
+- The OWNER (`DATABASE_OWNER_URL`, embedded: liushou_owner) owns the database, `public` and every
+  object in it, and has CREATEDB. Only `manage.py migrate` and `flush` connect as it (`as_owner`).
 - The RUNTIME role (`DATABASE_URL`, embedded: liushou_app) is what web, worker and beat connect
-  as. It owns nothing and holds only SELECT/INSERT/UPDATE/DELETE on tables and USAGE/SELECT on
-  sequences, so it can neither ALTER a table (NO FORCE ROW LEVEL SECURITY), nor drop or change a
-  policy, TRUNCATE, create objects or become the owner: an SQL injection or a leaked DATABASE_URL
-  stays under row-level security. tenancy.E001 (tenancy/checks.py) fails when that is not so.
-
-Grants (`sync_grants`, after every migrate; default privileges cover tables created in between):
-the runtime role gets, on each table, those of SELECT/INSERT/UPDATE/DELETE that the owner itself
-holds. A table that a migration makes append-only by revoking UPDATE and DELETE from its owner
-(tenancy 0003, the access log) is then append-only for the runtime role too, with no list to keep
-in step.
-
-An installation from before the split, where one role owned the database and every table and the
-app connected as it, is moved over by `ensure_roles` (`manage.py db_bootstrap`; the embedded
-server at start-up): the old role becomes the runtime role, loses CREATEDB, and each of its objects
-in the app database is given to the owner (object by object, not REASSIGN OWNED, which would also
-take every other database the role owns on the server), then the grants are set. Run twice, it
-changes nothing.
+  as. It owns nothing and holds only row privileges, so an SQL injection or a leaked DATABASE_URL
+  cannot switch row-level security off. tenancy.E001 (tenancy/checks.py) fails otherwise.
 """
 from __future__ import annotations
 
@@ -71,8 +51,13 @@ def _ensure_role(conn, role: str, password: str, expected: dict[str, bool], chan
 def ensure_roles(admin_url: str, *, dbname: str, owner: str, owner_password: str, runtime: str,
                  runtime_password: str) -> list[str]:
     """Create or correct both roles and the app database, and move a single-role installation
-    over (module docstring). Idempotent: returns what it changed, nothing when all was in order.
-    Passwords are set only when a role is created."""
+    over. Idempotent: returns what it changed, nothing when all was in order. Passwords are set
+    only when a role is created.
+
+    A single-role installation (one role owned everything and the app connected as it): the old
+    role becomes the runtime role and loses CREATEDB, and each of its objects in the app database
+    is given to the owner, object by object (REASSIGN OWNED would also take every other database
+    the role owns on the server); then the grants are set."""
     import psycopg
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -164,7 +149,11 @@ def default_privileges(cursor, *, owner: str, runtime: str) -> None:
 
 
 def sync_grants(cursor, *, owner: str, runtime: str) -> None:
-    """The runtime role's privileges on everything in `public`, exactly (module docstring)."""
+    """The runtime role's privileges on everything in `public`, exactly: on each table, those of
+    SELECT/INSERT/UPDATE/DELETE that the owner itself holds (and USAGE/SELECT on sequences). A
+    table a migration makes append-only by revoking UPDATE and DELETE from its owner (the access
+    log) is then append-only for the runtime role too, with no list to keep in step. Runs after
+    every migrate; default privileges cover tables created in between."""
     r = ident(runtime)
     default_privileges(cursor, owner=owner, runtime=runtime)
     for statement in (

@@ -1,17 +1,11 @@
 """`/healthz`: is this process able to serve? Reports the database and the Celery broker.
 
-200 when every check passes, 503 otherwise, with the failing part named. It must stay cheap (load
-balancers and Docker call it every few seconds) and must never read school-owned data: the database
-check is `SELECT 1` and the broker check only opens (and closes) a connection.
-
-Three ways in, same answer (the first two for web, the last for the Celery containers):
-- the URL route (config.urls), which goes through the whole middleware stack;
-- `HealthCheckMiddleware`, which production puts first. It answers before host validation, the
-  HTTPS redirect and the tenant-scope middleware, so a probe from inside the container
-  (http://127.0.0.1:8000/healthz) works whatever DJANGO_ALLOWED_HOSTS says, and a database outage
-  gives a 503 with JSON rather than a 500 raised by the tenancy middleware;
-- `manage.py healthcheck` (tenancy/management/commands/healthcheck.py), the healthcheck of the
-  worker and beat services, which serve no HTTP.
+200 when every check passes, 503 otherwise, naming the failing part. Cheap (probes call it every
+few seconds) and never reads school-owned data: `SELECT 1`, and a broker connection opened and
+closed. Three ways in, one answer: the URL route (the whole middleware stack);
+`HealthCheckMiddleware`, which production puts first, so a probe from inside the container works
+whatever DJANGO_ALLOWED_HOSTS says and a database outage is a JSON 503, not the tenancy
+middleware's 500; and `manage.py healthcheck` (ops) for the worker and beat, which serve no HTTP.
 """
 from __future__ import annotations
 

@@ -1,12 +1,11 @@
 """Compile every gettext catalog (.po) of the project to .mo in pure Python (polib).
 
-A fresh machine has no GNU gettext, so `manage.py compilemessages` cannot run there; the .mo
-files are committed instead, and this module regenerates them:
+A fresh machine has no GNU gettext, so the .mo files are committed and this module regenerates them:
 
     python -m config.i18n_compile          # rewrite every stale .mo (platform/ on sys.path)
     python -m config.i18n_compile --check  # exit 1 if a committed .mo differs from its .po
 
-Like msgfmt without --use-fuzzy, fuzzy and obsolete entries are left out. The output is
+Like msgfmt without --use-fuzzy, fuzzy and obsolete entries are left out; the output is
 deterministic (entries sorted by msgid), so tests can compare committed and fresh bytes.
 """
 from __future__ import annotations

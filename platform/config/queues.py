@@ -9,6 +9,8 @@ Every layout must consume every queue in `queues()`; tests/deploy/test_queues.py
 """
 from __future__ import annotations
 
+from config.celery_app import app
+
 # Task names (the `name=` of each @shared_task) that build files.
 EXPORT_TASKS = frozenset({
     "compliance.run_export",
@@ -30,7 +32,5 @@ def route_task(name, args, kwargs, options, task=None, **kw):
     """CELERY_TASK_ROUTES entry. Follows the default queue in force (the test worker uses a private
     one), so the exports queue is always `<default>-exports`."""
     if name in EXPORT_TASKS:
-        from config.celery_app import app
-
         return {"queue": exports_queue(app.conf.task_default_queue)}
     return None

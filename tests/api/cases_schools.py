@@ -4,12 +4,9 @@ teacher with one assigned child ("proxy_parent" runs: the assigned one 200, the 
 from __future__ import annotations
 
 import datetime as dt
-import io
-import random
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from PIL import Image, ImageDraw
 
 from schools import crypto
 from schools import services as ss
@@ -18,9 +15,16 @@ from tenancy import services as ts
 from tenancy.roles import Role
 from tenancy.scoping import district_scope, tenant_scope
 from tests.support.documents import pdf_bytes
+from tests.support.images import jpeg_upload
 
 from .harness import (
-    OTHER_DISTRICT_ROLES, SCHOOL_OWNED_SEES, Case, ProxyParentCase, district_school_ids, logged, logged_per_school,
+    OTHER_DISTRICT_ROLES,
+    SCHOOL_OWNED_SEES,
+    Case,
+    ProxyParentCase,
+    district_school_ids,
+    logged,
+    logged_per_school,
     register,
 )
 
@@ -34,16 +38,7 @@ def today():
 
 
 def jpeg(seed: int) -> SimpleUploadedFile:
-    rnd = random.Random(seed)
-    img = Image.new("RGB", (64, 48), tuple(rnd.randrange(256) for _ in range(3)))
-    draw = ImageDraw.Draw(img)
-    for _ in range(8):
-        x0, y0 = rnd.randrange(64), rnd.randrange(48)
-        draw.rectangle([x0, y0, x0 + rnd.randrange(8, 40), y0 + rnd.randrange(8, 30)],
-                       fill=tuple(rnd.randrange(256) for _ in range(3)))
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=90)
-    return SimpleUploadedFile(f"p{seed}.jpg", buf.getvalue(), content_type="image/jpeg")
+    return jpeg_upload(seed, shapes=8, min_side=8)
 
 
 def semester(tree, district=None) -> Semester:

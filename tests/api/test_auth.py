@@ -5,7 +5,7 @@ from django.test import override_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from .conftest import client_for
+from tests.support.api import client_for
 
 TOKEN_URL = reverse("api:v1:auth-token")
 ME_URL = reverse("api:v1:me")

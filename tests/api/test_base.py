@@ -11,8 +11,7 @@ from rest_framework.test import APIRequestFactory
 from api.base import VISIBLE, ScopedViewSet
 from api.tenancy import SchoolViewSet
 from tenancy.models import School
-
-from .conftest import api_key
+from tests.support.api import api_key
 
 
 def _define(**attrs):
@@ -109,9 +108,8 @@ def test_undeclared_action_at_runtime_is_refused(tree):
 
 
 def test_the_api_root_lists_only_routed_endpoints(tree):
-    from .conftest import client_for
-
     from api.urls import router
+    from tests.support.api import client_for
 
     body = client_for(tree.gupei_admin).get(reverse("api:v1:api-root")).json()
     assert {"districts", "schools", "memberships"} <= set(body)

@@ -13,8 +13,15 @@ from api.urls import NON_ROUTER_ENDPOINTS, router, v1_patterns
 from tenancy.scoping import system_school_ids, tenant_scope
 
 from .harness import (
-    CREATE_UNSEEN_TARGET, ROLES, SENSITIVE_KEYS, SENSITIVE_READERS, SENSITIVE_VALUES, assert_logged, load_cases,
-    log_mark, logged,
+    CREATE_UNSEEN_TARGET,
+    ROLES,
+    SENSITIVE_KEYS,
+    SENSITIVE_READERS,
+    SENSITIVE_VALUES,
+    assert_logged,
+    load_cases,
+    log_mark,
+    logged,
 )
 
 CASES = load_cases()
@@ -142,7 +149,7 @@ def test_isolation(basename, action, role, tree, api_as):
     if role == "proxy_parent":
         proxy = case.proxy_parent
         teacher, assigned, unassigned = proxy.setup(tree, objs)
-        from .conftest import client_for
+        from tests.support.api import client_for
 
         client, expected_visible = client_for(teacher), {assigned}
         objs = {assigned: objs[assigned], unassigned: objs[unassigned]}

@@ -5,8 +5,7 @@ from django.urls import reverse
 
 from tenancy import selectors
 from tenancy.models import User
-
-from .conftest import add_schools, client_for, queries_for
+from tests.support.api import add_schools, client_for, queries_for
 
 ME_URL = reverse("api:v1:me")
 

@@ -7,8 +7,7 @@ from django.urls import reverse
 from tenancy import selectors
 from tenancy.models import Membership, User
 from tenancy.roles import Role
-
-from .conftest import client_for
+from tests.support.api import client_for
 
 LIST = reverse("api:v1:memberships-list")
 TOKEN = reverse("api:v1:auth-token")

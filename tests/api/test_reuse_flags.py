@@ -13,9 +13,9 @@ from django.urls import reverse
 from schools import services
 from schools.models import ReusedEvidenceFlag
 from tenancy.scoping import system_school_ids, tenant_scope
-from tests.schools.conftest import jpeg_bytes, semester, today  # noqa: F401 (fixtures)
-
-from .conftest import client_for
+from tests.support.api import client_for
+from tests.support.images import jpeg_bytes
+from tests.support.schools import semester, today  # noqa: F401  (fixtures)
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 

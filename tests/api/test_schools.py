@@ -5,8 +5,7 @@ from django.urls import reverse
 
 from tenancy.models import School
 from tenancy.roles import PERMISSIONS
-
-from .conftest import add_schools, client_for, queries_for
+from tests.support.api import add_schools, client_for, queries_for
 
 LIST = reverse("api:v1:schools-list")
 

@@ -11,9 +11,9 @@ from schools import crypto
 from schools.models import CareContact
 from tenancy.models import AccessLog
 from tenancy.scoping import tenant_scope
+from tests.support.api import client_for
 
 from .cases_schools import assign, child, semester, today
-from .conftest import client_for
 
 LIST = reverse("api:v1:children-list")
 CONTACTS = reverse("api:v1:care-contacts-list")
@@ -160,7 +160,7 @@ def test_list_query_counts_do_not_grow(tree, django_assert_max_num_queries):
                                                  attendees=[tree.gupei_teacher])
                 assert activity
 
-    from .conftest import queries_for
+    from tests.support.api import queries_for
 
     counts = {}
     for size, add in ((2, 2), (12, 10)):

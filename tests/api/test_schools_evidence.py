@@ -13,9 +13,9 @@ from PIL import Image
 from schools import services
 from schools.models import Evidence
 from tenancy.scoping import system_school_ids, tenant_scope
+from tests.support.api import client_for
 
 from .cases_schools import in_scope, jpeg, today
-from .conftest import client_for
 
 LIST = reverse("api:v1:evidence-list")
 
@@ -94,7 +94,7 @@ def test_rule_version_upload_and_status(tree):
 
 
 def test_evidence_list_query_count_does_not_grow(tree, django_assert_max_num_queries):
-    from .conftest import queries_for
+    from tests.support.api import queries_for
 
     client = client_for(tree.gupei_admin)
     seeds = iter(range(1000, 2000))
@@ -115,7 +115,7 @@ def test_evidence_urls_point_at_the_scoped_view_not_public_storage(tree):
     """Photos of children are served only through the permission-checked view."""
     from django.test import Client
 
-    from .conftest import client_for
+    from tests.support.api import client_for
 
     admin = client_for(tree.gupei_admin)
     items = admin.get("/api/v1/evidence/").json()["results"]

@@ -10,9 +10,9 @@ from django.urls import reverse
 from schools import services as ss
 from schools.models import ProxyAssignment, StudyPair, TutoringSession, WorkRecordEntry
 from tenancy.scoping import tenant_scope
+from tests.support.api import client_for
 
 from .cases_schools import assign, child, in_scope, today
-from .conftest import client_for
 
 
 def _url(basename, pk):

@@ -11,8 +11,7 @@ from openpyxl import load_workbook
 from schools.importing import make_id_number
 from schools.models import Child
 from tenancy.scoping import system_school_ids, tenant_scope
-
-from .conftest import client_for
+from tests.support.api import client_for
 
 PREVIEW = reverse("api:v1:children-import-preview")
 COMMIT = reverse("api:v1:children-import-commit")

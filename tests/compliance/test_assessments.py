@@ -10,7 +10,13 @@ from django_scopes import ScopeError
 
 from compliance import selectors, services
 from compliance.models import (
-    Assessment, ImmutableError, ManualScore, ManualScoreChange, Snapshot, SnapshotItemScore, SnapshotSchool,
+    Assessment,
+    ImmutableError,
+    ManualScore,
+    ManualScoreChange,
+    Snapshot,
+    SnapshotItemScore,
+    SnapshotSchool,
 )
 from compliance.scoring import assessment_scores
 from compliance.tasks import snapshot_open_assessments
@@ -18,6 +24,7 @@ from tenancy import services as tenancy_services
 from tenancy.models import AccessLog
 from tenancy.roles import Role
 from tenancy.scoping import district_scope, tenant_scope
+from tests.support.compliance import SEMESTER
 from tests.support.scopes import user_scope
 
 D = Decimal
@@ -74,7 +81,7 @@ def test_manual_score_needs_the_permission(tree, assessment):
 def test_manual_score_school_must_be_assessed(tree, version):
     a = services.assessment_create(district=tree.district, checklist_version=version, title="古沛片区",
                                    root_school=tree.gupei, actor=tree.bureau_admin,
-                                   **__import__("tests.compliance.conftest", fromlist=["SEMESTER"]).SEMESTER)
+                                   **SEMESTER)
     with pytest.raises(ValidationError, match="not part of this assessment"):
         services.manual_score_set(assessment=a, school=tree.menzhuang, item_code="M1", score=1,
                                   actor=tree.bureau_inspector)
@@ -239,8 +246,6 @@ def test_township_sees_its_subtree_and_bureau_the_district(tree, assessment):
 
 
 def test_assessment_visibility(tree, version):
-    from tests.compliance.conftest import SEMESTER
-
     district_wide = services.assessment_create(district=tree.district, checklist_version=version, title="全市",
                                                **SEMESTER)
     gupei_only = services.assessment_create(district=tree.district, checklist_version=version, title="古沛片区",

@@ -17,6 +17,7 @@ from compliance.models import ComplianceExport
 from compliance.scoring import assessment_scores
 from tenancy.scoping import district_scope
 from tests.support.celery_worker import celery_worker
+from tests.support.compliance import SEMESTER, TEST_YAML
 
 
 def _check_workbook(content: bytes, scores: dict):
@@ -112,15 +113,13 @@ def test_mask_child():
 
 def test_export_through_a_real_worker(transactional_db, tree, tmp_path):
     draft = services.checklist_import_yaml(district=tree.district, actor=tree.bureau_admin,
-                                           text=__import__("tests.compliance.conftest", fromlist=["x"]).TEST_YAML)
+                                           text=TEST_YAML)
     version = services.checklist_version_publish(version=draft, actor=tree.bureau_admin)
-    from tests.compliance.conftest import SEMESTER
-
     assessment = services.assessment_create(district=tree.district, checklist_version=version, title="导出",
                                             actor=tree.bureau_admin, **SEMESTER)
     services.manual_score_set(assessment=assessment, school=tree.gupei, item_code="M1", score=Decimal("2.5"),
                               actor=tree.bureau_inspector)
-    extra = {"COMPLIANCE_METRIC_MODULES": "tests.compliance.support_metrics"}
+    extra = {"COMPLIANCE_METRIC_MODULES": "tests.support.compliance_metrics"}
     with celery_worker(tmp_path, extra_env=extra) as worker:
         job = services.export_request(assessment=assessment, actor=tree.bureau_admin)  # enqueued on commit
         deadline = time.monotonic() + 90

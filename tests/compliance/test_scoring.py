@@ -11,7 +11,7 @@ from compliance.scoring import apply_rule, assessment_scores, compute_scores
 from tenancy import services as tenancy_services
 from tenancy.roles import Role
 from tenancy.scoping import district_scope
-from tests.compliance.conftest import SEMESTER
+from tests.support.compliance import SEMESTER, TEST_YAML
 
 D = Decimal
 
@@ -164,7 +164,7 @@ def _add_schools(district, n, prefix):
 def test_query_count_does_not_depend_on_the_number_of_schools(tree, django_assert_num_queries):
     district = tenancy_services.district_create(name="计数区", code="counting")
     version = services.checklist_version_publish(version=services.checklist_import_yaml(
-        district=district, text=__import__("tests.compliance.conftest", fromlist=["TEST_YAML"]).TEST_YAML))
+        district=district, text=TEST_YAML))
     a = services.assessment_create(district=district, checklist_version=version, title="计数", **SEMESTER)
     _add_schools(district, 3, "q")
     with CaptureQueriesContext(connection) as ctx:

@@ -13,7 +13,7 @@ import pytest
 from psycopg import sql
 
 from config import db_roles
-from tests.support.services import require
+from tests.support.servers import require
 
 from .support import ROOT, production_env
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from config.celery_app import app
 from config.queues import EXPORT_TASKS, exports_queue, queues, route_task
-
-from tenancy.management.commands.run_platform import worker_command
+from ops.management.commands.run_platform import worker_command
 from tests.support.celery_worker import worker_queues
 
 from . import compose_check

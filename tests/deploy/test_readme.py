@@ -9,7 +9,7 @@ README = ROOT / "README.md"
 # Where the code reads the environment.
 SOURCES = [
     *sorted((ROOT / "platform" / "config").rglob("*.py")),
-    *sorted((ROOT / "tenancy" / "management" / "commands").glob("*.py")),
+    *sorted((ROOT / "ops" / "management" / "commands").glob("*.py")),
     ROOT / "deploy" / "gunicorn.conf.py",
 ]
 _READS = re.compile(

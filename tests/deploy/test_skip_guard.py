@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import services, skip_guard
+from tests.support import servers, skip_guard
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -156,11 +156,11 @@ def test_an_expected_failure_counts_as_a_test_that_ran(tmp_path):
 def test_require_fails_instead_of_skipping_under_require_services(monkeypatch):
     monkeypatch.setenv("REQUIRE_SERVICES", "1")
     with pytest.raises(pytest.fail.Exception, match="REQUIRE_SERVICES=1 but the broker is down"):
-        services.require(False, "the broker is down")
+        servers.require(False, "the broker is down")
     monkeypatch.delenv("REQUIRE_SERVICES")
     with pytest.raises(pytest.skip.Exception, match="the broker is down"):
-        services.require(False, "the broker is down")
-    services.require(True, "never raised")
+        servers.require(False, "the broker is down")
+    servers.require(True, "never raised")
 
 
 # ------------------------------------------------------------------ through the Makefile

@@ -6,8 +6,8 @@ import pytest
 from django.conf import settings
 
 from compliance import services
-from tests.compliance.conftest import assessment, version  # noqa: F401  (fixtures)
 from tests.support.browser import collect_errors, login
+from tests.support.compliance import assessment, version  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.needs_chromium
 

@@ -7,8 +7,8 @@ import pytest
 
 from compliance import services
 from tenancy import services as tenancy_services
-from tests.compliance.conftest import SEMESTER, TEST_YAML
-from tests.support.browser import collect_errors, login, wait_until
+from tests.support.browser import collect_errors, login, wait_for_script
+from tests.support.compliance import SEMESTER, TEST_YAML
 
 pytestmark = pytest.mark.needs_chromium
 
@@ -37,7 +37,7 @@ def _hover(page, chart_id: str, pixel_js: str) -> str:
     box = canvas.bounding_box()
     page.mouse.move(box["x"] + x, box["y"] + y)
     # ECharts' tooltip is a div inside the chart, filled from the formatter's HTML.
-    return wait_until(page, f"Array.from(document.querySelectorAll('#{chart_id} div'))"
+    return wait_for_script(page, f"Array.from(document.querySelectorAll('#{chart_id} div'))"
                             ".map(d => d.textContent).find(t => t.includes('img src')) || ''")
 
 

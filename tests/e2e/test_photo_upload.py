@@ -13,7 +13,7 @@ from PIL import Image
 from schools import services
 from schools.models import Evidence
 from tenancy.scoping import tenant_scope
-from tests.support.browser import wait_until
+from tests.support.browser import wait_for_script
 
 pytestmark = pytest.mark.needs_chromium
 
@@ -74,7 +74,7 @@ def test_clerk_uploads_a_gps_photo_and_the_stored_file_has_no_exif(live_server, 
     # The thumbnail the browser shows came through the scoped view and decoded.
     # Wait for the browser to finish loading it (the gallery adds the <img> before it has loaded);
     # a broken image completes with naturalWidth 0, so this still fails on a bad thumbnail.
-    wait_until(page, "document.querySelector('[data-gallery] img').complete")
+    wait_for_script(page, "document.querySelector('[data-gallery] img').complete")
     width = page.evaluate("document.querySelector('[data-gallery] img').naturalWidth")
     assert width > 0
     page.reload()

@@ -12,7 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.support.services import require
+from tests.support.servers import require
 
 
 def free_port() -> int:

@@ -29,28 +29,15 @@ from tenancy.jobs import outbox_flush
 from tenancy.models import TaskOutbox
 from tenancy.scoping import district_scope, tenant_scope
 from tests.support.celery_worker import celery_worker, configured_app
+from tests.support.language import english_messages  # noqa: F401  (autouse)
+from tests.support.waiting import wait_until
 
 from .support import PrivateRedis, export_files
 
-METRICS = {"COMPLIANCE_METRIC_MODULES": "tests.compliance.support_metrics"}
+METRICS = {"COMPLIANCE_METRIC_MODULES": "tests.support.compliance_metrics"}
 SIMILARITY = "submissions.compute_similarity"
 EXPORT = "compliance.run_export"
 COMPILE = "submissions.compile_package"
-
-
-@pytest.fixture(autouse=True)
-def _english(settings):
-    settings.LANGUAGE_CODE = "en"  # the tests read the English messages
-
-
-def _wait(predicate, timeout, what, worker):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}\n{worker.log()}")
 
 
 def _received(log: str, task: str) -> int:
@@ -61,7 +48,7 @@ def _compiled_submissions(tree):
     """Gupei and Menzhuang each have a compiled report with the seed's (nearly identical)
     narratives; Menzhuang's was sent and fingerprinted already."""
     from submissions.demo_texts import seed_summaries
-    from tests.submissions.conftest import compile_
+    from tests.support.submissions import compile_
 
     today = timezone.localdate()
     report = services.report_type_create(
@@ -85,7 +72,7 @@ def _compiled_submissions(tree):
 
 
 def _assessment(tree):
-    from tests.compliance.conftest import SEMESTER, TEST_YAML
+    from tests.support.compliance import SEMESTER, TEST_YAML
 
     draft = compliance_services.checklist_import_yaml(district=tree.district, text=TEST_YAML, actor=tree.bureau_admin)
     version = compliance_services.checklist_version_publish(version=draft, actor=tree.bureau_admin)
@@ -105,7 +92,7 @@ def _narrative(school_id, submission_id):
 
 @pytest.mark.needs_broker
 def test_submit_and_export_with_the_broker_stopped_run_once_it_is_back(transactional_db, tree, tmp_path, client):
-    import tests.compliance.support_metrics  # noqa: F401  (the test checklist's metrics, in this process too)
+    import tests.support.compliance_metrics  # noqa: F401  (the test checklist's metrics, in this process too)
 
     redis = PrivateRedis(tmp_path / "redis")
     redis.start()
@@ -156,9 +143,12 @@ def test_submit_and_export_with_the_broker_stopped_run_once_it_is_back(transacti
     with celery_worker(tmp_path / "w", redis.url, extra_env=METRICS) as worker:
         assert outbox_flush() == 3
         assert outbox_flush() == 0, "nothing is published twice"
-        _wait(lambda: (n := _narrative(gupei, sub.pk)).fingerprint_digest == n.digest, 60, "the comparison", worker)
-        _wait(lambda: _export(job).status in ("done", "failed"), 60, "the export", worker)
-        _wait(lambda: _version(gupei, version.pk).state in ("done", "failed"), 60, "the compile", worker)
+        wait_until(lambda: (n := _narrative(gupei, sub.pk)).fingerprint_digest == n.digest, timeout=60,
+                   interval=0.2, what="the comparison", detail=worker.log)
+        wait_until(lambda: _export(job).status in ("done", "failed"), timeout=60, interval=0.2, what="the export",
+                   detail=worker.log)
+        wait_until(lambda: _version(gupei, version.pk).state in ("done", "failed"), timeout=60, interval=0.2,
+                   what="the compile", detail=worker.log)
         time.sleep(2)  # a duplicate delivery, if there were one, would show in the log by now
         log = worker.log()
     redis.stop()
@@ -184,7 +174,7 @@ def _export(job):
 def test_outbox_without_a_broker_server(transactional_db, tree, tmp_path):
     """Same rule on a bare machine: a refused broker leaves the job queued in the outbox; a worker
     on the filesystem transport runs it once the flush can publish."""
-    import tests.compliance.support_metrics  # noqa: F401
+    import tests.support.compliance_metrics  # noqa: F401
 
     assessment = _assessment(tree)
     dead = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connection refused
@@ -197,7 +187,8 @@ def test_outbox_without_a_broker_server(transactional_db, tree, tmp_path):
     assert _export(job).status == "queued"
     with celery_worker(tmp_path / "w", extra_env=METRICS) as worker:
         assert outbox_flush() == 1
-        _wait(lambda: _export(job).status in ("done", "failed"), 90, "the export", worker)
+        wait_until(lambda: _export(job).status in ("done", "failed"), timeout=90, interval=0.2, what="the export",
+                   detail=worker.log)
     job = _export(job)
     row.refresh_from_db()
     assert job.status == "done", job.error

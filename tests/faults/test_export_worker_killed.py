@@ -20,7 +20,8 @@ from tenancy.jobs import stale_jobs_fail
 from tenancy.models import TaskOutbox
 from tenancy.scoping import district_id_of_row, district_scope
 from tests.support.celery_worker import broker_reachable, celery_worker, server_broker_urls
-from tests.support.services import require
+from tests.support.servers import require
+from tests.support.waiting import wait_until
 
 from .support import export_files
 
@@ -37,24 +38,14 @@ def _job(pk):
         return ComplianceExport.objects.get(pk=pk)
 
 
-def _wait(predicate, timeout, what, worker):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}\n{worker.log()}")
-
-
 @pytest.mark.needs_broker
 @pytest.mark.parametrize("broker_url", _brokers())
 def test_killed_worker_export_is_redelivered_and_finishes_once(transactional_db, tmp_path, tree, broker_url):
     require(broker_url != "no-broker-server",
             "the kill-a-worker test needs a broker server: set TEST_BROKER_URLS (RabbitMQ and/or Redis)")
     require(broker_reachable(broker_url), f"broker {broker_url} is not reachable")
-    import tests.compliance.support_metrics  # noqa: F401  (the test checklist's metrics, in this process too)
-    from tests.compliance.conftest import SEMESTER, TEST_YAML
+    import tests.support.compliance_metrics  # noqa: F401  (the test checklist's metrics, in this process too)
+    from tests.support.compliance import SEMESTER, TEST_YAML
 
     draft = services.checklist_import_yaml(district=tree.district, text=TEST_YAML, actor=tree.bureau_admin)
     version = services.checklist_version_publish(version=draft, actor=tree.bureau_admin)
@@ -64,17 +55,17 @@ def test_killed_worker_export_is_redelivered_and_finishes_once(transactional_db,
                               actor=tree.bureau_inspector)
 
     extra = {"COMPLIANCE_EXPORT_STEP_DELAY": str(STEP_DELAY), "CELERY_VISIBILITY_TIMEOUT": "10",
-             "COMPLIANCE_METRIC_MODULES": "tests.compliance.support_metrics"}
+             "COMPLIANCE_METRIC_MODULES": "tests.support.compliance_metrics"}
     with celery_worker(tmp_path, broker_url, extra_env=extra) as worker:
         job = services.export_request(assessment=assessment, actor=tree.bureau_admin)  # published on commit
         # Mid-job: the scores are computed, the workbook is being written.
-        seen = _wait(lambda: (j := _job(job.pk)).status == "running" and j.progress >= 20 and j, 90,
-                     "the export to start", worker)
+        seen = wait_until(lambda: (j := _job(job.pk)).status == "running" and j.progress >= 20 and j, timeout=90,
+                          what="the export to start", detail=worker.log)
         killed = worker.kill_child_processes()
         assert killed, "no pool process to kill"
         assert seen.progress < 100 and seen.task_id
-        done = _wait(lambda: (j := _job(job.pk)).status in ("done", "failed") and j, 120,
-                     "the redelivered export to finish", worker)
+        done = wait_until(lambda: (j := _job(job.pk)).status in ("done", "failed") and j, timeout=120,
+                          what="the redelivered export to finish", detail=worker.log)
         time.sleep(2)  # a third delivery, if there were one, would show in the log by now
         log = worker.log()
     assert done.status == "done", f"{done.error}\n{log}"

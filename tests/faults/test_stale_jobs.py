@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django.conf import settings
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
@@ -19,13 +18,9 @@ from submissions.models import DistrictExport, PackageVersion
 from tenancy import jobs
 from tenancy.scoping import district_scope, tenant_scope
 from tenancy.tasks import sweep_stale
-from tests.compliance.conftest import assessment, version  # noqa: F401  (fixtures)
-from tests.submissions.conftest import get_sub, opened, report  # noqa: F401  (fixtures)
-
-
-@pytest.fixture(autouse=True)
-def _english(settings):
-    settings.LANGUAGE_CODE = "en"
+from tests.support.compliance import assessment, version  # noqa: F401  (fixtures)
+from tests.support.language import english_messages  # noqa: F401  (autouse)
+from tests.support.submissions import get_sub, opened, report  # noqa: F401  (fixtures)
 
 
 def _compile_versions(tree, opened):  # noqa: F811

@@ -15,8 +15,7 @@ from schools import services
 from schools.models import Activity, Evidence, ReusedEvidenceFlag
 from tenancy.scoping import tenant_scope
 from tests.support.documents import pdf_bytes
-
-from .conftest import jpeg_bytes
+from tests.support.images import jpeg_bytes
 
 
 def upload(user, school, data, attach_to=None, name="photo.jpg"):

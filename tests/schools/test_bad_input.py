@@ -22,7 +22,7 @@ from PIL import ExifTags, Image
 from schools import evidence, services
 from schools.models import Evidence
 from tenancy.scoping import system_school_ids, tenant_scope
-from tests.api.conftest import client_for
+from tests.support.api import client_for
 
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "badinput"
 sys.path.insert(0, str(CORPUS))

@@ -21,7 +21,7 @@ from django.utils.translation import gettext
 from schools import crypto, importing
 from schools.models import Child
 from tenancy.scoping import system_school_ids, tenant_scope
-from tests.api.conftest import client_for
+from tests.support.api import client_for
 
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "badinput"
 sys.path.insert(0, str(CORPUS))

@@ -12,8 +12,7 @@ from schools.models import Child, ChildUserObjectPermission
 from tenancy.models import AccessLog
 from tenancy.scoping import tenant_scope
 from tenancy.selectors import school_ids_for_user
-
-from .conftest import add_child, make_id_number
+from tests.support.schools import add_child, make_id_number
 
 
 def scope_of(user):
@@ -95,6 +94,7 @@ def test_masking_per_role(home):
 
 def test_explicit_identity_grant_shows_identity_but_not_wellbeing(home):
     from django.contrib.auth.models import Permission
+
     from tenancy.models import DistrictUserObjectPermission
 
     perm = Permission.objects.get(codename="view_child_identity", content_type__model="district")

@@ -124,7 +124,7 @@ def test_contacts_for_child_respects_visibility(home, today):
 def _photo(seed):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from .conftest import jpeg_bytes
+    from tests.support.images import jpeg_bytes
 
     return SimpleUploadedFile(f"c{seed}.jpg", jpeg_bytes(seed), content_type="image/jpeg")
 

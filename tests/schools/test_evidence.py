@@ -14,7 +14,7 @@ from PIL import ExifTags, Image, ImageDraw, ImageFile
 from schools import evidence
 from schools.evidence import EvidenceError, check_document, is_image, phash_distance, process_image
 from tests.support.documents import pdf_bytes
-
+from tests.support.images import encoded
 
 # --- builders -----------------------------------------------------------------------------------
 
@@ -30,12 +30,6 @@ def picture(width=400, height=300, seed=0) -> Image.Image:
             draw.rectangle((0, i, width, i + 12), fill=(20, 140, 60))
         draw.polygon([(0, height), (width // 2, 0), (width, height)], fill=(250, 200, 0))
     return im
-
-
-def jpeg(im: Image.Image, **kwargs) -> bytes:
-    out = io.BytesIO()
-    im.save(out, "JPEG", quality=90, **kwargs)
-    return out.getvalue()
 
 
 def gps_exif(orientation: int | None = None) -> Image.Exif:
@@ -81,7 +75,7 @@ PDF = pdf_bytes("plan")
 # --- photos -------------------------------------------------------------------------------------
 
 def test_gps_exif_comment_and_xmp_are_gone_from_the_stored_file():
-    original = jpeg(picture(), exif=gps_exif(), comment=b"taken at Xiaowang village")
+    original = encoded(picture(), exif=gps_exif(), comment=b"taken at Xiaowang village")
     assert Image.open(io.BytesIO(original)).getexif().get_ifd(ExifTags.IFD.GPSInfo)  # precondition
 
     result = process_image(io.BytesIO(original))
@@ -99,7 +93,7 @@ def test_gps_exif_comment_and_xmp_are_gone_from_the_stored_file():
 def test_exif_orientation_is_applied_before_stripping():
     # Orientation 6: the camera held sideways; viewers rotate 90° clockwise, so 400×300 shows 300×400.
     im = picture(400, 300)
-    result = process_image(io.BytesIO(jpeg(im, exif=gps_exif(orientation=6))))
+    result = process_image(io.BytesIO(encoded(im, exif=gps_exif(orientation=6))))
 
     assert (result.width, result.height) == (300, 400)
     stored = Image.open(io.BytesIO(result.data))
@@ -111,7 +105,7 @@ def test_exif_orientation_is_applied_before_stripping():
 
 
 def test_result_fields_hashes_and_thumbnail():
-    result = process_image(jpeg(picture(1600, 1200)))
+    result = process_image(encoded(picture(1600, 1200)))
     assert result.sha256 == hashlib.sha256(result.data).hexdigest()
     assert len(result.phash) == 16 and int(result.phash, 16) >= 0
     thumb = Image.open(io.BytesIO(result.thumbnail))
@@ -146,7 +140,7 @@ def test_heic_without_pillow_heif_gets_a_clear_error(monkeypatch):
 
 
 def test_truncated_jpeg_is_a_clear_error():
-    data = jpeg(picture(800, 600))
+    data = encoded(picture(800, 600))
     with pytest.raises(EvidenceError, match="damaged or incomplete"):
         process_image(io.BytesIO(data[: len(data) // 2]))
 
@@ -199,7 +193,7 @@ def test_pixel_limit_checked_from_the_header():
         process_image(png_with_declared_size(8000, 5001))
     # A lower limit is honoured for an ordinary photo.
     with pytest.raises(EvidenceError, match="more than 0.1 million pixels"):
-        process_image(jpeg(picture(400, 300)), max_pixels=100_000)
+        process_image(encoded(picture(400, 300)), max_pixels=100_000)
 
 
 def test_decompression_bomb_is_refused():
@@ -238,11 +232,11 @@ def test_gif_is_not_accepted():
 
 
 def test_phash_same_for_reencoded_copy_different_for_other_picture():
-    first = process_image(jpeg(picture(seed=0)))
+    first = process_image(encoded(picture(seed=0)))
     # The same photo, re-saved smaller and at a lower quality (what WeChat does to a forwarded photo).
     copy_im = picture(seed=0).resize((300, 225))
     copy = process_image(copy_im.save(buf := io.BytesIO(), "JPEG", quality=50) or buf.getvalue())
-    other = process_image(jpeg(picture(seed=1)))
+    other = process_image(encoded(picture(seed=1)))
 
     assert first.sha256 != copy.sha256
     assert phash_distance(first.phash, copy.phash) <= 4
@@ -258,7 +252,7 @@ def test_phash_distance_counts_bits():
 
 
 def test_is_image_restores_the_file_position():
-    upload = io.BytesIO(jpeg(picture()))
+    upload = io.BytesIO(encoded(picture()))
     upload.seek(5)
     assert is_image(upload)
     assert upload.tell() == 5
@@ -268,7 +262,7 @@ def test_is_image_restores_the_file_position():
 def test_accepts_django_uploaded_file():
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    upload = SimpleUploadedFile("IMG_0001.JPG", jpeg(picture(), exif=gps_exif()), content_type="image/jpeg")
+    upload = SimpleUploadedFile("IMG_0001.JPG", encoded(picture(), exif=gps_exif()), content_type="image/jpeg")
     upload.read(10)  # a caller may already have peeked at it
     assert process_image(upload).width == 400
 
@@ -290,7 +284,7 @@ def test_errors_go_through_gettext(monkeypatch):
 def test_load_truncated_images_must_not_be_relaxed(monkeypatch):
     monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
     with pytest.raises(RuntimeError):
-        process_image(jpeg(picture()))
+        process_image(encoded(picture()))
 
 
 # --- documents ----------------------------------------------------------------------------------
@@ -331,7 +325,7 @@ def test_unknown_content_is_refused_even_with_a_document_name():
 
 def test_photo_sent_as_document_is_redirected():
     with pytest.raises(EvidenceError, match="photo, not a document"):
-        check_document(jpeg(picture()))
+        check_document(encoded(picture()))
 
 
 def test_old_office_format_is_refused_clearly():
@@ -376,7 +370,7 @@ def test_zip_bomb_ratio_and_entry_count_refused():
 
 def test_docx_with_an_ordinary_large_picture_is_fine():
     # Already-compressed media (a JPEG inside the docx) has a ratio near 1 and passes.
-    big = jpeg(picture(2000, 1500))
+    big = encoded(picture(2000, 1500))
     assert check_document(ooxml("docx", {"word/media/image1.jpeg": big})).extension == "docx"
 
 
@@ -404,7 +398,7 @@ def test_fixture_truncated_photo():
 
 def test_12_megapixel_phone_photo_is_decoded_at_half_scale_upright_and_stripped():
     # 4000×3000 with orientation 6 and GPS: what a 12 MP Android phone sends.
-    original = jpeg(picture(4000, 3000), exif=gps_exif(orientation=6))
+    original = encoded(picture(4000, 3000), exif=gps_exif(orientation=6))
     result = process_image(original)
     # Draft mode decodes at 1/2 scale: 2000×1500, turned upright, no further resampling needed.
     assert (result.width, result.height) == (1500, 2000)
@@ -424,7 +418,7 @@ def test_stored_photo_is_at_most_max_stored_side(size, expected):
     picture(*size).save(out, "PNG")  # PNG has no draft mode: reduce()/resize after a full decode
     png = process_image(out.getvalue())
     assert (png.width, png.height) == expected
-    jpg = process_image(jpeg(picture(*size)))  # draft scale, then fitted: never above the limit
+    jpg = process_image(encoded(picture(*size)))  # draft scale, then fitted: never above the limit
     assert max(jpg.width, jpg.height) <= evidence.MAX_STORED_SIDE and jpg.width / jpg.height == pytest.approx(
         size[0] / size[1], rel=0.01)
 

@@ -13,8 +13,7 @@ from schools import evidence as ev
 from schools import services
 from schools.models import ReusedEvidenceFlag
 from tenancy.scoping import system_school_ids, tenant_scope
-
-from .conftest import jpeg_bytes
+from tests.support.images import jpeg_bytes
 
 
 def encoded(image: Image.Image, fmt: str) -> bytes:

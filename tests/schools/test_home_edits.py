@@ -14,8 +14,7 @@ from tenancy import services as ts
 from tenancy.models import AccessLog
 from tenancy.roles import Role
 from tenancy.scoping import tenant_scope
-
-from .conftest import home, semester, today  # noqa: F401 (fixtures)
+from tests.support.schools import home, semester, today  # noqa: F401  (fixtures)
 
 
 def _logged(school, obj, action) -> bool:

@@ -11,8 +11,7 @@ from schools import services
 from schools.models import Child
 from tenancy.models import AccessLog
 from tenancy.scoping import tenant_scope
-
-from .conftest import make_id_number
+from tests.support.schools import make_id_number
 
 
 def row(n, **over):

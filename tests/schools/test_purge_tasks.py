@@ -77,8 +77,7 @@ def test_purge_deletes_the_photos_of_the_childs_contacts(home, today, settings, 
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from schools.models import Evidence
-
-    from .conftest import jpeg_bytes
+    from tests.support.images import jpeg_bytes
 
     settings.MEDIA_ROOT = str(tmp_path)
     settings.CHILD_DATA_RETENTION_DAYS = 365

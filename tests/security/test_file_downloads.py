@@ -16,10 +16,10 @@ from submissions import exports as district_exports
 from submissions import services as submission_services
 from submissions.models import DistrictExport, PackageVersion
 from tenancy.scoping import system_school_ids, system_scope, tenant_scope
-from tests.api.conftest import client_for
-from tests.compliance.conftest import assessment, version  # noqa: F401  (fixtures)
-from tests.submissions.conftest import opened, report  # noqa: F401  (fixtures)
 from tests.support.access_log import Logged, district_school_ids, log_mark, logged_since
+from tests.support.api import client_for
+from tests.support.compliance import assessment, version  # noqa: F401  (fixtures)
+from tests.support.submissions import opened, report  # noqa: F401  (fixtures)
 from tests.web.pages_home import make_activity, make_photo
 from tests.web.pages_submissions import compile_with_files, fresh_report, submission_of
 

@@ -13,12 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import time
 import zipfile
 from html import unescape as html_unescape
 
 import openpyxl
-import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -37,6 +35,7 @@ from tenancy import services as ts
 from tenancy.roles import Role
 from tenancy.scoping import district_scope, tenant_scope
 from tests.support.celery_worker import celery_worker
+from tests.support.waiting import wait_until
 
 # The platform's own formulas (worksheet.write_formula), by their text without the leading "=".
 PLATFORM_FORMULAS: set[str] = set()
@@ -127,16 +126,6 @@ EXPECTED = {
 }
 
 
-def _wait(predicate, what, worker, timeout=180):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}\n{worker.log()}")
-
-
 def _poison_everything(tree, today):
     """Every text field, set through the services a user's form or API call uses."""
     p = POISON
@@ -169,7 +158,7 @@ def _poison_everything(tree, today):
         ss.activity_create(actor=tree.gupei_clerk, school=g, date=day, kind="theme_activity", title=p["activity2.title"])
         ss.activity_create(actor=tree.gupei_clerk, school=g, date=day, kind="competition", title=p["activity3.title"],
                            participants=[(child, 1, p["participant.award"])])
-        from tests.schools.conftest import jpeg_bytes
+        from tests.support.images import jpeg_bytes
 
         ss.evidence_upload(actor=tree.gupei_clerk, school=g, attach_to=activity, caption=p["evidence.caption"],
                            uploaded_file=SimpleUploadedFile("p.jpg", jpeg_bytes(7)))
@@ -231,15 +220,17 @@ def _workbooks_through_the_worker(tree, today, semester, tmp_path) -> dict[str, 
                 v = PackageVersion.objects.get(pk=reserved.pk)
             return v if v.state in ("done", "failed") else None
 
-        package = _wait(compiled, "the compile", worker)
+        package = wait_until(compiled, timeout=180, interval=0.2, what="the compile", detail=worker.log)
         assert package.state == "done", f"{package.error}\n{worker.log()}"
         def exported(model, pk, field):
             with district_scope(tree.district):
                 return model.objects.filter(pk=pk, **{f"{field}__in": ["done", "failed"]}).first()
 
-        export = _wait(lambda: exported(DistrictExport, requested.pk, "state"), "the district export", worker)
+        export = wait_until(lambda: exported(DistrictExport, requested.pk, "state"), timeout=180, interval=0.2,
+                            what="the district export", detail=worker.log)
         assert export.state == "done", f"{export.error}\n{worker.log()}"
-        done = _wait(lambda: exported(ComplianceExport, job.pk, "status"), "the compliance export", worker)
+        done = wait_until(lambda: exported(ComplianceExport, job.pk, "status"), timeout=180, interval=0.2,
+                          what="the compliance export", detail=worker.log)
         assert done.status == "done", f"{done.error}\n{worker.log()}"
     for kind, name in (("compiled package", package.files["xlsx"]), ("district export", export.file),
                        ("compliance export", done.file.name)):

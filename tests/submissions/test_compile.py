@@ -10,15 +10,21 @@ from django.core.files.storage import default_storage
 from django.db.models import Count, Q, Sum
 
 from schools.models import (
-    Activity, CareContact, Child, Evidence, Semester, StudyPair, TrainingMeeting, TutoringSession,
+    Activity,
+    CareContact,
+    Child,
+    Evidence,
+    Semester,
+    StudyPair,
+    TrainingMeeting,
+    TutoringSession,
 )
 from submissions import compile as compiler
 from submissions import services
 from submissions.models import PackageVersion, PeriodType, ReportKind, Status, Submission, SubmissionEvent
 from submissions.narrative import split_sections
 from tenancy.scoping import tenant_scope
-
-from .conftest import at, get_sub
+from tests.support.submissions import at, get_sub
 
 NAMES = ["王小明", "李子涵", "张浩宇", "刘欣怡", "陈梓轩"]
 

@@ -13,7 +13,6 @@ Skipped with a reason on a bare machine; a failure under REQUIRE_SERVICES=1 (CI)
 from __future__ import annotations
 
 import io
-import time
 from datetime import date
 
 import pytest
@@ -24,7 +23,8 @@ from submissions.models import PackageVersion, PeriodType, ReportKind, Status, S
 from submissions.narrative import split_sections
 from tenancy.scoping import tenant_scope
 from tests.support.celery_worker import broker_reachable, celery_worker, server_broker_urls
-from tests.support.services import require
+from tests.support.servers import require
+from tests.support.waiting import wait_until
 
 from .test_compile import make_records
 
@@ -38,16 +38,6 @@ def _brokers():
 def _version(school_id, submission_id):
     with tenant_scope([school_id]):
         return PackageVersion.objects.filter(submission_id=submission_id).order_by("version").first()
-
-
-def _wait(predicate, timeout, what, worker):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}\n{worker.log()}")
 
 
 @pytest.mark.needs_broker
@@ -82,13 +72,13 @@ def test_killed_worker_compile_is_redelivered_and_finishes_once(transactional_db
             sub = Submission.objects.get(pk=sub.pk)
             reserved = services.submission_compile_request(actor=tree.gupei_clerk, submission=sub)
         # Mid-job: the summary sheet is being written (progress reported, not finished).
-        seen = _wait(lambda: (v := _version(gupei, sub.pk)) and v.state == "running" and v.progress >= 15 and v,
-                     60, "the compile to start", worker)
+        seen = wait_until(lambda: (v := _version(gupei, sub.pk)) and v.state == "running" and v.progress >= 15 and v,
+                          timeout=60, what="the compile to start", detail=worker.log)
         assert seen.state == "running" and seen.progress < 100
         if kill == "pool":
             assert worker.kill_child_processes(), "no pool process to kill"
-            done = _wait(lambda: (v := _version(gupei, sub.pk)) and v.state in ("done", "failed") and v,
-                         120, "the redelivered compile to finish", worker)
+            done = wait_until(lambda: (v := _version(gupei, sub.pk)) and v.state in ("done", "failed") and v,
+                              timeout=120, what="the redelivered compile to finish", detail=worker.log)
             log = worker.log()
         else:
             worker.kill()
@@ -97,8 +87,9 @@ def test_killed_worker_compile_is_redelivered_and_finishes_once(transactional_db
             fresh_dir = tmp_path / "fresh"
             fresh_dir.mkdir()
             with celery_worker(fresh_dir, broker_url, extra_env=extra, queue=worker.queue) as fresh:
-                done = _wait(lambda: (v := _version(gupei, sub.pk)) and v.state in ("done", "failed") and v,
-                             180, "the fresh worker to finish the redelivered compile", fresh)
+                done = wait_until(lambda: (v := _version(gupei, sub.pk)) and v.state in ("done", "failed") and v,
+                                  timeout=180, what="the fresh worker to finish the redelivered compile",
+                                  detail=fresh.log)
                 log = first_log + fresh.log()
             assert "succeeded" not in first_log, "the killed worker must not have finished the job"
             assert "submissions.compile_package[" in fresh.log(), "the fresh worker ran the redelivered job"

@@ -11,9 +11,9 @@ from openpyxl import load_workbook
 from submissions import exports, services
 from submissions.models import DistrictExport, Period
 from tenancy.scoping import district_scope, tenant_scope
-from tests.api.conftest import client_for
+from tests.support.api import client_for
+from tests.support.submissions import get_sub, one_day_after_end
 
-from .conftest import get_sub, one_day_after_end
 from .test_compile import make_records, run_compile
 
 

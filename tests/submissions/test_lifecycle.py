@@ -9,8 +9,7 @@ from submissions.models import PackageVersion, Status, Submission, SubmissionEve
 from submissions.services import SubmissionLocked, TransitionConflict
 from tenancy.models import AccessLog
 from tenancy.scoping import tenant_scope
-
-from .conftest import at, compile_, compiled, get_sub, one_day_after_end
+from tests.support.submissions import at, compile_, compiled, get_sub, one_day_after_end
 
 
 def test_clerk_submits_teacher_cannot(tree, opened):

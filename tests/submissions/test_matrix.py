@@ -9,8 +9,7 @@ from submissions.models import PeriodType
 from tenancy import services as tenancy_services
 from tenancy.models import User
 from tenancy.scoping import tenant_scope
-
-from .conftest import at, compile_, district_ids, get_sub
+from tests.support.submissions import at, compile_, district_ids, get_sub
 
 
 def _send(tree, report, school, seq, actor, days_after_end):

@@ -24,10 +24,11 @@ from submissions import exports, services
 from submissions.models import PackageVersion, Period, Submission
 from submissions.narrative import split_sections
 from tenancy.scoping import district_scope, tenant_scope
-from tests.api.conftest import client_for
 from tests.support import storage as memory_storage
+from tests.support.api import client_for
+from tests.support.images import jpeg_bytes
+from tests.support.submissions import get_sub
 
-from .conftest import get_sub
 from .test_compile import make_records, summary_type  # noqa: F401  (fixture)
 
 
@@ -54,24 +55,14 @@ def listing(folder: str) -> list[str]:
     return sorted(files)
 
 
-def jpeg(seed: int) -> bytes:
-    from PIL import Image, ImageDraw
-
-    img = Image.new("RGB", (64, 48), (seed * 40 % 256, 90, 200))
-    ImageDraw.Draw(img).rectangle([seed, 5, seed + 20, 30], fill=(10, 200, 30))
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=90)
-    return buf.getvalue()
-
-
 def test_evidence_upload_and_view_in_object_storage(memory, tree, client):
     with tenant_scope([tree.gupei.id]):
         act = school_services.activity_create(actor=tree.gupei_clerk, school=tree.gupei, date=date(2026, 4, 8),
                                               kind="theme_activity", title="主题活动", text_record="记录")
         item = school_services.evidence_upload(actor=tree.gupei_clerk, school=tree.gupei,
-                                               uploaded_file=SimpleUploadedFile("p.jpg", jpeg(1)), attach_to=act)
+                                               uploaded_file=SimpleUploadedFile("p.jpg", jpeg_bytes(1)), attach_to=act)
         same = school_services.evidence_upload(actor=tree.gupei_clerk, school=tree.gupei,
-                                               uploaded_file=SimpleUploadedFile("q.jpg", jpeg(1)), attach_to=act)
+                                               uploaded_file=SimpleUploadedFile("q.jpg", jpeg_bytes(1)), attach_to=act)
         assert Evidence.objects.filter(school=tree.gupei).count() == 2
         assert Activity.objects.filter(pk=act.pk).with_evidence().get().photo_count == 2
     # Stored by content: the same bytes are one file (and one thumbnail), in the in-memory storage.

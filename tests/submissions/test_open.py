@@ -10,8 +10,7 @@ from submissions import services
 from submissions.models import Period, Submission, SubmissionEvent
 from tenancy import services as tenancy_services
 from tenancy.scoping import tenant_scope
-
-from .conftest import district_ids
+from tests.support.submissions import district_ids
 
 
 def _count(tree, report):

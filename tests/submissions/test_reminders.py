@@ -7,8 +7,7 @@ from submissions import selectors, services
 from submissions.models import Notification, SubmissionReminder
 from tenancy.scoping import tenant_scope
 from tests.support.scopes import user_scope
-
-from .conftest import at, compile_, district_ids, get_sub
+from tests.support.submissions import at, compile_, district_ids, get_sub
 
 
 def _emails(tree):

@@ -1,7 +1,6 @@
 """Copied narratives: shingles + MinHash + LSH, exact Jaccard, shared passages; the service and the task."""
-from datetime import date
-
 import time
+from datetime import date
 
 import pytest
 
@@ -10,10 +9,8 @@ from submissions.demo_texts import independent_summary, seed_summaries, split_se
 from submissions.models import NarrativeBand, PeriodType, ReportKind, SimilarityFlag, Submission
 from submissions.narrative import split_sections
 from tenancy.scoping import tenant_scope
-from tests.support import celery_worker as worker_support
 from tests.support.celery_worker import celery_worker
-
-from .conftest import at, compile_, district_ids
+from tests.support.submissions import at, compile_, district_ids
 
 
 # ---------------------------------------------------------------- pure

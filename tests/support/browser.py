@@ -1,10 +1,44 @@
-"""Browser helpers for the Playwright tests."""
+"""Browser helpers for the Playwright tests: a phone-sized chromium page, login, polling."""
 from __future__ import annotations
 
-import time
+import os
+
+import pytest
+
+from tests.support.servers import chromium_path
+from tests.support.waiting import wait_until
+
+# Playwright's sync API runs an asyncio event loop in this thread; Django's ORM calls made by
+# the test itself (fixtures) would otherwise raise SynchronousOnlyOperation.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+PHONE = {"width": 375, "height": 812}
 
 
-def wait_until(page, expression: str, *, timeout: float = 10.0, interval: float = 0.1):
+@pytest.fixture
+def phone_page():
+    """A page in real headless Debian chromium, at a phone's size, with a Chinese browser."""
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()  # skips on a bare machine, fails under REQUIRE_SERVICES=1
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                      device_scale_factor=2, is_mobile=True, has_touch=True)
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+def wait_for_script(page, expression: str, *, timeout: float = 10.0, interval: float = 0.1):
     """Poll a JavaScript expression until it is truthy and return its value.
 
     Playwright's wait_for_function compiles its predicate with eval inside the page, which our
@@ -13,18 +47,18 @@ def wait_until(page, expression: str, *, timeout: float = 10.0, interval: float 
     """
     from playwright.sync_api import Error
 
-    deadline = time.monotonic() + timeout
     last_error = None
-    while True:
+
+    def value():
+        nonlocal last_error
         try:
-            value = page.evaluate(expression)
+            return page.evaluate(expression)
         except Error as exc:  # the page navigated (a reload) or the element is not there yet
-            value, last_error = None, exc
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for: {expression} (last error: {last_error})")
-        time.sleep(interval)
+            last_error = exc
+            return None
+
+    return wait_until(value, what=expression, timeout=timeout, interval=interval,
+                      detail=lambda: f"(last error: {last_error})")
 
 
 def collect_errors(page) -> tuple[list[str], list[str]]:

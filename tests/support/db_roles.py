@@ -5,7 +5,7 @@ credentials (config/db_roles.as_owner), so `test_<name>` is created, migrated (w
 the runtime role its privileges) and dropped by the owner, exactly as `migrate` runs in production.
 The tests then connect as the runtime role with production's privileges, no more: transactional
 tests empty the tables through `manage.py flush`, which runs as the owner too
-(tenancy/management/commands/flush.py), so the runtime role never needs TRUNCATE, even here.
+(ops/management/commands/flush.py), so the runtime role never needs TRUNCATE, even here.
 """
 from __future__ import annotations
 

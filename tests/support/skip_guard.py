@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.services import services_required
+from tests.support.servers import services_required
 
 PLUGIN_NAME = "skip-guard"
 

@@ -41,7 +41,7 @@ def test_api_write_rows_record_the_client(tree, settings, proxies):
 def test_web_rows_record_the_client_also_in_bulk(client, tree, settings, proxies):
     """One row (a role grant from the staff page) and many in one INSERT (the archive export: one
     row per child, access_log_record_many)."""
-    from tests.schools.conftest import add_child
+    from tests.support.schools import add_child
     from tests.web.pages import _staff_user
 
     settings.TRUSTED_PROXY_COUNT = proxies

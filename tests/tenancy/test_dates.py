@@ -16,10 +16,17 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from tenancy.dates import (EARLIEST, DateRangeValidator, in_range, parse_query_date, parse_query_week, past_date,
-                           sane_date)
-from tests.api.conftest import client_for
-from tests.schools.conftest import semester, today  # noqa: F401 (fixtures)
+from tenancy.dates import (
+    EARLIEST,
+    DateRangeValidator,
+    in_range,
+    parse_query_date,
+    parse_query_week,
+    past_date,
+    sane_date,
+)
+from tests.support.api import client_for
+from tests.support.schools import semester, today  # noqa: F401  (fixtures)
 
 PROJECT_APPS = ("tenancy", "schools", "submissions", "compliance")
 # Dates the platform computes itself, never typed by anyone (a period's dates follow from its report type).

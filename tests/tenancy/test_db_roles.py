@@ -15,12 +15,13 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
 from config.db_roles import ident
+from ops import backup
 from schools.models import Child
-from tenancy import backup, checks, services
+from tenancy import checks, services
 from tenancy.models import AccessLog
 from tenancy.rls import POLICY
 from tenancy.scoping import tenant_scope
-from tests.support.services import require
+from tests.support.servers import require
 
 # Creates, alters or checks cluster-wide roles: one xdist process runs all such tests.
 pytestmark = pytest.mark.xdist_group("cluster_roles")

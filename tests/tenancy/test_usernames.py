@@ -10,7 +10,7 @@ from django.urls import reverse
 from tenancy import services
 from tenancy.models import Membership, User
 from tenancy.roles import Role
-from tests.api.conftest import client_for
+from tests.support.api import client_for
 
 
 def test_service_refuses_a_username_differing_only_in_case(tree):

@@ -69,7 +69,7 @@ def _meeting(t, school):
 
 
 def _child(school):
-    from tests.schools.conftest import add_child
+    from tests.support.schools import add_child
 
     return add_child(school, next(_seq) + 500)
 
@@ -111,7 +111,7 @@ def _assignment(t, school):
 
 
 def make_photo(school, seed=0, attach_to=None):
-    from tests.schools.conftest import jpeg_bytes
+    from tests.support.images import jpeg_bytes
 
     data = jpeg_bytes(seed + next(_seq) * 7)
     return _in(school, lambda: services.evidence_upload(

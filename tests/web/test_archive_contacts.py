@@ -13,8 +13,8 @@ from schools import services
 from schools.models import CareContact, Evidence
 from tenancy.models import AccessLog
 from tenancy.scoping import tenant_scope
+from tests.support.images import jpeg_bytes
 
-from ..schools.conftest import jpeg_bytes
 from .pages_archive import ensure_semester, make_child, make_contact
 
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from compliance.models import Assessment, ManualScore, Snapshot
 from tenancy.scoping import district_scope, tenant_scope
-from tests.compliance.conftest import assessment, version  # noqa: F401  (fixtures)
+from tests.support.compliance import assessment, version  # noqa: F401  (fixtures)
 
 
 def test_bureau_admin_creates_an_assessment(client, tree, version):

@@ -10,7 +10,7 @@ from compliance import services
 from compliance.models import Checklist, ChecklistItem, ChecklistVersion
 from tenancy import services as tenancy_services
 from tenancy.roles import Role
-from tests.compliance.conftest import TEST_YAML, version  # noqa: F401  (fixture)
+from tests.support.compliance import TEST_YAML, version  # noqa: F401  (fixture)
 from tests.support.scopes import every_tenant
 
 

@@ -12,7 +12,7 @@ from compliance.metrics import register_gaps, register_metric
 from compliance.scoring import assessment_scores
 from tenancy.models import AccessLog, School
 from tenancy.scoping import tenant_scope
-from tests.compliance.conftest import SEMESTER, TEST_YAML, assessment, version  # noqa: F401  (fixtures)
+from tests.support.compliance import SEMESTER, TEST_YAML, assessment, version  # noqa: F401  (fixtures)
 
 
 # A test metric whose gaps name a child at every school: exercises masking in the drill-down.

@@ -13,7 +13,7 @@ from compliance.models import ComplianceExport
 from compliance.scoring import assessment_scores
 from compliance.services import _export_task_name
 from tenancy.scoping import district_scope
-from tests.compliance.conftest import assessment, version  # noqa: F401  (fixtures)
+from tests.support.compliance import assessment, version  # noqa: F401  (fixtures)
 
 
 def test_run_now_creates_a_job_and_status_reports_progress(client, tree, assessment, django_capture_on_commit_callbacks):

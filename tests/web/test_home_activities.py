@@ -14,7 +14,8 @@ from PIL import Image
 from schools import services
 from schools.models import Activity, ActivityParticipant, Evidence
 from tenancy.scoping import tenant_scope
-from tests.schools.conftest import home, jpeg_bytes, semester, today  # noqa: F401 (fixtures)
+from tests.support.images import jpeg_bytes
+from tests.support.schools import home, semester, today  # noqa: F401  (fixtures)
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 

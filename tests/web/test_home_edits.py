@@ -8,11 +8,16 @@ from django.urls import reverse
 
 from schools import services
 from schools.models import (
-    ProxyAssignment, StudyPair, TrainingAttendance, TrainingMeeting, TutoringSession, WorkRecordEntry,
+    ProxyAssignment,
+    StudyPair,
+    TrainingAttendance,
+    TrainingMeeting,
+    TutoringSession,
+    WorkRecordEntry,
 )
 from tenancy.models import AccessLog
 from tenancy.scoping import tenant_scope
-from tests.schools.conftest import home, semester, today  # noqa: F401 (fixtures)
+from tests.support.schools import home, semester, today  # noqa: F401  (fixtures)
 
 
 def _in(home, fn):

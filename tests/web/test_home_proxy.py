@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from schools.models import Evidence, ProxyAssignment, StudyPair, TrainingMeeting, TutoringSession, WorkRecordEntry
 from tenancy.scoping import tenant_scope
-from tests.schools.conftest import home, jpeg_bytes, semester, today  # noqa: F401 (fixtures)
+from tests.support.images import jpeg_bytes
+from tests.support.schools import home, semester, today  # noqa: F401  (fixtures)
 
 
 def test_teacher_cannot_write_a_work_record_about_an_unassigned_child(client, home, today):

@@ -11,8 +11,8 @@ from django.urls import reverse
 from schools import services
 from schools.models import Equipment, RuleDocumentVersion, RuleKind
 from tenancy.scoping import tenant_scope
-from tests.schools.conftest import jpeg_bytes
 from tests.support.documents import pdf_bytes
+from tests.support.images import jpeg_bytes
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 PDF = pdf_bytes("rule document")

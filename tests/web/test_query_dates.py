@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from tests.schools.conftest import semester, today  # noqa: F401 (fixtures)
+from tests.support.schools import semester, today  # noqa: F401  (fixtures)
 
 BAD_DATES = ["0001-01-01", "9999-12-31", "2026-02-30", "abc", "10000-01-01", "-1", "0000-00-00", "2026-13-45",
              "1999-12-31", "２０２６-０１-０１", "2026-01-01T00:00", ""]

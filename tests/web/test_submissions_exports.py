@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from submissions import exports, services
 from submissions.models import DistrictExport
 from tenancy.scoping import district_scope
-from tests.submissions.conftest import opened, report  # noqa: F401  (fixtures)
+from tests.support.submissions import opened, report  # noqa: F401  (fixtures)
 
 
 def _first_period(tree, report):
@@ -68,7 +68,7 @@ def test_inspector_reads_exports_but_runs_none(client, tree, opened):
     download = client.get(reverse("district_export_download", args=[export.pk]))
     assert download.status_code == 200 and b"".join(download.streaming_content)
     client.post(reverse("district_exports"), {"period": period.pk})
-    from tests.api.conftest import client_for
+    from tests.support.api import client_for
 
     assert client_for(tree.bureau_inspector).post(
         reverse("api:v1:district-exports-list"), {"period": period.pk}, format="json").status_code == 403

@@ -7,8 +7,10 @@ from django.conf import settings
 
 from submissions import services
 from tenancy.scoping import tenant_scope
-from tests.e2e.conftest import phone_page  # noqa: F401  (the fixture)
-from tests.support.browser import wait_until
+from tests.support.browser import (
+    phone_page,  # noqa: F401  (fixture)
+    wait_for_script,
+)
 
 from .pages_submissions import fresh_report, seed_pair_flag, submission_of
 from .test_submissions_preview import compiled_summary  # noqa: F401  (the fixture)
@@ -60,11 +62,11 @@ def test_compile_progress_bar_follows_the_job(live_server, tree, phone_page):  #
     assert page.locator("#compile-progress progress").get_attribute("value") == "10"
     with tenant_scope([tree.gupei.id]):
         services.package_version_progress(version=version, progress=60, note="")
-    wait_until(page, "document.querySelector('#compile-progress progress').value >= 60", timeout=10)
+    wait_for_script(page, "document.querySelector('#compile-progress progress').value >= 60", timeout=10)
     with tenant_scope([tree.gupei.id]):
         services.package_version_complete(version=version)
     # Finished: the page reloads and shows the compiled state, no progress bar.
-    wait_until(page, "!document.querySelector('#compile-progress')", timeout=15)
+    wait_for_script(page, "!document.querySelector('#compile-progress')", timeout=15)
     assert _fits(page)
 
 

@@ -5,8 +5,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from config import embedded_db
 
 BASE_DIR = Path(__file__).resolve().parents[3]  # repository root
 VAR_DIR = BASE_DIR / "var"
@@ -37,17 +40,29 @@ INSTALLED_APPS = [
     "compliance",
     "submissions",
     "api",
+    "ops",  # operations: backup/restore, health check, database roles, `make run`, the demo loader
     "benchmarks",  # `make bench` (a management command; no models, no URLs)
+    "csp",  # Content-Security-Policy (see "hardening" below)
+    "django_otp",  # two-factor authentication (TOTP)
+    "django_otp.plugins.otp_totp",
 ]
 
+# In the order a request passes through them.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Security headers: Content-Security-Policy and Permissions-Policy (see "hardening" below).
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Two-factor authentication (django-otp, TOTP). OTPMiddleware marks request.user verified;
+    # tenancy.two_factor's middleware sends an unverified user to enrolment or to the code page.
+    "django_otp.middleware.OTPMiddleware",
+    "tenancy.two_factor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Enters the tenant scope (ORM + row-level security) for the whole view. Must follow auth.
@@ -83,8 +98,6 @@ def _database_url() -> str:
     url = env("DATABASE_URL", default="")
     if url:
         return url
-    from config import embedded_db
-
     return embedded_db.database_url()
 
 
@@ -93,8 +106,6 @@ def _database_owner() -> dict | None:
     and password are taken from DATABASE_OWNER_URL; the server and database are DATABASE_URL's
     (so the test database needs no URL of its own). None: not configured, and `migrate` refuses."""
     if not env("DATABASE_URL", default=""):
-        from config import embedded_db
-
         return embedded_db.owner_credentials()
     url = env("DATABASE_OWNER_URL", default="")
     if not url:
@@ -274,7 +285,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # `manage.py seed_demo` creates users with a known password: never in production.
 DEMO_DATA_ALLOWED = env.bool("DEMO_DATA_ALLOWED", default=True)
 
-# Children's sensitive fields are encrypted with this key (issue #3); rotate via a list.
+# Children's sensitive fields are encrypted with this key; rotate via a list.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=["dev-only-field-key"])
 
 LOGGING = {
@@ -285,14 +296,14 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
 }
 
-# ---------------------------------------------------------------- schools (issue #3)
+# ---------------------------------------------------------------- schools
 # Children who left (transferred, graduated, no longer left behind) keep their sensitive fields
 # this many days, then the nightly purge (schools.tasks.purge_expired_children) clears them.
 CHILD_DATA_RETENTION_DAYS = env.int("CHILD_DATA_RETENTION_DAYS", default=365)
 # When the nightly jobs of the schools app run (celery beat, local time).
 SCHOOLS_NIGHTLY_HOUR = env.int("SCHOOLS_NIGHTLY_HOUR", default=2)
 
-# --- Compliance (issue #4) -------------------------------------------------------------------
+# ---------------------------------------------------------------- compliance
 # Live assessment scores are cached this long (the key also carries a revision that every
 # score-changing write bumps, so manual scores show at once; record changes within this window).
 COMPLIANCE_SCORE_CACHE_SECONDS = env.int("COMPLIANCE_SCORE_CACHE_SECONDS", default=60)
@@ -302,7 +313,7 @@ COMPLIANCE_METRIC_MODULES = env.list("COMPLIANCE_METRIC_MODULES", default=[])
 # (minute, hour) of the nightly snapshot job registered with django-celery-beat after migrate.
 COMPLIANCE_NIGHTLY_SNAPSHOT_AT = (30, 2)
 
-# ---------------------------------------------------------------- submissions (issue #5)
+# ---------------------------------------------------------------- submissions
 # Reporting calendar: periods are generated this many days ahead, so the matrix can show
 # upcoming periods as "not due".
 SUBMISSIONS_PERIOD_HORIZON_DAYS = env.int("SUBMISSIONS_PERIOD_HORIZON_DAYS", default=62)
@@ -353,17 +364,17 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
     "ReportKindEnum": "submissions.models.ReportKind",
 })
 
-# ---------------------------------------------------------------- backup and restore (issue #7)
+# ---------------------------------------------------------------- backup and restore
 # `manage.py backup` / `make backup` write archives here unless --output-dir says otherwise.
 BACKUP_DIR = env("BACKUP_DIR", default=str(VAR_DIR / "backups"))
 # Keys for the HMAC over an archive's manifest (tamper evidence): the first signs, any of them
-# verifies (rotation). Unset: a key derived from SECRET_KEY (tenancy/backup.py).
+# verifies (rotation). Unset: a key derived from SECRET_KEY (ops/backup/).
 BACKUP_HMAC_KEYS = env.list("BACKUP_HMAC_KEY", default=[])
-# Folder holding pg_dump/pg_restore. Unset: tenancy/backup.py looks in pgserver's bundled client,
+# Folder holding pg_dump/pg_restore. Unset: ops/backup/ looks in pgserver's bundled client,
 # /usr/lib/postgresql/*/bin and PATH, and takes the oldest one that is at least the server's version.
 BACKUP_PG_BIN_DIR = env("BACKUP_PG_BIN_DIR", default="")
 
-# ---------------------------------------------------------------- broker and database faults (issue #7)
+# ---------------------------------------------------------------- broker and database faults
 # Every enqueue goes through the transactional outbox (tenancy/jobs.py): the message row commits
 # with the request, is published right after commit, and re-published by the beat job
 # `jobs.flush_outbox` (every minute) if the broker was down. So publishing must fail FAST rather
@@ -391,14 +402,11 @@ COMPLIANCE_EXPORT_STEP_DELAY = env.float("COMPLIANCE_EXPORT_STEP_DELAY", default
 # request uses it, so a server restart costs the requests in flight (a clean 503 page / JSON, see
 # config/errors.py), never a restart of the app. CONN_MAX_AGE: DATABASE_CONN_MAX_AGE above.
 
-# ---------------------------------------------------------------- hardening (issue #7, sec7)
+# ---------------------------------------------------------------- hardening
 # Security headers. django-csp sends the Content-Security-Policy: scripts only from our own origin
 # (every template loads its JS from static files; there is no inline <script> or onclick= left, and
 # Swagger UI uses drf-spectacular's split view, whose init script is a separate URL). Styles keep
 # 'unsafe-inline': ECharts writes style attributes into its tooltips, and injected CSS cannot run code.
-from csp.constants import NONE, SELF  # noqa: E402
-
-INSTALLED_APPS += ["csp", "django_otp", "django_otp.plugins.otp_totp"]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -422,15 +430,7 @@ PERMISSIONS_POLICY = {
     "accelerometer": [], "autoplay": [], "camera": [], "display-capture": [], "geolocation": [],
     "gyroscope": [], "magnetometer": [], "microphone": [], "payment": [], "usb": [],
 }
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
-MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1,
-                  "django_permissions_policy.PermissionsPolicyMiddleware")
-# Two-factor authentication (django-otp, TOTP). OTPMiddleware marks request.user verified;
-# tenancy.two_factor's middleware sends an unverified user to enrolment or to the code page.
-MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
-                  "django_otp.middleware.OTPMiddleware")
-MIDDLEWARE.insert(MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1,
-                  "tenancy.two_factor.TwoFactorMiddleware")
+# Two-factor authentication: the middleware is in MIDDLEWARE, after authentication.
 # Required for the roles that can grant roles (bureau, township and school admins) when true;
 # production defaults to true. When false, anyone may enrol from the security page, and an enrolled
 # user is always asked for a code.

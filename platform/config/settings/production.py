@@ -83,7 +83,7 @@ STORAGES = {
 # an error in production, so do not point staticfiles at it.
 STATICFILES_DIRS = [d for d in STATICFILES_DIRS if Path(d).is_dir()]
 
-# ---------------------------------------------------------------- hardening (issue #7, sec7)
+# ---------------------------------------------------------------- hardening
 # The CSRF cookie is HttpOnly too: the JavaScript (upload.js, tracker.js) reads the token from the
 # form's csrfmiddlewaretoken field, never from document.cookie.
 CSRF_COOKIE_HTTPONLY = True

@@ -1,8 +1,8 @@
 """Settings for the test suite (pytest). Same database engine and role as production."""
-from .base import *  # noqa: F401,F403
 import os
 from pathlib import Path
 
+from .base import *  # noqa: F401,F403
 from .base import BASE_DIR, STATIC_ROOT
 
 DEBUG = False
@@ -23,7 +23,7 @@ ALLOWED_HOSTS = ["*"]
 # whitenoise warns on every request when STATIC_ROOT does not exist (collectstatic never runs in tests).
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
-# ---------------------------------------------------------------- hardening (issue #7, sec7)
+# ---------------------------------------------------------------- hardening
 # Throttles stay on, with rates no test (nor a schemathesis run) reaches; tests of the throttles
 # lower them locally with override_settings.
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"user": "1000000/hour", "anon": "1000000/hour"}  # noqa: F405

@@ -1,4 +1,4 @@
-"""Tests that need something a bare machine may lack (a broker server, Debian's chromium).
+"""Servers and programs some tests need that a bare machine may lack (a broker server, chromium).
 
 Under a bare `make test` they skip with a clear reason. `.ci/run` sets REQUIRE_SERVICES=1, which
 turns such a skip into a failure so CI always runs them.

@@ -26,7 +26,7 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 from psycopg import sql
 
-from tenancy import backup
+from ops import backup
 
 KEY = "test-backup-key-0123456789"
 # Some test of the session must ask for the database, or pytest-django sets up no test database
@@ -36,7 +36,7 @@ pytestmark = pytest.mark.django_db
 
 # ---------------------------------------------------------------- helpers
 def counts(database: backup.Database) -> dict[str, int]:
-    """Rows per table, counted independently of tenancy.backup (admin role: RLS does not hide rows)."""
+    """Rows per table, counted independently of ops.backup (admin role: RLS does not hide rows)."""
     with database.connect() as conn:
         tables = conn.execute(
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "

@@ -9,11 +9,11 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from config.queues import queues
+
 
 def worker_command(celery: list[str]) -> list[str]:
     """One worker for every queue (config/queues.py): nothing routed is left unconsumed."""
-    from config.queues import queues
-
     return [*celery, "worker", "-Q", ",".join(queues(settings.CELERY_TASK_DEFAULT_QUEUE)), "--loglevel=INFO",
             "--concurrency=2"]
 
@@ -28,7 +28,7 @@ class Command(BaseCommand):
         root = Path(settings.BASE_DIR)
         if os.environ.get("DATABASE_ADMIN_URL"):
             call_command("db_bootstrap")  # both database roles, on the configured server
-        # As the owner role (tenancy/management/commands/migrate.py); everything after this, and the
+        # As the owner role (ops/management/commands/migrate.py); everything after this, and the
         # worker, beat and web processes, run as the runtime role.
         call_command("migrate", interactive=False, verbosity=1)
         if not options["no_seed"]:

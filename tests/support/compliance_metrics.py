@@ -1,5 +1,5 @@
-"""Test-only metrics computed from tenancy data, so automatic scoring runs end to end before the
-records of issue #3 exist. Imported by the tests and, through COMPLIANCE_METRIC_MODULES, by the
+"""Test-only metrics computed from tenancy data alone, so automatic scoring runs end to end on the
+small test checklist. Imported by the tests and, through COMPLIANCE_METRIC_MODULES, by the
 Celery worker the export test starts. Each is ONE aggregate query grouped by school_id."""
 from django.db.models import Count, Q
 

@@ -1,4 +1,4 @@
-"""`make backup`: one archive with the database dump and every stored file (tenancy/backup.py).
+"""`make backup`: one archive with the database dump and every stored file (ops/backup/).
 
 The dump needs a role that bypasses row-level security: the embedded server's superuser when
 DATABASE_URL is unset, otherwise DATABASE_ADMIN_URL.
@@ -8,7 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from tenancy import backup
+from ops import backup
 
 
 class Command(BaseCommand):

@@ -1,13 +1,13 @@
 """`make restore ARCHIVE=…`: load a backup archive into an EMPTY database and EMPTY storage.
 
 Verifies the manifest's HMAC and every member's hash before it writes anything, and refuses a
-database that has tables or storage that has files (tenancy/backup.py).
+database that has tables or storage that has files (ops/backup/).
 """
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tenancy import backup
+from ops import backup
 
 
 class Command(BaseCommand):

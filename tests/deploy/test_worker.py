@@ -2,7 +2,7 @@
 import pytest
 
 from tests.support.celery_worker import broker_reachable, celery_worker, server_broker_urls
-from tests.support.services import require
+from tests.support.servers import require
 
 
 def _brokers():

@@ -14,8 +14,8 @@ from compliance import services
 from compliance.exports import run_export
 from compliance.models import ChecklistVersion
 from tenancy.scoping import district_scope
-from tests.api.conftest import api_as, client_for  # noqa: F401  (fixture)
 from tests.api.cases_compliance import SMALL_YAML, WINDOW
+from tests.support.language import english_messages  # noqa: F401  (autouse)
 
 BAD_YAML = """\
 checklist: bad
