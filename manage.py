@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Django's command-line utility. platform/ is a source root, not a package (see ARCHITECTURE.md)."""
+"""Django's command-line utility. platform/ is a source root, not a package (see docs/ARCHITECTURE.md)."""
 import os
 import sys
 from pathlib import Path

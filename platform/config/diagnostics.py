@@ -2,7 +2,7 @@
 
 The worker imports this module through config.celery_app's `include`, so a test can ask a real
 worker which module `import platform` gives it: platform/ is a source root and must never shadow
-the standard library (ARCHITECTURE.md).
+the standard library (docs/ARCHITECTURE.md).
 """
 from celery import shared_task
 

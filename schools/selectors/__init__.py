@@ -10,7 +10,7 @@ Who sees a child (tenancy roles + django-guardian):
 - anyone else (bureau/township without an explicit grant, other teachers): not visible → 404.
 
 Listing filters by school first and lets guardian decide the teacher's exceptions
-(REFERENCES.md "Permissions"). Selectors only read: the access log of a detail read is written by
+(docs/ARCHITECTURE.md, "How tenancy fails closed"). Selectors only read: the access log of a detail read is written by
 the read actions in schools.services (`child_read`, `contact_read_log`).
 """
 

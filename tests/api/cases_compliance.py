@@ -1,4 +1,4 @@
-"""Isolation cases for the compliance endpoints (issue #4): checklists, assessments, live scores,
+"""Isolation cases for the compliance endpoints: checklists, assessments, live scores,
 snapshots, manual item scores and their audit trail, exports."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Isolation cases for the school's home (issue #3). Labels as in harness.py ("a" gupei, "village"
+"""Isolation cases for the school's home. Labels as in harness.py ("a" gupei, "village"
 village_a, "b" menzhuang, "far" another district); "a2" is a second object of school A, used for a
 teacher with one assigned child ("proxy_parent" runs: the assigned one 200, the other 404)."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Isolation cases for the submissions endpoints (issue #5).
+"""Isolation cases for the submissions endpoints.
 
 Each test gets a fresh `world`: a fortnightly report type in the tree's district (gupei,
 village_a, menzhuang), three periods opened around today, and one in the other district (far).

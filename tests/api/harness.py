@@ -70,14 +70,14 @@ SCHOOL_OWNED_SEES: dict[str, set[str]] = {
     "other_clerk": set(),
 }
 
-# Roles that only read (issue #2: the bureau inspector is read-only across its subtree). Every
+# Roles that only read (the bureau inspector is read-only across its subtree). Every
 # update/partial_update/destroy on what they see is 403 (the harness's default: declare no
 # write_ok), and a create on a target label they see defaults to 403 instead of
 # CREATE_UNSEEN_TARGET (see create_default). A case may declare a write for them only if it is
 # listed in READ_ONLY_EXCEPTIONS, with the reason.
 READ_ONLY_ROLES = {"bureau_inspector", "other_bureau_inspector"}
 READ_ONLY_EXCEPTIONS: dict[str, str] = {
-    # DOMAIN.md: the inspector "reviews the manual checklist items" (roles.py: score_manual_items).
+    # docs/DOMAIN.md: the inspector "reviews the manual checklist items" (roles.py: score_manual_items).
     "compliance-manual-scores": "the inspector scores the manual checklist items",
     # A user's own inbox: marking a notification read changes no school's data.
     "notifications": "its own notifications' read flag",
@@ -105,7 +105,7 @@ SENSITIVE_VALUES = ("13800001111", "想念妈妈", "王奶奶")
 
 @dataclass
 class ProxyParentCase:
-    """Hook for issue #3: a teacher with one assigned child, against an unassigned child of the
+    """A teacher (proxy parent) with one assigned child, against an unassigned child of the
     same school. `setup(tree, objs)` assigns and returns (teacher, assigned_label, unassigned_label);
     the harness then runs every action of the viewset as "proxy_parent": list and detail see the
     assigned label only; update/partial_update/destroy on the unassigned one are 404, on the

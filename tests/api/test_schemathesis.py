@@ -1,4 +1,4 @@
-"""Schema fuzzing (issue #7): schemathesis sends requests generated from the live OpenAPI schema
+"""Schema fuzzing: schemathesis sends requests generated from the live OpenAPI schema
 (/api/schema/) to the real app, as each demo role, and checks every answer against the schema.
 
 Each role's test fails when any operation gives a server error (5xx) or an answer the schema does

@@ -69,7 +69,7 @@ def test_bureau_sees_a_child_only_with_an_explicit_identity_grant(tree):
     assign_perm("tenancy.view_child_identity", tree.bureau_inspector, tree.district)
     body = client_for(tree.bureau_inspector).get(detail(kid)).json()
     assert body["level"] == "identity" and body["guardian_phone"] == "13800001111"
-    # The national ID is shown in full to the school admin only (issue #3), whatever the grant.
+    # The national ID is shown in full to the school admin only, whatever the grant.
     assert body["id_number"] == kid.id_number_masked and body["id_number"] != full_id(kid)
     assert "*" in body["id_number"]
     assert "wellbeing_notes" not in body  # the school admin and the proxy parent only

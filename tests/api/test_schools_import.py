@@ -80,7 +80,7 @@ def test_commit_refuses_a_file_other_than_the_previewed_one(tree):
     ("gupei_teacher", "gupei", 403),
     ("gupei_clerk", "gupei", 403),
     ("bureau_admin", "gupei", 403),  # the bureau sees the school but does not keep its archive
-    ("bureau_inspector", "gupei", 403),  # read-only (issue #2)
+    ("bureau_inspector", "gupei", 403),  # read-only
     ("gupei_township", "gupei", 403),
     ("menzhuang_admin", "gupei", 400),  # another school: the same "does not exist" as a missing id
     ("nobody", "gupei", 400),

@@ -1,5 +1,5 @@
 """End to end in real headless Chromium at 375 px: the clerk uploads a phone photo carrying GPS
-EXIF to an activity; the stored file has no EXIF at all (issue #3, "Done means" 4)."""
+EXIF to an activity; the stored file has no EXIF at all."""
 from __future__ import annotations
 
 import io

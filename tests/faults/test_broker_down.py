@@ -1,4 +1,4 @@
-"""Broker down (issue #7, Faults): a school submits a report and compiles the next one, and the
+"""Broker down: a school submits a report and compiles the next one, and the
 bureau runs a compliance export, while the broker is STOPPED (a private redis-server of this test, never the machine's).
 
 The rule (tenancy/jobs.py): the request succeeds and records its work in the transactional outbox;

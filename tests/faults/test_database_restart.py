@@ -1,4 +1,4 @@
-"""Database restart during traffic (issue #7, Faults).
+"""Database restart during traffic.
 
 A live gunicorn process serves the app from a PRIVATE PostgreSQL cluster of this test (initdb in
 tmp_path, with the binaries bundled in the pgserver package: no database server needed on the

@@ -1,4 +1,4 @@
-"""A worker killed during a compliance export (issue #7, Faults), after the compile test in
+"""A worker killed during a compliance export, after the compile test in
 tests/submissions/test_compile_worker.py: a real worker on a real broker server (TEST_BROKER_URLS)
 is killed with SIGKILL mid-export. prefork + acks_late + reject_on_worker_lost put the message
 back; its redelivery takes the job over (same task id, compliance/exports.py _claim) and finishes

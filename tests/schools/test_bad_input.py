@@ -1,4 +1,4 @@
-"""Bad input, evidence (issue #7): the files phones really send, through the real upload paths (the
+"""Bad input, evidence: the files phones really send, through the real upload paths (the
 REST API and the activity page), and a file store that fails during an upload.
 
 Each case: the exact outcome, the message in the user's language, and nothing half-written (no

@@ -1,4 +1,4 @@
-"""Bad input, the children's archive (issue #7): what Excel and clerks really produce, through the
+"""Bad input, the children's archive: what Excel and clerks really produce, through the
 real import paths (API preview + commit, the web import page + confirm) and the child endpoints.
 
 Each case: the exact outcome, the row and column named where a row is wrong, and the archive

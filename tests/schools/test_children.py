@@ -104,7 +104,7 @@ def test_explicit_identity_grant_shows_identity_but_not_wellbeing(home):
     with scope_of(home.bureau_inspector):
         view = selectors.child_get_for_view(home.bureau_inspector, home.m[0].id)
     assert view.level == "identity"
-    # Masked: the full number is for the school admin only (issue #3).
+    # Masked: the full number is for the school admin only.
     assert view.data["id_number"] == home.m[0].id_number_masked != make_id_number(100)
     assert "wellbeing_notes" not in view.data
 

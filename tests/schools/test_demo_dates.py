@@ -67,7 +67,7 @@ def test_demo_seeds_as_of_another_day(db, settings, tmp_path, today):
         current = selectors.semester_current(gupei.district_id, today)
     assert current.name == expected[-1][0]
     with tenant_scope(ids):
-        # Issue #3: Gupei held five proxy-parent meetings this semester.
+        # Gupei held five proxy-parent meetings this semester.
         assert m.TrainingMeeting.objects.filter(school=gupei, semester=current).count() == 5
         assert m.StudyPair.objects.filter(school=gupei).exists()
         for model, field in DATED:
@@ -76,7 +76,7 @@ def test_demo_seeds_as_of_another_day(db, settings, tmp_path, today):
             # Nothing in the future, and every record in the semester that contains its date.
             assert max(day for day, _s, _e in rows) <= today, model.__name__
             assert all(s is not None and s <= day <= e for day, s, e in rows), model.__name__
-    # Issue #5: the spring progress report since April, Gupei 10 of 11 with one late.
+    # The spring progress report since April, Gupei 10 of 11 with one late.
     year = schools_demo.progress_year(today)
     with tenant_scope(ids):
         progress = ReportType.objects.get(code=progress_code(year))

@@ -87,7 +87,7 @@ def test_bad_calendars_are_refused_with_nothing_written(tree):
 
 
 def test_semester_periods_come_from_the_district_calendar(tree):
-    """Issue #5 "semester" = the district's semesters (#3), not calendar half-years."""
+    """A "semester" is one of the district's semesters, not a calendar half-year."""
     from schools import services as school_services
     from schools.models import Semester
 

@@ -54,7 +54,7 @@ def test_only_the_bureau_exports(tree, opened):
 
     with district_scope(tree.district):
         period = Period.objects.get(report_type=opened, seq=1)
-    # The inspector reads the exports but, read-only (issue #2), runs none.
+    # The inspector reads the exports but, read-only, runs none.
     for user in (tree.gupei_admin, tree.gupei_township, tree.bureau_inspector):
         with pytest.raises(PermissionDenied):
             services.district_export_request(actor=user, period=period, enqueue=False)

@@ -1,5 +1,5 @@
-"""The real demo district (`manage.py seed_demo`): idempotent, isolated as issue #2's "done means"
-says, and every sensitive record's API detail read access-logged.
+"""The real demo district (`manage.py seed_demo`): idempotent, isolated as the tenancy rules
+say, and every sensitive record's API detail read access-logged.
 
 The demo is seeded once for the module (tests/support/demo.py); each test runs in a savepoint.
 """

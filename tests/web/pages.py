@@ -37,12 +37,12 @@ class Page:
     # What the township and bureau admins get on the page of a school they oversee. None: any
     # success (< 400). Pages of children's records answer overseers 404/403 by design (aggregates only).
     overseer_status: int | None = None
-    # What the bureau inspector (read-only across the district: issue #2) gets on the page of a school
+    # What the bureau inspector (read-only across the district) gets on the page of a school
     # of its district. None: on a GET what the overseers get; on a POST (a write) 403, or the
     # overseers' refusal where that is 4xx (a child's page it does not see: 404). Some actions refuse
     # with a message and a redirect (302); the walk then checks that nothing was written.
     inspector_status: int | None = None
-    # The inspector's own job (DOMAIN.md: it scores the manual checklist items): this POST writes.
+    # The inspector's own job (docs/DOMAIN.md: it scores the manual checklist items): this POST writes.
     inspector_writes: bool = False
     # What a successful POST or file download writes to the access log:
     # (tree, school, kwargs, data, user) -> rows (tests.support.access_log.Logged), called right

@@ -145,7 +145,7 @@ def test_dashboard_of_a_subtree_not_theirs_is_404(client, tree, version):
 
 def test_drilldown_masks_names_without_identity_permission(client, tree, gap_assessment):
     url = reverse("compliance_item", kwargs={"pk": gap_assessment.pk, "school_pk": tree.gupei.pk, "code": "G1"})
-    # The bureau admin has no identity permission (issue #3): the child is masked, nothing logged.
+    # The bureau admin has no identity permission: the child is masked, nothing logged.
     client.force_login(tree.bureau_admin)
     response = client.get(url)
     assert response.status_code == 200

@@ -1,5 +1,5 @@
 """Edit pages of proxy-parent and study records: training meetings, work record entries, tutoring
-sessions, proxy assignments and study pairs (issue #3: list, detail and edit pages for every record)."""
+sessions, proxy assignments and study pairs (list, detail and edit pages for every record)."""
 from __future__ import annotations
 
 import datetime as dt

@@ -154,7 +154,7 @@ def test_overseers_reach_gupei_pages(client, tree, page):
 
 
 def _writes_logged_by(user) -> int:
-    """Rows every write leaves in the access log (issue #2), whatever the school."""
+    """Rows every write leaves in the access log, whatever the school."""
     with tenant_scope(system_school_ids()):
         return AccessLog.objects.filter(user=user).exclude(action__in=("view", "export", "verify")).count()
 

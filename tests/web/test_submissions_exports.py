@@ -55,7 +55,7 @@ def test_school_users_get_404(client, tree, opened, username):
 
 
 def test_inspector_reads_exports_but_runs_none(client, tree, opened):
-    """Issue #2: the bureau inspector is read-only. It sees and downloads the bureau's exports, has
+    """The bureau inspector is read-only. It sees and downloads the bureau's exports, has
     no "Export now" form, and a POST (web or API) starts nothing."""
     period = _first_period(tree, opened)
     export = services.district_export_request(actor=tree.bureau_admin, period=period, enqueue=False)

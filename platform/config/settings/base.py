@@ -265,7 +265,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
 else:
-    # Keep the task time limits below Redis' redelivery window (REFERENCES.md).
+    # Keep the task time limits below Redis' redelivery window.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 # Progress and outcomes live in the database; a result backend is optional (tests use file://).
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
