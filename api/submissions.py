@@ -128,7 +128,7 @@ _id = id_filter
 class VersionRefSerializer(serializers.ModelSerializer):
     class Meta:
         model = PackageVersion
-        fields = ["id", "version", "state", "progress", "finished_at"]
+        fields = ["id", "version", "status", "progress", "finished_at"]
         read_only_fields = fields
 
 
@@ -243,14 +243,14 @@ class PackageVersionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PackageVersion
-        fields = ["id", "submission", "version", "state", "is_current", "progress", "progress_note", "error",
+        fields = ["id", "submission", "version", "status", "is_current", "progress", "note", "error",
                   "figures", "downloads", "created_at", "started_at", "finished_at"]
         read_only_fields = [f for f in fields if f != "submission"]
 
     def get_downloads(self, obj) -> dict:
         from django.urls import reverse
 
-        if obj.state != PackageVersion.State.DONE:
+        if obj.status != PackageVersion.Status.DONE:
             return {}
         return {kind: reverse("api:v1:package-versions-download", args=[obj.pk, kind]) for kind in (obj.files or {})}
 
@@ -263,7 +263,7 @@ class PackageVersionViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retriev
     model = PackageVersion
     serializer_class = PackageVersionSerializer
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": "submit_reports", "download": VISIBLE}
-    filterset_class = scoped_filterset(PackageVersion, submission=_id("submission"), state=django_filters.CharFilter(),
+    filterset_class = scoped_filterset(PackageVersion, submission=_id("submission"), status=django_filters.CharFilter(),
                                        is_current=django_filters.BooleanFilter())
 
     def scoped_queryset(self, queryset):
@@ -401,14 +401,14 @@ class DistrictExportSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DistrictExport
-        fields = ["id", "district", "report_type", "period", "trigger", "state", "progress", "rows", "error",
+        fields = ["id", "district", "report_type", "period", "trigger", "status", "progress", "rows", "error",
                   "download", "created_at", "started_at", "finished_at"]
         read_only_fields = [f for f in fields if f != "period"]
 
     def get_download(self, obj) -> str | None:
         from django.urls import reverse
 
-        return reverse("api:v1:district-exports-download", args=[obj.pk]) if obj.state == "done" else None
+        return reverse("api:v1:district-exports-download", args=[obj.pk]) if obj.status == "done" else None
 
 
 class DistrictExportViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
@@ -422,7 +422,7 @@ class DistrictExportViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retriev
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": "review_submissions", "download": VISIBLE}
     filterset_class = scoped_filterset(DistrictExport, report_type=id_filter("report_type"), period=id_filter("period"),
                                        trigger=django_filters.ChoiceFilter(choices=DistrictExport.Trigger.choices),
-                                       state=django_filters.ChoiceFilter(choices=DistrictExport.State.choices))
+                                       status=django_filters.ChoiceFilter(choices=DistrictExport.Status.choices))
 
     def scoped_queryset(self, queryset):
         return narrow(queryset, selectors.district_exports_visible_to(self.request.user))

@@ -14,12 +14,6 @@ class ComplianceConfig(AppConfig):
         # Registered here (not in a data migration) so the beat entry survives a flushed table and
         # follows the settings; update_or_create keeps it idempotent.
         post_migrate.connect(_register_beat, sender=self, dispatch_uid="compliance_register_beat")
-        # Abandoned exports are failed by the stale-job sweeper (tenancy/jobs.py).
-        from tenancy.jobs import register_sweeper
-
-        from .services import exports_fail_stale
-
-        register_sweeper("compliance.export", exports_fail_stale)
 
 
 def _register_beat(sender, using="default", **kwargs):

@@ -16,6 +16,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jobs.outbox import job_enqueue
 from tenancy import selectors as tenancy_selectors
 from tenancy import services as tenancy_services
 from tenancy.models import District, School
@@ -449,38 +450,10 @@ def export_request(*, assessment: Assessment, actor=None, scheduled: bool = Fals
                            _("Only bureau admins can export compliance scores."))
     job = ComplianceExport.objects.create(assessment=assessment, requested_by=actor, scheduled=scheduled)
     audit.log_assessed(actor, assessment, "create", job, object_type=audit.EXPORT_TYPE, detail={"scheduled": scheduled})
-    from tenancy.jobs import job_enqueue
-
-    # Through the outbox (tenancy/jobs.py): with the broker down the job stays "queued" and is
+    # Through the outbox (jobs/outbox.py): with the broker down the job stays "queued" and is
     # published by the beat job once the broker is back; the request never fails for it.
     job_enqueue("compliance.run_export", job.id)
     return job
-
-
-@transaction.atomic
-def exports_fail_stale(*, now) -> int:
-    """The stale-job sweeper's part for compliance exports (registered in apps.py): a job still
-    running past the task's hard time limit, or still queued long after it was requested, is
-    failed with a message saying what to do."""
-    from django.conf import settings
-    from django.utils import translation
-
-    from tenancy.jobs import queued_before, stale_before
-
-    from .tasks import run_compliance_export
-
-    with translation.override(settings.LANGUAGE_CODE), system_scope("the stale-job sweeper fails stuck "
-                                                                     "compliance exports of every district"):
-        n = ComplianceExport.objects.filter(
-            status=ComplianceExport.Status.RUNNING,
-            started_at__lt=stale_before(run_compliance_export.time_limit, now),
-        ).update(status=ComplianceExport.Status.FAILED, finished_at=now,
-                 error=_("The export stopped without finishing (its worker was lost or ran out of time). Start it again."))
-        n += ComplianceExport.objects.filter(
-            status=ComplianceExport.Status.QUEUED, created_at__lt=queued_before(now),
-        ).update(status=ComplianceExport.Status.FAILED, finished_at=now,
-                 error=_("The export never started (the task queue was unavailable for too long). Start it again."))
-    return n
 
 
 @transaction.atomic

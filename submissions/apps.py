@@ -16,10 +16,3 @@ class SubmissionsConfig(AppConfig):
     def ready(self):
         # After migrate (all apps' tables exist by then), register the beat schedule idempotently.
         post_migrate.connect(_ensure_beat, sender=self, dispatch_uid="submissions.ensure_beat")
-        # Abandoned compiles and district exports are failed by the stale-job sweeper (tenancy/jobs.py).
-        from tenancy.jobs import register_sweeper
-
-        from . import services
-
-        register_sweeper("submissions.compile", services.package_versions_fail_stale)
-        register_sweeper("submissions.district_export", services.district_exports_fail_stale)

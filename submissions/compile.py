@@ -396,7 +396,7 @@ def _compile(school_id: int, version_id: int, now: datetime | None) -> PackageVe
     with tenant_scope([school_id]):
         version = (PackageVersion.objects.filter(pk=version_id, school_id=school_id)
                    .select_related("submission__report_type", "submission__period", "submission__school").first())
-        if version is None or version.state in (PackageVersion.State.DONE, PackageVersion.State.FAILED):
+        if version is None or version.is_finished:
             return version
         submission = version.submission
     if not _progress(school_id, version, 5, _("Reading the records"), started=True):
@@ -456,6 +456,6 @@ def package_file_name(version: PackageVersion, kind: str) -> str | None:
     """The storage name of a done version's file ("xlsx" or "docx") if it is in storage, or None.
     Read it with default_storage.open()."""
     name = (version.files or {}).get(kind)
-    if not name or version.state != PackageVersion.State.DONE:
+    if not name or version.status != PackageVersion.Status.DONE:
         return None
     return name if default_storage.exists(name) else None

@@ -20,7 +20,8 @@ from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from tenancy.jobs import job_enqueue, queued_before, stale_before
+from jobs.models import UNFINISHED
+from jobs.outbox import job_enqueue
 from tenancy.models import District, Membership, School, TaskOutbox
 from tenancy.roles import Role
 from tenancy.scoping import district_scope, in_district_scope, system_scope, tenant_scope
@@ -270,7 +271,7 @@ def submission_submit(*, actor, submission: Submission, now: datetime | None = N
 
 def _enqueue_similarity(submission: Submission) -> None:
     # Through the outbox: with the broker down the submit still succeeds, and the comparison runs
-    # once the broker is back (tenancy/jobs.py).
+    # once the broker is back (jobs/outbox.py).
     job_enqueue("submissions.compute_similarity", submission.school_id, submission.pk)
 
 
@@ -378,15 +379,12 @@ def package_version_start(*, submission: Submission, actor=None, task_id: str = 
 def package_version_progress(*, version: PackageVersion, progress: int, note: str = "", started: bool = False) -> bool:
     """Report progress (0–100) for the UI. False when the version already finished or failed.
 
-    `started=True` (each run's first step, also a redelivered or retried run) restarts the clock
-    the stale-job sweeper measures against the time limit.
+    `started=True` (each run's first step, also a redelivered or retried run) claims the version,
+    which restarts the clock of the stale rule; so does the first progress of a version.
     """
-    progress = max(0, min(100, int(progress)))
-    n = PackageVersion.objects.filter(
-        pk=version.pk, state__in=[PackageVersion.State.PENDING, PackageVersion.State.RUNNING]
-    ).update(state=PackageVersion.State.RUNNING, progress=progress, progress_note=note[:200],
-             started_at=timezone.now() if started or version.started_at is None else version.started_at)
-    return n == 1
+    if started or version.started_at is None:
+        return PackageVersion.claim(version.pk, progress=progress, note=note)
+    return PackageVersion.report_progress(version.pk, progress, note)
 
 
 @transaction.atomic
@@ -399,16 +397,13 @@ def package_version_complete(*, version: PackageVersion, files: dict | None = No
     """
     now = now or timezone.now()
     submission = Submission.objects.select_for_update(of=("self",)).get(pk=version.submission_id)
-    n = PackageVersion.objects.filter(
-        pk=version.pk, state__in=[PackageVersion.State.PENDING, PackageVersion.State.RUNNING]
-    ).update(state=PackageVersion.State.DONE, progress=100, finished_at=now, files=files or {},
-             figures=figures or {})
+    finished = PackageVersion.finish(version.pk, now=now, files=files or {}, figures=figures or {})
     version.refresh_from_db()
-    if n == 0:
-        if version.state == PackageVersion.State.DONE:
+    if not finished:
+        if version.status == PackageVersion.Status.DONE:
             return version
         raise ValidationError(_("This package version failed; start a new compile."))
-    newer_done = PackageVersion.objects.filter(submission=submission, state=PackageVersion.State.DONE,
+    newer_done = PackageVersion.objects.filter(submission=submission, status=PackageVersion.Status.DONE,
                                                version__gt=version.version).exists()
     if not newer_done:
         # Unset first: the partial unique constraint allows one current row at any instant.
@@ -424,15 +419,12 @@ def package_version_complete(*, version: PackageVersion, files: dict | None = No
                                        action=SubmissionEvent.Action.COMPILE, from_status=submission.status,
                                        to_status=submission.status, actor=actor, at=now, comment=f"v{version.version}")
         access_log_record(user=actor, school_id=submission.school_id, action="update", obj=version,
-                          detail={"version": version.version, "state": "done"})
+                          detail={"version": version.version, "status": "done"})
     return version
 
 
 def package_version_fail(*, version: PackageVersion, error: str) -> bool:
-    n = PackageVersion.objects.filter(
-        pk=version.pk, state__in=[PackageVersion.State.PENDING, PackageVersion.State.RUNNING]
-    ).update(state=PackageVersion.State.FAILED, error=error[:4000], finished_at=timezone.now())
-    return n == 1
+    return PackageVersion.fail(version.pk, error)
 
 
 # ---------------------------------------------------------------- similarity
@@ -627,7 +619,7 @@ def notification_mark_read(*, user, notification_ids) -> int:
 # ---------------------------------------------------------------- compile requests (the compile job)
 def _compile_stale_after() -> timedelta:
     # A version still "running" after the hard time limit was killed for good (not redelivered).
-    return timedelta(seconds=_setting("SUBMISSIONS_COMPILE_TIME_LIMIT", 20 * 60) * 2)
+    return timedelta(seconds=PackageVersion.time_limit() * 2)
 
 
 @transaction.atomic
@@ -645,8 +637,7 @@ def submission_compile_request(*, actor, submission: Submission, enqueue: bool =
     Submission.objects.select_for_update(of=("self",)).filter(pk=submission.pk).first()
     narrative = Narrative.objects.filter(submission=submission).first()
     digest = narrative.digest if narrative else ""
-    unfinished = list(PackageVersion.objects.filter(
-        submission=submission, state__in=[PackageVersion.State.PENDING, PackageVersion.State.RUNNING]))
+    unfinished = list(PackageVersion.objects.filter(submission=submission, status__in=UNFINISHED))
     version = None
     for candidate in unfinished:
         stale = (candidate.started_at or candidate.created_at) < now - _compile_stale_after()
@@ -654,13 +645,13 @@ def submission_compile_request(*, actor, submission: Submission, enqueue: bool =
             package_version_fail(version=candidate, error=_("Superseded by a newer compile."))
         else:
             version = candidate
-    if version is not None and version.state == PackageVersion.State.RUNNING:
+    if version is not None and version.status == PackageVersion.Status.RUNNING:
         return version  # a worker has it; a second click changes nothing
     if version is None:
         version = package_version_start(submission=submission, actor=actor)
     if enqueue:
-        # Through the outbox (tenancy/jobs.py): with the broker down the version waits and the
-        # beat job publishes it later. A reused PENDING version is sent again unless its message
+        # Through the outbox (jobs/outbox.py): with the broker down the version waits and the
+        # beat job publishes it later. A reused queued version is sent again unless its message
         # is still waiting in the outbox (its first one may have been lost with a broker's data);
         # the job is idempotent, so a second delivery is harmless.
         school_id, version_id = submission.school_id, version.pk
@@ -671,8 +662,8 @@ def submission_compile_request(*, actor, submission: Submission, enqueue: bool =
 
             def waiting() -> None:  # shown on the submission page while the version waits
                 with tenant_scope([school_id]), translation.override(settings.LANGUAGE_CODE):
-                    PackageVersion.objects.filter(pk=version_id, state=PackageVersion.State.PENDING).update(
-                        progress_note=_("The task queue is unavailable; the compile starts by itself when it is back."))
+                    PackageVersion.objects.filter(pk=version_id, status=PackageVersion.Status.QUEUED).update(
+                        note=_("The task queue is unavailable; the compile starts by itself when it is back."))
 
             job_enqueue(COMPILE_TASK, school_id, version_id, on_sent=noted, on_refused=waiting)
     return version
@@ -773,40 +764,3 @@ def district_exports_schedule(*, today: date | None = None, enqueue: bool = True
         except IntegrityError:
             continue  # a concurrent run scheduled it
     return created
-
-
-# ---------------------------------------------------------------- abandoned jobs (the stale-job sweeper)
-@transaction.atomic
-def package_versions_fail_stale(*, now: datetime) -> int:
-    """Fail compiles still running past their time limit (the worker was lost for good or killed
-    at the hard limit) and compiles that never started. Registered in apps.py with tenancy.jobs."""
-    running = PackageVersion.State.RUNNING
-    limit = _setting("SUBMISSIONS_COMPILE_TIME_LIMIT", 20 * 60)
-    with translation.override(settings.LANGUAGE_CODE), system_scope(
-            "the stale-job sweeper fails stuck compiles of every school"):
-        n = PackageVersion.objects.filter(state=running, started_at__lt=stale_before(limit, now)).update(
-            state=PackageVersion.State.FAILED, finished_at=now,
-            error=_("The compile stopped without finishing (its worker was lost or ran out of time). Compile again."))
-        n += PackageVersion.objects.filter(state=PackageVersion.State.PENDING, created_at__lt=queued_before(now)).update(
-            state=PackageVersion.State.FAILED, finished_at=now,
-            error=_("The compile never started (the task queue was unavailable for too long). Compile again."))
-    return n
-
-
-@transaction.atomic
-def district_exports_fail_stale(*, now: datetime) -> int:
-    """The same for the consolidated district exports."""
-    from .models import DistrictExport
-    from .tasks import run_district_export
-
-    with translation.override(settings.LANGUAGE_CODE), system_scope(
-            "the stale-job sweeper fails stuck exports of every district"):
-        n = DistrictExport.objects.filter(
-            state=DistrictExport.State.RUNNING,
-            started_at__lt=stale_before(run_district_export.time_limit or 900, now),
-        ).update(state=DistrictExport.State.FAILED, finished_at=now,
-                 error=_("The export stopped without finishing (its worker was lost or ran out of time). Start it again."))
-        n += DistrictExport.objects.filter(state=DistrictExport.State.PENDING, created_at__lt=queued_before(now)).update(
-            state=DistrictExport.State.FAILED, finished_at=now,
-            error=_("The export never started (the task queue was unavailable for too long). Start it again."))
-    return n

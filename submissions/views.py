@@ -85,7 +85,7 @@ def _package_context(submission: Submission, narrative=None) -> dict:
     current = next((v for v in versions if v.is_current), None)
     return {
         "versions": versions, "current": current, "latest": latest,
-        "compiling": latest is not None and latest.state in (PackageVersion.State.PENDING, PackageVersion.State.RUNNING),
+        "compiling": latest is not None and not latest.is_finished,
         "preview": package_preview(submission=submission, version=preview_version(versions), narrative=narrative),
     }
 
@@ -168,9 +168,9 @@ def submission_status(request, pk: int):
     data = {"status": submission.status, "status_label": submission.get_status_display(), "version": None}
     if latest is not None:
         data.update({
-            "version": latest.version, "state": latest.state, "state_label": latest.get_state_display(),
-            "progress": latest.progress, "note": latest.progress_note,
-            "finished": latest.state in (PackageVersion.State.DONE, PackageVersion.State.FAILED),
+            "version": latest.version, "state": latest.status, "state_label": latest.get_status_display(),
+            "progress": latest.progress, "note": latest.note,
+            "finished": latest.is_finished,
         })
     return JsonResponse(data)
 
@@ -465,7 +465,7 @@ def district_exports(request):
         return redirect(f"{reverse('district_exports')}?district={district.pk}")
     exports = selectors.district_exports_visible_to(request.user).filter(district=district).order_by("-id")
     page = Paginator(exports, 30).get_page(request.GET.get("page"))
-    running = any(e.state in ("pending", "running") for e in page)
+    running = any(not e.is_finished for e in page)
     return render(request, "submissions/district_exports.html", {
         "districts": districts, "district": district, "periods": periods, "page": page, "running": running,
         "can_run": selectors.can_run_district_export(user=request.user, district=district),

@@ -40,7 +40,7 @@ def _export_files(tree, objs):
     for export in objs.values():
         name = stored_file(f"{district_export_folder(export.district_id)}/isolation-{export.pk}.xlsx")
         with district_scope(export):
-            DistrictExport.objects.filter(pk=export.pk).update(state=DistrictExport.State.DONE, file=name)
+            DistrictExport.objects.filter(pk=export.pk).update(status=DistrictExport.Status.DONE, file=name)
 
 
 def _per_district_school(action):

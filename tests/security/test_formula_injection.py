@@ -229,16 +229,16 @@ def _workbooks_through_the_worker(tree, today, semester, tmp_path) -> dict[str, 
         def compiled():
             with tenant_scope([g]):
                 v = PackageVersion.objects.get(pk=reserved.pk)
-            return v if v.state in ("done", "failed") else None
+            return v if v.status in ("done", "failed") else None
 
         package = _wait(compiled, "the compile", worker)
-        assert package.state == "done", f"{package.error}\n{worker.log()}"
+        assert package.status == "done", f"{package.error}\n{worker.log()}"
         def exported(model, pk, field):
             with district_scope(tree.district):
                 return model.objects.filter(pk=pk, **{f"{field}__in": ["done", "failed"]}).first()
 
-        export = _wait(lambda: exported(DistrictExport, requested.pk, "state"), "the district export", worker)
-        assert export.state == "done", f"{export.error}\n{worker.log()}"
+        export = _wait(lambda: exported(DistrictExport, requested.pk, "status"), "the district export", worker)
+        assert export.status == "done", f"{export.error}\n{worker.log()}"
         done = _wait(lambda: exported(ComplianceExport, job.pk, "status"), "the compliance export", worker)
         assert done.status == "done", f"{done.error}\n{worker.log()}"
     for kind, name in (("compiled package", package.files["xlsx"]), ("district export", export.file),

@@ -82,12 +82,12 @@ def test_killed_worker_compile_is_redelivered_and_finishes_once(transactional_db
             sub = Submission.objects.get(pk=sub.pk)
             reserved = services.submission_compile_request(actor=tree.gupei_clerk, submission=sub)
         # Mid-job: the summary sheet is being written (progress reported, not finished).
-        seen = _wait(lambda: (v := _version(gupei, sub.pk)) and v.state == "running" and v.progress >= 15 and v,
+        seen = _wait(lambda: (v := _version(gupei, sub.pk)) and v.status == "running" and v.progress >= 15 and v,
                      60, "the compile to start", worker)
-        assert seen.state == "running" and seen.progress < 100
+        assert seen.status == "running" and seen.progress < 100
         if kill == "pool":
             assert worker.kill_child_processes(), "no pool process to kill"
-            done = _wait(lambda: (v := _version(gupei, sub.pk)) and v.state in ("done", "failed") and v,
+            done = _wait(lambda: (v := _version(gupei, sub.pk)) and v.status in ("done", "failed") and v,
                          120, "the redelivered compile to finish", worker)
             log = worker.log()
         else:
@@ -97,12 +97,12 @@ def test_killed_worker_compile_is_redelivered_and_finishes_once(transactional_db
             fresh_dir = tmp_path / "fresh"
             fresh_dir.mkdir()
             with celery_worker(fresh_dir, broker_url, extra_env=extra, queue=worker.queue) as fresh:
-                done = _wait(lambda: (v := _version(gupei, sub.pk)) and v.state in ("done", "failed") and v,
+                done = _wait(lambda: (v := _version(gupei, sub.pk)) and v.status in ("done", "failed") and v,
                              180, "the fresh worker to finish the redelivered compile", fresh)
                 log = first_log + fresh.log()
             assert "succeeded" not in first_log, "the killed worker must not have finished the job"
             assert "submissions.compile_package[" in fresh.log(), "the fresh worker ran the redelivered job"
-    assert done.state == "done", f"{done.error}\n{log}"
+    assert done.status == "done", f"{done.error}\n{log}"
     if kill == "pool":
         assert "WorkerLostError" in log or "SIGKILL" in log or "signal 9" in log, log
     task_lines = [line for line in log.splitlines() if "submissions.compile_package[" in line and "received" in line]

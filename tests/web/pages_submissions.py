@@ -141,7 +141,7 @@ def _district_export(t, district):
     period = rt.periods.order_by("seq").first()
     export = DistrictExport.objects.create(district=district, report_type=rt, period=period)
     name = default_storage.save(district_export_storage_key(export.pk, district.pk), ContentFile(b"PK fake xlsx"))
-    DistrictExport.objects.filter(pk=export.pk).update(state=DistrictExport.State.DONE, file=name)
+    DistrictExport.objects.filter(pk=export.pk).update(status=DistrictExport.Status.DONE, file=name)
     return {"pk": export.pk}
 
 
