@@ -491,24 +491,3 @@ def export_schedule_remove(*, assessment: Assessment, actor) -> None:
     _require_district_perm(actor, "manage_checklists", assessment.district_id,
                            _("Only bureau admins can schedule compliance exports."))
     PeriodicTask.objects.filter(name=_export_task_name(assessment.id)).delete()
-
-
-# --------------------------------------------------------------------------- beat
-NIGHTLY_SNAPSHOT_TASK_NAME = "compliance: nightly snapshots"
-
-
-def nightly_snapshot_schedule_register(**kwargs) -> None:
-    """post_migrate: make sure the nightly snapshot job exists in beat's table (idempotent)."""
-    from django.conf import settings
-    from django_celery_beat.models import CrontabSchedule, PeriodicTask
-
-    minute, hour = getattr(settings, "COMPLIANCE_NIGHTLY_SNAPSHOT_AT", (30, 2))
-    crontab, _c = CrontabSchedule.objects.get_or_create(
-        minute=str(minute), hour=str(hour), day_of_week="*", day_of_month="*", month_of_year="*",
-        timezone=settings.TIME_ZONE)
-    PeriodicTask.objects.update_or_create(
-        name=NIGHTLY_SNAPSHOT_TASK_NAME,
-        defaults={"task": "compliance.snapshot_open_assessments", "crontab": crontab, "interval": None,
-                  "description": "Snapshot every open compliance assessment"},
-    )
-

@@ -3,10 +3,10 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
-def _ensure_beat(sender, **kwargs):
-    from .beat import ensure_periodic_tasks
+def _sync_beat(sender, **kwargs):
+    from .beat import sync_periodic_tasks
 
-    ensure_periodic_tasks()
+    sync_periodic_tasks()
 
 
 class JobsConfig(AppConfig):
@@ -14,4 +14,8 @@ class JobsConfig(AppConfig):
     verbose_name = _("Background jobs")
 
     def ready(self):
-        post_migrate.connect(_ensure_beat, sender=self, dispatch_uid="jobs.ensure_beat")
+        from . import beat
+
+        beat.register("jobs", beat.jobs_periodic_tasks)
+        # Once per migrate (and flush), after every app's tables exist.
+        post_migrate.connect(_sync_beat, sender=self, dispatch_uid="jobs.sync_beat")

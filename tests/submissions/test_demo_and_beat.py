@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from submissions import selectors
-from submissions.beat import ensure_periodic_tasks
+from jobs.beat import sync_periodic_tasks
 from django.utils import timezone
 
 from schools.demo import progress_year
@@ -75,8 +75,8 @@ def test_beat_schedule_is_registered_by_migrate_and_idempotent(db):
                      ("submissions: reminders", "submissions.send_reminders"),
                      ("submissions: district exports", "submissions.scheduled_district_exports")}
     crontabs = CrontabSchedule.objects.count()
-    ensure_periodic_tasks()
-    ensure_periodic_tasks()
+    sync_periodic_tasks()
+    sync_periodic_tasks()
     assert PeriodicTask.objects.filter(name__startswith="submissions:").count() == 3
     assert CrontabSchedule.objects.count() == crontabs
     opener = PeriodicTask.objects.get(name="submissions: open periods")
@@ -84,7 +84,7 @@ def test_beat_schedule_is_registered_by_migrate_and_idempotent(db):
     # An operator's "disabled" survives the next migrate.
     opener.enabled = False
     opener.save()
-    ensure_periodic_tasks()
+    sync_periodic_tasks()
     assert not PeriodicTask.objects.get(name="submissions: open periods").enabled
 
 

@@ -312,7 +312,7 @@ SUBMISSIONS_UNLOCK_DAYS = env.int("SUBMISSIONS_UNLOCK_DAYS", default=7)
 # Copied narratives: exact Jaccard of 5-character shingles at or above THRESHOLD is flagged;
 # shared passages shorter than MIN_PASSAGE normalised characters are not listed.
 SUBMISSIONS_SIMILARITY = {"THRESHOLD": 0.5, "MIN_PASSAGE": 12}
-# Beat entries registered in django_celery_beat after migrate (submissions/beat.py), local time.
+# Beat entries of the periodic-task registry (jobs/beat.py, submissions/beat.py), local time.
 SUBMISSIONS_BEAT_SCHEDULES = {
     "submissions: open periods": ("submissions.open_periods", {"minute": "10", "hour": "0"}),
     "submissions: reminders": ("submissions.send_reminders", {"minute": "0", "hour": "8"}),
