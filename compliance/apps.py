@@ -10,6 +10,7 @@ class ComplianceConfig(AppConfig):
         from jobs import beat as registry
 
         from . import beat, metrics
+        from .metrics import defaults, gaps  # noqa: F401  (register the default metrics and their gaps)
 
         metrics.load_extra_metric_modules()
         registry.register("compliance", beat.periodic_tasks)

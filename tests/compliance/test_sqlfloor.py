@@ -123,7 +123,7 @@ def test_school_id_arrays_are_cast_to_bigint():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2] / "compliance"
-    for name in ("metrics.py", "gaps.py", "sqlfloor.py", "benchdata.py"):
-        text = (root / name).read_text(encoding="utf-8")
+    for path in [*sorted((root / "metrics").glob("*.py")), root / "sqlfloor.py", root / "benchdata.py"]:
+        name, text = path.name, path.read_text(encoding="utf-8")
         uncast = re.findall(r"%\(ids\)s(?!::bigint\[\])", text)
         assert not uncast, f"{name}: cast %(ids)s to ::bigint[]"

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from .metrics import (
+from .registry import register_gaps
+from .sql import (
     ALL_CONTACTS, CONTACT_KIND_BITS, EQUIPMENT_KINDS, LEADERSHIP_MIN_MEMBERS, _active_children_sql,
-    _archive_complete_sql, _activities_sql, _contact_mask_sql, _expected_submissions_sql, _held_weekdays_sql,
-    _params, _proxy_assigned_sql, _sql, _table, _theme_weekdays_sql, register_gaps,
+    _activities_sql, _archive_complete_sql, _contact_mask_sql, _expected_submissions_sql, _held_weekdays_sql,
+    _params, _proxy_assigned_sql, _sql, _table, _theme_weekdays_sql,
 )
+
 
 def _labels(choices) -> dict[str, str]:
     return {k: str(v) for k, v in choices}
