@@ -35,7 +35,7 @@ def run(*, schools: int, periods: int, length: int, pairs: int, queries: int, da
 
 
 def _database(*, schools: int, periods: int, length: int, queries: int) -> dict:
-    from compliance import benchdata
+    from benchmarks import benchdata
     from submissions import narrative as narrative_mod
     from submissions import similarity, tasks
     from submissions.calendar import specs_for

@@ -1,6 +1,6 @@
 """The SQL floor: every school's automatic-item totals in ONE hand-written statement.
 
-The benchmark (`manage.py bench_compliance`, issue #6) times this next to compute_scores: it is
+The benchmark (`manage.py bench_compliance`) times this next to compute_scores: it is
 the practical lower bound for scoring in PostgreSQL (one round trip, shared scans, the rule math
 in SQL, no Python per school), so `compute_scores / floor` shows what the metric registry and the
 Python side cost. It is NOT the product's scoring path: compute_scores stays the one source of
@@ -25,8 +25,8 @@ from decimal import Decimal
 
 from django.db import connection
 
-from .metrics.registry import _work_mem
-from .metrics.sql import ALL_CONTACTS, CONTACT_KIND_BITS, EQUIPMENT_KINDS, LEADERSHIP_MIN_MEMBERS, _m2m_table, _table
+from compliance.metrics.registry import _work_mem
+from compliance.metrics.sql import ALL_CONTACTS, CONTACT_KIND_BITS, EQUIPMENT_KINDS, LEADERSHIP_MIN_MEMBERS, _m2m_table, _table
 
 SUPPORTED_METRICS = frozenset({
     "leadership_group_set_up", "designated_site", "equipment_present", "rule_documents_present",
@@ -163,7 +163,7 @@ GROUP BY s.id"""
 
 def check_supported(version_id: int) -> None:
     """Raise ValueError if the version's automatic items use a metric or rule the floor lacks."""
-    from .models import ChecklistItem
+    from compliance.models import ChecklistItem
 
     used = set(ChecklistItem.objects.filter(version_id=version_id, scoring="automatic").values_list("metric", "rule"))
     metrics = {m for m, _r in used} - SUPPORTED_METRICS

@@ -2,7 +2,7 @@
 
 Runs in a throwaway database (default `liushou_bench`) on the same PostgreSQL server as the
 configured one (embedded pgserver, or DATABASE_URL's): it is created, migrated, filled with
-synthetic records (compliance.benchdata, INSERT ... SELECT generate_series), measured and dropped,
+synthetic records (benchmarks.benchdata, INSERT ... SELECT generate_series), measured and dropped,
 so development data is never touched. The owner role (config/db_roles.py) creates, migrates,
 analyzes and drops it; the benchmark itself runs as the runtime role, like the app.
 
@@ -11,7 +11,7 @@ Reports, as a table and as JSON (var/bench/compliance.json):
 - the same for a naive loop scoring each school separately (same metrics, one-school scope);
 - the ratio; peak Python memory (tracemalloc) and the process's max RSS;
 - the query count at 10 schools (a township subtree), which must equal the count at 1,000;
-- the SQL floor (compliance.sqlfloor: the automatic-item totals in ONE hand-written statement),
+- the SQL floor (benchmarks.sqlfloor: the automatic-item totals in ONE hand-written statement),
   timed in turn with compute_scores so that the ratio holds on a noisy machine.
 
 `--json PATH` (alias `--output`) names the JSON file; other tools run this command as a
@@ -90,7 +90,8 @@ class Command(BaseCommand):
     def _run(self, opts) -> dict:
         from django.utils import timezone
 
-        from compliance import benchdata, metrics, services, sqlfloor
+        from benchmarks import benchdata, sqlfloor
+        from compliance import metrics, services
         from compliance.models import ManualScore
         from compliance.scoring import assessment_schools, compute_scores
         from schools.models import Semester

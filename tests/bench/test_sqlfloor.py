@@ -1,4 +1,4 @@
-"""The SQL floor (compliance.sqlfloor) gives the same automatic-item totals as compute_scores."""
+"""The SQL floor (benchmarks.sqlfloor) gives the same automatic-item totals as compute_scores."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,11 +9,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from compliance import benchdata, services, sqlfloor
+from benchmarks import benchdata, sqlfloor
+from compliance import services
 from compliance.scoring import compute_scores
 from schools.models import Child, Semester
 from tenancy import services as tenancy_services
 from tenancy.scoping import district_scope, tenant_scope
+from tests.compliance.conftest import version  # noqa: F401  (fixture)
 
 START, END = dt.date(2026, 9, 1), dt.date(2027, 1, 24)
 TODAY = dt.date(2026, 12, 10)  # September..November reports are due
@@ -122,8 +124,9 @@ def test_school_id_arrays_are_cast_to_bigint():
     import re
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[2] / "compliance"
-    for path in [*sorted((root / "metrics").glob("*.py")), root / "sqlfloor.py", root / "benchdata.py"]:
+    root = Path(__file__).resolve().parents[2]
+    for path in [*sorted((root / "compliance" / "metrics").glob("*.py")), root / "benchmarks" / "sqlfloor.py",
+                 root / "benchmarks" / "benchdata.py"]:
         name, text = path.name, path.read_text(encoding="utf-8")
         uncast = re.findall(r"%\(ids\)s(?!::bigint\[\])", text)
         assert not uncast, f"{name}: cast %(ids)s to ::bigint[]"

@@ -4,7 +4,7 @@ import json
 from django.core.management import call_command
 from openpyxl import load_workbook
 
-from submissions.management.commands.bench_export import write_xlsxwriter
+from benchmarks.management.commands.bench_export import write_xlsxwriter
 
 
 def test_bench_export_quick(tmp_path):

@@ -105,7 +105,7 @@ def measure(writer: str, n: int) -> dict:
 
 
 def _child_run(writer: str, n: int) -> dict:
-    code = ("import json,sys;from submissions.management.commands.bench_export import measure;"
+    code = ("import json,sys;from benchmarks.management.commands.bench_export import measure;"
             f"print(json.dumps(measure({writer!r}, {n})))")
     root = Path(settings.BASE_DIR)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(root), str(root / "platform")]),
