@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from submissions.similarity import (
-    BANDS, NUM_PERM, PREFILTER_MARGIN, THRESHOLD, Fingerprint, band_keys, estimated_jaccard, jaccard,
+    BANDS,
+    NUM_PERM,
+    PREFILTER_MARGIN,
+    THRESHOLD,
+    Fingerprint,
+    band_keys,
+    estimated_jaccard,
+    jaccard,
 )
 
 

@@ -26,7 +26,14 @@ from decimal import Decimal
 from django.db import connection
 
 from compliance.metrics.registry import _work_mem
-from compliance.metrics.sql import ALL_CONTACTS, CONTACT_KIND_BITS, EQUIPMENT_KINDS, LEADERSHIP_MIN_MEMBERS, _m2m_table, _table
+from compliance.metrics.sql import (
+    ALL_CONTACTS,
+    CONTACT_KIND_BITS,
+    EQUIPMENT_KINDS,
+    LEADERSHIP_MIN_MEMBERS,
+    _m2m_table,
+    _table,
+)
 
 SUPPORTED_METRICS = frozenset({
     "leadership_group_set_up", "designated_site", "equipment_present", "rule_documents_present",

@@ -20,8 +20,8 @@ log = logging.getLogger(__name__)
 def run_compliance_export(self, job_id: int) -> str:
     """Write one ComplianceExport's workbook. Any other message for the job finds it claimed or
     done (status compare-and-set) and does nothing."""
-    from django.utils import translation
     from django.conf import settings
+    from django.utils import translation
 
     from .exports import run_export
 

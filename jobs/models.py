@@ -102,8 +102,8 @@ class Job(models.Model):
     def _held(cls, pk: int, task_id: str | None) -> models.QuerySet:
         """The row, if this run may still write its outcome."""
         if cls.exclusive_claim and task_id is not None:
-            return cls.objects.filter(pk=pk, status=JobStatus.RUNNING, task_id=task_id)
-        return cls.objects.filter(pk=pk, status__in=UNFINISHED)
+            return cls._default_manager.filter(pk=pk, status=JobStatus.RUNNING, task_id=task_id)
+        return cls._default_manager.filter(pk=pk, status__in=UNFINISHED)
 
     @classmethod
     def claim(cls, pk: int, task_id: str = "", *, progress: int = 0, note: str = "") -> bool:
@@ -111,20 +111,20 @@ class Job(models.Model):
         Each claim restarts the clock the stale rule measures."""
         if cls.exclusive_claim:
             takeover = Q(status=JobStatus.RUNNING, task_id=task_id) if task_id else Q(pk__in=[])
-            rows = cls.objects.filter(Q(status=JobStatus.QUEUED) | takeover, pk=pk)
+            rows = cls._default_manager.filter(Q(status=JobStatus.QUEUED) | takeover, pk=pk)
             extra = {"task_id": task_id}
         else:
-            rows, extra = cls.objects.filter(pk=pk, status__in=UNFINISHED), {}
+            rows, extra = cls._default_manager.filter(pk=pk, status__in=UNFINISHED), {}
         return rows.update(status=JobStatus.RUNNING, started_at=timezone.now(), progress=_percent(progress),
                            note=note[:200], error="", **extra) == 1
 
     @classmethod
     def report_progress(cls, pk: int, progress: int, note: str | None = None) -> bool:
         """Progress (0-100) of a running job, for the UI. False once it finished or failed."""
-        fields = {"progress": _percent(progress)}
+        fields: dict[str, object] = {"progress": _percent(progress)}
         if note is not None:
             fields["note"] = note[:200]
-        return cls.objects.filter(pk=pk, status=JobStatus.RUNNING).update(**fields) == 1
+        return cls._default_manager.filter(pk=pk, status=JobStatus.RUNNING).update(**fields) == 1
 
     @classmethod
     def finish(cls, pk: int, *, task_id: str | None = None, now: datetime | None = None, **fields) -> bool:
@@ -140,8 +140,8 @@ class Job(models.Model):
     @classmethod
     def fail_stale(cls, now: datetime) -> int:
         """The stale rule (see the module docstring). Must run in a scope over every tenant."""
-        n = cls.objects.filter(status=JobStatus.RUNNING, started_at__lt=stale_before(cls.time_limit(), now)).update(
+        n = cls._default_manager.filter(status=JobStatus.RUNNING, started_at__lt=stale_before(cls.time_limit(), now)).update(
             status=JobStatus.FAILED, finished_at=now, error=str(cls.stale_running_error))
-        n += cls.objects.filter(status=JobStatus.QUEUED, created_at__lt=queued_before(now)).update(
+        n += cls._default_manager.filter(status=JobStatus.QUEUED, created_at__lt=queued_before(now)).update(
             status=JobStatus.FAILED, finished_at=now, error=str(cls.stale_queued_error))
         return n

@@ -16,8 +16,8 @@ Abandoned jobs are failed by the stale-job sweeper (jobs/stale.py).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Callable
 
 from django.conf import settings
 from django.db import transaction
@@ -43,7 +43,7 @@ def job_enqueue(task_name: str, *args, on_sent: Callable[[str], None] | None = N
 
     def publish():
         status, task_id = _publish(row_id)
-        hook = (lambda: on_sent(task_id)) if status == "sent" and on_sent else (
+        hook = (lambda: on_sent(task_id or "")) if status == "sent" and on_sent else (
             on_refused if status == "refused" else None)
         if hook is not None:
             try:

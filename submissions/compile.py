@@ -20,7 +20,8 @@ import re
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time as dtime
+from datetime import date, datetime
+from datetime import time as dtime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -31,12 +32,23 @@ from django.db.models import Count, OuterRef, Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from schools.models import (
-    Activity, ActivitySite, CareContact, Child, Equipment, Evidence, LeadershipMember, RuleDocumentVersion,
-    Semester, StaffProfile, StudyPair, TrainingMeeting, TutoringSession,
-)
 from config.storage import storage_replace
 from documents.workbook import safe_workbook
+from schools.models import (
+    Activity,
+    ActivitySite,
+    CareContact,
+    Child,
+    Equipment,
+    Evidence,
+    LeadershipMember,
+    RuleDocumentVersion,
+    Semester,
+    StaffProfile,
+    StudyPair,
+    TrainingMeeting,
+    TutoringSession,
+)
 from tenancy.scoping import tenant_scope
 
 from . import services

@@ -15,7 +15,6 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
-
 from django_scopes import ScopedManager
 
 from jobs.models import Job, status_field

@@ -34,8 +34,8 @@ import hashlib
 import random
 import struct
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -172,7 +172,7 @@ class Fingerprint:
 
     @classmethod
     def of(cls, text: str, *, k: int = SHINGLE_SIZE, num_perm: int = NUM_PERM, bands: int = BANDS,
-           minhash: bool = True) -> "Fingerprint":
+           minhash: bool = True) -> Fingerprint:
         """minhash=False skips the signature and buckets: enough to confirm a candidate exactly."""
         norm, offsets = normalise(text)
         sh = shingles(norm, k)

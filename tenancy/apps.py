@@ -7,6 +7,9 @@ class TenancyConfig(AppConfig):
     verbose_name = _("Tenancy")
 
     def ready(self):
-        from . import checks, rls  # noqa: F401  (register system checks and the RLS post_migrate hook)
-        from . import two_factor  # noqa: F401  (its user_logged_in receiver)
-        from . import tokens  # noqa: F401  (revokes API tokens when a password changes or an account closes)
+        from . import (  # noqa: F401  (register system checks and the RLS post_migrate hook)
+            checks,
+            rls,
+            tokens,  # noqa: F401  (revokes API tokens when a password changes or an account closes)
+            two_factor,  # noqa: F401  (its user_logged_in receiver)
+        )

@@ -5,8 +5,16 @@ defaults (the default checklist's metrics) and gaps (their drill-down), the last
 from ComplianceConfig.ready.
 """
 from .registry import (
-    DEFAULT_METRIC_KEYS, REGISTRY, Metric, MetricFunc, compute_metrics, get_metric, load_extra_metric_modules,
-    metric_keys, register_gaps, register_metric,
+    DEFAULT_METRIC_KEYS,
+    REGISTRY,
+    Metric,
+    MetricFunc,
+    compute_metrics,
+    get_metric,
+    load_extra_metric_modules,
+    metric_keys,
+    register_gaps,
+    register_metric,
 )
 
 __all__ = [

@@ -14,9 +14,21 @@ from django.utils.translation import gettext as _
 
 from .registry import register_gaps
 from .sql import (
-    ALL_CONTACTS, CONTACT_KIND_BITS, EQUIPMENT_KINDS, LEADERSHIP_MIN_MEMBERS, _active_children_sql,
-    _activities_sql, _archive_complete_sql, _contact_mask_sql, _expected_submissions_sql, _held_weekdays_sql,
-    _params, _proxy_assigned_sql, _sql, _table, _theme_weekdays_sql,
+    ALL_CONTACTS,
+    CONTACT_KIND_BITS,
+    EQUIPMENT_KINDS,
+    LEADERSHIP_MIN_MEMBERS,
+    _active_children_sql,
+    _activities_sql,
+    _archive_complete_sql,
+    _contact_mask_sql,
+    _expected_submissions_sql,
+    _held_weekdays_sql,
+    _params,
+    _proxy_assigned_sql,
+    _sql,
+    _table,
+    _theme_weekdays_sql,
 )
 
 

@@ -16,8 +16,14 @@ from tenancy.scoping import in_district_scope, tenant_scope
 
 from .. import audit, checklist_yaml
 from ..models import (
-    Assessment, ChecklistItem, ChecklistVersion, ManualScore, ManualScoreChange, Snapshot,
-    SnapshotItemScore, SnapshotSchool,
+    Assessment,
+    ChecklistItem,
+    ChecklistVersion,
+    ManualScore,
+    ManualScoreChange,
+    Snapshot,
+    SnapshotItemScore,
+    SnapshotSchool,
 )
 from ..scoring import assessment_schools, compute_scores, q2
 from ._common import _bump_revision, _locked_assessment, _require_district_perm, _require_open

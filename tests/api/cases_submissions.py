@@ -11,14 +11,29 @@ from django.utils import timezone
 
 from submissions import services
 from submissions.models import (
-    DistrictExport, Narrative, Notification, PackageVersion, PeriodType, ReportKind, SimilarityFlag, Submission,
-    SubmissionEvent, district_export_folder,
+    DistrictExport,
+    Narrative,
+    Notification,
+    PackageVersion,
+    PeriodType,
+    ReportKind,
+    SimilarityFlag,
+    Submission,
+    SubmissionEvent,
+    district_export_folder,
 )
 from submissions.narrative import digest
 from tenancy.scoping import district_scope, system_school_ids, tenant_scope
 
 from .harness import (
-    SCHOOL_OWNED_SEES, Case, ExtraRoute, district_school_ids, logged, logged_per_school, register, stored_file,
+    SCHOOL_OWNED_SEES,
+    Case,
+    ExtraRoute,
+    district_school_ids,
+    logged,
+    logged_per_school,
+    register,
+    stored_file,
 )
 
 # The district's overseers (the bureau and the township admins), and the other district's.

@@ -10,7 +10,13 @@ from django_scopes import ScopeError
 
 from compliance import selectors, services
 from compliance.models import (
-    Assessment, ImmutableError, ManualScore, ManualScoreChange, Snapshot, SnapshotItemScore, SnapshotSchool,
+    Assessment,
+    ImmutableError,
+    ManualScore,
+    ManualScoreChange,
+    Snapshot,
+    SnapshotItemScore,
+    SnapshotSchool,
 )
 from compliance.scoring import assessment_scores
 from compliance.tasks import snapshot_open_assessments

@@ -11,8 +11,19 @@ from benchmarks import benchdata
 from compliance import metrics, services
 from compliance.scoring import compute_scores
 from schools.models import (
-    Activity, ActivitySite, CareContact, Child, Equipment, Evidence, LeadershipMember, ProxyAssignment, RuleDocument,
-    RuleDocumentVersion, Semester, ThemeSchedule, TrainingMeeting,
+    Activity,
+    ActivitySite,
+    CareContact,
+    Child,
+    Equipment,
+    Evidence,
+    LeadershipMember,
+    ProxyAssignment,
+    RuleDocument,
+    RuleDocumentVersion,
+    Semester,
+    ThemeSchedule,
+    TrainingMeeting,
 )
 from tenancy import services as tenancy_services
 from tenancy.scoping import district_scope, tenant_scope

@@ -22,10 +22,10 @@ from django.utils import timezone
 
 from compliance import services as compliance_services
 from compliance.models import ComplianceExport
+from jobs.outbox import outbox_flush
 from submissions import services
 from submissions.models import Narrative, PackageVersion, PeriodType, SimilarityFlag, Status, Submission
 from submissions.narrative import split_sections
-from jobs.outbox import outbox_flush
 from tenancy.models import TaskOutbox
 from tenancy.scoping import district_scope, tenant_scope
 from tests.support.celery_worker import celery_worker, configured_app

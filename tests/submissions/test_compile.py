@@ -10,7 +10,14 @@ from django.core.files.storage import default_storage
 from django.db.models import Count, Q, Sum
 
 from schools.models import (
-    Activity, CareContact, Child, Evidence, Semester, StudyPair, TrainingMeeting, TutoringSession,
+    Activity,
+    CareContact,
+    Child,
+    Evidence,
+    Semester,
+    StudyPair,
+    TrainingMeeting,
+    TutoringSession,
 )
 from submissions import compile as compiler
 from submissions import services

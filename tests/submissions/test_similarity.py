@@ -1,7 +1,6 @@
 """Copied narratives: shingles + MinHash + LSH, exact Jaccard, shared passages; the service and the task."""
-from datetime import date
-
 import time
+from datetime import date
 
 import pytest
 

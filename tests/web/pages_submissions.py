@@ -19,14 +19,19 @@ from django.utils import timezone
 from submissions import services
 from submissions.demo_texts import seed_summaries
 from submissions.models import (
-    DistrictExport, Narrative, PackageVersion, PeriodType, ReportKind, SimilarityFlag, Submission,
+    DistrictExport,
+    Narrative,
+    PackageVersion,
+    PeriodType,
+    ReportKind,
+    SimilarityFlag,
+    Submission,
     district_export_storage_key,
 )
 from submissions.narrative import split_sections
 from tenancy.models import Membership
 from tenancy.roles import Role
 from tenancy.scoping import tenant_scope
-
 from tests.support.access_log import Logged, district_school_ids, logged, logged_per_school
 
 from .pages import DistrictPage, Page, register, register_district

@@ -84,8 +84,9 @@ WRITERS = {"xlsxwriter": write_xlsxwriter, "openpyxl": write_openpyxl}
 
 def measure(writer: str, n: int) -> dict:
     """Runs inside the child process: one writer, one file, one measurement."""
-    import documents.workbook  # noqa: F401  (imports belong to the baseline, not to the write)
     import openpyxl  # noqa: F401
+
+    import documents.workbook  # noqa: F401  (imports belong to the baseline, not to the write)
 
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "contacts.xlsx")
