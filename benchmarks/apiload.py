@@ -1,6 +1,6 @@
 """The API under load, the scoped-vs-superuser list and the RLS overhead, in one throwaway database.
 
-1. `build_dataset`: a district of synthetic schools (compliance.benchdata: children, a semester
+1. `build_dataset`: a district of synthetic schools (benchmarks.benchdata: children, a semester
    of contacts, activities, evidence rows, submissions) plus users with memberships and DRF
    tokens created directly: teachers holding their school's proxy assignments, school admins,
    bureau inspectors, and one superuser for the comparison list.
@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # ---------------------------------------------------------------- dataset
 def build_dataset(*, schools: int, children: int, active_schools: int, bureau_users: int = 3) -> dict:
     """Fill the (throwaway, migrated) database; return what the Locust users need."""
-    from compliance import benchdata
+    from benchmarks import benchdata
     from compliance import services as compliance_services
     from schools import selectors as school_selectors
     from schools import services as school_services

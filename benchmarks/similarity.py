@@ -1,8 +1,8 @@
 """Copied-narrative detection at district scale (issue #5): `make bench` section "similarity".
 
-1. In memory (submissions.similarity.benchmark): `schools x periods` narratives of ~1,500
+1. In memory (benchmarks.similarity_model.benchmark): `schools x periods` narratives of ~1,500
    characters fingerprinted into an LSH index; planted copies and independent texts queried.
-2. Planted pairs at several Jaccard levels (submissions.similarity.recall_study): how often LSH
+2. Planted pairs at several Jaccard levels (benchmarks.similarity_model.recall_study): how often LSH
    makes them candidates with this layout and with the old one, recall and precision at 0.5.
 3. In a throwaway database: the same district stored for real (submissions, narratives, their
    signatures and NarrativeBand rows), timed; then new submissions, planted copies and
@@ -19,14 +19,12 @@ import time
 from django.core.management import call_command
 from django.utils import timezone
 
-from benchmarks import throwaway
+from benchmarks import similarity_model, throwaway
 
 
 def run(*, schools: int, periods: int, length: int, pairs: int, queries: int, database: str) -> dict:
-    from submissions import similarity
-
-    memory = similarity.benchmark(schools=schools, periods=periods, length=length, queries=queries)
-    study = similarity.recall_study(pairs=pairs, length=length)
+    memory = similarity_model.benchmark(schools=schools, periods=periods, length=length, queries=queries)
+    study = similarity_model.recall_study(pairs=pairs, length=length)
     with throwaway.throwaway_database(database):
         call_command("migrate", verbosity=0, interactive=False)
         stored = _database(schools=schools, periods=periods, length=length, queries=queries)
@@ -35,7 +33,7 @@ def run(*, schools: int, periods: int, length: int, pairs: int, queries: int, da
 
 
 def _database(*, schools: int, periods: int, length: int, queries: int) -> dict:
-    from compliance import benchdata
+    from benchmarks import benchdata
     from submissions import narrative as narrative_mod
     from submissions import similarity, tasks
     from submissions.calendar import specs_for
@@ -57,7 +55,7 @@ def _database(*, schools: int, periods: int, length: int, queries: int) -> dict:
                                     for s in specs_for(rt)])
         period_list = list(Period.objects.filter(report_type=rt).order_by("seq"))
     stored_periods, new_period = period_list[:periods], period_list[periods]
-    corpus = similarity.Corpus(seed=11)
+    corpus = similarity_model.Corpus(seed=11)
     now = timezone.now()
 
     def sent(school_id, period):

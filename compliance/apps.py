@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,21 +7,10 @@ class ComplianceConfig(AppConfig):
     verbose_name = _("Compliance")
 
     def ready(self):
-        from . import metrics
+        from jobs import beat as registry
+
+        from . import beat, metrics
+        from .metrics import defaults, gaps  # noqa: F401  (register the default metrics and their gaps)
 
         metrics.load_extra_metric_modules()
-        # Registered here (not in a data migration) so the beat entry survives a flushed table and
-        # follows the settings; update_or_create keeps it idempotent.
-        post_migrate.connect(_register_beat, sender=self, dispatch_uid="compliance_register_beat")
-        # Abandoned exports are failed by the stale-job sweeper (tenancy/jobs.py).
-        from tenancy.jobs import register_sweeper
-
-        from .services import exports_fail_stale
-
-        register_sweeper("compliance.export", exports_fail_stale)
-
-
-def _register_beat(sender, using="default", **kwargs):
-    from .services import nightly_snapshot_schedule_register
-
-    nightly_snapshot_schedule_register()
+        registry.register("compliance", beat.periodic_tasks)

@@ -1,9 +1,9 @@
 """The compliance XLSX export (xlsxwriter): summary + native chart, schools x items, gaps.
 
-run_export(job_id) is what the Celery task calls. It is idempotent: it claims the job with a
-compare-and-set on its status, and writes to a deterministic storage key per job. A redelivery of
-the claiming message (its worker died) takes the job over and overwrites the same file; any other
-message finds the job taken or finished.
+run_export(job_id) is what the Celery task calls. It is idempotent: it claims the job
+(jobs.models.Job.claim, exclusive), and writes to a deterministic storage key per job. A
+redelivery of the claiming message (its worker died) takes the job over and overwrites the same
+file; any other message finds the job taken or finished.
 """
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import time
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,20 +40,6 @@ def storage_key(job: ComplianceExport) -> str:
     return f"{export_folder(job.assessment_id)}/export-{job.id}.xlsx"
 
 
-def _claim(job_id: int, task_id: str = "") -> bool:
-    """queued -> running; False if another run has it or it is finished.
-
-    A RUNNING job is taken over only by a redelivery of the message that claimed it (same task
-    id): the broker redelivers an acks_late message only once its worker is gone (prefork's
-    reject_on_worker_lost after a kill -9, or a lost connection), so no live run is displaced.
-    A job whose run died for good is failed by the stale-job sweeper (compliance.services).
-    """
-    now = timezone.now()
-    takeover = Q(status=ComplianceExport.Status.RUNNING, task_id=task_id) if task_id else Q(pk__in=[])
-    claimed = ComplianceExport.objects.filter(
-        Q(status=ComplianceExport.Status.QUEUED) | takeover, pk=job_id,
-    ).update(status=ComplianceExport.Status.RUNNING, started_at=now, progress=0, error="", task_id=task_id)
-    return claimed == 1
 
 
 def _step_delay() -> None:
@@ -62,11 +47,6 @@ def _step_delay() -> None:
     delay = float(getattr(settings, "COMPLIANCE_EXPORT_STEP_DELAY", 0) or 0)
     if delay:
         time.sleep(delay)
-
-
-def _progress(job_id: int, value: int) -> None:
-    # Its own short transaction (run_export): progress is visible to readers while the task runs.
-    ComplianceExport.objects.filter(pk=job_id, status=ComplianceExport.Status.RUNNING).update(progress=value)
 
 
 def build_workbook(scores: dict, gaps: list[dict], *, assessment: Assessment, on_progress=lambda p: None) -> bytes:
@@ -168,7 +148,7 @@ def run_export(job_id: int, task_id: str = "") -> str:
         return district_scope(district_id)
 
     with in_district():
-        claimed = _claim(job_id, task_id)
+        claimed = ComplianceExport.claim(job_id, task_id)
     if not claimed:
         with in_district():
             status = ComplianceExport.objects.filter(pk=job_id).values_list("status", flat=True).first()
@@ -177,7 +157,7 @@ def run_export(job_id: int, task_id: str = "") -> str:
 
     def progress(value: int) -> None:
         with in_district():
-            _progress(job_id, value)
+            ComplianceExport.report_progress(job_id, value)
 
     try:
         with in_district():
@@ -198,17 +178,13 @@ def run_export(job_id: int, task_id: str = "") -> str:
                 user=job.requested_by, school_ids=list(scores["schools"]), action="export",
                 object_type=audit.EXPORT_TYPE, object_id=job.id,
                 detail={"assessment": assessment.id, "scheduled": job.scheduled})
-            ComplianceExport.objects.filter(pk=job_id, status=ComplianceExport.Status.RUNNING, task_id=task_id).update(
-                status=ComplianceExport.Status.DONE, progress=100, file=saved, finished_at=timezone.now())
+            ComplianceExport.finish(job_id, task_id=task_id, file=saved)
         return ComplianceExport.Status.DONE
     except Exception as exc:  # recorded on the job so the bureau sees why; re-raised for the worker log
         log.exception("compliance export %s failed", job_id)
         error = f"{type(exc).__name__}: {exc}"
         if isinstance(exc, SoftTimeLimitExceeded):
             error = _("The export took too long and was stopped.")
-        # Only while this run still holds the job: never overwrite another run's result.
         with in_district():
-            ComplianceExport.objects.filter(pk=job_id, status=ComplianceExport.Status.RUNNING,
-                                            task_id=task_id).update(
-                status=ComplianceExport.Status.FAILED, error=error[:2000], finished_at=timezone.now())
+            ComplianceExport.fail(job_id, error, task_id=task_id)
         raise

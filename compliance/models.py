@@ -20,12 +20,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-
 from django_scopes import ScopedManager
 
+from jobs.models import Job, status_field
 from tenancy.dates import sane_date
 from tenancy.models import District, DistrictOwnedChild, DistrictOwnedModel, School, SchoolOwnedModel
 
@@ -368,29 +368,21 @@ class SnapshotItemScore(SchoolOwnedModel):
         constraints = [models.UniqueConstraint(fields=["school", "snapshot", "item"], name="snapshot_item_unique")]
 
 
-class ComplianceExport(DistrictOwnedChild):
+class ComplianceExport(Job, DistrictOwnedChild):
     """One XLSX export run; the rows are the history."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("queued")
-        RUNNING = "running", _("running")
-        DONE = "done", _("done")
-        FAILED = "failed", _("failed")
-
+    status = status_field(queued=_("queued"), running=_("running"), done=_("done"), failed=_("failed"))
     assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="exports")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                      related_name="+")
     scheduled = models.BooleanField(default=False)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
     file = models.FileField(upload_to="compliance/exports/", max_length=255, blank=True)
-    error = models.TextField(blank=True)
-    # The Celery message that claimed the job: its redelivery (the worker died) may take the job
-    # over; any other message finds it taken (compliance/exports.py _claim).
-    task_id = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+
+    job_name = "compliance.export"
+    # A worker killed mid-export: only the redelivery of the claiming message takes the job over.
+    exclusive_claim = True
+    default_time_limit = 30 * 60
+    stale_scope_reason = "the stale-job sweeper fails stuck compliance exports of every district"
 
     district_parent = "assessment"
     objects = ScopedManager(district="assessment__district")

@@ -6,10 +6,13 @@ import logging
 from celery import shared_task
 from django.core.exceptions import ValidationError
 
+from .models import ComplianceExport
+
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="compliance.run_export", bind=True, time_limit=30 * 60, soft_time_limit=25 * 60, max_retries=0,
+@shared_task(name="compliance.run_export", bind=True, time_limit=ComplianceExport.time_limit(),
+             soft_time_limit=ComplianceExport.time_limit() - 5 * 60, max_retries=0,
              # A worker killed mid-export (kill -9, OOM): the message goes back to the queue and its
              # redelivery takes the job over (same task id) and finishes it; the file name is fixed
              # per job, so there is never a second file.
@@ -17,8 +20,8 @@ log = logging.getLogger(__name__)
 def run_compliance_export(self, job_id: int) -> str:
     """Write one ComplianceExport's workbook. Any other message for the job finds it claimed or
     done (status compare-and-set) and does nothing."""
-    from django.utils import translation
     from django.conf import settings
+    from django.utils import translation
 
     from .exports import run_export
 

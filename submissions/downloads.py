@@ -30,7 +30,7 @@ def package_file(*, user, version: PackageVersion, kind: str, request=None) -> D
     submission = version.submission
     if not selectors.takes_part_in_reporting(user=user, school=submission.school):
         raise PermissionDenied(_("You have no part in this school's reporting."))
-    if kind not in PACKAGE_KINDS or version.state != PackageVersion.State.DONE:
+    if kind not in PACKAGE_KINDS or version.status != PackageVersion.Status.DONE:
         raise FileUnavailable(_("This file is not available."))
     # The folder is derived from the row's identity, not read from it: a stored key pointing at
     # another school's or another version's files is refused.
@@ -54,7 +54,7 @@ def district_export_file(*, user, export: DistrictExport, request=None) -> Downl
     every school of the district, like its creation."""
     if not permissions_on_district(user, export.district) & selectors.OVERSIGHT_PERMS:
         raise Http404  # not one of the user's districts' exports: as if it did not exist
-    if export.state != DistrictExport.State.DONE:
+    if export.status != DistrictExport.Status.DONE:
         raise NotReady(_("This export is not ready."))
     handle = open_stored(export.file, under=district_export_folder(export.district_id))
     try:

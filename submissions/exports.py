@@ -4,7 +4,7 @@ schools, as one XLSX (a row per school: status, timeliness, submitted at, key fi
 Runs in an explicit system scope of the district's schools (the bureau's view, by design); the
 job row itself is district-owned and each step on it is a short transaction in the district's
 scope, so its progress is visible while the job runs.
-Idempotent like the compile job: the row is claimed by compare-and-set, the file name is
+Idempotent like the compile job: the row is claimed (jobs.models.Job.claim), the file name is
 derived from the row id; the file is built in a temporary file and stored under that name,
 replacing an earlier run's copy (config.storage.storage_replace), through the storage API only.
 """
@@ -37,12 +37,6 @@ FIGURE_COLUMNS = [
     ("tutoring_sessions", "Tutoring sessions"),
 ]
 COVERAGE_KINDS = ["home_visit", "talk", "guardian_contact", "letter"]
-
-
-def _update(export_id: int, district_id: int, **fields) -> int:
-    """Write the job row in its own short transaction (the row is district-owned)."""
-    with district_scope(district_id):
-        return DistrictExport.objects.filter(pk=export_id, state__in=["pending", "running"]).update(**fields)
 
 
 def cell_status(*, school: School, period, timeliness: str, today: date) -> str:
@@ -123,25 +117,26 @@ def run_export(export_id: int, today: date | None = None) -> DistrictExport | No
         return None
     with district_scope(district_id):
         export = DistrictExport.objects.select_related("report_type", "period", "district").filter(pk=export_id).first()
-    if export is None or export.state in (DistrictExport.State.DONE, DistrictExport.State.FAILED):
+    if export is None or export.is_finished:
         return export
-    # Each run restarts the stale-job sweeper's clock.
-    _update(export_id, district_id, state=DistrictExport.State.RUNNING, progress=10, started_at=timezone.now())
+    # Each step on the job row is its own short transaction in the district's scope.
+    with district_scope(district_id):
+        DistrictExport.claim(export_id, progress=10)
     school_ids = list(School.objects.filter(district_id=export.district_id).values_list("id", flat=True))
     with translation.override(settings.LANGUAGE_CODE):
         with system_scope("a district export reads every school of the district", school_ids=school_ids,
                           district_ids=[district_id]):
             rows = export_rows(export, today=today)
-        _update(export_id, district_id, progress=60)
+        with district_scope(district_id):
+            DistrictExport.report_progress(export_id, 60)
         name = district_export_storage_key(export.pk, export.district_id)
         with tempfile.TemporaryDirectory(prefix="district-export-") as tmp:
             local = Path(tmp) / "export.xlsx"
             _write(local, export, rows)
             with local.open("rb") as fh:
                 storage_replace(name, fh)
-    _update(export_id, district_id, state=DistrictExport.State.DONE, progress=100, file=name, rows=len(rows),
-            finished_at=timezone.now())
     with district_scope(district_id):
+        DistrictExport.finish(export_id, file=name, rows=len(rows))
         export.refresh_from_db()
     return export
 
@@ -149,6 +144,6 @@ def run_export(export_id: int, today: date | None = None) -> DistrictExport | No
 def export_file_name(export: DistrictExport) -> str | None:
     """The storage name of a done export's file if it is in storage, or None (read it with
     default_storage.open())."""
-    if export.state != DistrictExport.State.DONE or not export.file:
+    if export.status != DistrictExport.Status.DONE or not export.file:
         return None
     return export.file if default_storage.exists(export.file) else None

@@ -15,9 +15,9 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
-
 from django_scopes import ScopedManager
 
+from jobs.models import Job, status_field
 from tenancy.dates import sane_date
 from tenancy.models import District, DistrictOwnedChild, DistrictOwnedModel, School, SchoolOwnedModel
 
@@ -207,7 +207,7 @@ class SubmissionEvent(SchoolOwnedModel):
         indexes = [models.Index(fields=["school", "submission"], name="subevent_school_submission")]
 
 
-class PackageVersion(SchoolOwnedModel):
+class PackageVersion(Job, SchoolOwnedModel):
     """One compile of a submission's package (XLSX + DOCX). Written by the compile job.
 
     Idempotency hooks for that job: the version number is unique per submission, the storage key
@@ -215,31 +215,26 @@ class PackageVersion(SchoolOwnedModel):
     (partial unique constraint), so a redelivered job completes the same row and files.
     """
 
-    class State(models.TextChoices):
-        PENDING = "pending", _("Waiting")
-        RUNNING = "running", _("Compiling")
-        DONE = "done", _("Ready")
-        FAILED = "failed", _("Failed")
-
+    status = status_field(running=_("Compiling"))
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="versions")
     version = models.PositiveIntegerField()
-    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
     is_current = models.BooleanField(default=False)
     storage_key = models.CharField(max_length=200, unique=True)
     # The narrative this version was compiled from; submit refuses a stale package.
     narrative_digest = models.CharField(max_length=64, blank=True)
-    progress = models.PositiveSmallIntegerField(default=0)
-    progress_note = models.CharField(max_length=200, blank=True)
-    task_id = models.CharField(max_length=64, blank=True)
-    error = models.TextField(blank=True)
     files = models.JSONField(default=dict, blank=True)  # {"xlsx": "<key>/package.xlsx", ...}
     # The key figures compiled into the package (children, coverage, activities, ...), so the
     # district export and the review screen read them without reopening the files.
     figures = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+
+    job_name = "submissions.compile"
+    time_limit_setting = "SUBMISSIONS_COMPILE_TIME_LIMIT"
+    default_time_limit = 20 * 60
+    stale_scope_reason = "the stale-job sweeper fails stuck compiles of every school"
+    stale_running_error = _("The compile stopped without finishing (its worker was lost or ran out of time). "
+                            "Compile again.")
+    stale_queued_error = _("The compile never started (the task queue was unavailable for too long). Compile again.")
 
     class Meta:
         ordering = ["submission_id", "version"]
@@ -247,7 +242,7 @@ class PackageVersion(SchoolOwnedModel):
             models.UniqueConstraint(fields=["submission", "version"], name="packageversion_unique_version"),
             models.UniqueConstraint(fields=["submission"], condition=Q(is_current=True),
                                     name="packageversion_one_current"),
-            models.CheckConstraint(condition=Q(is_current=False) | Q(state="done"), name="packageversion_current_is_done"),
+            models.CheckConstraint(condition=Q(is_current=False) | Q(status="done"), name="packageversion_current_is_done"),
             models.CheckConstraint(condition=Q(progress__lte=100), name="packageversion_progress_pct"),
         ]
         indexes = [models.Index(fields=["school", "submission"], name="packageversion_school_sub")]
@@ -358,18 +353,12 @@ class Notification(DistrictOwnedModel):
         indexes = [models.Index(fields=["user", "is_read", "-created_at"], name="notification_inbox")]
 
 
-class DistrictExport(DistrictOwnedModel):
+class DistrictExport(Job, DistrictOwnedModel):
     """A consolidated export of one period across all the district's schools (one XLSX).
 
     District-owned (the bureau's), kept with history: every run is a new row. A scheduled run is
     unique per period (partial constraint), so the beat job can run any number of times.
     """
-
-    class State(models.TextChoices):
-        PENDING = "pending", _("Waiting")
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Ready")
-        FAILED = "failed", _("Failed")
 
     class Trigger(models.TextChoices):
         MANUAL = "manual", _("On demand")
@@ -379,17 +368,13 @@ class DistrictExport(DistrictOwnedModel):
     report_type = models.ForeignKey(ReportType, on_delete=models.CASCADE, related_name="exports")
     period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="exports")
     trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.MANUAL)
-    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
-    progress = models.PositiveSmallIntegerField(default=0)
     file = models.CharField(max_length=255, blank=True)  # storage name, deterministic per row
     rows = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    task_id = models.CharField(max_length=64, blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                      related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+
+    job_name = "submissions.district_export"
+    stale_scope_reason = "the stale-job sweeper fails stuck exports of every district"
 
     class Meta:
         verbose_name = _("district export")

@@ -23,7 +23,7 @@ ACTIVITY_ROWS = 20
 
 def preview_version(versions: list[PackageVersion]) -> PackageVersion | None:
     """The current version, else the latest one that finished (versions are newest first)."""
-    done = [v for v in versions if v.state == PackageVersion.State.DONE and v.figures]
+    done = [v for v in versions if v.status == PackageVersion.Status.DONE and v.figures]
     return next((v for v in done if v.is_current), done[0] if done else None)
 
 

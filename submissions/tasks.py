@@ -10,7 +10,10 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from . import services
+from tenancy.scoping import district_id_of_row, district_scope, tenant_scope
+
+from . import exports, services
+from .models import DistrictExport, PackageVersion
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +42,6 @@ def compute_similarity(self, school_id: int, submission_id: int) -> int:
 
 
 def _fail_version(school_id: int, version_id: int, error: str) -> None:
-    from tenancy.scoping import tenant_scope
-
-    from .models import PackageVersion
-
     try:
         with tenant_scope([school_id]):
             version = PackageVersion.objects.filter(pk=version_id).first()
@@ -58,7 +57,7 @@ def _fail_version(school_id: int, version_id: int, error: str) -> None:
     acks_late=True, reject_on_worker_lost=True,
     autoretry_for=RETRYABLE, retry_backoff=5, retry_backoff_max=300, retry_jitter=True, max_retries=5,
     # Both below the broker's visibility timeout (settings): Redis must not redeliver a live job.
-    soft_time_limit=settings.SUBMISSIONS_COMPILE_SOFT_TIME_LIMIT, time_limit=settings.SUBMISSIONS_COMPILE_TIME_LIMIT,
+    soft_time_limit=settings.SUBMISSIONS_COMPILE_SOFT_TIME_LIMIT, time_limit=PackageVersion.time_limit(),
 )
 def compile_package(self, school_id: int, version_id: int) -> str:
     """Build a reserved package version's XLSX (and DOCX for work summaries) and complete it."""
@@ -76,30 +75,24 @@ def compile_package(self, school_id: int, version_id: int) -> str:
     except Exception as exc:
         _fail_version(school_id, version_id, f"{type(exc).__name__}: {exc}")
         raise
-    return version.state if version is not None else "missing"
+    return version.status if version is not None else "missing"
 
 
 @shared_task(name="submissions.run_district_export", bind=True, acks_late=True, reject_on_worker_lost=True,
              autoretry_for=RETRYABLE, retry_backoff=5, retry_backoff_max=300, max_retries=5,
-             soft_time_limit=600, time_limit=900)
+             soft_time_limit=DistrictExport.time_limit() - 5 * 60, time_limit=DistrictExport.time_limit())
 def run_district_export(self, export_id: int) -> str:
-    from . import exports
-    from .models import DistrictExport
-
     try:
         export = exports.run_export(export_id)
     except RETRYABLE:
         raise
     except Exception as exc:
-        from tenancy.scoping import district_id_of_row, district_scope
-
         district_id = district_id_of_row(DistrictExport, export_id)
         if district_id is not None:
             with district_scope(district_id):
-                DistrictExport.objects.filter(pk=export_id, state__in=["pending", "running"]).update(
-                    state="failed", error=f"{type(exc).__name__}: {exc}"[:4000])
+                DistrictExport.fail(export_id, f"{type(exc).__name__}: {exc}")
         raise
-    return export.state if export is not None else "missing"
+    return export.status if export is not None else "missing"
 
 
 @shared_task(name="submissions.scheduled_district_exports", acks_late=True, soft_time_limit=600, time_limit=900)

@@ -264,7 +264,7 @@ class AccessLog(SchoolOwnedModel):
 
 class TaskOutbox(models.Model):
     """A Celery message written in the same transaction as the work it asks for (transactional
-    outbox, tenancy/jobs.py). Published right after commit; if the broker is down the row stays
+    outbox, jobs/outbox.py). Published right after commit; if the broker is down the row stays
     unsent and the beat job `jobs.flush_outbox` publishes it once the broker is back.
 
     Not school-owned: it holds a task name and ids only, never personal data.

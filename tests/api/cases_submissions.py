@@ -11,14 +11,29 @@ from django.utils import timezone
 
 from submissions import services
 from submissions.models import (
-    DistrictExport, Narrative, Notification, PackageVersion, PeriodType, ReportKind, SimilarityFlag, Submission,
-    SubmissionEvent, district_export_folder,
+    DistrictExport,
+    Narrative,
+    Notification,
+    PackageVersion,
+    PeriodType,
+    ReportKind,
+    SimilarityFlag,
+    Submission,
+    SubmissionEvent,
+    district_export_folder,
 )
 from submissions.narrative import digest
 from tenancy.scoping import district_scope, system_school_ids, tenant_scope
 
 from .harness import (
-    SCHOOL_OWNED_SEES, Case, ExtraRoute, district_school_ids, logged, logged_per_school, register, stored_file,
+    SCHOOL_OWNED_SEES,
+    Case,
+    ExtraRoute,
+    district_school_ids,
+    logged,
+    logged_per_school,
+    register,
+    stored_file,
 )
 
 # The district's overseers (the bureau and the township admins), and the other district's.
@@ -40,7 +55,7 @@ def _export_files(tree, objs):
     for export in objs.values():
         name = stored_file(f"{district_export_folder(export.district_id)}/isolation-{export.pk}.xlsx")
         with district_scope(export):
-            DistrictExport.objects.filter(pk=export.pk).update(state=DistrictExport.State.DONE, file=name)
+            DistrictExport.objects.filter(pk=export.pk).update(status=DistrictExport.Status.DONE, file=name)
 
 
 def _per_district_school(action):

@@ -146,8 +146,10 @@ def test_nightly_job_snapshots_open_assessments_only(tree, assessment, version):
 def test_nightly_snapshot_job_is_registered_idempotently(db):
     from django_celery_beat.models import PeriodicTask
 
-    services.nightly_snapshot_schedule_register()
-    services.nightly_snapshot_schedule_register()
+    from jobs.beat import sync_periodic_tasks
+
+    sync_periodic_tasks()
+    sync_periodic_tasks()
     tasks = PeriodicTask.objects.filter(task="compliance.snapshot_open_assessments")
     assert tasks.count() == 1
     assert (tasks[0].crontab.hour, tasks[0].crontab.minute) == ("2", "30")

@@ -7,7 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from compliance import benchdata, metrics, services
+from benchmarks import benchdata
+from compliance import metrics, services
 from compliance.scoring import compute_scores
 from schools.models import (
     Activity,

@@ -1,7 +1,7 @@
 """Broker down: a school submits a report and compiles the next one, and the
 bureau runs a compliance export, while the broker is STOPPED (a private redis-server of this test, never the machine's).
 
-The rule (tenancy/jobs.py): the request succeeds and records its work in the transactional outbox;
+The rule (jobs/outbox.py): the request succeeds and records its work in the transactional outbox;
 once the broker is back, the beat job `jobs.flush_outbox` publishes it and a real worker runs each
 job exactly once. No state in between: the submission is "submitted" with its comparison queued
 in the database, never "submitted" with the work silently lost.
@@ -22,10 +22,10 @@ from django.utils import timezone
 
 from compliance import services as compliance_services
 from compliance.models import ComplianceExport
+from jobs.outbox import outbox_flush
 from submissions import services
 from submissions.models import Narrative, PackageVersion, PeriodType, SimilarityFlag, Status, Submission
 from submissions.narrative import split_sections
-from tenancy.jobs import outbox_flush
 from tenancy.models import TaskOutbox
 from tenancy.scoping import district_scope, tenant_scope
 from tests.support.celery_worker import celery_worker, configured_app
@@ -114,7 +114,7 @@ def test_submit_and_export_with_the_broker_stopped_run_once_it_is_back(transacti
         response = client.post(reverse("submission_compile", kwargs={"pk": next_sub.pk}))
         assert response.status_code == 302
         status = client.get(reverse("submission_status", kwargs={"pk": next_sub.pk})).json()
-        assert (status["state"], status["finished"]) == ("pending", False)
+        assert (status["state"], status["finished"]) == ("queued", False)
         assert status["note"] == "The task queue is unavailable; the compile starts by itself when it is back."
         client.force_login(tree.bureau_admin)
         response = client.post(reverse("compliance_export_run", kwargs={"pk": assessment.pk}))
@@ -133,7 +133,7 @@ def test_submit_and_export_with_the_broker_stopped_run_once_it_is_back(transacti
     assert unsent[SIMILARITY].args == [gupei, sub.pk] and unsent[EXPORT].args == [job.pk]
     with tenant_scope([gupei]):
         version = PackageVersion.objects.get(submission=next_sub)
-    assert version.state == "pending" and unsent[COMPILE].args == [gupei, version.pk]
+    assert version.status == "queued" and unsent[COMPILE].args == [gupei, version.pk]
     assert all(row.attempts >= 1 and "Connection refused" in row.last_error for row in unsent.values())
     # The flush tried the oldest row again and stopped at the first refusal (no hammering).
     assert (unsent[SIMILARITY].attempts, unsent[COMPILE].attempts, unsent[EXPORT].attempts) == (2, 1, 1)
@@ -147,7 +147,7 @@ def test_submit_and_export_with_the_broker_stopped_run_once_it_is_back(transacti
                    interval=0.2, what="the comparison", detail=worker.log)
         wait_until(lambda: _export(job).status in ("done", "failed"), timeout=60, interval=0.2, what="the export",
                    detail=worker.log)
-        wait_until(lambda: _version(gupei, version.pk).state in ("done", "failed"), timeout=60, interval=0.2,
+        wait_until(lambda: _version(gupei, version.pk).status in ("done", "failed"), timeout=60, interval=0.2,
                    what="the compile", detail=worker.log)
         time.sleep(2)  # a duplicate delivery, if there were one, would show in the log by now
         log = worker.log()
@@ -155,7 +155,7 @@ def test_submit_and_export_with_the_broker_stopped_run_once_it_is_back(transacti
     assert _received(log, SIMILARITY) == 1, log
     assert _received(log, EXPORT) == 1, log
     assert _received(log, COMPILE) == 1, log
-    assert _version(gupei, version.pk).state == "done"
+    assert _version(gupei, version.pk).status == "done"
     assert not TaskOutbox.objects.filter(sent_at__isnull=True).exists()
     job = _export(job)
     assert job.status == "done", job.error

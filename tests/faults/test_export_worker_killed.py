@@ -16,7 +16,7 @@ import pytest
 
 from compliance import services
 from compliance.models import ComplianceExport
-from tenancy.jobs import stale_jobs_fail
+from jobs.stale import stale_jobs_fail
 from tenancy.models import TaskOutbox
 from tenancy.scoping import district_id_of_row, district_scope
 from tests.support.celery_worker import broker_reachable, celery_worker, server_broker_urls

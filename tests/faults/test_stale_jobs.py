@@ -1,4 +1,4 @@
-"""The stale-job sweeper (tenancy/jobs.py, beat task `jobs.sweep_stale`): jobs left "running" past
+"""The stale-job sweeper (jobs/stale.py, beat task `jobs.sweep_stale`): jobs left "running" past
 their hard time limit (+ grace) or "waiting" past JOBS_QUEUED_MAX_HOURS are failed with a clear
 message; live and finished jobs are left alone; a late message for a failed job does nothing."""
 from __future__ import annotations
@@ -12,12 +12,13 @@ from django_celery_beat.models import PeriodicTask
 from compliance import services as compliance_services
 from compliance.exports import run_export
 from compliance.models import ComplianceExport
+from jobs import beat
+from jobs.stale import job_models, stale_jobs_fail
+from jobs.tasks import sweep_stale
 from submissions import compile as compiler
 from submissions import services
 from submissions.models import DistrictExport, PackageVersion
-from tenancy import jobs
 from tenancy.scoping import district_scope, tenant_scope
-from tenancy.tasks import sweep_stale
 from tests.support.compliance import assessment, version  # noqa: F401  (fixtures)
 from tests.support.language import english_messages  # noqa: F401  (autouse)
 from tests.support.submissions import get_sub, opened, report  # noqa: F401  (fixtures)
@@ -40,8 +41,8 @@ def test_sweeper_fails_abandoned_jobs_only(tree, opened, assessment):  # noqa: F
     limit = settings.SUBMISSIONS_COMPILE_TIME_LIMIT + settings.JOBS_STALE_GRACE_SECONDS
     old_running, new_running, old_pending, new_pending = _compile_versions(tree, opened)
     with tenant_scope([tree.gupei.id]):
-        PackageVersion.objects.filter(pk=old_running.pk).update(state="running", started_at=now - timedelta(seconds=limit + 60))
-        PackageVersion.objects.filter(pk=new_running.pk).update(state="running", started_at=now - timedelta(seconds=limit - 60))
+        PackageVersion.objects.filter(pk=old_running.pk).update(status="running", started_at=now - timedelta(seconds=limit + 60))
+        PackageVersion.objects.filter(pk=new_running.pk).update(status="running", started_at=now - timedelta(seconds=limit - 60))
         PackageVersion.objects.filter(pk=old_pending.pk).update(
             created_at=now - timedelta(hours=settings.JOBS_QUEUED_MAX_HOURS, minutes=1))
 
@@ -55,19 +56,19 @@ def test_sweeper_fails_abandoned_jobs_only(tree, opened, assessment):  # noqa: F
     period = get_sub(tree, opened, tree.gupei, 1).period
     district_export = services.district_export_request(actor=tree.bureau_admin, period=period)
     with district_scope(tree.district):
-        DistrictExport.objects.filter(pk=district_export.pk).update(state="running",
+        DistrictExport.objects.filter(pk=district_export.pk).update(status="running",
                                                                     started_at=now - timedelta(hours=1))
 
-    counts = jobs.stale_jobs_fail(now=now)
+    counts = stale_jobs_fail(now=now)
     assert counts == {"compliance.export": 2, "submissions.compile": 2, "submissions.district_export": 1}
 
     with tenant_scope([tree.gupei.id]):
-        states = {v.pk: (v.state, v.error) for v in PackageVersion.objects.all()}
+        states = {v.pk: (v.status, v.error) for v in PackageVersion.objects.all()}
     assert states[old_running.pk] == (
         "failed", "The compile stopped without finishing (its worker was lost or ran out of time). Compile again.")
     assert states[old_pending.pk] == (
         "failed", "The compile never started (the task queue was unavailable for too long). Compile again.")
-    assert states[new_running.pk] == ("running", "") and states[new_pending.pk] == ("pending", "")
+    assert states[new_running.pk] == ("running", "") and states[new_pending.pk] == ("queued", "")
     with district_scope(tree.district):
         got = {j.pk: (j.status, j.error) for j in ComplianceExport.objects.all()}
     assert got[exports[0].pk] == (
@@ -77,13 +78,13 @@ def test_sweeper_fails_abandoned_jobs_only(tree, opened, assessment):  # noqa: F
     assert got[exports[1].pk] == ("running", "")
     with district_scope(tree.district):
         district_export.refresh_from_db()
-    assert district_export.state == "failed" and "Start it again" in district_export.error
+    assert district_export.status == "failed" and "Start it again" in district_export.error
 
     # Idempotent: a second sweep finds nothing more.
-    assert jobs.stale_jobs_fail(now=now) == {"compliance.export": 0, "submissions.compile": 0,
+    assert stale_jobs_fail(now=now) == {"compliance.export": 0, "submissions.compile": 0,
                                              "submissions.district_export": 0}
     # A late message for a swept job changes nothing.
-    assert compiler.compile_package(school_id=tree.gupei.id, version_id=old_running.pk).state == "failed"
+    assert compiler.compile_package(school_id=tree.gupei.id, version_id=old_running.pk).status == "failed"
     assert run_export(exports[2].pk) == "failed"
     with district_scope(tree.district):
         assert ComplianceExport.objects.get(pk=exports[2].pk).file.name in ("", None)
@@ -103,11 +104,11 @@ def test_sweeper_messages_are_in_the_platform_language(tree, assessment, setting
 
 def test_beat_runs_the_sweeper_and_the_outbox_flush(db):
     """Registered after migrate, like the other beat jobs (and again idempotently)."""
-    jobs.ensure_periodic_tasks()
-    jobs.ensure_periodic_tasks()
-    entries = {p.name: p for p in PeriodicTask.objects.filter(name__in=jobs.BEAT_SCHEDULES)}
+    beat.sync_periodic_tasks()
+    beat.sync_periodic_tasks()
+    entries = {p.name: p for p in PeriodicTask.objects.filter(name__startswith="jobs:")}
     assert {n: (p.task, p.interval.every, p.enabled) for n, p in entries.items()} == {
         "jobs: publish the outbox": ("jobs.flush_outbox", 60, True),
         "jobs: fail abandoned jobs": ("jobs.sweep_stale", 300, True),
     }
-    assert set(jobs.sweepers()) == {"compliance.export", "submissions.compile", "submissions.district_export"}
+    assert set(job_models()) == {"compliance.export", "submissions.compile", "submissions.district_export"}

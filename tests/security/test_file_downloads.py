@@ -105,7 +105,7 @@ def test_a_district_export_file_outside_its_folder_is_refused_by_both_doors(clie
         period = opened.periods.order_by("start_on").first()
         export = submission_services.district_export_request(actor=tree.bureau_admin, period=period, enqueue=False)
         elsewhere = default_storage.save("submission-exports/elsewhere.xlsx", ContentFile(b"PK not this export"))
-        DistrictExport.objects.filter(pk=export.pk).update(state=DistrictExport.State.DONE, file=elsewhere)
+        DistrictExport.objects.filter(pk=export.pk).update(status=DistrictExport.Status.DONE, file=elsewhere)
         client.force_login(tree.bureau_admin)
         web, api = _both(client, client_for(tree.bureau_admin), reverse("district_export_download", args=[export.pk]),
                          reverse("api:v1:district-exports-download", args=[export.pk]))

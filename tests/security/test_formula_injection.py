@@ -218,17 +218,17 @@ def _workbooks_through_the_worker(tree, today, semester, tmp_path) -> dict[str, 
         def compiled():
             with tenant_scope([g]):
                 v = PackageVersion.objects.get(pk=reserved.pk)
-            return v if v.state in ("done", "failed") else None
+            return v if v.status in ("done", "failed") else None
 
         package = wait_until(compiled, timeout=180, interval=0.2, what="the compile", detail=worker.log)
-        assert package.state == "done", f"{package.error}\n{worker.log()}"
+        assert package.status == "done", f"{package.error}\n{worker.log()}"
         def exported(model, pk, field):
             with district_scope(tree.district):
                 return model.objects.filter(pk=pk, **{f"{field}__in": ["done", "failed"]}).first()
 
-        export = wait_until(lambda: exported(DistrictExport, requested.pk, "state"), timeout=180, interval=0.2,
+        export = wait_until(lambda: exported(DistrictExport, requested.pk, "status"), timeout=180, interval=0.2,
                             what="the district export", detail=worker.log)
-        assert export.state == "done", f"{export.error}\n{worker.log()}"
+        assert export.status == "done", f"{export.error}\n{worker.log()}"
         done = wait_until(lambda: exported(ComplianceExport, job.pk, "status"), timeout=180, interval=0.2,
                           what="the compliance export", detail=worker.log)
         assert done.status == "done", f"{done.error}\n{worker.log()}"

@@ -16,7 +16,7 @@ from documents.workbook import SafeWorksheet, safe_workbook
 ROOT = Path(__file__).resolve().parents[2]
 FACTORY = ROOT / "documents" / "workbook.py"
 # Benchmarks may write with openpyxl to compare it with the factory's xlsxwriter.
-OPENPYXL_ALLOWED = {ROOT / "submissions" / "management" / "commands" / "bench_export.py"}
+OPENPYXL_ALLOWED = {ROOT / "benchmarks" / "management" / "commands" / "bench_export.py"}
 NOT_APPLICATION = {"tests", ".venv", "var", "staticfiles", "node_modules", ".git"}
 
 POISON = ['=HYPERLINK("http://evil.example/x","click")', "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(1)", "\t=1",

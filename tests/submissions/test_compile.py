@@ -98,7 +98,7 @@ def test_xlsx_figures_match_the_database(tree, opened):
     sub = get_sub(tree, opened, tree.gupei, 1)
     with tenant_scope([tree.gupei.id]):
         version = run_compile(sub, tree.gupei_clerk)
-        assert version.state == PackageVersion.State.DONE and version.is_current
+        assert version.status == PackageVersion.Status.DONE and version.is_current
         # What the database says about the period (independent queries).
         window = (date(2026, 4, 1), date(2026, 4, 14))
         children = Child.objects.filter(school=tree.gupei, status="active").count()
@@ -277,7 +277,7 @@ def test_compile_request_enqueues_after_commit(tree, opened, django_capture_on_c
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         with tenant_scope([tree.gupei.id]):
             again = services.submission_compile_request(actor=tree.gupei_clerk, submission=sub)
-    # Its message is still waiting in the outbox (tenancy/jobs.py): not queued twice.
+    # Its message is still waiting in the outbox (jobs/outbox.py): not queued twice.
     assert again.pk == first.pk and callbacks == []
     from django.utils import timezone
 

@@ -72,12 +72,12 @@ def test_killed_worker_compile_is_redelivered_and_finishes_once(transactional_db
             sub = Submission.objects.get(pk=sub.pk)
             reserved = services.submission_compile_request(actor=tree.gupei_clerk, submission=sub)
         # Mid-job: the summary sheet is being written (progress reported, not finished).
-        seen = wait_until(lambda: (v := _version(gupei, sub.pk)) and v.state == "running" and v.progress >= 15 and v,
+        seen = wait_until(lambda: (v := _version(gupei, sub.pk)) and v.status == "running" and v.progress >= 15 and v,
                           timeout=60, what="the compile to start", detail=worker.log)
-        assert seen.state == "running" and seen.progress < 100
+        assert seen.status == "running" and seen.progress < 100
         if kill == "pool":
             assert worker.kill_child_processes(), "no pool process to kill"
-            done = wait_until(lambda: (v := _version(gupei, sub.pk)) and v.state in ("done", "failed") and v,
+            done = wait_until(lambda: (v := _version(gupei, sub.pk)) and v.status in ("done", "failed") and v,
                               timeout=120, what="the redelivered compile to finish", detail=worker.log)
             log = worker.log()
         else:
@@ -87,13 +87,13 @@ def test_killed_worker_compile_is_redelivered_and_finishes_once(transactional_db
             fresh_dir = tmp_path / "fresh"
             fresh_dir.mkdir()
             with celery_worker(fresh_dir, broker_url, extra_env=extra, queue=worker.queue) as fresh:
-                done = wait_until(lambda: (v := _version(gupei, sub.pk)) and v.state in ("done", "failed") and v,
+                done = wait_until(lambda: (v := _version(gupei, sub.pk)) and v.status in ("done", "failed") and v,
                                   timeout=180, what="the fresh worker to finish the redelivered compile",
                                   detail=fresh.log)
                 log = first_log + fresh.log()
             assert "succeeded" not in first_log, "the killed worker must not have finished the job"
             assert "submissions.compile_package[" in fresh.log(), "the fresh worker ran the redelivered job"
-    assert done.state == "done", f"{done.error}\n{log}"
+    assert done.status == "done", f"{done.error}\n{log}"
     if kill == "pool":
         assert "WorkerLostError" in log or "SIGKILL" in log or "signal 9" in log, log
     task_lines = [line for line in log.splitlines() if "submissions.compile_package[" in line and "received" in line]

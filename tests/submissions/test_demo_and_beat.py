@@ -2,13 +2,12 @@
 from datetime import date
 
 from django.core.management import call_command
+from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-from submissions import selectors
-from submissions.beat import ensure_periodic_tasks
-from django.utils import timezone
-
+from jobs.beat import sync_periodic_tasks
 from schools.demo import progress_year
+from submissions import selectors
 from submissions.demo import demo_today, progress_code, summary_code
 from submissions.models import ReportType, SimilarityFlag, Submission, SubmissionEvent
 from tenancy.models import School, User
@@ -48,9 +47,8 @@ def test_demo_matches_the_issue_and_is_idempotent(db):
         assert len(flags) == 1
         assert {flags[0].school.code, flags[0].school_b.code} == {"gupei", "menzhuang"}
         # The demo's packages for gupei (and the summaries) were compiled for real: files on disk.
-        from docx import Document
-
         from django.core.files.storage import default_storage
+        from docx import Document
 
         from submissions.compile import package_file_name
         from submissions.models import PackageVersion
@@ -75,8 +73,8 @@ def test_beat_schedule_is_registered_by_migrate_and_idempotent(db):
                      ("submissions: reminders", "submissions.send_reminders"),
                      ("submissions: district exports", "submissions.scheduled_district_exports")}
     crontabs = CrontabSchedule.objects.count()
-    ensure_periodic_tasks()
-    ensure_periodic_tasks()
+    sync_periodic_tasks()
+    sync_periodic_tasks()
     assert PeriodicTask.objects.filter(name__startswith="submissions:").count() == 3
     assert CrontabSchedule.objects.count() == crontabs
     opener = PeriodicTask.objects.get(name="submissions: open periods")
@@ -84,7 +82,7 @@ def test_beat_schedule_is_registered_by_migrate_and_idempotent(db):
     # An operator's "disabled" survives the next migrate.
     opener.enabled = False
     opener.save()
-    ensure_periodic_tasks()
+    sync_periodic_tasks()
     assert not PeriodicTask.objects.get(name="submissions: open periods").enabled
 
 

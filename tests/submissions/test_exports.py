@@ -34,7 +34,7 @@ def test_district_export_has_a_row_per_school_with_figures(tree, opened):
         period = Period.objects.get(report_type=opened, seq=1)
     export = services.district_export_request(actor=tree.bureau_admin, period=period, enqueue=False)
     export = exports.run_export(export.pk, today=date(2026, 6, 30))
-    assert export.state == "done" and export.rows == 3
+    assert export.status == "done" and export.rows == 3
     again = exports.run_export(export.pk)  # redelivery: no-op
     assert again.file == export.file and again.finished_at == export.finished_at
     with default_storage.open(exports.export_file_name(export), "rb") as fh:

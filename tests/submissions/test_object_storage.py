@@ -105,7 +105,7 @@ def test_compile_in_object_storage_survives_a_crash_and_redelivery(memory, tree,
         compiler.compile_package(school_id=tree.gupei.id, version_id=version.pk)
     with tenant_scope([tree.gupei.id]):
         version.refresh_from_db()
-        assert version.state == PackageVersion.State.DONE and version.progress == 100
+        assert version.status == PackageVersion.Status.DONE and version.progress == 100
         assert PackageVersion.objects.filter(submission=sub).count() == 1
         assert PackageVersion.objects.filter(submission=sub, is_current=True).count() == 1
     # Exactly the two files, under their fixed names: replaced, never "package_AbC123.xlsx" copies.
@@ -147,7 +147,7 @@ def test_district_export_in_object_storage(memory, tree, opened, client):
     key = district_export_storage_key(export.pk, export.district_id)
     default_storage.save(key, ContentFile(b"stale, from a killed run"))
     export = exports.run_export(export.pk, today=date(2026, 6, 30))
-    assert export.state == "done" and export.file == key and export.rows == 3
+    assert export.status == "done" and export.file == key and export.rows == 3
     folder, name = key.rsplit("/", 1)
     assert [f for f in listing(folder) if f.startswith(name.rsplit(".", 1)[0])] == [name], "no duplicate copy"
     content = stored(key)

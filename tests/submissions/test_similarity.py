@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from benchmarks import similarity_model
 from submissions import selectors, services, similarity
 from submissions.demo_texts import independent_summary, seed_summaries, split_seed_document
 from submissions.models import NarrativeBand, PeriodType, ReportKind, SimilarityFlag, Submission
@@ -63,7 +64,7 @@ def test_normalisation_ignores_whitespace_punctuation_and_width():
 
 
 def test_benchmark_runs_and_finds_the_planted_copy():
-    result = similarity.benchmark(schools=4, periods=5, length=400)
+    result = similarity_model.benchmark(schools=4, periods=5, length=400)
     assert result["narratives"] == 20
     assert result["flagged"] == [0] == result["brute_force_flagged"]
     assert result["candidates"] < 20  # LSH looked at a few texts, not all of them
@@ -90,7 +91,7 @@ def test_a_planted_pair_at_jaccard_055_is_a_candidate_and_flagged():
     fa, fb = similarity.Fingerprint.of(original), similarity.Fingerprint.of(copy)
     score = similarity.jaccard(fa.shingles, fb.shingles)
     assert 0.54 <= score <= 0.57, score
-    assert similarity.lsh_candidate(fa, fb), "LSH must make a J=0.55 pair a candidate"
+    assert similarity_model.lsh_candidate(fa, fb), "LSH must make a J=0.55 pair a candidate"
     assert similarity.estimated_jaccard(fa.signature, fb.signature) >= similarity.THRESHOLD - similarity.PREFILTER_MARGIN
     match = similarity.compare(original, copy)
     assert match is not None and match.score == pytest.approx(score)
@@ -98,10 +99,10 @@ def test_a_planted_pair_at_jaccard_055_is_a_candidate_and_flagged():
 
 def test_the_layout_finds_pairs_at_the_threshold_95_percent_of_the_time():
     assert similarity.NUM_PERM % similarity.BANDS == 0
-    assert similarity.candidate_probability(similarity.THRESHOLD) >= 0.95
-    assert similarity.candidate_probability(0.1) < 0.05  # and rarely a pair of unrelated texts
+    assert similarity_model.candidate_probability(similarity.THRESHOLD) >= 0.95
+    assert similarity_model.candidate_probability(0.1) < 0.05  # and rarely a pair of unrelated texts
     # Measured on planted pairs: the old 16 x 4 layout of 64 found about two thirds at J ~ 0.5.
-    study = similarity.recall_study(levels=(0.5, 0.55), pairs=40, length=800, seed=3)
+    study = similarity_model.recall_study(levels=(0.5, 0.55), pairs=40, length=800, seed=3)
     near = [lv for lv in study["levels"] if 0.45 <= lv["mean_jaccard"] <= 0.6]
     assert near, study["levels"]
     for lv in near:

@@ -19,14 +19,19 @@ from django.utils import timezone
 from submissions import services
 from submissions.demo_texts import seed_summaries
 from submissions.models import (
-    DistrictExport, Narrative, PackageVersion, PeriodType, ReportKind, SimilarityFlag, Submission,
+    DistrictExport,
+    Narrative,
+    PackageVersion,
+    PeriodType,
+    ReportKind,
+    SimilarityFlag,
+    Submission,
     district_export_storage_key,
 )
 from submissions.narrative import split_sections
 from tenancy.models import Membership
 from tenancy.roles import Role
 from tenancy.scoping import tenant_scope
-
 from tests.support.access_log import Logged, district_school_ids, logged, logged_per_school
 
 from .pages import DistrictPage, Page, register, register_district
@@ -141,7 +146,7 @@ def _district_export(t, district):
     period = rt.periods.order_by("seq").first()
     export = DistrictExport.objects.create(district=district, report_type=rt, period=period)
     name = default_storage.save(district_export_storage_key(export.pk, district.pk), ContentFile(b"PK fake xlsx"))
-    DistrictExport.objects.filter(pk=export.pk).update(state=DistrictExport.State.DONE, file=name)
+    DistrictExport.objects.filter(pk=export.pk).update(status=DistrictExport.Status.DONE, file=name)
     return {"pk": export.pk}
 
 

@@ -34,7 +34,7 @@ def test_bureau_runs_and_downloads_a_district_export(client, tree, opened, djang
     exports.run_export(export.pk)  # what the Celery task runs (the worker path is tested in tests/submissions)
     with district_scope(tree.district):
         export.refresh_from_db()
-    assert export.state == "done", export.error
+    assert export.status == "done", export.error
     listing = client.get(reverse("district_exports")).content.decode()
     assert reverse("district_export_download", args=[export.pk]) in listing
     download = client.get(reverse("district_export_download", args=[export.pk]))

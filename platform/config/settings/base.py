@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "axes",
     "django_celery_beat",
     "tenancy",
+    "jobs",  # the background-job life cycle, the task outbox and the stale-job sweeper
     "schools",
     "compliance",
     "submissions",
@@ -322,7 +323,7 @@ SUBMISSIONS_UNLOCK_DAYS = env.int("SUBMISSIONS_UNLOCK_DAYS", default=7)
 # Copied narratives: exact Jaccard of 5-character shingles at or above THRESHOLD is flagged;
 # shared passages shorter than MIN_PASSAGE normalised characters are not listed.
 SUBMISSIONS_SIMILARITY = {"THRESHOLD": 0.5, "MIN_PASSAGE": 12}
-# Beat entries registered in django_celery_beat after migrate (submissions/beat.py), local time.
+# Beat entries of the periodic-task registry (jobs/beat.py, submissions/beat.py), local time.
 SUBMISSIONS_BEAT_SCHEDULES = {
     "submissions: open periods": ("submissions.open_periods", {"minute": "10", "hour": "0"}),
     "submissions: reminders": ("submissions.send_reminders", {"minute": "0", "hour": "8"}),
@@ -375,7 +376,7 @@ BACKUP_HMAC_KEYS = env.list("BACKUP_HMAC_KEY", default=[])
 BACKUP_PG_BIN_DIR = env("BACKUP_PG_BIN_DIR", default="")
 
 # ---------------------------------------------------------------- broker and database faults
-# Every enqueue goes through the transactional outbox (tenancy/jobs.py): the message row commits
+# Every enqueue goes through the transactional outbox (jobs/outbox.py): the message row commits
 # with the request, is published right after commit, and re-published by the beat job
 # `jobs.flush_outbox` (every minute) if the broker was down. So publishing must fail FAST rather
 # than hang a request: one connection attempt with a short timeout, one quick retry.
@@ -385,7 +386,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 if not CELERY_BROKER_URL.startswith("filesystem://"):
     # redis-py reads its connect timeout from the transport options.
     CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "socket_connect_timeout": 2}
-# Read timeout (seconds) of the connection the outbox publishes on (tenancy/jobs.py): without it a
+# Read timeout (seconds) of the connection the outbox publishes on (jobs/outbox.py): without it a
 # Redis that accepts connections but never answers hangs the request forever (measured). Only on
 # the publisher's connection: a worker's idle subscriptions must not time out.
 JOBS_PUBLISH_SOCKET_TIMEOUT = 5

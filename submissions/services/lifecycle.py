@@ -1,0 +1,154 @@
+"""A submission's life: submit, accept, return, unlock, and the narrative the school writes.
+
+Transitions are compare-and-set on the status column (UPDATE … WHERE status = <the status the
+caller saw>), so two concurrent clicks cannot both succeed. Each writes a SubmissionEvent and
+an access-log entry.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jobs.outbox import job_enqueue
+from tenancy.services import access_log_record
+
+from .. import narrative as narrative_mod
+from ..calendar import is_on_time
+from ..models import Narrative, PackageVersion, Status, Submission, SubmissionEvent, Timeliness
+from ._common import EDITABLE, SubmissionLocked, _localdate, _require, _setting, _transition
+
+
+def submission_is_locked(submission: Submission, today: date) -> bool:
+    """Locked for a first submission: past the period's lock date and not unlocked by the bureau."""
+    if today < submission.period.lock_on:
+        return False
+    return not (submission.unlocked_until is not None and today <= submission.unlocked_until)
+
+
+@transaction.atomic
+def submission_submit(*, actor, submission: Submission, now: datetime | None = None,
+                      enqueue_similarity: bool = True) -> Submission:
+    """Send a compiled submission to the bureau (or send it again after a return).
+
+    The narrative is compared with other schools' in a Celery task after commit; the demo seed
+    passes enqueue_similarity=False and calls submission_similarity_compute itself.
+    """
+    now = now or timezone.now()
+    today = _localdate(now)
+    _require(actor, "submit_reports", submission, _("You may not submit reports for this school."))
+    status = submission.status
+    if status == Status.ACCEPTED:
+        raise ValidationError(_("This submission has been accepted and is locked."))
+    if status in (Status.SUBMITTED, Status.RESUBMITTED):
+        raise ValidationError(_("This submission has already been sent and is waiting for the bureau's review."))
+    current = PackageVersion.objects.filter(submission=submission, is_current=True).first()
+    if status == Status.OPEN or current is None:
+        raise ValidationError(_("Compile the package before submitting."))
+    narrative = Narrative.objects.filter(submission=submission).first()
+    if narrative is not None and narrative.digest != current.narrative_digest:
+        raise ValidationError(_("The narrative changed after the last compile. Compile again before submitting."))
+    period = submission.period
+    if status == Status.COMPILED:
+        if submission_is_locked(submission, today):
+            raise SubmissionLocked(
+                _("This report was due on %(due)s and has been locked since %(lock)s. "
+                  "Ask the bureau to unlock it before submitting.")
+                % {"due": period.due_on.isoformat(), "lock": period.lock_on.isoformat()}
+            )
+        on_time = is_on_time(submitted_on=today, period_end_on=period.end_on,
+                             timely_within_days=submission.report_type.timely_within_days)
+        submission = _transition(
+            submission, to=Status.SUBMITTED, action=SubmissionEvent.Action.SUBMIT, actor=actor, now=now,
+            timeliness=Timeliness.ON_TIME if on_time else Timeliness.LATE,
+            first_submitted_at=now, submitted_at=now, submitted_by=actor,
+        )
+    else:  # returned: the bureau asked for it again, so its own lock does not apply
+        submission = _transition(submission, to=Status.RESUBMITTED, action=SubmissionEvent.Action.RESUBMIT,
+                                 actor=actor, now=now, submitted_at=now, submitted_by=actor)
+    if enqueue_similarity and narrative is not None and narrative.text.strip():
+        _enqueue_similarity(submission)
+    return submission
+
+
+def _enqueue_similarity(submission: Submission) -> None:
+    # Through the outbox: with the broker down the submit still succeeds, and the comparison runs
+    # once the broker is back (jobs/outbox.py).
+    job_enqueue("submissions.compute_similarity", submission.school_id, submission.pk)
+
+
+@transaction.atomic
+def submission_accept(*, actor, submission: Submission, comment: str = "", now: datetime | None = None) -> Submission:
+    now = now or timezone.now()
+    _require(actor, "review_submissions", submission, _("Only the bureau can accept submissions."))
+    if submission.status not in (Status.SUBMITTED, Status.RESUBMITTED):
+        raise ValidationError(_("Only a submission waiting for review can be accepted."))
+    return _transition(submission, to=Status.ACCEPTED, action=SubmissionEvent.Action.ACCEPT, actor=actor, now=now,
+                       comment=comment.strip(), reviewed_at=now, reviewed_by=actor, review_comment=comment.strip())
+
+
+@transaction.atomic
+def submission_return(*, actor, submission: Submission, comment: str, now: datetime | None = None) -> Submission:
+    now = now or timezone.now()
+    _require(actor, "review_submissions", submission, _("Only the bureau can return submissions."))
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationError({"comment": _("Say what the school needs to change.")})
+    if submission.status not in (Status.SUBMITTED, Status.RESUBMITTED):
+        raise ValidationError(_("Only a submission waiting for review can be returned."))
+    return _transition(submission, to=Status.RETURNED, action=SubmissionEvent.Action.RETURN, actor=actor, now=now,
+                       comment=comment, reviewed_at=now, reviewed_by=actor, review_comment=comment)
+
+
+@transaction.atomic
+def submission_unlock(*, actor, submission: Submission, until: date | None = None, comment: str = "",
+                      now: datetime | None = None) -> Submission:
+    """The bureau lifts the lock on a not-yet-sent submission until a date (inclusive)."""
+    now = now or timezone.now()
+    today = _localdate(now)
+    _require(actor, "review_submissions", submission, _("Only the bureau can unlock submissions."))
+    if submission.status not in (Status.OPEN, Status.COMPILED):
+        raise ValidationError(_("Only a submission that has not been sent can be unlocked."))
+    until = until or today + timedelta(days=_setting("SUBMISSIONS_UNLOCK_DAYS", 7))
+    if until < today:
+        raise ValidationError({"until": _("The unlock must last until today or later.")})
+    return _transition(submission, to=submission.status, action=SubmissionEvent.Action.UNLOCK, actor=actor,
+                       now=now, comment=comment.strip() or _("Unlocked until %(until)s") % {"until": until.isoformat()},
+                       unlocked_until=until)
+
+
+@transaction.atomic
+def narrative_update(*, actor, submission: Submission, sections: dict, now: datetime | None = None) -> Narrative:
+    """Replace the school's narrative paragraphs. Only before sending (or after a return)."""
+    now = now or timezone.now()
+    _require(actor, "submit_reports", submission, _("You may not edit this school's reports."))
+    if submission.status not in EDITABLE:
+        raise ValidationError(_("The narrative can only be edited before the submission is sent, or after it is returned."))
+    if not isinstance(sections, dict):
+        raise ValidationError({"sections": _("Sections must be a mapping of section to text.")})
+    unknown = set(sections) - set(narrative_mod.SECTION_KEYS)
+    if unknown:
+        raise ValidationError({"sections": _("Unknown sections: %(keys)s") % {"keys": ", ".join(sorted(unknown))}})
+    clean = {}
+    for key, text in sections.items():
+        if not isinstance(text, str):
+            raise ValidationError({"sections": _("Section %(key)s must be text.") % {"key": key}})
+        if len(text) > narrative_mod.MAX_SECTION_CHARS:
+            raise ValidationError({"sections": _("Section %(key)s is longer than %(n)d characters.")
+                                   % {"key": key, "n": narrative_mod.MAX_SECTION_CHARS}})
+        if text.strip():
+            clean[key] = text.strip()
+    narrative, created = Narrative.objects.get_or_create(submission=submission, defaults={"school_id": submission.school_id})
+    narrative.sections = clean
+    narrative.digest = narrative_mod.digest(clean)
+    narrative.updated_by = actor
+    narrative.save()
+    SubmissionEvent.objects.create(school_id=submission.school_id, submission=submission,
+                                   action=SubmissionEvent.Action.NARRATIVE, from_status=submission.status,
+                                   to_status=submission.status, actor=actor, at=now)
+    access_log_record(user=actor, school_id=submission.school_id, action="create" if created else "update",
+                      obj=narrative)
+    return narrative

@@ -1,0 +1,29 @@
+"""The submissions web UI: a school's reporting calendar and submission pages, the bureau's
+completeness matrix, review screen and copied-narrative flags, and the user's notifications.
+
+Views validate, call a selector or a service, render. Access, in this order:
+- a submission outside the user's scope, or of a school they cannot see, is 404 (never 403);
+- a user who has no part in the school's reporting (a teacher) gets 403 on submission pages;
+- anyone else may try an action; the service decides, and its refusal is shown as a message
+  (so a school admin pressing "accept" learns that only the bureau accepts, and nothing changes)."""
+from .district_exports import district_export_download, district_exports
+from .notifications import NOTIFICATIONS_PAGE_SIZE, notifications, notifications_mark_read
+from .overview import CELL_LABELS, highlight_segments, reporting_matrix, similarity_list, similarity_pair
+from .review import submission_accept, submission_return, submission_review, submission_unlock
+from .school import (
+    package_download,
+    school_submissions,
+    submission_compile,
+    submission_detail,
+    submission_narrative,
+    submission_status,
+    submission_submit,
+)
+
+__all__ = [
+    "CELL_LABELS", "NOTIFICATIONS_PAGE_SIZE", "district_export_download", "district_exports", "highlight_segments",
+    "notifications", "notifications_mark_read", "package_download", "reporting_matrix", "school_submissions",
+    "similarity_list", "similarity_pair", "submission_accept", "submission_compile", "submission_detail",
+    "submission_narrative", "submission_return", "submission_review", "submission_status", "submission_submit",
+    "submission_unlock",
+]

@@ -1,0 +1,147 @@
+"""The school's side: its reporting calendar, a submission, compile, narrative and submit."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from tenancy.downloads import download_response
+from tenancy.selectors import has_school_perm
+from tenancy.views import school_for
+
+from .. import downloads, selectors, services
+from ..forms import NarrativeForm
+from ..models import PackageVersion, Status
+from ._common import _error_text, _narrative_sections, _package_context, _state, _submission
+
+
+@login_required
+@require_GET
+def school_submissions(request, pk: int):
+    """The school's reporting calendar: every submission with its due date and state."""
+    school = school_for(request, pk, "view_home")
+    today = timezone.localdate()
+    rows = list(selectors.submissions_for_school(user=request.user, school=school))
+    for sub in rows:
+        sub.state = _state(sub, today)
+    todo = [s for s in rows if s.status in (Status.OPEN, Status.COMPILED, Status.RETURNED)]
+    done = [s for s in rows if s not in todo]
+    done.reverse()  # the latest sent first
+    return render(request, "submissions/calendar.html", {
+        "school": school, "todo": todo, "done": done, "today": today,
+        "can_open": selectors.takes_part_in_reporting(user=request.user, school=school),
+    })
+
+
+
+@login_required
+@require_GET
+def submission_detail(request, pk: int):
+    submission = _submission(request, pk)
+    today = timezone.localdate()
+    narrative = selectors.narrative_of(submission=submission)
+    package = _package_context(submission, narrative)
+    stale = (narrative is not None and package["current"] is not None
+             and narrative.digest != package["current"].narrative_digest)
+    can_submit = has_school_perm(request.user, "submit_reports", submission.school)
+    return render(request, "submissions/detail.html", {
+        "submission": submission, "school": submission.school, "state": _state(submission, today),
+        "sections": _narrative_sections(narrative), "narrative": narrative, "stale": stale,
+        "events": selectors.submission_events(submission=submission),
+        "can_submit": can_submit,
+        "can_review": selectors.may_read_reviews(user=request.user, school=submission.school),
+        "editable": submission.status in services.EDITABLE,
+        "status_url": reverse("submission_status", kwargs={"pk": submission.pk}),
+        **package,
+    })
+
+
+@login_required
+@require_POST
+def submission_compile(request, pk: int):
+    submission = _submission(request, pk)
+    try:
+        services.submission_compile_request(submission=submission, actor=request.user)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("Compiling the package. This page shows the progress."))
+    return redirect("submission_detail", pk=submission.pk)
+
+
+@login_required
+@require_GET
+def submission_status(request, pk: int):
+    """Polled by the page while a compile runs (static/submissions/progress.js)."""
+    submission = _submission(request, pk)
+    latest = selectors.latest_package(submission=submission)
+    data = {"status": submission.status, "status_label": submission.get_status_display(), "version": None}
+    if latest is not None:
+        data.update({
+            "version": latest.version, "state": latest.status, "state_label": latest.get_status_display(),
+            "progress": latest.progress, "note": latest.note,
+            "finished": latest.is_finished,
+        })
+    return JsonResponse(data)
+
+
+@login_required
+@require_GET
+def package_download(request, pk: int, version: int, kind: str):
+    """Stream one file of a package version from storage (submissions.downloads.package_file)."""
+    submission = _submission(request, pk)
+    try:
+        pv = selectors.package_version_get(submission=submission, version=version)
+    except PackageVersion.DoesNotExist:
+        raise Http404 from None
+    pv.submission = submission  # the looked-up submission, with its school, type and period
+    return download_response(downloads.package_file(user=request.user, version=pv, kind=kind, request=request))
+
+
+@login_required
+def submission_narrative(request, pk: int):
+    """Edit the narrative paragraphs, section by section, before submitting (or after a return)."""
+    submission = _submission(request, pk)
+    narrative = selectors.narrative_of(submission=submission)
+    current = narrative.sections if narrative is not None else {}
+    can_edit = (submission.status in services.EDITABLE
+                and has_school_perm(request.user, "submit_reports", submission.school))
+    if request.method == "POST":
+        form = NarrativeForm(request.POST, sections=current)
+        if form.is_valid():
+            try:
+                services.narrative_update(actor=request.user, submission=submission, sections=form.sections())
+            except (ValidationError, PermissionDenied) as exc:
+                messages.error(request, _error_text(exc))
+                return redirect("submission_narrative", pk=submission.pk)
+            messages.success(request, _("The narrative was saved. Compile the package again so that it uses the new text."))
+            return redirect("submission_detail", pk=submission.pk)
+    elif request.method == "GET":
+        form = NarrativeForm(sections=current)
+    else:
+        return HttpResponseNotAllowed(["GET", "POST"])
+    return render(request, "submissions/narrative.html", {
+        "submission": submission, "school": submission.school, "form": form, "can_edit": can_edit,
+    })
+
+
+@login_required
+@require_POST
+def submission_submit(request, pk: int):
+    submission = _submission(request, pk)
+    resubmit = submission.status == Status.RETURNED
+    try:
+        services.submission_submit(actor=request.user, submission=submission)
+    except services.SubmissionLocked as exc:
+        messages.error(request, _error_text(exc))
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("Sent to the bureau again.") if resubmit else _("Submitted to the bureau."))
+    return redirect("submission_detail", pk=submission.pk)
