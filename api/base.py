@@ -29,8 +29,9 @@ Subclasses list the base first, then the DRF mixins they need, so the base's per
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import django_filters
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -44,6 +45,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import SessionAuthentication
+
 # DRF's version also turns a malformed id ("abc" for an integer key) into a 404, not a 500.
 from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import IsAuthenticated
@@ -51,8 +53,16 @@ from rest_framework.settings import api_settings
 from rest_framework.viewsets import GenericViewSet
 
 from tenancy import selectors
-from tenancy.models import (District, DistrictOwnedChild, DistrictOwnedModel, School, SchoolOwnedModel,
-                            district_path, is_sensitive, owning_district)
+from tenancy.models import (
+    District,
+    DistrictOwnedChild,
+    DistrictOwnedModel,
+    School,
+    SchoolOwnedModel,
+    district_path,
+    is_sensitive,
+    owning_district,
+)
 from tenancy.roles import PERMISSIONS
 from tenancy.scoping import current_school_ids
 from tenancy.services import access_log_sensitive_read

@@ -18,7 +18,6 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
-
 # Media types of the files the API serves, named explicitly: guessing them from the file name
 # depends on the machine's /etc/mime.types.
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

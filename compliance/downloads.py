@@ -17,6 +17,7 @@ from . import audit, selectors, services
 from .exports import export_folder
 from .models import ChecklistVersion, ComplianceExport
 
+
 @transaction.atomic
 def export_file(*, user, job: ComplianceExport, request=None) -> Download:
     """A finished export's workbook, for whoever may read its assessment's exports (the bureau; a

@@ -96,7 +96,7 @@ def _pdf(text: str) -> bytes:
     offsets.append(out.tell())
     out.write(f"4 0 obj\n<< /Length {len(stream)} >>\nstream\n{stream}\nendstream\nendobj\n".encode())
     xref = out.tell()
-    out.write("xref\n0 5\n0000000000 65535 f \n".encode())
+    out.write(b"xref\n0 5\n0000000000 65535 f \n")
     for off in offsets:
         out.write(f"{off:010d} 00000 n \n".encode())
     out.write(f"trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())

@@ -4,7 +4,7 @@ the web page and the API alike (see tenancy.downloads)."""
 from __future__ import annotations
 
 import io
-from typing import Callable
+from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction

@@ -535,7 +535,7 @@ def _check_rows(grid, header_index: int, fields: dict[int, str], titles: dict[in
         def fail(field_name: str, reason: str) -> None:
             col = seen_fields.get(field_name)
             title = titles[col] if col is not None else COLUMN_BY_FIELD[field_name].title
-            row_errors.append(RowError(number, title, reason))
+            row_errors.append(RowError(number, title, reason))  # noqa: B023 - called within this row only
 
         for column in COLUMNS:
             col = seen_fields.get(column.field)

@@ -5,9 +5,9 @@ No database access here, so the rules are easy to test and the job and the demo 
 from __future__ import annotations
 
 import calendar as _cal
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Iterator
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from django.conf import settings
 from django.utils import timezone
 
 from schools.demo import progress_year
-
 from tenancy import services as tenancy_services
 from tenancy.models import School, User
 from tenancy.roles import Role
@@ -28,7 +27,6 @@ from . import services
 from .demo_texts import independent_summary, seed_summaries
 from .models import PeriodType, ReportKind, ReportType, Status, Submission
 from .narrative import split_sections
-
 
 
 def demo_today(year: int) -> date:

@@ -18,7 +18,14 @@ from tenancy.selectors import has_school_perm, memberships_of, permissions_on_di
 
 from .calendar import school_open_during
 from .models import (
-    Notification, PackageVersion, Period, ReportType, SimilarityFlag, Submission, SubmissionEvent, Timeliness,
+    Notification,
+    PackageVersion,
+    Period,
+    ReportType,
+    SimilarityFlag,
+    Submission,
+    SubmissionEvent,
+    Timeliness,
 )
 
 OVERSIGHT_PERMS = {"view_aggregates", "review_submissions"}

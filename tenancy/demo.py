@@ -1,9 +1,9 @@
 """The demo district: schools, the org tree and one user per role. Idempotent."""
 from __future__ import annotations
 
+from . import services
 from .models import District, School, User
 from .roles import Role
-from . import services
 
 DEMO_PASSWORD = "Demo2026!"
 

@@ -11,7 +11,11 @@ from .children_import import ChildImportViewSet
 from .contacts import CareContactViewSet
 from .evidence import EvidenceViewSet, ReusedEvidenceFlagViewSet
 from .home import (
-    ActivitySiteViewSet, EquipmentViewSet, LeadershipMemberViewSet, SemesterViewSet, ThemeScheduleViewSet,
+    ActivitySiteViewSet,
+    EquipmentViewSet,
+    LeadershipMemberViewSet,
+    SemesterViewSet,
+    ThemeScheduleViewSet,
     TrainingMeetingViewSet,
 )
 from .pages import ContactTrackerViewSet, RuleStatusViewSet, SchoolDashboardViewSet

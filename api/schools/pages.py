@@ -42,7 +42,7 @@ class SchoolPageViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
             try:
                 return Semester.objects.get(pk=int(raw), district_id=school.district_id)
             except (ValueError, Semester.DoesNotExist):
-                raise exceptions.ValidationError({"semester": [_("No such semester in the school's district.")]})
+                raise exceptions.ValidationError({"semester": [_("No such semester in the school's district.")]}) from None
         semester = ss.semester_current(school.district_id)
         if semester is None:
             raise exceptions.ValidationError({"semester": [_("The district has no semester yet.")]})

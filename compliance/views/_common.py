@@ -3,10 +3,8 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import get_language
-from django.utils.translation import gettext as _
 
 from tenancy import selectors as tenancy_selectors
-from tenancy.forms import error_text as _error_text
 
 from .. import selectors
 from ..models import Assessment

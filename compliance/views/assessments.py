@@ -9,12 +9,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tenancy import selectors as tenancy_selectors
+from tenancy.forms import error_text as _error_text
 from tenancy.models import School
 
 from .. import services
 from ..forms import AssessmentCreateForm, LockConfirmForm
 from ..models import ChecklistVersion
-from ._common import _error_text, _is_manager, _overseer_assessment
+from ._common import _is_manager, _overseer_assessment
 
 
 @login_required

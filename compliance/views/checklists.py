@@ -12,12 +12,13 @@ from django.views.decorators.http import require_POST
 
 from tenancy import selectors as tenancy_selectors
 from tenancy.downloads import download_response
+from tenancy.forms import error_text as _error_text
 
 from .. import downloads, selectors, services
 from ..forms import ChecklistUploadForm
 from ..models import ChecklistVersion
 from ..services import ChecklistInvalid
-from ._common import _error_text, _is_manager
+from ._common import _is_manager
 
 
 def _bureau_or_403(request):

@@ -10,12 +10,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tenancy import selectors as tenancy_selectors
+from tenancy.forms import error_text as _error_text
 from tenancy.models import School
 
 from .. import selectors, services
 from ..forms import ManualScoreForm
 from ..models import ChecklistItem
-from ._common import _assessment, _error_text, _title, _zh
+from ._common import _assessment, _title, _zh
 
 
 @login_required

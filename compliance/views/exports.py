@@ -11,11 +11,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tenancy.downloads import download_response
+from tenancy.forms import error_text as _error_text
 
 from .. import downloads, selectors, services
 from ..forms import ExportScheduleForm
 from ..models import ComplianceExport
-from ._common import _error_text, _exports_assessment, _is_manager
+from ._common import _exports_assessment, _is_manager
 
 
 def _schedule_initial(task) -> dict:

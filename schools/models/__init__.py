@@ -10,27 +10,44 @@ Writes go through schools.services only; reads that need scope or aggregation th
 schools.selectors.
 """
 
-from .semesters import (  # noqa: F401
-    Semester,
-)
-from .evidence import (  # noqa: F401
-    Evidence, ReusedEvidenceFlag, evidence_folder,
-)
-from .home import (  # noqa: F401
-    ActivitySite, Equipment, LeadershipMember, RuleDocument, RuleDocumentVersion, RuleKind,
-)
-from .staff import (  # noqa: F401
-    ProxyAssignment, StaffProfile, TrainingAttendance, TrainingMeeting, WorkRecordEntry,
+from .activities import (  # noqa: F401
+    Activity,
+    ActivityParticipant,
+    ActivityQuerySet,
+    ThemeSchedule,
 )
 from .children import (  # noqa: F401
-    Child, ChildStatusChange, ChildUserObjectPermission,
+    Child,
+    ChildStatusChange,
+    ChildUserObjectPermission,
 )
 from .contacts import (  # noqa: F401
     CareContact,
 )
-from .activities import (  # noqa: F401
-    Activity, ActivityParticipant, ActivityQuerySet, ThemeSchedule,
+from .evidence import (  # noqa: F401
+    Evidence,
+    ReusedEvidenceFlag,
+    evidence_folder,
+)
+from .home import (  # noqa: F401
+    ActivitySite,
+    Equipment,
+    LeadershipMember,
+    RuleDocument,
+    RuleDocumentVersion,
+    RuleKind,
+)
+from .semesters import (  # noqa: F401
+    Semester,
+)
+from .staff import (  # noqa: F401
+    ProxyAssignment,
+    StaffProfile,
+    TrainingAttendance,
+    TrainingMeeting,
+    WorkRecordEntry,
 )
 from .study import (  # noqa: F401
-    StudyPair, TutoringSession,
+    StudyPair,
+    TutoringSession,
 )

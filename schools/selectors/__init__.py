@@ -15,25 +15,62 @@ the read actions in schools.services (`child_read`, `contact_read_log`).
 """
 
 from .children import (  # noqa: F401
-    ADMIN, BASIC, BASIC_FIELDS, ChildView, FULL_ID_LEVELS, IDENTITY, PROXY, PROXY_FIELDS, WELLBEING_LEVELS,
-    assigned_child_ids, child_access_level, child_fields, child_for_contact, child_get_for_view,
-    child_level_in, child_levels, children_list, children_visible_to, children_with_identity_visible_to,
-    level_from_perms, school_child_level,
-)
-from .semesters import (  # noqa: F401
-    may_set_calendar, semester_current, semester_for_date, semesters_of,
-)
-from .home import (  # noqa: F401
-    activities_for_week, home_overview, rule_documents_missing, rule_documents_status, school_dashboard,
-    study_pairs_visible_to, training_meetings_list, work_record_entries_visible_to,
+    ADMIN,
+    BASIC,
+    BASIC_FIELDS,
+    FULL_ID_LEVELS,
+    IDENTITY,
+    PROXY,
+    PROXY_FIELDS,
+    WELLBEING_LEVELS,
+    ChildView,
+    assigned_child_ids,
+    child_access_level,
+    child_fields,
+    child_for_contact,
+    child_get_for_view,
+    child_level_in,
+    child_levels,
+    children_list,
+    children_visible_to,
+    children_with_identity_visible_to,
+    level_from_perms,
+    school_child_level,
 )
 from .contacts import (  # noqa: F401
-    ContactView, TrackerGrid, contact_cell, contact_filter_choices, contact_get_for_view,
-    contact_tracker_grid, contacts_for_child, contacts_list, contacts_visible_to,
+    ContactView,
+    TrackerGrid,
+    contact_cell,
+    contact_filter_choices,
+    contact_get_for_view,
+    contact_tracker_grid,
+    contacts_for_child,
+    contacts_list,
+    contacts_visible_to,
 )
 from .evidence import (  # noqa: F401
-    reuse_flags_visible_to, reuse_match_q, reused_annotation,
+    reuse_flags_visible_to,
+    reuse_match_q,
+    reused_annotation,
 )
 from .export import (  # noqa: F401
-    EXPORT_FULL_COLUMNS, EXPORT_MASKED_COLUMNS, children_export_rows,
+    EXPORT_FULL_COLUMNS,
+    EXPORT_MASKED_COLUMNS,
+    children_export_rows,
+)
+from .home import (  # noqa: F401
+    activities_for_week,
+    home_overview,
+    rule_documents_missing,
+    rule_documents_status,
+    school_dashboard,
+    study_pairs_visible_to,
+    training_meetings_list,
+    work_record_entries_visible_to,
+)
+from .semesters import (  # noqa: F401
+    may_set_calendar,
+    semester_current,
+    semester_for_date,
+    semesters_of,
 )

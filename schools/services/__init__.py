@@ -9,38 +9,92 @@ act), Model.DoesNotExist (not visible to this user: the view answers 404),
 schools.evidence.EvidenceError (an upload that does not decode or is too big).
 """
 
-from .evidence import (  # noqa: F401
-    CAPTION_MAX, MAX_REUSE_FLAGS_PER_UPLOAD, ORPHAN_MIN_AGE, PHASH_REUSE_DISTANCE, evidence_delete,
-    evidence_orphans_sweep, evidence_upload,
-)
-from .semesters import (  # noqa: F401
-    SEMESTER_DATED, SEMESTER_FIELDS, _log_calendar, semester_create, semester_delete, semester_references,
-    semester_update,
-)
-from .home import (  # noqa: F401
-    EQUIPMENT_FIELDS, LEADERSHIP_FIELDS, SITE_FIELDS, activity_site_create, activity_site_update,
-    equipment_create, equipment_update, home_record_delete, leadership_member_create,
-    leadership_member_update, rule_document_version_add,
-)
-from .staff import (  # noqa: F401
-    ASSIGNMENT_FIELDS, MEETING_FIELDS, WORK_RECORD_FIELDS, _sync_child_permissions, proxy_assignment_create,
-    proxy_assignment_end, proxy_assignment_update, proxy_assignments_sync, staff_profile_set,
-    training_meeting_create, training_meeting_delete, training_meeting_update, work_record_add,
-    work_record_delete, work_record_update,
+from .activities import (  # noqa: F401
+    ACTIVITY_FIELDS,
+    activity_create,
+    activity_delete,
+    activity_update,
+    theme_schedule_set,
 )
 from .children import (  # noqa: F401
-    CHILD_FIELDS, CHILD_NOTES_MAX, IMPORT_FIELDS, ImportRejected, REFUSAL_BLOCKED, child_consent_refuse,
-    child_create, child_read, child_read_log, child_status_set, child_update, children_import_commit, children_purge_expired,
+    CHILD_FIELDS,
+    CHILD_NOTES_MAX,
+    IMPORT_FIELDS,
+    REFUSAL_BLOCKED,
+    ImportRejected,
+    child_consent_refuse,
+    child_create,
+    child_read,
+    child_read_log,
+    child_status_set,
+    child_update,
+    children_import_commit,
+    children_purge_expired,
     children_rekey,
 )
-from .activities import (  # noqa: F401
-    ACTIVITY_FIELDS, activity_create, activity_delete, activity_update, theme_schedule_set,
+from .contacts import (  # noqa: F401
+    CONTACT_FIELDS,
+    CONTACT_NOTES_MAX,
+    care_contact_delete,
+    care_contact_record,
+    care_contact_update,
+    contact_read_log,
+)
+from .evidence import (  # noqa: F401
+    CAPTION_MAX,
+    MAX_REUSE_FLAGS_PER_UPLOAD,
+    ORPHAN_MIN_AGE,
+    PHASH_REUSE_DISTANCE,
+    evidence_delete,
+    evidence_orphans_sweep,
+    evidence_upload,
+)
+from .home import (  # noqa: F401
+    EQUIPMENT_FIELDS,
+    LEADERSHIP_FIELDS,
+    SITE_FIELDS,
+    activity_site_create,
+    activity_site_update,
+    equipment_create,
+    equipment_update,
+    home_record_delete,
+    leadership_member_create,
+    leadership_member_update,
+    rule_document_version_add,
+)
+from .semesters import (  # noqa: F401
+    SEMESTER_DATED,
+    SEMESTER_FIELDS,
+    _log_calendar,
+    semester_create,
+    semester_delete,
+    semester_references,
+    semester_update,
+)
+from .staff import (  # noqa: F401
+    ASSIGNMENT_FIELDS,
+    MEETING_FIELDS,
+    WORK_RECORD_FIELDS,
+    _sync_child_permissions,
+    proxy_assignment_create,
+    proxy_assignment_end,
+    proxy_assignment_update,
+    proxy_assignments_sync,
+    staff_profile_set,
+    training_meeting_create,
+    training_meeting_delete,
+    training_meeting_update,
+    work_record_add,
+    work_record_delete,
+    work_record_update,
 )
 from .study import (  # noqa: F401
-    STUDY_PAIR_FIELDS, TUTORING_FIELDS, study_pair_create, study_pair_end, study_pair_update,
-    tutoring_session_delete, tutoring_session_record, tutoring_session_update,
-)
-from .contacts import (  # noqa: F401
-    CONTACT_FIELDS, CONTACT_NOTES_MAX, care_contact_delete, care_contact_record, care_contact_update,
-    contact_read_log,
+    STUDY_PAIR_FIELDS,
+    TUTORING_FIELDS,
+    study_pair_create,
+    study_pair_end,
+    study_pair_update,
+    tutoring_session_delete,
+    tutoring_session_record,
+    tutoring_session_update,
 )

@@ -23,7 +23,7 @@ def _child_or_404(request, school, pk, *, log: bool):
     try:
         view = selectors.child_get_for_view(request.user, pk)
     except Child.DoesNotExist:
-        raise Http404
+        raise Http404 from None
     if view.child.school_id != school.pk:
         # The child exists for this user but under another school's URL: same answer as unknown.
         raise Http404

@@ -104,7 +104,7 @@ def contact_record(request, school):
     except Child.DoesNotExist:
         if json:
             return JsonResponse({"ok": False, "error": _("Not found.")}, status=404)
-        raise Http404
+        raise Http404 from None
     except (ValidationError, PermissionDenied) as exc:
         if json:
             return JsonResponse({"ok": False, "error": error_text(exc)}, status=400)

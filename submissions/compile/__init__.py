@@ -12,7 +12,9 @@ Idempotent by construction, so acks_late redelivery is safe:
 
 Every read runs in an explicit tenant scope of the submission's school. Each step is its own
 short scope (transaction), so progress is committed and visible to the UI while the job runs."""
-from .figures import DOCX_HEADINGS, DOCX_NAME, XLSX_NAME, Figures, gather_figures, mask_child
+from schools.masking import mask_child_name as mask_child
+
+from .figures import DOCX_HEADINGS, DOCX_NAME, XLSX_NAME, Figures, gather_figures
 from .job import compile_package, package_file_name
 from .summary_docx import _strip_heading, figure_rows, section_figures, write_docx
 from .workbook import activity_rows, evidence_refs, write_activities_sheet, write_contacts_sheet, write_summary_sheet

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from schools.masking import mask_child_name as mask_child
 from schools.models import (
     Activity,
     ActivitySite,

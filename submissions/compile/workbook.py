@@ -5,6 +5,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Count, OuterRef
 from django.utils.translation import gettext as _
 
+from schools.masking import mask_child_name as mask_child
 from schools.models import (
     Activity,
     CareContact,
@@ -12,7 +13,7 @@ from schools.models import (
 )
 
 from ..models import Submission
-from .figures import CHUNK, Figures, mask_child
+from .figures import CHUNK, Figures
 
 
 def _kind_labels() -> dict:

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.utils.translation import gettext as _
-from tenancy.forms import error_text as _error_text
 
 from .. import downloads, selectors, services
 from ..models import Status, Submission

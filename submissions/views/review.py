@@ -9,12 +9,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from tenancy.forms import error_text as _error_text
 from tenancy.selectors import has_school_perm
 
 from .. import selectors, services
 from ..forms import AcceptForm, ReturnForm, UnlockForm
 from ..models import Status
-from ._common import _error_text, _narrative_sections, _package_context, _state, _submission
+from ._common import _narrative_sections, _package_context, _state, _submission
 
 
 @login_required

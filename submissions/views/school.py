@@ -12,13 +12,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tenancy.downloads import download_response
+from tenancy.forms import error_text as _error_text
 from tenancy.selectors import has_school_perm
 from tenancy.views import school_for
 
 from .. import downloads, selectors, services
 from ..forms import NarrativeForm
 from ..models import PackageVersion, Status
-from ._common import _error_text, _narrative_sections, _package_context, _state, _submission
+from ._common import _narrative_sections, _package_context, _state, _submission
 
 
 @login_required

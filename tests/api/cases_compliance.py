@@ -11,8 +11,15 @@ from tenancy.roles import Role
 from tenancy.scoping import district_scope, tenant_scope
 
 from .harness import (
-    OTHER_DISTRICT_ROLES, SCHOOL_OWNED_SEES, Case, ExtraRoute, district_school_ids, logged, logged_per_school,
-    register, stored_file,
+    OTHER_DISTRICT_ROLES,
+    SCHOOL_OWNED_SEES,
+    Case,
+    ExtraRoute,
+    district_school_ids,
+    logged,
+    logged_per_school,
+    register,
+    stored_file,
 )
 
 DISTRICT_ROLES_SEE = {"gupei_admin", "menzhuang_admin", "bureau_admin", "bureau_inspector", "gupei_township",

@@ -5,7 +5,13 @@ from tenancy import services
 from tenancy.roles import Role
 
 from .harness import (
-    OTHER_DISTRICT_ROLES, SCHOOL_OWNED_SEES, Case, district_school_ids, logged, logged_per_school, register,
+    OTHER_DISTRICT_ROLES,
+    SCHOOL_OWNED_SEES,
+    Case,
+    district_school_ids,
+    logged,
+    logged_per_school,
+    register,
 )
 
 EVERY_ROLE_WITH_A_SCHOOL = (

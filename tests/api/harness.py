@@ -26,14 +26,20 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 # The access-log expectations every successful write and download is checked against (shared
 # with the web page walk); re-exported for the cases.
 from tenancy.scoping import system_scope
 from tests.support.access_log import (  # noqa: F401
-    Logged, assert_logged, district_school_ids, log_mark, logged, logged_per_school,
+    Logged,
+    assert_logged,
+    district_school_ids,
+    log_mark,
+    logged,
+    logged_per_school,
 )
 
 # The other district's users, one per role (the tree's `other_*`).

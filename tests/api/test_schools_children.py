@@ -166,7 +166,7 @@ def test_list_query_counts_do_not_grow(tree, django_assert_max_num_queries):
     for size, add in ((2, 2), (12, 10)):
         grow(add)
         for url in urls:
-            counts[(url, size)] = queries_for(lambda: client.get(url, {"page_size": 200}))
+            counts[(url, size)] = queries_for(lambda url=url: client.get(url, {"page_size": 200}))
     for url in urls:
         assert counts[(url, 12)] == counts[(url, 2)], (url, counts[(url, 2)], counts[(url, 12)])
         with django_assert_max_num_queries(counts[(url, 2)]):

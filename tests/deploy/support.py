@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import ast
 import os
-
-from tests.support.db import database_url  # noqa: F401  (re-exported for deploy tests)
 import secrets
 import socket
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import quote
+
+from tests.support.db import database_url  # noqa: F401  (re-exported for deploy tests)
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_SETTINGS = ROOT / "platform" / "config" / "settings" / "production.py"

@@ -18,7 +18,15 @@ from schools.evidence import EvidenceError, check_document
 from schools.models import Activity, Evidence, ReusedEvidenceFlag
 from tenancy.scoping import tenant_scope
 from tests.support.documents import (
-    AUTHOR, COMPANY, FOLDER, IDENTIFYING, MANAGER, TITLE, docx_bytes, pdf_bytes, xlsx_bytes,
+    AUTHOR,
+    COMPANY,
+    FOLDER,
+    IDENTIFYING,
+    MANAGER,
+    TITLE,
+    docx_bytes,
+    pdf_bytes,
+    xlsx_bytes,
 )
 
 

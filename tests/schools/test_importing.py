@@ -15,6 +15,7 @@ from schools.importing import (
     ChildRow,
     ImportPreview,
     RowError,
+    _CellError,
     children_template_xlsx,
     id_check_digit,
     make_id_number,
@@ -23,7 +24,6 @@ from schools.importing import (
     parse_id_number,
     parse_phone,
     read_children_file,
-    _CellError,
 )
 
 HEADER = [c.title for c in COLUMNS]

@@ -6,6 +6,7 @@ import io
 from datetime import date
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.db.models import Count, Q, Sum
 
@@ -181,7 +182,7 @@ def test_sent_submission_cannot_be_compiled(tree, opened):
                                    enqueue_similarity=False)
         with pytest.raises(Exception, match="cannot be compiled"):
             services.submission_compile_request(actor=tree.gupei_clerk, submission=sub, enqueue=False)
-        with pytest.raises(Exception):
+        with pytest.raises(PermissionDenied):
             services.submission_compile_request(actor=tree.gupei_teacher, submission=sub, enqueue=False)
 
 

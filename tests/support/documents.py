@@ -30,7 +30,7 @@ def pdf_bytes(text: str = "Hello", *, metadata: bool = False, author: str = AUTH
             '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
             '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
             f'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>{author}</dc:creator></rdf:Description>'
-            '</rdf:RDF></x:xmpmeta><?xpacket end="w"?>').encode("utf-8")
+            '</rdf:RDF></x:xmpmeta><?xpacket end="w"?>').encode()
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -49,7 +49,7 @@ def _replace_parts(data: bytes, parts: dict[str, bytes]) -> bytes:
 APP_XML = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Properties xmlns="http://schemas.openxml'
            'formats.org/officeDocument/2006/extended-properties" xmlns:vt="http://schemas.openxmlformats.org/'
            f'officeDocument/2006/docPropsVTypes"><Application>Microsoft Office Word</Application><Manager>{MANAGER}'
-           f'</Manager><Company>{COMPANY}</Company></Properties>').encode("utf-8")
+           f'</Manager><Company>{COMPANY}</Company></Properties>').encode()
 
 
 def docx_bytes(paragraphs=("第一段 first", "第二段 second"), *, metadata: bool = False, author: str = AUTHOR) -> bytes:

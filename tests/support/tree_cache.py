@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import psycopg
 from django.core.cache import caches
 from django.db import connection, transaction
-import psycopg
 from psycopg.types.json import Json, Jsonb
 
 from tenancy.models import District, School

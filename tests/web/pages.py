@@ -13,8 +13,8 @@ menzhuang of the `tree` fixture); create the object there if needed (school-owne
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from tenancy import services
 from tenancy.models import Membership

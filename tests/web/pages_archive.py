@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from dataclasses import dataclass
 
 from django.utils import timezone
 
@@ -20,7 +19,6 @@ from tenancy.scoping import district_scope, tenant_scope
 from tests.support.access_log import Logged, logged
 
 from .pages import Page, register
-
 
 # Page carries overseer_status itself now; the alias keeps the registrations below readable.
 ArchivePage = Page

@@ -13,7 +13,14 @@ from django.db.models import Count, Q, Sum
 from django.urls import reverse
 
 from schools.models import (
-    Activity, CareContact, Child, Evidence, Semester, StudyPair, TrainingMeeting, TutoringSession,
+    Activity,
+    CareContact,
+    Child,
+    Evidence,
+    Semester,
+    StudyPair,
+    TrainingMeeting,
+    TutoringSession,
 )
 from submissions import compile as compiler
 from submissions import services

@@ -1,10 +1,9 @@
 """Load the default checklist (compliance/default_checklist.yaml) for a district. Idempotent."""
 from django.core.management.base import BaseCommand, CommandError
 
+from compliance.services import checklist_load_default
 from tenancy.models import District
 from tenancy.scoping import district_scope
-
-from compliance.services import checklist_load_default
 
 
 class Command(BaseCommand):
