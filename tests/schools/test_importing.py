@@ -315,9 +315,9 @@ def test_docx_is_not_an_import_file():
 
 
 def test_reasons_go_through_gettext(monkeypatch):
-    from schools import importing
+    from schools.importing import cells
 
-    monkeypatch.setattr(importing, "_", lambda text: f"<{text}>")
+    monkeypatch.setattr(cells, "_", lambda text: f"<{text}>")
     rows = [list(ROWS[0])]
     rows[0][HEADER.index("性别")] = "?"
     preview = read_children_file(io.BytesIO(csv_text(rows).encode()), "x.csv")
