@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
+from jobs.beat import sync_periodic_tasks
 from tenancy import services as tenancy_services
 from tenancy.models import Membership, User
 from tenancy.roles import Role
@@ -43,7 +44,6 @@ from .models import (
     TutoringSession,
     WorkRecordEntry,
 )
-from .tasks import ensure_periodic_tasks
 
 SEED = 20260223
 # A semester counts as "current" in the demo once it has run this long, so "this semester" always
@@ -201,7 +201,7 @@ def _seed(ctx: dict) -> None:
             if Child.objects.filter(school=school).exists():
                 continue
             _seed_school(school, users, semesters, today, random.Random(f"{SEED}-{code}"), shared)
-    ensure_periodic_tasks()
+    sync_periodic_tasks()
 
 
 def _seed_school(school, users, semesters, today, rng: random.Random, shared: dict) -> None:

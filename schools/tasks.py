@@ -63,28 +63,3 @@ def sweep_orphan_evidence_files(school_ids=None) -> dict:
     from .services import evidence_orphans_sweep
 
     return _per_school(school_ids, evidence_orphans_sweep, "nightly sweep of orphan evidence files")
-
-
-def ensure_periodic_tasks() -> None:
-    """Register the nightly jobs with django-celery-beat, idempotently (called after migrate)."""
-    from django.conf import settings
-    from django_celery_beat.models import CrontabSchedule, PeriodicTask
-
-    hour = str(getattr(settings, "SCHOOLS_NIGHTLY_HOUR", 2))
-    schedule, _created = CrontabSchedule.objects.get_or_create(
-        minute="15", hour=hour, day_of_week="*", day_of_month="*", month_of_year="*",
-        timezone=settings.TIME_ZONE,
-    )
-    for name, task in (("schools: purge expired children's data", PURGE_TASK),
-                       ("schools: sync proxy-parent assignments", SYNC_TASK),
-                       ("schools: sweep orphan evidence files", ORPHANS_TASK)):
-        wanted = {"task": task, "crontab_id": schedule.id, "interval_id": None, "enabled": True}
-        existing = PeriodicTask.objects.filter(name=name).first()
-        if existing is None:
-            PeriodicTask.objects.create(name=name, **wanted)
-        elif any(getattr(existing, field) != value for field, value in wanted.items()):
-            # Saved only on a real change: every save bumps django-celery-beat's change marker,
-            # which makes beat reload its whole schedule.
-            for field, value in wanted.items():
-                setattr(existing, field, value)
-            existing.save()

@@ -5,9 +5,10 @@ import datetime as dt
 
 from django.db import connection
 
+from jobs.beat import sync_periodic_tasks
 from schools import services
 from schools.models import CareContact, Child
-from schools.tasks import ORPHANS_TASK, PURGE_TASK, SYNC_TASK, ensure_periodic_tasks, purge_expired_children
+from schools.tasks import ORPHANS_TASK, PURGE_TASK, SYNC_TASK, purge_expired_children
 from tenancy.models import AccessLog
 from tenancy.scoping import tenant_scope
 
@@ -64,8 +65,8 @@ def test_task_scopes_each_school_and_is_idempotent(home, today, settings):
 def test_periodic_tasks_registered_idempotently(db):
     from django_celery_beat.models import PeriodicTask
 
-    ensure_periodic_tasks()
-    ensure_periodic_tasks()
+    sync_periodic_tasks()
+    sync_periodic_tasks()
     tasks = set(PeriodicTask.objects.filter(task__startswith="schools.").values_list("task", flat=True))
     assert tasks == {PURGE_TASK, SYNC_TASK, ORPHANS_TASK}
     assert PeriodicTask.objects.filter(task=PURGE_TASK).count() == 1
