@@ -89,9 +89,11 @@ def test_every_typed_model_date_is_bounded():
 
 
 def _modules(package: str):
+    """The package and every module below it, sub-packages included."""
     pkg = importlib.import_module(package)
-    for info in pkgutil.iter_modules(pkg.__path__):
-        yield importlib.import_module(f"{package}.{info.name}")
+    yield pkg
+    for info in pkgutil.walk_packages(pkg.__path__, prefix=f"{package}."):
+        yield importlib.import_module(info.name)
 
 
 def _classes(modules, base):
