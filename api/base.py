@@ -200,13 +200,18 @@ class ScopedViewSet(GenericViewSet):
         raise exceptions.ValidationError({"school": [_("Name the school (or district) this belongs to.")]})
 
     def create_via_service(self, data: dict[str, Any]):
-        raise exceptions.MethodNotAllowed(self.request.method)
+        raise self._method_not_allowed()
 
     def update_via_service(self, instance, data: dict[str, Any]):
-        raise exceptions.MethodNotAllowed(self.request.method)
+        raise self._method_not_allowed()
 
     def destroy_via_service(self, instance) -> None:
-        raise exceptions.MethodNotAllowed(self.request.method)
+        raise self._method_not_allowed()
+
+    def _method_not_allowed(self) -> exceptions.MethodNotAllowed:
+        method = self.request.method
+        assert method is not None  # a request being dispatched always has its method
+        return exceptions.MethodNotAllowed(method)
 
     # ------------------------------------------------------------------ enforcement (sealed)
     def initial(self, request, *args, **kwargs):
@@ -228,6 +233,8 @@ class ScopedViewSet(GenericViewSet):
         user = self.request.user
         kind = tenant_kind(self.model)
         if kind is None:
+            # __init_subclass__ requires a TenantFilter of every model without a tenant kind.
+            assert self.tenant_filter is not None
             return self.tenant_filter.q(user)
         if kind in ("school", "school_table"):
             ids = selectors.school_ids_for_user(user)

@@ -33,7 +33,8 @@ USERS = [
 
 
 def seed(ctx: dict) -> None:
-    district = District.objects.filter(code=DISTRICT["code"]).first() or services.district_create(**DISTRICT)
+    district = District.objects.filter(code=DISTRICT["code"]).first() or services.district_create(
+        name=DISTRICT["name"], code=DISTRICT["code"])
     schools: dict[str, School] = {}
     for code, name, parent_code, township in SCHOOLS:
         school = School.objects.filter(district=district, code=code).first()
@@ -44,11 +45,11 @@ def seed(ctx: dict) -> None:
             )
         schools[code] = school
     users: dict[str, User] = {}
-    for username, display, role, code in USERS:
+    for username, display, role, school_code in USERS:
         user = User.objects.filter(username=username).first()
         if user is None:
             user = services.user_create(username=username, password=DEMO_PASSWORD, display_name=display)
-        target = {"school": schools[code]} if code else {"district": district}
+        target = {"school": schools[school_code]} if school_code else {"district": district}
         services.membership_grant(user=user, role=role, **target)
         users[username] = user
     ctx.update(district=district, schools=schools, users=users)

@@ -1,6 +1,8 @@
 """Web UI forms. They validate input; the services do the writes and the permission checks."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from django import forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import PermissionDenied
@@ -12,8 +14,11 @@ from .dates import sane_date
 from .models import AccessLog, User
 from .roles import SCHOOL_ROLES, Role
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def grantable_role_choices(actor, school) -> list[tuple[str, str]]:
+
+def grantable_role_choices(actor, school) -> list[tuple[str, StrOrPromise]]:
     """Only the school roles the actor may grant on this school, in the roles' own order."""
     return [
         (value, label) for value, label in Role.choices
@@ -36,7 +41,8 @@ class StaffAddForm(forms.Form):
     def __init__(self, *args, actor, school, **kwargs):
         super().__init__(*args, **kwargs)
         # No preselected role: a stray tap must not make someone a school admin.
-        self.fields["role"].choices = [("", _("Choose a role…")), *grantable_role_choices(actor, school)]
+        cast(forms.ChoiceField, self.fields["role"]).choices = [
+            ("", _("Choose a role…")), *grantable_role_choices(actor, school)]
 
 
 class RoleGrantForm(forms.Form):
@@ -45,8 +51,9 @@ class RoleGrantForm(forms.Form):
 
     def __init__(self, *args, actor, school, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = User.objects.filter(memberships__school=school).distinct()
-        self.fields["role"].choices = grantable_role_choices(actor, school)
+        cast(forms.ModelChoiceField, self.fields["user"]).queryset = (
+            User.objects.filter(memberships__school=school).distinct())
+        cast(forms.ChoiceField, self.fields["role"]).choices = grantable_role_choices(actor, school)
 
 
 class AccessLogFilterForm(forms.Form):
@@ -60,8 +67,8 @@ class AccessLogFilterForm(forms.Form):
 
     def __init__(self, *args, users, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", _("All actions")), *AccessLog.Action.choices]
-        self.fields["user"].queryset = users
+        cast(forms.ChoiceField, self.fields["action"]).choices = [("", _("All actions")), *AccessLog.Action.choices]
+        cast(forms.ModelChoiceField, self.fields["user"]).queryset = users
 
 
 def error_text(exc) -> str:

@@ -75,6 +75,9 @@ class School(models.Model):
     closed_on = models.DateField(_("left the platform on"), null=True, blank=True, validators=[sane_date])
     created_at = models.DateTimeField(auto_now_add=True)
 
+    #: Not a column: the depth below the listing's topmost school, set by the home view for display.
+    indent: int
+
     class Meta:
         verbose_name = _("school")
         verbose_name_plural = _("schools")
@@ -249,8 +252,6 @@ class AccessLog(SchoolOwnedModel):
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)
-
-    objects = ScopedManager(school="school")
 
     class Meta:
         verbose_name = _("access log entry")

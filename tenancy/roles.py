@@ -1,8 +1,13 @@
 """Roles and the object permissions each one grants (django-guardian)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Role(models.TextChoices):
@@ -22,7 +27,7 @@ SUBTREE_ROLES = DISTRICT_ROLES | {Role.TOWNSHIP_ADMIN}
 
 # Object permissions. The same codenames exist on District and on School, so a grant at any
 # level of the tree can be checked the same way.
-PERMISSIONS = [
+PERMISSIONS: list[tuple[str, StrOrPromise]] = [
     ("view_home", _("See the school's home")),
     ("view_aggregates", _("See aggregate figures across schools")),
     ("manage_staff", _("Manage staff and their roles")),

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django_scopes import scope
 
 from .models import District, DistrictOwnedChild, DistrictOwnedModel, School, district_path
@@ -203,6 +203,8 @@ def owning_district_id(owner) -> int:
     if not isinstance(owner, DistrictOwnedChild):
         raise TypeError(f"{type(owner).__name__} belongs to no district.")
     field = owner._meta.get_field(owner.district_parent)
+    if not isinstance(field, models.ForeignKey):
+        raise TypeError(f"{owner._meta.label}.district_parent must name a foreign key.")
     if field.is_cached(owner):
         return owning_district_id(field.get_cached_value(owner))
     found = district_id_of_row(field.related_model, getattr(owner, field.attname))

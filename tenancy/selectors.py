@@ -64,7 +64,12 @@ def district_ids_for_user(user) -> list[int]:
     decided by the permissions, as for schools."""
     ids = set()
     for m in memberships_of(user):
-        ids.add(m.district_id if m.district_id else m.school.district_id)
+        if m.district_id:
+            ids.add(m.district_id)
+        else:
+            # membership_target_matches_role: a membership without a district is on a school.
+            assert m.school is not None
+            ids.add(m.school.district_id)
     return sorted(ids)
 
 
@@ -132,7 +137,7 @@ def permissions_on_district(user, district: District | int) -> set[str]:
     """Permission codenames the user holds on a district object itself (bureau roles)."""
     if not getattr(user, "is_authenticated", False):
         return set()
-    district_id = getattr(district, "id", district)
+    district_id = district.id if isinstance(district, District) else district
     cache = user.__dict__.setdefault("_district_perm_cache", {})
     if district_id not in cache:
         cache[district_id] = _guardian_perms(DistrictUserObjectPermission, user, [district_id]).get(district_id, set())

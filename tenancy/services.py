@@ -1,6 +1,8 @@
 """Every write in tenancy goes through here: keyword-only arguments, one transaction each."""
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -99,7 +101,8 @@ def district_create(*, name: str, code: str, actor: User | None = None, request=
 
 
 def _path_for(school: School) -> str:
-    return (school.parent.path if school.parent_id else "/") + f"{school.id}/"
+    parent = school.parent if school.parent_id else None
+    return (parent.path if parent is not None else "/") + f"{school.id}/"
 
 
 @transaction.atomic
@@ -181,25 +184,35 @@ def _sync_guardian(user: User, *, district: District | None, school: School | No
     """Make guardian's object permissions on one target equal the union of the user's roles there."""
     if district is not None:
         roles = Membership.objects.filter(user=user, district=district).values_list("role", flat=True)
-        model, perm_model, obj = District, DistrictUserObjectPermission, district
+        _sync_object_perms(user, roles, DistrictUserObjectPermission, district)
     else:
+        # Every membership is on a district or a school (membership_target_matches_role).
+        assert school is not None
         roles = Membership.objects.filter(user=user, school=school).values_list("role", flat=True)
-        model, perm_model, obj = School, SchoolUserObjectPermission, school
+        _sync_object_perms(user, roles, SchoolUserObjectPermission, school)
+    for attr in ("_memberships_cache", "_school_ids_cache", "_school_perm_cache", "_district_perm_cache"):
+        user.__dict__.pop(attr, None)
+
+
+# Guardian's direct-FK permission models, one per kind of target.
+_PermModel = TypeVar("_PermModel", DistrictUserObjectPermission, SchoolUserObjectPermission)
+
+
+def _sync_object_perms(user: User, roles, perm_model: type[_PermModel], obj: District | School) -> None:
     wanted = set().union(*(ROLE_PERMISSIONS[r] for r in roles)) if roles else set()
     # Insert and delete only the difference: re-granting a held role (the demo seed on every run)
     # must leave the rows, and their ids, untouched.
-    existing = dict(perm_model.objects.filter(user=user, content_object=obj)
+    existing = dict(perm_model.objects.filter(user=user, content_object_id=obj.pk)
                     .values_list("permission__codename", "id"))
     stale = [pk for codename, pk in existing.items() if codename not in wanted]
     if stale:
         perm_model.objects.filter(id__in=stale).delete()
     missing = wanted - set(existing)
     if missing:
-        perm_model.objects.bulk_create(
-            [perm_model(user=user, content_object=obj, permission=p) for p in _perm_objects(model, missing)]
-        )
-    for attr in ("_memberships_cache", "_school_ids_cache", "_school_perm_cache", "_district_perm_cache"):
-        user.__dict__.pop(attr, None)
+        perm_model.objects.bulk_create([
+            perm_model(user=user, content_object_id=obj.pk, permission=p)
+            for p in _perm_objects(type(obj), missing)
+        ])
 
 
 def can_grant(actor: User, role: str, *, district: District | None = None, school: School | None = None) -> bool:
@@ -208,11 +221,16 @@ def can_grant(actor: User, role: str, *, district: District | None = None, schoo
         if role not in GRANTABLE[m.role]:
             continue
         if m.role in DISTRICT_ROLES:
-            target_district = district.id if district else school.district_id
+            if district is not None:
+                target_district = district.id
+            else:
+                assert school is not None, "can_grant needs a district or a school"
+                target_district = school.district_id
             if m.district_id == target_district:
                 return True
         elif school is not None:
-            if m.role == Role.TOWNSHIP_ADMIN and school.path.startswith(m.school.path):
+            # A township admin's membership is on a school (membership_target_matches_role).
+            if m.role == Role.TOWNSHIP_ADMIN and m.school is not None and school.path.startswith(m.school.path):
                 return True
             if m.role == Role.SCHOOL_ADMIN and school.id == m.school_id:
                 return True
@@ -248,6 +266,8 @@ def _log_membership(membership: Membership, actor, action: str, *, request=None)
         access_log_record(user=actor, school_id=membership.school_id, action=action, obj=membership,
                           request=request, detail=detail)
         return
+    # membership_target_matches_role: a membership without a school is on a district.
+    assert membership.district_id is not None
     school_ids = list(School.objects.filter(district_id=membership.district_id).values_list("id", flat=True))
     access_log_record_many(user=actor, school_ids=school_ids, action=action, object_type="tenancy.membership",
                            object_id=membership.pk, request=request,
@@ -337,6 +357,8 @@ def access_log_record_many(*, user, action: str, object_type: str, school_ids=No
     if (school_ids is None) == (object_ids is None):
         raise TypeError("Pass either school_ids (one object) or school_id with object_ids.")
     if object_ids is not None:
+        if school_id is None:
+            raise TypeError("Pass school_id with object_ids.")
         pairs = [(school_id, oid) for oid in object_ids]
     else:
         pairs = [(sid, object_id) for sid in school_ids]

@@ -24,7 +24,9 @@ def lockout_response(request, original_response=None, credentials=None):
         "username": get_client_username(request, credentials) or "",
         "cooloff_timedelta": get_cool_off(request),
     }
-    response = render(request, settings.AXES_LOCKOUT_TEMPLATE, context, status=settings.AXES_HTTP_RESPONSE_CODE)
+    # AXES_HTTP_RESPONSE_CODE gets its default from axes.conf at start-up, unseen by the stubs.
+    status = settings.AXES_HTTP_RESPONSE_CODE  # type: ignore[misc]
+    response = render(request, settings.AXES_LOCKOUT_TEMPLATE, context, status=status)
     seconds = retry_after_seconds(request)
     if seconds:
         response["Retry-After"] = str(seconds)
@@ -37,7 +39,8 @@ def _axes_handler_base():
     return AxesDatabaseHandler
 
 
-class AxesHandler(_axes_handler_base()):
+# The base is imported lazily (axes needs the app registry), so mypy cannot see it.
+class AxesHandler(_axes_handler_base()):  # type: ignore[misc]
     """axes' database handler with separate limits per username and per IP address.
 
     axes compares one number with one limit (the largest failure count over AXES_LOCKOUT_PARAMETERS).

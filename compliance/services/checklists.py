@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from decimal import Decimal
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -29,6 +30,14 @@ class ChecklistInvalid(ValidationError):
         super().__init__([str(e) for e in self.errors_list])
 
 
+def _validated_num(value) -> Decimal:
+    """A number of a document that passed checklist_yaml.validate (or was exported from a stored version)."""
+    number = checklist_yaml._num(value)
+    if number is None:
+        raise ValueError(f"not a number: {value!r}")
+    return number
+
+
 def _write_content(version: ChecklistVersion, data: dict) -> None:
     """Create the sections and items of a (draft) version from a validated document."""
     items: list[ChecklistItem] = []
@@ -49,7 +58,7 @@ def _write_content(version: ChecklistVersion, data: dict) -> None:
             items.append(ChecklistItem(
                 version=version, section=section, code=str(it["code"]).strip(), title_zh=it["title_zh"],
                 title_en=it["title_en"], requirement_zh=it.get("requirement_zh") or "",
-                requirement_en=it.get("requirement_en") or "", points=checklist_yaml._num(it["points"]),
+                requirement_en=it.get("requirement_en") or "", points=_validated_num(it["points"]),
                 check_method=it["check"], scoring=it["scoring"], metric=(it.get("metric") or "") if automatic else "",
                 rule=rule or "",
                 threshold=checklist_yaml._num(it.get("threshold")) if rule == "threshold" else None,
@@ -95,7 +104,7 @@ def checklist_import_yaml(*, district: District, text: str, actor=None) -> Check
         version.sections.all().delete()
     version.title_zh = data["title_zh"]
     version.title_en = data.get("title_en") or ""
-    version.declared_total = checklist_yaml._num(data["total"])
+    version.declared_total = _validated_num(data["total"])
     version.save()
     _write_content(version, data)
     version.digest = _digest(version)

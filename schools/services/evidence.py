@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import cast
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -81,7 +82,8 @@ def _target_perm_check(actor, school: School, attach_to) -> str | None:
     return field
 
 
-CAPTION_MAX = Evidence._meta.get_field("caption").max_length
+# A CharField, so it has a max_length (the stubs allow None, which Django permits on PostgreSQL).
+CAPTION_MAX = cast(int, Evidence._meta.get_field("caption").max_length)
 ORPHAN_MIN_AGE = dt.timedelta(hours=6)
 
 
@@ -198,8 +200,9 @@ def evidence_delete(*, actor, evidence: Evidence, request=None) -> None:
 
     A contact's photos are the contact's: whoever may edit the contact removes them (its author
     or the school admin), not the materials clerk, who never sees them."""
-    if evidence.care_contact_id:
-        _contact_write_check(actor, evidence.care_contact)
+    contact = evidence.care_contact if evidence.care_contact_id else None
+    if contact is not None:
+        _contact_write_check(actor, contact)
     else:
         _require(actor, "manage_materials", evidence.school)
     if evidence.rule_versions.exists():
@@ -209,7 +212,12 @@ def evidence_delete(*, actor, evidence: Evidence, request=None) -> None:
     sha, school_id = evidence.sha256, evidence.school_id
     evidence.delete()
     if not Evidence.objects.filter(school_id=school_id, sha256=sha).exists():
-        transaction.on_commit(lambda: [default_storage.delete(n) for n in names if n])
+        def delete_files() -> None:
+            for name in names:
+                if name:
+                    default_storage.delete(name)
+
+        transaction.on_commit(delete_files)
 
 
 def evidence_orphans_sweep(*, school: School, min_age: dt.timedelta = ORPHAN_MIN_AGE) -> int:
@@ -221,7 +229,7 @@ def evidence_orphans_sweep(*, school: School, min_age: dt.timedelta = ORPHAN_MIN
         _dirs, files = default_storage.listdir(folder)
     except (FileNotFoundError, NotImplementedError):
         return 0
-    known = set()
+    known: set[str] = set()
     for file_name, thumb_name in Evidence.objects.filter(school=school).values_list("file", "thumbnail"):
         known.update((file_name, thumb_name))
     now = timezone.now()

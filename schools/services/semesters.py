@@ -5,7 +5,7 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, ForeignObjectRel, OuterRef
 from django.utils.translation import gettext as _
 
 from tenancy.models import AccessLog, School
@@ -77,7 +77,7 @@ def semester_references(semester: Semester) -> dict[str, int]:
     with district_scope(semester), tenant_scope(_district_school_ids(semester.district_id)):
         # include_hidden: most FKs to Semester have related_name="+".
         for rel in Semester._meta.get_fields(include_hidden=True):
-            if not (rel.auto_created and not rel.concrete and rel.one_to_many):
+            if not (isinstance(rel, ForeignObjectRel) and rel.auto_created and not rel.concrete and rel.one_to_many):
                 continue
             n = rel.related_model._default_manager.filter(**{rel.field.name: semester}).count()
             if n:

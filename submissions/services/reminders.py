@@ -62,6 +62,7 @@ def _reminders_for_district(district_id: int, today: date, now: datetime) -> int
     recipients: dict[int, list] = {}
     for m in (Membership.objects.filter(school_id__in={s.school_id for s, _k in todo}, role__in=REMINDER_ROLES)
               .select_related("user").order_by("user_id")):
+        assert m.school_id is not None  # filtered on school_id__in
         if m.user.is_active and m.user not in recipients.setdefault(m.school_id, []):
             recipients[m.school_id].append(m.user)
     count = 0

@@ -1,6 +1,7 @@
 """The reporting calendar: report types, their periods, and opening them (the beat job)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
@@ -75,7 +76,7 @@ def periods_generate(*, report_type: ReportType, until: date | None = None) -> i
     """Create the report type's missing periods up to `until` (default: today + horizon). Idempotent."""
     horizon = _setting("SUBMISSIONS_PERIOD_HORIZON_DAYS", 62)
     until = until or (_localdate() + timedelta(days=horizon))
-    semesters = ()
+    semesters: Sequence[tuple[date, date]] = ()
     if report_type.period_type == PeriodType.SEMESTER:
         semesters = list(Semester.objects.filter(district_id=report_type.district_id).values_list("start", "end"))
     specs = specs_for(report_type, until=until, semesters=semesters)
