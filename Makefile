@@ -32,7 +32,7 @@ test: install
 
 # Static checks, run by .ci/run before the suite: ruff (with import order), the import-linter layers
 # contract (docs/ARCHITECTURE.md, "Layers") and mypy on the typed part (pyproject.toml [tool.mypy]).
-MYPY_TARGETS := tenancy api/base.py schools/services submissions/services compliance/services
+MYPY_TARGETS := tenancy jobs api/base.py schools/services submissions/services compliance/services
 lint: install
 	$(BIN)/ruff check .
 	PYTHONPATH=platform:. $(BIN)/lint-imports
