@@ -152,7 +152,7 @@ def test_a_different_document_is_not_the_same_file(home, today):
 # --- what cannot be stripped ------------------------------------------------------------------------
 
 def test_signed_pdf_is_kept_as_signed():
-    """Rewriting a signed PDF would break its signature: it is stored as uploaded (README.md)."""
+    """Rewriting a signed PDF would break its signature: it is stored as uploaded (docs/ARCHITECTURE.md, section 7)."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import DictionaryObject, NameObject, NumberObject
 
