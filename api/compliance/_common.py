@@ -1,7 +1,11 @@
-"""What the compliance endpoints share: related fields limited to what the user sees, filters."""
+"""What the compliance endpoints share: related fields limited to what the user sees, filters,
+the one-way status change."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 import django_filters
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -13,6 +17,8 @@ from compliance.models import (
 )
 from schools.models import Semester
 from tenancy import selectors
+
+from ..base import VISIBLE
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -32,6 +38,30 @@ class VisibleSemesterField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         districts = selectors.districts_visible_to(self.context["request"].user)
         return Semester.objects.filter(district__in=districts)
+
+
+# Who reads and who edits checklists and assessments: the same bureau role does both.
+CHECKLIST_PERMISSIONS = {
+    "list": VISIBLE, "retrieve": VISIBLE,
+    **dict.fromkeys(("create", "update", "partial_update"), "manage_checklists"),
+}
+
+
+class StatusChangeSerializer(serializers.Serializer):
+    """A PATCH of `status` to the one state it may move to (publish, lock); the answer is the
+    object as `detail_serializer` shows it. Subclasses redeclare `status` with its help text."""
+
+    allowed: ClassVar[str]
+    detail_serializer: ClassVar[type[serializers.Serializer]]
+    status = serializers.CharField()
+
+    def validate_status(self, value):
+        if value != self.allowed:
+            raise serializers.ValidationError(_("The only change allowed here is to “%(s)s”.") % {"s": self.allowed})
+        return value
+
+    def to_representation(self, instance):
+        return self.detail_serializer(instance, context=self.context).data
 
 
 class _SchoolRowFilter(django_filters.FilterSet):

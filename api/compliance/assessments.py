@@ -11,9 +11,8 @@ from compliance.models import (
 )
 from tenancy.dates import sane_date
 
-from ..base import VISIBLE, ScopedViewSet, VisibleDistrictField, VisibleSchoolField, id_filter, narrow, scoped_filterset
-from ._common import VisibleChecklistVersionField, VisibleSemesterField
-from .checklists import _only
+from ..base import ScopedViewSet, VisibleDistrictField, VisibleSchoolField, id_filter, narrow, scoped_filterset
+from ._common import CHECKLIST_PERMISSIONS, StatusChangeSerializer, VisibleChecklistVersionField, VisibleSemesterField
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
@@ -40,23 +39,16 @@ class AssessmentCreateSerializer(serializers.Serializer):
         return AssessmentSerializer(instance, context=self.context).data
 
 
-class AssessmentStatusSerializer(serializers.Serializer):
+class AssessmentStatusSerializer(StatusChangeSerializer):
     status = serializers.CharField(help_text="\"locked\": lock the assessment (a final snapshot; then nothing changes).")
-
-    def validate_status(self, value):
-        return _only(value, Assessment.Status.LOCKED)
-
-    def to_representation(self, instance):
-        return AssessmentSerializer(instance, context=self.context).data
+    allowed = Assessment.Status.LOCKED
+    detail_serializer = AssessmentSerializer
 
 
 class AssessmentViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                         mixins.UpdateModelMixin):
     model = Assessment
-    action_permissions = {
-        "list": VISIBLE, "retrieve": VISIBLE,
-        "create": "manage_checklists", "update": "manage_checklists", "partial_update": "manage_checklists",
-    }
+    action_permissions = CHECKLIST_PERMISSIONS
     filterset_class = scoped_filterset(Assessment, district=id_filter("district"),
                                        status=django_filters.ChoiceFilter(choices=Assessment.Status.choices))
 

@@ -15,7 +15,7 @@ from compliance.models import (
 from tenancy.downloads import download_response
 
 from ..base import VISIBLE, ScopedViewSet, VisibleDistrictField, scoped_filterset
-from ._common import VisibleChecklistVersionField
+from ._common import CHECKLIST_PERMISSIONS, StatusChangeSerializer, VisibleChecklistVersionField
 
 
 class ChecklistItemSerializer(serializers.ModelSerializer):
@@ -83,29 +83,16 @@ class ChecklistCreateSerializer(serializers.Serializer):
         return ChecklistVersionDetailSerializer(instance, context=self.context).data
 
 
-def _only(value: str, allowed: str) -> str:
-    if value != allowed:
-        raise serializers.ValidationError(_("The only change allowed here is to “%(s)s”.") % {"s": allowed})
-    return value
-
-
-class ChecklistStatusSerializer(serializers.Serializer):
+class ChecklistStatusSerializer(StatusChangeSerializer):
     status = serializers.CharField(help_text="\"published\": publish the draft (refused if it has errors).")
-
-    def validate_status(self, value):
-        return _only(value, ChecklistVersion.Status.PUBLISHED)
-
-    def to_representation(self, instance):
-        return ChecklistVersionDetailSerializer(instance, context=self.context).data
+    allowed = ChecklistVersion.Status.PUBLISHED
+    detail_serializer = ChecklistVersionDetailSerializer
 
 
 class ChecklistViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                        mixins.UpdateModelMixin):
     model = ChecklistVersion
-    action_permissions = {
-        "list": VISIBLE, "retrieve": VISIBLE, "yaml_export": VISIBLE,
-        "create": "manage_checklists", "update": "manage_checklists", "partial_update": "manage_checklists",
-    }
+    action_permissions = {**CHECKLIST_PERMISSIONS, "yaml_export": VISIBLE}
     filterset_class = scoped_filterset(ChecklistVersion,
                                        status=django_filters.ChoiceFilter(choices=ChecklistVersion.Status.choices),
                                        number=django_filters.NumberFilter())

@@ -13,7 +13,7 @@ import django_filters
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import exceptions, mixins, serializers
 
 from schools import selectors as school_selectors
@@ -104,6 +104,25 @@ class ActionSerializers:
         return self.action_serializers.get(self.action, self.serializer_class)
 
 
+class EndableRecordActions(ActionSerializers):
+    """A dated record about children, kept by whoever manages them: created whole, afterwards only
+    ended or corrected through the narrower `end_serializer`. List it before the viewset base."""
+
+    action_permissions: ClassVar[dict] = visible_and("manage_children")
+    end_serializer = None
+
+    def get_serializer_class(self):
+        return self.end_serializer if self.action in UPDATES else self.serializer_class
+
+
+def endable_schema(end_serializer, update: str, partial_update: str, **others):
+    """The schema of an EndableRecordActions viewset: both updates take the end serializer."""
+    return extend_schema_view(
+        update=extend_schema(request=end_serializer, description=update),
+        partial_update=extend_schema(request=end_serializer, description=partial_update),
+        **others)
+
+
 class SchoolOwnedSerializer(serializers.ModelSerializer):
     """`school` is chosen on create (a school the user can see) and fixed afterwards."""
 
@@ -165,6 +184,15 @@ class MaterialsViewSet(SchoolOwnedViewSet, mixins.ListModelMixin, mixins.Retriev
 
     def destroy_via_service(self, instance):
         services.home_record_delete(actor=self.request.user, obj=instance)
+
+
+class ServiceCheckedViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                            mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin):
+    """Records whose author or the school admin edit them: seeing the row is the only gate here,
+    the services decide who may change it (and answer 404 for "not yours")."""
+
+    abstract = True
+    action_permissions = visible_and(VISIBLE, (*EDITS, "destroy"))
 
 
 class SchoolFilter(django_filters.FilterSet):

@@ -4,17 +4,16 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Count
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers
+from rest_framework import serializers
 
 from schools import selectors as ss
 from schools import services
 from schools.models import CareContact
 from tenancy.dates import sane_date
 
-from ..base import VISIBLE, ScopedViewSet
 from ..schema import ApiErrorSerializer
 from ..tenancy import UserRefSerializer
-from .common import EDITS, child_q, service_errors, visible_and
+from .common import ServiceCheckedViewSet, child_q, service_errors
 
 
 # ---------------------------------------------------------------- the four contacts
@@ -63,13 +62,11 @@ class CareContactFilter(django_filters.FilterSet):
                                              "admin)."),
     destroy=extend_schema(description="Undo a contact (its author or the school admin); its photos go with it."),
 )
-class CareContactViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                         mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin):
+class CareContactViewSet(ServiceCheckedViewSet):
+    # The services decide (child_for_contact): "not yours" is 404, never 403.
     model = CareContact
     serializer_class = CareContactSerializer
     filterset_class = CareContactFilter
-    # The services decide (child_for_contact): "not yours" is 404, never 403.
-    action_permissions = visible_and(VISIBLE, (*EDITS, "destroy"))
 
     def scoped_queryset(self, queryset):
         return (queryset.filter(child_q(self.request.user)).select_related("made_by")

@@ -17,13 +17,14 @@ from ..tenancy import UserRefSerializer
 from .children import ChildRecordViewSet
 from .common import (
     UPDATES,
-    ActionSerializers,
+    EndableRecordActions,
     IdentityChildField,
     SchoolOwnedSerializer,
     SchoolOwnedViewSet,
     StaffUserField,
     VisibleChildField,
     child_q,
+    endable_schema,
     service_errors,
     visible_and,
 )
@@ -69,21 +70,18 @@ class ProxyAssignmentFilter(django_filters.FilterSet):
         return queryset.filter(q) if value else queryset.exclude(q)
 
 
-@extend_schema_view(
-    create=extend_schema(description="Assign a child to a proxy parent; the previous assignment ends the day before."),
-    update=extend_schema(request=ProxyAssignmentEndSerializer,
-                         description="End the assignment or correct its dates (no overlap with the child's "
-                                     "other assignments; null ends_on reopens it)."),
-    partial_update=extend_schema(request=ProxyAssignmentEndSerializer,
-                                 description="End the assignment or correct its dates."),
-)
-class ProxyAssignmentViewSet(ActionSerializers, ChildRecordViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                             mixins.CreateModelMixin, mixins.UpdateModelMixin):
+@endable_schema(ProxyAssignmentEndSerializer,
+                update="End the assignment or correct its dates (no overlap with the child's other "
+                       "assignments; null ends_on reopens it).",
+                partial_update="End the assignment or correct its dates.",
+                create=extend_schema(description="Assign a child to a proxy parent; the previous assignment ends "
+                                                 "the day before."))
+class ProxyAssignmentViewSet(EndableRecordActions, ChildRecordViewSet, mixins.ListModelMixin,
+                             mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin):
     model = ProxyAssignment
     filterset_class = ProxyAssignmentFilter
-    action_permissions = visible_and("manage_children")
     serializer_class = ProxyAssignmentSerializer
-    action_serializers = dict.fromkeys(UPDATES, ProxyAssignmentEndSerializer)
+    end_serializer = ProxyAssignmentEndSerializer
 
     def scoped_queryset(self, queryset):
         return queryset.filter(child_q(self.request.user)).order_by("child", "-starts_on", "id")

@@ -13,16 +13,15 @@ from schools.models import StudyPair, TutoringSession
 from tenancy.dates import sane_date
 from tenancy.selectors import school_ids_for_user
 
-from ..base import VISIBLE, ScopedViewSet, narrow
+from ..base import narrow
 from .common import (
-    EDITS,
-    UPDATES,
-    ActionSerializers,
+    EndableRecordActions,
     SchoolOwnedSerializer,
     SchoolOwnedViewSet,
+    ServiceCheckedViewSet,
     StaffUserField,
     VisibleChildField,
-    visible_and,
+    endable_schema,
 )
 
 
@@ -74,20 +73,16 @@ def study_pairs_for(user):
         Q(child_id__in=visible) | Q(teacher=user))
 
 
-@extend_schema_view(
-    update=extend_schema(request=StudyPairEndSerializer,
-                         description="End the pair or correct its dates or subject; its tutoring sessions "
-                                     "must stay inside the dates."),
-    partial_update=extend_schema(request=StudyPairEndSerializer,
-                                 description="End the pair or correct its dates or subject."),
-)
-class StudyPairViewSet(ActionSerializers, SchoolOwnedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+@endable_schema(StudyPairEndSerializer,
+                update="End the pair or correct its dates or subject; its tutoring sessions must stay inside "
+                       "the dates.",
+                partial_update="End the pair or correct its dates or subject.")
+class StudyPairViewSet(EndableRecordActions, SchoolOwnedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                        mixins.CreateModelMixin, mixins.UpdateModelMixin):
     model = StudyPair
     filterset_class = StudyPairFilter
-    action_permissions = visible_and("manage_children")
     serializer_class = StudyPairSerializer
-    action_serializers = dict.fromkeys(UPDATES, StudyPairEndSerializer)
+    end_serializer = StudyPairEndSerializer
 
     def scoped_queryset(self, queryset):
         return (narrow(queryset, study_pairs_for(self.request.user)).annotate(session_count=Count("sessions"))
@@ -139,13 +134,11 @@ class TutoringSessionFilter(django_filters.FilterSet):
     partial_update=extend_schema(description="Correct a session (the paired teacher or the school admin)."),
     destroy=extend_schema(description="Delete a session (the paired teacher or the school admin)."),
 )
-class TutoringSessionViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                             mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin):
+class TutoringSessionViewSet(ServiceCheckedViewSet):
+    # The service decides who edits: the pair's teacher, or whoever manages the archive.
     model = TutoringSession
     serializer_class = TutoringSessionSerializer
     filterset_class = TutoringSessionFilter
-    # The service decides: the pair's teacher, or whoever manages the archive.
-    action_permissions = visible_and(VISIBLE, (*EDITS, "destroy"))
 
     def scoped_queryset(self, queryset):
         return (queryset.filter(pair_id__in=study_pairs_for(self.request.user).values("id"))

@@ -46,6 +46,16 @@ def _weekday_label(n: int) -> str:
     return {1: _("Monday"), 2: _("Tuesday"), 3: _("Wednesday"), 4: _("Thursday"), 5: _("Friday")}[n]
 
 
+def _missing_kinds(school_ids, semester, kinds: list[str], exists_sql: str) -> list[tuple[int, str]]:
+    """(school_id, kind) for each kind with no row in `exists_sql` (a subquery on s.id and k.kind),
+    in the order of `kinds`: the shape of every "which required things are missing" gap."""
+    return _sql(f"""
+        SELECT s.id, k.kind
+        FROM unnest(%(ids)s::bigint[]) AS s(id) CROSS JOIN unnest(%(kinds)s::text[]) AS k(kind)
+        WHERE NOT EXISTS ({exists_sql})
+        ORDER BY s.id, array_position(%(kinds)s::text[], k.kind)""", _params(school_ids, semester, kinds=kinds))
+
+
 @register_gaps("four_contact_coverage")
 def four_contact_gaps(school_ids, semester):
     """Which children lack which of the four contacts this semester."""
@@ -91,15 +101,10 @@ def rule_document_gaps(school_ids, semester):
     from schools.models import RuleKind
 
     labels = _labels(RuleKind.choices)
-    rows = _sql(f"""
-        SELECT s.id, k.kind
-        FROM unnest(%(ids)s::bigint[]) AS s(id) CROSS JOIN unnest(%(kinds)s::text[]) AS k(kind)
-        WHERE NOT EXISTS (
-            SELECT 1 FROM {_table('schools.RuleDocument')} d
-            JOIN {_table('schools.RuleDocumentVersion')} v ON v.document_id = d.id
-            WHERE d.school_id = s.id AND d.kind = k.kind AND v.adopted_on <= %(end)s)
-        ORDER BY s.id, array_position(%(kinds)s::text[], k.kind)""",
-                _params(school_ids, semester, kinds=list(labels)))
+    rows = _missing_kinds(school_ids, semester, list(labels), f"""
+        SELECT 1 FROM {_table('schools.RuleDocument')} d
+        JOIN {_table('schools.RuleDocumentVersion')} v ON v.document_id = d.id
+        WHERE d.school_id = s.id AND d.kind = k.kind AND v.adopted_on <= %(end)s""")
     return [{"school_id": sid, "kind": "rule_document_missing", "missing": [kind],
              "detail": _("missing: %(doc)s") % {"doc": labels[kind]}} for sid, kind in rows]
 
@@ -109,13 +114,9 @@ def equipment_gaps(school_ids, semester):
     from schools.models import Equipment
 
     labels = _labels(Equipment.Kind.choices)
-    rows = _sql(f"""
-        SELECT s.id, k.kind
-        FROM unnest(%(ids)s::bigint[]) AS s(id) CROSS JOIN unnest(%(kinds)s::text[]) AS k(kind)
-        WHERE NOT EXISTS (SELECT 1 FROM {_table('schools.Equipment')} e
-                          WHERE e.school_id = s.id AND e.kind = k.kind AND e.acquired_on <= %(end)s)
-        ORDER BY s.id, array_position(%(kinds)s::text[], k.kind)""",
-                _params(school_ids, semester, kinds=list(EQUIPMENT_KINDS)))
+    rows = _missing_kinds(school_ids, semester, list(EQUIPMENT_KINDS), f"""
+        SELECT 1 FROM {_table('schools.Equipment')} e
+        WHERE e.school_id = s.id AND e.kind = k.kind AND e.acquired_on <= %(end)s""")
     return [{"school_id": sid, "kind": "equipment_missing", "missing": [kind],
              "detail": _("no %(kind)s recorded") % {"kind": labels[kind]}} for sid, kind in rows]
 

@@ -1,10 +1,12 @@
 """What the compliance pages share: the assessment lookups, labels and error text."""
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import get_language
 
 from tenancy import selectors as tenancy_selectors
+from tenancy.forms import error_text
 
 from .. import selectors
 from ..models import Assessment
@@ -26,6 +28,17 @@ def _exports_assessment(request, pk) -> Assessment:
     if not selectors.can_view_exports(request.user, assessment):
         raise PermissionDenied
     return assessment
+
+
+def _flash_outcome(request, call, success: str) -> bool:
+    """Run a service call and flash how it went: a refusal is a message on the page, not a 500."""
+    try:
+        call()
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, error_text(exc))
+        return False
+    messages.success(request, success)
+    return True
 
 
 def _zh() -> bool:

@@ -15,7 +15,7 @@ from tenancy.models import School
 from .. import services
 from ..forms import AssessmentCreateForm, LockConfirmForm
 from ..models import ChecklistVersion
-from ._common import _is_manager, _overseer_assessment
+from ._common import _flash_outcome, _is_manager, _overseer_assessment
 
 
 @login_required
@@ -52,12 +52,8 @@ def assessment_lock(request, pk: int):
     form = LockConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():
-            try:
-                services.assessment_lock(assessment=assessment, actor=request.user)
-            except (ValidationError, PermissionDenied) as exc:
-                messages.error(request, _error_text(exc))
-            else:
-                messages.success(request, _("The assessment is locked. Its scores are final."))
+            _flash_outcome(request, lambda: services.assessment_lock(assessment=assessment, actor=request.user),
+                           _("The assessment is locked. Its scores are final."))
             return redirect("compliance_dashboard", pk=assessment.pk)
         if not _is_manager(request.user, assessment.district_id):
             messages.error(request, _("Only the bureau can lock an assessment."))
@@ -71,10 +67,6 @@ def assessment_lock(request, pk: int):
 @require_POST
 def snapshot_take(request, pk: int):
     assessment = _overseer_assessment(request, pk)
-    try:
-        services.snapshot_take(assessment=assessment, actor=request.user)
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _error_text(exc))
-    else:
-        messages.success(request, _("A snapshot of every school's scores was taken."))
+    _flash_outcome(request, lambda: services.snapshot_take(assessment=assessment, actor=request.user),
+                   _("A snapshot of every school's scores was taken."))
     return redirect("compliance_dashboard", pk=assessment.pk)

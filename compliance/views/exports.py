@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,12 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tenancy.downloads import download_response
-from tenancy.forms import error_text as _error_text
 
 from .. import downloads, selectors, services
 from ..forms import ExportScheduleForm
 from ..models import ComplianceExport
-from ._common import _exports_assessment, _is_manager
+from ._common import _exports_assessment, _flash_outcome, _is_manager
 
 
 def _schedule_initial(task) -> dict:
@@ -53,14 +51,10 @@ def exports(request, pk: int):
     if request.method == "POST":
         if form.is_valid():
             at = form.cleaned_data["at"]
-            try:
-                services.export_schedule_set(assessment=assessment, actor=request.user, minute=str(at.minute),
-                                             hour=str(at.hour), day_of_week=form.cleaned_data["day_of_week"],
-                                             enabled=form.cleaned_data["enabled"])
-            except (ValidationError, PermissionDenied) as exc:
-                messages.error(request, _error_text(exc))
-            else:
-                messages.success(request, _("The export schedule was saved."))
+            _flash_outcome(request, lambda: services.export_schedule_set(
+                assessment=assessment, actor=request.user, minute=str(at.minute), hour=str(at.hour),
+                day_of_week=form.cleaned_data["day_of_week"], enabled=form.cleaned_data["enabled"]),
+                _("The export schedule was saved."))
             return redirect("compliance_exports", pk=assessment.pk)
         status = 400
     jobs = list(selectors.export_history(request.user, assessment)[:50])
@@ -87,12 +81,8 @@ def exports_latest(request):
 @require_POST
 def export_run(request, pk: int):
     assessment = _exports_assessment(request, pk)
-    try:
-        services.export_request(assessment=assessment, actor=request.user)
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _error_text(exc))
-    else:
-        messages.success(request, _("The export was queued; this page shows its progress."))
+    _flash_outcome(request, lambda: services.export_request(assessment=assessment, actor=request.user),
+                   _("The export was queued; this page shows its progress."))
     return redirect("compliance_exports", pk=assessment.pk)
 
 

@@ -1,8 +1,11 @@
 """What the submissions pages share: the submission lookup, its lock state and error text."""
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+
+from tenancy.forms import error_text
 
 from .. import downloads, selectors, services
 from ..models import Status, Submission
@@ -20,6 +23,17 @@ def _submission(request, pk: int, *, review: bool = False) -> Submission:
     if review and not selectors.may_read_reviews(user=request.user, school=submission.school):
         raise PermissionDenied
     return submission
+
+
+def _flash_outcome(request, call) -> None:
+    """Run a service call that returns its success message; a refusal becomes an error message
+    on the page instead of a 500."""
+    try:
+        message = call()
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, message)
 
 
 def _state(submission: Submission, today) -> dict:

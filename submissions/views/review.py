@@ -1,21 +1,21 @@
 """The bureau's review of one submission: accept, return, unlock."""
 from __future__ import annotations
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from tenancy.forms import error_text as _error_text
 from tenancy.selectors import has_school_perm
 
 from .. import selectors, services
 from ..forms import AcceptForm, ReturnForm, UnlockForm
 from ..models import Status
-from ._common import _narrative_sections, _package_context, _state, _submission
+from ._common import _flash_outcome, _narrative_sections, _package_context, _state, _submission
 
 
 @login_required
@@ -45,40 +45,39 @@ def _review_action(request, pk: int, form_class, call):
             for error in errors:
                 messages.error(request, error)
     else:
-        try:
-            message = call(submission, form.cleaned_data)
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, _error_text(exc))
-        else:
-            messages.success(request, message)
+        _flash_outcome(request, lambda: call(request.user, submission, form.cleaned_data))
     if selectors.may_read_reviews(user=request.user, school=submission.school):
         return redirect("submission_review", pk=submission.pk)
     return redirect("submission_detail", pk=submission.pk)
 
 
-@login_required
-@require_POST
-def submission_accept(request, pk: int):
-    def call(submission, data):
-        services.submission_accept(actor=request.user, submission=submission, comment=data["comment"])
-        return _("Accepted. The submission is now locked.")
-    return _review_action(request, pk, AcceptForm, call)
+def _review_view(form_class):
+    """Turn `decide(actor, submission, data) -> success message` into a POST view: the review
+    decisions differ only in their form and service call."""
+    def decorate(decide):
+        @login_required
+        @require_POST
+        @wraps(decide)
+        def view(request, pk: int):
+            return _review_action(request, pk, form_class, decide)
+        return view
+    return decorate
 
 
-@login_required
-@require_POST
-def submission_return(request, pk: int):
-    def call(submission, data):
-        services.submission_return(actor=request.user, submission=submission, comment=data["comment"])
-        return _("Returned to the school with your comments.")
-    return _review_action(request, pk, ReturnForm, call)
+@_review_view(AcceptForm)
+def submission_accept(actor, submission, data):
+    services.submission_accept(actor=actor, submission=submission, comment=data["comment"])
+    return _("Accepted. The submission is now locked.")
 
 
-@login_required
-@require_POST
-def submission_unlock(request, pk: int):
-    def call(submission, data):
-        submission = services.submission_unlock(actor=request.user, submission=submission, until=data["until"],
-                                                comment=data["comment"])
-        return _("Unlocked until %(date)s.") % {"date": submission.unlocked_until.isoformat()}
-    return _review_action(request, pk, UnlockForm, call)
+@_review_view(ReturnForm)
+def submission_return(actor, submission, data):
+    services.submission_return(actor=actor, submission=submission, comment=data["comment"])
+    return _("Returned to the school with your comments.")
+
+
+@_review_view(UnlockForm)
+def submission_unlock(actor, submission, data):
+    submission = services.submission_unlock(actor=actor, submission=submission, until=data["until"],
+                                            comment=data["comment"])
+    return _("Unlocked until %(date)s.") % {"date": submission.unlocked_until.isoformat()}

@@ -19,7 +19,7 @@ from tenancy.views import school_for
 from .. import downloads, selectors, services
 from ..forms import NarrativeForm
 from ..models import PackageVersion, Status
-from ._common import _narrative_sections, _package_context, _state, _submission
+from ._common import _flash_outcome, _narrative_sections, _package_context, _state, _submission
 
 
 @login_required
@@ -67,12 +67,11 @@ def submission_detail(request, pk: int):
 @require_POST
 def submission_compile(request, pk: int):
     submission = _submission(request, pk)
-    try:
+
+    def compile_request():
         services.submission_compile_request(submission=submission, actor=request.user)
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _error_text(exc))
-    else:
-        messages.success(request, _("Compiling the package. This page shows the progress."))
+        return _("Compiling the package. This page shows the progress.")
+    _flash_outcome(request, compile_request)
     return redirect("submission_detail", pk=submission.pk)
 
 
