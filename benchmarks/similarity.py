@@ -1,4 +1,4 @@
-"""Copied-narrative detection at district scale (issue #5): `make bench` section "similarity".
+"""Copied-narrative detection at district scale: `make bench` section "similarity".
 
 1. In memory (benchmarks.similarity_model.benchmark): `schools x periods` narratives of ~1,500
    characters fingerprinted into an LSH index; planted copies and independent texts queried.

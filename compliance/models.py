@@ -283,7 +283,7 @@ class ManualScore(SchoolOwnedModel):
     item = models.ForeignKey(ChecklistItem, on_delete=models.PROTECT, related_name="+")
     score = models.DecimalField(_("score"), max_digits=6, decimal_places=2, validators=[MinValueValidator(0)])
     comment = models.TextField(_("comment"), blank=True)
-    # Ids of evidence rows (issue #3); plain ids so this app does not depend on the schools models.
+    # Ids of evidence rows; plain ids so this app does not depend on the schools models.
     evidence_ids = models.JSONField(default=list, blank=True)
     scored_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     scored_at = models.DateTimeField(auto_now=True)

@@ -185,7 +185,7 @@ def exports_of(user, assessment: Assessment):
 
 
 
-# --------------------------------------------------------------------------- web UI reads (appended)
+# --------------------------------------------------------------------------- web UI reads
 def can_view_dashboard(user, assessment: Assessment) -> bool:
     """The district dashboard is for overseers: bureau users of the district and township centre
     schools (whose admins see their own subtree's rows only; ranking() filters by visibility)."""
@@ -263,7 +263,7 @@ def checklist_version_tree(version: ChecklistVersion) -> list[dict]:
 def item_drilldown(user, assessment: Assessment, school_id: int, item_code: str, *, request=None) -> dict:
     """School -> item -> the exact gaps, from the metric's gaps hook when it has one.
 
-    Children's names are shown only to users holding view_child_identity on the school (issue #3);
+    Children's names are shown only to users holding view_child_identity on the school;
     everyone else sees them masked. Showing names is a sensitive read and is access-logged.
     """
     from tenancy import services as tenancy_services

@@ -31,7 +31,7 @@ def _half_year_end(d: date) -> date:
 def _natural_bounds(period_type: str, start_on: date, explicit_dates, semesters=()) -> Iterator[tuple[date, date]]:
     """Endless (or, for explicit dates and semesters, finite) sequence of (start, end) before clipping."""
     if period_type == "semester":
-        # The district's academic calendar (#3): one period per semester from start_on on; a
+        # The district's academic calendar: one period per semester from start_on on; a
         # semester already under way on start_on is clipped to start there. Once stored, periods stay
         # put: periods_generate only adds semesters after the last stored period.
         for start, end in sorted(semesters):

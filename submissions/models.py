@@ -32,7 +32,7 @@ class PeriodType(models.TextChoices):
     WEEKLY = "weekly", _("Weekly")
     FORTNIGHTLY = "fortnightly", _("Fortnightly")
     MONTHLY = "monthly", _("Monthly")
-    # The district's semesters (schools.Semester, issue #3): one period per semester.
+    # The district's semesters (schools.Semester): one period per semester.
     SEMESTER = "semester", _("Semester (district calendar)")
     # Half-years, January–June and July–December, as in 上半年/下半年 work summaries.
     HALF_YEAR = "half_year", _("Half-year (Jan–Jun, Jul–Dec)")

@@ -204,7 +204,7 @@ def notifications_for(*, user, unread_only: bool = False) -> QuerySet[Notificati
     return qs.filter(is_read=False) if unread_only else qs
 
 
-# ---------------------------------------------------------------- web UI reads (appended for the pages)
+# ---------------------------------------------------------------- web UI reads
 REPORTING_PERMS = {"submit_reports", "review_submissions", "view_aggregates"}
 
 

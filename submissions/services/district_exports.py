@@ -18,7 +18,7 @@ from ._common import _localdate, _log_district, _setting
 
 def _require_export_runner(actor, district: District) -> None:
     # Running an export is the bureau admin's (the grant that reviews and sets the calendar); the
-    # inspector (view_aggregates, read-only: issue #2) reads and downloads the exports only.
+    # inspector (view_aggregates, read-only) reads and downloads the exports only.
     if actor is not None and "review_submissions" not in permissions_on_district(actor, district):
         raise PermissionDenied(_("Only the bureau can export the district's submissions."))
 

@@ -17,7 +17,7 @@ Sections (each a key of the JSON):
             submit, recall/precision on planted pairs at several Jaccard levels.
 
 Every throwaway database is dropped at the end, also when a section fails. Nothing here asserts
-on timings; the targets of issue #6 are printed next to the figures.
+on timings; the performance targets are printed next to the figures.
 """
 from __future__ import annotations
 
