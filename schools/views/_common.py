@@ -43,6 +43,16 @@ def _call(form, fn, *args, **kwargs):
     return None
 
 
+def _submit(request, form, allowed: bool, fn):
+    """A page form's POST: 403 without the right, else the service's result through _call (None
+    on GET, or when the form or the service refused: the errors are then on the form)."""
+    if request.method != "POST":
+        return None
+    if not allowed:
+        raise PermissionDenied
+    return _call(form, fn) if form.is_valid() else None
+
+
 def _today():
     return timezone.localdate()
 

@@ -13,7 +13,7 @@ from tenancy.views import school_page
 from .. import forms_home as forms
 from .. import selectors, services
 from ..models import ActivitySite, Equipment, LeadershipMember, RuleDocumentVersion, RuleKind
-from ._common import _call, _edit_page, _perms, _post_or_none
+from ._common import _call, _edit_page, _perms, _post_or_none, _submit
 
 
 # ---------------------------------------------------------------- the home: site, equipment, leadership, rules
@@ -96,15 +96,10 @@ def home_rule_detail(request, school, kind: str):
         data = request.POST.copy()
         data["kind"] = kind  # the page is about one kind; the URL decides it
     form = forms.RuleVersionForm(data, request.FILES if data is not None else None, initial={"kind": kind})
-    if request.method == "POST":
-        if not can_manage:
-            raise PermissionDenied
-        if form.is_valid():
-            data = {**form.cleaned_data, "kind": kind}
-            if _call(form, lambda: services.rule_document_version_add(
-                    actor=request.user, school=school, request=request, **data)) is not None:
-                messages.success(request, _("The new version was saved."))
-                return redirect("home_rule_detail", school.pk, kind)
+    if _submit(request, form, can_manage, lambda: services.rule_document_version_add(
+            actor=request.user, school=school, request=request, **{**form.cleaned_data, "kind": kind})) is not None:
+        messages.success(request, _("The new version was saved."))
+        return redirect("home_rule_detail", school.pk, kind)
     form.fields["kind"].widget = form.fields["kind"].hidden_widget()
     versions = (RuleDocumentVersion.objects.filter(school=school, document__kind=kind)
                 .select_related("evidence", "uploaded_by", "document").order_by("-number"))

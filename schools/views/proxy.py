@@ -13,7 +13,7 @@ from tenancy.views import school_page
 from .. import forms_home as forms
 from .. import selectors, services
 from ..models import Child, Evidence, ProxyAssignment, StaffProfile, TrainingAttendance, TrainingMeeting
-from ._common import _call, _edit_page, _evidence_post, _perms, _post_or_none, _readers_to, _today
+from ._common import _call, _edit_page, _evidence_post, _perms, _post_or_none, _readers_to, _submit, _today
 
 
 # ---------------------------------------------------------------- proxy parents
@@ -100,15 +100,11 @@ def assignment_edit(request, school, pk: int):
 def meetings(request, school):
     can_manage = "manage_materials" in _perms(request, school)
     form = forms.MeetingForm(request.POST if request.method == "POST" else None, school=school)
-    if request.method == "POST":
-        if not can_manage:
-            raise PermissionDenied
-        if form.is_valid():
-            meeting = _call(form, lambda: services.training_meeting_create(
-                actor=request.user, school=school, request=request, **form.cleaned_data))
-            if meeting is not None:
-                messages.success(request, _("The meeting was recorded."))
-                return redirect("meeting_detail", school.pk, meeting.pk)
+    meeting = _submit(request, form, can_manage, lambda: services.training_meeting_create(
+        actor=request.user, school=school, request=request, **form.cleaned_data))
+    if meeting is not None:
+        messages.success(request, _("The meeting was recorded."))
+        return redirect("meeting_detail", school.pk, meeting.pk)
     semester = selectors.semester_current(school.district_id)
     return render(request, "schools/home/meetings.html", {
         "school": school, "meetings": list(selectors.training_meetings_list(school)), "form": form,
@@ -168,13 +164,10 @@ def work_records(request, school):
     can_write = "record_contacts" in _perms(request, school)
     form = forms.WorkRecordForm(request.POST if request.method == "POST" else None,
                                 children=_writable_children(request, school), initial={"date": _today()})
-    if request.method == "POST":
-        if not can_write:
-            raise PermissionDenied
-        if form.is_valid() and _call(form, lambda: services.work_record_add(
-                actor=request.user, school=school, request=request, **form.cleaned_data)) is not None:
-            messages.success(request, _("The entry was added."))
-            return redirect("work_records", school.pk)
+    if _submit(request, form, can_write, lambda: services.work_record_add(
+            actor=request.user, school=school, request=request, **form.cleaned_data)) is not None:
+        messages.success(request, _("The entry was added."))
+        return redirect("work_records", school.pk)
     entries = list(selectors.work_record_entries_visible_to(request.user, school)[:200])
     return render(request, "schools/home/work_records.html", {
         "school": school, "entries": entries, "form": form, "can_write": can_write,

@@ -15,11 +15,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tenancy import selectors as tenancy_selectors
-from tenancy.forms import add_service_errors
 
 from .. import selectors, services
 from ..forms_calendar import SemesterForm
 from ..models import Semester
+from ._common import _submit
 
 
 def _district(request, pk: int):
@@ -38,23 +38,15 @@ def district_semesters(request, pk: int):
     district = _district(request, pk)
     can_edit = selectors.may_set_calendar(request.user, district)
     form = SemesterForm(request.POST if request.method == "POST" else None)
-    status = 200
-    if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied
-        if form.is_valid():
-            try:
-                semester = services.semester_create(actor=request.user, district=district, **form.cleaned_data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Semester “%(name)s” added.") % {"name": semester.name})
-                return redirect(_list_url(district))
-        status = 400
+    semester = _submit(request, form, can_edit, lambda: services.semester_create(
+        actor=request.user, district=district, **form.cleaned_data))
+    if semester is not None:
+        messages.success(request, _("Semester “%(name)s” added.") % {"name": semester.name})
+        return redirect(_list_url(district))
     return render(request, "schools/calendar/semesters.html", {
         "district": district, "semesters": list(selectors.semesters_of(district.id)),
         "current": selectors.semester_current(district.id), "form": form, "can_edit": can_edit,
-    }, status=status)
+    }, status=400 if request.method == "POST" else 200)
 
 
 def _semester(request, pk: int, semester_pk: int):
@@ -68,23 +60,14 @@ def district_semester_edit(request, pk: int, semester_pk: int):
     can_edit = selectors.may_set_calendar(request.user, district)
     initial = {f: getattr(semester, f) for f in services.SEMESTER_FIELDS}
     form = SemesterForm(request.POST if request.method == "POST" else None, initial=initial)
-    status = 200
-    if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied
-        if form.is_valid():
-            try:
-                services.semester_update(actor=request.user, semester=semester, **form.cleaned_data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Saved."))
-                return redirect(_list_url(district))
-        status = 400
+    if _submit(request, form, can_edit, lambda: services.semester_update(
+            actor=request.user, semester=semester, **form.cleaned_data)) is not None:
+        messages.success(request, _("Saved."))
+        return redirect(_list_url(district))
     return render(request, "schools/calendar/semester_edit.html", {
         "district": district, "semester": semester, "form": form, "can_edit": can_edit,
         "references": services.semester_references(semester) if can_edit else {},
-    }, status=status)
+    }, status=400 if request.method == "POST" else 200)
 
 
 @login_required

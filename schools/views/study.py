@@ -13,7 +13,7 @@ from tenancy.views import school_page
 from .. import forms_home as forms
 from .. import selectors, services
 from ..models import Child, StudyPair, TutoringSession
-from ._common import _call, _edit_page, _perms, _post_or_none, _readers_to, _today
+from ._common import _call, _edit_page, _perms, _post_or_none, _readers_to, _submit, _today
 from .proxy import _assignable_children
 
 
@@ -71,13 +71,10 @@ def study_pair_detail(request, school, pk: int):
     pair, masked = _pair_for(request, school, pk)
     can_record = _can_tutor(request, school, pair)
     form = forms.TutoringForm(request.POST if request.method == "POST" else None, initial={"date": _today()})
-    if request.method == "POST":
-        if not can_record:
-            raise PermissionDenied
-        if form.is_valid() and _call(form, lambda: services.tutoring_session_record(
-                actor=request.user, pair=pair, request=request, **form.cleaned_data)) is not None:
-            messages.success(request, _("The session was recorded."))
-            return redirect("study_pair_detail", school.pk, pair.pk)
+    if _submit(request, form, can_record, lambda: services.tutoring_session_record(
+            actor=request.user, pair=pair, request=request, **form.cleaned_data)) is not None:
+        messages.success(request, _("The session was recorded."))
+        return redirect("study_pair_detail", school.pk, pair.pk)
     return render(request, "schools/home/study_pair_detail.html", {
         "school": school, "pair": pair, "sessions": list(pair.sessions.order_by("-date", "-id")),
         "form": form, "can_record": can_record and not masked, "masked": masked,
