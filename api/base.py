@@ -43,7 +43,7 @@ from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions, mixins, serializers
 from rest_framework.authentication import SessionAuthentication
 
 # DRF's version also turns a malformed id ("abc" for an integer key) into a 404, not a 500.
@@ -359,3 +359,10 @@ class VisibleSchoolField(serializers.PrimaryKeyRelatedField):
 class VisibleDistrictField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         return selectors.districts_visible_to(self.context["request"].user)
+
+
+class ReadOnlyScopedViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """List and retrieve, for whoever sees the rows in their scope; nothing is written here."""
+
+    abstract = True
+    action_permissions: ClassVar[dict[str, str | None]] = {"list": VISIBLE, "retrieve": VISIBLE}

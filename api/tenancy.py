@@ -18,7 +18,15 @@ from tenancy import selectors, services
 from tenancy.models import District, Membership, School, User
 from tenancy.roles import Role
 
-from .base import VISIBLE, ScopedViewSet, TenantFilter, VisibleDistrictField, VisibleSchoolField, narrow
+from .base import (
+    VISIBLE,
+    ReadOnlyScopedViewSet,
+    ScopedViewSet,
+    TenantFilter,
+    VisibleDistrictField,
+    VisibleSchoolField,
+    narrow,
+)
 
 
 # ---------------------------------------------------------------- serializers
@@ -185,11 +193,10 @@ class MeViewSet(ScopedViewSet):
         return Response(self.get_serializer(request.user).data)
 
 
-class DistrictViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class DistrictViewSet(ReadOnlyScopedViewSet):
     model = District
     serializer_class = DistrictSerializer
     filterset_class = DistrictFilter
-    action_permissions = {"list": VISIBLE, "retrieve": VISIBLE}
 
     def scoped_queryset(self, queryset):
         # The user's districts: exactly the base's tenant filter.

@@ -13,7 +13,7 @@ from compliance.models import (
 )
 from tenancy import selectors
 
-from ..base import VISIBLE, ScopedViewSet, VisibleSchoolField
+from ..base import VISIBLE, ReadOnlyScopedViewSet, ScopedViewSet, VisibleSchoolField
 from ._common import ManualScoreChangeFilter, ManualScoreFilter, VisibleAssessmentField
 
 
@@ -105,12 +105,11 @@ class ManualScoreChangeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ManualScoreChangeViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class ManualScoreChangeViewSet(ReadOnlyScopedViewSet):
     """The audit trail of manual scores (append-only)."""
 
     model = ManualScoreChange
     serializer_class = ManualScoreChangeSerializer
-    action_permissions = {"list": VISIBLE, "retrieve": VISIBLE}
     filterset_class = ManualScoreChangeFilter
 
     def scoped_queryset(self, queryset):

@@ -17,7 +17,7 @@ from compliance.scoring import assessment_scores
 from tenancy import selectors
 from tenancy.models import School
 
-from ..base import VISIBLE, ScopedViewSet, id_filter, scoped_filterset
+from ..base import VISIBLE, ReadOnlyScopedViewSet, ScopedViewSet, id_filter, scoped_filterset
 from ._common import VisibleAssessmentField, _decimal
 
 
@@ -59,14 +59,13 @@ class ScoreSerializer(serializers.Serializer):
         return data
 
 
-class ScoreViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class ScoreViewSet(ReadOnlyScopedViewSet):
     """GET /compliance/scores/?assessment=<id>: the live scores of the schools the user sees (a
     school its own row, a township its subtree, the bureau its district); /{school id}/ adds the
     items. Computed for the whole assessment once (cached briefly), then filtered."""
 
     model = School
     serializer_class = ScoreSerializer
-    action_permissions = {"list": VISIBLE, "retrieve": VISIBLE}
 
     def _scores(self):
         if not hasattr(self, "_scores_cache"):

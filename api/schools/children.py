@@ -21,7 +21,17 @@ from tenancy.dates import past_date, sane_date
 
 from ..base import ScopedViewSet, VisibleSchoolField, narrow
 from ..tenancy import UserRefSerializer
-from .common import EDITS, UPDATES, ActionSerializers, VisibleChildField, child_q, service_errors, visible_and
+from .common import (
+    EDITS,
+    UPDATES,
+    ActionSerializers,
+    ServiceActions,
+    VisibleChildField,
+    child_q,
+    date_range,
+    service_errors,
+    visible_and,
+)
 
 
 # ---------------------------------------------------------------- children
@@ -159,7 +169,7 @@ class ChildLevelsMixin:
     update=extend_schema(request=ChildWriteSerializer, responses=ChildSerializer),
     partial_update=extend_schema(request=ChildWriteSerializer, responses=ChildSerializer),
 )
-class ChildViewSet(ChildLevelsMixin, ActionSerializers, ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class ChildViewSet(ServiceActions, ChildLevelsMixin, ActionSerializers, ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                    mixins.CreateModelMixin, mixins.UpdateModelMixin):
     model = Child
     filterset_class = ChildFilter
@@ -176,11 +186,9 @@ class ChildViewSet(ChildLevelsMixin, ActionSerializers, ScopedViewSet, mixins.Li
             view = services.child_read(user=request.user, pk=child.pk, request=request)
         return Response(ChildDetailSerializer(view, context=self.get_serializer_context()).data)
 
-    def create_via_service(self, data):
-        return services.child_create(actor=self.request.user, request=self.request, **data)
-
-    def update_via_service(self, instance, data):
-        return services.child_update(actor=self.request.user, child=instance, request=self.request, **data)
+    create_service = staticmethod(services.child_create)
+    update_service = staticmethod(services.child_update)
+    instance_kwarg = "child"
 
 
 # ---------------------------------------------------------------- status changes and consent refusals
@@ -197,8 +205,7 @@ class ChildStatusChangeSerializer(serializers.ModelSerializer):
 class ChildStatusChangeFilter(django_filters.FilterSet):
     child = django_filters.NumberFilter(field_name="child_id")
     status = django_filters.ChoiceFilter(choices=Child.Status.choices)
-    since_after = django_filters.DateFilter(field_name="since", lookup_expr="gte", validators=[sane_date])
-    since_before = django_filters.DateFilter(field_name="since", lookup_expr="lte", validators=[sane_date])
+    locals().update(date_range("since", "since"))
 
     class Meta:
         model = ChildStatusChange

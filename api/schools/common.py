@@ -164,25 +164,42 @@ def date_range(field: str, name: str):
 
 
 # ---------------------------------------------------------------- site, equipment, leadership
-class MaterialsViewSet(SchoolOwnedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class ServiceActions:
+    """Create, update and destroy through the services named on the class. Each service gets the
+    actor (and the request, for its access-log row, unless `with_request` is off); an update or a
+    delete also gets the row as `instance_kwarg`."""
+
+    create_service = update_service = destroy_service = None
+    instance_kwarg = ""
+    with_request = True
+
+    def _actor(self) -> dict:
+        return {"actor": self.request.user, **({"request": self.request} if self.with_request else {})}
+
+    def create_via_service(self, data):
+        return type(self).create_service(**self._actor(), **data)
+
+    def update_via_service(self, instance, data):
+        return type(self).update_service(**self._actor(), **{self.instance_kwarg: instance}, **data)
+
+    def destroy_via_service(self, instance):
+        type(self).destroy_service(**self._actor(), **{self.instance_kwarg: instance})
+
+
+class MaterialsViewSet(ServiceActions, SchoolOwnedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                        mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin):
     abstract = True
     action_permissions = visible_and("manage_materials", (*EDITS, "destroy"))
-    create_service = update_service = None
-    update_kwarg = ""
+    with_request = False
     #: The list's order.
     ordering: tuple[str, ...] = ("id",)
 
     def scoped_queryset(self, queryset):
         return super().scoped_queryset(queryset).order_by(*self.ordering)
 
-    def create_via_service(self, data):
-        return type(self).create_service(actor=self.request.user, **data)
-
-    def update_via_service(self, instance, data):
-        return type(self).update_service(actor=self.request.user, **{self.update_kwarg: instance}, **data)
-
     def destroy_via_service(self, instance):
+        if type(self).destroy_service is not None:
+            return super().destroy_via_service(instance)
         services.home_record_delete(actor=self.request.user, obj=instance)
 
 

@@ -9,11 +9,10 @@ from rest_framework import serializers
 from schools import selectors as ss
 from schools import services
 from schools.models import CareContact
-from tenancy.dates import sane_date
 
 from ..schema import ApiErrorSerializer
 from ..tenancy import UserRefSerializer
-from .common import ServiceCheckedViewSet, child_q, service_errors
+from .common import ServiceCheckedViewSet, child_q, date_range, service_errors
 
 
 # ---------------------------------------------------------------- the four contacts
@@ -43,8 +42,7 @@ class CareContactFilter(django_filters.FilterSet):
     semester = django_filters.NumberFilter(field_name="semester_id")
     made_by = django_filters.NumberFilter(field_name="made_by_id")
     class_name = django_filters.CharFilter(field_name="child__class_name")
-    happened_after = django_filters.DateFilter(field_name="happened_on", lookup_expr="gte", validators=[sane_date])
-    happened_before = django_filters.DateFilter(field_name="happened_on", lookup_expr="lte", validators=[sane_date])
+    locals().update(date_range("happened_on", "happened"))
 
     class Meta:
         model = CareContact

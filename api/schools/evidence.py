@@ -14,7 +14,7 @@ from schools import services
 from schools.models import Activity, CareContact, Evidence, ReusedEvidenceFlag, TrainingMeeting
 from tenancy import selectors
 
-from ..base import VISIBLE, ScopedViewSet, VisibleSchoolField, narrow
+from ..base import VISIBLE, ReadOnlyScopedViewSet, VisibleSchoolField, narrow
 from ..tenancy import UserRefSerializer
 from .common import (
     ActionSerializers,
@@ -170,7 +170,7 @@ class ReusedEvidenceFlagFilter(SchoolFilter):
         return queryset.filter(q) if value else queryset.exclude(q)
 
 
-class ReusedEvidenceFlagViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class ReusedEvidenceFlagViewSet(ReadOnlyScopedViewSet):
     """Reused evidence, for the bureau (whole district), township admins (their subtree) and the school's
     materials managers (their school). A flag is listed only when both uses lie inside the same one
     of those reaches: a school never learns that another school holds the same photo."""
@@ -178,7 +178,6 @@ class ReusedEvidenceFlagViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Ret
     model = ReusedEvidenceFlag
     serializer_class = ReusedEvidenceFlagSerializer
     filterset_class = ReusedEvidenceFlagFilter
-    action_permissions = {"list": VISIBLE, "retrieve": VISIBLE}
 
     def scoped_queryset(self, queryset):
         return (narrow(queryset, ss.reuse_flags_visible_to(self.request.user)).select_related("evidence__uploaded_by")

@@ -20,6 +20,7 @@ from .common import (
     MaterialsViewSet,
     SchoolFilter,
     SchoolOwnedSerializer,
+    ServiceActions,
     StaffUserField,
     VisibleSemesterField,
     date_range,
@@ -64,7 +65,7 @@ class SemesterFilter(django_filters.FilterSet):
     partial_update=extend_schema(description="As update."),
     destroy=extend_schema(description="Bureau admins only; refused while any record points at the semester."),
 )
-class SemesterViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class SemesterViewSet(ServiceActions, ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                       mixins.UpdateModelMixin, mixins.DestroyModelMixin):
     model = Semester
     serializer_class = SemesterSerializer
@@ -75,14 +76,11 @@ class SemesterViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModel
         # Every user of a district reads its calendar: exactly the base's tenant filter.
         return queryset.order_by("district", "-start")
 
-    def create_via_service(self, data):
-        return services.semester_create(actor=self.request.user, **data)
-
-    def update_via_service(self, instance, data):
-        return services.semester_update(actor=self.request.user, semester=instance, **data)
-
-    def destroy_via_service(self, instance):
-        services.semester_delete(actor=self.request.user, semester=instance)
+    create_service = staticmethod(services.semester_create)
+    update_service = staticmethod(services.semester_update)
+    destroy_service = staticmethod(services.semester_delete)
+    instance_kwarg = "semester"
+    with_request = False
 
 
 class ActivitySiteSerializer(SchoolOwnedSerializer):
@@ -104,7 +102,7 @@ class ActivitySiteViewSet(MaterialsViewSet):
     filterset_class = ActivitySiteFilter
     create_service = staticmethod(services.activity_site_create)
     update_service = staticmethod(services.activity_site_update)
-    update_kwarg = "site"
+    instance_kwarg = "site"
     ordering = ("opened_on", "id")
 
 
@@ -130,7 +128,7 @@ class EquipmentViewSet(MaterialsViewSet):
     filterset_class = EquipmentFilter
     create_service = staticmethod(services.equipment_create)
     update_service = staticmethod(services.equipment_update)
-    update_kwarg = "item"
+    instance_kwarg = "item"
     ordering = ("kind", "acquired_on", "id")
 
 
@@ -165,7 +163,7 @@ class LeadershipMemberViewSet(MaterialsViewSet):
     filterset_class = LeadershipMemberFilter
     create_service = staticmethod(services.leadership_member_create)
     update_service = staticmethod(services.leadership_member_update)
-    update_kwarg = "member"
+    instance_kwarg = "member"
     ordering = ("-is_leader", "order", "id")
 
 
@@ -246,12 +244,7 @@ class TrainingMeetingViewSet(MaterialsViewSet):
                           evidence_count=Count("evidence", distinct=True))
                 .order_by("-date", "-id"))
 
-    def create_via_service(self, data):
-        return services.training_meeting_create(actor=self.request.user, request=self.request, **data)
-
-    def update_via_service(self, instance, data):
-        return services.training_meeting_update(actor=self.request.user, meeting=instance, request=self.request,
-                                                **data)
-
-    def destroy_via_service(self, instance):
-        services.training_meeting_delete(actor=self.request.user, meeting=instance, request=self.request)
+    create_service = staticmethod(services.training_meeting_create)
+    update_service = staticmethod(services.training_meeting_update)
+    destroy_service = staticmethod(services.training_meeting_delete)
+    instance_kwarg = "meeting"

@@ -4,14 +4,14 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, serializers
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
 from schools import selectors as ss
 from schools.models import Semester
 from tenancy.models import School
 
-from ..base import VISIBLE, ScopedViewSet
+from ..base import ReadOnlyScopedViewSet
 from ..tenancy import UserRefSerializer
 
 
@@ -23,14 +23,13 @@ class SchoolRefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SchoolPageViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class SchoolPageViewSet(ReadOnlyScopedViewSet):
     """A read-only page per school: the list names the schools you can open, the detail (by school
     id) computes the page."""
 
     abstract = True
     model = School
     serializer_class = SchoolRefSerializer
-    action_permissions = {"list": VISIBLE, "retrieve": VISIBLE}
 
     def scoped_queryset(self, queryset):
         # The schools the user sees: exactly the base's tenant filter.

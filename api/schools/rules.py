@@ -10,7 +10,7 @@ from schools import services
 from schools.models import RuleDocument, RuleDocumentVersion, RuleKind
 from tenancy.dates import sane_date
 
-from ..base import VISIBLE, VisibleSchoolField
+from ..base import ReadOnlyScopedViewSet, VisibleSchoolField
 from .common import ActionSerializers, SchoolFilter, SchoolOwnedViewSet, date_range, service_errors, visible_and
 from .evidence import EvidenceSerializer
 
@@ -42,13 +42,12 @@ class RuleDocumentFilter(SchoolFilter):
         fields = ["school", "kind"]
 
 
-class RuleDocumentViewSet(SchoolOwnedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class RuleDocumentViewSet(SchoolOwnedViewSet, ReadOnlyScopedViewSet):
     """The school's rule documents with their versions (add a version via rule-document-versions)."""
 
     model = RuleDocument
     serializer_class = RuleDocumentSerializer
     filterset_class = RuleDocumentFilter
-    action_permissions = {"list": VISIBLE, "retrieve": VISIBLE}
 
     def scoped_queryset(self, queryset):
         versions = RuleDocumentVersion.objects.select_related("evidence__uploaded_by").order_by("-number")

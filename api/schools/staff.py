@@ -24,6 +24,7 @@ from .common import (
     StaffUserField,
     VisibleChildField,
     child_q,
+    date_range,
     endable_schema,
     service_errors,
     visible_and,
@@ -157,8 +158,7 @@ class WorkRecordEntryFilter(django_filters.FilterSet):
     proxy_parent = django_filters.NumberFilter(field_name="proxy_parent_id")
     child = django_filters.NumberFilter(field_name="child_id")
     semester = django_filters.NumberFilter(field_name="semester_id")
-    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte", validators=[sane_date])
-    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte", validators=[sane_date])
+    locals().update(date_range("date", "date"))
 
     class Meta:
         model = WorkRecordEntry

@@ -18,9 +18,11 @@ from .common import (
     EndableRecordActions,
     SchoolOwnedSerializer,
     SchoolOwnedViewSet,
+    ServiceActions,
     ServiceCheckedViewSet,
     StaffUserField,
     VisibleChildField,
+    date_range,
     endable_schema,
 )
 
@@ -119,8 +121,7 @@ class TutoringSessionSerializer(serializers.ModelSerializer):
 class TutoringSessionFilter(django_filters.FilterSet):
     pair = django_filters.NumberFilter(field_name="pair_id")
     semester = django_filters.NumberFilter(field_name="semester_id")
-    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte", validators=[sane_date])
-    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte", validators=[sane_date])
+    locals().update(date_range("date", "date"))
 
     class Meta:
         model = TutoringSession
@@ -134,7 +135,7 @@ class TutoringSessionFilter(django_filters.FilterSet):
     partial_update=extend_schema(description="Correct a session (the paired teacher or the school admin)."),
     destroy=extend_schema(description="Delete a session (the paired teacher or the school admin)."),
 )
-class TutoringSessionViewSet(ServiceCheckedViewSet):
+class TutoringSessionViewSet(ServiceActions, ServiceCheckedViewSet):
     # The service decides who edits: the pair's teacher, or whoever manages the archive.
     model = TutoringSession
     serializer_class = TutoringSessionSerializer
@@ -147,12 +148,7 @@ class TutoringSessionViewSet(ServiceCheckedViewSet):
     def create_target(self, data):
         return data["pair"].school
 
-    def create_via_service(self, data):
-        return services.tutoring_session_record(actor=self.request.user, request=self.request, **data)
-
-    def update_via_service(self, instance, data):
-        return services.tutoring_session_update(actor=self.request.user, session=instance, request=self.request,
-                                                **data)
-
-    def destroy_via_service(self, instance):
-        services.tutoring_session_delete(actor=self.request.user, session=instance, request=self.request)
+    create_service = staticmethod(services.tutoring_session_record)
+    update_service = staticmethod(services.tutoring_session_update)
+    destroy_service = staticmethod(services.tutoring_session_delete)
+    instance_kwarg = "session"

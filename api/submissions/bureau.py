@@ -14,7 +14,7 @@ from submissions.models import (
 )
 from tenancy.downloads import download_response
 
-from ..base import VISIBLE, ScopedViewSet, id_filter, narrow, scoped_filterset
+from ..base import VISIBLE, ReadOnlyScopedViewSet, ScopedViewSet, id_filter, narrow, scoped_filterset
 from ..schema import XLSX_MEDIA_TYPE
 from .lifecycle import _id
 
@@ -36,12 +36,11 @@ class SimilarityFlagSerializer(serializers.ModelSerializer):
         return {"id": obj.school_b_id, "name": obj.school_b.name}
 
 
-class SimilarityFlagViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class SimilarityFlagViewSet(ReadOnlyScopedViewSet):
     """Near-duplicate narratives, for the bureau: both schools, the score and the shared passages."""
 
     model = SimilarityFlag
     serializer_class = SimilarityFlagSerializer
-    action_permissions = {"list": VISIBLE, "retrieve": VISIBLE}
     filterset_class = scoped_filterset(SimilarityFlag, report_type=_id("report_type"))
 
     def scoped_queryset(self, queryset):

@@ -13,7 +13,16 @@ from submissions.models import (
     ReportType,
 )
 
-from ..base import VISIBLE, ScopedViewSet, VisibleDistrictField, VisibleSchoolField, id_filter, narrow, scoped_filterset
+from ..base import (
+    VISIBLE,
+    ReadOnlyScopedViewSet,
+    ScopedViewSet,
+    VisibleDistrictField,
+    VisibleSchoolField,
+    id_filter,
+    narrow,
+    scoped_filterset,
+)
 
 
 class ReportTypeSerializer(serializers.ModelSerializer):
@@ -95,10 +104,9 @@ class PeriodSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PeriodViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class PeriodViewSet(ReadOnlyScopedViewSet):
     model = Period
     serializer_class = PeriodSerializer
-    action_permissions = {"list": VISIBLE, "retrieve": VISIBLE}
     filterset_class = scoped_filterset(Period, report_type=id_filter("report_type"))
 
     def scoped_queryset(self, queryset):

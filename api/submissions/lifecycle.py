@@ -14,7 +14,7 @@ from submissions.models import (
 )
 from tenancy.dates import sane_date
 
-from ..base import VISIBLE, ScopedViewSet, id_filter, narrow, scoped_filterset
+from ..base import VISIBLE, ReadOnlyScopedViewSet, ScopedViewSet, id_filter, narrow, scoped_filterset
 from .calendar import PeriodSerializer
 
 _id = id_filter
@@ -51,13 +51,12 @@ class SubmissionSerializer(serializers.ModelSerializer):
         return VersionRefSerializer(version).data if version else None
 
 
-class SubmissionViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class SubmissionViewSet(ReadOnlyScopedViewSet):
     """A school's submissions (the bureau sees the district's). Actions: see submission-events,
     package-versions and narratives."""
 
     model = Submission
     serializer_class = SubmissionSerializer
-    action_permissions = {"list": VISIBLE, "retrieve": VISIBLE}
     filterset_class = scoped_filterset(Submission, school=_id("school"), report_type=_id("report_type"),
                                        period=_id("period"), status=django_filters.CharFilter(),
                                        timeliness=django_filters.CharFilter())
