@@ -155,7 +155,9 @@ def _teacher(reads: _Reads, school: School) -> Section:
         gaps = [g for g in compliance_selectors.semester_gaps("four_contact_coverage", [school.pk], semester)
                 if g["child_id"] in mine]
         days_left = (semester.end - reads.today).days
-        urgency = URGENT if days_left < 0 else SOON if days_left <= 30 else TODO
+        # In the holidays the ended semester's contacts can still be recorded (dated in it), but
+        # nothing is due any more: to do, not urgent.
+        urgency = SOON if 0 <= days_left <= 30 else TODO
         tracker = reverse("contact_tracker", kwargs={"school_pk": school.pk}) + "?" + urlencode({"proxy": reads.user.pk})
         for kind, label in CareContact.Kind.choices:
             n = sum(1 for g in gaps if kind in g["missing"])
