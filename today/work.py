@@ -75,10 +75,6 @@ class Section:
     def urgency(self) -> int:
         return min((i.urgency for i in self.items), default=TODO + 1)
 
-    @property
-    def total(self) -> int:
-        return sum(i.count for i in self.items)
-
 
 @dataclass
 class Today:
@@ -155,6 +151,8 @@ def _teacher(reads: _Reads, school: School) -> Section:
         gaps = [g for g in compliance_selectors.semester_gaps("four_contact_coverage", [school.pk], semester)
                 if g["child_id"] in mine]
         days_left = (semester.end - reads.today).days
+        left = (_("%(n)d days left in the semester.") % {"n": days_left} if days_left >= 0
+                else _("The semester has ended: record what was done in it."))
         # In the holidays the ended semester's contacts can still be recorded (dated in it), but
         # nothing is due any more: to do, not urgent.
         urgency = SOON if 0 <= days_left <= 30 else TODO
@@ -163,7 +161,7 @@ def _teacher(reads: _Reads, school: School) -> Section:
             n = sum(1 for g in gaps if kind in g["missing"])
             if n:
                 section.items.append(Item(f"contact_{kind}", _("Children still without a %(kind)s") % {"kind": label},
-                                          n, str(SCOPE_MINE), urgency, tracker, section.note, school.pk))
+                                          n, str(SCOPE_MINE), urgency, tracker, left, school.pk))
     held = school_selectors.activities_on([school.pk], reads.today).get(school.pk, 0)
     if held:
         url = reverse("activities_week", kwargs={"school_pk": school.pk}) + "?" + urlencode(
