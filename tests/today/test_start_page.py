@@ -171,3 +171,16 @@ def test_api_serves_the_same_list(client, work):
     assert body["schools"] == [work.gupei.pk]
     client.logout()
     assert client.get(reverse("api:v1:today")).status_code == 401
+
+
+def test_dashboard_figures_name_their_scope(client, work):
+    """The school's children are counted for the school; the overdue list only for the children
+    the user may see: a proxy parent's own."""
+    import re
+
+    url = reverse("school_dashboard", kwargs={"school_pk": work.gupei.pk})
+    for user, overdue_scope in ((work.gupei_teacher, "我负责的儿童"), (work.gupei_admin, "本校")):
+        client.force_login(user)
+        body = client.get(url).content.decode()
+        assert re.search(r'data-scope="children">本校<', body)
+        assert re.search(rf'data-scope="overdue">{overdue_scope}<', body), user
