@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: install run test lint migrate seed bench-compliance bench-export bench-similarity bench messages backup restore
+.PHONY: install run test lint migrate seed screens bench-compliance bench-export bench-similarity bench messages backup restore
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ migrate: install
 
 seed: install
 	$(MANAGE) seed_demo
+
+# Phone screenshots of every demo role's start page (real chromium, the demo seeded as of today),
+# written to docs/screens/start_<role>.png. Needs a CJK font for legible text (Debian: fonts-wqy-microhei).
+screens: install
+	WRITE_DOCS=1 $(BIN)/python -m pytest tests/e2e/test_start_screens.py -q -p no:cacheprovider
 
 # Recompile translations (needs GNU gettext only for makemessages; .mo files are committed).
 messages: install

@@ -10,6 +10,7 @@ from rest_framework.routers import DefaultRouter
 from . import compliance, schools, submissions
 from .auth import ApiTokenViewSet, TokenView
 from .tenancy import DistrictViewSet, MembershipViewSet, MeViewSet, SchoolViewSet
+from .today import TodayViewSet
 
 app_name = "api"
 
@@ -23,6 +24,7 @@ router.register("tokens", ApiTokenViewSet, basename="tokens")
 NON_ROUTER_ENDPOINTS = {
     "auth-token": TokenView,
     "me": MeViewSet,
+    "today": TodayViewSet,
 }
 
 # One module per domain, in this order: each registers its viewsets and has `extra_patterns`, the
@@ -35,6 +37,7 @@ extra_patterns: list = [pattern for domain in DOMAINS for pattern in domain.extr
 v1_patterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
     path("me/", MeViewSet.as_view({"get": "retrieve"}), name="me"),
+    path("today/", TodayViewSet.as_view({"get": "retrieve"}), name="today"),
     *extra_patterns,
     path("", include(router.urls)),
 ]

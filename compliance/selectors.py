@@ -351,3 +351,24 @@ def school_gaps(user, assessment: Assessment, school_id: int, request=None) -> l
         raise Http404("No such school in this assessment.")
     return [item_gaps(user, assessment, school_id, it["code"], request=request)
             for it in scores["items"] if it["scoring"] == "automatic"]
+
+
+# --------------------------------------------------------------------------- the start page's work lists
+def semester_gaps(key: str, school_ids, semester) -> list[dict]:
+    """The gaps of one metric (compliance.metrics.gaps) for these schools in a semester, in one
+    statement, without an assessment: the start page counts what is still missing now. Only
+    schools the caller already resolved for the user; rows name children, so callers count them."""
+    from .metrics import REGISTRY
+
+    ids = list(school_ids)
+    metric = REGISTRY[key]
+    if not ids or metric.gaps is None or not metric.applies_to(semester):
+        return []
+    return metric.gaps(ids, semester)
+
+
+def semester_metric(key: str, school_ids, semester) -> dict[int, float | None]:
+    """One metric's values for these schools in a semester (one statement), without an assessment."""
+    from .metrics import REGISTRY
+
+    return REGISTRY[key].compute(list(school_ids), semester)

@@ -8,6 +8,9 @@ and all writes go through the services.
   platform in May, so it is expected only from then on; 桥头小学 has sent nothing.
 - Y's first-half work summary (calendar half-year): 门庄小学 and 古沛中心小学 sent the seed's
   near-identical narratives (flagged), 涧溪中心小学 an independent one (not flagged).
+- A fortnightly work-update report around the seed's day itself (seed_current), so every role has
+  work today: an open period due ahead, the last period past due returned to some schools with a
+  reason, waiting for review at others, and not sent by 古沛镇石坝小学 and 桥头小学.
 """
 from __future__ import annotations
 
@@ -159,7 +162,46 @@ def _seed(ctx: dict) -> None:
             sent.append(submission)
         for submission in sent:
             services.submission_similarity_compute(school_id=submission.school_id, submission_id=submission.pk)
-    ctx.update(report_types={"progress": progress, "summary": summary}, reporting_year=year)
+    current = _seed_current(ctx, all_schools, clerks, bureau)
+    ctx.update(report_types={"progress": progress, "summary": summary, "current": current}, reporting_year=year)
+
+
+CURRENT_CODE = "work-update"
+# The last period past due, per school: returned by the bureau, waiting for review, or not sent.
+CURRENT_RETURNED = {"gupei", "gupei-weigang", "menzhuang"}
+CURRENT_NOT_SENT = {"gupei-shiba", "qiaotou"}
+RETURN_REASON = "请补充本期活动的照片和文字记录，并核对留守儿童人数后重新报送。"
+
+
+def _seed_current(ctx: dict, all_schools: list[School], clerks: dict, bureau) -> ReportType:
+    """The fortnightly report around today: created four weeks before the seed's Monday (so
+    today falls in its third period), open-ended like a real standing report. Its periods open
+    for the seed's day; the most recent period past due gets the plan above (re-seeding on a later
+    day applies it to that day's last past-due period)."""
+    today = ctx.get("today") or timezone.localdate()
+    district = ctx["district"]
+    monday = today - timedelta(days=today.weekday())
+    report = _report_type(
+        district, CURRENT_CODE, name="留守儿童之家工作动态报送（双周）", kind=ReportKind.PROGRESS,
+        period_type=PeriodType.FORTNIGHTLY, start_on=monday - timedelta(days=28), end_on=None,
+        open_offset_days=0, due_offset_days=3, timely_within_days=3, lock_after_days=28, remind_days_before=2,
+        schools=all_schools,
+    )
+    services.periods_open(today=today, report_type_ids=[report.id])
+    with tenant_scope([s.id for s in all_schools]):
+        past_due = (Submission.objects.filter(report_type=report, period__due_on__lt=today)
+                    .select_related("period", "school").order_by("-period__seq"))
+        last_seq = past_due[0].period.seq if past_due else None
+        for submission in past_due:
+            code = submission.school.code
+            if submission.period.seq != last_seq or code in CURRENT_NOT_SENT:
+                continue
+            end = submission.period.end_on
+            submission = _send(submission, clerks[code], _at(end + timedelta(days=1)))
+            if code in CURRENT_RETURNED and submission.status == Status.SUBMITTED:
+                services.submission_return(actor=bureau, submission=submission, now=_at(end + timedelta(days=2), 10),
+                                           comment=RETURN_REASON)
+    return report
 
 
 def _review(submission: Submission, bureau, school_code: str, seq: int, clerk) -> None:

@@ -342,3 +342,56 @@ def periods_for_district_export(*, user, district):
         return Period.objects.none()
     return (Period.objects.filter(report_type__district=district, start_on__lte=timezone.localdate())
             .select_related("report_type").order_by("-start_on", "report_type__name")[:60])
+
+
+# ---------------------------------------------------------------- the start page's work lists
+def sendable_q(today: date) -> Q:
+    """Still open for a first submission on `today`: the Q form of services.submission_is_locked."""
+    return Q(period__lock_on__gt=today) | Q(unlocked_until__gte=today)
+
+
+@dataclass
+class SchoolWork:
+    """One school's reporting work on a day (counts of submissions)."""
+
+    due_ahead: int = 0  # not sent, due today or later
+    next_due: date | None = None
+    late: int = 0  # not sent, past due, still sendable
+    to_compile: int = 0  # open, sendable, no package compiled yet
+    returned: int = 0  # returned by the bureau, to fix and send again
+    waiting_review: int = 0  # sent, waiting for the bureau
+    returned_ids: list[int] = field(default_factory=list)
+
+
+def reporting_work(school_ids: list[int], today: date) -> dict[int, SchoolWork]:
+    """{school id: SchoolWork} for every school given, in one query (callers pass the schools
+    whose reporting the user takes part in)."""
+    from django.db.models import Count, Min
+
+    from .models import SENT_STATUSES, Status
+
+    not_sent = ~Q(status__in=SENT_STATUSES)
+    sendable = sendable_q(today)
+    rows = (Submission.objects.filter(school_id__in=school_ids).values("school_id").order_by()
+            .annotate(
+                due_ahead=Count("id", filter=not_sent & Q(period__due_on__gte=today)),
+                next_due=Min("period__due_on", filter=not_sent & Q(period__due_on__gte=today)),
+                late=Count("id", filter=not_sent & Q(period__due_on__lt=today) & sendable),
+                to_compile=Count("id", filter=Q(status=Status.OPEN) & sendable),
+                returned=Count("id", filter=Q(status=Status.RETURNED)),
+                waiting_review=Count("id", filter=Q(status__in=[Status.SUBMITTED, Status.RESUBMITTED])),
+            ))
+    out = {sid: SchoolWork() for sid in school_ids}
+    for row in rows:
+        sid = row.pop("school_id")
+        out[sid] = SchoolWork(**row)
+    returned = (Submission.objects.filter(school_id__in=school_ids, status=Status.RETURNED)
+                .order_by("period__due_on", "id").values_list("school_id", "id"))
+    for sid, sub_id in returned:
+        out[sid].returned_ids.append(sub_id)
+    return out
+
+
+def similarity_flag_count(*, user) -> int:
+    """Flagged pairs of copied narratives the user oversees, in every district they oversee."""
+    return similarity_flags_visible_to(user).count()

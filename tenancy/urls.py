@@ -5,7 +5,6 @@ from django.urls import path
 from . import views, views_security
 
 urlpatterns = [
-    path("", views.home, name="home"),
     # Authentication. django-axes wraps the login (lock-out page: registration/locked_out.html).
     path("login/", auth_views.LoginView.as_view(
         redirect_authenticated_user=True, extra_context={"axes_failure_limit": settings.AXES_FAILURE_LIMIT},

@@ -1,4 +1,4 @@
-"""The web UI shell: home per role, the school page, staff and roles, the access log.
+"""The web UI shell: the school page, staff and roles, the access log.
 
 Views validate, call a selector or a service, render. Every page with a school or an object in
 its URL looks it up among what the user can see: a school they cannot see is 404 (never 403, so
@@ -20,7 +20,6 @@ from . import selectors, services
 from .forms import AccessLogFilterForm, RoleGrantForm, StaffAddForm, add_service_errors, grantable_role_choices
 from .forms import error_text as _error_text
 from .models import Membership, School
-from .roles import SUBTREE_ROLES
 
 ACCESS_LOG_PAGE_SIZE = 50
 
@@ -51,20 +50,6 @@ def school_page(permission: str | None, model=None):
             return view(request, school, *args, **kwargs)
         return page
     return decorate
-
-
-@login_required
-def home(request):
-    """Bureau and township users get their subtree's schools; a school user goes to their school."""
-    user = request.user
-    oversees = bool(selectors.roles_of(user) & {r.value for r in SUBTREE_ROLES})
-    schools = list(selectors.school_summaries(user))
-    if not oversees and len(schools) == 1:
-        return redirect("school_detail", pk=schools[0].pk)
-    top_depth = min((s.depth for s in schools), default=0)
-    for s in schools:
-        s.indent = s.depth - top_depth
-    return render(request, "tenancy/home.html", {"schools": schools})
 
 
 @login_required

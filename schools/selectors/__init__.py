@@ -74,3 +74,8 @@ from .semesters import (  # noqa: F401
     semester_for_date,
     semesters_of,
 )
+from .work import (  # noqa: F401
+    activities_on,
+    children_without_consent,
+    teachers_without_home_role,
+)

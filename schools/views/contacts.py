@@ -32,8 +32,12 @@ def school_dashboard(request, school):
         for row in data["overdue"]:
             row["missing_labels"] = [labels[k] for k in row["missing"]]
     perms = permissions_on_school(request.user, school)
+    # The overdue list holds only the children the user may see: the whole school, or a proxy
+    # parent's own children. Say which, next to the school-wide figures.
+    overdue_scope = _("This school") if selectors.school_child_level(request.user, school) else _("My children")
     return render(request, "schools/archive/dashboard.html", {
         "school": school, "semester": semester, "semesters": semesters, "data": data, "perms": perms,
+        "overdue_scope": overdue_scope,
     })
 
 

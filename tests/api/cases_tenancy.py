@@ -129,3 +129,11 @@ register(Case(
         "other_bureau_admin": {"far": 201},
     },
 ))
+
+register(Case(
+    basename="today",
+    make=_schools,
+    sees=SCHOOL_OWNED_SEES,
+    # The to-do list names the schools it covers: exactly the user's own.
+    singleton_ids=lambda body: set(body["schools"]),
+))

@@ -1,4 +1,5 @@
-"""End to end in real headless Chromium at 375 px: a school admin logs in and reaches the school page."""
+"""End to end in real headless Chromium at 375 px: a school admin logs in, lands on the start page and
+reaches the school page."""
 from __future__ import annotations
 
 import pytest
@@ -24,6 +25,9 @@ def test_school_admin_logs_in_on_a_phone_and_reaches_the_school_page(live_server
     page.fill("#id_username", "gupei_admin")
     page.fill("#id_password", "Demo2026!")
     page.click("button[type=submit].btn-primary")
+    page.wait_for_url(live_server.url + "/")  # the start page, then the school's own page
+    assert page.locator("h1").inner_text() == "今日待办"
+    page.click(f"a[href='/schools/{tree.gupei.pk}/']")
     page.wait_for_url(f"{live_server.url}/schools/{tree.gupei.pk}/")
 
     assert page.locator("h1").inner_text() == "古沛中心小学"

@@ -1,4 +1,4 @@
-"""The home page per role, the school page, and the one selector behind their counts."""
+"""The home page's school list per role, the school page, and the one selector behind their counts."""
 from __future__ import annotations
 
 from django.db import connection
@@ -37,13 +37,15 @@ def test_township_sees_its_subtree_only(client, tree):
     assert "门庄小学" not in response.content.decode()
 
 
-def test_school_users_go_to_their_school(client, tree):
+def test_school_users_land_on_their_start_page(client, tree):
+    """A school user's home is their to-do list (tests/today), with a link to their school's page."""
     for user, school in ((tree.gupei_admin, tree.gupei), (tree.gupei_teacher, tree.gupei),
                          (tree.menzhuang_admin, tree.menzhuang)):
         client.force_login(user)
         response = client.get(reverse("home"))
-        assert response.status_code == 302
-        assert response["Location"] == reverse("school_detail", kwargs={"pk": school.pk})
+        assert response.status_code == 200
+        assert response.context["schools"] == []
+        assert reverse("school_detail", kwargs={"pk": school.pk}) in response.content.decode()
 
 
 def test_user_without_role_is_told_so(client, tree):

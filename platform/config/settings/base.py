@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "schools",
     "compliance",
     "submissions",
+    "today",
     "api",
     "ops",  # operations: backup/restore, health check, database roles, `make run`, the demo loader
     "benchmarks",  # `make bench` (a management command; no models, no URLs)
