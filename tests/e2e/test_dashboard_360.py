@@ -10,6 +10,8 @@ import re
 import pytest
 
 from compliance import services
+from submissions.models import ReportType
+from tenancy.scoping import system_scope
 from tests.support.browser import collect_errors, login, wait_for_script
 from tests.support.compliance import assessment, version  # noqa: F401  (fixtures)
 from tests.web.pages_submissions import fresh_report
@@ -20,6 +22,7 @@ pytestmark = pytest.mark.needs_chromium
 NARROW = {"width": 360, "height": 740}
 ITEM_TITLES = ["教职工人数", "有校管理员", "教职工分档", "按时开放"]  # tests/support/compliance.py TEST_YAML
 BANDS = ["0–24%", "25–49%", "50–74%", "75–99%", "100%"]
+LONG_NAME = "2026年春季学期留守儿童之家建设进展报送（双周）"
 CHART = "echarts.getInstanceByDom(document.getElementById('{}'))"
 
 # The number of lines an element's text occupies (a value broken in two has two). Line boxes are
@@ -40,7 +43,9 @@ SMALL = """sel => Array.from(document.querySelectorAll(sel)).filter(e => e.offse
 
 
 def _sideways(page) -> bool:
-    return page.evaluate("document.scrollingElement.scrollWidth > window.innerWidth")
+    # Against the phone's width, not innerWidth: a mobile browser widens its layout viewport (and
+    # innerWidth with it) to the content, so innerWidth would hide the very overflow we look for.
+    return page.evaluate("document.scrollingElement.scrollWidth") > NARROW["width"]
 
 
 def _broken_values(page, selector: str) -> list:
@@ -123,7 +128,10 @@ def test_school_page_score_stays_on_one_line(dashboard_page, tree):
 
 
 def test_matrix_fits_360_with_40px_cells(live_server, tree, matrix_report, phone_page):  # noqa: F811
-    fresh_report(tree, [tree.gupei, tree.village_a, tree.village_b, tree.menzhuang])  # a second type: more rows
+    # Report types are named like the demo's: long enough to widen a select past the phone.
+    with system_scope("test: rename the report type"):
+        ReportType.objects.filter(pk=matrix_report.pk).update(name=LONG_NAME)
+    fresh_report(tree, [tree.gupei, tree.village_a, tree.village_b, tree.menzhuang])  # a second type
     page = phone_page
     errors, _missing = collect_errors(page)
     page.set_viewport_size(NARROW)
