@@ -154,4 +154,13 @@ def test_matrix_fits_360_with_40px_cells(live_server, tree, matrix_report, phone
     assert [page.locator("#matrix tbody tr").nth(i).get_attribute("data-school") for i in range(2)] == [
         "gupei-a", "gupei"]  # still by period 1: late before on time
     assert not _sideways(page)
+    # The print view of the same rows: no navigation, fits the phone, its back link hidden on paper.
+    page.locator(".table-tools a[data-print]").click()
+    page.wait_for_url(re.compile(r"/reporting/print/\?"))
+    assert page.locator("nav").count() == 0
+    assert [page.locator("#matrix tbody tr").nth(i).get_attribute("data-school") for i in range(2)] == [
+        "gupei-a", "gupei"]
+    assert not _sideways(page)
+    page.emulate_media(media="print")
+    assert not page.locator(".screen-only").is_visible()
     assert not [e for e in errors if not e.startswith("Failed to load resource")], errors
