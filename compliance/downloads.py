@@ -10,12 +10,16 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from documents.table_xlsx import table_workbook
 from tenancy.downloads import XLSX, Download, NotReady, open_stored
 from tenancy.models import AccessLog
 
 from . import audit, selectors, services
 from .exports import export_folder
 from .models import ChecklistVersion, ComplianceExport
+
+# The object type of the access-log rows of a ranking export (one per school in the file).
+RANKING_TYPE = "compliance.ranking"
 
 
 @transaction.atomic
@@ -51,3 +55,30 @@ def checklist_yaml(*, user, version: ChecklistVersion, request=None) -> Download
     text = services.checklist_export_yaml(version=version)
     return Download(handle=io.BytesIO(text.encode("utf-8")), content_type="application/yaml; charset=utf-8",
                     filename=f"checklist-{version.checklist.code}-v{version.number}.yaml")
+
+
+def _file_name(text: str) -> str:
+    """A title as a file name: no path separators or characters Windows refuses."""
+    return "".join("-" if ch in '\\/:*?"<>|' or ord(ch) < 32 else ch for ch in text).strip() or "export"
+
+
+@transaction.atomic
+def ranking_workbook(*, user, assessment, params, request=None) -> Download:
+    """The dashboard's ranking as the user filtered and sorted it (selectors.ranking_table), for
+    the overseers who see the dashboard. It holds those schools' scores: logged as an export on
+    each school in it."""
+    if not selectors.can_view_dashboard(user, assessment):
+        raise PermissionDenied(_("You cannot see this assessment's dashboard."))
+    table = selectors.ranking_table(user, assessment, params)
+    header = [_("Rank"), _("School"), _("Township"), _("Score"), _("Change"), _("Points lost"), _("Pending")]
+    rows = [[r["rank"], r["name"], r["township"], r["score"], r["score_change"], r["lost"], r["pending"]]
+            for r in table["rows"]]
+    content = table_workbook(sheet=_("Ranking"), title=f"{assessment.title} · {assessment.semester_label}",
+                             header=header, rows=rows)
+    ids = [r["school_id"] for r in table["rows"]]
+    if ids:
+        audit.log_on_schools(user, ids, AccessLog.Action.EXPORT, object_type=RANKING_TYPE, object_id=assessment.pk,
+                             detail=table["query"].params(), request=request)
+    name = _file_name(_("%(title)s ranking") % {"title": assessment.title})
+    return Download(handle=io.BytesIO(content), content_type=XLSX, filename=f"{name}.xlsx")
+

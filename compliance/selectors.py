@@ -12,6 +12,7 @@ from django.http import Http404
 
 from schools.masking import mask_child_name
 from tenancy import selectors as tenancy_selectors
+from tenancy import tables
 from tenancy.models import School
 from tenancy.scoping import tenant_scope
 
@@ -86,6 +87,30 @@ def ranking(user, assessment: Assessment) -> list[dict]:
             "previous_snapshot_at": snap.taken_at if snap else None,
         })
     return out
+
+
+RANKING_COLUMNS = ("rank", "school", "township", "score", "change", "lost", "pending")
+
+
+def ranking_table(user, assessment: Assessment, params) -> dict:
+    """The ranking of the dashboard, its XLSX export and its print view: the schools the user sees,
+    of one township if `params` asks (GET `township`), ordered by any column (GET `sort`, "-" for
+    descending; bad values fall back to the whole list by rank, with `errors`)."""
+    rows = ranking(user, assessment)
+    schools = {s.id: s for s in School.objects.filter(id__in=[r["school_id"] for r in rows])}
+    townships, township_of = tables.townships_of(user, schools.values())
+    names = {t.id: t.name for t in townships}
+    for r in rows:
+        r["township_id"] = township_of.get(r["school_id"])
+        r["township"] = names.get(r["township_id"], "")
+    query = tables.parse_table_query(params, columns=RANKING_COLUMNS, default_sort="rank", townships=townships)
+    keys = {"rank": lambda r: r["rank"], "school": lambda r: r["name"], "township": lambda r: r["township"],
+            "score": lambda r: r["score"], "change": lambda r: r["score_change"], "lost": lambda r: r["lost"],
+            "pending": lambda r: r["pending"]}
+    ordered = tables.filter_sort(rows, query, township_of=lambda r: r["township_id"], keys=keys,
+                                 tie=lambda r: (r["rank"] is None, r["rank"] or 0, r["name"]))
+    return {"rows": ordered, "townships": townships, "query": query, "columns": RANKING_COLUMNS,
+            "previous_snapshot_at": rows[0]["previous_snapshot_at"] if rows else None}
 
 
 def heatmap(user, assessment: Assessment) -> dict:

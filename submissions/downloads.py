@@ -4,11 +4,14 @@ user, checks that the stored key lies in the object's own folder, writes the acc
 returns a Download (tenancy.downloads) for the caller to stream."""
 from __future__ import annotations
 
+import io
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from documents.table_xlsx import table_workbook
 from tenancy.downloads import DOCX, XLSX, Download, FileUnavailable, NotReady, open_stored
 from tenancy.models import AccessLog, School
 from tenancy.scoping import tenant_scope
@@ -69,3 +72,38 @@ def district_export_file(*, user, export: DistrictExport, request=None) -> Downl
     filename = f"{export.report_type.code}-{export.period.start_on:%Y%m%d}-district.xlsx"
     return Download(handle=handle, content_type=XLSX, filename=filename)
 
+
+
+# The object type of the access-log rows of a matrix export (one per school in the file).
+MATRIX_TYPE = "submissions.matrix"
+
+
+def _file_name(text: str) -> str:
+    """A name as a file name: no path separators or characters Windows refuses."""
+    return "".join("-" if ch in '\\/:*?"<>|' or ord(ch) < 32 else ch for ch in text).strip() or "export"
+
+
+def _rate(value) -> float | None:
+    return None if value is None else round(value * 100, 1)
+
+
+@transaction.atomic
+def matrix_workbook(*, user, report_type, params, today=None, request=None) -> Download:
+    """The reporting matrix as the user filtered and sorted it (selectors.matrix_table), for whoever
+    oversees the report type's district (PermissionDenied otherwise). It holds those schools'
+    reporting: logged as an export on each school in it."""
+    table = selectors.matrix_table(user=user, report_type=report_type, params=params, today=today)
+    matrix = table["matrix"]
+    header = [_("School"), _("Township"), *[f"{p.start_on:%m-%d}–{p.end_on:%m-%d}" for p in matrix.periods],
+              _("Reporting rate (%)"), _("On-time rate (%)")]
+    rows = [[row.school.name, row.township, *[str(selectors.CELL_LABELS[c.status][1]) for c in row.cells],
+             _rate(row.rates.reporting_rate), _rate(row.rates.on_time_rate)] for row in matrix.rows]
+    content = table_workbook(sheet=_("Reporting"), title=f"{report_type.name} · {matrix.today:%Y-%m-%d}",
+                             header=header, rows=rows)
+    ids = [row.school.id for row in matrix.rows]
+    if ids:
+        with tenant_scope(ids):
+            access_log_record_many(user=user, school_ids=ids, action=AccessLog.Action.EXPORT, object_type=MATRIX_TYPE,
+                                   object_id=report_type.pk, request=request, detail=table["query"].params())
+    name = _file_name(_("%(name)s reporting") % {"name": report_type.name})
+    return Download(handle=io.BytesIO(content), content_type=XLSX, filename=f"{name}.xlsx")

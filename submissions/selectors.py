@@ -11,7 +11,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from tenancy import tables
 from tenancy.models import District, School
 from tenancy.roles import Role
 from tenancy.selectors import has_school_perm, memberships_of, permissions_on_district
@@ -90,6 +92,16 @@ class Cell:
     NOT_EXPECTED = "not_expected"  # not assigned, or the school was not open during the period
 
 
+# What a cell shows: a symbol (the colour is never the only sign) and its words.
+CELL_LABELS = {
+    Cell.ON_TIME: ("✓", gettext_lazy("On time")),
+    Cell.LATE: ("!", gettext_lazy("Late")),
+    Cell.MISSING: ("✗", gettext_lazy("Missing")),
+    Cell.NOT_DUE: ("…", gettext_lazy("Not due")),
+    Cell.NOT_EXPECTED: ("", gettext_lazy("Not expected")),
+}
+
+
 @dataclass
 class MatrixCell:
     status: str
@@ -125,6 +137,8 @@ class MatrixRow:
     school: School
     cells: list[MatrixCell]
     rates: Rates
+    township_id: int | None = None  # set by matrix_table
+    township: str = ""
 
 
 @dataclass
@@ -181,6 +195,43 @@ def completeness_matrix(*, user, report_type: ReportType, today: date | None = N
         rows.append(MatrixRow(school=school, cells=cells, rates=rates))
     return Matrix(report_type=report_type, today=today, periods=periods, rows=rows, rates=total,
                   period_rates=per_period)
+
+
+# A period column sorts the schools by how their report stands, the ones needing action first.
+CELL_ORDER = {Cell.MISSING: 0, Cell.LATE: 1, Cell.NOT_DUE: 2, Cell.ON_TIME: 3, Cell.NOT_EXPECTED: 4}
+
+
+def matrix_columns(matrix: Matrix) -> list[str]:
+    return ["school", "township", *[f"p{p.seq}" for p in matrix.periods], "reporting", "on_time"]
+
+
+def matrix_table(*, user, report_type: ReportType, params, today: date | None = None) -> dict:
+    """The reporting matrix of the bureau's page, its XLSX export and its print view: the schools of
+    one township if `params` asks (GET `township`), ordered by any column (GET `sort`: school,
+    township, a period "p<seq>", reporting, on_time; "-" for descending). Bad values fall back to
+    every school in tree order, with `errors`. The rates of the shown rows are totalled again."""
+    matrix = completeness_matrix(user=user, report_type=report_type, today=today)
+    townships, township_of = tables.townships_of(user, [row.school for row in matrix.rows])
+    names = {t.id: t.name for t in townships}
+    for row in matrix.rows:
+        row.township_id = township_of[row.school.id]
+        row.township = names.get(row.township_id, "")
+    columns = matrix_columns(matrix)
+    query = tables.parse_table_query(params, columns=columns, default_sort="school", townships=townships)
+    # Schools sort in the tree's order (a centre, then its village schools), as everywhere else.
+    keys = {"school": lambda r: r.school.path, "township": lambda r: r.township,
+            "reporting": lambda r: r.rates.reporting_rate, "on_time": lambda r: r.rates.on_time_rate}
+    for i, period in enumerate(matrix.periods):
+        keys[f"p{period.seq}"] = lambda r, i=i: CELL_ORDER[r.cells[i].status]
+    matrix.rows = tables.filter_sort(matrix.rows, query, township_of=lambda r: r.township_id, keys=keys,
+                                     tie=lambda r: r.school.path)
+    total, per_period = Rates(), [Rates() for _p in matrix.periods]
+    for row in matrix.rows:
+        for i, cell in enumerate(row.cells):
+            total.add(cell.status)
+            per_period[i].add(cell.status)
+    matrix.rates, matrix.period_rates = total, per_period
+    return {"matrix": matrix, "townships": townships, "query": query, "columns": columns}
 
 
 def similarity_flags(*, user, district: District, report_type: ReportType | None = None) -> QuerySet[SimilarityFlag]:

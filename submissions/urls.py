@@ -22,6 +22,8 @@ urlpatterns = [
     path("submissions/<int:pk>/unlock/", views.submission_unlock, name="submission_unlock"),
     # The bureau's overview (district and report type are query parameters: not school-owned).
     path("reporting/", views.reporting_matrix, name="reporting_matrix"),
+    path("reporting/matrix.xlsx", views.matrix_export, name="reporting_matrix_export"),
+    path("reporting/print/", views.matrix_print, name="reporting_matrix_print"),
     path("reporting/similarity/", views.similarity_list, name="similarity_list"),
     path("reporting/exports/", views.district_exports, name="district_exports"),
     path("reporting/exports/<int:pk>/download/", views.district_export_download, name="district_export_download"),

@@ -14,9 +14,11 @@ from .checklists import checklist_download, checklist_new_draft, checklist_publi
 from .dashboard import dashboard, index, my_score
 from .drilldown import item_page, manual_score, school_page
 from .exports import export_download, export_run, export_status, exports, exports_latest
+from .ranking import ranking_export, ranking_print
 
 __all__ = [
     "assessment_lock", "assessment_new", "checklist_download", "checklist_new_draft", "checklist_publish",
     "checklist_upload", "checklists", "dashboard", "export_download", "export_run", "export_status", "exports",
-    "exports_latest", "index", "item_page", "manual_score", "my_score", "school_page", "snapshot_take",
+    "exports_latest", "index", "item_page", "manual_score", "my_score", "ranking_export", "ranking_print", "school_page",
+    "snapshot_take",
 ]

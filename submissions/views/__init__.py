@@ -8,7 +8,15 @@ Views validate, call a selector or a service, render. Access, in this order:
   (so a school admin pressing "accept" learns that only the bureau accepts, and nothing changes)."""
 from .district_exports import district_export_download, district_exports
 from .notifications import NOTIFICATIONS_PAGE_SIZE, notifications, notifications_mark_read
-from .overview import CELL_LABELS, highlight_segments, reporting_matrix, similarity_list, similarity_pair
+from .overview import (
+    CELL_LABELS,
+    highlight_segments,
+    matrix_export,
+    matrix_print,
+    reporting_matrix,
+    similarity_list,
+    similarity_pair,
+)
 from .review import submission_accept, submission_return, submission_review, submission_unlock
 from .school import (
     package_download,
@@ -22,7 +30,7 @@ from .school import (
 
 __all__ = [
     "CELL_LABELS", "NOTIFICATIONS_PAGE_SIZE", "district_export_download", "district_exports", "highlight_segments",
-    "notifications", "notifications_mark_read", "package_download", "reporting_matrix", "school_submissions",
+    "matrix_export", "matrix_print", "notifications", "notifications_mark_read", "package_download", "reporting_matrix", "school_submissions",
     "similarity_list", "similarity_pair", "submission_accept", "submission_compile", "submission_detail",
     "submission_narrative", "submission_return", "submission_review", "submission_status", "submission_submit",
     "submission_unlock",

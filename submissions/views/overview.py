@@ -1,17 +1,22 @@
 """The bureau's overview: the reporting matrix and the copied-narrative flags."""
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from tenancy import tables
+from tenancy.downloads import download_response
 from tenancy.services import access_log_record
 
-from .. import selectors
+from .. import downloads, selectors
 from ..models import SimilarityFlag
 from ._common import _districts_or_404
 
@@ -44,25 +49,74 @@ def reporting_matrix(request):
     school_rates = sorted(by_school.values(), key=lambda r: r["school"].path)
     for r in school_rates:
         r["reporting"], r["on_time"] = _pct(r["rates"].reporting_rate), _pct(r["rates"].on_time_rate)
-    if matrix is not None:
-        for row in matrix.rows:
-            row.reporting, row.on_time = _pct(row.rates.reporting_rate), _pct(row.rates.on_time_rate)
-            for cell in row.cells:
-                cell.symbol, cell.label = CELL_LABELS[cell.status]
+    table = matrix_context(request, district, selected, today) if matrix is not None else {}
     return render(request, "submissions/matrix.html", {
         "districts": districts, "district": district, "report_types": report_types, "selected": selected,
-        "matrix": matrix, "summaries": summaries, "school_rates": school_rates, "today": today,
+        "summaries": summaries, "school_rates": school_rates, "today": today,
         "legend": [(status, symbol, label) for status, (symbol, label) in CELL_LABELS.items()],
+        "matrix": None, **table,
     })
 
 
-CELL_LABELS = {
-    selectors.Cell.ON_TIME: ("✓", gettext_lazy("On time")),
-    selectors.Cell.LATE: ("!", gettext_lazy("Late")),
-    selectors.Cell.MISSING: ("✗", gettext_lazy("Missing")),
-    selectors.Cell.NOT_DUE: ("…", gettext_lazy("Not due")),
-    selectors.Cell.NOT_EXPECTED: ("", gettext_lazy("Not expected")),
-}
+def matrix_context(request, district, report_type, today) -> dict:
+    """The matrix of one report type as the request filters and sorts it (selectors.matrix_table),
+    labelled for the page and the print view."""
+    table = selectors.matrix_table(user=request.user, report_type=report_type, params=request.GET, today=today)
+    matrix, query = table["matrix"], table["query"]
+    for error in query.errors:
+        messages.warning(request, error)
+    for row in matrix.rows:
+        row.reporting, row.on_time = _pct(row.rates.reporting_rate), _pct(row.rates.on_time_rate)
+        for cell in row.cells:
+            cell.symbol, cell.label = CELL_LABELS[cell.status]
+    base = {"district": str(district.pk), "report_type": str(report_type.pk)}
+    params = urlencode({**base, **query.params()})
+    columns = [{"key": "school", "label": _("School"), "school": True},
+               *[{"key": f"p{p.seq}", "label": f"{p.end_on:%m-%d}", "title": f"{p.start_on:%Y-%m-%d} – {p.end_on:%Y-%m-%d}"}
+                 for p in matrix.periods],
+               {"key": "reporting", "label": _("Reporting rate"), "num": True},
+               {"key": "on_time", "label": _("On-time rate"), "num": True}]
+    return {"matrix": matrix, "townships": table["townships"], "query": query,
+            "township": next((t for t in table["townships"] if t.id == query.township), None),
+            "matrix_headers": tables.sort_headers(query, columns, base),
+            "hidden": list(base.items()), "table_params": params,
+            "export_url": reverse("reporting_matrix_export") + "?" + params,
+            "print_url": reverse("reporting_matrix_print") + "?" + params}
+
+
+def _matrix_request(request):
+    """The district and report type a matrix export or print view is for; 404 when the user
+    oversees no such report type."""
+    _districts, district = _districts_or_404(request)
+    wanted = request.GET.get("report_type")
+    report_type = next((rt for rt in selectors.report_types_for(user=request.user, district=district)
+                        if str(rt.pk) == wanted), None)
+    if report_type is None:
+        raise Http404
+    return district, report_type
+
+
+@login_required
+@require_GET
+def matrix_export(request):
+    _district, report_type = _matrix_request(request)
+    return download_response(downloads.matrix_workbook(user=request.user, report_type=report_type,
+                                                       params=request.GET, request=request))
+
+
+@login_required
+@require_GET
+def matrix_print(request):
+    district, report_type = _matrix_request(request)
+    today = timezone.localdate()
+    return render(request, "submissions/matrix_print.html", {
+        "district": district, "selected": report_type, "today": today, "printed_at": timezone.localtime(),
+        "legend": [(status, symbol, label) for status, (symbol, label) in CELL_LABELS.items()],
+        **matrix_context(request, district, report_type, today),
+    })
+
+
+CELL_LABELS = selectors.CELL_LABELS
 
 
 @login_required

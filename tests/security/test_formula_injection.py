@@ -25,11 +25,11 @@ from django.utils import timezone
 from openpyxl.utils.escape import unescape as xlsx_unescape
 
 from compliance import services as compliance_services
-from compliance.models import ComplianceExport
+from compliance.models import Assessment, ComplianceExport
 from schools import services as ss
 from schools.models import Child, Semester
 from submissions import services as subs
-from submissions.models import DistrictExport, PackageVersion, PeriodType, ReportKind, Submission
+from submissions.models import DistrictExport, PackageVersion, PeriodType, ReportKind, ReportType, Submission
 from submissions.narrative import SECTION_KEYS
 from tenancy import services as ts
 from tenancy.roles import Role
@@ -123,6 +123,8 @@ EXPECTED = {
     "children export (masked)": {"exact": [f"child.{f}" for f in MASKED_EXPORT]},
     "children export (full)": {"exact": [f"child.{f}" for f in CHILD_FIELDS]},
     "import template": {"exact": []},
+    "ranking export": {"exact": ["school.name"], "starts": ["assessment.title"]},
+    "reporting matrix export": {"exact": ["school.name"], "contains": ["report_type.name"]},
 }
 
 
@@ -246,6 +248,13 @@ def _workbooks_through_the_pages(tree) -> dict[str, bytes]:
     template = reverse("children_import_template", kwargs={"school_pk": tree.gupei.pk})
     out = {"children export (masked)": client.get(export), "children export (full)": client.get(export + "?unmasked=1"),
            "import template": client.get(template)}
+    # The bureau's overview tables as files: the dashboard's ranking and the reporting matrix.
+    client.force_login(tree.bureau_admin)
+    with district_scope(tree.gupei):
+        assessment = Assessment.objects.get(title=POISON["assessment.title"])
+        report_type = ReportType.objects.get(name=POISON["report_type.name"])
+    out["ranking export"] = client.get(reverse("compliance_ranking_export", kwargs={"pk": assessment.pk}))
+    out["reporting matrix export"] = client.get(reverse("reporting_matrix_export"), {"report_type": report_type.pk})
     for kind, response in out.items():
         assert response.status_code == 200, kind
     # Files leave through the one download door, which streams them.

@@ -120,6 +120,12 @@ def _export_downloaded(t, school, kwargs, data, user):
     return _on_assessed(kwargs["pk"], "export", "compliance.export", kwargs["job_pk"], user)
 
 
+@_in_district
+def _ranking_exported(t, school, kwargs, data, user):
+    # The file holds the schools the user sees of the assessment: here every school it assesses.
+    return _on_assessed(kwargs["pk"], "export", "compliance.ranking", kwargs["pk"], user)
+
+
 for page in [
     Page("compliance_dashboard", _a, owner_status=302, notes="school staff are sent to their school's page"),
     Page("compliance_assessment_lock", _a, owner_status=403),
@@ -129,6 +135,9 @@ for page in [
     Page("compliance_manual_score", _item, method="post", owner_status=302, inspector_status=302,
          inspector_writes=True, data=lambda t, s: {"score": "3", "comment": "ok"}, logs=_scored,
          notes="no scoring right: a message, then back; the inspector scores"),
+    Page("compliance_ranking_export", _a, owner_status=403, logs=_ranking_exported,
+         notes="the dashboard's ranking as XLSX: overseers only"),
+    Page("compliance_ranking_print", _a, owner_status=403, notes="the dashboard's ranking to print: overseers only"),
     Page("compliance_exports", _a, owner_status=403),
     Page("compliance_export_run", _a, method="post", owner_status=403, inspector_status=302, logs=_export_requested),
     Page("compliance_export_status", _job, owner_status=403),

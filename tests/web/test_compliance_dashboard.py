@@ -56,7 +56,8 @@ def gap_assessment(tree):
 def _ranking_rows(html: str) -> list[tuple[str, str]]:
     """(school name, score) of each ranking table row, in page order."""
     body = html.split('class="data ranking"', 1)[1].split("</table>", 1)[0]
-    return re.findall(r'<tr data-school="\d+">.*?<a href="[^"]+">([^<]+)</a></td>\s*<td class="num score">([^<]+)</td>',
+    return re.findall(r'<tr data-school="\d+"[^>]*>.*?<a href="[^"]+">([^<]+)</a></td>\s*'
+                      r'<td class="num score"><span class="value">([^<]+)</span></td>',
                       body, flags=re.S)
 
 

@@ -49,7 +49,7 @@ def _cells(body: str) -> dict[str, list[str]]:
 def _rates(body: str, table_id: str) -> dict[str, list[str]]:
     table = body[body.index(f'id="{table_id}"'):]
     table = table[:table.index("</table>")]
-    return {code: re.findall(r'<td class="num">([^<]+)</td>', row)
+    return {code: re.findall(r'<td class="num">(?:<span class="value">)?([^<]+)<', row)
             for code, row in re.findall(r'<tr data-school="([^"]+)">(.*?)</tr>', table, re.S)}
 
 

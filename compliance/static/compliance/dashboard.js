@@ -57,12 +57,18 @@
             "<br>" + esc(v);
         }
       },
-      grid: { left: 8, right: 8, top: 10, bottom: 70, containLabel: true },
-      xAxis: { type: "category", data: heat.items, splitArea: { show: true }, axisLabel: { rotate: 60 } },
+      grid: { left: 8, right: 8, top: 10, bottom: 60, containLabel: true },
+      // Columns are named by the item's title (cut short; the tooltip has it whole).
+      xAxis: { type: "category", data: heat.item_titles, splitArea: { show: true },
+               axisLabel: { rotate: 60, width: 70, overflow: "truncate", fontSize: 12 } },
       yAxis: { type: "category", data: heat.schools, splitArea: { show: true }, inverse: true,
                axisLabel: { width: 110, overflow: "truncate" } },
-      visualMap: { dimension: 2, min: 0, max: 100, calculable: false, orient: "horizontal", left: "center", bottom: 0,
-                   itemHeight: 120, inRange: { color: ["#f4b6b0", "#fde3a7", "#9fd3b0", "#1e6b52"] } },
+      // One piece per band of the table's legend, each labelled with its range of values.
+      visualMap: { type: "piecewise", dimension: 2, orient: "horizontal", left: "center", bottom: 0,
+                   itemGap: 6, itemWidth: 14, textStyle: { fontSize: 12 },
+                   pieces: (heat.bands || []).map(function (b) {
+                     return { gte: b.min, lte: b.max, label: b.label, color: b.colour };
+                   }) },
       series: [{ type: "heatmap", data: cells, label: { show: heat.items.length <= 12 },
                  emphasis: { itemStyle: { borderColor: "#333", borderWidth: 1 } } }]
     });
@@ -72,19 +78,44 @@
     });
   }
 
-  // Trend: one line per school across snapshots.
+  // Trend: one line per school across snapshots. The legend is HTML under the chart (names wrap
+  // and stay readable on a phone); ECharts' own legend is kept hidden for its show/hide action.
+  var PALETTE = ["#1e6b52", "#c0392b", "#2e6fbd", "#d98e04", "#7b4fa0", "#16a3a3", "#8a5a2b", "#d6457f",
+                 "#5b6b1f", "#455a64"];
   var line = init("chart-trend");
   if (line) {
+    var trend = data.trend || [];
     line.setOption({
-      tooltip: { trigger: "axis" },
-      legend: { type: "scroll", bottom: 0 },
-      grid: { left: 8, right: 16, top: 16, bottom: 50, containLabel: true },
+      color: PALETTE,
+      tooltip: { trigger: "axis", confine: true },
+      legend: { show: false },
+      grid: { left: 8, right: 16, top: 24, bottom: 8, containLabel: true },
       xAxis: { type: "time" },
       yAxis: { type: "value", name: data.labels.score },
-      series: (data.trend || []).map(function (t) {
+      series: trend.map(function (t) {
         return { type: "line", name: t.name, data: t.points, showSymbol: true, connectNulls: true };
       })
     });
+    var legend = document.getElementById("trend-legend");
+    if (legend) {
+      trend.forEach(function (t, i) {
+        var item = document.createElement("li");
+        var button = document.createElement("button");
+        var swatch = document.createElement("span");
+        button.type = "button";
+        button.setAttribute("aria-pressed", "true");
+        swatch.className = "swatch";
+        swatch.style.background = PALETTE[i % PALETTE.length];
+        button.appendChild(swatch);
+        button.appendChild(document.createTextNode(t.name));  // text, never markup
+        button.addEventListener("click", function () {
+          line.dispatchAction({ type: "legendToggleSelect", name: t.name });
+          button.setAttribute("aria-pressed", button.getAttribute("aria-pressed") === "true" ? "false" : "true");
+        });
+        item.appendChild(button);
+        legend.appendChild(item);
+      });
+    }
   }
 
   window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
