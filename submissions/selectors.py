@@ -218,6 +218,12 @@ def unlock_requests_for(*, user, district: District, pending_only: bool = True):
     return qs.filter(status=UnlockRequest.State.PENDING) if pending_only else qs
 
 
+def pending_unlock_request(*, submission: Submission):
+    from .models import UnlockRequest
+
+    return UnlockRequest.objects.filter(submission=submission, status=UnlockRequest.State.PENDING).first()
+
+
 def unlock_requests_visible_to(user):
     from .models import UnlockRequest
 

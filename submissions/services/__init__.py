@@ -16,8 +16,8 @@ from .decisions import (
 from .district_exports import district_export_request, district_exports_schedule
 from .lifecycle import (
     content_fingerprint,
-    resend_is_unchanged,
     narrative_update,
+    resend_is_unchanged,
     submission_accept,
     submission_is_locked,
     submission_return,

@@ -189,9 +189,12 @@ def narrative_update(*, actor, submission: Submission, sections: dict, version: 
                                    % {"key": key, "n": narrative_mod.MAX_SECTION_CHARS}})
         if text.strip():
             clean[key] = text.strip()
-    narrative, created = Narrative.objects.get_or_create(submission=submission, defaults={"school_id": submission.school_id})
     # Lock the row so two saves of the same version cannot both pass the check.
-    narrative = Narrative.objects.select_for_update().get(pk=narrative.pk)
+    narrative = Narrative.objects.select_for_update().filter(submission=submission).first()
+    created = False
+    if narrative is None:
+        narrative, created = Narrative.objects.get_or_create(submission=submission,
+                                                             defaults={"school_id": submission.school_id})
     if version is not None and version != narrative.version:
         who = str(narrative.updated_by) if narrative.updated_by else ""
         raise NarrativeConflict(

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from tenancy.selectors import permissions_on_district
 from tenancy.services import access_log_record
 
 from .. import selectors
@@ -44,7 +45,11 @@ def reporting_matrix(request):
     school_rates = sorted(by_school.values(), key=lambda r: r["school"].path)
     for r in school_rates:
         r["reporting"], r["on_time"] = _pct(r["rates"].reporting_rate), _pct(r["rates"].on_time_rate)
+    late = []
     if matrix is not None:
+        late = [{"school": row.school, "period": matrix.periods[i], "submission_id": cell.submission_id}
+                for row in matrix.rows for i, cell in enumerate(row.cells)
+                if cell.status == selectors.Cell.MISSING and cell.submission_id is not None]
         for row in matrix.rows:
             row.reporting, row.on_time = _pct(row.rates.reporting_rate), _pct(row.rates.on_time_rate)
             for cell in row.cells:
@@ -53,6 +58,7 @@ def reporting_matrix(request):
         "districts": districts, "district": district, "report_types": report_types, "selected": selected,
         "matrix": matrix, "summaries": summaries, "school_rates": school_rates, "today": today,
         "legend": [(status, symbol, label) for status, (symbol, label) in CELL_LABELS.items()],
+        "late": late, "can_remind": "review_submissions" in permissions_on_district(request.user, district),
     })
 
 
