@@ -10,7 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tenancy.downloads import XLSX, Download, NotReady, open_stored
+from tenancy.downloads import XLSX, Download, NotReady, download_name, open_stored
 from tenancy.models import AccessLog
 
 from . import audit, selectors, services
@@ -37,7 +37,10 @@ def export_file(*, user, job: ComplianceExport, request=None) -> Download:
         handle.close()
         raise
     stamp = timezone.localtime(job.finished_at or job.created_at).strftime("%Y%m%d-%H%M")
-    return Download(handle=handle, content_type=XLSX, filename=f"compliance-{assessment.pk}-{stamp}.xlsx")
+    filename = download_name(assessment.checklist_version.title_zh, assessment.semester_label, _("compliance"),
+                             stamp, ext="xlsx")
+    return Download(handle=handle, content_type=XLSX, filename=filename,
+                    ascii_filename=f"compliance-{assessment.pk}-{stamp}.xlsx")
 
 
 def checklist_yaml(*, user, version: ChecklistVersion, request=None) -> Download:
@@ -50,4 +53,5 @@ def checklist_yaml(*, user, version: ChecklistVersion, request=None) -> Download
         raise Http404(_("No such checklist version."))
     text = services.checklist_export_yaml(version=version)
     return Download(handle=io.BytesIO(text.encode("utf-8")), content_type="application/yaml; charset=utf-8",
-                    filename=f"checklist-{version.checklist.code}-v{version.number}.yaml")
+                    filename=download_name(version.title_zh, _("v%(n)d") % {"n": version.number}, ext="yaml"),
+                    ascii_filename=f"checklist-{version.checklist.code}-v{version.number}.yaml")
