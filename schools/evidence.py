@@ -199,6 +199,8 @@ def not_a_photo_message(fileobj) -> str:
     """Why a file offered as a photo is not one: a damaged or unreadable photo, or not a photo at all."""
     head = fileobj.read(32)
     fileobj.seek(0)
+    if not head:
+        return _("The file is empty.")
     return _not_an_image_message(head)
 
 
