@@ -158,9 +158,11 @@ def submission_unlock(*, actor, submission: Submission, until: date | None = Non
     until = until or today + timedelta(days=_setting("SUBMISSIONS_UNLOCK_DAYS", 7))
     if until < today:
         raise ValidationError({"until": _("The unlock must last until today or later.")})
-    return _transition(submission, to=submission.status, action=SubmissionEvent.Action.UNLOCK, actor=actor,
-                       now=now, comment=comment.strip() or _("Unlocked until %(until)s") % {"until": until.isoformat()},
-                       unlocked_until=until)
+    submission = _transition(submission, to=submission.status, action=SubmissionEvent.Action.UNLOCK, actor=actor,
+                             now=now, unlocked_until=until,
+                             comment=comment.strip() or _("Unlocked until %(until)s") % {"until": until.isoformat()})
+    _announce("unlocked", submission, actor=actor)
+    return submission
 
 
 @transaction.atomic

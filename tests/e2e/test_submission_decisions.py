@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from submissions import services
 from submissions.models import Status, SubmissionReminder, UnlockRequest
 from tenancy.scoping import tenant_scope
 from tests.web.pages_submissions import compile_with_files, fresh_report, reload, submission_of
@@ -166,3 +167,30 @@ def test_a_second_save_of_the_same_narrative_is_refused_and_keeps_the_text(live_
     with tenant_scope([tree.gupei.id]):
         reload(sub).narrative.refresh_from_db()
         assert reload(sub).narrative.sections == {"s1": "管理员写的第一段。"}
+
+
+def test_a_returned_report_sent_back_unchanged_asks_why(live_server, tree, phone_page):
+    page, base = phone_page, live_server.url
+    sub = submission_of(fresh_report(tree, [tree.gupei]), tree.gupei, 2)
+    compile_with_files(sub, tree.gupei_clerk)
+    with tenant_scope([tree.gupei.id]):
+        services.submission_submit(actor=tree.gupei_clerk, submission=reload(sub), enqueue_similarity=False)
+        services.submission_return(actor=tree.bureau_admin, submission=reload(sub), comment="请补充照片")
+    compile_with_files(reload(sub), tree.gupei_clerk)  # compiled again, nothing changed
+    detail = base + reverse("submission_detail", kwargs={"pk": sub.pk})
+
+    _login(page, base, "gupei_clerk")
+    page.goto(detail)
+    page.click("form[action$='/submit/'] button[type=submit]")
+    assert page.locator("h1").inner_text() == "确定再次报送教育局？"
+    assert "退回后内容没有任何改动" in page.locator("#confirm").inner_text()
+    page.click("[data-confirm]")  # no reason given
+    page.wait_for_load_state()
+    error = page.locator("#confirm .errorlist")
+    assert error.is_visible() and "退回后内容没有任何改动" in error.inner_text()
+    assert reload(sub).status == Status.RETURNED
+    assert _fits(page)
+    page.fill("#confirm textarea[name=note]", "照片已在第二页，无需修改")
+    page.click("[data-confirm]")
+    page.wait_for_url(detail)
+    assert reload(sub).status == Status.RESUBMITTED
