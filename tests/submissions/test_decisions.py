@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from submissions import services
+from submissions import selectors, services
 from submissions.models import (
     Notification,
     ReminderKind,
@@ -143,8 +143,6 @@ def test_a_reminder_from_the_bureau_reaches_the_school_once_a_day(tree, opened):
 
 
 def test_remind_all_late_skips_sent_and_already_reminded(tree, opened):
-    from submissions import selectors
-
     a1 = get_sub(tree, opened, tree.gupei, 1)
     with tenant_scope(district_ids(tree)):
         services.submission_remind(actor=tree.bureau_admin, submission=a1, now=NOW)
@@ -152,10 +150,10 @@ def test_remind_all_late_skips_sent_and_already_reminded(tree, opened):
     with tenant_scope([tree.menzhuang.id]):
         services.submission_submit(actor=tree.menzhuang_admin, submission=sent, now=one_day_after_end(sent),
                                    enqueue_similarity=False)
-    late = selectors.late_submissions(user=tree.bureau_admin, report_type=opened, today=date(2026, 6, 30))
-    assert sent.pk not in {s.pk for s in late}
-    # 3 schools × 4 periods, all due; menzhuang's first was sent.
-    assert len(late) == 11
     with tenant_scope(district_ids(tree)):
+        late = selectors.late_submissions(user=tree.bureau_admin, report_type=opened, today=date(2026, 6, 30))
+        assert sent.pk not in {s.pk for s in late}
+        # 3 schools × 4 periods, all due; menzhuang's first was sent.
+        assert len(late) == 11
         done, skipped = services.submissions_remind_late(actor=tree.bureau_admin, submissions=late, now=NOW)
     assert (done, skipped) == (10, 1)
