@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from documents.table_xlsx import table_workbook
-from tenancy.downloads import XLSX, Download, NotReady, open_stored
+from tenancy.downloads import XLSX, Download, NotReady, download_name, open_stored
 from tenancy.models import AccessLog
 
 from . import audit, selectors, services
@@ -41,7 +41,10 @@ def export_file(*, user, job: ComplianceExport, request=None) -> Download:
         handle.close()
         raise
     stamp = timezone.localtime(job.finished_at or job.created_at).strftime("%Y%m%d-%H%M")
-    return Download(handle=handle, content_type=XLSX, filename=f"compliance-{assessment.pk}-{stamp}.xlsx")
+    filename = download_name(assessment.checklist_version.title_zh, assessment.semester_label, _("compliance"),
+                             stamp, ext="xlsx")
+    return Download(handle=handle, content_type=XLSX, filename=filename,
+                    ascii_filename=f"compliance-{assessment.pk}-{stamp}.xlsx")
 
 
 def checklist_yaml(*, user, version: ChecklistVersion, request=None) -> Download:
@@ -54,12 +57,8 @@ def checklist_yaml(*, user, version: ChecklistVersion, request=None) -> Download
         raise Http404(_("No such checklist version."))
     text = services.checklist_export_yaml(version=version)
     return Download(handle=io.BytesIO(text.encode("utf-8")), content_type="application/yaml; charset=utf-8",
-                    filename=f"checklist-{version.checklist.code}-v{version.number}.yaml")
-
-
-def _file_name(text: str) -> str:
-    """A title as a file name: no path separators or characters Windows refuses."""
-    return "".join("-" if ch in '\\/:*?"<>|' or ord(ch) < 32 else ch for ch in text).strip() or "export"
+                    filename=download_name(version.title_zh, _("v%(n)d") % {"n": version.number}, ext="yaml"),
+                    ascii_filename=f"checklist-{version.checklist.code}-v{version.number}.yaml")
 
 
 @transaction.atomic
@@ -79,6 +78,7 @@ def ranking_workbook(*, user, assessment, params, request=None) -> Download:
     if ids:
         audit.log_on_schools(user, ids, AccessLog.Action.EXPORT, object_type=RANKING_TYPE, object_id=assessment.pk,
                              detail=table["query"].params(), request=request)
-    name = _file_name(_("%(title)s ranking") % {"title": assessment.title})
-    return Download(handle=io.BytesIO(content), content_type=XLSX, filename=f"{name}.xlsx")
+    return Download(handle=io.BytesIO(content), content_type=XLSX,
+                    filename=download_name(_("%(title)s ranking") % {"title": assessment.title}, ext="xlsx"),
+                    ascii_filename=f"ranking-{assessment.pk}.xlsx")
 

@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tenancy.downloads import XLSX, Download, FileUnavailable, open_stored
+from tenancy.downloads import XLSX, Download, FileUnavailable, download_name, open_stored
 from tenancy.models import AccessLog, School
 from tenancy.selectors import has_school_perm
 from tenancy.services import access_log_record, access_log_record_many
@@ -54,7 +54,8 @@ def evidence_file(*, user, evidence: Evidence, request=None) -> Download:
     handle = _open_logged(user, evidence, evidence.file.name, request=request)
     filename = ""
     if evidence.kind == Evidence.Kind.DOCUMENT:
-        filename = f"evidence-{evidence.pk}.{evidence.file.name.rsplit('.', 1)[-1]}"
+        ext = evidence.file.name.rsplit(".", 1)[-1]
+        filename = download_name(evidence.school.name, evidence.caption or _("evidence"), str(evidence.pk), ext=ext)
     return Download(handle=handle, content_type=evidence.content_type, filename=filename, cache_control=PHOTO_CACHE)
 
 
@@ -85,7 +86,9 @@ def children_export(*, user, school: School, unmasked: bool, render: Callable[[l
     stamp = timezone.localdate().strftime("%Y%m%d")
     kind = "full" if unmasked else "masked"
     return Download(handle=io.BytesIO(render(columns, rows)), content_type=XLSX,
-                    filename=f"children-{school.code}-{stamp}-{kind}.xlsx")
+                    filename=download_name(school.name, _("children"), stamp,
+                                           _("full") if unmasked else _("masked"), ext="xlsx"),
+                    ascii_filename=f"children-{school.code}-{stamp}-{kind}.xlsx")
 
 
 def children_import_template(*, user) -> Download:
@@ -94,4 +97,5 @@ def children_import_template(*, user) -> Download:
     if not getattr(user, "is_authenticated", False):
         raise PermissionDenied
     return Download(handle=io.BytesIO(importing.children_template_xlsx()), content_type=XLSX,
-                    filename="children-template.xlsx")
+                    filename=download_name(_("children import template"), ext="xlsx"),
+                    ascii_filename="children-template.xlsx")

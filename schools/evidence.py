@@ -195,6 +195,15 @@ def _not_an_image_message(data: bytes) -> str:
     return _("The file is not a photo. Only JPEG, PNG, WebP and HEIC photos are accepted.")
 
 
+def not_a_photo_message(fileobj) -> str:
+    """Why a file offered as a photo is not one: a damaged or unreadable photo, or not a photo at all."""
+    head = fileobj.read(32)
+    fileobj.seek(0)
+    if not head:
+        return _("The file is empty.")
+    return _not_an_image_message(head)
+
+
 def _draft_size(size: tuple[int, int], max_side: int) -> tuple[int, int] | None:
     """The size to ask Image.draft() for, or None when the photo is small enough already."""
     width, height = size

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from tenancy.dates import past_date, sane_date
 
 from .models import CareContact, Child
+from .phones import NotAPhone, normalise_phone
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -121,6 +122,18 @@ class ChildForm(forms.Form):
             from .services import REFUSAL_BLOCKED
             for name in REFUSAL_BLOCKED:
                 self.fields.pop(name, None)
+
+    def _clean_phone(self, name: str) -> str:
+        try:
+            return normalise_phone(self.cleaned_data.get(name, ""))
+        except NotAPhone as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean_guardian_phone(self) -> str:
+        return self._clean_phone("guardian_phone")
+
+    def clean_second_contact_phone(self) -> str:
+        return self._clean_phone("second_contact_phone")
 
     def service_fields(self, *, editing: bool) -> dict:
         data = dict(self.cleaned_data)

@@ -217,7 +217,7 @@ def _review(submission: Submission, bureau, school_code: str, seq: int, clerk) -
         _compile(submission, clerk, at + timedelta(days=1), real=True)
         submission.refresh_from_db()
         services.submission_submit(actor=clerk, submission=submission, now=at + timedelta(days=1, hours=1),
-                                   enqueue_similarity=False)
+                                   note="家访照片和文字材料已补充到本期活动记录中。", enqueue_similarity=False)
     elif (school_code == "gupei" and seq <= 8) or (school_code in ("menzhuang", "jianxi") and seq <= 6):
         services.submission_accept(actor=bureau, submission=submission, now=at)
 

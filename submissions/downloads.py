@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from documents.table_xlsx import table_workbook
-from tenancy.downloads import DOCX, XLSX, Download, FileUnavailable, NotReady, open_stored
+from tenancy.downloads import DOCX, XLSX, Download, FileUnavailable, NotReady, download_name, open_stored
 from tenancy.models import AccessLog, School
 from tenancy.scoping import tenant_scope
 from tenancy.selectors import permissions_on_district
@@ -22,6 +22,8 @@ from . import selectors
 from .models import DistrictExport, PackageVersion, district_export_folder, package_storage_key
 
 PACKAGE_KINDS = {"xlsx": XLSX, "docx": DOCX}
+# What each file of a package is, in its saved name (the school, report and period come first).
+PACKAGE_KIND_NAMES = {"xlsx": lambda: _("data workbook"), "docx": lambda: _("work summary")}
 
 
 @transaction.atomic
@@ -45,9 +47,14 @@ def package_file(*, user, version: PackageVersion, kind: str, request=None) -> D
     except BaseException:
         handle.close()
         raise
-    filename = (f"{submission.report_type.code}-{submission.period.start_on:%Y%m%d}-{submission.school.code}"
-                f"-v{version.version}.{kind}")
-    return Download(handle=handle, content_type=PACKAGE_KINDS[kind], filename=filename)
+    period = submission.period
+    filename = download_name(submission.school.name, submission.report_type.name,
+                             f"{period.start_on:%Y%m%d}-{period.end_on:%Y%m%d}", PACKAGE_KIND_NAMES[kind](),
+                             _("v%(n)d") % {"n": version.version}, ext=kind)
+    ascii_filename = (f"{submission.report_type.code}-{period.start_on:%Y%m%d}-{submission.school.code}"
+                      f"-v{version.version}.{kind}")
+    return Download(handle=handle, content_type=PACKAGE_KINDS[kind], filename=filename,
+                    ascii_filename=ascii_filename)
 
 
 @transaction.atomic
@@ -69,18 +76,16 @@ def district_export_file(*, user, export: DistrictExport, request=None) -> Downl
     except BaseException:
         handle.close()
         raise
-    filename = f"{export.report_type.code}-{export.period.start_on:%Y%m%d}-district.xlsx"
-    return Download(handle=handle, content_type=XLSX, filename=filename)
+    period = export.period
+    filename = download_name(export.district.name, export.report_type.name,
+                             f"{period.start_on:%Y%m%d}-{period.end_on:%Y%m%d}", _("district summary"), ext="xlsx")
+    return Download(handle=handle, content_type=XLSX, filename=filename,
+                    ascii_filename=f"{export.report_type.code}-{period.start_on:%Y%m%d}-district.xlsx")
 
 
 
 # The object type of the access-log rows of a matrix export (one per school in the file).
 MATRIX_TYPE = "submissions.matrix"
-
-
-def _file_name(text: str) -> str:
-    """A name as a file name: no path separators or characters Windows refuses."""
-    return "".join("-" if ch in '\\/:*?"<>|' or ord(ch) < 32 else ch for ch in text).strip() or "export"
 
 
 def _rate(value) -> float | None:
@@ -105,5 +110,6 @@ def matrix_workbook(*, user, report_type, params, today=None, request=None) -> D
         with tenant_scope(ids):
             access_log_record_many(user=user, school_ids=ids, action=AccessLog.Action.EXPORT, object_type=MATRIX_TYPE,
                                    object_id=report_type.pk, request=request, detail=table["query"].params())
-    name = _file_name(_("%(name)s reporting") % {"name": report_type.name})
-    return Download(handle=io.BytesIO(content), content_type=XLSX, filename=f"{name}.xlsx")
+    return Download(handle=io.BytesIO(content), content_type=XLSX,
+                    filename=download_name(_("%(name)s reporting") % {"name": report_type.name}, ext="xlsx"),
+                    ascii_filename=f"reporting-{report_type.code}.xlsx")

@@ -12,8 +12,12 @@ from .narrative import MAX_SECTION_CHARS, SECTIONS
 class NarrativeForm(forms.Form):
     """One text area per section of the work summary (introduction, 一 … 七, closing)."""
 
-    def __init__(self, *args, sections: dict | None = None, **kwargs):
+    # The narrative version the edit started from: a save over someone else's newer save is refused.
+    version = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+    def __init__(self, *args, sections: dict | None = None, version: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["version"].initial = version
         sections = sections or {}
         for key, title in SECTIONS:
             self.fields[key] = forms.CharField(
@@ -36,6 +40,19 @@ class ReturnForm(forms.Form):
     comment = forms.CharField(label=_("What the school needs to change"), max_length=2000,
                               widget=forms.Textarea(attrs={"rows": 3}),
                               error_messages={"required": _("Say what the school needs to change.")})
+
+
+class SubmitForm(forms.Form):
+    note = forms.CharField(label=_("Why nothing needed to change"), required=False, max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text=_("The bureau returned this report and it is being sent back unchanged: "
+                                       "tell the bureau why."))
+
+
+class UnlockRequestForm(forms.Form):
+    reason = forms.CharField(label=_("Why is the report late?"), max_length=1000,
+                             widget=forms.Textarea(attrs={"rows": 3}),
+                             error_messages={"required": _("Say why the report is late, so the bureau can decide.")})
 
 
 class UnlockForm(forms.Form):

@@ -150,6 +150,9 @@ class Submission(SchoolOwnedModel):
     review_comment = models.TextField(_("review comment"), blank=True)
     # The bureau lifted the lock until this date (inclusive).
     unlocked_until = models.DateField(_("unlocked until"), null=True, blank=True, validators=[sane_date])
+    # The content fingerprint (submissions.services.lifecycle.content_fingerprint) of what the bureau
+    # returned: sending exactly that again needs the school's note on why nothing changed.
+    returned_fingerprint = models.CharField(max_length=64, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -192,6 +195,9 @@ class SubmissionEvent(SchoolOwnedModel):
         RETURN = "return", _("returned")
         UNLOCK = "unlock", _("unlocked")
         NARRATIVE = "narrative", _("narrative edited")
+        UNLOCK_REQUEST = "unlock_request", _("unlock requested")
+        UNLOCK_REFUSE = "unlock_refuse", _("unlock refused")
+        REMIND = "remind", _("reminded")
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(max_length=16, choices=Action.choices)
@@ -264,6 +270,8 @@ class Narrative(SchoolOwnedModel):
     fingerprint_digest = models.CharField(max_length=64, blank=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
+    # Bumped on every save; an edit based on an older version is refused (no silent overwrite).
+    version = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         indexes = [models.Index(fields=["school", "submission"], name="narrative_school_sub")]
@@ -316,18 +324,62 @@ class SimilarityFlag(SchoolOwnedModel):
 class ReminderKind(models.TextChoices):
     DUE_SOON = "due_soon", _("Due soon")
     OVERDUE = "overdue", _("Overdue")
+    MANUAL = "manual", _("Reminder from the bureau")
 
 
 class SubmissionReminder(SchoolOwnedModel):
-    """A reminder sent for a submission: unique per kind, so each is sent once."""
+    """A reminder sent for a submission. The beat's kinds are unique (each is sent once); the
+    bureau's manual 催报 may repeat, at most once a day (unique on the local date it was sent)."""
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="reminders")
     kind = models.CharField(max_length=12, choices=ReminderKind.choices)
     sent_at = models.DateTimeField()
+    sent_on = models.DateField(null=True, blank=True)
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="+")
     recipients = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["submission", "kind"], name="reminder_once_per_kind")]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "kind"], condition=~Q(kind="manual"),
+                                    name="reminder_once_per_kind"),
+            models.UniqueConstraint(fields=["submission", "sent_on"], condition=Q(kind="manual"),
+                                    name="reminder_manual_once_a_day"),
+        ]
+
+
+class UnlockRequest(SchoolOwnedModel):
+    """A school asks the bureau to unlock a locked submission (申请解锁), with its reason."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        GRANTED = "granted", _("Granted")
+        REFUSED = "refused", _("Refused")
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="unlock_requests")
+    reason = models.TextField(_("reason"), max_length=1000)
+    status = models.CharField(_("status"), max_length=8, choices=State.choices, default=State.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("unlock request")
+        verbose_name_plural = _("unlock requests")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            # One open request per submission: asking twice does not queue twice.
+            models.UniqueConstraint(fields=["submission"], condition=Q(status="pending"),
+                                    name="unlockrequest_one_pending"),
+            models.CheckConstraint(condition=Q(status__in=["pending", "granted", "refused"]),
+                                   name="unlockrequest_status_valid"),
+            models.CheckConstraint(condition=Q(status="pending") | Q(decided_at__isnull=False),
+                                   name="unlockrequest_decided_at"),
+        ]
+        indexes = [models.Index(fields=["school", "status"], name="unlockrequest_school_status")]
 
 
 class Notification(DistrictOwnedModel):

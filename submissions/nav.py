@@ -28,6 +28,7 @@ def items(request) -> list[tuple[str, str]]:
     if any(m.role in _OVERSEER_ROLES for m in memberships):
         out.append((_("Reporting"), reverse("reporting_matrix")))
         out.append((_("Copied narratives"), reverse("similarity_list")))
+        out.append((_("Unlock requests"), reverse("unlock_requests")))
         out.append((_("District exports"), reverse("district_exports")))
     unread = selectors.notifications_unread_count(user=user)
     label = _("Notifications (%(n)d)") % {"n": unread} if unread else _("Notifications")

@@ -248,6 +248,40 @@ def similarity_flags(*, user, district: District, report_type: ReportType | None
 
 
 # ---------------------------------------------------------------- notifications
+def late_submissions(*, user, report_type: ReportType, today: date | None = None) -> list[Submission]:
+    """The submissions the matrix shows as missing (due, not sent) in the user's oversight."""
+    matrix = completeness_matrix(user=user, report_type=report_type, today=today)
+    ids = [c.submission_id for row in matrix.rows for c in row.cells
+           if c.status == Cell.MISSING and c.submission_id is not None]
+    return list(Submission.objects.filter(pk__in=ids).select_related("school", "report_type", "period")
+                .order_by("school__path", "period__seq"))
+
+
+def unlock_requests_for(*, user, district: District, pending_only: bool = True):
+    """The unlock requests of the schools the user reviews in a district, newest first."""
+    from .models import UnlockRequest
+
+    school_q = _oversight_school_q(user, district)
+    if school_q is None:
+        return UnlockRequest.objects.none()
+    qs = (UnlockRequest.objects.filter(school__in=School.objects.filter(school_q))
+          .select_related("submission__report_type", "submission__period", "school", "requested_by", "decided_by"))
+    return qs.filter(status=UnlockRequest.State.PENDING) if pending_only else qs
+
+
+def pending_unlock_request(*, submission: Submission):
+    from .models import UnlockRequest
+
+    return UnlockRequest.objects.filter(submission=submission, status=UnlockRequest.State.PENDING).first()
+
+
+def unlock_requests_visible_to(user):
+    from .models import UnlockRequest
+
+    return UnlockRequest.objects.filter(submission__in=submissions_visible_to(user)).select_related(
+        "submission__report_type", "submission__period", "school")
+
+
 def notifications_for(*, user, unread_only: bool = False) -> QuerySet[Notification]:
     if not getattr(user, "is_authenticated", False):
         return Notification.objects.none()

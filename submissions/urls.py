@@ -20,6 +20,13 @@ urlpatterns = [
     path("submissions/<int:pk>/accept/", views.submission_accept, name="submission_accept"),
     path("submissions/<int:pk>/return/", views.submission_return, name="submission_return"),
     path("submissions/<int:pk>/unlock/", views.submission_unlock, name="submission_unlock"),
+    path("submissions/<int:pk>/remind/", views.submission_remind, name="submission_remind"),
+    # The school asks for an unlock; the bureau grants or refuses it.
+    path("submissions/<int:pk>/unlock-request/", views.submission_unlock_request, name="submission_unlock_request"),
+    path("reporting/unlock-requests/", views.unlock_requests, name="unlock_requests"),
+    path("reporting/unlock-requests/<int:pk>/grant/", views.unlock_request_grant, name="unlock_request_grant"),
+    path("reporting/unlock-requests/<int:pk>/refuse/", views.unlock_request_refuse, name="unlock_request_refuse"),
+    path("reporting/remind-late/", views.reporting_remind_late, name="reporting_remind_late"),
     # The bureau's overview (district and report type are query parameters: not school-owned).
     path("reporting/", views.reporting_matrix, name="reporting_matrix"),
     path("reporting/matrix.xlsx", views.matrix_export, name="reporting_matrix_export"),

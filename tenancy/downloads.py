@@ -8,8 +8,10 @@ cannot disagree on who may download, which file is served or what is logged.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import IO
+from urllib.parse import quote
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
@@ -32,8 +34,33 @@ class NotReady(FileUnavailable):
 class Download:
     handle: IO[bytes]  # open, positioned at the start; the response closes it
     content_type: str
-    filename: str = ""  # the name the browser saves it as; "" streams it inline (a photo)
+    filename: str = ""  # the name the browser saves it as (Chinese); "" streams it inline (a photo)
     cache_control: str = "no-store"
+    # The plain-ASCII name for the rare client that cannot read RFC 5987's filename*; derived
+    # from `filename` when empty.
+    ascii_filename: str = ""
+
+
+def download_name(*parts, ext: str) -> str:
+    """A saved file's name from its parts (school, report, period, kind ...), joined with "-":
+    no path separators or control characters, whatever a school or report is called."""
+    cleaned = [re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]+', "_", str(p)).strip(" ._") for p in parts]
+    return "-".join(p for p in cleaned if p)[:150] + f".{ext}"
+
+
+def _ascii_name(name: str) -> str:
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-._") or "download"
+    ext = re.sub(r"[^A-Za-z0-9]+", "", ext)
+    return f"{safe}.{ext}" if ext else safe
+
+
+def content_disposition(filename: str, ascii_filename: str = "") -> str:
+    """`attachment` with an ASCII `filename` fallback and the real name as RFC 5987 `filename*`."""
+    fallback = _ascii_name(ascii_filename or filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def open_stored(key, *, under: str) -> IO[bytes]:
@@ -56,10 +83,11 @@ def open_stored(key, *, under: str) -> IO[bytes]:
 
 
 def download_response(download: Download) -> FileResponse:
-    """The response for a read action's Download, for the web views and the API alike. Django
-    writes Content-Disposition (with RFC 5987 filename* for a non-ASCII name) and Content-Length."""
-    response = FileResponse(download.handle, content_type=download.content_type,
-                            as_attachment=bool(download.filename), filename=download.filename)
+    """The response for a read action's Download, for the web views and the API alike: the saved
+    name in Chinese (RFC 5987 filename*) with an ASCII fallback; Django adds Content-Length."""
+    response = FileResponse(download.handle, content_type=download.content_type)
+    if download.filename:
+        response["Content-Disposition"] = content_disposition(download.filename, download.ascii_filename)
     response["Cache-Control"] = download.cache_control
     # A stored file is never sniffed into something else (an uploaded "photo" rendered as HTML).
     response["X-Content-Type-Options"] = "nosniff"

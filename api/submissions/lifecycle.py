@@ -11,6 +11,7 @@ from submissions.models import (
     PackageVersion,
     Submission,
     SubmissionEvent,
+    UnlockRequest,
 )
 from tenancy.dates import sane_date
 
@@ -69,7 +70,7 @@ class SubmissionViewSet(ReadOnlyScopedViewSet):
         ).order_by("period__due_on", "report_type_id", "school_id")
 
 
-ACTIONS = ("submit", "accept", "return", "unlock")
+ACTIONS = ("submit", "accept", "return", "unlock", "remind")
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -93,6 +94,8 @@ class SubmissionActionSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
     until = serializers.DateField(required=False, allow_null=True, default=None, help_text="unlock only",
                                   validators=[sane_date])
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000,
+                                 help_text="submit only: why a returned submission is sent back unchanged")
 
     def to_representation(self, instance):
         return SubmissionEventSerializer(instance, context=self.context).data
@@ -100,8 +103,9 @@ class SubmissionActionSerializer(serializers.Serializer):
 
 class SubmissionEventViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                              mixins.CreateModelMixin):
-    """The audit trail of submissions. POST performs a transition (submit, accept, return with a
-    comment, unlock) and answers with the event it wrote; the service checks who may do what."""
+    """The audit trail of submissions. POST performs a transition (submit, with a note when a returned
+    submission goes back unchanged; accept, return with a comment, unlock) or the bureau's reminder
+    (remind, at most once a day) and answers with the event it wrote; the service checks who may do what."""
 
     model = SubmissionEvent
     action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": VISIBLE}
@@ -120,7 +124,9 @@ class SubmissionEventViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retrie
     def create_via_service(self, data):
         user, submission, action = self.request.user, data["submission"], data["action"]
         if action == "submit":
-            services.submission_submit(actor=user, submission=submission)
+            services.submission_submit(actor=user, submission=submission, note=data["note"])
+        elif action == "remind":
+            services.submission_remind(actor=user, submission=submission)
         elif action == "accept":
             services.submission_accept(actor=user, submission=submission, comment=data["comment"])
         elif action == "return":
@@ -128,3 +134,57 @@ class SubmissionEventViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retrie
         else:
             services.submission_unlock(actor=user, submission=submission, until=data["until"], comment=data["comment"])
         return SubmissionEvent.objects.filter(submission=submission).order_by("-id").first()
+
+
+class UnlockRequestSerializer(serializers.ModelSerializer):
+    submission = VisibleSubmissionField()
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = UnlockRequest
+        fields = ["id", "submission", "reason", "status", "requested_by", "requested_at", "decided_by", "decided_at"]
+        read_only_fields = ["id", "status", "requested_by", "requested_at", "decided_by", "decided_at"]
+
+
+class UnlockDecisionSerializer(UnlockRequestSerializer):
+    submission = serializers.PrimaryKeyRelatedField(read_only=True)
+    status = serializers.ChoiceField(choices=[UnlockRequest.State.GRANTED, UnlockRequest.State.REFUSED])
+    until = serializers.DateField(required=False, allow_null=True, default=None, write_only=True,
+                                  validators=[sane_date], help_text="granted only: unlocked until (default a week)")
+
+    class Meta(UnlockRequestSerializer.Meta):
+        fields = [*UnlockRequestSerializer.Meta.fields, "until"]
+        read_only_fields = ["id", "reason", "requested_by", "requested_at", "decided_by", "decided_at"]
+
+
+class UnlockRequestViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                           mixins.CreateModelMixin, mixins.UpdateModelMixin):
+    """申请解锁: POST {submission, reason} (the school's admin, for a locked report); the bureau
+    decides with PATCH {"status": "granted" | "refused"} (granting performs the unlock)."""
+
+    model = UnlockRequest
+    action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": "submit_reports",
+                          "update": "review_submissions", "partial_update": "review_submissions"}
+    filterset_class = scoped_filterset(UnlockRequest, submission=_id("submission"),
+                                       status=django_filters.ChoiceFilter(choices=UnlockRequest.State.choices))
+
+    def get_serializer_class(self):
+        return UnlockDecisionSerializer if self.action in ("update", "partial_update") else UnlockRequestSerializer
+
+    def scoped_queryset(self, queryset):
+        return narrow(queryset, selectors.unlock_requests_visible_to(self.request.user)).order_by("-requested_at", "-id")
+
+    def create_target(self, data):
+        return data["submission"].school
+
+    def create_via_service(self, data):
+        return services.unlock_request_create(actor=self.request.user, submission=data["submission"],
+                                              reason=data["reason"])
+
+    def update_via_service(self, instance, data):
+        if data.get("status") == UnlockRequest.State.GRANTED:
+            return services.unlock_request_grant(actor=self.request.user, request=instance, until=data.get("until"))
+        if data.get("status") == UnlockRequest.State.REFUSED:
+            return services.unlock_request_refuse(actor=self.request.user, request=instance)
+        return instance

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import django_filters
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers
+from rest_framework import exceptions, mixins, serializers
 
 from submissions import downloads, selectors, services
 from submissions.models import (
@@ -73,8 +73,10 @@ class NarrativeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Narrative
-        fields = ["id", "submission", "sections", "section_keys", "digest", "updated_at"]
+        fields = ["id", "submission", "sections", "section_keys", "digest", "version", "updated_at"]
         read_only_fields = ["id", "digest", "updated_at"]
+        extra_kwargs = {"version": {"required": False, "min_value": 0,
+                                    "help_text": "The version the edit started from; a stale one is refused with 409."}}
 
     def get_section_keys(self, obj) -> list[str]:
         return SECTION_KEYS
@@ -82,6 +84,11 @@ class NarrativeSerializer(serializers.ModelSerializer):
 
 class NarrativeUpdateSerializer(NarrativeSerializer):
     submission = serializers.PrimaryKeyRelatedField(read_only=True)
+
+
+class NarrativeConflictError(exceptions.APIException):
+    status_code = 409
+    default_code = "conflict"
 
 
 class NarrativeViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
@@ -103,9 +110,14 @@ class NarrativeViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMode
         return data["submission"].school
 
     def create_via_service(self, data):
-        return services.narrative_update(actor=self.request.user, submission=data["submission"],
-                                         sections=data["sections"])
+        return self._save(data["submission"], data["sections"], data.get("version"))
 
     def update_via_service(self, instance, data):
-        return services.narrative_update(actor=self.request.user, submission=instance.submission,
-                                         sections=data.get("sections", instance.sections))
+        return self._save(instance.submission, data.get("sections", instance.sections), data.get("version"))
+
+    def _save(self, submission, sections, version):
+        try:
+            return services.narrative_update(actor=self.request.user, submission=submission, sections=sections,
+                                             version=version)
+        except services.NarrativeConflict as exc:
+            raise NarrativeConflictError(" ".join(exc.messages)) from None

@@ -5,7 +5,7 @@ from django.urls import path
 
 from .bureau import DistrictExportViewSet, NotificationViewSet, SimilarityFlagViewSet
 from .calendar import PeriodViewSet, ReportTypeViewSet
-from .lifecycle import SubmissionEventViewSet, SubmissionViewSet
+from .lifecycle import SubmissionEventViewSet, SubmissionViewSet, UnlockRequestViewSet
 from .packages import NarrativeViewSet, PackageVersionViewSet
 
 
@@ -14,6 +14,7 @@ def register(router) -> None:
     router.register("report-periods", PeriodViewSet, basename="report-periods")
     router.register("submissions", SubmissionViewSet, basename="submissions")
     router.register("submission-events", SubmissionEventViewSet, basename="submission-events")
+    router.register("unlock-requests", UnlockRequestViewSet, basename="unlock-requests")
     router.register("package-versions", PackageVersionViewSet, basename="package-versions")
     router.register("narratives", NarrativeViewSet, basename="narratives")
     router.register("similarity-flags", SimilarityFlagViewSet, basename="similarity-flags")

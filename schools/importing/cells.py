@@ -8,14 +8,13 @@ import unicodedata
 
 from django.utils.translation import gettext as _
 
+from ..phones import NotAPhone, normalise_phone
 from .columns import (
     _COMPACT_DATE_RE,
     _DATE_RE,
     _ID_CHECK,
     _ID_RE,
     _ID_WEIGHTS,
-    _LANDLINE_RE,
-    _MOBILE_RE,
     CN_DIGITS,
     GENDERS,
     LEFT_BEHIND_KINDS,
@@ -182,17 +181,7 @@ def parse_left_behind_kind(value) -> str:
 def parse_phone(value) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = _normalised(value)
-    digits = re.sub(r"[-()（）]", "", text)
-    for prefix in ("+86", "0086", "86"):
-        if digits.startswith(prefix) and _MOBILE_RE.match(digits[len(prefix):]):
-            digits = digits[len(prefix):]
-            break
-    if _MOBILE_RE.match(digits):
-        return digits
-    landline = _LANDLINE_RE.match(text.replace("(", "").replace(")", "-").replace("--", "-"))
-    if landline:
-        area, number, extension = landline.groups()
-        return f"{area}-{number}" + (f"-{extension}" if extension else "")
-    raise _CellError(_("Not a phone number: write an 11-digit mobile number or a landline with its "
-                       "area code, such as 0550-1234567."))
+    try:
+        return normalise_phone(_normalised(value))
+    except NotAPhone as exc:
+        raise _CellError(str(exc)) from None

@@ -24,6 +24,7 @@ from ..models import (
     TutoringSession,
     WorkRecordEntry,
 )
+from ..phones import PHONE_FIELDS, NotAPhone, normalise_phone
 from ._common import _log, _not_in_future, _require, _today
 from .evidence import evidence_delete
 from .staff import _sync_child_permissions
@@ -51,6 +52,12 @@ def _apply_child_fields(child: Child, fields: dict) -> list[str]:
         blocked = sorted(k for k in REFUSAL_BLOCKED if fields.get(k))
         if blocked:
             raise ValidationError({k: _("The guardian refused consent: this field cannot be stored.") for k in blocked})
+    for name in PHONE_FIELDS:
+        if fields.get(name):
+            try:
+                fields[name] = normalise_phone(fields[name])
+            except NotAPhone as exc:
+                raise ValidationError({name: str(exc)}) from None
     changed = []
     if "id_number" in fields:
         number = crypto.normalise_id_number(fields.pop("id_number"))

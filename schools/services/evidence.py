@@ -89,20 +89,23 @@ ORPHAN_MIN_AGE = dt.timedelta(hours=6)
 
 @transaction.atomic
 def evidence_upload(*, actor, school: School, uploaded_file, attach_to=None, caption: str = "",
-                    request=None) -> Evidence:
+                    photo_only: bool = False, request=None) -> Evidence:
     """Validate and normalise an upload (schools.evidence), store it, and flag reuse.
 
     Validate first, then write: the file is decoded/re-encoded (no EXIF/GPS) before anything is
     stored; files are written before the row, so no row ever points at a missing file. A storage
     failure raises EvidenceStorageError (nothing recorded); when the row write fails, the files this
     call created are deleted again. (Should an enclosing transaction roll back later, its files
-    are left for evidence_orphans_sweep.)
+    are left for evidence_orphans_sweep.) `photo_only`: the user chose a photo, so anything that is
+    not one is refused as "not a photo" (not judged as a document).
     """
 
     field = _target_perm_check(actor, school, attach_to)
     _rewind(uploaded_file)
     image = ev.is_image(uploaded_file)
     _rewind(uploaded_file)
+    if photo_only and not image:
+        raise ev.EvidenceError(ev.not_a_photo_message(uploaded_file))
     if image:
         processed = ev.process_image(uploaded_file)
         kind, data, sha, phash = Evidence.Kind.PHOTO, processed.data, processed.sha256, processed.phash.lower()

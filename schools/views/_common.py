@@ -112,7 +112,7 @@ def _upload_files(request, school, target, field: str = "photos"):
     for f in request.FILES.getlist(field):
         try:
             item = services.evidence_upload(actor=request.user, school=school, uploaded_file=f, attach_to=target,
-                                            request=request)
+                                            photo_only=field == "photos", request=request)
         except (EvidenceError, ValidationError) as exc:
             text = str(exc) if isinstance(exc, EvidenceError) else " ".join(exc.messages)
             results.append({"name": f.name, "ok": False, "error": text})

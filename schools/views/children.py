@@ -16,6 +16,7 @@ from tenancy.views import school_page
 from .. import selectors, services
 from ..forms_archive import ChildFilterForm, ChildForm, ChildStatusForm, ConsentRefusalForm
 from ..models import Child
+from ..phones import PHONE_FIELDS, tel_href
 from ._common import _chosen_semester, _semesters
 
 
@@ -71,7 +72,8 @@ _DETAIL_ORDER = (
 )
 
 
-def _labelled(data: dict) -> list[tuple[str, object]]:
+def _labelled(data: dict) -> list[tuple[str, object, str]]:
+    """(label, value, link): a full phone number is a tel: link; a masked one (139****5678) is not."""
     out = []
     for name in _DETAIL_ORDER:
         if name not in data:
@@ -80,7 +82,8 @@ def _labelled(data: dict) -> list[tuple[str, object]]:
         field = Child._meta.get_field("id_number_masked" if name == "id_number" else name)
         if field.choices and value:
             value = dict(field.choices).get(value, value)
-        out.append((field.verbose_name, value))
+        link = tel_href(value) if name in PHONE_FIELDS and isinstance(value, str) else ""
+        out.append((field.verbose_name, value, link))
     return out
 
 

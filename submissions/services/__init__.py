@@ -4,10 +4,20 @@ By subdomain: report_types (the calendar and its periods), lifecycle (transition
 narrative), packages (compiles), similarity_flags, reminders, district_exports.
 `now` parameters exist for the beat jobs, the demo and tests; views never pass them.
 """
-from ._common import EDITABLE, SubmissionLocked, TransitionConflict, _log_district
+from ._common import EDITABLE, NarrativeConflict, SubmissionLocked, TransitionConflict, _announce, _log_district
+from .decisions import (
+    may_request_unlock,
+    submission_remind,
+    submissions_remind_late,
+    unlock_request_create,
+    unlock_request_grant,
+    unlock_request_refuse,
+)
 from .district_exports import district_export_request, district_exports_schedule
 from .lifecycle import (
+    content_fingerprint,
     narrative_update,
+    resend_is_unchanged,
     submission_accept,
     submission_is_locked,
     submission_return,
@@ -35,6 +45,9 @@ from .report_types import (
 from .similarity_flags import submission_similarity_compute
 
 __all__ = [
+    "NarrativeConflict", "_announce", "content_fingerprint", "may_request_unlock", "resend_is_unchanged",
+    "submission_remind", "submissions_remind_late", "unlock_request_create", "unlock_request_grant",
+    "unlock_request_refuse",
     "COMPILE_TASK", "EDITABLE", "REMINDER_ROLES", "REPORT_TYPE_EDITABLE", "SubmissionLocked", "TransitionConflict",
     "_log_district", "district_export_request", "district_exports_schedule", "narrative_update",
     "notification_mark_read", "package_version_complete", "package_version_fail", "package_version_progress",

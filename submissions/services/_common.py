@@ -22,6 +22,10 @@ class TransitionConflict(ValidationError):
     """Someone else changed the submission between reading and writing it."""
 
 
+class NarrativeConflict(ValidationError):
+    """The narrative was saved by someone else since the edit began (its version moved on)."""
+
+
 class SubmissionLocked(ValidationError):
     """The period's lock date has passed; the bureau must unlock the submission first."""
 
@@ -49,6 +53,16 @@ def _transition(submission: Submission, *, to: str, action: str, actor, now: dat
                       detail={"transition": action, "from": from_status, "to": to})
     submission.refresh_from_db()
     return submission
+
+
+def _announce(event: str, submission: Submission, **context) -> None:
+    """The one place each submission event is announced to people.
+
+    Events: submitted, resubmitted, accepted, returned, unlocked, unlock_requested, unlock_granted,
+    unlock_refused, reminded. Today it sends nothing beyond what the services already write (the
+    event row, the access log and, for reminders, the in-app notification); notices hook in here.
+    """
+    return None
 
 
 def _require(actor, codename: str, submission: Submission, message: str) -> None:

@@ -6,6 +6,8 @@ an access-log entry.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -19,7 +21,35 @@ from tenancy.services import access_log_record
 from .. import narrative as narrative_mod
 from ..calendar import is_on_time
 from ..models import Narrative, PackageVersion, Status, Submission, SubmissionEvent, Timeliness
-from ._common import EDITABLE, SubmissionLocked, _localdate, _require, _setting, _transition
+from ._common import (
+    EDITABLE,
+    NarrativeConflict,
+    SubmissionLocked,
+    _announce,
+    _localdate,
+    _require,
+    _setting,
+    _transition,
+)
+
+
+def content_fingerprint(submission: Submission) -> str:
+    """What the school sends, as one hash: the current package's narrative and key figures.
+
+    A recompile of unchanged records and text gives the same fingerprint; any edit of the
+    narrative or of a counted record changes it."""
+    current = PackageVersion.objects.filter(submission=submission, is_current=True).first()
+    if current is None:
+        return ""
+    payload = json.dumps({"narrative": current.narrative_digest, "figures": current.figures or {}},
+                         sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def resend_is_unchanged(submission: Submission) -> bool:
+    """A returned submission whose content is exactly what the bureau returned."""
+    return (submission.status == Status.RETURNED and bool(submission.returned_fingerprint)
+            and content_fingerprint(submission) == submission.returned_fingerprint)
 
 
 def submission_is_locked(submission: Submission, today: date) -> bool:
@@ -30,10 +60,11 @@ def submission_is_locked(submission: Submission, today: date) -> bool:
 
 
 @transaction.atomic
-def submission_submit(*, actor, submission: Submission, now: datetime | None = None,
+def submission_submit(*, actor, submission: Submission, note: str = "", now: datetime | None = None,
                       enqueue_similarity: bool = True) -> Submission:
     """Send a compiled submission to the bureau (or send it again after a return).
 
+    Sending back exactly what the bureau returned needs `note`: why nothing was changed.
     The narrative is compared with other schools' in a Celery task after commit; the demo seed
     passes enqueue_similarity=False and calls submission_similarity_compute itself.
     """
@@ -67,8 +98,14 @@ def submission_submit(*, actor, submission: Submission, now: datetime | None = N
             first_submitted_at=now, submitted_at=now, submitted_by=actor,
         )
     else:  # returned: the bureau asked for it again, so its own lock does not apply
+        note = (note or "").strip()
+        if resend_is_unchanged(submission) and not note:
+            raise ValidationError({"note": _("Nothing has changed since the bureau returned it. Change the "
+                                             "narrative or the records and compile again, or say why no change "
+                                             "is needed.")})
         submission = _transition(submission, to=Status.RESUBMITTED, action=SubmissionEvent.Action.RESUBMIT,
-                                 actor=actor, now=now, submitted_at=now, submitted_by=actor)
+                                 actor=actor, now=now, comment=note[:2000], submitted_at=now, submitted_by=actor)
+    _announce("resubmitted" if submission.status == Status.RESUBMITTED else "submitted", submission, actor=actor)
     if enqueue_similarity and narrative is not None and narrative.text.strip():
         _enqueue_similarity(submission)
     return submission
@@ -86,8 +123,11 @@ def submission_accept(*, actor, submission: Submission, comment: str = "", now: 
     _require(actor, "review_submissions", submission, _("Only the bureau can accept submissions."))
     if submission.status not in (Status.SUBMITTED, Status.RESUBMITTED):
         raise ValidationError(_("Only a submission waiting for review can be accepted."))
-    return _transition(submission, to=Status.ACCEPTED, action=SubmissionEvent.Action.ACCEPT, actor=actor, now=now,
-                       comment=comment.strip(), reviewed_at=now, reviewed_by=actor, review_comment=comment.strip())
+    submission = _transition(submission, to=Status.ACCEPTED, action=SubmissionEvent.Action.ACCEPT, actor=actor,
+                             now=now, comment=comment.strip(), reviewed_at=now, reviewed_by=actor,
+                             review_comment=comment.strip())
+    _announce("accepted", submission, actor=actor)
+    return submission
 
 
 @transaction.atomic
@@ -99,8 +139,11 @@ def submission_return(*, actor, submission: Submission, comment: str, now: datet
         raise ValidationError({"comment": _("Say what the school needs to change.")})
     if submission.status not in (Status.SUBMITTED, Status.RESUBMITTED):
         raise ValidationError(_("Only a submission waiting for review can be returned."))
-    return _transition(submission, to=Status.RETURNED, action=SubmissionEvent.Action.RETURN, actor=actor, now=now,
-                       comment=comment, reviewed_at=now, reviewed_by=actor, review_comment=comment)
+    submission = _transition(submission, to=Status.RETURNED, action=SubmissionEvent.Action.RETURN, actor=actor,
+                             now=now, comment=comment, reviewed_at=now, reviewed_by=actor, review_comment=comment,
+                             returned_fingerprint=content_fingerprint(submission))
+    _announce("returned", submission, actor=actor)
+    return submission
 
 
 @transaction.atomic
@@ -115,14 +158,21 @@ def submission_unlock(*, actor, submission: Submission, until: date | None = Non
     until = until or today + timedelta(days=_setting("SUBMISSIONS_UNLOCK_DAYS", 7))
     if until < today:
         raise ValidationError({"until": _("The unlock must last until today or later.")})
-    return _transition(submission, to=submission.status, action=SubmissionEvent.Action.UNLOCK, actor=actor,
-                       now=now, comment=comment.strip() or _("Unlocked until %(until)s") % {"until": until.isoformat()},
-                       unlocked_until=until)
+    submission = _transition(submission, to=submission.status, action=SubmissionEvent.Action.UNLOCK, actor=actor,
+                             now=now, unlocked_until=until,
+                             comment=comment.strip() or _("Unlocked until %(until)s") % {"until": until.isoformat()})
+    _announce("unlocked", submission, actor=actor)
+    return submission
 
 
 @transaction.atomic
-def narrative_update(*, actor, submission: Submission, sections: dict, now: datetime | None = None) -> Narrative:
-    """Replace the school's narrative paragraphs. Only before sending (or after a return)."""
+def narrative_update(*, actor, submission: Submission, sections: dict, version: int | None = None,
+                     now: datetime | None = None) -> Narrative:
+    """Replace the school's narrative paragraphs. Only before sending (or after a return).
+
+    `version` is the narrative version the edit started from (0 before the first save); when it
+    is not the current one, someone else saved meanwhile and NarrativeConflict refuses the save.
+    """
     now = now or timezone.now()
     _require(actor, "submit_reports", submission, _("You may not edit this school's reports."))
     if submission.status not in EDITABLE:
@@ -141,7 +191,19 @@ def narrative_update(*, actor, submission: Submission, sections: dict, now: date
                                    % {"key": key, "n": narrative_mod.MAX_SECTION_CHARS}})
         if text.strip():
             clean[key] = text.strip()
-    narrative, created = Narrative.objects.get_or_create(submission=submission, defaults={"school_id": submission.school_id})
+    # Lock the row so two saves of the same version cannot both pass the check.
+    narrative = Narrative.objects.select_for_update().filter(submission=submission).first()
+    created = False
+    if narrative is None:
+        narrative, created = Narrative.objects.get_or_create(submission=submission,
+                                                             defaults={"school_id": submission.school_id})
+    if version is not None and version != narrative.version:
+        who = str(narrative.updated_by) if narrative.updated_by else ""
+        raise NarrativeConflict(
+            _("%(who)s saved this narrative while you were editing it. Your text was not saved: copy it, "
+              "reload the page to see the new version, and make your changes again.")
+            % {"who": who or _("Someone else")})
+    narrative.version += 1
     narrative.sections = clean
     narrative.digest = narrative_mod.digest(clean)
     narrative.updated_by = actor

@@ -59,12 +59,7 @@ def _reminders_for_district(district_id: int, today: date, now: datetime) -> int
     todo = [(s, ReminderKind.OVERDUE) for s in overdue] + [(s, ReminderKind.DUE_SOON) for s in soon]
     if not todo:
         return 0
-    recipients: dict[int, list] = {}
-    for m in (Membership.objects.filter(school_id__in={s.school_id for s, _k in todo}, role__in=REMINDER_ROLES)
-              .select_related("user").order_by("user_id")):
-        assert m.school_id is not None  # filtered on school_id__in
-        if m.user.is_active and m.user not in recipients.setdefault(m.school_id, []):
-            recipients[m.school_id].append(m.user)
+    recipients = reminder_recipients({s.school_id for s, _k in todo})
     count = 0
     messages = []
     for submission, kind in todo:
@@ -89,10 +84,35 @@ def _reminders_for_district(district_id: int, today: date, now: datetime) -> int
     return count
 
 
+def reminder_recipients(school_ids) -> dict[int, list]:
+    """The active admins and clerks of each school, who receive its reminders."""
+    recipients: dict[int, list] = {}
+    for m in (Membership.objects.filter(school_id__in=set(school_ids), role__in=REMINDER_ROLES)
+              .select_related("user").order_by("user_id")):
+        assert m.school_id is not None  # filtered on school_id__in
+        if m.user.is_active and m.user not in recipients.setdefault(m.school_id, []):
+            recipients[m.school_id].append(m.user)
+    return recipients
+
+
+def reminder_deliver(district_id: int, submission: Submission, text: str, users) -> None:
+    """The in-app notification now and the email after commit."""
+    Notification.objects.bulk_create([
+        Notification(district_id=district_id, user=u, text=text, link=f"/submissions/{submission.pk}/")
+        for u in users
+    ])
+    emails = [u.email for u in users if u.email]
+    if emails:
+        message = EmailMessage(subject=text[:120], body=text, to=emails)
+        transaction.on_commit(lambda: _send_emails([message]))
+
+
 def _reminder_text(submission: Submission, kind: str) -> str:
     params = {"school": submission.school.name, "report": submission.report_type.name,
               "start": submission.period.start_on.isoformat(), "end": submission.period.end_on.isoformat(),
               "due": submission.period.due_on.isoformat()}
+    if kind == ReminderKind.MANUAL:
+        return _("%(school)s: the bureau asks you to submit %(report)s (%(start)s – %(end)s), due on %(due)s.") % params
     if kind == ReminderKind.OVERDUE:
         return _("%(school)s: %(report)s (%(start)s – %(end)s) was due on %(due)s and has not been submitted.") % params
     return _("%(school)s: %(report)s (%(start)s – %(end)s) is due on %(due)s.") % params

@@ -6,6 +6,14 @@ Views validate, call a selector or a service, render. Access, in this order:
 - a user who has no part in the school's reporting (a teacher) gets 403 on submission pages;
 - anyone else may try an action; the service decides, and its refusal is shown as a message
   (so a school admin pressing "accept" learns that only the bureau accepts, and nothing changes)."""
+from .decisions import (
+    reporting_remind_late,
+    submission_remind,
+    submission_unlock_request,
+    unlock_request_grant,
+    unlock_request_refuse,
+    unlock_requests,
+)
 from .district_exports import district_export_download, district_exports
 from .notifications import NOTIFICATIONS_PAGE_SIZE, notifications, notifications_mark_read
 from .overview import (
@@ -33,5 +41,6 @@ __all__ = [
     "matrix_export", "matrix_print", "notifications", "notifications_mark_read", "package_download", "reporting_matrix", "school_submissions",
     "similarity_list", "similarity_pair", "submission_accept", "submission_compile", "submission_detail",
     "submission_narrative", "submission_return", "submission_review", "submission_status", "submission_submit",
-    "submission_unlock",
+    "submission_unlock", "reporting_remind_late", "submission_remind", "submission_unlock_request",
+    "unlock_request_grant", "unlock_request_refuse", "unlock_requests",
 ]

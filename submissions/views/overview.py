@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from tenancy import tables
 from tenancy.downloads import download_response
+from tenancy.selectors import permissions_on_district
 from tenancy.services import access_log_record
 
 from .. import downloads, selectors
@@ -50,11 +51,17 @@ def reporting_matrix(request):
     for r in school_rates:
         r["reporting"], r["on_time"] = _pct(r["rates"].reporting_rate), _pct(r["rates"].on_time_rate)
     table = matrix_context(request, district, selected, today) if matrix is not None else {}
+    late = []
+    if matrix is not None:
+        late = [{"school": row.school, "period": matrix.periods[i], "submission_id": cell.submission_id}
+                for row in matrix.rows for i, cell in enumerate(row.cells)
+                if cell.status == selectors.Cell.MISSING and cell.submission_id is not None]
     return render(request, "submissions/matrix.html", {
         "districts": districts, "district": district, "report_types": report_types, "selected": selected,
         "summaries": summaries, "school_rates": school_rates, "today": today,
         "legend": [(status, symbol, label) for status, (symbol, label) in CELL_LABELS.items()],
         "matrix": None, **table,
+        "late": late, "can_remind": "review_submissions" in permissions_on_district(request.user, district),
     })
 
 

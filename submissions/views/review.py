@@ -6,6 +6,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -18,10 +19,7 @@ from ..models import Status
 from ._common import _flash_outcome, _narrative_sections, _package_context, _state, _submission
 
 
-@login_required
-@require_GET
-def submission_review(request, pk: int):
-    submission = _submission(request, pk, review=True)
+def _review_page(request, submission, *, return_form=None, status: int = 200):
     today = timezone.localdate()
     narrative = selectors.narrative_of(submission=submission)
     can_review = has_school_perm(request.user, "review_submissions", submission.school)
@@ -32,9 +30,16 @@ def submission_review(request, pk: int):
         "events": selectors.submission_events(submission=submission),
         "can_review": can_review, "waiting": waiting,
         "can_unlock": can_review and submission.status in (Status.OPEN, Status.COMPILED),
-        "accept_form": AcceptForm(), "return_form": ReturnForm(), "unlock_form": UnlockForm(),
+        "accept_form": AcceptForm(), "return_form": return_form or ReturnForm(), "unlock_form": UnlockForm(),
+        "return_open": return_form is not None,
         **_package_context(submission, narrative),
-    })
+    }, status=status)
+
+
+@login_required
+@require_GET
+def submission_review(request, pk: int):
+    return _review_page(request, _submission(request, pk, review=True))
 
 
 def _review_action(request, pk: int, form_class, call):
@@ -64,16 +69,47 @@ def _review_view(form_class):
     return decorate
 
 
-@_review_view(AcceptForm)
-def submission_accept(actor, submission, data):
+def _accept(actor, submission, data):
     services.submission_accept(actor=actor, submission=submission, comment=data["comment"])
     return _("Accepted. The submission is now locked.")
 
 
-@_review_view(ReturnForm)
-def submission_return(actor, submission, data):
-    services.submission_return(actor=actor, submission=submission, comment=data["comment"])
-    return _("Returned to the school with your comments.")
+@login_required
+@require_POST
+def submission_accept(request, pk: int):
+    """POST with step=confirm shows the confirm page of 通过; its own POST accepts."""
+    if request.POST.get("step") == "confirm":
+        submission = _submission(request, pk, review=True)
+        form = AcceptForm(request.POST)
+        comment = form.cleaned_data["comment"] if form.is_valid() else ""
+        lines = [_("%(school)s: %(report)s, %(start)s – %(end)s.") % {
+                     "school": submission.school.name, "report": submission.report_type.name,
+                     "start": submission.period.start_on.isoformat(), "end": submission.period.end_on.isoformat()},
+                 _("Once accepted, the submission is locked: the school cannot change it and it cannot be "
+                   "returned.")]
+        if comment:
+            lines.append(_("Your comment: %(comment)s") % {"comment": comment})
+        return render(request, "submissions/confirm.html", {
+            "title": _("Accept this submission?"), "lines": lines,
+            "action": reverse("submission_accept", kwargs={"pk": submission.pk}), "hidden": [("comment", comment)],
+            "confirm_label": _("Yes, accept"), "cancel_url": reverse("submission_review", kwargs={"pk": submission.pk}),
+        })
+    return _review_action(request, pk, AcceptForm, _accept)
+
+
+@login_required
+@require_POST
+def submission_return(request, pk: int):
+    """An empty comment keeps the review page open with the error next to the field."""
+    submission = _submission(request, pk)
+    form = ReturnForm(request.POST)
+    if not form.is_valid() and has_school_perm(request.user, "review_submissions", submission.school):
+        return _review_page(request, submission, return_form=form, status=400)
+
+    def decide(actor, submission, data):
+        services.submission_return(actor=actor, submission=submission, comment=data["comment"])
+        return _("Returned to the school with your comments.")
+    return _review_action(request, pk, ReturnForm, decide)
 
 
 @_review_view(UnlockForm)

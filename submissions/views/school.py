@@ -17,7 +17,7 @@ from tenancy.selectors import has_school_perm
 from tenancy.views import school_for
 
 from .. import downloads, selectors, services
-from ..forms import NarrativeForm
+from ..forms import NarrativeForm, SubmitForm
 from ..models import PackageVersion, Status
 from ._common import _flash_outcome, _narrative_sections, _package_context, _state, _submission
 
@@ -56,6 +56,8 @@ def submission_detail(request, pk: int):
         "sections": _narrative_sections(narrative), "narrative": narrative, "stale": stale,
         "events": selectors.submission_events(submission=submission),
         "can_submit": can_submit,
+        "can_request_unlock": services.may_request_unlock(request.user, submission),
+        "pending_unlock": selectors.pending_unlock_request(submission=submission),
         "can_review": selectors.may_read_reviews(user=request.user, school=submission.school),
         "editable": submission.status in services.EDITABLE,
         "status_url": reverse("submission_status", kwargs={"pk": submission.pk}),
@@ -106,41 +108,78 @@ def package_download(request, pk: int, version: int, kind: str):
 
 @login_required
 def submission_narrative(request, pk: int):
-    """Edit the narrative paragraphs, section by section, before submitting (or after a return)."""
+    """Edit the narrative paragraphs, section by section, before submitting (or after a return).
+
+    The form carries the version it was loaded at; a save after someone else's is refused and the
+    page comes back with the user's own text still in the form (409), so nothing typed is lost."""
     submission = _submission(request, pk)
     narrative = selectors.narrative_of(submission=submission)
     current = narrative.sections if narrative is not None else {}
     can_edit = (submission.status in services.EDITABLE
                 and has_school_perm(request.user, "submit_reports", submission.school))
+    status = 200
     if request.method == "POST":
         form = NarrativeForm(request.POST, sections=current)
         if form.is_valid():
             try:
-                services.narrative_update(actor=request.user, submission=submission, sections=form.sections())
+                services.narrative_update(actor=request.user, submission=submission, sections=form.sections(),
+                                          version=form.cleaned_data["version"])
+            except services.NarrativeConflict as exc:
+                form.add_error(None, _error_text(exc))
+                status = 409
             except (ValidationError, PermissionDenied) as exc:
                 messages.error(request, _error_text(exc))
                 return redirect("submission_narrative", pk=submission.pk)
-            messages.success(request, _("The narrative was saved. Compile the package again so that it uses the new text."))
-            return redirect("submission_detail", pk=submission.pk)
+            else:
+                messages.success(request, _("The narrative was saved. Compile the package again so that it uses "
+                                            "the new text."))
+                return redirect("submission_detail", pk=submission.pk)
     elif request.method == "GET":
-        form = NarrativeForm(sections=current)
+        form = NarrativeForm(sections=current, version=narrative.version if narrative is not None else 0)
     else:
         return HttpResponseNotAllowed(["GET", "POST"])
     return render(request, "submissions/narrative.html", {
         "submission": submission, "school": submission.school, "form": form, "can_edit": can_edit,
-    })
+    }, status=status)
+
+
+def _submit_confirm(request, submission, form, *, status: int = 200):
+    """The confirm step of 报送教育局; a returned report sent back unchanged also asks why."""
+    resubmit = submission.status == Status.RETURNED
+    unchanged = services.resend_is_unchanged(submission)
+    lines = [_("%(report)s, %(start)s – %(end)s, will be sent to the bureau. You cannot change it while the "
+               "bureau reviews it.") % {"report": submission.report_type.name,
+                                        "start": submission.period.start_on.isoformat(),
+                                        "end": submission.period.end_on.isoformat()}]
+    if unchanged:
+        lines.append(_("Nothing has changed since the bureau returned it."))
+    return render(request, "submissions/confirm.html", {
+        "title": _("Send again to the bureau?") if resubmit else _("Submit to the bureau?"),
+        "lines": lines, "action": reverse("submission_submit", kwargs={"pk": submission.pk}),
+        "hidden": [], "form": form if unchanged else None,
+        "confirm_label": _("Yes, send it again") if resubmit else _("Yes, submit"),
+        "cancel_url": reverse("submission_detail", kwargs={"pk": submission.pk}),
+    }, status=status)
 
 
 @login_required
 @require_POST
 def submission_submit(request, pk: int):
+    """POST with step=confirm shows the confirm page; its own POST sends."""
     submission = _submission(request, pk)
     resubmit = submission.status == Status.RETURNED
+    form = SubmitForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    if request.POST.get("step") == "confirm":
+        return _submit_confirm(request, submission, SubmitForm())
     try:
-        services.submission_submit(actor=request.user, submission=submission)
-    except services.SubmissionLocked as exc:
+        services.submission_submit(actor=request.user, submission=submission, note=note)
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict") and "note" in exc.error_dict:
+            form.add_error("note", exc.error_dict["note"])
+            return _submit_confirm(request, submission, form, status=400)
         messages.error(request, _error_text(exc))
-    except (ValidationError, PermissionDenied) as exc:
+    except PermissionDenied as exc:
         messages.error(request, _error_text(exc))
     else:
         messages.success(request, _("Sent to the bureau again.") if resubmit else _("Submitted to the bureau."))

@@ -20,6 +20,7 @@ from submissions.models import (
     SimilarityFlag,
     Submission,
     SubmissionEvent,
+    UnlockRequest,
     district_export_folder,
 )
 from submissions.narrative import digest
@@ -192,6 +193,60 @@ register(Case(
         # Reads the submissions, reviews none of them.
         "bureau_inspector": {"a": 403, "village": 403, "b": 403, "accept_b": 403, "return_b": 403},
         "other_bureau_admin": {"far": 403},
+    },
+))
+
+
+# ---------------------------------------------------------------- unlock requests
+def _unlock_requests(tree):
+    w = world(tree)
+    tree._world = w
+    now = timezone.now()
+    with tenant_scope(system_school_ids()):
+        return {label: UnlockRequest.objects.create(school_id=sub.school_id, submission=sub, reason=f"逾期（{label}）",
+                                                    requested_at=now)
+                for label, sub in w["sub"].items()}
+
+
+def _unlock_request_payloads(tree, objs):
+    """A report locked for three weeks at gupei and menzhuang, and gupei's unlocked one ("a")."""
+    today = timezone.localdate()
+    rt = services.report_type_create(
+        actor=None, district=tree.district, name="逾期报送", code="api-locked", kind=ReportKind.PROGRESS,
+        period_type=PeriodType.FORTNIGHTLY, start_on=today - timedelta(days=40), end_on=today + timedelta(days=20),
+        due_offset_days=3, timely_within_days=3, lock_after_days=3, schools=[tree.gupei, tree.menzhuang])
+    services.periods_open(today=today, report_type_ids=[rt.id])
+    with tenant_scope(system_school_ids()):
+        locked = {s.school_id: s for s in Submission.objects.filter(report_type=rt, period__seq=1)}
+    return {"locked_a": {"submission": locked[tree.gupei.id].pk, "reason": "管理员生病"},
+            "locked_b": {"submission": locked[tree.menzhuang.id].pk, "reason": "停电"},
+            "a": {"submission": tree._world["sub"]["a"].pk, "reason": "未锁定"}}
+
+
+def _unlock_logs(action, request, user):
+    rows = logged(request, action if action == "create" else "update", user)
+    if action != "create":  # granting performs the unlock, an update of the submission
+        rows += logged(request, "update", user, object_type="submissions.submission", object_id=request.submission_id)
+    return rows
+
+
+register(Case(
+    basename="unlock-requests",
+    make=_unlock_requests,
+    sees=REPORTING_SEES,
+    write_ok={action: {"bureau_admin": {"a", "village", "b"}, "other_bureau_admin": {"far"}}
+              for action in ("update", "partial_update")},
+    update_payload=lambda r: {"status": "granted"},
+    snapshot=lambda r: r.status,
+    logs=_unlock_logs,
+    create_payloads=_unlock_request_payloads,
+    create_expect={
+        "gupei_admin": {"locked_a": 201, "a": 400},  # "a" is not locked: nothing to unlock
+        "menzhuang_admin": {"locked_b": 201},
+        "gupei_clerk": {"locked_a": 403, "a": 403},  # the admin speaks for the school
+        "gupei_township": {"locked_a": 403, "a": 403},
+        "bureau_admin": {"locked_a": 403, "locked_b": 403, "a": 403},
+        "bureau_inspector": {"locked_a": 403, "locked_b": 403, "a": 403},
     },
 ))
 

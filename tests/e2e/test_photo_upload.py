@@ -91,3 +91,29 @@ def test_clerk_uploads_a_gps_photo_and_the_stored_file_has_no_exif(live_server, 
         assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE_WIDTH, path
         page.screenshot(path=str(shots / shot), full_page=True)
     assert page.locator("[data-rule]").count() == 9
+
+
+def test_a_file_that_is_not_a_photo_is_refused_as_not_a_photo(live_server, tree, phone_page, tmp_path):
+    """Offered as a photo, a text file is "not a photo", not judged as a document."""
+    with tenant_scope([tree.gupei.id]):
+        activity = services.activity_create(actor=None, school=tree.gupei, date=timezone.localdate(),
+                                             kind="theme_activity", title="手工课", text_record="做风筝")
+    notes = tmp_path / "名单.txt"
+    notes.write_text("张三\n李四\n", encoding="utf-8")
+
+    page = phone_page
+    page.goto(live_server.url + "/login/")
+    page.fill("#id_username", "gupei_clerk")
+    page.fill("#id_password", "Demo2026!")
+    page.click("button[type=submit].btn-primary")
+    page.wait_for_load_state()
+    page.goto(f"{live_server.url}/schools/{tree.gupei.pk}/activities/{activity.pk}/")
+    page.locator("input[type=file][name=photos]").set_input_files(str(notes))
+    page.click("form[data-upload] button[type=submit]")
+    page.wait_for_selector("[data-progress] li.err")
+    text = page.locator("[data-progress] li.err").inner_text()
+    assert "该文件不是照片" in text, text
+    assert "PDF" not in text and "Word" not in text
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE_WIDTH
+    with tenant_scope([tree.gupei.id]):
+        assert not Evidence.objects.filter(activity=activity).exists()

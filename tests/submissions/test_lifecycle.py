@@ -58,7 +58,8 @@ def test_full_lifecycle_is_audited(tree, opened):
         # Returned after the lock date: resubmission is still allowed (the bureau asked for it).
         late = at(sub.period.lock_on + timedelta(days=3))
         compile_(sub, tree.gupei_clerk)
-        sub = services.submission_submit(actor=tree.gupei_clerk, submission=sub, now=late)
+        # Nothing changed since the return: sending it again needs the school's reason.
+        sub = services.submission_submit(actor=tree.gupei_clerk, submission=sub, now=late, note="照片已在附件中")
         assert sub.status == Status.RESUBMITTED
         assert sub.timeliness == "on_time"  # decided at the first submission, kept
         sub = services.submission_accept(actor=tree.bureau_admin, submission=sub, comment="好")

@@ -26,6 +26,8 @@ from submissions.models import (
     ReportKind,
     SimilarityFlag,
     Submission,
+    SubmissionReminder,
+    UnlockRequest,
     district_export_storage_key,
 )
 from submissions.narrative import split_sections
@@ -117,6 +119,17 @@ def _sent_sub(t, school):
     return {"pk": send(sub, school_admin(school)).pk}
 
 
+def _locked_sub(t, school):
+    """Period 1 ended 26 days ago and has been locked for three weeks."""
+    return {"pk": submission_of(fresh_report(t, [school], days_ago=40, lock_after_days=3), school).pk}
+
+
+def _unlock_request(t, school):
+    sub = submission_of(fresh_report(t, [school], days_ago=40, lock_after_days=3), school)
+    with tenant_scope([school.id]):
+        return {"pk": services.unlock_request_create(actor=school_admin(school), submission=sub, reason="生病").pk}
+
+
 def _download(t, school):
     sub = submission_of(fresh_report(t, [school]), school)
     version = compile_with_files(sub, school_admin(school))
@@ -194,6 +207,35 @@ def _package_downloaded(t, school, kwargs, data, user):
     return logged(version, "export", user)
 
 
+# The school's admin asks for an unlock (the clerk sends reports but does not speak for the school).
+ADMINS = {"gupei_admin", "menzhuang_admin", "village_a_admin", "other_admin", "other_village_admin"}
+
+
+def _unlock_asked(t, school, kwargs, data, user):
+    if user.username not in ADMINS:
+        return []
+    return logged(_latest(UnlockRequest, school, kwargs["pk"]), "create", user)
+
+
+def _reminded(t, school, kwargs, data, user):
+    if user != t.bureau_admin:
+        return []
+    return logged(_latest(SubmissionReminder, school, kwargs["pk"]), "create", user)
+
+
+def _unlock_decided(grant):
+    def rows(t, school, kwargs, data, user):
+        if user != t.bureau_admin:
+            return []
+        with tenant_scope([school.id]):
+            request = UnlockRequest.objects.get(pk=kwargs["pk"])
+        out = [Logged(school.pk, "update", "submissions.unlockrequest", str(request.pk), user.pk)]
+        if grant:  # granting performs the unlock
+            out.append(Logged(school.pk, "update", "submissions.submission", str(request.submission_id), user.pk))
+        return out
+    return rows
+
+
 def _not_compiled(t, school, kwargs, data, user):
     # An open submission without a package: "Compile the package before submitting."
     return []
@@ -220,6 +262,18 @@ for page in [
          data=lambda t, s: {"comment": "请补充材料。"}, logs=_reviewed),
     Page("submission_unlock", _open_sub, method="post", owner_status=302, teacher_status=403, inspector_status=302,
          data=lambda t, s: {"until": ""}, logs=_reviewed),
+    # 催报 is the bureau's, from the matrix: the school's own users have no review screen (403).
+    Page("submission_remind", _open_sub, method="post", owner_status=403, teacher_status=403, inspector_status=302,
+         logs=_reminded),
+    Page("submission_unlock_request", _locked_sub, teacher_status=403),
+    Page("submission_unlock_request", _locked_sub, method="post", owner_status=302, clerk_status=302,
+         teacher_status=403, inspector_status=302, data=lambda t, s: {"reason": "管理员生病住院"},
+         logs=_unlock_asked),
+    # An unlock request is read by those who take part in the school's reporting; the bureau decides.
+    Page("unlock_request_grant", _unlock_request, method="post", owner_status=302, teacher_status=404,
+         inspector_status=302, logs=_unlock_decided(True)),
+    Page("unlock_request_refuse", _unlock_request, method="post", owner_status=302, teacher_status=404,
+         inspector_status=302, logs=_unlock_decided(False)),
     Page("similarity_pair", _flag, owner_status=404, teacher_status=404,
          notes="bureau page: a school's own users do not see flags at all"),
 ]:

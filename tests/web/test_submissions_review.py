@@ -68,7 +68,10 @@ def test_only_the_bureau_accepts(en, tree, sent):
 def test_return_with_comments_then_resubmit(en, tree, sent):
     en.force_login(tree.bureau_admin)
     url = reverse("submission_return", kwargs={"pk": sent.pk})
-    assert "Say what the school needs to change." in _msgs(en, en.post(url, {"comment": "  "}))
+    # An empty return keeps the review page open, the error next to the comment field.
+    empty = en.post(url, {"comment": "  "})
+    assert empty.status_code == 400 and empty.context["return_open"]
+    assert empty.context["return_form"].errors["comment"] == ["Say what the school needs to change."]
     assert reload(sent).status == Status.SUBMITTED
     assert "Returned to the school with your comments." in _msgs(en, en.post(url, {"comment": "请补充家访照片。"}))
     assert reload(sent).status == Status.RETURNED
