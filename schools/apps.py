@@ -7,7 +7,9 @@ class SchoolsConfig(AppConfig):
 
     def ready(self):
         from jobs import beat as registry
+        from tenancy import navigation
 
-        from . import beat
+        from . import beat, nav
 
         registry.register("schools", beat.periodic_tasks)
+        navigation.register(nav.items)

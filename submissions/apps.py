@@ -8,7 +8,9 @@ class SubmissionsConfig(AppConfig):
 
     def ready(self):
         from jobs import beat as registry
+        from tenancy import navigation
 
-        from . import beat
+        from . import beat, nav
 
         registry.register("submissions", beat.periodic_tasks)
+        navigation.register(nav.items)

@@ -169,26 +169,7 @@ def school_access_log(request, pk: int):
     })
 
 
-# Apps add header links by providing `<app>/nav.py` with `items(request) -> list[(label, url)]`.
-NAV_APPS = ["schools", "compliance", "submissions"]
-
-
-def nav_context(request):
-    """Template context processor (settings.TEMPLATES): the links of the page header."""
-    import importlib
-
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {}
-    context = selectors.nav_for(user)
-    extra = []
-    for app in NAV_APPS:
-        try:
-            module = importlib.import_module(f"{app}.nav")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{app}.nav":
-                continue
-            raise
-        extra.extend(module.items(request))
-    context["nav_extra"] = extra
-    return context
+@login_required
+def more(request):
+    """更多: the links that are not among the role's tabs (the context processor lists them)."""
+    return render(request, "tenancy/more.html")
