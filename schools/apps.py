@@ -13,3 +13,8 @@ class SchoolsConfig(AppConfig):
 
         registry.register("schools", beat.periodic_tasks)
         navigation.register(nav.items)
+        from tenancy import access_log_text
+
+        from . import access_log_text as describers
+
+        access_log_text.register("schools.child", describers.children)

@@ -16,7 +16,7 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from . import selectors, services
+from . import access_log_text, selectors, services
 from .forms import AccessLogFilterForm, RoleGrantForm, StaffAddForm, add_service_errors, grantable_role_choices
 from .forms import error_text as _error_text
 from .models import Membership, School
@@ -162,6 +162,8 @@ def school_access_log(request, pk: int):
         }
     entries = selectors.access_log_for_school(school, **filters)
     page = Paginator(entries, ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    access_log_text.describe(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "tenancy/access_log.html", {
