@@ -14,6 +14,11 @@ from django.apps import apps
 
 Describer = Callable[[list[str]], dict[str, str]]
 _DESCRIBERS: dict[str, Describer] = {}
+_KINDS: dict[str, object] = {}  # object type -> a (lazy) label, where the model has no verbose name
+
+
+def register_kind(object_type: str, label) -> None:
+    _KINDS[object_type] = label
 
 
 def register(object_type: str, describer: Describer) -> None:
@@ -22,6 +27,8 @@ def register(object_type: str, describer: Describer) -> None:
 
 def kind_of(object_type: str) -> str:
     """The record's kind as people say it (the model's verbose name), else the stored label."""
+    if object_type in _KINDS:
+        return str(_KINDS[object_type])
     try:
         return str(apps.get_model(object_type)._meta.verbose_name)
     except (LookupError, ValueError):
