@@ -155,6 +155,7 @@ def _visit(page, base: str, url: str):
             # A refreshing page (a running export) or Chromium's error page can cut in; try once more.
             if attempt == 2 or "interrupted by another navigation" not in str(exc):
                 raise
+            page.goto("about:blank")
     if response is None or response.status >= 400:
         return None
     if not response.headers.get("content-type", "").startswith("text/html"):
