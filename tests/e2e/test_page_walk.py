@@ -145,17 +145,12 @@ def _visit(page, base: str, url: str):
     """The page's check results, or None where the URL is not a page this role opens."""
     from playwright.sync_api import Error
 
-    for attempt in (1, 2):
-        try:
-            response = page.goto(base + url, wait_until="load")
-            break
-        except Error as exc:  # a file download aborts the navigation; an empty 4xx is no page
-            if any(s in str(exc) for s in ("Download", "ERR_ABORTED", "ERR_HTTP_RESPONSE_CODE_FAILURE")):
-                return None
-            # A refreshing page (a running export) or Chromium's error page can cut in; try once more.
-            if attempt == 2 or "interrupted by another navigation" not in str(exc):
-                raise
-            page.goto("about:blank")
+    try:
+        response = page.goto(base + url, wait_until="load")
+    except Error as exc:  # a file download aborts the navigation; an empty 4xx is no page
+        if any(s in str(exc) for s in ("Download", "ERR_ABORTED", "ERR_HTTP_RESPONSE_CODE_FAILURE")):
+            return None
+        raise
     if response is None or response.status >= 400:
         return None
     if not response.headers.get("content-type", "").startswith("text/html"):
@@ -195,6 +190,10 @@ def test_every_page_fits_a_phone_in_chinese(live_server, tree):
                     names = walked
                 seen[who] = set()
                 for name, url in names.items():
+                    # A fresh tab per page: a page that reloads itself (a running job's progress)
+                    # cannot cut into the next page's navigation.
+                    page.close()
+                    page = context.new_page()
                     result = _visit(page, base, url)
                     if result is None:
                         continue
