@@ -161,7 +161,7 @@ def _visit(page, base: str, url: str):
 
 
 def test_every_page_fits_a_phone_in_chinese(live_server, tree):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import Error, sync_playwright
 
     for username, display_name in DISPLAY_NAMES.items():
         User.objects.filter(username=username).update(display_name=display_name)
@@ -190,11 +190,16 @@ def test_every_page_fits_a_phone_in_chinese(live_server, tree):
                     names = walked
                 seen[who] = set()
                 for name, url in names.items():
-                    # A fresh tab per page: a page that reloads itself (a running job's progress)
-                    # cannot cut into the next page's navigation.
-                    page.close()
-                    page = context.new_page()
-                    result = _visit(page, base, url)
+                    try:
+                        result = _visit(page, base, url)
+                    except Error as exc:
+                        # A page that reloads itself (a running job's progress) cut into this
+                        # navigation: try again in a fresh tab.
+                        if "interrupted by another navigation" not in str(exc):
+                            raise
+                        page.close()
+                        page = context.new_page()
+                        result = _visit(page, base, url)
                     if result is None:
                         continue
                     seen[who].add(name)
