@@ -7,7 +7,8 @@ filtered; a school user therefore learns its own rank, never another school's fi
 """
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
 
 from schools.masking import mask_child_name
@@ -193,11 +194,13 @@ def manual_score_history(user, assessment: Assessment, school_id: int, item_code
         qs = ManualScoreChange.objects.filter(assessment=assessment, school_id=school_id)
         if item_code:
             qs = qs.filter(item__code=item_code)
+        # People are named as everywhere else: the display name, the login name only without one.
+        qs = qs.annotate(by_name=Coalesce(NullIf("changed_by__display_name", Value("")), "changed_by__username"))
         return [
             {"item": code, "changed_by": by, "changed_at": at, "old_score": old, "new_score": new,
              "old_comment": old_c, "comment": c, "evidence_ids": ev}
             for code, by, at, old, new, old_c, c, ev in qs.order_by("changed_at", "id").values_list(
-                "item__code", "changed_by__username", "changed_at", "old_score", "new_score", "old_comment",
+                "item__code", "by_name", "changed_at", "old_score", "new_score", "old_comment",
                 "comment", "evidence_ids")
         ]
 

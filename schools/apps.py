@@ -7,7 +7,14 @@ class SchoolsConfig(AppConfig):
 
     def ready(self):
         from jobs import beat as registry
+        from tenancy import navigation
 
-        from . import beat
+        from . import beat, nav
 
         registry.register("schools", beat.periodic_tasks)
+        navigation.register(nav.items)
+        from tenancy import access_log_text
+
+        from . import access_log_text as describers
+
+        access_log_text.register("schools.child", describers.children)

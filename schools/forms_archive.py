@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tenancy.dates import past_date, sane_date
 
@@ -89,7 +90,7 @@ class ChildFilterForm(forms.Form):
 class ChildForm(forms.Form):
     """Create or edit a child. On edit an empty ID number keeps the stored one."""
 
-    name = forms.CharField(label=_("name"), max_length=64)
+    name = forms.CharField(label=pgettext_lazy("person", "name"), max_length=64)
     gender = forms.ChoiceField(label=_("gender"), choices=Child.Gender.choices)
     birth_date = forms.DateField(label=_("birth date"), required=False, widget=DATE_WIDGET, validators=[past_date])
     id_number = forms.CharField(label=_("ID number"), required=False, max_length=18,

@@ -8,7 +8,15 @@ class SubmissionsConfig(AppConfig):
 
     def ready(self):
         from jobs import beat as registry
+        from tenancy import navigation
 
-        from . import beat
+        from . import beat, nav
 
         registry.register("submissions", beat.periodic_tasks)
+        navigation.register(nav.items)
+        # Kinds of record the access log names (these models have no verbose name of their own).
+        from tenancy import access_log_text
+
+        access_log_text.register_kind("submissions.narrative", _("report narrative"))
+        access_log_text.register_kind("submissions.packageversion", _("compiled package"))
+        access_log_text.register_kind("submissions.similarityflag", _("copied-narrative flag"))

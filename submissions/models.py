@@ -212,6 +212,15 @@ class SubmissionEvent(SchoolOwnedModel):
         ordering = ["id"]
         indexes = [models.Index(fields=["school", "submission"], name="subevent_school_submission")]
 
+    # The history shows states as people name them (已汇总), not as stored (compiled).
+    @property
+    def from_status_label(self) -> str:
+        return str(Status(self.from_status).label) if self.from_status in Status.values else self.from_status
+
+    @property
+    def to_status_label(self) -> str:
+        return str(Status(self.to_status).label) if self.to_status in Status.values else self.to_status
+
 
 class PackageVersion(Job, SchoolOwnedModel):
     """One compile of a submission's package (XLSX + DOCX). Written by the compile job.

@@ -1,13 +1,14 @@
-"""Header links of the submissions pages (tenancy.views.nav_context collects them).
+"""The submissions app's navigation links (registered with tenancy.navigation in apps.py).
 
 Runs on every page, so it reads only the user's memberships (cached on the user for the
-request) plus one COUNT for the unread-notification badge.
+request) plus one COUNT for the unread badge.
 """
 from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from tenancy.navigation import NavItem
 from tenancy.roles import SUBTREE_ROLES
 from tenancy.selectors import memberships_of
 
@@ -16,21 +17,24 @@ from . import selectors
 _OVERSEER_ROLES = {r.value for r in SUBTREE_ROLES}
 
 
-def items(request) -> list[tuple[str, str]]:
+def unread_count(user) -> int:
+    """The one source of the 通知 tab's badge."""
+    return selectors.notifications_unread_count(user=user)
+
+
+def items(request) -> list[NavItem]:
     user = request.user
     memberships = memberships_of(user)
-    out: list[tuple[str, str]] = []
+    out: list[NavItem] = []
     # Every school role can see its school's calendar (view_home); the pages check again.
     school = next((m.school for m in memberships if m.school_id), None)
     if school is not None:
-        out.append((_("Reports"), reverse("school_submissions", kwargs={"pk": school.pk})))
+        out.append(NavItem("submissions", _("Reports"), reverse("school_submissions", kwargs={"pk": school.pk})))
     # Bureau and township users oversee reporting; the pages decide exactly what (else 404).
     if any(m.role in _OVERSEER_ROLES for m in memberships):
-        out.append((_("Reporting"), reverse("reporting_matrix")))
-        out.append((_("Copied narratives"), reverse("similarity_list")))
-        out.append((_("Unlock requests"), reverse("unlock_requests")))
-        out.append((_("District exports"), reverse("district_exports")))
-    unread = selectors.notifications_unread_count(user=user)
-    label = _("Notifications (%(n)d)") % {"n": unread} if unread else _("Notifications")
-    out.append((label, reverse("notifications")))
+        out.append(NavItem("reporting", _("Reporting"), reverse("reporting_matrix")))
+        out.append(NavItem("similarity", _("Copied narratives"), reverse("similarity_list")))
+        out.append(NavItem("unlock_requests", _("Unlock requests"), reverse("unlock_requests")))
+        out.append(NavItem("district_exports", _("District exports"), reverse("district_exports")))
+    out.append(NavItem("notifications", _("Notifications"), reverse("notifications"), badge=unread_count(user)))
     return out

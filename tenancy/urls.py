@@ -13,6 +13,8 @@ urlpatterns = [
     path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     # Two-factor authentication (TOTP): the account's security page, enrolment and the code step.
+    # 更多: every link that is not a tab, the account, the language and logging out.
+    path("more/", views.more, name="nav_more"),
     path("account/security/", views_security.security, name="account_security"),
     path("account/two-factor/setup/", views_security.two_factor_setup, name="two_factor_setup"),
     path("account/two-factor/verify/", views_security.two_factor_verify, name="two_factor_verify"),

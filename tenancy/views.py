@@ -16,7 +16,7 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from . import selectors, services
+from . import access_log_text, selectors, services
 from .forms import AccessLogFilterForm, RoleGrantForm, StaffAddForm, add_service_errors, grantable_role_choices
 from .forms import error_text as _error_text
 from .models import Membership, School
@@ -147,6 +147,8 @@ def school_access_log(request, pk: int):
         }
     entries = selectors.access_log_for_school(school, **filters)
     page = Paginator(entries, ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    access_log_text.describe(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "tenancy/access_log.html", {
@@ -154,26 +156,7 @@ def school_access_log(request, pk: int):
     })
 
 
-# Apps add header links by providing `<app>/nav.py` with `items(request) -> list[(label, url)]`.
-NAV_APPS = ["schools", "compliance", "submissions"]
-
-
-def nav_context(request):
-    """Template context processor (settings.TEMPLATES): the links of the page header."""
-    import importlib
-
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {}
-    context = selectors.nav_for(user)
-    extra = []
-    for app in NAV_APPS:
-        try:
-            module = importlib.import_module(f"{app}.nav")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{app}.nav":
-                continue
-            raise
-        extra.extend(module.items(request))
-    context["nav_extra"] = extra
-    return context
+@login_required
+def more(request):
+    """更多: the links that are not among the role's tabs (the context processor lists them)."""
+    return render(request, "tenancy/more.html")

@@ -58,6 +58,21 @@ def _today():
 
 
 
+def _read_only_facts(form) -> list[tuple[str, object]]:
+    """(label, value as people read it) of each field: a choice's label, 是/否 for a yes/no."""
+    from django import forms as django_forms
+
+    out = []
+    for field in form.visible_fields():
+        value = field.value()
+        if isinstance(field.field, django_forms.BooleanField):
+            value = _("Yes") if value else _("No")
+        elif getattr(field.field, "choices", None) is not None and value not in (None, ""):
+            value = dict((str(k), v) for k, v in field.field.choices).get(str(value), value)
+        out.append((field.label, "—" if value in (None, "") else value))
+    return out
+
+
 def _edit_page(request, school, obj, form, *, title, update, back, delete=True, can_manage=None, deleted_to=None):
     """Shared edit page: GET shows the form (read-only without the write permission: by default
     manage_materials); POST updates or, with action=delete, deletes: through `delete()` when it is
@@ -83,6 +98,7 @@ def _edit_page(request, school, obj, form, *, title, update, back, delete=True, 
             return redirect(back)
     return render(request, "schools/home/edit.html", {
         "school": school, "form": form, "title": title, "back": back, "can_manage": can_manage,
+        "facts": None if can_manage else _read_only_facts(form),
         "can_delete": bool(delete), "object": obj,  # bool: a template calls callables
     })
 

@@ -36,8 +36,8 @@ def test_school_admin_logs_in_on_a_phone_and_reaches_the_school_page(live_server
     # Stylesheet served from platform/static (no CDN): the header has the brand colour.
     assert page.evaluate("getComputedStyle(document.querySelector('.site-header')).backgroundColor") == "rgb(30, 107, 82)"
     assert _no_horizontal_overflow(page)
-    # Tap targets in the nav are at least 44 px high.
-    heights = page.eval_on_selector_all(".nav a, .nav button", "els => els.map(e => e.getBoundingClientRect().height)")
+    # Tap targets in the tab bar are at least 44 px high.
+    heights = page.eval_on_selector_all(".tabbar a", "els => els.map(e => e.getBoundingClientRect().height)")
     assert heights and min(heights) >= 44
 
     shots = settings.VAR_DIR / "e2e"

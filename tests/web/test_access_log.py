@@ -107,3 +107,20 @@ def test_bureau_admin_reads_it_inspector_does_not(client, logged):
     assert client.get(_url(logged.gupei)).status_code == 200
     client.force_login(logged.bureau_inspector)
     assert client.get(_url(logged.gupei)).status_code == 403
+
+
+@pytest.mark.platform_language
+def test_entries_say_which_record_in_peoples_words(client, tree):
+    """A child's record is named by its masked name (the describer the schools app registers), a
+    record of another kind by its kind; never by the stored model label and number."""
+    from tests.support.schools import add_child
+
+    with tenant_scope([tree.gupei.id]):
+        child = add_child(tree.gupei, 1, name="张小明")
+    now = dt.datetime(2027, 3, 1, 9, 0, tzinfo=SHANGHAI)
+    _entry(tree.gupei, tree.gupei_admin, "view", now, str(child.pk))
+    client.force_login(tree.gupei_admin)
+    body = client.get(_url(tree.gupei)).content.decode()
+    assert "儿童：张**" in body
+    assert "张小明" not in body and "schools.child" not in body and f"#{child.pk}" not in body
+    assert "tenancy.membership" not in body  # the tree's own entries: by their kind

@@ -35,18 +35,18 @@ def test_overseers_on_archive_pages(client, tree, page):
 def test_header_links_of_the_school(client, tree):
     client.force_login(tree.gupei_teacher)
     response = client.get(reverse("school_detail", kwargs={"pk": tree.gupei.pk}))
-    links = dict(response.context["nav_extra"])
-    assert reverse("school_dashboard", kwargs={"school_pk": tree.gupei.pk}) in links.values()
-    assert reverse("contact_tracker", kwargs={"school_pk": tree.gupei.pk}) in links.values()
-    assert reverse("children_list", kwargs={"school_pk": tree.gupei.pk}) in links.values()
+    links = {item.url for item in response.context["nav_items"]}
+    assert reverse("school_dashboard", kwargs={"school_pk": tree.gupei.pk}) in links
+    assert reverse("contact_tracker", kwargs={"school_pk": tree.gupei.pk}) in links
+    assert reverse("children_list", kwargs={"school_pk": tree.gupei.pk}) in links
 
 
 def test_header_links_follow_the_school_in_the_url(client, tree):
     client.force_login(tree.bureau_admin)  # no school of their own: links only on a school's page
     response = client.get(reverse("school_dashboard", kwargs={"school_pk": tree.menzhuang.pk}))
-    urls = [url for _label, url in response.context["nav_extra"]]
+    urls = [item.url for item in response.context["nav_items"]]
     assert reverse("contact_tracker", kwargs={"school_pk": tree.menzhuang.pk}) in urls
     response = client.get(reverse("home"))
     archive = ("/dashboard/", "/tracker/", "/children/")
-    assert not [url for _label, url in response.context["nav_extra"]
-                if url.startswith("/schools/") and url.endswith(archive)]
+    assert not [item.url for item in response.context["nav_items"]
+                if item.url.startswith("/schools/") and item.url.endswith(archive)]

@@ -184,10 +184,10 @@ def test_drilldown_unknown_item_is_404(client, tree, assessment):
 
 def test_nav_links_per_role(client, tree, assessment):
     client.force_login(tree.bureau_admin)
-    links = dict((url, label) for label, url in client.get(reverse("compliance_index")).context["nav_extra"])
+    links = {item.url: item.label for item in client.get(reverse("compliance_index")).context["nav_items"]}
     assert {reverse("compliance_index"), reverse("compliance_exports_latest"), reverse("compliance_checklists")} <= set(links)
     client.force_login(tree.gupei_teacher)
-    urls = {url for _l, url in client.get(reverse("compliance_index")).context["nav_extra"]}
+    urls = {item.url for item in client.get(reverse("compliance_index")).context["nav_items"]}
     assert reverse("compliance_my_score") in urls and reverse("compliance_exports_latest") not in urls
     assert reverse("compliance_index") not in urls
     response = client.get(reverse("compliance_my_score"))

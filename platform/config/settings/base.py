@@ -89,7 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenancy.context_processors.tenancy",
-                "tenancy.views.nav_context",
+                "tenancy.navigation.nav_context",
             ],
         },
     },
