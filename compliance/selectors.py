@@ -149,7 +149,7 @@ def trend(user, assessment: Assessment, school_ids=None) -> dict[int, list[dict]
         out: dict[int, list[dict]] = {}
         for sid, snap_id, taken_at, kind, score, rank in rows:
             out.setdefault(sid, []).append({"snapshot_id": snap_id, "taken_at": taken_at, "kind": kind,
-                                            "score": score, "rank": rank})
+                                            "kind_label": Snapshot.Kind(kind).label, "score": score, "rank": rank})
     return out
 
 
