@@ -1,7 +1,7 @@
 """Header links of the submissions pages (tenancy.views.nav_context collects them).
 
 Runs on every page, so it reads only the user's memberships (cached on the user for the
-request) plus one COUNT for the unread-notification badge.
+request).
 """
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from django.utils.translation import gettext as _
 
 from tenancy.roles import SUBTREE_ROLES
 from tenancy.selectors import memberships_of
-
-from . import selectors
 
 _OVERSEER_ROLES = {r.value for r in SUBTREE_ROLES}
 
@@ -29,7 +27,4 @@ def items(request) -> list[tuple[str, str]]:
         out.append((_("Reporting"), reverse("reporting_matrix")))
         out.append((_("Copied narratives"), reverse("similarity_list")))
         out.append((_("District exports"), reverse("district_exports")))
-    unread = selectors.notifications_unread_count(user=user)
-    label = _("Notifications (%(n)d)") % {"n": unread} if unread else _("Notifications")
-    out.append((label, reverse("notifications")))
     return out

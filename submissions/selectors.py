@@ -18,7 +18,6 @@ from tenancy.selectors import has_school_perm, memberships_of, permissions_on_di
 
 from .calendar import school_open_during
 from .models import (
-    Notification,
     PackageVersion,
     Period,
     ReportType,
@@ -196,14 +195,6 @@ def similarity_flags(*, user, district: District, report_type: ReportType | None
     return qs.select_related("school", "school_b", "submission_a__period", "submission_b__period", "report_type")
 
 
-# ---------------------------------------------------------------- notifications
-def notifications_for(*, user, unread_only: bool = False) -> QuerySet[Notification]:
-    if not getattr(user, "is_authenticated", False):
-        return Notification.objects.none()
-    qs = Notification.objects.filter(user=user)
-    return qs.filter(is_read=False) if unread_only else qs
-
-
 # ---------------------------------------------------------------- web UI reads
 REPORTING_PERMS = {"submit_reports", "review_submissions", "view_aggregates"}
 
@@ -262,8 +253,6 @@ def similarity_flag_get(*, user, flag_id: int) -> SimilarityFlag:
     return flag
 
 
-def notifications_unread_count(*, user) -> int:
-    return notifications_for(user=user, unread_only=True).count()
 
 # ---------------------------------------------------------------- the API's querysets (per user, any school)
 def reporting_school_ids(user) -> list[int]:

@@ -170,7 +170,7 @@ def school_access_log(request, pk: int):
 
 
 # Apps add header links by providing `<app>/nav.py` with `items(request) -> list[(label, url)]`.
-NAV_APPS = ["schools", "compliance", "submissions"]
+NAV_APPS = ["schools", "compliance", "submissions", "notices"]
 
 
 def nav_context(request):

@@ -22,7 +22,7 @@ from .packages import (
     package_version_start,
     submission_compile_request,
 )
-from .reminders import REMINDER_ROLES, notification_mark_read, reminders_send
+from .reminders import REMINDER_ROLES, reminders_send
 from .report_types import (
     REPORT_TYPE_EDITABLE,
     periods_generate,
@@ -37,7 +37,7 @@ from .similarity_flags import submission_similarity_compute
 __all__ = [
     "COMPILE_TASK", "EDITABLE", "REMINDER_ROLES", "REPORT_TYPE_EDITABLE", "SubmissionLocked", "TransitionConflict",
     "_log_district", "district_export_request", "district_exports_schedule", "narrative_update",
-    "notification_mark_read", "package_version_complete", "package_version_fail", "package_version_progress",
+    "package_version_complete", "package_version_fail", "package_version_progress",
     "package_version_start", "periods_generate", "periods_open", "reminders_send", "report_type_assign",
     "report_type_create", "report_type_delete", "report_type_update", "submission_accept",
     "submission_compile_request", "submission_is_locked", "submission_return", "submission_similarity_compute",

@@ -20,6 +20,7 @@ from .. import narrative as narrative_mod
 from ..calendar import is_on_time
 from ..models import Narrative, PackageVersion, Status, Submission, SubmissionEvent, Timeliness
 from ._common import EDITABLE, SubmissionLocked, _localdate, _require, _setting, _transition
+from .notices import review_notify
 
 
 def submission_is_locked(submission: Submission, today: date) -> bool:
@@ -86,8 +87,11 @@ def submission_accept(*, actor, submission: Submission, comment: str = "", now: 
     _require(actor, "review_submissions", submission, _("Only the bureau can accept submissions."))
     if submission.status not in (Status.SUBMITTED, Status.RESUBMITTED):
         raise ValidationError(_("Only a submission waiting for review can be accepted."))
-    return _transition(submission, to=Status.ACCEPTED, action=SubmissionEvent.Action.ACCEPT, actor=actor, now=now,
-                       comment=comment.strip(), reviewed_at=now, reviewed_by=actor, review_comment=comment.strip())
+    submission = _transition(submission, to=Status.ACCEPTED, action=SubmissionEvent.Action.ACCEPT, actor=actor,
+                             now=now, comment=comment.strip(), reviewed_at=now, reviewed_by=actor,
+                             review_comment=comment.strip())
+    review_notify(submission)
+    return submission
 
 
 @transaction.atomic
@@ -99,8 +103,10 @@ def submission_return(*, actor, submission: Submission, comment: str, now: datet
         raise ValidationError({"comment": _("Say what the school needs to change.")})
     if submission.status not in (Status.SUBMITTED, Status.RESUBMITTED):
         raise ValidationError(_("Only a submission waiting for review can be returned."))
-    return _transition(submission, to=Status.RETURNED, action=SubmissionEvent.Action.RETURN, actor=actor, now=now,
-                       comment=comment, reviewed_at=now, reviewed_by=actor, review_comment=comment)
+    submission = _transition(submission, to=Status.RETURNED, action=SubmissionEvent.Action.RETURN, actor=actor,
+                             now=now, comment=comment, reviewed_at=now, reviewed_by=actor, review_comment=comment)
+    review_notify(submission)
+    return submission
 
 
 @transaction.atomic
@@ -115,9 +121,11 @@ def submission_unlock(*, actor, submission: Submission, until: date | None = Non
     until = until or today + timedelta(days=_setting("SUBMISSIONS_UNLOCK_DAYS", 7))
     if until < today:
         raise ValidationError({"until": _("The unlock must last until today or later.")})
-    return _transition(submission, to=submission.status, action=SubmissionEvent.Action.UNLOCK, actor=actor,
-                       now=now, comment=comment.strip() or _("Unlocked until %(until)s") % {"until": until.isoformat()},
-                       unlocked_until=until)
+    submission = _transition(submission, to=submission.status, action=SubmissionEvent.Action.UNLOCK, actor=actor,
+                             now=now, comment=comment.strip() or _("Unlocked until %(until)s") % {"until": until.isoformat()},
+                             unlocked_until=until)
+    review_notify(submission)
+    return submission
 
 
 @transaction.atomic

@@ -1,5 +1,5 @@
 """The submissions web UI: a school's reporting calendar and submission pages, the bureau's
-completeness matrix, review screen and copied-narrative flags, and the user's notifications.
+completeness matrix, review screen and copied-narrative flags.
 
 Views validate, call a selector or a service, render. Access, in this order:
 - a submission outside the user's scope, or of a school they cannot see, is 404 (never 403);
@@ -7,7 +7,6 @@ Views validate, call a selector or a service, render. Access, in this order:
 - anyone else may try an action; the service decides, and its refusal is shown as a message
   (so a school admin pressing "accept" learns that only the bureau accepts, and nothing changes)."""
 from .district_exports import district_export_download, district_exports
-from .notifications import NOTIFICATIONS_PAGE_SIZE, notifications, notifications_mark_read
 from .overview import CELL_LABELS, highlight_segments, reporting_matrix, similarity_list, similarity_pair
 from .review import submission_accept, submission_return, submission_review, submission_unlock
 from .school import (
@@ -21,8 +20,7 @@ from .school import (
 )
 
 __all__ = [
-    "CELL_LABELS", "NOTIFICATIONS_PAGE_SIZE", "district_export_download", "district_exports", "highlight_segments",
-    "notifications", "notifications_mark_read", "package_download", "reporting_matrix", "school_submissions",
+    "CELL_LABELS", "district_export_download", "district_exports", "highlight_segments", "package_download", "reporting_matrix", "school_submissions",
     "similarity_list", "similarity_pair", "submission_accept", "submission_compile", "submission_detail",
     "submission_narrative", "submission_return", "submission_review", "submission_status", "submission_submit",
     "submission_unlock",
