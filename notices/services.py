@@ -104,7 +104,7 @@ def _send(d: Delivery) -> None:
     robot = d.robot
     if robot is None:
         raise channels.DeliveryError("the robot was removed")
-    title, body = channels.markdown(d.title, d.text, d.link, keyword=robot.keyword, link_label=_("Open"))
+    title, body = channels.markdown(d.title, d.text, d.link, keyword=robot.keyword, link_label=_("Open in the platform"))
     if robot.channel == Channel.DINGTALK:
         channels.post_robot(channels.dingtalk_url(robot.webhook_url, robot.secret), channels.dingtalk_payload(title, body))
     else:

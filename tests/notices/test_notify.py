@@ -19,7 +19,8 @@ from tests.support.schools import add_child
 from tests.support.scopes import every_tenant
 from tests.support.submissions import get_sub
 
-from .helpers import deliveries, notices as notices_of, returned, submitted
+from .helpers import deliveries, returned, submitted
+from .helpers import notices as notices_of
 
 ROBOT_URL = "https://oapi.dingtalk.com/robot/send?access_token=abc"
 

@@ -3,7 +3,8 @@ from datetime import date
 
 from django.core import mail
 
-from notices import selectors, services as notice_services
+from notices import selectors
+from notices import services as notice_services
 from notices.models import Delivery, Notification
 from submissions import services
 from submissions.models import SubmissionReminder

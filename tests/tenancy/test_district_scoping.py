@@ -13,9 +13,9 @@ from django.test import RequestFactory
 from django_scopes import ScopeError
 
 from compliance import services as compliance_services
+from notices.models import Delivery, Notification, Robot
 from schools import services as school_services
 from submissions import services as submission_services
-from notices.models import Delivery, Notification, Robot
 from submissions.models import PeriodType
 from tenancy.middleware import TenantScopeMiddleware
 from tenancy.models import DistrictOwnedChild, DistrictOwnedModel, district_path

@@ -12,8 +12,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from submissions import services
 from notices.models import Notification
+from submissions import services
 from submissions.views import highlight_segments
 from tenancy.scoping import district_scope, tenant_scope
 
