@@ -36,7 +36,7 @@ def notify(*, event_key: str, kind: str, district_id: int, text: str, users=(), 
     """Tell `users` (in-app, and by e-mail where they want it) and the group robots of the school
     and district that carry this kind, about one event. The text names schools and reports, never a
     child. Idempotent per event_key: notifying the same event again adds nothing. Sending is a
-    Celery task through the outbox, after commit. Returns how many in-app notices were written."""
+    Celery task through the outbox, after commit. Returns how many people were told in-app."""
     if kind not in Kind.values:
         raise ValueError(f"unknown notice kind {kind!r}")
     if not event_key:
