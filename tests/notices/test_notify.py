@@ -206,3 +206,27 @@ def test_robots_only_by_their_admin_and_only_to_the_robot_services(tree):
     with tenant_scope([tree.gupei.id]):
         notices.robot_delete(actor=tree.gupei_admin, robot=robot)
         assert not Robot.objects.filter(pk=robot.pk).exists()
+
+
+def test_the_beat_job_sends_again_what_a_receiver_did_not_take(tree, report):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from notices.models import Delivery
+    from notices.tasks import retry_pending
+    from tenancy.models import TaskOutbox
+
+    _robot(tree, tree.gupei)
+    returned(tree, report)
+    (pending,) = deliveries(kind=Kind.SUBMISSION_RETURNED, channel="dingtalk")
+    before = TaskOutbox.objects.filter(task="notices.deliver").count()
+    assert retry_pending() == 0  # never tried yet: the after-commit task has it
+    with every_tenant():
+        Delivery.objects.filter(pk=pending.pk).update(attempts=3, last_error="HTTP 500",
+                                                      next_attempt_at=timezone.now() - timedelta(seconds=1))
+        Delivery.objects.exclude(pk=pending.pk).update(status="sent")
+    assert retry_pending() == 1
+    queued = TaskOutbox.objects.filter(task="notices.deliver").order_by("-id").first()
+    assert TaskOutbox.objects.filter(task="notices.deliver").count() == before + 1
+    assert queued.args == [tree.district.id, pending.event_key]
