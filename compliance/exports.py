@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 
 from config.storage import storage_replace
 from documents.workbook import safe_workbook
+from notices.models import Kind
+from notices.services import notify
 from schools.masking import mask_child_name as mask_child
 from tenancy import services as tenancy_services
 from tenancy.scoping import district_id_of_row, district_scope, tenant_scope
@@ -178,7 +180,10 @@ def run_export(job_id: int, task_id: str = "") -> str:
                 user=job.requested_by, school_ids=list(scores["schools"]), action="export",
                 object_type=audit.EXPORT_TYPE, object_id=job.id,
                 detail={"assessment": assessment.id, "scheduled": job.scheduled})
-            ComplianceExport.finish(job_id, task_id=task_id, file=saved)
+            if ComplianceExport.finish(job_id, task_id=task_id, file=saved) and job.requested_by is not None:
+                notify(event_key=f"compliance-export:{job_id}:done", kind=Kind.EXPORT_READY, district_id=district_id,
+                       users=[job.requested_by], link=f"/compliance/assessments/{assessment.id}/exports/",
+                       text=_("The compliance export of %(assessment)s is ready.") % {"assessment": assessment.title})
         return ComplianceExport.Status.DONE
     except Exception as exc:  # recorded on the job so the bureau sees why; re-raised for the worker log
         log.exception("compliance export %s failed", job_id)

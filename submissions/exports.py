@@ -27,6 +27,7 @@ from tenancy.scoping import district_id_of_row, district_scope, system_scope
 from .calendar import school_open_during
 from .models import DistrictExport, PackageVersion, Submission, Timeliness, district_export_storage_key
 from .selectors import Cell
+from .services.notices import export_ready_notify
 
 FIGURE_COLUMNS = [
     ("children", "Children"),
@@ -135,9 +136,12 @@ def run_export(export_id: int, today: date | None = None) -> DistrictExport | No
             _write(local, export, rows)
             with local.open("rb") as fh:
                 storage_replace(name, fh)
-    with district_scope(district_id):
-        DistrictExport.finish(export_id, file=name, rows=len(rows))
-        export.refresh_from_db()
+    with district_scope(district_id), translation.override(settings.LANGUAGE_CODE):
+        if DistrictExport.finish(export_id, file=name, rows=len(rows)):
+            export.refresh_from_db()
+            export_ready_notify(export)
+        else:
+            export.refresh_from_db()
     return export
 
 

@@ -60,12 +60,3 @@ class UnlockForm(forms.Form):
                             widget=forms.DateInput(attrs={"type": "date"}),
                             help_text=_("Leave empty for the default of a week."))
     comment = forms.CharField(label=_("Comment (optional)"), required=False, max_length=2000)
-
-
-class MarkReadForm(forms.Form):
-    ids = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
-    all = forms.BooleanField(required=False)
-
-    def __init__(self, *args, choices=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["ids"].choices = [(c, c) for c in choices]

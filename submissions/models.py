@@ -391,29 +391,6 @@ class UnlockRequest(SchoolOwnedModel):
         indexes = [models.Index(fields=["school", "status"], name="unlockrequest_school_status")]
 
 
-class Notification(DistrictOwnedModel):
-    """An in-app notification for one user. Texts name schools and reports, never children.
-
-    District-owned: it belongs to the district whose reporting it is about, so another district's
-    scope never reaches it; within the district, the selector shows each user their own inbox.
-    """
-
-    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="notifications",
-                                 verbose_name=_("district"))
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    text = models.CharField(_("text"), max_length=300)
-    link = models.CharField(_("link"), max_length=300, blank=True)
-    is_read = models.BooleanField(_("read"), default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "is_read", "-created_at"], name="notification_inbox")]
-
-
 class DistrictExport(Job, DistrictOwnedModel):
     """A consolidated export of one period across all the district's schools (one XLSX).
 

@@ -1,7 +1,7 @@
 """The submissions app's navigation links (registered with tenancy.navigation in apps.py).
 
 Runs on every page, so it reads only the user's memberships (cached on the user for the
-request) plus one COUNT for the unread badge.
+request).
 """
 from __future__ import annotations
 
@@ -12,14 +12,7 @@ from tenancy.navigation import NavItem
 from tenancy.roles import SUBTREE_ROLES
 from tenancy.selectors import memberships_of
 
-from . import selectors
-
 _OVERSEER_ROLES = {r.value for r in SUBTREE_ROLES}
-
-
-def unread_count(user) -> int:
-    """The one source of the 通知 tab's badge."""
-    return selectors.notifications_unread_count(user=user)
 
 
 def items(request) -> list[NavItem]:
@@ -36,5 +29,4 @@ def items(request) -> list[NavItem]:
         out.append(NavItem("similarity", _("Copied narratives"), reverse("similarity_list")))
         out.append(NavItem("unlock_requests", _("Unlock requests"), reverse("unlock_requests")))
         out.append(NavItem("district_exports", _("District exports"), reverse("district_exports")))
-    out.append(NavItem("notifications", _("Notifications"), reverse("notifications"), badge=unread_count(user)))
     return out

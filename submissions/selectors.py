@@ -20,7 +20,6 @@ from tenancy.selectors import has_school_perm, memberships_of, permissions_on_di
 
 from .calendar import school_open_during
 from .models import (
-    Notification,
     PackageVersion,
     Period,
     ReportType,
@@ -247,7 +246,7 @@ def similarity_flags(*, user, district: District, report_type: ReportType | None
     return qs.select_related("school", "school_b", "submission_a__period", "submission_b__period", "report_type")
 
 
-# ---------------------------------------------------------------- notifications
+# ---------------------------------------------------------------- reminders and unlock requests
 def late_submissions(*, user, report_type: ReportType, today: date | None = None) -> list[Submission]:
     """The submissions the matrix shows as missing (due, not sent) in the user's oversight."""
     matrix = completeness_matrix(user=user, report_type=report_type, today=today)
@@ -280,13 +279,6 @@ def unlock_requests_visible_to(user):
 
     return UnlockRequest.objects.filter(submission__in=submissions_visible_to(user)).select_related(
         "submission__report_type", "submission__period", "school")
-
-
-def notifications_for(*, user, unread_only: bool = False) -> QuerySet[Notification]:
-    if not getattr(user, "is_authenticated", False):
-        return Notification.objects.none()
-    qs = Notification.objects.filter(user=user)
-    return qs.filter(is_read=False) if unread_only else qs
 
 
 # ---------------------------------------------------------------- web UI reads
@@ -347,8 +339,6 @@ def similarity_flag_get(*, user, flag_id: int) -> SimilarityFlag:
     return flag
 
 
-def notifications_unread_count(*, user) -> int:
-    return notifications_for(user=user, unread_only=True).count()
 
 # ---------------------------------------------------------------- the API's querysets (per user, any school)
 def reporting_school_ids(user) -> list[int]:

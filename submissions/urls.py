@@ -35,7 +35,4 @@ urlpatterns = [
     path("reporting/exports/", views.district_exports, name="district_exports"),
     path("reporting/exports/<int:pk>/download/", views.district_export_download, name="district_export_download"),
     path("reporting/similarity/<int:pk>/", views.similarity_pair, name="similarity_pair"),
-    # The user's own notifications.
-    path("notifications/", views.notifications, name="notifications"),
-    path("notifications/read/", views.notifications_mark_read, name="notifications_mark_read"),
 ]

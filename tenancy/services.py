@@ -22,6 +22,7 @@ from .models import (
 )
 from .roles import DISTRICT_ROLES, GRANTABLE, ROLE_PERMISSIONS, Role
 from .scoping import system_scope
+from .signals import role_changed
 from .tokens import NO_ROLE_LEFT, TWO_FACTOR_ENROLLED, api_tokens_revoke_all
 from .two_factor import confirmed_device, requires_two_factor
 
@@ -255,6 +256,7 @@ def membership_grant(*, user: User, role: str, district: District | None = None,
     _sync_guardian(user, district=district, school=school)
     if created:
         _log_membership(membership, actor, AccessLog.Action.CREATE, request=request)
+        role_changed.send(sender=Membership, membership=membership, granted=True, actor=actor)
     return membership
 
 
@@ -280,6 +282,7 @@ def membership_revoke(*, membership: Membership, actor: User | None = None, requ
         raise PermissionDenied(_("You cannot revoke this role."))
     user, district, school = membership.user, membership.district, membership.school
     _log_membership(membership, actor, AccessLog.Action.DELETE, request=request)
+    role_changed.send(sender=Membership, membership=membership, granted=False, actor=actor)
     membership.delete()
     _sync_guardian(user, district=district, school=school)
     if not Membership.objects.filter(user=user).exists():

@@ -6,10 +6,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers
 
+from notices import selectors as notice_selectors
+from notices import services as notice_services
+from notices.models import Notification
 from submissions import downloads, selectors, services
 from submissions.models import (
     DistrictExport,
-    Notification,
     SimilarityFlag,
 )
 from tenancy.downloads import download_response
@@ -51,8 +53,8 @@ class SimilarityFlagViewSet(ReadOnlyScopedViewSet):
 class NotificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notification
-        fields = ["id", "text", "link", "is_read", "created_at", "read_at"]
-        read_only_fields = ["id", "text", "link", "created_at", "read_at"]
+        fields = ["id", "kind", "text", "link", "is_read", "created_at", "read_at"]
+        read_only_fields = ["id", "kind", "text", "link", "created_at", "read_at"]
 
 
 class NotificationViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
@@ -66,11 +68,11 @@ class NotificationViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveM
 
     def scoped_queryset(self, queryset):
         # Within the user's districts (the base's filter), their own inbox only.
-        return narrow(queryset, selectors.notifications_for(user=self.request.user))
+        return narrow(queryset, notice_selectors.notifications_for(user=self.request.user))
 
     def update_via_service(self, instance, data):
         if data.get("is_read"):
-            services.notification_mark_read(user=self.request.user, notification_ids=[instance.pk])
+            notice_services.notification_mark_read(user=self.request.user, notification_ids=[instance.pk])
         instance.refresh_from_db()
         return instance
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("schools.urls")),
     path("", include("compliance.urls")),
     path("", include("submissions.urls")),
+    path("", include("notices.urls")),
 ]
 
 # A clean 500/503 page (JSON under /api/) that needs no database: config/errors.py.

@@ -4,7 +4,7 @@ By subdomain: report_types (the calendar and its periods), lifecycle (transition
 narrative), packages (compiles), similarity_flags, reminders, district_exports.
 `now` parameters exist for the beat jobs, the demo and tests; views never pass them.
 """
-from ._common import EDITABLE, NarrativeConflict, SubmissionLocked, TransitionConflict, _announce, _log_district
+from ._common import EDITABLE, NarrativeConflict, SubmissionLocked, TransitionConflict, _log_district
 from .decisions import (
     may_request_unlock,
     submission_remind,
@@ -32,7 +32,7 @@ from .packages import (
     package_version_start,
     submission_compile_request,
 )
-from .reminders import REMINDER_ROLES, notification_mark_read, reminders_send
+from .reminders import REMINDER_ROLES, reminders_send
 from .report_types import (
     REPORT_TYPE_EDITABLE,
     periods_generate,
@@ -45,12 +45,12 @@ from .report_types import (
 from .similarity_flags import submission_similarity_compute
 
 __all__ = [
-    "NarrativeConflict", "_announce", "content_fingerprint", "may_request_unlock", "resend_is_unchanged",
+    "NarrativeConflict", "content_fingerprint", "may_request_unlock", "resend_is_unchanged",
     "submission_remind", "submissions_remind_late", "unlock_request_create", "unlock_request_grant",
     "unlock_request_refuse",
     "COMPILE_TASK", "EDITABLE", "REMINDER_ROLES", "REPORT_TYPE_EDITABLE", "SubmissionLocked", "TransitionConflict",
     "_log_district", "district_export_request", "district_exports_schedule", "narrative_update",
-    "notification_mark_read", "package_version_complete", "package_version_fail", "package_version_progress",
+    "package_version_complete", "package_version_fail", "package_version_progress",
     "package_version_start", "periods_generate", "periods_open", "reminders_send", "report_type_assign",
     "report_type_create", "report_type_delete", "report_type_update", "submission_accept",
     "submission_compile_request", "submission_is_locked", "submission_return", "submission_similarity_compute",

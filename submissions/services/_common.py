@@ -55,16 +55,6 @@ def _transition(submission: Submission, *, to: str, action: str, actor, now: dat
     return submission
 
 
-def _announce(event: str, submission: Submission, **context) -> None:
-    """The one place each submission event is announced to people.
-
-    Events: submitted, resubmitted, accepted, returned, unlocked, unlock_requested, unlock_granted,
-    unlock_refused, reminded. Today it sends nothing beyond what the services already write (the
-    event row, the access log and, for reminders, the in-app notification); notices hook in here.
-    """
-    return None
-
-
 def _require(actor, codename: str, submission: Submission, message: str) -> None:
     if actor is None or not has_school_perm(actor, codename, submission.school):
         raise PermissionDenied(message)

@@ -14,13 +14,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from notices.models import Kind
+from notices.services import notify
 from tenancy.selectors import has_school_perm
 from tenancy.services import access_log_record
 
 from ..models import ReminderKind, Status, Submission, SubmissionEvent, SubmissionReminder, UnlockRequest
-from ._common import TransitionConflict, _announce, _localdate, _require
+from ._common import TransitionConflict, _localdate, _require
 from .lifecycle import submission_is_locked, submission_unlock
-from .reminders import _reminder_text, reminder_deliver, reminder_recipients
+from .notices import unlock_refused_notify, unlock_request_notify
+from .reminders import _reminder_text, reminder_recipients
 
 NOT_SENT = (Status.OPEN, Status.COMPILED)
 
@@ -59,7 +62,7 @@ def unlock_request_create(*, actor, submission: Submission, reason: str,
         raise ValidationError(_("You have already asked to unlock this report; the bureau has not decided yet.")) from None
     _event(submission, SubmissionEvent.Action.UNLOCK_REQUEST, actor, now, reason)
     access_log_record(user=actor, school_id=submission.school_id, action="create", obj=request)
-    _announce("unlock_requested", submission, actor=actor, request=request)
+    unlock_request_notify(submission, requested_by=actor, reason=reason, event_key=f"unlock-request:{request.pk}")
     return request
 
 
@@ -82,7 +85,6 @@ def unlock_request_grant(*, actor, request: UnlockRequest, until: date | None = 
     _decide(request, UnlockRequest.State.GRANTED, actor, now)
     submission_unlock(actor=actor, submission=submission, until=until, now=now,
                       comment=_("Unlock requested: %(reason)s") % {"reason": request.reason[:1900]})
-    _announce("unlock_granted", submission, actor=actor, request=request)
     return request
 
 
@@ -93,7 +95,7 @@ def unlock_request_refuse(*, actor, request: UnlockRequest, now: datetime | None
     _require(actor, "review_submissions", submission, _("Only the bureau can refuse an unlock."))
     _decide(request, UnlockRequest.State.REFUSED, actor, now)
     _event(submission, SubmissionEvent.Action.UNLOCK_REFUSE, actor, now)
-    _announce("unlock_refused", submission, actor=actor, request=request)
+    unlock_refused_notify(request)
     return request
 
 
@@ -116,10 +118,11 @@ def submission_remind(*, actor, submission: Submission, now: datetime | None = N
                               % {"school": submission.school.name}) from None
     with translation.override(settings.LANGUAGE_CODE):  # the school reads it in Chinese, whoever sent it
         text = _reminder_text(submission, ReminderKind.MANUAL)
-    reminder_deliver(submission.report_type.district_id, submission, text, users)
+    notify(event_key=f"submission:{submission.pk}:manual:{reminder.pk}", kind=Kind.OVERDUE,
+           district_id=submission.report_type.district_id, school_id=submission.school_id, users=users, text=text,
+           link=f"/submissions/{submission.pk}/")
     _event(submission, SubmissionEvent.Action.REMIND, actor, now)
     access_log_record(user=actor, school_id=submission.school_id, action="create", obj=reminder)
-    _announce("reminded", submission, actor=actor, reminder=reminder)
     return reminder
 
 

@@ -25,12 +25,12 @@ from ._common import (
     EDITABLE,
     NarrativeConflict,
     SubmissionLocked,
-    _announce,
     _localdate,
     _require,
     _setting,
     _transition,
 )
+from .notices import review_notify
 
 
 def content_fingerprint(submission: Submission) -> str:
@@ -105,7 +105,6 @@ def submission_submit(*, actor, submission: Submission, note: str = "", now: dat
                                              "is needed.")})
         submission = _transition(submission, to=Status.RESUBMITTED, action=SubmissionEvent.Action.RESUBMIT,
                                  actor=actor, now=now, comment=note[:2000], submitted_at=now, submitted_by=actor)
-    _announce("resubmitted" if submission.status == Status.RESUBMITTED else "submitted", submission, actor=actor)
     if enqueue_similarity and narrative is not None and narrative.text.strip():
         _enqueue_similarity(submission)
     return submission
@@ -126,7 +125,7 @@ def submission_accept(*, actor, submission: Submission, comment: str = "", now: 
     submission = _transition(submission, to=Status.ACCEPTED, action=SubmissionEvent.Action.ACCEPT, actor=actor,
                              now=now, comment=comment.strip(), reviewed_at=now, reviewed_by=actor,
                              review_comment=comment.strip())
-    _announce("accepted", submission, actor=actor)
+    review_notify(submission)
     return submission
 
 
@@ -142,7 +141,7 @@ def submission_return(*, actor, submission: Submission, comment: str, now: datet
     submission = _transition(submission, to=Status.RETURNED, action=SubmissionEvent.Action.RETURN, actor=actor,
                              now=now, comment=comment, reviewed_at=now, reviewed_by=actor, review_comment=comment,
                              returned_fingerprint=content_fingerprint(submission))
-    _announce("returned", submission, actor=actor)
+    review_notify(submission)
     return submission
 
 
@@ -161,7 +160,7 @@ def submission_unlock(*, actor, submission: Submission, until: date | None = Non
     submission = _transition(submission, to=submission.status, action=SubmissionEvent.Action.UNLOCK, actor=actor,
                              now=now, unlocked_until=until,
                              comment=comment.strip() or _("Unlocked until %(until)s") % {"until": until.isoformat()})
-    _announce("unlocked", submission, actor=actor)
+    review_notify(submission)
     return submission
 
 

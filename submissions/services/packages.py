@@ -18,6 +18,7 @@ from tenancy.services import access_log_record
 
 from ..models import Narrative, PackageVersion, Status, Submission, SubmissionEvent, package_storage_key
 from ._common import EDITABLE, _require, _transition
+from .notices import compile_notify
 
 COMPILE_TASK = "submissions.compile_package"
 
@@ -88,11 +89,16 @@ def package_version_complete(*, version: PackageVersion, files: dict | None = No
                                        to_status=submission.status, actor=actor, at=now, comment=f"v{version.version}")
         access_log_record(user=actor, school_id=submission.school_id, action="update", obj=version,
                           detail={"version": version.version, "status": "done"})
+    compile_notify(version, failed=False)
     return version
 
 
+@transaction.atomic
 def package_version_fail(*, version: PackageVersion, error: str) -> bool:
-    return PackageVersion.fail(version.pk, error)
+    failed = PackageVersion.fail(version.pk, error)
+    if failed:
+        compile_notify(version, failed=True)
+    return failed
 
 
 def _compile_stale_after() -> timedelta:

@@ -1,32 +1,31 @@
-"""Due-soon and overdue reminders (the beat job) and the in-app notifications they leave."""
+"""Due-soon and overdue reminders (the beat job), told through notices (in-app, e-mail, robots)."""
 from __future__ import annotations
 
-import logging
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from notices.models import Kind
+from notices.services import notify
 from tenancy.models import Membership, School
 from tenancy.roles import Role
 from tenancy.scoping import system_scope
 
-from ..models import Notification, ReminderKind, ReportType, Status, Submission, SubmissionReminder
+from ..models import ReminderKind, ReportType, Status, Submission, SubmissionReminder
 from ._common import _localdate
 
-log = logging.getLogger(__name__)
-
 REMINDER_ROLES = (Role.SCHOOL_ADMIN, Role.CLERK)
+NOTICE_KINDS = {ReminderKind.DUE_SOON: Kind.DUE_SOON, ReminderKind.OVERDUE: Kind.OVERDUE}
 
 
 def reminders_send(*, today: date | None = None, now: datetime | None = None) -> int:
     """The beat job: remind schools N days before the due date and once overdue.
 
-    In-app notifications for the school's admins and clerks, plus email (sent after commit).
+    Notices for the school's admins and clerks (and the robots that carry reminders).
     Each (submission, kind) is reminded once: a unique row claims it before anything is sent.
     Returns the number of reminders sent.
     """
@@ -61,7 +60,6 @@ def _reminders_for_district(district_id: int, today: date, now: datetime) -> int
         return 0
     recipients = reminder_recipients({s.school_id for s, _k in todo})
     count = 0
-    messages = []
     for submission, kind in todo:
         users = recipients.get(submission.school_id, [])
         try:
@@ -70,17 +68,10 @@ def _reminders_for_district(district_id: int, today: date, now: datetime) -> int
                                                   sent_at=now, recipients=len(users))
         except IntegrityError:
             continue  # a concurrent run claimed it
-        text = _reminder_text(submission, kind)
-        Notification.objects.bulk_create([
-            Notification(district_id=district_id, user=u, text=text, link=f"/submissions/{submission.pk}/")
-            for u in users
-        ])
-        emails = [u.email for u in users if u.email]
-        if emails:
-            messages.append(EmailMessage(subject=text[:120], body=text, to=emails))
+        notify(event_key=f"submission:{submission.pk}:{kind}", kind=NOTICE_KINDS[kind], district_id=district_id,
+               school_id=submission.school_id, users=users, text=_reminder_text(submission, kind),
+               link=f"/submissions/{submission.pk}/")
         count += 1
-    if messages:
-        transaction.on_commit(lambda: _send_emails(messages))
     return count
 
 
@@ -95,18 +86,6 @@ def reminder_recipients(school_ids) -> dict[int, list]:
     return recipients
 
 
-def reminder_deliver(district_id: int, submission: Submission, text: str, users) -> None:
-    """The in-app notification now and the email after commit."""
-    Notification.objects.bulk_create([
-        Notification(district_id=district_id, user=u, text=text, link=f"/submissions/{submission.pk}/")
-        for u in users
-    ])
-    emails = [u.email for u in users if u.email]
-    if emails:
-        message = EmailMessage(subject=text[:120], body=text, to=emails)
-        transaction.on_commit(lambda: _send_emails([message]))
-
-
 def _reminder_text(submission: Submission, kind: str) -> str:
     params = {"school": submission.school.name, "report": submission.report_type.name,
               "start": submission.period.start_on.isoformat(), "end": submission.period.end_on.isoformat(),
@@ -116,15 +95,3 @@ def _reminder_text(submission: Submission, kind: str) -> str:
     if kind == ReminderKind.OVERDUE:
         return _("%(school)s: %(report)s (%(start)s – %(end)s) was due on %(due)s and has not been submitted.") % params
     return _("%(school)s: %(report)s (%(start)s – %(end)s) is due on %(due)s.") % params
-
-
-def _send_emails(messages) -> None:
-    try:
-        get_connection().send_messages(messages)
-    except Exception:  # the in-app notification is the record; a mail outage must not fail the job
-        log.exception("sending submission reminder emails failed")
-
-
-def notification_mark_read(*, user, notification_ids) -> int:
-    return Notification.objects.filter(user=user, id__in=list(notification_ids), is_read=False).update(
-        is_read=True, read_at=timezone.now())

@@ -10,6 +10,7 @@ from tenancy.scoping import system_scope
 from .. import similarity
 from ..models import Narrative, NarrativeBand, SimilarityFlag, Submission
 from ._common import _setting
+from .notices import flag_notify
 
 
 def _district_school_ids(school_id: int) -> list[int]:
@@ -95,8 +96,16 @@ def _flag_upsert(a: Submission, b: Submission, report_type_id: int, match) -> Si
     defaults = {"school_id": a.school_id, "school_b_id": b.school_id, "report_type_id": report_type_id,
                 "score": round(match.score, 4), "passages": match.passages}
     existing = SimilarityFlag.objects.filter(submission_a=a, submission_b=b).first()
+    if existing is None:
+        flag = _flag_upsert_write(a, b, defaults)
+        flag_notify(flag)  # a new pair concerns both schools; a changed score is not news
+        return flag
     if existing is not None and all(getattr(existing, k) == v for k, v in defaults.items()):
         return existing  # unchanged: no write, so updated_at keeps meaning "the match changed"
+    return _flag_upsert_write(a, b, defaults)
+
+
+def _flag_upsert_write(a: Submission, b: Submission, defaults: dict) -> SimilarityFlag:
     for attempt in range(2):
         try:
             with transaction.atomic():

@@ -1,5 +1,5 @@
 """The submissions web UI: a school's reporting calendar and submission pages, the bureau's
-completeness matrix, review screen and copied-narrative flags, and the user's notifications.
+completeness matrix, review screen and copied-narrative flags.
 
 Views validate, call a selector or a service, render. Access, in this order:
 - a submission outside the user's scope, or of a school they cannot see, is 404 (never 403);
@@ -15,7 +15,6 @@ from .decisions import (
     unlock_requests,
 )
 from .district_exports import district_export_download, district_exports
-from .notifications import NOTIFICATIONS_PAGE_SIZE, notifications, notifications_mark_read
 from .overview import (
     CELL_LABELS,
     highlight_segments,
@@ -37,8 +36,8 @@ from .school import (
 )
 
 __all__ = [
-    "CELL_LABELS", "NOTIFICATIONS_PAGE_SIZE", "district_export_download", "district_exports", "highlight_segments",
-    "matrix_export", "matrix_print", "notifications", "notifications_mark_read", "package_download", "reporting_matrix", "school_submissions",
+    "CELL_LABELS", "district_export_download", "district_exports", "highlight_segments",
+    "matrix_export", "matrix_print", "package_download", "reporting_matrix", "school_submissions",
     "similarity_list", "similarity_pair", "submission_accept", "submission_compile", "submission_detail",
     "submission_narrative", "submission_return", "submission_review", "submission_status", "submission_submit",
     "submission_unlock", "reporting_remind_late", "submission_remind", "submission_unlock_request",

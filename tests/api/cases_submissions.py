@@ -9,11 +9,11 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from notices.models import Notification
 from submissions import services
 from submissions.models import (
     DistrictExport,
     Narrative,
-    Notification,
     PackageVersion,
     PeriodType,
     ReportKind,

@@ -27,8 +27,9 @@ class _Editor:
 def _old_rows(rows):
     """A temporary submissions_notification without the NOT NULL, holding rows as 0004 left them."""
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TEMP TABLE submissions_notification AS SELECT * FROM submissions_notification "
-                       "WITH NO DATA")
+        # The table as it was then (it has since moved to notices, with more columns).
+        cursor.execute("CREATE TEMP TABLE submissions_notification AS SELECT id, user_id, text, link, is_read, "
+                       "created_at, read_at, district_id FROM notices_notification WITH NO DATA")
         for n, (user, link) in enumerate(rows, start=1):
             cursor.execute("INSERT INTO submissions_notification (id, user_id, text, link, is_read, created_at, "
                            "district_id) VALUES (%s, %s, 'x', %s, false, now(), NULL)", [n, user.pk, link])

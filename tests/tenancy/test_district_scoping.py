@@ -13,9 +13,10 @@ from django.test import RequestFactory
 from django_scopes import ScopeError
 
 from compliance import services as compliance_services
+from notices.models import Delivery, Notification, Robot
 from schools import services as school_services
 from submissions import services as submission_services
-from submissions.models import Notification, PeriodType
+from submissions.models import PeriodType
 from tenancy.middleware import TenantScopeMiddleware
 from tenancy.models import DistrictOwnedChild, DistrictOwnedModel, district_path
 from tenancy.rls import district_child_models, district_owned_models
@@ -23,7 +24,8 @@ from tenancy.scoping import ScopeWidening, district_scope, system_scope, tenant_
 
 # The district-owned models the platform has: every one must be covered by the generic checks below.
 EXPECTED = {
-    "schools.semester", "submissions.reporttype", "submissions.period", "submissions.notification",
+    "schools.semester", "submissions.reporttype", "submissions.period", "notices.notification",
+    "notices.robot", "notices.delivery",
     "submissions.districtexport", "compliance.checklist", "compliance.checklistversion",
     "compliance.checklistsection", "compliance.checklistitem", "compliance.assessment", "compliance.snapshot",
     "compliance.complianceexport",
@@ -44,6 +46,10 @@ def _rows_of(tree, district, school, user, n):
     with district_scope(district):
         period = report_type.periods.order_by("seq").first()
         Notification.objects.create(district=district, user=user, text=f"提醒{n}")
+        robot = Robot.objects.create(district=district, school=school, channel="dingtalk", name=f"群{n}",
+                                     webhook_url="https://oapi.dingtalk.com/robot/send?access_token=x", kinds=[])
+        Delivery.objects.create(district=district, event_key=f"e{n}", kind="overdue", channel="dingtalk",
+                                target=f"robot:{robot.pk}", robot=robot, title="t", text="t")
     submission_services.district_export_request(actor=None, period=period, enqueue=False)
     version = compliance_services.checklist_load_default(district=district)
     assessment = compliance_services.assessment_create(

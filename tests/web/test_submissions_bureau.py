@@ -12,8 +12,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from notices.models import Notification
 from submissions import services
-from submissions.models import Notification
 from submissions.views import highlight_segments
 from tenancy.scoping import district_scope, tenant_scope
 

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "tenancy",
     "jobs",  # the background-job life cycle, the task outbox and the stale-job sweeper
+    "notices",  # notices to people: in-app inbox, e-mail, DingTalk/WeCom group robots
     "schools",
     "compliance",
     "submissions",
@@ -90,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tenancy.context_processors.tenancy",
                 "tenancy.navigation.nav_context",
+                "notices.nav.context",
             ],
         },
     },
@@ -463,3 +465,23 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 # API throttles call it too (api.throttling), so DRF's NUM_PROXIES is not used.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "tenancy.client_ip.client_ip"
+
+# ---------------------------------------------------------------- notices
+# Where links in e-mails and robot cards point (the site's public address, no trailing slash).
+NOTICES_SITE_URL = env("NOTICES_SITE_URL", default="")
+# Delivery retries: base × 2^(attempt-1) seconds, capped at an hour (notices/services.py).
+NOTICES_RETRY_BASE_SECONDS = env.int("NOTICES_RETRY_BASE_SECONDS", default=30)
+# Users get e-mail for every kind of notice unless they turn it off (notices settings page).
+NOTICES_EMAIL_DEFAULT = env.bool("NOTICES_EMAIL_DEFAULT", default=True)
+# The only places a group robot's webhook may point (scheme://host): the robot services themselves.
+NOTICES_ROBOT_ORIGINS = {
+    "dingtalk": env.list("NOTICES_DINGTALK_ORIGINS", default=["https://oapi.dingtalk.com"]),
+    "wecom": env.list("NOTICES_WECOM_ORIGINS", default=["https://qyapi.weixin.qq.com"]),
+}
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="webmaster@localhost")

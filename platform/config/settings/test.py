@@ -8,7 +8,8 @@ from .base import BASE_DIR, STATIC_ROOT
 DEBUG = False
 # Hashing with argon2 on every test user is slow; production keeps argon2 (tests check base).
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tests that run a real SMTP server (tests/support/smtp.py) hand the worker the SMTP backend.
+EMAIL_BACKEND = os.environ.get("TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 # One folder per pytest-xdist process, so one process's clean-up never removes another's files.
 MEDIA_ROOT = str(BASE_DIR / "var" / "test-media" / os.environ.get("PYTEST_XDIST_WORKER", "main"))
 # Always the filesystem, whatever STORAGE_S3_BUCKET says: tests never reach a bucket (tests that need
