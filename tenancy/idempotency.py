@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.utils.translation import gettext as _
@@ -76,9 +77,13 @@ def check_same(row: IdempotencyKey, digest: str) -> None:
                           "Reload the page (or send a new Idempotency-Key) to create another record."))
 
 
-def load(row: IdempotencyKey, model: type[models.Model], queryset: models.QuerySet | None = None):
+def load(row: IdempotencyKey, model: type[models.Model] | None = None, queryset: models.QuerySet | None = None):
     """The first result, read through `queryset` (the caller's scoped one) or the model's manager."""
-    if row.object_type != model._meta.label_lower or row.object_id is None:
+    if not row.object_type or row.object_id is None:
+        return None
+    if model is None:
+        model = apps.get_model(row.object_type)
+    if row.object_type != model._meta.label_lower:
         return None
     rows = queryset if queryset is not None else model._default_manager.all()
     return rows.filter(pk=row.object_id).first()
@@ -104,7 +109,7 @@ def _claim(user, key: str, digest: str, target: School | District) -> Idempotenc
 
 
 def create_once(*, user, key: str | None, digest: str, target: School | District,
-                create: Callable[[], models.Model], model: type[models.Model],
+                create: Callable[[], models.Model], model: type[models.Model] | None = None,
                 queryset: models.QuerySet | None = None) -> Outcome:
     """Run `create()` once per (user, key). Without a key, just run it. The same key again returns
     the first object (Outcome.replayed); the same key for a different request raises KeyReused."""
@@ -120,6 +125,22 @@ def create_once(*, user, key: str | None, digest: str, target: School | District
             check_same(row, digest)
             return Outcome(load(row, model, queryset), True)
         obj = create()
+        if obj is None:  # nothing was created: nothing to answer a repeat with
+            claimed.delete()
+            return Outcome(None, False)
         claimed.object_type, claimed.object_id = obj._meta.label_lower, obj.pk
         claimed.save(update_fields=["object_type", "object_id"])
         return Outcome(obj, False)
+
+
+def form_create_once(request, form, *, target: School | District, create: Callable[[], models.Model],
+                     model: type[models.Model] | None = None) -> Outcome:
+    """create_once for a page's form with tenancy.forms.ClientIdMixin: the key is its client_id, the
+    request is the POST. A reused id gets the form a fresh one before KeyReused goes up."""
+    try:
+        return create_once(user=request.user, key=getattr(form, "client_key", None),
+                           digest=fingerprint(request.method, request.path, request.POST), target=target,
+                           create=create, model=model)
+    except KeyReused:
+        form.renew_client_id()
+        raise
