@@ -30,7 +30,7 @@ class ClientIdMixin:
     cleaned_data: dict
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
         self.fields["client_id"] = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64,
                                                    initial=new_client_id)
         self.client_key: str | None = None

@@ -51,9 +51,9 @@ from .contacts import (  # noqa: F401
 from .duplicates import (  # noqa: F401
     ID_NUMBER_ELSEWHERE,
     RowIssue,
-    import_duplicates,
     id_numbers_elsewhere_in_district,
     id_numbers_in_school,
+    import_duplicates,
     same_name_and_birth,
 )
 from .evidence import (  # noqa: F401
