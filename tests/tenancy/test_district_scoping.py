@@ -16,6 +16,7 @@ from compliance import services as compliance_services
 from schools import services as school_services
 from submissions import services as submission_services
 from submissions.models import Notification, PeriodType
+from tenancy import idempotency
 from tenancy.middleware import TenantScopeMiddleware
 from tenancy.models import DistrictOwnedChild, DistrictOwnedModel, district_path
 from tenancy.rls import district_child_models, district_owned_models
@@ -26,7 +27,7 @@ EXPECTED = {
     "schools.semester", "submissions.reporttype", "submissions.period", "submissions.notification",
     "submissions.districtexport", "compliance.checklist", "compliance.checklistversion",
     "compliance.checklistsection", "compliance.checklistitem", "compliance.assessment", "compliance.snapshot",
-    "compliance.complianceexport",
+    "compliance.complianceexport", "tenancy.idempotencykey",
 }
 
 
@@ -43,7 +44,9 @@ def _rows_of(tree, district, school, user, n):
         start_on=dt.date(2026, 1, 1), end_on=dt.date(2026, 3, 31), schools=[school])
     with district_scope(district):
         period = report_type.periods.order_by("seq").first()
-        Notification.objects.create(district=district, user=user, text=f"提醒{n}")
+        # A create named by its client: the key row is district-owned too.
+        idempotency.create_once(user=user, key=f"fixture-key-{n}", digest="d", target=district, create=lambda: (
+            Notification.objects.create(district=district, user=user, text=f"提醒{n}")))
     submission_services.district_export_request(actor=None, period=period, enqueue=False)
     version = compliance_services.checklist_load_default(district=district)
     assessment = compliance_services.assessment_create(
