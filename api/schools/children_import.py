@@ -135,9 +135,9 @@ class ChildImportViewSet(ScopedViewSet):
         duplicates, warnings = ss.import_duplicates(school, preview.rows) if preview.ok else ([], [])
         return Response(ImportPreviewSerializer({
             "token": token, "encoding": preview.encoding, "ok": preview.ok and not duplicates, "rows": preview.rows,
-            "errors": [{"row": e.row_number, "column": e.column, "reason": e.reason}
-                       for e in [*preview.errors, *duplicates]],
-            "warnings": [{"row": w.row_number, "column": w.column, "reason": w.reason} for w in warnings],
+            "errors": [{"row": e.row_number, "column": e.column, "reason": e.reason} for e in preview.errors]
+            + [{"row": e.row_number, "column": e.column_title(), "reason": e.reason} for e in duplicates],
+            "warnings": [{"row": w.row_number, "column": w.column_title(), "reason": w.reason} for w in warnings],
         }).data)
 
     @extend_schema(request={"multipart/form-data": ImportCommitSerializer},

@@ -20,7 +20,6 @@ from tenancy.models import School
 from tenancy.scoping import system_scope
 
 from .. import crypto
-from ..importing import COLUMN_BY_FIELD
 from ..models import Child
 
 # Said of a child registered at another school: no more than that, and what to do instead.
@@ -75,8 +74,15 @@ def same_name_and_birth(school: School, pairs: Iterable[tuple[str, dt.date | Non
 @dataclass(frozen=True)
 class RowIssue:
     row_number: int
-    column: str
+    column: str  # the field name, as in the commit's row errors (column_title() for a preview)
     reason: str
+
+    def column_title(self) -> str:
+        """The column's title as the template writes it, for a preview shown next to the file."""
+        from ..importing import COLUMN_BY_FIELD
+
+        column = COLUMN_BY_FIELD.get(self.column)
+        return column.title if column else self.column
 
 
 def import_duplicates(school: School, rows) -> tuple[list[RowIssue], list[RowIssue]]:
@@ -84,7 +90,6 @@ def import_duplicates(school: School, rows) -> tuple[list[RowIssue], list[RowIss
     (errors, warnings). Errors: an ID number the school or the district already holds, or one
     repeated in the file. Warnings (need the user's confirmation): a name and birth date the
     school already has, or one repeated in the file."""
-    ID_TITLE, NAME_TITLE = COLUMN_BY_FIELD["id_number"].title, COLUMN_BY_FIELD["name"].title  # noqa: N806
     digests = {row.row_number: crypto.identity_hash(crypto.normalise_id_number(row.id_number or ""))
                for row in rows}
     here = id_numbers_in_school(school, digests.values())
@@ -96,11 +101,11 @@ def import_duplicates(school: School, rows) -> tuple[list[RowIssue], list[RowIss
     for row in rows:
         digest = digests[row.row_number]
         if digest in here:
-            errors.append(RowIssue(row.row_number, ID_TITLE, _("A child with this ID number is already in the archive.")))
+            errors.append(RowIssue(row.row_number, "id_number", _("A child with this ID number is already in the archive.")))
         elif digest in elsewhere:
-            errors.append(RowIssue(row.row_number, ID_TITLE, str(ID_NUMBER_ELSEWHERE)))
+            errors.append(RowIssue(row.row_number, "id_number", str(ID_NUMBER_ELSEWHERE)))
         elif digest and digest in seen_ids:
-            errors.append(RowIssue(row.row_number, ID_TITLE, _("The same ID number is also on row %(row)s.")
+            errors.append(RowIssue(row.row_number, "id_number", _("The same ID number is also on row %(row)s.")
                                    % {"row": seen_ids[digest]}))
         if digest:
             seen_ids.setdefault(digest, row.row_number)
@@ -108,11 +113,11 @@ def import_duplicates(school: School, rows) -> tuple[list[RowIssue], list[RowIss
         if not pair[0] or not pair[1]:
             continue
         if pair in pairs:
-            warnings.append(RowIssue(row.row_number, NAME_TITLE, _(
+            warnings.append(RowIssue(row.row_number, "name", _(
                 "%(name)s, born on %(date)s, is already in the archive.") % {"name": pair[0],
                                                                              "date": pair[1].isoformat()}))
         elif pair in seen_pairs:
-            warnings.append(RowIssue(row.row_number, NAME_TITLE, _(
+            warnings.append(RowIssue(row.row_number, "name", _(
                 "The same name and birth date are also on row %(row)s.") % {"row": seen_pairs[pair]}))
         seen_pairs.setdefault(pair, row.row_number)
     return errors, warnings

@@ -105,8 +105,11 @@ def _import_checks(school, preview) -> dict:
     if not preview.ok:
         return {"can_confirm": False, "rejected": None, "warnings": []}
     errors, warnings = selectors.import_duplicates(school, preview.rows)
-    return {"can_confirm": not errors, "warnings": warnings,
-            "rejected": [{"row_number": e.row_number, "column": e.column, "reason": e.reason} for e in errors]}
+    return {"can_confirm": not errors,
+            "warnings": [{"row_number": w.row_number, "column": w.column_title(), "reason": w.reason}
+                         for w in warnings],
+            "rejected": [{"row_number": e.row_number, "column": e.column_title(), "reason": e.reason}
+                         for e in errors]}
 
 
 @login_required
