@@ -8,6 +8,7 @@ import re
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from schools.importing import make_id_number
 from schools.models import Child
@@ -70,3 +71,18 @@ def test_the_import_preview_warns_about_a_likely_duplicate(client, tree):
     assert client.post(confirm).status_code == 200 and len(children(tree.gupei)) == 1  # not without the tick
     assert client.post(confirm, {"confirm_duplicates": "1"}).status_code == 302
     assert len(children(tree.gupei)) == 2
+
+
+def test_an_activity_form_sent_twice_is_one_activity(client, tree):
+    from schools.models import Activity
+    from tests.web.pages_archive import ensure_semester
+
+    ensure_semester(tree.district)
+    client.force_login(tree.gupei_admin)
+    url = reverse("activity_create", args=[tree.gupei.pk])
+    client_id = _client_id(client.get(url).content.decode())
+    data = {"date": timezone.localdate().isoformat(), "kind": "theme_activity", "title": "读书会", "client_id": client_id}
+    first, again = client.post(url, data), client.post(url, data)
+    assert first.status_code == again.status_code == 302 and first["Location"] == again["Location"]
+    with tenant_scope([tree.gupei.id]):
+        assert Activity.objects.filter(school=tree.gupei, title="读书会").count() == 1
