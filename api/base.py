@@ -49,10 +49,11 @@ from rest_framework.authentication import SessionAuthentication
 # DRF's version also turns a malformed id ("abc" for an integer key) into a 404, not a 500.
 from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.viewsets import GenericViewSet
 
-from tenancy import selectors
+from tenancy import idempotency, selectors
 from tenancy.models import (
     District,
     DistrictOwnedChild,
@@ -102,6 +103,19 @@ def tenant_kind(model) -> str | None:
     if issubclass(model, DistrictOwnedChild):
         return "district_child"
     return None
+
+
+class KeyReused(exceptions.APIException):
+    status_code = 422
+    default_code = "idempotency_key_reused"
+
+
+class _Replay(Exception):
+    """A create whose Idempotency-Key already has its result: answered with that result."""
+
+    def __init__(self, obj):
+        super().__init__()
+        self.obj = obj
 
 
 class ScopeMismatch(exceptions.AuthenticationFailed):
@@ -217,6 +231,24 @@ class ScopedViewSet(GenericViewSet):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authentication + IsAuthenticated (401)
         self._assert_scoped()
+        self._idempotency_start()
+
+    def _idempotency_start(self) -> None:
+        """Every create may name itself with an Idempotency-Key header: sent again (after the first
+        one committed) it answers with the first result before anything is validated or written."""
+        self._idempotency_key: str | None = None
+        self._idempotency_digest = ""
+        if self.action != "create":
+            return
+        self._idempotency_key = idempotency.normalise_key(self.request.headers.get("Idempotency-Key"))
+        if self._idempotency_key is None:
+            return
+        request = self.request
+        self._idempotency_digest = idempotency.fingerprint(request.method or "", request.path, request.data)
+        row = idempotency.lookup(request.user, self._idempotency_key)
+        if row is not None:
+            idempotency.check_same(row, self._idempotency_digest)
+            raise _Replay(idempotency.load(row, self.model, self.get_queryset()))
 
     def _assert_scoped(self) -> None:
         """Fail closed unless the active tenant scope was computed for this very user."""
@@ -270,6 +302,8 @@ class ScopedViewSet(GenericViewSet):
         """Every successful detail read of a record marked sensitive (tenancy.models.SensitiveRecord)
         is access-logged, unless the view logged it itself."""
         response = super().finalize_response(request, response, *args, **kwargs)
+        if getattr(self, "_replayed", False):
+            response["Idempotent-Replayed"] = "true"
         obj = getattr(self, "_sensitive_read", None)
         if obj is not None and 200 <= response.status_code < 300:
             self._sensitive_read = None
@@ -303,8 +337,18 @@ class ScopedViewSet(GenericViewSet):
             )
 
     def perform_create(self, serializer):
-        self._require(self._action_codename(), self.create_target(serializer.validated_data))
-        serializer.instance = self.create_via_service(dict(serializer.validated_data))
+        target = self.create_target(serializer.validated_data)
+        self._require(self._action_codename(), target)
+        data = dict(serializer.validated_data)
+        outcome = idempotency.create_once(
+            user=self.request.user, key=getattr(self, "_idempotency_key", None),
+            digest=getattr(self, "_idempotency_digest", ""), target=target,
+            create=lambda: self.create_via_service(data), model=self.model, queryset=self.get_queryset())
+        if outcome.replayed:
+            if outcome.obj is None:
+                raise _Replay(None)
+            self._replayed = True
+        serializer.instance = outcome.obj
 
     def perform_update(self, serializer):
         # get_object() already checked the action's permission on the existing object.
@@ -315,7 +359,11 @@ class ScopedViewSet(GenericViewSet):
 
     def handle_exception(self, exc):
         """Services speak Django's exceptions; the API answers with DRF's, keeping the message."""
-        if isinstance(exc, DjangoValidationError):
+        if isinstance(exc, _Replay):
+            return self._replay_response(exc.obj)
+        if isinstance(exc, idempotency.KeyReused):
+            exc = KeyReused(" ".join(exc.messages))
+        elif isinstance(exc, DjangoValidationError):
             detail = serializers.as_serializer_error(exc)
             if NON_FIELD_ERRORS in detail:
                 detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
@@ -323,6 +371,13 @@ class ScopedViewSet(GenericViewSet):
         elif isinstance(exc, DjangoPermissionDenied):
             exc = exceptions.PermissionDenied(str(exc) or None)
         return super().handle_exception(exc)
+
+    def _replay_response(self, obj) -> Response:
+        if obj is None:
+            return super().handle_exception(
+                exceptions.NotFound(_("The record this Idempotency-Key created no longer exists.")))
+        self._replayed = True
+        return Response(self.get_serializer(obj).data, status=201)
 
 
 def scoped_filterset(model_cls, **filters):

@@ -6,7 +6,9 @@ test, tests/api/test_schemathesis.py) must also be told which errors to expect, 
 - 400 when the operation takes a body or query parameters (validation, filters, a bad page size);
 - 401 and 403 when it needs credentials (no or bad token; a role without the permission);
 - 404 when it names an object in its path (missing, or another school's), and on lists, whose
-  `page` past the end is a 404 (DRF's page-number pagination).
+  `page` past the end is a 404 (DRF's page-number pagination);
+- on every create: the optional Idempotency-Key header (api.base), 422 for a key already used
+  with another body, 404 for a key whose first record is gone.
 
 Codes an operation already documents (with @extend_schema) are kept as they are.
 """
@@ -55,6 +57,18 @@ _NOT_FOUND = OpenApiResponse(
 )
 
 
+_KEY_REUSED = OpenApiResponse(
+    ApiErrorSerializer,
+    description="This Idempotency-Key was already used for a different request; nothing was written.",
+)
+IDEMPOTENCY_KEY = {
+    "in": "header", "name": "Idempotency-Key", "required": False,
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{8,64}$"},
+    "description": "A client-generated id of this create (a UUID). Sent again, the answer is the first "
+                   "request's result (header Idempotent-Replayed: true) and nothing is written.",
+}
+
+
 class StandardErrorsMixin:
     """Adds the error responses above to each operation that can give them."""
 
@@ -76,6 +90,10 @@ class StandardErrorsMixin:
             wanted["403"] = _FORBIDDEN
         if any(p["in"] == "path" for p in parameters) or self._is_list_view():
             wanted["404"] = _NOT_FOUND
+        if self.method == "POST" and getattr(self.view, "action", None) == "create":
+            operation.setdefault("parameters", []).append(dict(IDEMPOTENCY_KEY))
+            wanted["404"] = _NOT_FOUND
+            wanted["422"] = _KEY_REUSED
         if getattr(self.view, "throttle_classes", None):  # DRF throttles (settings): 429 + Retry-After
             wanted["429"] = _THROTTLED
         for code, response in wanted.items():

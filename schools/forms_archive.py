@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from tenancy.dates import past_date, sane_date
+from tenancy.forms import ClientIdMixin
 
 from .models import CareContact, Child
 from .phones import NotAPhone, normalise_phone
@@ -28,7 +29,7 @@ class TrackerFilterForm(forms.Form):
             (u.pk, getattr(u, "display_name", "") or u.username) for u in proxies]
 
 
-class ContactRecordForm(forms.Form):
+class ContactRecordForm(ClientIdMixin, forms.Form):
     """One tap on the tracker: `cell` is "<child id>:<kind>" (the button pressed)."""
 
     cell = forms.RegexField(regex=r"^\d+:[a-z_]+$")
@@ -87,8 +88,9 @@ class ChildFilterForm(forms.Form):
         self.fields["class_name"].choices = [("", _("All classes"))] + [(c, c) for c in classes]
 
 
-class ChildForm(forms.Form):
-    """Create or edit a child. On edit an empty ID number keeps the stored one."""
+class ChildForm(ClientIdMixin, forms.Form):
+    """Create or edit a child. On edit an empty ID number keeps the stored one. `confirm_duplicate`
+    is offered once the archive already has a child of the same name and birth date."""
 
     name = forms.CharField(label=pgettext_lazy("person", "name"), max_length=64)
     gender = forms.ChoiceField(label=_("gender"), choices=Child.Gender.choices)
@@ -116,6 +118,8 @@ class ChildForm(forms.Form):
 
     def __init__(self, *args, editing: bool = False, refused: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if not editing and self.data.get("confirm_duplicate"):
+            self.offer_duplicate_confirmation()
         if editing:
             self.fields["id_number"].help_text = _("Leave empty to keep the stored ID number.")
         if refused:
@@ -136,10 +140,16 @@ class ChildForm(forms.Form):
     def clean_second_contact_phone(self) -> str:
         return self._clean_phone("second_contact_phone")
 
+    def offer_duplicate_confirmation(self) -> None:
+        self.fields["confirm_duplicate"] = forms.BooleanField(
+            label=_("This is another child with the same name and birth date: add it anyway"), required=False)
+
     def service_fields(self, *, editing: bool) -> dict:
         data = dict(self.cleaned_data)
-        if editing and not data.get("id_number"):
-            data.pop("id_number", None)
+        if editing:
+            data.pop("confirm_duplicate", None)
+            if not data.get("id_number"):
+                data.pop("id_number", None)
         return data
 
 

@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from tenancy.dates import sane_date
+from tenancy.forms import ClientIdMixin
 from tenancy.models import Membership, User
 from tenancy.roles import Role
 
@@ -94,7 +95,7 @@ class RuleVersionForm(forms.Form):
 
 
 # ---------------------------------------------------------------- activities
-class ActivityForm(forms.Form):
+class ActivityForm(ClientIdMixin, forms.Form):
     date = _date(_("Date"))
     kind = forms.ChoiceField(label=_("Kind"), choices=Activity.Kind.choices)
     title = forms.CharField(label=_("Title"), max_length=200)

@@ -1,7 +1,8 @@
 """Web UI forms. They validate input; the services do the writes and the permission checks."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+import uuid
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
@@ -9,13 +10,48 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import services
+from . import idempotency, services
 from .dates import sane_date
 from .models import AccessLog, User
 from .roles import SCHOOL_ROLES, Role
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
+
+
+class ClientIdMixin:
+    """A create form: a hidden `client_id` (a UUID made when the form is rendered) comes back with
+    the POST, so the same submission sent twice (a double click, a retried request) is one create
+    (tenancy.idempotency.form_create_once). It is taken out of cleaned_data into `client_key`, so
+    the services never see it. List it before forms.Form."""
+
+    fields: dict
+    data: Any
+    cleaned_data: dict
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client_id"] = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64,
+                                                   initial=new_client_id)
+        self.client_key: str | None = None
+
+    def clean(self):
+        data = super().clean()  # type: ignore[misc]
+        try:
+            self.client_key = idempotency.normalise_key(data.pop("client_id", None))
+        except forms.ValidationError:
+            self.client_key = None  # a mangled id makes this an ordinary create, not a refusal
+        return data
+
+    def renew_client_id(self) -> None:
+        """Show a fresh id after a refusal that used the old one up."""
+        if self.data is not None and hasattr(self.data, "copy"):
+            self.data = self.data.copy()
+            self.data["client_id"] = new_client_id()
+
+
+def new_client_id() -> str:
+    return str(uuid.uuid4())
 
 
 def grantable_role_choices(actor, school) -> list[tuple[str, StrOrPromise]]:

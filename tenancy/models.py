@@ -312,3 +312,28 @@ class ApiToken(AbstractAuthToken):
     def key_prefix(self) -> str:
         """The token's first characters: enough for its owner to recognise it, useless to anyone else."""
         return self.token_key[:8]
+
+
+class IdempotencyKey(DistrictOwnedModel):
+    """A create the client named with its own id (a form's client_id, an API Idempotency-Key): sent
+    again, it returns the first result instead of writing a second row. The unique (user, key)
+    index is claimed in the create's own transaction, so a concurrent double submit waits on it and
+    then finds the first result. Holds references only, never the created record's data.
+
+    Row-level security: the district, and the school when there is one (tenancy/rls.py)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)
+    school = models.ForeignKey(School, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    # What was asked (a digest of the method, path and body): the same key for another request is refused.
+    fingerprint = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_key_created")]
+
+    def __str__(self):
+        return f"{self.key} → {self.object_type}:{self.object_id}"

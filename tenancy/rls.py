@@ -14,7 +14,7 @@ from django.db import connections
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
-from .models import DistrictOwnedChild, DistrictOwnedModel, SchoolOwnedModel
+from .models import DistrictOwnedChild, DistrictOwnedModel, IdempotencyKey, SchoolOwnedModel
 
 POLICY = "school_isolation"
 DISTRICT_POLICY = "district_isolation"
@@ -76,11 +76,19 @@ def child_policy_sql(model) -> list[str]:
     return _policy(model._meta.db_table, DISTRICT_POLICY, cond)
 
 
+def idempotency_policy_sql(table: str) -> list[str]:
+    # District-owned, and narrowed to the school when the key was claimed for one: a school's
+    # keys stay out of its neighbours' reach like the rest of its rows.
+    cond = f"district_id = ANY {_DISTRICT_IDS} AND (school_id IS NULL OR school_id = ANY {_IDS})"
+    return _policy(table, DISTRICT_POLICY, cond)
+
+
 def _statements():
     for model in school_owned_models():
         yield model._meta.db_table, policy_sql(model._meta.db_table)
     for model in district_owned_models():
-        yield model._meta.db_table, district_policy_sql(model._meta.db_table)
+        table = model._meta.db_table
+        yield table, (idempotency_policy_sql(table) if model is IdempotencyKey else district_policy_sql(table))
     for model in district_child_models():
         yield model._meta.db_table, child_policy_sql(model)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import django_filters
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, serializers
 from rest_framework.response import Response
 
 from schools import selectors as ss
@@ -122,11 +122,16 @@ class ChildWriteSerializer(serializers.Serializer):
     wellbeing_notes = serializers.CharField(required=False, allow_blank=True)
     consent_date = serializers.DateField(required=False, allow_null=True, validators=[past_date])
     consent_method = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    confirm_duplicate = serializers.BooleanField(
+        required=False, write_only=True,
+        help_text="On create: add the child although one with the same name and birth date is in the archive "
+                  "(the answer without it is a 409 with code possible_duplicate).")
 
     def get_fields(self):
         fields = super().get_fields()
         if self.instance is not None:
             fields.pop("school")  # a child stays in its school
+            fields.pop("confirm_duplicate")
         return fields
 
     def to_representation(self, child):
@@ -161,11 +166,24 @@ class ChildLevelsMixin:
         return context
 
 
+class PossibleDuplicateConflict(exceptions.APIException):
+    status_code = 409
+    default_code = "possible_duplicate"
+
+
+class PossibleDuplicateSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    confirm_with = serializers.CharField()
+
+
 @extend_schema_view(
     list=extend_schema(description="Children you may see, each masked for your level; ID numbers always masked."),
     retrieve=extend_schema(responses=ChildDetailSerializer,
                            description="One child, masked for your level. Every read is written to the access log."),
-    create=extend_schema(request=ChildWriteSerializer, responses={201: ChildSerializer}),
+    create=extend_schema(request=ChildWriteSerializer, responses={
+        201: ChildSerializer, 409: OpenApiResponse(PossibleDuplicateSerializer, description=(
+            "A child with the same name and birth date is in the archive: send confirm_duplicate to add it."))}),
     update=extend_schema(request=ChildWriteSerializer, responses=ChildSerializer),
     partial_update=extend_schema(request=ChildWriteSerializer, responses=ChildSerializer),
 )
@@ -189,6 +207,13 @@ class ChildViewSet(ServiceActions, ChildLevelsMixin, ActionSerializers, ScopedVi
     create_service = staticmethod(services.child_create)
     update_service = staticmethod(services.child_update)
     instance_kwarg = "child"
+
+    def create_via_service(self, data):
+        try:
+            return super().create_via_service(data)
+        except services.PossibleDuplicate as exc:
+            raise PossibleDuplicateConflict({"detail": " ".join(exc.messages), "code": services.PossibleDuplicate.code,
+                                             "confirm_with": "confirm_duplicate"}) from None
 
 
 # ---------------------------------------------------------------- status changes and consent refusals

@@ -18,6 +18,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
 from schools import downloads, importing, services
+from schools import selectors as ss
 from schools.models import Child
 from tenancy.downloads import download_response
 
@@ -33,6 +34,9 @@ class ImportUploadSerializer(serializers.Serializer):
 
 class ImportCommitSerializer(ImportUploadSerializer):
     token = serializers.CharField(max_length=64, help_text="The token the preview returned for this file.")
+    confirm_duplicates = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Import the rows the preview warned about (same name and birth date as a child in the archive).")
 
 
 class ImportRowErrorSerializer(serializers.Serializer):
@@ -68,6 +72,17 @@ class ImportPreviewSerializer(serializers.Serializer):
     ok = serializers.BooleanField(help_text="True when the file can be committed as it is.")
     rows = ImportRowSerializer(many=True)
     errors = ImportRowErrorSerializer(many=True)
+    warnings = ImportRowErrorSerializer(
+        many=True, help_text="Rows that look like children already in the archive: committed only with "
+                             "confirm_duplicates.")
+
+
+class ImportNeedsConfirmationSerializer(serializers.Serializer):
+    """A 409 from commit: rows look like children already in the archive; send confirm_duplicates."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    warnings = ImportRowErrorSerializer(many=True)
 
 
 class ImportResultSerializer(serializers.Serializer):
@@ -115,14 +130,19 @@ class ChildImportViewSet(ScopedViewSet):
     @extend_schema(request={"multipart/form-data": ImportUploadSerializer}, responses=ImportPreviewSerializer,
                    description="Read the file and show every row and every problem; nothing is written.")
     def preview(self, request, *args, **kwargs):
-        _data, _school, preview, token = self._read(ImportUploadSerializer)
+        _data, school, preview, token = self._read(ImportUploadSerializer)
+        # The archive's duplicate rules, as the commit will apply them (schools.selectors.duplicates).
+        duplicates, warnings = ss.import_duplicates(school, preview.rows) if preview.ok else ([], [])
         return Response(ImportPreviewSerializer({
-            "token": token, "encoding": preview.encoding, "ok": preview.ok, "rows": preview.rows,
-            "errors": [{"row": e.row_number, "column": e.column, "reason": e.reason} for e in preview.errors],
+            "token": token, "encoding": preview.encoding, "ok": preview.ok and not duplicates, "rows": preview.rows,
+            "errors": [{"row": e.row_number, "column": e.column, "reason": e.reason} for e in preview.errors]
+            + [{"row": e.row_number, "column": e.column_title(), "reason": e.reason} for e in duplicates],
+            "warnings": [{"row": w.row_number, "column": w.column_title(), "reason": w.reason} for w in warnings],
         }).data)
 
     @extend_schema(request={"multipart/form-data": ImportCommitSerializer},
-                   responses={201: ImportResultSerializer, 400: OpenApiResponse(ImportRejectedSerializer)},
+                   responses={201: ImportResultSerializer, 400: OpenApiResponse(ImportRejectedSerializer),
+                              409: OpenApiResponse(ImportNeedsConfirmationSerializer)},
                    description="Write every row of the previewed file, or nothing.")
     def commit(self, request, *args, **kwargs):
         data, school, preview, token = self._read(ImportCommitSerializer)
@@ -131,7 +151,12 @@ class ChildImportViewSet(ScopedViewSet):
                 "This is not the file that was previewed. Preview it again before importing.")]})
         try:
             created = services.children_import_commit(actor=request.user, school=school, preview=preview,
-                                                      request=request)
+                                                      request=request, confirm_duplicates=data["confirm_duplicates"])
+        except services.ImportNeedsConfirmation as exc:
+            return Response({"detail": _("Some rows look like children already in the archive. Send "
+                                         "confirm_duplicates to import them anyway."),
+                             "code": services.PossibleDuplicate.code, "warnings": _errors(exc.row_warnings)},
+                            status=status.HTTP_409_CONFLICT)
         except services.ImportRejected as exc:
             return Response({"detail": _("Nothing was imported: fix these rows and try again."),
                              "errors": _errors(exc.row_errors)}, status=status.HTTP_400_BAD_REQUEST)

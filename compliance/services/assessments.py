@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -194,8 +194,17 @@ def manual_score_set(*, assessment: Assessment, school: School, item_code: str, 
         score = q2(score)
     evidence_ids = [int(e) for e in (evidence_ids or [])]
     with tenant_scope([school.id]):
+        # One writer per (assessment, school, item) at a time: a second submission waits for the
+        # first to commit and then finds its score (no second history entry, no duplicate insert).
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                           [f"compliance.manualscore:{assessment.pk}:{school.pk}:{item.pk}"])
         current = ManualScore.objects.filter(assessment=assessment, school=school, item=item).first()
         old_score, old_comment = (current.score, current.comment) if current else (None, "")
+        if current is not None and score is not None and (score, comment, evidence_ids) == (
+                current.score, current.comment, list(current.evidence_ids or [])):
+            # The same score sent again (a double click, a retry): one history entry, not two.
+            return current
         if score is None:
             if current is None:
                 raise ValidationError({"score": _("Item %(code)s has no score to withdraw.") % {"code": item.code}})

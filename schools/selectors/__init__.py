@@ -48,6 +48,14 @@ from .contacts import (  # noqa: F401
     contacts_list,
     contacts_visible_to,
 )
+from .duplicates import (  # noqa: F401
+    ID_NUMBER_ELSEWHERE,
+    RowIssue,
+    id_numbers_elsewhere_in_district,
+    id_numbers_in_school,
+    import_duplicates,
+    same_name_and_birth,
+)
 from .evidence import (  # noqa: F401
     reuse_flags_visible_to,
     reuse_match_q,

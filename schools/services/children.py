@@ -44,7 +44,37 @@ REFUSAL_BLOCKED = (
 )
 
 
-def _apply_child_fields(child: Child, fields: dict) -> list[str]:
+class PossibleDuplicate(ValidationError):
+    """A child with the same name and birth date is already in the school's archive: written only
+    once the user confirms (confirm_duplicate)."""
+
+    code = "possible_duplicate"
+
+
+def id_number_check(school: School, digest: str, *, exclude_pk: int | None = None) -> None:
+    """Refuse an ID number the school already holds, or another school of the district holds for
+    a child still there (selectors.duplicates says why only existence is asked)."""
+    if not digest:
+        return
+    if selectors.id_numbers_in_school(school, [digest], exclude_pk=exclude_pk):
+        raise ValidationError({"id_number": _("A child with this ID number is already in the archive.")})
+    if selectors.id_numbers_elsewhere_in_district(school, [digest]):
+        raise ValidationError({"id_number": str(selectors.ID_NUMBER_ELSEWHERE)})
+
+
+def duplicate_warning(name: str, birth_date) -> str:
+    return _("%(name)s, born on %(date)s, is already in the archive. If this is another child with the same "
+             "name and birth date, confirm it and save again.") % {"name": name, "date": birth_date.isoformat()}
+
+
+def name_birth_check(school: School, name: str, birth_date, *, confirmed: bool, exclude_pk: int | None = None) -> None:
+    if confirmed or not birth_date:
+        return
+    if selectors.same_name_and_birth(school, [(name, birth_date)], exclude_pk=exclude_pk):
+        raise PossibleDuplicate(duplicate_warning(name, birth_date), code=PossibleDuplicate.code)
+
+
+def _apply_child_fields(child: Child, fields: dict, *, check_id_number: bool = True) -> list[str]:
     unknown = set(fields) - set(CHILD_FIELDS)
     if unknown:
         raise ValidationError(_("Unknown fields: %(names)s") % {"names": ", ".join(sorted(unknown))})
@@ -65,9 +95,8 @@ def _apply_child_fields(child: Child, fields: dict) -> list[str]:
             raise ValidationError({"id_number": _("This is not a valid 18-character ID number.")})
         new_hash = crypto.identity_hash(number)
         if new_hash != child.id_number_hash:
-            if new_hash and Child.objects.filter(school_id=child.school_id, id_number_hash=new_hash).exclude(
-                    pk=child.pk).exists():
-                raise ValidationError({"id_number": _("A child with this ID number is already in the archive.")})
+            if check_id_number:
+                id_number_check(child.school, new_hash, exclude_pk=child.pk)
             child.id_number_ciphertext = crypto.encrypt(number)
             child.id_number_hash = new_hash
             child.id_number_masked = crypto.mask_id_number(number)
@@ -104,11 +133,15 @@ def _child_validate(child: Child) -> None:
 
 
 @transaction.atomic
-def child_create(*, actor, school: School, status_since: dt.date | None = None, request=None, **fields) -> Child:
+def child_create(*, actor, school: School, status_since: dt.date | None = None, request=None,
+                 confirm_duplicate: bool = False, **fields) -> Child:
+    """Add a child. The ID number must be new to the district; a child with the same name and birth
+    date in the school needs `confirm_duplicate` (else PossibleDuplicate)."""
     _require(actor, "manage_children", school)
     child = Child(school=school, status_since=status_since or _today())
     _apply_child_fields(child, dict(fields))
     _child_validate(child)
+    name_birth_check(school, child.name, child.birth_date, confirmed=confirm_duplicate)
     child.save()
     ChildStatusChange.objects.create(school=school, child=child, status=child.status, since=child.status_since,
                                      recorded_by=actor)
@@ -229,9 +262,25 @@ class ImportRejected(ValidationError):
         ])
 
 
+class ImportNeedsConfirmation(PossibleDuplicate):
+    """Rows look like children already in the archive; `row_warnings` lists them. The import goes
+    ahead once the user confirms (confirm_duplicates)."""
+
+    def __init__(self, row_warnings: list[dict]):
+        self.row_warnings = row_warnings
+        super().__init__([
+            _("Row %(row)s, %(column)s: %(reason)s") % {"row": w["row_number"], "column": w["column"],
+                                                      "reason": w["reason"]}
+            for w in row_warnings
+        ], code=PossibleDuplicate.code)
+
+
 @transaction.atomic
-def children_import_commit(*, actor, school: School, preview, request=None) -> list[Child]:
-    """Write every row of an import preview (schools.importing.ImportPreview), all or nothing."""
+def children_import_commit(*, actor, school: School, preview, request=None,
+                           confirm_duplicates: bool = False) -> list[Child]:
+    """Write every row of an import preview (schools.importing.ImportPreview), all or nothing. An ID
+    number the district already holds is refused; a name and birth date the school already has
+    needs `confirm_duplicates` (else ImportNeedsConfirmation)."""
     _require(actor, "manage_children", school)
     if preview.errors:
         raise ImportRejected([
@@ -240,32 +289,28 @@ def children_import_commit(*, actor, school: School, preview, request=None) -> l
     if not preview.rows:
         raise ValidationError(_("The file holds no rows to import."))
     today = _today()
-    existing = set(Child.objects.filter(school=school).exclude(id_number_hash="").values_list(
-        "id_number_hash", flat=True))
-    seen: dict[str, int] = {}
-    children, errors = [], []
+    duplicates, warnings = selectors.import_duplicates(school, preview.rows)
+    errors = [{"row_number": e.row_number, "column": e.column, "reason": e.reason} for e in duplicates]
+    refused = {e.row_number for e in duplicates}
+    children = []
     for row in preview.rows:
+        if row.row_number in refused:
+            continue
         child = Child(school=school, status_since=today)
         fields = {name: getattr(row, name) for name in IMPORT_FIELDS}
         try:
-            number = crypto.normalise_id_number(fields["id_number"] or "")
-            digest = crypto.identity_hash(number)
-            if digest and digest in existing:
-                raise ValidationError({"id_number": _("A child with this ID number is already in the archive.")})
-            if digest and digest in seen:
-                raise ValidationError({"id_number": _("The same ID number is also on row %(row)s.") % {
-                    "row": seen[digest]}})
-            _apply_child_fields(child, fields)
+            _apply_child_fields(child, fields, check_id_number=False)  # checked in one batch above
             _child_validate(child)
         except ValidationError as exc:
             for column, messages in exc.message_dict.items():
                 errors.append({"row_number": row.row_number, "column": column, "reason": "; ".join(messages)})
             continue
-        if digest:
-            seen[digest] = row.row_number
         children.append(child)
     if errors:
-        raise ImportRejected(errors)
+        raise ImportRejected(sorted(errors, key=lambda e: e["row_number"]))
+    if warnings and not confirm_duplicates:
+        raise ImportNeedsConfirmation([
+            {"row_number": w.row_number, "column": w.column, "reason": w.reason} for w in warnings])
     created = Child.objects.bulk_create(children)
     ChildStatusChange.objects.bulk_create([
         ChildStatusChange(school=school, child=c, status=c.status, since=c.status_since, recorded_by=actor,

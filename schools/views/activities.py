@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from tenancy import idempotency
 from tenancy.dates import parse_query_date, parse_query_week
 from tenancy.downloads import download_response
 from tenancy.roles import SUBTREE_ROLES
@@ -116,8 +117,10 @@ def _activity_form_page(request, school, activity=None):
                       .exclude(child_id__in=children.values("id"))] if activity else []
             participants = [(c, *placings.get(c.pk, (None, ""))) for c in chosen] + hidden
             if activity is None:
-                result = _call(form, lambda: services.activity_create(
-                    actor=request.user, school=school, participants=participants, request=request, **data))
+                # A second submission of the same form (its client_id) shows the first activity.
+                result = _call(form, lambda: idempotency.form_create_once(
+                    request, form, target=school, model=Activity, create=lambda: services.activity_create(
+                        actor=request.user, school=school, participants=participants, request=request, **data)).obj)
             else:
                 result = _call(form, lambda: services.activity_update(
                     actor=request.user, activity=activity, participants=participants, request=request, **data))

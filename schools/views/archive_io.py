@@ -22,7 +22,7 @@ from tenancy.downloads import download_response
 from tenancy.forms import error_text
 from tenancy.views import school_page
 
-from .. import downloads, importing, services
+from .. import downloads, importing, selectors, services
 from ..evidence import EvidenceStorageError
 from ..forms_archive import ImportUploadForm
 
@@ -86,12 +86,30 @@ def children_import(request, school):
                 pending = {"path": path, "filename": upload.name[:200], "user": request.user.pk}
                 request.session[IMPORT_SESSION_KEY % school.pk] = pending
                 preview = _import_read(pending)
-                if not preview.ok:
+                checks = _import_checks(school, preview)
+                if not checks["can_confirm"]:
                     _import_discard(request, school)  # nothing to confirm: do not keep the file
+                return render(request, "schools/archive/import.html", {
+                    "school": school, "form": form, "preview": preview, **checks,
+                    "columns": {c.field: c.title for c in importing.COLUMNS},
+                })
     return render(request, "schools/archive/import.html", {
         "school": school, "form": form, "preview": preview,
         "columns": {c.field: c.title for c in importing.COLUMNS},
     })
+
+
+def _import_checks(school, preview) -> dict:
+    """The archive's duplicate rules over a readable file (the same ones the commit applies):
+    ID numbers the district holds stop the import, likely duplicates need a tick to confirm."""
+    if not preview.ok:
+        return {"can_confirm": False, "rejected": None, "warnings": []}
+    errors, warnings = selectors.import_duplicates(school, preview.rows)
+    return {"can_confirm": not errors,
+            "warnings": [{"row_number": w.row_number, "column": w.column_title(), "reason": w.reason}
+                         for w in warnings],
+            "rejected": [{"row_number": e.row_number, "column": e.column_title(), "reason": e.reason}
+                         for e in errors]}
 
 
 @login_required
@@ -105,7 +123,15 @@ def children_import_confirm(request, school):
     preview = _import_read(pending)  # read again: what is written is what was checked now
     try:
         created = services.children_import_commit(actor=request.user, school=school, preview=preview,
-                                                  request=request)
+                                                  request=request,
+                                                  confirm_duplicates=request.POST.get("confirm_duplicates") == "1")
+    except services.ImportNeedsConfirmation:
+        messages.error(request, _("Some rows look like children already in the archive: tick the confirmation "
+                                  "to import them anyway."))
+        return render(request, "schools/archive/import.html", {
+            "school": school, "form": ImportUploadForm(), "preview": preview, **_import_checks(school, preview),
+            "columns": {c.field: c.title for c in importing.COLUMNS},
+        })
     except services.ImportRejected as exc:
         _import_discard(request, school)
         return render(request, "schools/archive/import.html", {

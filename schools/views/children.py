@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tenancy import idempotency
 from tenancy.forms import add_service_errors, error_text
 from tenancy.selectors import permissions_on_school
 from tenancy.views import school_page
@@ -107,13 +108,20 @@ def child_create(request, school):
     form = ChildForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            child = services.child_create(actor=request.user, school=school, request=request,
-                                          **form.service_fields(editing=False))
+            outcome = idempotency.form_create_once(request, form, target=school, model=Child, create=lambda: (
+                services.child_create(actor=request.user, school=school, request=request,
+                                      **form.service_fields(editing=False))))
+        except services.PossibleDuplicate as exc:
+            form.offer_duplicate_confirmation()
+            form.add_error(None, exc)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, _("%(name)s was added to the archive.") % {"name": child.name})
-            return redirect("child_detail", school_pk=school.pk, pk=child.pk)
+            if outcome.obj is None:  # sent again after the first child was removed
+                return redirect("children_list", school_pk=school.pk)
+            if not outcome.replayed:
+                messages.success(request, _("%(name)s was added to the archive.") % {"name": outcome.obj.name})
+            return redirect("child_detail", school_pk=school.pk, pk=outcome.obj.pk)
     return render(request, "schools/archive/child_form.html", {"school": school, "form": form, "child": None})
 
 

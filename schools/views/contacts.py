@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from tenancy.forms import add_service_errors, error_text
+from tenancy import idempotency
+from tenancy.forms import add_service_errors, error_text, new_client_id
 from tenancy.selectors import has_school_perm, permissions_on_school
 from tenancy.views import school_page
 
@@ -59,7 +60,7 @@ def _tracker_context(request, school):
                  "proxy": proxy_user.pk if proxy_user else ""},
         semesters=semesters, classes=grid.classes if grid else (), proxies=grid.proxy_parents if grid else ())
     return {"school": school, "semester": semester, "grid": grid, "form": form,
-            "today": timezone.localdate(), "next": request.get_full_path()}
+            "today": timezone.localdate(), "next": request.get_full_path(), "client_id": new_client_id()}
 
 
 def _proxy_user(school, user_id):
@@ -102,16 +103,20 @@ def contact_record(request, school):
         child = selectors.child_for_contact(request.user, child_id)
         if child.school_id != school.pk:
             raise Child.DoesNotExist
-        contact = services.care_contact_record(
-            actor=request.user, child_id=child.pk, kind=kind, happened_on=form.cleaned_data["happened_on"],
-            notes=form.cleaned_data["notes"], request=request)
+        # A tap sent twice (a double tap, a retry) carries the same client_id: one contact.
+        contact = idempotency.form_create_once(request, form, target=school, model=CareContact, create=lambda: (
+            services.care_contact_record(
+                actor=request.user, child_id=child.pk, kind=kind, happened_on=form.cleaned_data["happened_on"],
+                notes=form.cleaned_data["notes"], request=request))).obj
+        if contact is None:  # the first tap's contact was deleted since: nothing to show
+            raise Child.DoesNotExist
     except Child.DoesNotExist:
         if json:
             return JsonResponse({"ok": False, "error": _("Not found.")}, status=404)
         raise Http404 from None
     except (ValidationError, PermissionDenied) as exc:
         if json:
-            return JsonResponse({"ok": False, "error": error_text(exc)}, status=400)
+            return JsonResponse({"ok": False, "error": error_text(exc), "client_id": new_client_id()}, status=400)
         messages.error(request, error_text(exc))
         return redirect(back)
     label = CareContact.Kind(kind).label
@@ -122,7 +127,7 @@ def contact_record(request, school):
         semester_id = request.POST.get("semester")
         semester_id = int(semester_id) if semester_id and semester_id.isdigit() else contact.semester_id
         cell = selectors.contact_cell(child.pk, kind, semester_id)
-        return JsonResponse({"ok": True, "message": text, "contact": contact.pk,
+        return JsonResponse({"ok": True, "message": text, "contact": contact.pk, "client_id": new_client_id(),
                              "detail_url": reverse("contact_detail", kwargs={"school_pk": school.pk,
                                                                              "pk": contact.pk}),
                              "count": cell["count"], "last": cell["last"].isoformat() if cell["last"] else ""})

@@ -136,10 +136,20 @@ def test_id_number_is_encrypted_at_rest(home):
     assert not any(number[6:14] in str(value) for value in row if not hasattr(value, "year"))
 
 
-def test_duplicate_id_number_refused_within_school_but_allowed_elsewhere(home):
+def test_duplicate_id_number_refused_in_the_district_until_the_transfer_out(home, today):
     with pytest.raises(ValidationError, match="already"):
         add_child(home.gupei, 0)
-    add_child(home.menzhuang, 0)  # another school may hold the same child (after a transfer)
+    # Another school of the district: refused while the child is still at gupei, and the message
+    # says only that, pointing to the transfer.
+    with pytest.raises(ValidationError) as refused:
+        add_child(home.menzhuang, 0)
+    text = " ".join(refused.value.messages)
+    assert "another school" in text and "transfer" in text
+    assert home.g[0].name not in text and home.gupei.name not in text
+    with tenant_scope([home.gupei.id]):
+        services.child_status_set(actor=home.gupei_admin, child=home.g[0], status=Child.Status.TRANSFERRED,
+                                  since=today)
+    add_child(home.menzhuang, 0)  # once transferred out, the new school registers the child
 
 
 def test_invalid_id_number_refused(home):

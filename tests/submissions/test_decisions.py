@@ -5,9 +5,9 @@ from datetime import date, timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from notices.models import Notification
 from submissions import selectors, services
 from submissions.models import (
-    Notification,
     ReminderKind,
     Status,
     SubmissionEvent,

@@ -17,6 +17,7 @@ from notices.models import Delivery, Notification, Robot
 from schools import services as school_services
 from submissions import services as submission_services
 from submissions.models import PeriodType
+from tenancy import idempotency
 from tenancy.middleware import TenantScopeMiddleware
 from tenancy.models import DistrictOwnedChild, DistrictOwnedModel, district_path
 from tenancy.rls import district_child_models, district_owned_models
@@ -28,7 +29,7 @@ EXPECTED = {
     "notices.robot", "notices.delivery",
     "submissions.districtexport", "compliance.checklist", "compliance.checklistversion",
     "compliance.checklistsection", "compliance.checklistitem", "compliance.assessment", "compliance.snapshot",
-    "compliance.complianceexport",
+    "compliance.complianceexport", "tenancy.idempotencykey",
 }
 
 
@@ -45,7 +46,9 @@ def _rows_of(tree, district, school, user, n):
         start_on=dt.date(2026, 1, 1), end_on=dt.date(2026, 3, 31), schools=[school])
     with district_scope(district):
         period = report_type.periods.order_by("seq").first()
-        Notification.objects.create(district=district, user=user, text=f"提醒{n}")
+        # A create named by its client: the key row is district-owned too.
+        idempotency.create_once(user=user, key=f"fixture-key-{n}", digest="d", target=district, create=lambda: (
+            Notification.objects.create(district=district, user=user, text=f"提醒{n}")))
         robot = Robot.objects.create(district=district, school=school, channel="dingtalk", name=f"群{n}",
                                      webhook_url="https://oapi.dingtalk.com/robot/send?access_token=x", kinds=[])
         Delivery.objects.create(district=district, event_key=f"e{n}", kind="overdue", channel="dingtalk",

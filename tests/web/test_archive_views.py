@@ -297,19 +297,25 @@ def test_import_with_one_bad_row_writes_nothing_and_names_the_row(client, home):
 
 
 def test_import_rejected_at_commit_writes_nothing(client, home):
-    """Rows that read well but clash with the archive (an ID number already there) are refused
-    at the write step, naming the row; none of the other rows is written."""
+    """Rows that clash with the archive (an ID number already there) are refused in the preview,
+    and again at the write step when the clash appeared after the preview, naming the row; none of
+    the other rows is written."""
     client.force_login(home.gupei_admin)
+    response = _upload(client, home, _csv([_row(1), _row(3)]))
+    assert response.context["preview"].ok and response.context["can_confirm"]
+    # Someone adds the same child between the preview and the confirmation.
     existing = make_child(home.gupei, 0, birth_date=dt.date(2017, 3, 4), gender="male",
                           id_number=importing.make_id_number(dt.date(2017, 3, 4), "male", sequence=3))
     assert existing
     before = _count(Child, home.gupei)
-    response = _upload(client, home, _csv([_row(1), _row(3)]))
-    assert response.context["preview"].ok
     response = client.post(reverse("children_import_confirm", kwargs={"school_pk": home.gupei.pk}))
     assert response.status_code == 400
     assert [e["row_number"] for e in response.context["rejected"]] == [3]
     assert _count(Child, home.gupei) == before
+    # Uploaded again, the preview itself names the row and offers nothing to confirm.
+    response = _upload(client, home, _csv([_row(1), _row(3)]))
+    assert [e["row_number"] for e in response.context["rejected"]] == [3]
+    assert not response.context["can_confirm"] and "import-confirm" not in response.content.decode()
 
 
 def test_good_import_writes_every_row(client, home):

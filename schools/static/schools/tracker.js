@@ -1,13 +1,19 @@
 /* Four-contact tracker: a tap on a cell records the contact without leaving the page.
    Progressive enhancement: without this file every cell is a submit button of a normal form
    (the server records and redirects back). With it, the same form data goes by fetch() and the
-   JSON answer updates the one cell. The CSRF token is the form's own csrfmiddlewaretoken. */
+   JSON answer updates the one cell. The CSRF token is the form's own csrfmiddlewaretoken.
+   One tap is one contact: taps are ignored while a request is in flight, each request carries the
+   form's client_id (the server records a repeated id once), and the cell shows the count the server
+   answered, not a local guess. The server hands the id for the next tap with each answer; after a
+   lost answer the id stays, so tapping again cannot record the contact twice. */
 (function () {
   "use strict";
   var form = document.querySelector("form[data-tracker]");
   if (!form || !window.fetch || !window.FormData) { return; }
   var toast = document.querySelector("[data-toast]");
   var timer = null;
+  var inFlight = false;
+  var clientId = form.querySelector("input[data-client-id]");
 
   function say(text, isError) {
     if (!toast) { return; }
@@ -24,10 +30,13 @@
     var button = event.target.closest("button.tracker-cell");
     if (!button || button.disabled) { return; }
     event.preventDefault();
+    if (inFlight) { return; }
     var date = form.querySelector("input[name=happened_on]");
     if (date && !date.checkValidity()) { date.reportValidity(); return; }
     var data = new FormData(form);
     data.set("cell", button.value);
+    inFlight = true;
+    form.setAttribute("aria-busy", "true");
     button.classList.add("busy");
     button.classList.remove("failed");
     button.setAttribute("aria-busy", "true");
@@ -37,12 +46,14 @@
     }).then(function (response) {
       return response.json().catch(function () { return { ok: false, error: response.statusText }; });
     }).then(function (answer) {
+      if (answer.client_id && clientId) { clientId.value = answer.client_id; }
       if (!answer.ok) { throw new Error(answer.error || "?"); }
       var last = button.querySelector("[data-last]");
+      button.classList.toggle("done", answer.count > 0);
       if (answer.count > 0) {
-        button.classList.add("done");
         last.textContent = shortDate(answer.last) + (answer.count > 1 ? " ×" + answer.count : "");
       }
+      button.dataset.count = String(answer.count);
       button.dataset.recorded = String(answer.contact);
       // The tap stays one tap; notes and photos are one more tap away on the contact's own page.
       var row = button.closest("li[data-child]");
@@ -56,6 +67,8 @@
       button.classList.add("failed");
       say(error.message, true);
     }).then(function () {
+      inFlight = false;
+      form.removeAttribute("aria-busy");
       button.classList.remove("busy");
       button.removeAttribute("aria-busy");
     });

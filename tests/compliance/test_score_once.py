@@ -1,0 +1,52 @@
+"""A double click on an inspector's score is one history entry: the same score sent again writes
+nothing, and two submissions at once (two connections) wait for each other."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+
+from compliance import services
+from compliance.models import ManualScore, ManualScoreChange
+from tenancy.scoping import tenant_scope
+
+
+def _count(tree, assessment):
+    with tenant_scope([tree.gupei.id]):
+        return (ManualScore.objects.filter(assessment=assessment).count(),
+                ManualScoreChange.objects.filter(assessment=assessment).count())
+
+
+def test_the_same_score_sent_twice_is_one_history_entry(tree, assessment):
+    kw = dict(assessment=assessment, school=tree.gupei, item_code="M1", score=3, comment="已开放",
+              actor=tree.bureau_inspector)
+    services.manual_score_set(**kw)
+    services.manual_score_set(**kw)
+    assert _count(tree, assessment) == (1, 1)
+    services.manual_score_set(**{**kw, "score": 4})  # a real change is still recorded
+    assert _count(tree, assessment) == (1, 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_submissions_at_once_are_one_score_and_one_entry(tree, assessment):
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def submit():
+        try:
+            barrier.wait(timeout=10)
+            services.manual_score_set(assessment=assessment, school=tree.gupei, item_code="M1", score=2,
+                                      comment="双击", actor=tree.bureau_inspector)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    assert _count(tree, assessment) == (1, 1)
