@@ -85,7 +85,7 @@ class LeadershipForm(forms.Form):
         return data
 
 
-class RuleVersionForm(forms.Form):
+class RuleVersionForm(ClientIdMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Rule document"), choices=RuleKind.choices)
     title = forms.CharField(label=_("Title"), max_length=200, required=False)
     adopted_on = _date(_("Adopted on"))
@@ -186,7 +186,7 @@ class StudyPairEditForm(_DatesForm):
     subject = forms.CharField(label=_("Subject"), max_length=32, required=False)
 
 
-class MeetingForm(forms.Form):
+class MeetingForm(ClientIdMixin, forms.Form):
     date = _date(_("Date"))
     topic = forms.CharField(label=_("Topic"), max_length=200)
     attendees = _UsersChoice(queryset=User.objects.none(), label=_("Attendees"), required=False,
@@ -198,7 +198,7 @@ class MeetingForm(forms.Form):
         self.fields["attendees"].queryset = staff_users(school)
 
 
-class WorkRecordForm(forms.Form):
+class WorkRecordForm(ClientIdMixin, forms.Form):
     date = _date(_("Date"))
     child = _ChildChoice(queryset=None, label=_("About child"), required=False,
                          help_text=_("Optional; only children assigned to you."))
@@ -221,7 +221,7 @@ class StudyPairForm(forms.Form):
         self.fields["child"].queryset = children
 
 
-class TutoringForm(forms.Form):
+class TutoringForm(ClientIdMixin, forms.Form):
     date = _date(_("Date"))
     minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=600)
     notes = _text(_("Notes"))

@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tenancy.forms import add_service_errors
+from tenancy import idempotency
+from tenancy.forms import ClientIdMixin, add_service_errors
 from tenancy.selectors import permissions_on_school
 
 from .. import selectors, services
@@ -43,14 +44,20 @@ def _call(form, fn, *args, **kwargs):
     return None
 
 
-def _submit(request, form, allowed: bool, fn):
+def _submit(request, form, allowed: bool, fn, *, school=None):
     """A page form's POST: 403 without the right, else the service's result through _call (None
-    on GET, or when the form or the service refused: the errors are then on the form)."""
+    on GET, or when the form or the service refused: the errors are then on the form). A create
+    form with a client id (ClientIdMixin) in `school` is created once, however often it is sent."""
     if request.method != "POST":
         return None
     if not allowed:
         raise PermissionDenied
-    return _call(form, fn) if form.is_valid() else None
+    if not form.is_valid():
+        return None
+    if school is not None and isinstance(form, ClientIdMixin):
+        outcome = _call(form, lambda: idempotency.form_create_once(request, form, target=school, create=fn))
+        return None if outcome is None else outcome.obj
+    return _call(form, fn)
 
 
 def _today():

@@ -97,7 +97,7 @@ def home_rule_detail(request, school, kind: str):
         data["kind"] = kind  # the page is about one kind; the URL decides it
     form = forms.RuleVersionForm(data, request.FILES if data is not None else None, initial={"kind": kind})
     if _submit(request, form, can_manage, lambda: services.rule_document_version_add(
-            actor=request.user, school=school, request=request, **{**form.cleaned_data, "kind": kind})) is not None:
+            actor=request.user, school=school, request=request, **{**form.cleaned_data, "kind": kind}), school=school) is not None:
         messages.success(request, _("The new version was saved."))
         return redirect("home_rule_detail", school.pk, kind)
     form.fields["kind"].widget = form.fields["kind"].hidden_widget()

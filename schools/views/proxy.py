@@ -101,7 +101,7 @@ def meetings(request, school):
     can_manage = "manage_materials" in _perms(request, school)
     form = forms.MeetingForm(request.POST if request.method == "POST" else None, school=school)
     meeting = _submit(request, form, can_manage, lambda: services.training_meeting_create(
-        actor=request.user, school=school, request=request, **form.cleaned_data))
+        actor=request.user, school=school, request=request, **form.cleaned_data), school=school)
     if meeting is not None:
         messages.success(request, _("The meeting was recorded."))
         return redirect("meeting_detail", school.pk, meeting.pk)
@@ -165,7 +165,7 @@ def work_records(request, school):
     form = forms.WorkRecordForm(request.POST if request.method == "POST" else None,
                                 children=_writable_children(request, school), initial={"date": _today()})
     if _submit(request, form, can_write, lambda: services.work_record_add(
-            actor=request.user, school=school, request=request, **form.cleaned_data)) is not None:
+            actor=request.user, school=school, request=request, **form.cleaned_data), school=school) is not None:
         messages.success(request, _("The entry was added."))
         return redirect("work_records", school.pk)
     entries = list(selectors.work_record_entries_visible_to(request.user, school)[:200])

@@ -72,7 +72,7 @@ def study_pair_detail(request, school, pk: int):
     can_record = _can_tutor(request, school, pair)
     form = forms.TutoringForm(request.POST if request.method == "POST" else None, initial={"date": _today()})
     if _submit(request, form, can_record, lambda: services.tutoring_session_record(
-            actor=request.user, pair=pair, request=request, **form.cleaned_data)) is not None:
+            actor=request.user, pair=pair, request=request, **form.cleaned_data), school=school) is not None:
         messages.success(request, _("The session was recorded."))
         return redirect("study_pair_detail", school.pk, pair.pk)
     return render(request, "schools/home/study_pair_detail.html", {
