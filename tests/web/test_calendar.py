@@ -72,7 +72,7 @@ def test_readers_see_the_list_without_forms(client, tree):
 
 def test_bureau_nav_links_the_calendar(client, tree):
     client.force_login(tree.bureau_admin)
-    body = client.get(reverse("home")).content.decode()
+    body = client.get(reverse("nav_more")).content.decode()
     assert _list(tree) in body
     client.force_login(tree.gupei_teacher)
-    assert _list(tree) not in client.get(reverse("home")).content.decode()
+    assert _list(tree) not in client.get(reverse("nav_more")).content.decode()
