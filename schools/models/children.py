@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 from guardian.models import UserObjectPermissionBase
 
@@ -48,7 +49,7 @@ class Child(SensitiveRecord, SchoolOwnedModel):
         "home_village", "health_notes", "wellbeing_notes",
     )
 
-    name = models.CharField(_("name"), max_length=64)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=64)
     gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices)
     birth_date = models.DateField(_("birth date"), null=True, blank=True, validators=[past_date])
     id_number_ciphertext = models.TextField(blank=True, editable=False)

@@ -29,13 +29,15 @@ def test_the_header_shows_the_unread_count(client, tree, report):
     response = client.get(reverse("notice_settings"))
     unread = response.context["notices_unread"]
     assert unread == 2  # the compile the clerk asked for, and the return
-    badge = re.search(r'<span class="badge nav-badge" aria-label="([^"]*)">(\d+)</span>', response.content.decode())
+    # The 通知 tab of the bottom bar carries the badge.
+    badge = re.search(r'data-tab="notifications".*?<span class="tab-badge" aria-label="([^"]*)">(\d+)</span>',
+                      response.content.decode(), re.S)
     assert badge and badge.group(2) == "2" and badge.group(1) == "2 unread"
     client.post(reverse("notifications_mark_read"), {"all": "1"})
     body = client.get(reverse("notifications")).content.decode()
-    assert "nav-badge" not in body
+    assert "tab-badge" not in body
     client.force_login(tree.gupei_teacher)  # not concerned by the return
-    assert "nav-badge" not in client.get(reverse("notifications")).content.decode()
+    assert "tab-badge" not in client.get(reverse("notifications")).content.decode()
 
 
 def test_email_choices_are_saved_per_kind(client, tree):
