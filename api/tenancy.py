@@ -180,14 +180,21 @@ class MembershipFilter(django_filters.FilterSet):
 
 
 # ---------------------------------------------------------------- viewsets
-class MeViewSet(ScopedViewSet):
-    """The authenticated user, their memberships and effective permissions."""
+class OwnAccountViewSet(ScopedViewSet):
+    """A read of what belongs to the signed-in user alone (their account, their to-do list):
+    users belong to no one tenant, so the tenant filter is the user themself."""
 
+    abstract = True
     model = User
-    serializer_class = MeSerializer
     action_permissions = {"retrieve": VISIBLE}
     tenant_filter = TenantFilter("a user's own account: users belong to no one tenant",
                                  lambda user: Q(pk=user.pk))
+
+
+class MeViewSet(OwnAccountViewSet):
+    """The authenticated user, their memberships and effective permissions."""
+
+    serializer_class = MeSerializer
 
     def retrieve(self, request, *args, **kwargs):
         return Response(self.get_serializer(request.user).data)

@@ -2,14 +2,12 @@
 (today.work.todo_for), for clients that cache it (an offline mode)."""
 from __future__ import annotations
 
-from django.db.models import Q
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from tenancy.models import User
 from today.work import todo_for
 
-from .base import VISIBLE, ScopedViewSet, TenantFilter
+from .tenancy import OwnAccountViewSet
 
 
 class TodayItemSerializer(serializers.Serializer):
@@ -41,14 +39,10 @@ class TodaySerializer(serializers.Serializer):
     sections = TodaySectionSerializer(many=True, help_text="One per role you hold, most urgent first.")
 
 
-class TodayViewSet(ScopedViewSet):
-    """The user's work for today, one section per role, most urgent first."""
+class TodayViewSet(OwnAccountViewSet):
+    """The user's work for today (computed from their own roles), one section per role, most urgent first."""
 
-    model = User
     serializer_class = TodaySerializer
-    action_permissions = {"retrieve": VISIBLE}
-    tenant_filter = TenantFilter("a user's own to-do list: it is computed from the user's own roles",
-                                 lambda user: Q(pk=user.pk))
 
     def retrieve(self, request, *args, **kwargs):
         todo = todo_for(request.user)

@@ -73,3 +73,13 @@ def _districts_or_404(request):
     wanted = request.GET.get("district")
     district = next((d for d in districts if str(d.pk) == wanted), districts[0])
     return districts, district
+
+
+def _overseen_report_type(request, wanted):
+    """The district (?district=) and its report type `wanted` (an id) if the user oversees it, else 404."""
+    _districts, district = _districts_or_404(request)
+    report_type = next((rt for rt in selectors.report_types_for(user=request.user, district=district)
+                        if str(rt.pk) == wanted), None)
+    if report_type is None:
+        raise Http404
+    return district, report_type

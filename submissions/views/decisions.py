@@ -19,7 +19,7 @@ from tenancy.forms import error_text as _error_text
 from .. import selectors, services
 from ..forms import UnlockRequestForm
 from ..models import UnlockRequest
-from ._common import _districts_or_404, _flash_outcome, _submission
+from ._common import _districts_or_404, _flash_outcome, _overseen_report_type, _submission
 
 
 @login_required
@@ -127,12 +127,7 @@ def submission_remind(request, pk: int):
 @require_POST
 def reporting_remind_late(request):
     """催报 every school whose report is late (missing in the matrix) for one report type."""
-    districts, district = _districts_or_404(request)
-    wanted = request.POST.get("report_type")
-    report_type = next((rt for rt in selectors.report_types_for(user=request.user, district=district)
-                        if str(rt.pk) == wanted), None)
-    if report_type is None:
-        raise Http404
+    district, report_type = _overseen_report_type(request, request.POST.get("report_type"))
     late = selectors.late_submissions(user=request.user, report_type=report_type)
     if request.POST.get("step") == "confirm":
         schools = sorted({s.school.name for s in late})

@@ -19,7 +19,7 @@ from tenancy.services import access_log_record
 
 from .. import downloads, selectors
 from ..models import SimilarityFlag
-from ._common import _districts_or_404
+from ._common import _districts_or_404, _overseen_report_type
 
 
 def _pct(value) -> str:
@@ -94,13 +94,7 @@ def matrix_context(request, district, report_type, today) -> dict:
 def _matrix_request(request):
     """The district and report type a matrix export or print view is for; 404 when the user
     oversees no such report type."""
-    _districts, district = _districts_or_404(request)
-    wanted = request.GET.get("report_type")
-    report_type = next((rt for rt in selectors.report_types_for(user=request.user, district=district)
-                        if str(rt.pk) == wanted), None)
-    if report_type is None:
-        raise Http404
-    return district, report_type
+    return _overseen_report_type(request, request.GET.get("report_type"))
 
 
 @login_required

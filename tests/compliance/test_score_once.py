@@ -2,14 +2,12 @@
 nothing, and two submissions at once (two connections) wait for each other."""
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from compliance import services
 from compliance.models import ManualScore, ManualScoreChange
 from tenancy.scoping import tenant_scope
+from tests.support.concurrency import run_at_once
 
 
 def _count(tree, assessment):
@@ -30,23 +28,6 @@ def test_the_same_score_sent_twice_is_one_history_entry(tree, assessment):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_submissions_at_once_are_one_score_and_one_entry(tree, assessment):
-    barrier = threading.Barrier(2)
-    errors = []
-
-    def submit():
-        try:
-            barrier.wait(timeout=10)
-            services.manual_score_set(assessment=assessment, school=tree.gupei, item_code="M1", score=2,
-                                      comment="双击", actor=tree.bureau_inspector)
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=submit) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors, errors
+    run_at_once(lambda: services.manual_score_set(assessment=assessment, school=tree.gupei, item_code="M1", score=2,
+                                                  comment="双击", actor=tree.bureau_inspector))
     assert _count(tree, assessment) == (1, 1)

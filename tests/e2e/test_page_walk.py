@@ -13,11 +13,12 @@ JSON answer is not a page of that role and is passed over. On every page walked:
 from __future__ import annotations
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import get_resolver, reverse
 
 from tenancy.models import User
 from tenancy.scoping import system_scope
 from tests.support.browser import CHROMIUM_ARGS
+from tests.support.routes import walk
 from tests.support.servers import chromium_path
 from tests.web.pages import DISTRICT_PAGES, PAGES
 
@@ -86,14 +87,6 @@ CHECKS = """() => {
 }""".replace("__MIN__", str(MIN_TAP))
 
 
-def _walk(patterns, prefix=""):
-    for p in patterns:
-        route = prefix + str(p.pattern)
-        if isinstance(p, URLResolver):
-            yield from _walk(p.url_patterns, route)
-        elif isinstance(p, URLPattern):
-            yield route, p
-
 
 def _is_file(name: str, route: str) -> bool:
     return "download" in name or route.endswith((".xlsx", ".docx"))
@@ -102,7 +95,7 @@ def _is_file(name: str, route: str) -> bool:
 def page_urls(tree) -> dict[str, str]:
     """url name -> a URL of every page of the site, objects made in gupei (or its district)."""
     urls = {}
-    for route, p in _walk(get_resolver().url_patterns):
+    for route, p in walk(get_resolver().url_patterns):
         if route.startswith(SKIP_PREFIXES) or p.name in SKIP_NAMES or p.name is None:
             continue
         if not (getattr(p.pattern, "converters", None) or p.pattern.regex.groups) and not _is_file(p.name, route):

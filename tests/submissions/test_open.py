@@ -1,5 +1,4 @@
 """The open job: exactly one submission per (school, report type, period), however often it runs."""
-import threading
 from datetime import date
 
 import pytest
@@ -10,6 +9,7 @@ from submissions import services
 from submissions.models import Period, Submission, SubmissionEvent
 from tenancy import services as tenancy_services
 from tenancy.scoping import tenant_scope
+from tests.support.concurrency import run_at_once
 from tests.support.submissions import district_ids
 
 
@@ -68,24 +68,7 @@ def test_submissions_are_invisible_outside_the_scope(tree, report):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_runs_from_two_connections_create_each_submission_once(tree, report):
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
-    def run():
-        try:
-            barrier.wait(timeout=10)
-            results.append(services.periods_open(today=date(2026, 6, 30)))
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()  # each thread has its own connection
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors, errors
+    results = run_at_once(lambda: services.periods_open(today=date(2026, 6, 30)))
     assert sum(results) == 12, results  # every row created by exactly one of the runs
     assert _count(tree, report) == 12
     with tenant_scope(district_ids(tree)):

@@ -2,18 +2,17 @@
 same key at once (two connections) write one row, and the second gets the first's result."""
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from schools import services as school_services
 from schools.models import Child
 from tenancy import idempotency
 from tenancy.scoping import tenant_scope
+from tests.support.concurrency import run_at_once
 
 FIELDS = dict(gender="female", grade=3, class_name="三(1)班", left_behind_kind="both")
 
@@ -30,24 +29,8 @@ def _create(tree, key, name="同一个", delay=0.0):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_same_key_at_once_from_two_connections_writes_one_child(tree):
-    key, outcomes, errors = str(uuid.uuid4()), [], []
-    barrier = threading.Barrier(2)
-
-    def submit():
-        try:
-            barrier.wait(timeout=10)
-            outcomes.append(_create(tree, key, delay=0.5))
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=submit) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors, errors
+    key = str(uuid.uuid4())
+    outcomes = run_at_once(lambda: _create(tree, key, delay=0.5))
     assert sorted(o.replayed for o in outcomes) == [False, True]
     assert outcomes[0].obj.pk == outcomes[1].obj.pk
     with tenant_scope([tree.gupei.id]):

@@ -16,11 +16,12 @@ A new URL pattern with a parameter and no registry entry fails test_every_page_h
 from __future__ import annotations
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import get_resolver, reverse
 
 from tenancy.models import AccessLog
 from tenancy.scoping import system_school_ids, tenant_scope
 from tests.support.access_log import check_logged, log_mark
+from tests.support.routes import walk
 
 from .pages import DISTRICT_PAGES, OTHER_DISTRICT, PAGES, THIS_DISTRICT
 
@@ -37,19 +38,11 @@ OUTSIDERS = {"gupei": ["menzhuang_admin", "menzhuang_teacher", *OTHER_DISTRICT],
 CLERKS = {"gupei": "gupei_clerk"}
 
 
-def _walk(patterns, prefix=""):
-    for p in patterns:
-        route = prefix + str(p.pattern)
-        if isinstance(p, URLResolver):
-            yield from _walk(p.url_patterns, route)
-        elif isinstance(p, URLPattern):
-            yield route, p
-
 
 def parametrised_patterns() -> dict[str, str]:
     """name -> route of every site URL pattern that takes a parameter (outside exempt prefixes)."""
     found = {}
-    for route, p in _walk(get_resolver().url_patterns):
+    for route, p in walk(get_resolver().url_patterns):
         if route.startswith(EXEMPT_PREFIXES):
             continue
         takes_params = bool(getattr(p.pattern, "converters", None)) or p.pattern.regex.groups > 0
