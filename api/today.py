@@ -33,7 +33,7 @@ class TodaySectionSerializer(serializers.Serializer):
 
 class TodaySerializer(serializers.Serializer):
     username = serializers.CharField()
-    date = serializers.DateField(source="day")
+    date = serializers.DateField(source="day", read_only=True)
     schools = serializers.ListField(child=serializers.IntegerField(), source="school_ids",
                                     help_text="The schools this list covers (every school you can see).")
     sections = TodaySectionSerializer(many=True, help_text="One per role you hold, most urgent first.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from tenancy.roles import Role
+from tenancy.scoping import system_scope
 from tenancy.signals import role_changed
 
 from .models import Kind
@@ -27,5 +28,7 @@ def _role_changed(sender, *, membership, granted: bool, actor=None, **kwargs) ->
         kind, text = Kind.ROLE_GRANTED, _("You were given the role %(role)s at %(place)s.") % params
     else:
         kind, text = Kind.ROLE_REVOKED, _("Your role %(role)s at %(place)s was removed.") % params
-    notify(event_key=f"membership:{membership.pk}:{'granted' if granted else 'revoked'}", kind=kind,
-           district_id=district_id, school_id=membership.school_id, users=[membership.user], text=text, link="/")
+    # The notice belongs to the role's district, which a school admin's own scope does not include.
+    with system_scope("a role change tells the person, in the role's district", district_ids=[district_id]):
+        notify(event_key=f"membership:{membership.pk}:{'granted' if granted else 'revoked'}", kind=kind,
+               district_id=district_id, school_id=membership.school_id, users=[membership.user], text=text, link="/")

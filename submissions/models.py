@@ -343,7 +343,7 @@ class SubmissionReminder(SchoolOwnedModel):
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="reminders")
     kind = models.CharField(max_length=12, choices=ReminderKind.choices)
     sent_at = models.DateTimeField()
-    sent_on = models.DateField(null=True, blank=True)
+    sent_on = models.DateField(null=True, blank=True, validators=[sane_date])
     sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                 related_name="+")
     recipients = models.PositiveIntegerField(default=0)

@@ -54,9 +54,10 @@ def test_teacher_records_a_home_visit_from_the_tracker(live_server, school_home,
     page.click("button[type=submit].btn-primary")
     page.wait_for_url(f"{base}/")  # the start page: today's work
 
-    # The header links to the archive pages; the dashboard shows no home visit yet (4 children).
+    # 更多 links to the archive pages; the dashboard shows no home visit yet (4 children).
     dashboard = f"{base}/schools/{t.gupei.pk}/dashboard/"
-    page.click(f"nav a[href='/schools/{t.gupei.pk}/dashboard/']")
+    page.click("nav a[data-tab='more']")
+    page.click(f"main a[href='/schools/{t.gupei.pk}/dashboard/']")
     page.wait_for_url(dashboard)
     assert page.locator("[data-coverage=home_visit]").inner_text().startswith("0/4")
     assert _no_horizontal_overflow(page)

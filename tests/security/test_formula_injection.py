@@ -98,6 +98,7 @@ POISON = {
 }
 assert all(v.startswith(TRIGGERS) or v.startswith("<r>") for v in POISON.values())
 
+PHONE_FIELDS = ("guardian_phone", "second_contact_phone")
 CHILD_FIELDS = ["name", "class_name", "parents_work_place", "guardian_name", "guardian_relation", "guardian_phone",
                 "second_contact_name", "second_contact_phone", "home_village", "health_notes", "wellbeing_notes",
                 "consent_method"]
@@ -146,7 +147,11 @@ def _poison_everything(tree, today):
         child = ss.child_create(actor=tree.gupei_admin, school=g, gender="female", birth_date=dt.date(2016, 5, 1),
                                 grade=4, left_behind_kind="both", consent_date=today - dt.timedelta(days=50),
                                 status_since=today - dt.timedelta(days=50),
-                                **{f: p[f"child.{f}"] for f in CHILD_FIELDS})
+                                **{f: p[f"child.{f}"] for f in CHILD_FIELDS if f not in PHONE_FIELDS})
+        # The phone rule refuses such text today; rows from before it (or from a restored backup)
+        # may still hold it, so it is written past the service.
+        Child.objects.filter(pk=child.pk).update(**{f: p[f"child.{f}"] for f in PHONE_FIELDS})
+        child.refresh_from_db()
         other = ss.child_create(actor=tree.gupei_admin, school=g, name="李四", gender="male",
                                 birth_date=dt.date(2016, 6, 1), grade=4, class_name="四(1)班", left_behind_kind="both",
                                 status_since=today - dt.timedelta(days=50))

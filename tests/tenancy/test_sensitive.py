@@ -26,6 +26,10 @@ NOT_SCHOOL_OWNED = {
                           "computed from it, before any scope exists",
     "submissions.reporttype_schools": "a district's report type names the schools it applies to: district "
                                       "configuration the bureau writes, holding no school's data",
+    "tenancy.idempotencykey": "a client's create key, district-owned with an optional school; its own RLS "
+                              "policy also matches the school when there is one; holds only a reference",
+    "notices.robot": "a group robot of a district (no school) or of one school: district-owned and under "
+                     "the district RLS; the pages show a school's robots to that school's admin only",
 }
 
 
