@@ -43,13 +43,20 @@ def email_wanted(users, kind: str) -> list:
     return [u for u in users if chosen.get(u.id, email_default())]
 
 
+def staff_by_school(school_ids, roles) -> dict[int, list]:
+    """The batched form: for each school, the active users holding one of `roles` on it, each once,
+    by id (the people a school's notices and reminders go to)."""
+    out: dict[int, dict[int, object]] = {}
+    for m in (Membership.objects.filter(school_id__in=set(school_ids), role__in=list(roles), user__is_active=True)
+              .select_related("user").order_by("user_id")):
+        assert m.school_id is not None  # filtered on school_id__in
+        out.setdefault(m.school_id, {}).setdefault(m.user_id, m.user)
+    return {sid: list(users.values()) for sid, users in out.items()}
+
+
 def school_staff(school_id: int, roles) -> list:
     """Active users holding one of `roles` on the school itself, each once, by id."""
-    out: dict[int, object] = {}
-    for m in (Membership.objects.filter(school_id=school_id, role__in=list(roles), user__is_active=True)
-              .select_related("user").order_by("user_id")):
-        out.setdefault(m.user_id, m.user)
-    return list(out.values())
+    return staff_by_school([school_id], roles).get(school_id, [])
 
 
 def district_staff(district_id: int, roles) -> list:

@@ -10,8 +10,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from notices.models import Kind
+from notices.selectors import staff_by_school
 from notices.services import notify
-from tenancy.models import Membership, School
+from tenancy.models import School
 from tenancy.roles import Role
 from tenancy.scoping import system_scope
 
@@ -77,13 +78,7 @@ def _reminders_for_district(district_id: int, today: date, now: datetime) -> int
 
 def reminder_recipients(school_ids) -> dict[int, list]:
     """The active admins and clerks of each school, who receive its reminders."""
-    recipients: dict[int, list] = {}
-    for m in (Membership.objects.filter(school_id__in=set(school_ids), role__in=REMINDER_ROLES)
-              .select_related("user").order_by("user_id")):
-        assert m.school_id is not None  # filtered on school_id__in
-        if m.user.is_active and m.user not in recipients.setdefault(m.school_id, []):
-            recipients[m.school_id].append(m.user)
-    return recipients
+    return staff_by_school(school_ids, REMINDER_ROLES)
 
 
 def _reminder_text(submission: Submission, kind: str) -> str:
