@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -41,6 +42,36 @@ class Child(SensitiveRecord, SchoolOwnedModel):
         GIVEN = "given", _("given")
         REFUSED = "refused", _("refused")
 
+    # The civil-affairs register's (农村留守儿童信息管理系统) classifications.
+    class CustodyType(models.TextChoices):
+        BOTH_AWAY = "both_away", _("both parents work away")
+        ONE_AWAY_OTHER_UNABLE = "one_away_other_unable", _("one parent away, the other unable to care")
+
+    class Assessment(models.TextChoices):
+        GOOD = "good", _("good")
+        FAIR = "fair", _("fair")
+        POOR = "poor", _("poor")
+        NONE = "none", _("no one cares for the child")
+
+    class IncomeSource(models.TextChoices):
+        MIGRANT_WORK = "migrant_work", _("migrant work")
+        FARMING = "farming", _("farming")
+        BUSINESS = "business", _("business")
+        SUBSIDY = "subsidy", _("government subsidy")
+        OTHER = "other", _("other")
+
+    class Assistance(models.TextChoices):
+        DIBAO = "dibao", _("minimum living allowance")
+        TEMPORARY = "temporary", _("temporary assistance")
+        MEDICAL = "medical", _("medical assistance")
+        HOUSING = "housing", _("housing assistance")
+
+    class Health(models.TextChoices):
+        HEALTHY = "healthy", _("healthy")
+        ILL = "ill", _("ill")
+        DISABLED = "disabled", _("disabled")
+        ILL_AND_DISABLED = "ill_and_disabled", _("ill and disabled")
+
     # Fields a refusal of consent or a purge clears; the minimum kept is name, gender, grade,
     # class, left-behind kind and status.
     SENSITIVE_FIELDS = (
@@ -67,6 +98,21 @@ class Child(SensitiveRecord, SchoolOwnedModel):
     home_village = models.CharField(_("home village"), max_length=100, blank=True)
     health_notes = models.TextField(_("health notes"), blank=True)
     wellbeing_notes = models.TextField(_("wellbeing notes"), blank=True)
+    # The register's fields. guardian_* above hold the entrusted guardian (受委托监护人).
+    custody_type = models.CharField(_("custody type"), max_length=24, choices=CustodyType.choices, blank=True)
+    guardianship_assessment = models.CharField(_("guardianship assessment"), max_length=8,
+                                               choices=Assessment.choices, blank=True)
+    guardian_since = models.DateField(_("guardian since"), null=True, blank=True, validators=[past_date])
+    parents_last_contact_on = models.DateField(_("parents last in touch on"), null=True, blank=True,
+                                               validators=[past_date])
+    income_source = models.CharField(_("family's main income"), max_length=16, choices=IncomeSource.choices,
+                                     blank=True)
+    assistance = ArrayField(models.CharField(max_length=16, choices=Assistance.choices), default=list, blank=True,
+                            verbose_name=_("assistance received"))
+    health_status = models.CharField(_("health"), max_length=16, choices=Health.choices, blank=True)
+    disability = models.CharField(_("disability"), max_length=100, blank=True)
+    illness = models.CharField(_("illness"), max_length=100, blank=True)
+    household_registration = models.CharField(_("household registration"), max_length=100, blank=True)
     consent = models.CharField(_("guardian consent"), max_length=8, choices=Consent.choices,
                                default=Consent.PENDING)
     consent_date = models.DateField(_("consent date"), null=True, blank=True, validators=[past_date])

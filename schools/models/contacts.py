@@ -29,7 +29,14 @@ class CareContact(SensitiveRecord, SchoolOwnedModel):
     made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                 verbose_name=_("made by"))
     notes = models.TextField(_("notes"), blank=True)
+    # A teacher's 关注 flag: this child needs attention, and why.
+    concern = models.BooleanField(_("needs attention"), default=False)
+    concern_reason = models.CharField(_("reason for attention"), max_length=200, blank=True)
+    # Bumped by every edit: an edit made elsewhere (another device, offline) names the version it
+    # started from, and a stale one is shown to its author instead of overwriting.
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, null=True)
 
     objects = ScopedManager(school="school")
 
@@ -37,6 +44,10 @@ class CareContact(SensitiveRecord, SchoolOwnedModel):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         ordering = ["-happened_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(concern=False) | ~models.Q(concern_reason=""),
+                                   name="contact_concern_has_reason"),
+        ]
         indexes = [
             # Child before kind: the compliance metrics read a semester's contacts per child in index
             # order (one streaming aggregate per child, no hash table of every child).
