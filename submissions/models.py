@@ -39,6 +39,22 @@ class PeriodType(models.TextChoices):
     EXPLICIT = "explicit", _("Explicit list of dates")
 
 
+class ApprovalRoute(models.TextChoices):
+    # The bureau reviews every school's submission itself.
+    DIRECT = "direct", _("Sent to the bureau for review")
+    # A village school's submission is reviewed by its township centre school first; the bureau
+    # decides only on what the centre approved. Centre schools still report to the bureau directly.
+    VIA_CENTRE = "via_centre", _("Reviewed by the centre school, then sent to the bureau")
+
+
+class Level(models.TextChoices):
+    """Who acted on a submission, along the org tree."""
+
+    SCHOOL = "school", _("School")
+    CENTRE = "centre", _("Centre school")
+    BUREAU = "bureau", _("Bureau")
+
+
 class ReportType(DistrictOwnedModel):
     """A DHIS2-style data set: what is reported, how often, by whom, and its deadlines.
 
@@ -63,6 +79,8 @@ class ReportType(DistrictOwnedModel):
     remind_days_before = models.PositiveSmallIntegerField(_("remind N days before the due date"), default=2)
     schools = models.ManyToManyField(School, related_name="report_types", blank=True, verbose_name=_("assigned schools"))
     is_active = models.BooleanField(_("active"), default=True)
+    route = models.CharField(_("approval route"), max_length=16, choices=ApprovalRoute.choices,
+                             default=ApprovalRoute.DIRECT, db_default=ApprovalRoute.DIRECT)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -122,6 +140,9 @@ class Status(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted")
     RETURNED = "returned", _("Returned")
     RESUBMITTED = "resubmitted", _("Resubmitted")
+    # VIA_CENTRE village schools only: the centre school approved; waiting for the bureau and
+    # locked for the school.
+    APPROVED = "approved", _("Approved by the centre school")
     ACCEPTED = "accepted", _("Accepted")
 
 
@@ -131,7 +152,7 @@ class Timeliness(models.TextChoices):
     LATE = "late", _("Late")
 
 
-SENT_STATUSES = (Status.SUBMITTED, Status.RETURNED, Status.RESUBMITTED, Status.ACCEPTED)
+SENT_STATUSES = (Status.SUBMITTED, Status.RETURNED, Status.RESUBMITTED, Status.APPROVED, Status.ACCEPTED)
 
 
 class Submission(SchoolOwnedModel):
@@ -148,6 +169,12 @@ class Submission(SchoolOwnedModel):
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     review_comment = models.TextField(_("review comment"), blank=True)
+    # The centre school's approval (VIA_CENTRE route); cleared when it is withdrawn or returned.
+    approved_at = models.DateTimeField(_("approved by the centre at"), null=True, blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Who returned it last (Level.CENTRE or Level.BUREAU); blank if never returned.
+    returned_level = models.CharField(_("returned by"), max_length=8, choices=Level.choices, blank=True,
+                                      default="", db_default="")
     # The bureau lifted the lock until this date (inclusive).
     unlocked_until = models.DateField(_("unlocked until"), null=True, blank=True, validators=[sane_date])
     # The content fingerprint (submissions.services.lifecycle.content_fingerprint) of what the bureau
@@ -198,6 +225,8 @@ class SubmissionEvent(SchoolOwnedModel):
         UNLOCK_REQUEST = "unlock_request", _("unlock requested")
         UNLOCK_REFUSE = "unlock_refuse", _("unlock refused")
         REMIND = "remind", _("reminded")
+        APPROVE = "approve", _("approved by the centre school")
+        WITHDRAW = "withdraw", _("centre approval withdrawn")
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(max_length=16, choices=Action.choices)
@@ -206,6 +235,8 @@ class SubmissionEvent(SchoolOwnedModel):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     at = models.DateTimeField()
     comment = models.TextField(blank=True)
+    # The level that acted: the school itself, its centre school or the bureau.
+    level = models.CharField(max_length=8, choices=Level.choices, blank=True, default="", db_default="")
 
     class Meta:
         # Write order: `at` is the business time and may be backdated (demo, imports).

@@ -18,6 +18,8 @@ from tenancy.models import District, School
 from tenancy.roles import Role
 from tenancy.selectors import has_school_perm, memberships_of, permissions_on_district
 
+# The approval-route states live in one place; read them from here.
+from .approval import ApprovalState, approval_state, approval_state_q, approval_states  # noqa: F401
 from .calendar import school_open_during
 from .models import (
     PackageVersion,

@@ -39,6 +39,7 @@ PERMISSIONS: list[tuple[str, StrOrPromise]] = [
     ("manage_materials", _("Manage activities, meetings, rules and evidence")),
     ("submit_reports", _("Compile and submit reports")),
     ("review_submissions", _("Review schools' submissions")),
+    ("approve_reports", _("Approve village schools' reports before the bureau")),
     ("manage_checklists", _("Manage compliance checklists")),
     ("score_manual_items", _("Score manual checklist items")),
 ]
@@ -50,7 +51,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "review_submissions", "manage_checklists", "score_manual_items",
     },
     Role.BUREAU_INSPECTOR: {"view_home", "view_aggregates", "score_manual_items"},
-    Role.TOWNSHIP_ADMIN: {"view_home", "view_aggregates", "manage_staff", "view_access_log"},
+    Role.TOWNSHIP_ADMIN: {"view_home", "view_aggregates", "manage_staff", "view_access_log", "approve_reports"},
     Role.SCHOOL_ADMIN: {
         "view_home", "manage_staff", "view_access_log", "manage_children", "view_child_identity",
         "record_contacts", "manage_materials", "submit_reports",
