@@ -138,3 +138,24 @@ def approval_state_q(state: str, level: str = Level.BUREAU) -> Q:
 def centre_of(school: School) -> School | None:
     """The centre school that approves a village school's reports (its parent)."""
     return school.parent
+
+
+# ---------------------------------------------------------------- reads for the centre school's review
+def approving_centres(user) -> list[School]:
+    """The centre schools whose village schools' reports the user approves (approve_reports held
+    on a school that oversees others)."""
+    from tenancy.selectors import permissions_by_school
+
+    ids = [sid for sid, perms in permissions_by_school(user).items() if "approve_reports" in perms]
+    return list(School.objects.filter(id__in=ids, children__isnull=False).distinct().order_by("path"))
+
+
+def approval_batches_visible_to(user):
+    """A centre school's bulk decisions: for its approvers and the bureau (not the village schools)."""
+    from tenancy.selectors import permissions_by_school
+
+    from .models import ApprovalBatch
+
+    ids = [sid for sid, perms in permissions_by_school(user).items()
+           if perms & {"approve_reports", "review_submissions", "view_aggregates"}]
+    return ApprovalBatch.objects.filter(school_id__in=ids).select_related("actor")
