@@ -17,6 +17,7 @@ from tenancy.selectors import has_school_perm
 from tenancy.views import school_for
 
 from .. import downloads, selectors, services
+from ..approval import goes_via_centre
 from ..forms import NarrativeForm, SubmitForm
 from ..models import PackageVersion, Status
 from ._common import _flash_outcome, _narrative_sections, _package_context, _state, _submission
@@ -59,7 +60,8 @@ def submission_detail(request, pk: int):
         "can_request_unlock": services.may_request_unlock(request.user, submission),
         "pending_unlock": selectors.pending_unlock_request(submission=submission),
         "can_review": selectors.may_read_reviews(user=request.user, school=submission.school),
-        "editable": submission.status in services.EDITABLE,
+        "editable": services.school_may_edit(submission),
+        "via_centre": goes_via_centre(submission.report_type, submission.school),
         "status_url": reverse("submission_status", kwargs={"pk": submission.pk}),
         **package,
     })
@@ -115,7 +117,7 @@ def submission_narrative(request, pk: int):
     submission = _submission(request, pk)
     narrative = selectors.narrative_of(submission=submission)
     current = narrative.sections if narrative is not None else {}
-    can_edit = (submission.status in services.EDITABLE
+    can_edit = (services.school_may_edit(submission)
                 and has_school_perm(request.user, "submit_reports", submission.school))
     status = 200
     if request.method == "POST":
