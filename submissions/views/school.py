@@ -149,14 +149,20 @@ def _submit_confirm(request, submission, form, *, status: int = 200):
     """The confirm step of 报送教育局; a returned report sent back unchanged also asks why."""
     resubmit = submission.status == Status.RETURNED
     unchanged = services.resend_is_unchanged(submission)
-    lines = [_("%(report)s, %(start)s – %(end)s, will be sent to the bureau. You cannot change it while the "
-               "bureau reviews it.") % {"report": submission.report_type.name,
-                                        "start": submission.period.start_on.isoformat(),
-                                        "end": submission.period.end_on.isoformat()}]
+    params = {"report": submission.report_type.name, "start": submission.period.start_on.isoformat(),
+              "end": submission.period.end_on.isoformat()}
+    if goes_via_centre(submission.report_type, submission.school):
+        lines = [_("%(report)s, %(start)s – %(end)s, will be sent to your centre school, which reviews it before "
+                   "the bureau. You cannot change it while it is reviewed.") % params]
+        title = _("Send again to the centre school?") if resubmit else _("Submit to the centre school?")
+    else:
+        lines = [_("%(report)s, %(start)s – %(end)s, will be sent to the bureau. You cannot change it while the "
+                   "bureau reviews it.") % params]
+        title = _("Send again to the bureau?") if resubmit else _("Submit to the bureau?")
     if unchanged:
         lines.append(_("Nothing has changed since the bureau returned it."))
     return render(request, "submissions/confirm.html", {
-        "title": _("Send again to the bureau?") if resubmit else _("Submit to the bureau?"),
+        "title": title,
         "lines": lines, "action": reverse("submission_submit", kwargs={"pk": submission.pk}),
         "hidden": [], "form": form if unchanged else None,
         "confirm_label": _("Yes, send it again") if resubmit else _("Yes, submit"),
@@ -184,5 +190,9 @@ def submission_submit(request, pk: int):
     except PermissionDenied as exc:
         messages.error(request, _error_text(exc))
     else:
-        messages.success(request, _("Sent to the bureau again.") if resubmit else _("Submitted to the bureau."))
+        if goes_via_centre(submission.report_type, submission.school):
+            messages.success(request, _("Sent to the centre school again.") if resubmit
+                             else _("Submitted to the centre school."))
+        else:
+            messages.success(request, _("Sent to the bureau again.") if resubmit else _("Submitted to the bureau."))
     return redirect("submission_detail", pk=submission.pk)
