@@ -115,6 +115,12 @@ def approval_states(report_type: ReportType, period: Period, schools: Iterable[S
 _VIA_CENTRE_Q = Q(report_type__route=ApprovalRoute.VIA_CENTRE, school__parent__isnull=False)
 
 
+def returned_to_school_q() -> Q:
+    """Returned and the school's to fix: not a village submission the bureau returned to its centre
+    (services._common.school_may_edit is the per-row form)."""
+    return Q(status=Status.RETURNED) & ~(Q(returned_level=Level.BUREAU) & _VIA_CENTRE_Q)
+
+
 def approval_state_q(state: str, level: str = Level.BUREAU) -> Q:
     """A filter on Submission for the submissions in `state` as `level` sees them (rows only: a
     never-opened school has no row to find)."""
