@@ -27,12 +27,17 @@ class Kind(models.TextChoices):
     UNLOCK_REFUSED = "unlock_refused", _("An unlock request was refused")
     ROLE_GRANTED = "role_granted", _("A role was granted")
     ROLE_REVOKED = "role_revoked", _("A role was revoked")
+    # The approval route along the org tree (village school → centre school → bureau).
+    TO_APPROVE = "to_approve", _("A village school's report waits for the centre school")
+    CENTRE_APPROVED = "centre_approved", _("A centre school approved a report")
+    APPROVAL_WITHDRAWN = "approval_withdrawn", _("A centre school withdrew its approval")
 
 
 # Kinds about a school's reporting, which a school's or district's group robot may carry. The
 # others concern one person (their role, their own export) and go to that person only.
 ROBOT_KINDS = (Kind.SUBMISSION_RETURNED, Kind.SUBMISSION_ACCEPTED, Kind.SUBMISSION_UNLOCKED, Kind.DUE_SOON,
-               Kind.OVERDUE, Kind.COMPILE_FAILED, Kind.FLAG_RAISED, Kind.UNLOCK_REQUESTED, Kind.UNLOCK_REFUSED)
+               Kind.OVERDUE, Kind.COMPILE_FAILED, Kind.FLAG_RAISED, Kind.UNLOCK_REQUESTED, Kind.UNLOCK_REFUSED,
+               Kind.TO_APPROVE, Kind.CENTRE_APPROVED, Kind.APPROVAL_WITHDRAWN)
 
 
 class Channel(models.TextChoices):

@@ -1,10 +1,21 @@
 """Every write about submissions: keyword-only arguments, one transaction each, audited.
 
 By subdomain: report_types (the calendar and its periods), lifecycle (transitions and the
-narrative), packages (compiles), similarity_flags, reminders, district_exports, township (the centre's roll-up package).
+narrative), approval (the centre school's review on the
+VIA_CENTRE route), packages (compiles), similarity_flags, reminders, district_exports,
+township (the centre's roll-up package).
 `now` parameters exist for the beat jobs, the demo and tests; views never pass them.
 """
-from ._common import EDITABLE, NarrativeConflict, SubmissionLocked, TransitionConflict, _log_district
+from ._common import EDITABLE, NarrativeConflict, SubmissionLocked, TransitionConflict, _log_district, school_may_edit
+from .approval import (
+    centre_may_decide,
+    may_approve,
+    submission_approval_withdraw,
+    submission_approve,
+    submission_centre_return,
+    submissions_approve_many,
+    submissions_centre_return_many,
+)
 from .decisions import (
     may_request_unlock,
     submission_remind,
@@ -53,6 +64,8 @@ from .township import (
 )
 
 __all__ = [
+    "centre_may_decide", "may_approve", "school_may_edit", "submission_approval_withdraw", "submission_approve",
+    "submission_centre_return", "submissions_approve_many", "submissions_centre_return_many",
     "NarrativeConflict", "content_fingerprint", "may_request_unlock", "resend_is_unchanged",
     "submission_remind", "submissions_remind_late", "unlock_request_create", "unlock_request_grant",
     "unlock_request_refuse",

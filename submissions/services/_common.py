@@ -12,10 +12,20 @@ from tenancy.models import School
 from tenancy.selectors import has_school_perm
 from tenancy.services import access_log_record, access_log_record_many
 
-from ..models import Status, Submission, SubmissionEvent
+from ..approval import goes_via_centre
+from ..models import Level, Status, Submission, SubmissionEvent
 
 # A submission the school may still change (compile, edit the narrative).
 EDITABLE = (Status.OPEN, Status.COMPILED, Status.RETURNED)
+
+
+def school_may_edit(submission: Submission) -> bool:
+    """The school may change (compile, edit, send) the submission: not sent, or returned to it.
+    A village submission the bureau returned to its centre school is the centre's to decide."""
+    if submission.status not in EDITABLE:
+        return False
+    return not (submission.status == Status.RETURNED and submission.returned_level == Level.BUREAU
+                and goes_via_centre(submission.report_type, submission.school))
 
 
 class TransitionConflict(ValidationError):
@@ -39,15 +49,18 @@ def _localdate(now: datetime | None = None) -> date:
 
 
 def _transition(submission: Submission, *, to: str, action: str, actor, now: datetime, comment: str = "",
-                **fields) -> Submission:
-    """Compare-and-set the status from what the caller saw to `to`, then audit it."""
+                level: str = "", expect: dict | None = None, **fields) -> Submission:
+    """Compare-and-set the status (and the `expect` columns) from what the caller saw to `to`,
+    then audit it; `level` is who acted (Level)."""
     from_status = submission.status
-    n = Submission.objects.filter(pk=submission.pk, status=from_status).update(status=to, updated_at=now, **fields)
+    n = (Submission.objects.filter(pk=submission.pk, status=from_status, **(expect or {}))
+         .update(status=to, updated_at=now, **fields))
     if n != 1:
         raise TransitionConflict(_("This submission was changed by someone else meanwhile. Reload it and try again."))
     SubmissionEvent.objects.create(
         school_id=submission.school_id, submission=submission, action=action, from_status=from_status,
         to_status=to, actor=actor if getattr(actor, "is_authenticated", False) else None, at=now, comment=comment,
+        level=level,
     )
     access_log_record(user=actor, school_id=submission.school_id, action="update", obj=submission,
                       detail={"transition": action, "from": from_status, "to": to})

@@ -19,18 +19,19 @@ from jobs.outbox import job_enqueue
 from tenancy.services import access_log_record
 
 from .. import narrative as narrative_mod
+from ..approval import goes_via_centre
 from ..calendar import is_on_time
-from ..models import Narrative, PackageVersion, Status, Submission, SubmissionEvent, Timeliness
+from ..models import Level, Narrative, PackageVersion, Status, Submission, SubmissionEvent, Timeliness
 from ._common import (
-    EDITABLE,
     NarrativeConflict,
     SubmissionLocked,
     _localdate,
     _require,
     _setting,
     _transition,
+    school_may_edit,
 )
-from .notices import review_notify
+from .notices import returned_to_centre_notify, review_notify, submitted_to_centre_notify
 
 
 def content_fingerprint(submission: Submission) -> str:
@@ -72,10 +73,20 @@ def submission_submit(*, actor, submission: Submission, note: str = "", now: dat
     today = _localdate(now)
     _require(actor, "submit_reports", submission, _("You may not submit reports for this school."))
     status = submission.status
+    via_centre = goes_via_centre(submission.report_type, submission.school)
     if status == Status.ACCEPTED:
         raise ValidationError(_("This submission has been accepted and is locked."))
+    if status == Status.APPROVED:
+        raise ValidationError(_("Your centre school has approved this submission; it is locked while the "
+                                "bureau reviews it."))
     if status in (Status.SUBMITTED, Status.RESUBMITTED):
+        if via_centre:
+            raise ValidationError(_("This submission has already been sent and is waiting for the centre "
+                                    "school's review."))
         raise ValidationError(_("This submission has already been sent and is waiting for the bureau's review."))
+    if not school_may_edit(submission):
+        raise ValidationError(_("The bureau returned this submission to your centre school. Wait until the "
+                                "centre school returns it to you or approves it again."))
     current = PackageVersion.objects.filter(submission=submission, is_current=True).first()
     if status == Status.OPEN or current is None:
         raise ValidationError(_("Compile the package before submitting."))
@@ -95,7 +106,7 @@ def submission_submit(*, actor, submission: Submission, note: str = "", now: dat
         submission = _transition(
             submission, to=Status.SUBMITTED, action=SubmissionEvent.Action.SUBMIT, actor=actor, now=now,
             timeliness=Timeliness.ON_TIME if on_time else Timeliness.LATE,
-            first_submitted_at=now, submitted_at=now, submitted_by=actor,
+            first_submitted_at=now, submitted_at=now, submitted_by=actor, level=Level.SCHOOL,
         )
     else:  # returned: the bureau asked for it again, so its own lock does not apply
         note = (note or "").strip()
@@ -104,7 +115,10 @@ def submission_submit(*, actor, submission: Submission, note: str = "", now: dat
                                              "narrative or the records and compile again, or say why no change "
                                              "is needed.")})
         submission = _transition(submission, to=Status.RESUBMITTED, action=SubmissionEvent.Action.RESUBMIT,
-                                 actor=actor, now=now, comment=note[:2000], submitted_at=now, submitted_by=actor)
+                                 actor=actor, now=now, comment=note[:2000], submitted_at=now, submitted_by=actor,
+                                 level=Level.SCHOOL)
+    if via_centre:
+        submitted_to_centre_notify(submission)
     if enqueue_similarity and narrative is not None and narrative.text.strip():
         _enqueue_similarity(submission)
     return submission
@@ -120,11 +134,10 @@ def _enqueue_similarity(submission: Submission) -> None:
 def submission_accept(*, actor, submission: Submission, comment: str = "", now: datetime | None = None) -> Submission:
     now = now or timezone.now()
     _require(actor, "review_submissions", submission, _("Only the bureau can accept submissions."))
-    if submission.status not in (Status.SUBMITTED, Status.RESUBMITTED):
-        raise ValidationError(_("Only a submission waiting for review can be accepted."))
+    _require_bureau_turn(submission, _("Only a submission waiting for review can be accepted."))
     submission = _transition(submission, to=Status.ACCEPTED, action=SubmissionEvent.Action.ACCEPT, actor=actor,
                              now=now, comment=comment.strip(), reviewed_at=now, reviewed_by=actor,
-                             review_comment=comment.strip())
+                             review_comment=comment.strip(), level=Level.BUREAU)
     review_notify(submission)
     return submission
 
@@ -136,13 +149,28 @@ def submission_return(*, actor, submission: Submission, comment: str, now: datet
     comment = (comment or "").strip()
     if not comment:
         raise ValidationError({"comment": _("Say what the school needs to change.")})
-    if submission.status not in (Status.SUBMITTED, Status.RESUBMITTED):
-        raise ValidationError(_("Only a submission waiting for review can be returned."))
+    _require_bureau_turn(submission, _("Only a submission waiting for review can be returned."))
     submission = _transition(submission, to=Status.RETURNED, action=SubmissionEvent.Action.RETURN, actor=actor,
                              now=now, comment=comment, reviewed_at=now, reviewed_by=actor, review_comment=comment,
-                             returned_fingerprint=content_fingerprint(submission))
-    review_notify(submission)
+                             returned_fingerprint=content_fingerprint(submission), returned_level=Level.BUREAU,
+                             approved_at=None, approved_by=None, level=Level.BUREAU)
+    if goes_via_centre(submission.report_type, submission.school):
+        returned_to_centre_notify(submission)  # the centre decides what the school must change
+    else:
+        review_notify(submission)
     return submission
+
+
+def _require_bureau_turn(submission: Submission, message: str) -> None:
+    """The bureau decides a village school's VIA_CENTRE submission only once its centre approved it."""
+    if goes_via_centre(submission.report_type, submission.school):
+        if submission.status in (Status.SUBMITTED, Status.RESUBMITTED):
+            raise ValidationError(_("%(school)s's centre school has not approved this submission yet.")
+                                  % {"school": submission.school.name})
+        if submission.status != Status.APPROVED:
+            raise ValidationError(message)
+    elif submission.status not in (Status.SUBMITTED, Status.RESUBMITTED, Status.APPROVED):
+        raise ValidationError(message)
 
 
 @transaction.atomic
@@ -159,7 +187,8 @@ def submission_unlock(*, actor, submission: Submission, until: date | None = Non
         raise ValidationError({"until": _("The unlock must last until today or later.")})
     submission = _transition(submission, to=submission.status, action=SubmissionEvent.Action.UNLOCK, actor=actor,
                              now=now, unlocked_until=until,
-                             comment=comment.strip() or _("Unlocked until %(until)s") % {"until": until.isoformat()})
+                             comment=comment.strip() or _("Unlocked until %(until)s") % {"until": until.isoformat()},
+                             level=Level.BUREAU)
     review_notify(submission)
     return submission
 
@@ -174,7 +203,7 @@ def narrative_update(*, actor, submission: Submission, sections: dict, version: 
     """
     now = now or timezone.now()
     _require(actor, "submit_reports", submission, _("You may not edit this school's reports."))
-    if submission.status not in EDITABLE:
+    if not school_may_edit(submission):
         raise ValidationError(_("The narrative can only be edited before the submission is sent, or after it is returned."))
     if not isinstance(sections, dict):
         raise ValidationError({"sections": _("Sections must be a mapping of section to text.")})
@@ -209,7 +238,7 @@ def narrative_update(*, actor, submission: Submission, sections: dict, version: 
     narrative.save()
     SubmissionEvent.objects.create(school_id=submission.school_id, submission=submission,
                                    action=SubmissionEvent.Action.NARRATIVE, from_status=submission.status,
-                                   to_status=submission.status, actor=actor, at=now)
+                                   to_status=submission.status, actor=actor, at=now, level=Level.SCHOOL)
     access_log_record(user=actor, school_id=submission.school_id, action="create" if created else "update",
                       obj=narrative)
     return narrative

@@ -98,3 +98,69 @@ def unlock_refused_notify(request) -> None:
     text = _("%(school)s: the bureau refused to unlock %(report)s (%(start)s – %(end)s).") % _report(submission)
     _school_notice(submission, kind=Kind.UNLOCK_REFUSED, event_key=f"unlock-request:{request.pk}:refused",
                    text=text, extra_users=[request.requested_by])
+
+
+# ---------------------------------------------------------------- the approval route through the centre school
+def _centre_admins(submission: Submission) -> list:
+    return school_staff(submission.school.parent_id, [Role.TOWNSHIP_ADMIN]) if submission.school.parent_id else []
+
+
+def _last_event(submission: Submission) -> SubmissionEvent:
+    event = SubmissionEvent.objects.filter(submission=submission).order_by("-id").first()
+    assert event is not None  # the transition has just written it
+    return event
+
+
+def submitted_to_centre_notify(submission: Submission) -> None:
+    """A village school sent (or sent again) a report its centre school reviews first."""
+    event = _last_event(submission)
+    text = _("%(school)s sent %(report)s (%(start)s – %(end)s). It waits for your review.") % _report(submission)
+    notify(event_key=f"submission-event:{event.pk}", kind=Kind.TO_APPROVE,
+           district_id=submission.report_type.district_id, school_id=submission.school.parent_id,
+           users=_centre_admins(submission), text=text, link=f"/submissions/{submission.pk}/centre/")
+
+
+def centre_approved_notify(submission: Submission) -> None:
+    """The centre school approved: the bureau's admins may now decide."""
+    event = _last_event(submission)
+    district_id = submission.report_type.district_id
+    text = _("The centre school approved %(report)s (%(start)s – %(end)s) of %(school)s. "
+             "It waits for the bureau's review.") % _report(submission)
+    notify(event_key=f"submission-event:{event.pk}", kind=Kind.CENTRE_APPROVED, district_id=district_id,
+           school_id=submission.school_id, users=district_staff(district_id, [Role.BUREAU_ADMIN]), text=text,
+           link=f"/submissions/{submission.pk}/review/")
+
+
+def centre_returned_notify(submission: Submission, *, bureau_reason: str = "") -> None:
+    """The centre school returned a report to the village school, with its reason (and the bureau's,
+    when the bureau had returned it to the centre)."""
+    event = _last_event(submission)
+    params = _report(submission) | {"reason": event.comment, "bureau": bureau_reason}
+    if bureau_reason:
+        text = _("%(school)s: %(report)s (%(start)s – %(end)s) was returned by the centre school. Reason: "
+                 "%(reason)s (the bureau: %(bureau)s)") % params
+    else:
+        text = _("%(school)s: %(report)s (%(start)s – %(end)s) was returned by the centre school. Reason: "
+                 "%(reason)s") % params
+    _school_notice(submission, kind=Kind.SUBMISSION_RETURNED, event_key=f"submission-event:{event.pk}", text=text)
+
+
+def returned_to_centre_notify(submission: Submission) -> None:
+    """The bureau returned a village school's report: its centre school hears the reason and decides."""
+    event = _last_event(submission)
+    text = _("The bureau returned %(report)s (%(start)s – %(end)s) of %(school)s to the centre school. "
+             "Reason: %(reason)s") % (_report(submission) | {"reason": event.comment})
+    notify(event_key=f"submission-event:{event.pk}", kind=Kind.SUBMISSION_RETURNED,
+           district_id=submission.report_type.district_id, school_id=submission.school.parent_id,
+           users=_centre_admins(submission), text=text, link=f"/submissions/{submission.pk}/centre/")
+
+
+def approval_withdrawn_notify(submission: Submission) -> None:
+    """The centre school took its approval back before the bureau decided."""
+    event = _last_event(submission)
+    district_id = submission.report_type.district_id
+    text = _("The centre school withdrew its approval of %(report)s (%(start)s – %(end)s) of %(school)s.") % (
+        _report(submission))
+    notify(event_key=f"submission-event:{event.pk}", kind=Kind.APPROVAL_WITHDRAWN, district_id=district_id,
+           school_id=submission.school_id, users=district_staff(district_id, [Role.BUREAU_ADMIN]), text=text,
+           link=f"/submissions/{submission.pk}/review/")

@@ -17,7 +17,7 @@ from tenancy.scoping import tenant_scope
 from tenancy.services import access_log_record
 
 from ..models import Narrative, PackageVersion, Status, Submission, SubmissionEvent, package_storage_key
-from ._common import EDITABLE, _require, _transition
+from ._common import _require, _transition, school_may_edit
 from .notices import compile_notify
 
 COMPILE_TASK = "submissions.compile_package"
@@ -28,7 +28,7 @@ def package_version_start(*, submission: Submission, actor=None, task_id: str = 
     """Reserve the next version of a submission's package. `actor=None` only for system jobs."""
     if actor is not None:
         _require(actor, "submit_reports", submission, _("You may not compile reports for this school."))
-    if submission.status not in EDITABLE:
+    if not school_may_edit(submission):
         raise ValidationError(_("A submission that has been sent cannot be compiled again."))
     # Serialise version numbering per submission (of=self: django-scopes' select_for_update caveat).
     Submission.objects.select_for_update(of=("self",)).filter(pk=submission.pk).first()
@@ -116,7 +116,7 @@ def submission_compile_request(*, actor, submission: Submission, enqueue: bool =
     """
     now = now or timezone.now()
     _require(actor, "submit_reports", submission, _("You may not compile reports for this school."))
-    if submission.status not in EDITABLE:
+    if not school_may_edit(submission):
         raise ValidationError(_("A submission that has been sent cannot be compiled again."))
     Submission.objects.select_for_update(of=("self",)).filter(pk=submission.pk).first()
     narrative = Narrative.objects.filter(submission=submission).first()

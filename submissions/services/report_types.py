@@ -31,7 +31,8 @@ def _require_calendar_manager(actor, district: District) -> None:
 def report_type_create(*, actor, district: District, name: str, code: str, period_type: str, start_on: date,
                        kind: str = "progress", end_on: date | None = None, explicit_dates=(),
                        open_offset_days: int = 0, due_offset_days: int = 3, timely_within_days: int = 3,
-                       lock_after_days: int = 14, remind_days_before: int = 2, schools=()) -> ReportType:
+                       lock_after_days: int = 14, remind_days_before: int = 2, schools=(),
+                       route: str = "direct") -> ReportType:
     """Create a report type, assign schools and generate its periods. `actor=None`: system/seed."""
     _require_calendar_manager(actor, district)
     schools = list(schools)
@@ -49,7 +50,7 @@ def report_type_create(*, actor, district: District, name: str, code: str, perio
         district=district, name=name, code=code, kind=kind, period_type=period_type, start_on=start_on,
         end_on=end_on, explicit_dates=explicit_dates, open_offset_days=open_offset_days,
         due_offset_days=due_offset_days, timely_within_days=timely_within_days, lock_after_days=lock_after_days,
-        remind_days_before=remind_days_before, created_by=actor,
+        remind_days_before=remind_days_before, route=route, created_by=actor,
     )
     report_type.full_clean()
     report_type.save()
@@ -154,7 +155,8 @@ def _open_report_type(rt: ReportType, today: date, now: datetime) -> int:
     return len(rows)
 
 
-REPORT_TYPE_EDITABLE = ("name", "is_active", "remind_days_before")
+# The route may change later: each state has a meaning on either route (submissions.approval).
+REPORT_TYPE_EDITABLE = ("name", "is_active", "remind_days_before", "route")
 
 
 @in_district_scope("report_type")
