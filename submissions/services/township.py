@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from jobs.models import UNFINISHED
 from jobs.outbox import job_enqueue
@@ -34,7 +35,7 @@ def township_refusal(readiness: Readiness) -> str | None:
             "school": readiness.centre.name, "report": readiness.report_type.name}
     if readiness.pending:
         return _("Not every village school has been approved yet. Still waiting: %(schools)s.") % {
-            "schools": _(", ").join(row.school.name for row in readiness.pending)}
+            "schools": pgettext("between school names", ", ").join(row.school.name for row in readiness.pending)}
     return None
 
 
