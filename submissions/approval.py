@@ -115,6 +115,12 @@ def approval_states(report_type: ReportType, period: Period, schools: Iterable[S
 _VIA_CENTRE_Q = Q(report_type__route=ApprovalRoute.VIA_CENTRE, school__parent__isnull=False)
 
 
+def returned_to_school_q() -> Q:
+    """Returned and the school's to fix: not a village submission the bureau returned to its centre
+    (services._common.school_may_edit is the per-row form)."""
+    return Q(status=Status.RETURNED) & ~(Q(returned_level=Level.BUREAU) & _VIA_CENTRE_Q)
+
+
 def approval_state_q(state: str, level: str = Level.BUREAU) -> Q:
     """A filter on Submission for the submissions in `state` as `level` sees them (rows only: a
     never-opened school has no row to find)."""
@@ -138,3 +144,72 @@ def approval_state_q(state: str, level: str = Level.BUREAU) -> Q:
 def centre_of(school: School) -> School | None:
     """The centre school that approves a village school's reports (its parent)."""
     return school.parent
+
+
+# ---------------------------------------------------------------- reads for the centre school's review
+def approving_centres(user) -> list[School]:
+    """The centre schools whose village schools' reports the user approves (approve_reports held
+    on a school that oversees others)."""
+    from tenancy.selectors import permissions_by_school
+
+    ids = [sid for sid, perms in permissions_by_school(user).items() if "approve_reports" in perms]
+    return list(School.objects.filter(id__in=ids, children__isnull=False).distinct().order_by("path"))
+
+
+def approval_batches_visible_to(user):
+    """A centre school's bulk decisions: for its approvers and the bureau (not the village schools)."""
+    from tenancy.selectors import permissions_by_school
+
+    from .models import ApprovalBatch
+
+    ids = [sid for sid, perms in permissions_by_school(user).items()
+           if perms & {"approve_reports", "review_submissions", "view_aggregates"}]
+    return ApprovalBatch.objects.filter(school_id__in=ids).select_related("actor")
+
+
+class QueueRow:
+    """One village school in a centre school's review queue for one period."""
+
+    def __init__(self, school: School, submission: Submission | None, state: ApprovalState):
+        self.school, self.submission, self.state = school, submission, state
+
+    @property
+    def decidable(self) -> bool:
+        return self.state == ApprovalState.READY
+
+
+def centre_report_types(centre: School) -> list[ReportType]:
+    """The active VIA_CENTRE report types some village school of the centre reports on."""
+    return list(ReportType.objects.filter(district_id=centre.district_id, route=ApprovalRoute.VIA_CENTRE,
+                                          is_active=True, schools__parent=centre).distinct().order_by("-start_on", "id"))
+
+
+def centre_periods(report_type: ReportType, today) -> list[Period]:
+    """Opened periods, newest first."""
+    return list(Period.objects.filter(report_type=report_type, open_on__lte=today).order_by("-start_on"))
+
+
+def centre_queue(*, centre: School, report_type: ReportType, period: Period) -> list[QueueRow]:
+    """The centre's village schools assigned to the report type, with their submission and state
+    as the centre sees it; the ones to decide first."""
+    from .calendar import school_open_during
+
+    villages = [s for s in School.objects.filter(parent=centre, report_types=report_type).order_by("name")
+                if school_open_during(s.opened_on, s.closed_on, period.start_on, period.end_on)]
+    subs = {s.school_id: s for s in Submission.objects.filter(
+        report_type=report_type, period=period, school__in=villages).select_related("school", "report_type", "period")}
+    states = approval_states(report_type, period, villages, level=Level.CENTRE)
+    order = {ApprovalState.READY: 0, ApprovalState.WAITING_BELOW: 1, ApprovalState.RETURNED: 2,
+             ApprovalState.PASSED: 3}
+    rows = [QueueRow(s, subs.get(s.id), states[s.id]) for s in villages]
+    return sorted(rows, key=lambda r: (order.get(r.state, 9), r.school.name))
+
+
+def centre_to_review(user) -> list[Submission]:
+    """Every village submission waiting for a decision of the user's centre schools (the `today` items)."""
+    centres = approving_centres(user)
+    if not centres:
+        return []
+    return list(Submission.objects.filter(approval_state_q(ApprovalState.READY, Level.CENTRE),
+                                          school__parent__in=centres)
+                .select_related("school", "report_type", "period").order_by("period__due_on", "school__name"))

@@ -10,7 +10,10 @@ and all writes go through the services.
   near-identical narratives (flagged), 涧溪中心小学 an independent one (not flagged).
 - A fortnightly work-update report around the seed's day itself (seed_current), so every role has
   work today: an open period due ahead, the last period past due returned to some schools with a
-  reason, waiting for review at others, and not sent by 古沛镇石坝小学 and 桥头小学.
+  reason, waiting for review at others, and not sent by 桥头小学. It goes through the centre school
+  (ApprovalRoute.VIA_CENTRE): of Gupei's village schools, 古沛镇石坝小学's last period was approved
+  by the centre and waits for the bureau, and it sent the running period early (waiting for the
+  centre); the centre returned 古沛镇魏岗小学's with a reason.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from tenancy.scoping import district_scope, tenant_scope
 
 from . import services
 from .demo_texts import independent_summary, seed_summaries
-from .models import PeriodType, ReportKind, ReportType, Status, Submission
+from .models import ApprovalRoute, PeriodType, ReportKind, ReportType, Status, Submission
 from .narrative import split_sections
 
 
@@ -168,9 +171,15 @@ def _seed(ctx: dict) -> None:
 
 CURRENT_CODE = "work-update"
 # The last period past due, per school: returned by the bureau, waiting for review, or not sent.
-CURRENT_RETURNED = {"gupei", "gupei-weigang", "menzhuang"}
-CURRENT_NOT_SENT = {"gupei-shiba", "qiaotou"}
+CURRENT_RETURNED = {"gupei", "menzhuang"}
+CURRENT_NOT_SENT = {"qiaotou"}
 RETURN_REASON = "请补充本期活动的照片和文字记录，并核对留守儿童人数后重新报送。"
+# Gupei's village schools on the centre route: the centre approved one, returned the other.
+CENTRE_APPROVED = {"gupei-shiba"}
+CENTRE_RETURNED = {"gupei-weigang"}
+CENTRE_RETURN_REASON = "本期家访记录缺少照片，请补充后重新报送中心校。"
+# Sent early for the running period, waiting for the centre's review today.
+CENTRE_WAITING = {"gupei-shiba"}
 
 
 def _seed_current(ctx: dict, all_schools: list[School], clerks: dict, bureau) -> ReportType:
@@ -185,9 +194,12 @@ def _seed_current(ctx: dict, all_schools: list[School], clerks: dict, bureau) ->
         district, CURRENT_CODE, name="留守儿童之家工作动态报送（双周）", kind=ReportKind.PROGRESS,
         period_type=PeriodType.FORTNIGHTLY, start_on=monday - timedelta(days=28), end_on=None,
         open_offset_days=0, due_offset_days=3, timely_within_days=3, lock_after_days=28, remind_days_before=2,
-        schools=all_schools,
+        schools=all_schools, route=ApprovalRoute.VIA_CENTRE,
     )
+    if report.route != ApprovalRoute.VIA_CENTRE:  # seeded before the route existed
+        report = services.report_type_update(actor=None, report_type=report, route=ApprovalRoute.VIA_CENTRE)
     services.periods_open(today=today, report_type_ids=[report.id])
+    township = ctx["users"]["gupei_township"]
     with tenant_scope([s.id for s in all_schools]):
         past_due = (Submission.objects.filter(report_type=report, period__due_on__lt=today)
                     .select_related("period", "school").order_by("-period__seq"))
@@ -198,9 +210,22 @@ def _seed_current(ctx: dict, all_schools: list[School], clerks: dict, bureau) ->
                 continue
             end = submission.period.end_on
             submission = _send(submission, clerks[code], _at(end + timedelta(days=1)))
-            if code in CURRENT_RETURNED and submission.status == Status.SUBMITTED:
-                services.submission_return(actor=bureau, submission=submission, now=_at(end + timedelta(days=2), 10),
-                                           comment=RETURN_REASON)
+            if submission.status != Status.SUBMITTED:
+                continue  # decided on an earlier run
+            decided = _at(end + timedelta(days=2), 10)
+            if code in CURRENT_RETURNED:
+                services.submission_return(actor=bureau, submission=submission, now=decided, comment=RETURN_REASON)
+            elif code in CENTRE_APPROVED:
+                services.submission_approve(actor=township, submission=submission, now=decided,
+                                            comment="材料齐全，同意报送。")
+            elif code in CENTRE_RETURNED:
+                services.submission_centre_return(actor=township, submission=submission, now=decided,
+                                                  comment=CENTRE_RETURN_REASON)
+        running = (Submission.objects.filter(report_type=report, period__start_on__lte=today,
+                                             period__end_on__gte=today, school__code__in=CENTRE_WAITING)
+                   .select_related("period", "school"))
+        for submission in running:
+            _send(submission, clerks[submission.school.code], _at(today, 8))
     return report
 
 

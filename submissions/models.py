@@ -253,6 +253,27 @@ class SubmissionEvent(SchoolOwnedModel):
         return str(Status(self.to_status).label) if self.to_status in Status.values else self.to_status
 
 
+class ApprovalBatch(SchoolOwnedModel):
+    """One call in which a centre school decided many village submissions of one period (each
+    decision still has its own SubmissionEvent). Owned by the centre school."""
+
+    class Action(models.TextChoices):
+        APPROVE = "approve", _("approve")
+        RETURN = "return", _("return")
+
+    report_type = models.ForeignKey(ReportType, on_delete=models.PROTECT, related_name="+")
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=8, choices=Action.choices)
+    comment = models.TextField(blank=True)
+    submission_ids = ArrayField(models.BigIntegerField(), default=list)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["school", "period"], name="approvalbatch_school_period")]
+
+
 class PackageVersion(Job, SchoolOwnedModel):
     """One compile of a submission's package (XLSX + DOCX). Written by the compile job.
 

@@ -23,6 +23,9 @@ def items(request) -> list[NavItem]:
     school = next((m.school for m in memberships if m.school_id), None)
     if school is not None:
         out.append(NavItem("submissions", _("Reports"), reverse("school_submissions", kwargs={"pk": school.pk})))
+    # A township admin reviews the village schools' reports before the bureau (VIA_CENTRE route).
+    if any(m.role == Role.TOWNSHIP_ADMIN for m in memberships):
+        out.append(NavItem("centre_reviews", _("Village reports to review"), reverse("centre_queue")))
     # Bureau and township users oversee reporting; the pages decide exactly what (else 404).
     if any(m.role in _OVERSEER_ROLES for m in memberships):
         out.append(NavItem("reporting", _("Reporting"), reverse("reporting_matrix")))

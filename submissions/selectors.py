@@ -462,8 +462,10 @@ class SchoolWork:
     next_due: date | None = None
     late: int = 0  # not sent, past due, still sendable
     to_compile: int = 0  # open, sendable, no package compiled yet
-    returned: int = 0  # returned by the bureau, to fix and send again
-    waiting_review: int = 0  # sent, waiting for the bureau
+    returned: int = 0  # returned to the school (by the bureau or its centre), to fix and send again
+    returned_by_centre: int = 0  # of which its centre school returned
+    waiting_review: int = 0  # waiting for the bureau's decision (approval state READY at the bureau)
+    waiting_centre: int = 0  # village submissions waiting for their centre school's decision
     returned_ids: list[int] = field(default_factory=list)
 
 
@@ -472,24 +474,28 @@ def reporting_work(school_ids: list[int], today: date) -> dict[int, SchoolWork]:
     whose reporting the user takes part in)."""
     from django.db.models import Count, Min
 
-    from .models import SENT_STATUSES, Status
+    from .approval import ApprovalState, returned_to_school_q
+    from .models import SENT_STATUSES, Level, Status
 
     not_sent = ~Q(status__in=SENT_STATUSES)
     sendable = sendable_q(today)
+    returned_q = returned_to_school_q()
     rows = (Submission.objects.filter(school_id__in=school_ids).values("school_id").order_by()
             .annotate(
                 due_ahead=Count("id", filter=not_sent & Q(period__due_on__gte=today)),
                 next_due=Min("period__due_on", filter=not_sent & Q(period__due_on__gte=today)),
                 late=Count("id", filter=not_sent & Q(period__due_on__lt=today) & sendable),
                 to_compile=Count("id", filter=Q(status=Status.OPEN) & sendable),
-                returned=Count("id", filter=Q(status=Status.RETURNED)),
-                waiting_review=Count("id", filter=Q(status__in=[Status.SUBMITTED, Status.RESUBMITTED])),
+                returned=Count("id", filter=returned_q),
+                returned_by_centre=Count("id", filter=returned_q & Q(returned_level=Level.CENTRE)),
+                waiting_review=Count("id", filter=approval_state_q(ApprovalState.READY, Level.BUREAU)),
+                waiting_centre=Count("id", filter=approval_state_q(ApprovalState.READY, Level.CENTRE)),
             ))
     out = {sid: SchoolWork() for sid in school_ids}
     for row in rows:
         sid = row.pop("school_id")
         out[sid] = SchoolWork(**row)
-    returned = (Submission.objects.filter(school_id__in=school_ids, status=Status.RETURNED)
+    returned = (Submission.objects.filter(returned_q, school_id__in=school_ids)
                 .order_by("period__due_on", "id").values_list("school_id", "id"))
     for sid, sub_id in returned:
         out[sid].returned_ids.append(sub_id)

@@ -21,6 +21,13 @@ urlpatterns = [
     path("submissions/<int:pk>/return/", views.submission_return, name="submission_return"),
     path("submissions/<int:pk>/unlock/", views.submission_unlock, name="submission_unlock"),
     path("submissions/<int:pk>/remind/", views.submission_remind, name="submission_remind"),
+    # The township centre school's review of its village schools (VIA_CENTRE report types).
+    path("centre/reviews/", views.centre_queue, name="centre_queue"),
+    path("centre/reviews/decide/", views.centre_decide_many, name="centre_decide_many"),
+    path("submissions/<int:pk>/centre/", views.centre_review, name="centre_review"),
+    path("submissions/<int:pk>/centre/approve/", views.centre_approve, name="centre_approve"),
+    path("submissions/<int:pk>/centre/return/", views.centre_return, name="centre_return"),
+    path("submissions/<int:pk>/centre/withdraw/", views.centre_withdraw, name="centre_withdraw"),
     # The school asks for an unlock; the bureau grants or refuses it.
     path("submissions/<int:pk>/unlock-request/", views.submission_unlock_request, name="submission_unlock_request"),
     path("reporting/unlock-requests/", views.unlock_requests, name="unlock_requests"),

@@ -95,6 +95,12 @@ class _Reads:
         self.user, self.today = user, today
         self._semesters: dict[int, Semester | None] = {}
         self._assigned: set[int] | None = None
+        self._perms: dict[int, set[str]] | None = None
+
+    def perms(self) -> dict[int, set[str]]:
+        if self._perms is None:
+            self._perms = tenancy_selectors.permissions_by_school(self.user)
+        return self._perms
 
     def semester(self, district_id: int) -> Semester | None:
         if district_id not in self._semesters:
@@ -120,9 +126,14 @@ class _Reads:
 def _reporting_items(work: submission_selectors.SchoolWork, scope, url: str, today: dt.date,
                      school_id: int | None = None, prefix: str = "", returned_url: str | None = None) -> list[Item]:
     items = []
-    if work.returned:
-        items.append(Item("returned", prefix + _("Returned by the bureau"), work.returned, scope, URGENT,
+    by_bureau = work.returned - work.returned_by_centre
+    if by_bureau:
+        items.append(Item("returned", prefix + _("Returned by the bureau"), by_bureau, scope, URGENT,
                           returned_url or url, _("Fix what the bureau asked for and send again."), school_id))
+    if work.returned_by_centre:
+        items.append(Item("returned_by_centre", prefix + _("Returned by the centre school"), work.returned_by_centre,
+                          scope, URGENT, returned_url or url,
+                          _("Fix what the centre school asked for and send again."), school_id))
     if work.late:
         items.append(Item("late", prefix + _("Past the due date, not sent"), work.late, scope, URGENT, url,
                           _("Late, but still open for sending."), school_id))
@@ -247,7 +258,8 @@ def _coverage_items(reads: _Reads, schools: list[School], scope, limit: int | No
 
 
 def _add(total: submission_selectors.SchoolWork, work: submission_selectors.SchoolWork) -> None:
-    for name in ("due_ahead", "late", "to_compile", "returned", "waiting_review"):
+    for name in ("due_ahead", "late", "to_compile", "returned", "returned_by_centre", "waiting_review",
+                 "waiting_centre"):
         setattr(total, name, getattr(total, name) + getattr(work, name))
     if work.next_due and (total.next_due is None or work.next_due < total.next_due):
         total.next_due = work.next_due
@@ -262,6 +274,12 @@ def _township(reads: _Reads, school: School, work: dict) -> Section:
     for v in villages:
         _add(total, work.get(v.pk, submission_selectors.SchoolWork()))
     matrix = reverse("reporting_matrix") + "?" + urlencode({"district": school.district_id})
+    if total.waiting_centre and "approve_reports" in reads.perms().get(school.pk, set()):
+        # The centre school's own review (VIA_CENTRE report types): the most direct work it has.
+        section.items.append(Item("to_approve", _("Village reports to review"), total.waiting_centre,
+                                  str(SCOPE_VILLAGES), URGENT, reverse("centre_queue") + "?" + urlencode(
+                                      {"centre": school.pk}),
+                                  _("Approve them for the bureau or return them with a reason."), school.pk))
     section.items += _reporting_items(total, str(SCOPE_VILLAGES), matrix, reads.today,
                                       prefix=_("Village schools: "))
     section.items += _coverage_items(reads, villages, SCOPE_VILLAGES, None)
@@ -283,6 +301,9 @@ def _bureau(reads: _Reads, membership: Membership, schools: list[School], work: 
         section.items.append(Item("review", _("Submissions waiting for review"), total.waiting_review, scope,
                                   SOON if reviews else TODO, matrix,
                                   "" if reviews else _("The bureau admin reviews them."), None))
+    if total.waiting_centre:
+        section.items.append(Item("waiting_centre", _("Waiting for the centre schools' review"), total.waiting_centre,
+                                  scope, TODO, matrix, _("Village schools' reports reach you once approved."), None))
     if total.returned:
         section.items.append(Item("returned", _("Returned to schools, not sent again yet"), total.returned, scope,
                                   TODO, matrix, "", None))

@@ -7,7 +7,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers
 
 from submissions import selectors, services
+from submissions.approval import ApprovalState, goes_via_centre
 from submissions.models import (
+    Level,
     PackageVersion,
     Submission,
     SubmissionEvent,
@@ -33,12 +35,23 @@ class SubmissionSerializer(serializers.ModelSerializer):
     report_type = serializers.SerializerMethodField()
     period = PeriodSerializer(read_only=True)
     current_version = serializers.SerializerMethodField()
+    approval = serializers.SerializerMethodField()
 
     class Meta:
         model = Submission
         fields = ["id", "school", "report_type", "period", "status", "timeliness", "first_submitted_at",
-                  "submitted_at", "reviewed_at", "review_comment", "unlocked_until", "current_version", "updated_at"]
+                  "submitted_at", "reviewed_at", "review_comment", "unlocked_until", "current_version", "updated_at",
+                  "approved_at", "returned_level", "approval"]
         read_only_fields = fields
+
+    def get_approval(self, obj) -> dict:
+        """The route and the state as each level sees it (submissions.approval, the one rule)."""
+        via_centre = goes_via_centre(obj.report_type, obj.school)
+        out = {"route": obj.report_type.route, "via_centre": via_centre,
+               "bureau": selectors.approval_state(obj, Level.BUREAU)}
+        if via_centre:
+            out["centre"] = selectors.approval_state(obj, Level.CENTRE)
+        return out
 
     def get_school(self, obj) -> dict:
         return {"id": obj.school_id, "name": obj.school.name}
@@ -52,15 +65,31 @@ class SubmissionSerializer(serializers.ModelSerializer):
         return VersionRefSerializer(version).data if version else None
 
 
+class SubmissionFilter(scoped_filterset(Submission, school=_id("school"), report_type=_id("report_type"),
+                                        period=_id("period"), status=django_filters.CharFilter(),
+                                        timeliness=django_filters.CharFilter())):
+    approval_state = django_filters.ChoiceFilter(choices=ApprovalState.choices, method="filter_approval_state",
+                                                 label="Approval state, as approval_level sees it")
+    approval_level = django_filters.ChoiceFilter(choices=[(Level.CENTRE, "centre"), (Level.BUREAU, "bureau")],
+                                                 method="filter_noop", label="centre or bureau (default)")
+
+    def filter_approval_state(self, queryset, name, value):
+        level = self.data.get("approval_level") or Level.BUREAU
+        if level not in (Level.CENTRE, Level.BUREAU):
+            return queryset.none()
+        return queryset.filter(selectors.approval_state_q(value, level))
+
+    def filter_noop(self, queryset, name, value):
+        return queryset
+
+
 class SubmissionViewSet(ReadOnlyScopedViewSet):
     """A school's submissions (the bureau sees the district's). Actions: see submission-events,
     package-versions and narratives."""
 
     model = Submission
     serializer_class = SubmissionSerializer
-    filterset_class = scoped_filterset(Submission, school=_id("school"), report_type=_id("report_type"),
-                                       period=_id("period"), status=django_filters.CharFilter(),
-                                       timeliness=django_filters.CharFilter())
+    filterset_class = SubmissionFilter
 
     def scoped_queryset(self, queryset):
         from django.db.models import Prefetch
@@ -70,7 +99,8 @@ class SubmissionViewSet(ReadOnlyScopedViewSet):
         ).order_by("period__due_on", "report_type_id", "school_id")
 
 
-ACTIONS = ("submit", "accept", "return", "unlock", "remind")
+# approve / centre_return / withdraw: the centre school's review on the VIA_CENTRE route.
+ACTIONS = ("submit", "accept", "return", "unlock", "remind", "approve", "centre_return", "withdraw")
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -84,7 +114,7 @@ class SubmissionEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SubmissionEvent
-        fields = ["id", "submission", "action", "from_status", "to_status", "actor", "at", "comment"]
+        fields = ["id", "submission", "action", "from_status", "to_status", "actor", "at", "comment", "level"]
         read_only_fields = fields
 
 
@@ -131,6 +161,12 @@ class SubmissionEventViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retrie
             services.submission_accept(actor=user, submission=submission, comment=data["comment"])
         elif action == "return":
             services.submission_return(actor=user, submission=submission, comment=data["comment"])
+        elif action == "approve":
+            services.submission_approve(actor=user, submission=submission, comment=data["comment"])
+        elif action == "centre_return":
+            services.submission_centre_return(actor=user, submission=submission, comment=data["comment"])
+        elif action == "withdraw":
+            services.submission_approval_withdraw(actor=user, submission=submission, comment=data["comment"])
         else:
             services.submission_unlock(actor=user, submission=submission, until=data["until"], comment=data["comment"])
         return SubmissionEvent.objects.filter(submission=submission).order_by("-id").first()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from .approval import ApprovalBatchViewSet
 from .bureau import DistrictExportViewSet, NotificationViewSet, SimilarityFlagViewSet
 from .calendar import PeriodViewSet, ReportTypeViewSet
 from .lifecycle import SubmissionEventViewSet, SubmissionViewSet, UnlockRequestViewSet
@@ -15,6 +16,7 @@ def register(router) -> None:
     router.register("report-periods", PeriodViewSet, basename="report-periods")
     router.register("submissions", SubmissionViewSet, basename="submissions")
     router.register("submission-events", SubmissionEventViewSet, basename="submission-events")
+    router.register("approval-batches", ApprovalBatchViewSet, basename="approval-batches")
     router.register("unlock-requests", UnlockRequestViewSet, basename="unlock-requests")
     router.register("package-versions", PackageVersionViewSet, basename="package-versions")
     router.register("narratives", NarrativeViewSet, basename="narratives")

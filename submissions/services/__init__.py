@@ -8,6 +8,7 @@ township (the centre's roll-up package).
 """
 from ._common import EDITABLE, NarrativeConflict, SubmissionLocked, TransitionConflict, _log_district, school_may_edit
 from .approval import (
+    approval_batch_create,
     centre_may_decide,
     may_approve,
     submission_approval_withdraw,
@@ -64,7 +65,7 @@ from .township import (
 )
 
 __all__ = [
-    "centre_may_decide", "may_approve", "school_may_edit", "submission_approval_withdraw", "submission_approve",
+    "approval_batch_create", "centre_may_decide", "may_approve", "school_may_edit", "submission_approval_withdraw", "submission_approve",
     "submission_centre_return", "submissions_approve_many", "submissions_centre_return_many",
     "NarrativeConflict", "content_fingerprint", "may_request_unlock", "resend_is_unchanged",
     "submission_remind", "submissions_remind_late", "unlock_request_create", "unlock_request_grant",

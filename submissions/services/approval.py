@@ -18,9 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tenancy.selectors import has_school_perm
+from tenancy.services import access_log_record
 
 from ..approval import goes_via_centre
-from ..models import Level, Status, Submission, SubmissionEvent
+from ..models import ApprovalBatch, Level, Status, Submission, SubmissionEvent
 from ._common import _transition
 from .lifecycle import content_fingerprint
 from .notices import approval_withdrawn_notify, centre_approved_notify, centre_returned_notify
@@ -159,3 +160,28 @@ def submissions_approve_many(*, actor, submissions: Sequence[Submission], commen
 def submissions_centre_return_many(*, actor, submissions: Sequence[Submission], comment: str,
                                    now: datetime | None = None) -> list[Submission]:
     return _many(actor, submissions, _clean_reason(comment), now, _return)
+
+
+@transaction.atomic
+def approval_batch_create(*, actor, action: str, submissions: Sequence[Submission], comment: str = "",
+                          now: datetime | None = None) -> ApprovalBatch:
+    """Approve or return many village submissions of one period in one call (all or nothing), and
+    record the call, owned by the centre school."""
+    now = now or timezone.now()
+    submissions = list(submissions)
+    centres = {s.school.parent_id for s in submissions}
+    if len(centres) > 1:
+        raise ValidationError(_("Decide the schools of one centre school at a time."))
+    if action == ApprovalBatch.Action.APPROVE:
+        decided = submissions_approve_many(actor=actor, submissions=submissions, comment=comment, now=now)
+    elif action == ApprovalBatch.Action.RETURN:
+        decided = submissions_centre_return_many(actor=actor, submissions=submissions, comment=comment, now=now)
+    else:
+        raise ValidationError({"action": _("Choose approve or return.")})
+    first = decided[0]
+    batch = ApprovalBatch.objects.create(
+        school_id=centres.pop(), report_type_id=first.report_type_id, period_id=first.period_id, action=action,
+        comment=(comment or "").strip()[:MAX_COMMENT], submission_ids=[s.pk for s in decided], actor=actor, at=now)
+    access_log_record(user=actor, school_id=batch.school_id, action="create", obj=batch,
+                      detail={"action": action, "submissions": len(decided)})
+    return batch

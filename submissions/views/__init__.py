@@ -6,6 +6,14 @@ Views validate, call a selector or a service, render. Access, in this order:
 - a user who has no part in the school's reporting (a teacher) gets 403 on submission pages;
 - anyone else may try an action; the service decides, and its refusal is shown as a message
   (so a school admin pressing "accept" learns that only the bureau accepts, and nothing changes)."""
+from .centre import (
+    centre_approve,
+    centre_decide_many,
+    centre_queue,
+    centre_return,
+    centre_review,
+    centre_withdraw,
+)
 from .decisions import (
     reporting_remind_late,
     submission_remind,
@@ -43,6 +51,7 @@ from .township import (
 )
 
 __all__ = [
+    "centre_approve", "centre_decide_many", "centre_queue", "centre_return", "centre_review", "centre_withdraw",
     "CELL_LABELS", "district_export_download", "district_exports", "highlight_segments",
     "matrix_export", "matrix_print", "package_download", "reporting_matrix", "school_submissions",
     "similarity_list", "similarity_pair", "submission_accept", "submission_compile", "submission_detail",

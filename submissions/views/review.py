@@ -14,8 +14,9 @@ from django.views.decorators.http import require_GET, require_POST
 from tenancy.selectors import has_school_perm
 
 from .. import selectors, services
+from ..approval import goes_via_centre
 from ..forms import AcceptForm, ReturnForm, UnlockForm
-from ..models import Status
+from ..models import Level, Status
 from ._common import _flash_outcome, _narrative_sections, _package_context, _state, _submission
 
 
@@ -23,12 +24,15 @@ def _review_page(request, submission, *, return_form=None, status: int = 200):
     today = timezone.localdate()
     narrative = selectors.narrative_of(submission=submission)
     can_review = has_school_perm(request.user, "review_submissions", submission.school)
-    waiting = submission.status in (Status.SUBMITTED, Status.RESUBMITTED)
+    # Off the centre route: sent; on it: approved by the centre (submissions.approval, the one rule).
+    approval_state = selectors.approval_state(submission, Level.BUREAU)
+    waiting = approval_state == selectors.ApprovalState.READY
     return render(request, "submissions/review.html", {
         "submission": submission, "school": submission.school, "state": _state(submission, today),
         "sections": [s for s in _narrative_sections(narrative) if s[2]],
         "events": selectors.submission_events(submission=submission),
-        "can_review": can_review, "waiting": waiting,
+        "can_review": can_review, "waiting": waiting, "approval_state": approval_state,
+        "via_centre": goes_via_centre(submission.report_type, submission.school),
         "can_unlock": can_review and submission.status in (Status.OPEN, Status.COMPILED),
         "accept_form": AcceptForm(), "return_form": return_form or ReturnForm(), "unlock_form": UnlockForm(),
         "return_open": return_form is not None,

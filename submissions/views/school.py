@@ -17,6 +17,7 @@ from tenancy.selectors import has_school_perm
 from tenancy.views import school_for
 
 from .. import downloads, selectors, services
+from ..approval import goes_via_centre
 from ..forms import NarrativeForm, SubmitForm
 from ..models import PackageVersion, Status
 from ._common import _flash_outcome, _narrative_sections, _package_context, _state, _submission
@@ -59,7 +60,8 @@ def submission_detail(request, pk: int):
         "can_request_unlock": services.may_request_unlock(request.user, submission),
         "pending_unlock": selectors.pending_unlock_request(submission=submission),
         "can_review": selectors.may_read_reviews(user=request.user, school=submission.school),
-        "editable": submission.status in services.EDITABLE,
+        "editable": services.school_may_edit(submission),
+        "via_centre": goes_via_centre(submission.report_type, submission.school),
         "status_url": reverse("submission_status", kwargs={"pk": submission.pk}),
         **package,
     })
@@ -115,7 +117,7 @@ def submission_narrative(request, pk: int):
     submission = _submission(request, pk)
     narrative = selectors.narrative_of(submission=submission)
     current = narrative.sections if narrative is not None else {}
-    can_edit = (submission.status in services.EDITABLE
+    can_edit = (services.school_may_edit(submission)
                 and has_school_perm(request.user, "submit_reports", submission.school))
     status = 200
     if request.method == "POST":
@@ -147,14 +149,20 @@ def _submit_confirm(request, submission, form, *, status: int = 200):
     """The confirm step of 报送教育局; a returned report sent back unchanged also asks why."""
     resubmit = submission.status == Status.RETURNED
     unchanged = services.resend_is_unchanged(submission)
-    lines = [_("%(report)s, %(start)s – %(end)s, will be sent to the bureau. You cannot change it while the "
-               "bureau reviews it.") % {"report": submission.report_type.name,
-                                        "start": submission.period.start_on.isoformat(),
-                                        "end": submission.period.end_on.isoformat()}]
+    params = {"report": submission.report_type.name, "start": submission.period.start_on.isoformat(),
+              "end": submission.period.end_on.isoformat()}
+    if goes_via_centre(submission.report_type, submission.school):
+        lines = [_("%(report)s, %(start)s – %(end)s, will be sent to your centre school, which reviews it before "
+                   "the bureau. You cannot change it while it is reviewed.") % params]
+        title = _("Send again to the centre school?") if resubmit else _("Submit to the centre school?")
+    else:
+        lines = [_("%(report)s, %(start)s – %(end)s, will be sent to the bureau. You cannot change it while the "
+                   "bureau reviews it.") % params]
+        title = _("Send again to the bureau?") if resubmit else _("Submit to the bureau?")
     if unchanged:
         lines.append(_("Nothing has changed since the bureau returned it."))
     return render(request, "submissions/confirm.html", {
-        "title": _("Send again to the bureau?") if resubmit else _("Submit to the bureau?"),
+        "title": title,
         "lines": lines, "action": reverse("submission_submit", kwargs={"pk": submission.pk}),
         "hidden": [], "form": form if unchanged else None,
         "confirm_label": _("Yes, send it again") if resubmit else _("Yes, submit"),
@@ -182,5 +190,9 @@ def submission_submit(request, pk: int):
     except PermissionDenied as exc:
         messages.error(request, _error_text(exc))
     else:
-        messages.success(request, _("Sent to the bureau again.") if resubmit else _("Submitted to the bureau."))
+        if goes_via_centre(submission.report_type, submission.school):
+            messages.success(request, _("Sent to the centre school again.") if resubmit
+                             else _("Submitted to the centre school."))
+        else:
+            messages.success(request, _("Sent to the bureau again.") if resubmit else _("Submitted to the bureau."))
     return redirect("submission_detail", pk=submission.pk)

@@ -394,4 +394,70 @@ register(Case(
     logs=lambda action, n, user: [],
 ))
 
+
+# ---------------------------------------------------------------- the centre school's bulk decisions
+def _approval_world(tree) -> dict:
+    """A VIA_CENTRE report in each district; periods 1 and 2 sent by village_a and far_village."""
+    from submissions.models import ApprovalRoute
+
+    w = {}
+    for label, district, village, admin in (("a", tree.district, tree.village_a, tree.village_a_admin),
+                                            ("far", tree.other_district, tree.far_village, tree.other_village_admin)):
+        rt = _report_type(tree, district, [village], code=f"approval-{label}")
+        services.report_type_update(actor=None, report_type=rt, route=ApprovalRoute.VIA_CENTRE)
+        w[label] = (rt, village, admin)
+    services.periods_open(today=timezone.localdate())
+    out = {}
+    with tenant_scope(system_school_ids()):
+        for label, (rt, village, admin) in w.items():
+            subs = {s.period.seq: s for s in Submission.objects.filter(school=village, report_type=rt)
+                    .select_related("period", "school", "report_type")}
+            for seq in (1, 2):
+                _compile(subs[seq])
+                subs[seq].refresh_from_db()
+                services.submission_submit(actor=admin, submission=subs[seq], enqueue_similarity=False)
+            out[label] = subs
+    return out
+
+
+def _approval_batches(tree):
+    from submissions.models import ApprovalBatch
+
+    subs = _approval_world(tree)
+    tree._approval = subs
+    approvers = {"a": tree.gupei_township, "far": tree.other_township}
+    with tenant_scope(system_school_ids()):
+        return {label: services.approval_batch_create(actor=approvers[label], action=ApprovalBatch.Action.APPROVE,
+                                                      submissions=[Submission.objects.select_related(
+                                                          "school", "report_type", "period").get(pk=subs[label][1].pk)])
+                for label in approvers}
+
+
+def _batch_logs(action, batch, user):
+    """The batch itself, and each decided submission's transition on its village school."""
+    rows = logged(batch, "create", user)
+    for sub in Submission.objects.filter(pk__in=batch.submission_ids):
+        rows += logged(sub, "update", user)
+    return rows
+
+
+register(Case(
+    basename="approval-batches",
+    make=_approval_batches,
+    # The centre's approvers and the bureau; never the village schools, nor the centre's own staff.
+    sees={"bureau_admin": {"a"}, "bureau_inspector": {"a"}, "gupei_township": {"a"},
+          "other_bureau_admin": {"far"}, "other_bureau_inspector": {"far"}, "other_township": {"far"}},
+    create_payloads=lambda tree, objs: {
+        label: {"action": "approve", "submissions": [tree._approval[label][2].pk], "comment": "齐全"}
+        for label in ("a", "far")},
+    create_expect={
+        "gupei_township": {"a": 201},
+        "other_township": {"far": 201},
+        # The bureau sees the village submission but does not approve for the centre.
+        "bureau_admin": {"a": 403},
+        "other_bureau_admin": {"far": 403},
+    },
+    logs=_batch_logs,
+))
+
 __all__ = ["world", "PackageVersion"]

@@ -20,8 +20,11 @@ EXPECTED = {
     "gupei_clerk": {"due", "returned", "compile"},
     "gupei_admin": {"due", "returned"},
     "menzhuang_admin": {"due", "returned"},
-    "gupei_township": {"due", "returned", "late", "coverage"},
-    "bureau_admin": {"due", "returned", "review", "late", "flags", "behind"},
+    # Its village schools' last period: the centre returned one, approved the other (VIA_CENTRE).
+    "gupei_township": {"due", "returned_by_centre", "coverage", "to_approve"},
+    # 古沛镇魏岗小学's report, returned by its centre school with a reason.
+    "gupei_weigang_clerk": {"returned_by_centre"},
+    "bureau_admin": {"due", "returned", "review", "late", "flags", "behind", "waiting_centre"},
     "bureau_inspector": {"due", "returned", "late", "flags", "behind"},
 }
 
@@ -54,3 +57,21 @@ def test_every_demo_login_has_work_today(db, client, settings, tmp_path, today):
                 assert client.get(returned.url).status_code == 200, (username, returned.url)
             body = response.content.decode()
             assert all(i.scope in body for i in items)
+        _centre_route_states()
+
+
+def _centre_route_states():
+    """The work-update report goes through Gupei's centre school: one village report waits for the
+    centre, one was approved and waits for the bureau, one was returned by the centre with a reason."""
+    from submissions.demo import CENTRE_RETURN_REASON, CURRENT_CODE
+    from submissions.models import Level, Status, Submission
+    from tenancy.scoping import system_scope
+
+    with system_scope("test: the demo's village submissions"):
+        subs = list(Submission.objects.filter(report_type__code=CURRENT_CODE, school__parent__code="gupei")
+                    .exclude(status__in=[Status.OPEN, Status.COMPILED]).select_related("school"))
+        seen = {(s.school.code, s.status, s.returned_level) for s in subs}
+        assert ("gupei-shiba", Status.APPROVED, "") in seen
+        assert ("gupei-shiba", Status.SUBMITTED, "") in seen
+        assert ("gupei-weigang", Status.RETURNED, Level.CENTRE) in seen
+        assert any(s.review_comment == CENTRE_RETURN_REASON for s in subs)

@@ -285,3 +285,52 @@ register_district(DistrictPage(
     statuses={"bureau_admin": 200, "bureau_inspector": 200, "gupei_township": 404, "gupei_admin": 404,
               "gupei_teacher": 404, "gupei_clerk": 404},
 ))
+
+
+# ---------------------------------------------------------------- the centre school's review (VIA_CENTRE)
+def _via_centre_sent(t, school):
+    from submissions.models import ApprovalRoute
+
+    rt = fresh_report(t, [school])
+    services.report_type_update(actor=None, report_type=rt, route=ApprovalRoute.VIA_CENTRE)
+    return send(submission_of(rt, school), school_admin(school))
+
+
+def _centre_sub(t, school):
+    return {"pk": _via_centre_sent(t, school).pk}
+
+
+def _centre_approver(school):
+    """The township admin of the school's centre (its parent), or None for a school without one."""
+    if school.parent_id is None:
+        return None
+    return Membership.objects.filter(school_id=school.parent_id, role=Role.TOWNSHIP_ADMIN).first().user
+
+
+def _centre_approved_sub(t, school):
+    sub = _via_centre_sent(t, school)
+    approver = _centre_approver(school)
+    if approver is not None:
+        with tenant_scope([school.id]):
+            services.submission_approve(actor=approver, submission=reload(sub))
+    return {"pk": sub.pk}
+
+
+def _centre_decided(t, school, kwargs, data, user):
+    """Only the centre's township admin decides a village school's report; anyone else is told no."""
+    if user != _centre_approver(school):
+        return []
+    return [Logged(school.pk, "update", "submissions.submission", str(kwargs["pk"]), user.pk)]
+
+
+for page in [
+    # Read like the bureau's review screen (overseers only); the decisions are the centre's.
+    Page("centre_review", _centre_sub, owner_status=403, teacher_status=403),
+    Page("centre_approve", _centre_sub, method="post", owner_status=403, teacher_status=403, inspector_status=302,
+         logs=_centre_decided),
+    Page("centre_return", _centre_sub, method="post", owner_status=403, teacher_status=403, inspector_status=302,
+         data=lambda t, s: {"comment": "请补充照片。"}, logs=_centre_decided),
+    Page("centre_withdraw", _centre_approved_sub, method="post", owner_status=403, teacher_status=403,
+         inspector_status=302, logs=_centre_decided),
+]:
+    register(page)
