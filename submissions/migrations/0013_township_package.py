@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('submissions', '0011_approval_route'),
+        ('submissions', '0012_approval_batch'),
         ('tenancy', '0009_approve_reports_permission'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
