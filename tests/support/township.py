@@ -61,7 +61,9 @@ def _compile(sub: Submission, actor, real: bool) -> PackageVersion:
         return compile_package(school_id=sub.school_id, version_id=version.pk)
     with tenant_scope([sub.school_id]):
         return services.package_version_complete(
-            version=version, figures={"children": CHILDREN.get(sub.school.code, 0), "activities": 1})
+            version=version, figures={"period_start": sub.period.start_on.isoformat(),
+                                      "period_end": sub.period.end_on.isoformat(),
+                                      "children": CHILDREN.get(sub.school.code, 0), "activities": 1})
 
 
 def township_report(centre: School, villages: list[School], *, real: bool = False, children: bool = True,
