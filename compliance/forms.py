@@ -100,3 +100,13 @@ class ExportScheduleForm(forms.Form):
 class LockConfirmForm(forms.Form):
     confirm = forms.BooleanField(
         label=_("I understand that after locking nothing in this assessment can change."), required=True)
+
+
+class DistrictSettingsForm(forms.Form):
+    """The district's compliance settings on the checklists page (the bureau admin's)."""
+
+    district = forms.IntegerField(widget=forms.HiddenInput)
+    count_unapproved_submissions = forms.BooleanField(
+        required=False, label=_("Count reports the centre school has not approved yet"),
+        help_text=_("On: a village school's report counts as sent as soon as it is sent to its centre school. "
+                    "Off: it counts only once the centre school has approved it."))

@@ -394,3 +394,24 @@ class ComplianceExport(Job, DistrictOwnedChild):
         constraints = [
             models.CheckConstraint(condition=models.Q(progress__lte=100), name="export_progress_max_100"),
         ]
+
+
+class DistrictComplianceSettings(DistrictOwnedModel):
+    """How the district's compliance scoring reads the records, chosen by the bureau. One row per
+    district at most; a district without one has the defaults (compliance.metrics.sql reads them
+    with COALESCE, so the defaults are stated there and here alike)."""
+
+    district = models.OneToOneField(District, on_delete=models.CASCADE, related_name="compliance_settings")
+    # A village school's report on a VIA_CENTRE type counts once sent (True, the default), or only
+    # once its centre school has approved it (or the bureau accepted it).
+    count_unapproved_submissions = models.BooleanField(
+        _("count reports the centre school has not approved yet"), default=True,
+        help_text=_("Off: a village school's report that goes through its centre school counts in the "
+                    "“submissions on time” measure only once the centre school has approved it."))
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("compliance settings")
+        verbose_name_plural = _("compliance settings")

@@ -400,3 +400,11 @@ def semester_metric(key: str, school_ids, semester) -> dict[int, float | None]:
     from .metrics import REGISTRY
 
     return REGISTRY[key].compute(list(school_ids), semester)
+
+
+def district_settings(district_id: int):
+    """The district's compliance settings, or the defaults (an unsaved row) when it has none."""
+    from .models import DistrictComplianceSettings
+
+    return (DistrictComplianceSettings.objects.filter(district_id=district_id).first()
+            or DistrictComplianceSettings(district_id=district_id))

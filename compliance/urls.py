@@ -31,4 +31,5 @@ urlpatterns = [
     path("compliance/checklists/download/", views.checklist_download, name="compliance_checklist_download"),
     path("compliance/checklists/publish/", views.checklist_publish, name="compliance_checklist_publish"),
     path("compliance/checklists/new-draft/", views.checklist_new_draft, name="compliance_checklist_new_draft"),
+    path("compliance/settings/", views.district_settings, name="compliance_district_settings"),
 ]

@@ -100,9 +100,10 @@ def matrix_workbook(*, user, report_type, params, today=None, request=None) -> D
     table = selectors.matrix_table(user=user, report_type=report_type, params=params, today=today)
     matrix = table["matrix"]
     header = [_("School"), _("Township"), *[f"{p.start_on:%m-%d}–{p.end_on:%m-%d}" for p in matrix.periods],
-              _("Reporting rate (%)"), _("On-time rate (%)")]
+              _("Reporting rate (%)"), _("On-time rate (%)"), _("Approved by the centre")]
     rows = [[row.school.name, row.township, *[str(selectors.CELL_LABELS[c.status][1]) for c in row.cells],
-             _rate(row.rates.reporting_rate), _rate(row.rates.on_time_rate)] for row in matrix.rows]
+             _rate(row.rates.reporting_rate), _rate(row.rates.on_time_rate), row.rates.approved]
+            for row in matrix.rows]
     content = table_workbook(sheet=_("Reporting"), title=f"{report_type.name} · {matrix.today:%Y-%m-%d}",
                              header=header, rows=rows)
     ids = [row.school.id for row in matrix.rows]

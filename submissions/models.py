@@ -486,3 +486,7 @@ def district_export_folder(district_id: int) -> str:
 def district_export_storage_key(export_id: int, district_id: int) -> str:
     """Deterministic per row: a redelivered export job overwrites its own file, never adds one."""
     return f"{district_export_folder(district_id)}/export-{export_id}.xlsx"
+
+
+# The township roll-up package lives in its own module (a job of the centre school).
+from .models_township import TownshipPackage, township_storage_key  # noqa: E402, F401

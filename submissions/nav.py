@@ -32,4 +32,11 @@ def items(request) -> list[NavItem]:
         out.append(NavItem("similarity", _("Copied narratives"), reverse("similarity_list")))
         out.append(NavItem("unlock_requests", _("Unlock requests"), reverse("unlock_requests")))
         out.append(NavItem("district_exports", _("District exports"), reverse("district_exports")))
+        # The township package: a township admin compiles their centre's; the bureau reads them all.
+        centre = next((m.school for m in memberships if m.role == Role.TOWNSHIP_ADMIN and m.school_id), None)
+        if centre is not None:
+            out.append(NavItem("township_packages", _("Township package"),
+                               reverse("township_packages", kwargs={"pk": centre.pk})))
+        else:
+            out.append(NavItem("township_packages", _("Township packages"), reverse("township_overview")))
     return out

@@ -13,7 +13,7 @@ from django.db import InterfaceError, OperationalError
 from tenancy.scoping import district_id_of_row, district_scope, tenant_scope
 
 from . import exports, services
-from .models import DistrictExport, PackageVersion
+from .models import DistrictExport, PackageVersion, TownshipPackage
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,42 @@ def compile_package(self, school_id: int, version_id: int) -> str:
         _fail_version(school_id, version_id, f"{type(exc).__name__}: {exc}")
         raise
     return version.status if version is not None else "missing"
+
+
+def _fail_township(school_id: int, package_id: int, error: str) -> None:
+    try:
+        with tenant_scope([school_id]):
+            package = TownshipPackage.objects.filter(pk=package_id).first()
+            if package is not None:
+                services.township_package_fail(package=package, error=error)
+    except Exception:  # as _fail_version: the stale rule catches it later
+        log.exception("could not mark township package %s failed", package_id)
+
+
+@shared_task(
+    name="submissions.compile_township_package", bind=True,
+    # The same delivery and time rules as the school's compile (redelivered if the worker dies).
+    acks_late=True, reject_on_worker_lost=True,
+    autoretry_for=RETRYABLE, retry_backoff=5, retry_backoff_max=300, retry_jitter=True, max_retries=5,
+    soft_time_limit=settings.SUBMISSIONS_COMPILE_SOFT_TIME_LIMIT, time_limit=TownshipPackage.time_limit(),
+)
+def compile_township_package(self, school_id: int, package_id: int) -> str:
+    """Build a reserved township package's XLSX and DOCX and complete it."""
+    from .compile.township import compile_township
+
+    try:
+        package = compile_township(school_id=school_id, package_id=package_id)
+    except SoftTimeLimitExceeded:
+        _fail_township(school_id, package_id, "The compile took too long and was stopped.")
+        return "failed"
+    except RETRYABLE:
+        if self.request.retries >= self.max_retries:
+            _fail_township(school_id, package_id, "The database was unavailable; compile again.")
+        raise
+    except Exception as exc:
+        _fail_township(school_id, package_id, f"{type(exc).__name__}: {exc}")
+        raise
+    return package.status if package is not None else "missing"
 
 
 @shared_task(name="submissions.run_district_export", bind=True, acks_late=True, reject_on_worker_lost=True,

@@ -42,4 +42,11 @@ urlpatterns = [
     path("reporting/exports/", views.district_exports, name="district_exports"),
     path("reporting/exports/<int:pk>/download/", views.district_export_download, name="district_export_download"),
     path("reporting/similarity/<int:pk>/", views.similarity_pair, name="similarity_pair"),
+    # The centre school's township package (乡镇汇总) of its village schools' approved reports.
+    path("schools/<int:pk>/township/", views.township_packages, name="township_packages"),
+    path("schools/<int:pk>/township/compile/", views.township_package_compile, name="township_package_compile"),
+    path("township-packages/<int:pk>/status/", views.township_package_status, name="township_package_status"),
+    path("township-packages/<int:pk>/download/<str:kind>/", views.township_package_download,
+         name="township_package_download"),
+    path("reporting/township/", views.township_overview, name="township_overview"),
 ]

@@ -8,6 +8,7 @@ from .bureau import DistrictExportViewSet, NotificationViewSet, SimilarityFlagVi
 from .calendar import PeriodViewSet, ReportTypeViewSet
 from .lifecycle import SubmissionEventViewSet, SubmissionViewSet, UnlockRequestViewSet
 from .packages import NarrativeViewSet, PackageVersionViewSet
+from .township import TownshipPackageViewSet
 
 
 def register(router) -> None:
@@ -22,6 +23,7 @@ def register(router) -> None:
     router.register("similarity-flags", SimilarityFlagViewSet, basename="similarity-flags")
     router.register("notifications", NotificationViewSet, basename="notifications")
     router.register("district-exports", DistrictExportViewSet, basename="district-exports")
+    router.register("township-packages", TownshipPackageViewSet, basename="township-packages")
 
 
 # Each is an ExtraRoute of its isolation case (tests/api/cases_submissions.py).
@@ -31,4 +33,6 @@ extra_patterns = [
          name="package-versions-download"),
     path("district-exports/<int:pk>/download/", DistrictExportViewSet.as_view({"get": "download"}),
          name="district-exports-download"),
+    path("township-packages/<int:pk>/download/<str:kind>/", TownshipPackageViewSet.as_view({"get": "download"}),
+         name="township-packages-download"),
 ]

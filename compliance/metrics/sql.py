@@ -121,19 +121,31 @@ def _activities_sql() -> str:
         WHERE a.school_id + 0 = ANY(%(ids)s::bigint[]) AND a.date BETWEEN %(start)s AND %(end)s"""
 
 
+def _counted_sent_sql() -> str:
+    """The submission counts as sent. The district's setting (compliance.DistrictComplianceSettings,
+    default on when the district has no row) decides whether a village school's report on a
+    VIA_CENTRE type counts once sent, or only once its centre school approved it (or the bureau
+    accepted it): the one place the compliance measures apply it."""
+    return ("(sub.first_submitted_at IS NOT NULL AND (coalesce(cs.count_unapproved_submissions, true) "
+            "OR rt.route <> 'via_centre' OR sc.parent_id IS NULL OR sub.status IN ('approved', 'accepted')))")
+
+
 def _expected_submissions_sql() -> str:
     """One row per (school, report type, period) expected in the semester (DHIS2): the school is
     assigned, the type is active, the period is due within the semester and the school was open
-    during it; expected once due, or earlier if already sent."""
+    during it; expected once due, or earlier if already sent. `timeliness` is the submission's
+    when it counts as sent (_counted_sent_sql), else NULL."""
+    sent = _counted_sent_sql()
     return f"""
         SELECT rs.school_id, rt.id AS report_type_id, rt.name AS report_type, p.id AS period_id,
-               p.start_on, p.end_on, p.due_on, sub.timeliness
+               p.start_on, p.end_on, p.due_on, CASE WHEN {sent} THEN sub.timeliness END AS timeliness
         FROM {_m2m_table('submissions.ReportType', 'schools')} rs
         JOIN {_table('submissions.ReportType')} rt ON rt.id = rs.reporttype_id AND rt.is_active
         JOIN {_table('submissions.Period')} p ON p.report_type_id = rt.id AND p.due_on BETWEEN %(start)s AND %(end)s
         JOIN {_table('tenancy.School')} sc ON sc.id = rs.school_id
              AND (sc.opened_on IS NULL OR sc.opened_on <= p.end_on)
              AND (sc.closed_on IS NULL OR sc.closed_on >= p.start_on)
+        LEFT JOIN {_table('compliance.DistrictComplianceSettings')} cs ON cs.district_id = sc.district_id
         LEFT JOIN {_table('submissions.Submission')} sub
              ON sub.school_id = rs.school_id AND sub.report_type_id = rt.id AND sub.period_id = p.id
-        WHERE rs.school_id + 0 = ANY(%(ids)s::bigint[]) AND (p.due_on < %(today)s OR sub.first_submitted_at IS NOT NULL)"""
+        WHERE rs.school_id + 0 = ANY(%(ids)s::bigint[]) AND (p.due_on < %(today)s OR {sent})"""

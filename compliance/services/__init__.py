@@ -25,11 +25,12 @@ from .checklists import (
     checklist_version_publish,
 )
 from .exports import _export_task_name, export_request, export_schedule_remove, export_schedule_set
+from .settings import district_settings_update
 
 __all__ = [
     "DEFAULT_CHECKLIST_PATH", "EDITABLE_ITEM_FIELDS", "ChecklistInvalid", "_export_task_name", "assessment_create",
     "assessment_lock", "assessment_rebind", "checklist_export_yaml", "checklist_import_yaml", "checklist_item_update",
     "checklist_load_default", "checklist_version_errors", "checklist_version_new_draft", "checklist_version_publish",
     "export_request", "export_schedule_remove", "export_schedule_set", "manual_score_set", "snapshot_history_rebuild",
-    "snapshot_take",
+    "snapshot_take", "district_settings_update",
 ]

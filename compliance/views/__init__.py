@@ -10,7 +10,14 @@ Checklist versions belong to a district, not a school: their pages take the vers
 string or the POSTed form (tests/web/test_compliance_checklists.py holds their isolation tests),
 and are for bureau users only."""
 from .assessments import assessment_lock, assessment_new, snapshot_take
-from .checklists import checklist_download, checklist_new_draft, checklist_publish, checklist_upload, checklists
+from .checklists import (
+    checklist_download,
+    checklist_new_draft,
+    checklist_publish,
+    checklist_upload,
+    checklists,
+    district_settings,
+)
 from .dashboard import dashboard, index, my_score
 from .drilldown import item_page, manual_score, school_page
 from .exports import export_download, export_run, export_status, exports, exports_latest
@@ -18,7 +25,8 @@ from .ranking import ranking_export, ranking_print
 
 __all__ = [
     "assessment_lock", "assessment_new", "checklist_download", "checklist_new_draft", "checklist_publish",
-    "checklist_upload", "checklists", "dashboard", "export_download", "export_run", "export_status", "exports",
+    "checklist_upload", "checklists", "dashboard", "district_settings", "export_download", "export_run",
+    "export_status", "exports",
     "exports_latest", "index", "item_page", "manual_score", "my_score", "ranking_export", "ranking_print", "school_page",
     "snapshot_take",
 ]

@@ -15,7 +15,7 @@ from tenancy.downloads import download_response
 from tenancy.forms import error_text as _error_text
 
 from .. import downloads, selectors, services
-from ..forms import ChecklistUploadForm
+from ..forms import ChecklistUploadForm, DistrictSettingsForm
 from ..models import ChecklistVersion
 from ..services import ChecklistInvalid
 from ._common import _is_manager
@@ -43,7 +43,11 @@ def _checklists_page(request, *, upload_form=None, errors=None, status=200):
     selected = _version_from(request, request.GET["version"]) if request.GET.get("version") else None
     managed = {d.id for d in districts if _is_manager(request.user, d.id)}
     context = {"versions": list(versions), "selected": selected, "upload_form": upload_form or ChecklistUploadForm(),
-               "upload_errors": errors or [], "can_manage": bool(managed)}
+               "upload_errors": errors or [], "can_manage": bool(managed),
+               "settings_forms": [(d, DistrictSettingsForm(initial={
+                   "district": d.pk, "count_unapproved_submissions":
+                       selectors.district_settings(d.pk).count_unapproved_submissions}))
+                   for d in districts if d.id in managed]}
     if selected is not None:
         context["tree"] = selectors.checklist_version_tree(selected)
         context["selected_errors"] = [] if selected.is_published else services.checklist_version_errors(selected)
@@ -119,3 +123,23 @@ def checklist_new_draft(request):
     messages.success(request, _("Draft version %(n)s was created from version %(m)s.")
                      % {"n": draft.number, "m": version.number})
     return redirect(f"{reverse('compliance_checklists')}?version={draft.pk}")
+
+
+@login_required
+@require_POST
+def district_settings(request):
+    """Save the district's compliance settings (a managed district only, else 404)."""
+    _versions, districts = _bureau_or_403(request)
+    form = DistrictSettingsForm(request.POST)
+    district = next((d for d in districts if form.is_valid() and d.pk == form.cleaned_data["district"]), None)
+    if district is None:
+        raise Http404("No such district.")
+    try:
+        services.district_settings_update(
+            district=district, actor=request.user,
+            count_unapproved_submissions=form.cleaned_data["count_unapproved_submissions"])
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("The compliance settings were saved; the scores count by them now."))
+    return redirect("compliance_checklists")

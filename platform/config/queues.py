@@ -16,6 +16,7 @@ EXPORT_TASKS = frozenset({
     "compliance.run_export",
     "submissions.run_district_export",
     "submissions.compile_package",
+    "submissions.compile_township_package",
 })
 
 

@@ -2,7 +2,8 @@
 
 By subdomain: report_types (the calendar and its periods), lifecycle (transitions and the
 narrative), approval (the centre school's review on the
-VIA_CENTRE route), packages (compiles), similarity_flags, reminders, district_exports.
+VIA_CENTRE route), packages (compiles), similarity_flags, reminders, district_exports,
+township (the centre's roll-up package).
 `now` parameters exist for the beat jobs, the demo and tests; views never pass them.
 """
 from ._common import EDITABLE, NarrativeConflict, SubmissionLocked, TransitionConflict, _log_district, school_may_edit
@@ -54,6 +55,14 @@ from .report_types import (
     report_type_update,
 )
 from .similarity_flags import submission_similarity_compute
+from .township import (
+    TOWNSHIP_COMPILE_TASK,
+    township_package_complete,
+    township_package_fail,
+    township_package_progress,
+    township_package_request,
+    township_refusal,
+)
 
 __all__ = [
     "approval_batch_create", "centre_may_decide", "may_approve", "school_may_edit", "submission_approval_withdraw", "submission_approve",
@@ -68,4 +77,6 @@ __all__ = [
     "report_type_create", "report_type_delete", "report_type_update", "submission_accept",
     "submission_compile_request", "submission_is_locked", "submission_return", "submission_similarity_compute",
     "submission_submit", "submission_unlock",
+    "TOWNSHIP_COMPILE_TASK", "township_package_complete", "township_package_fail", "township_package_progress",
+    "township_package_request", "township_refusal",
 ]

@@ -42,6 +42,13 @@ from .school import (
     submission_status,
     submission_submit,
 )
+from .township import (
+    township_overview,
+    township_package_compile,
+    township_package_download,
+    township_package_status,
+    township_packages,
+)
 
 __all__ = [
     "centre_approve", "centre_decide_many", "centre_queue", "centre_return", "centre_review", "centre_withdraw",
@@ -51,4 +58,6 @@ __all__ = [
     "submission_narrative", "submission_return", "submission_review", "submission_status", "submission_submit",
     "submission_unlock", "reporting_remind_late", "submission_remind", "submission_unlock_request",
     "unlock_request_grant", "unlock_request_refuse", "unlock_requests",
+    "township_overview", "township_package_compile", "township_package_download", "township_package_status",
+    "township_packages",
 ]

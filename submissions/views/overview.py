@@ -39,17 +39,16 @@ def reporting_matrix(request):
     for rt in report_types:
         m = selectors.completeness_matrix(user=request.user, report_type=rt, today=today)
         summaries.append({"report_type": rt, "rates": m.rates, "reporting": _pct(m.rates.reporting_rate),
-                          "on_time": _pct(m.rates.on_time_rate)})
+                          "on_time": _pct(m.rates.on_time_rate), "approved": _pct(m.rates.approved_rate)})
         for row in m.rows:
             total = by_school.setdefault(row.school.pk, {"school": row.school, "rates": selectors.Rates()})
-            total["rates"].expected += row.rates.expected
-            total["rates"].submitted += row.rates.submitted
-            total["rates"].on_time += row.rates.on_time
+            total["rates"].merge(row.rates)
         if rt == selected:
             matrix = m
     school_rates = sorted(by_school.values(), key=lambda r: r["school"].path)
     for r in school_rates:
         r["reporting"], r["on_time"] = _pct(r["rates"].reporting_rate), _pct(r["rates"].on_time_rate)
+        r["approved"] = _pct(r["rates"].approved_rate)
     table = matrix_context(request, district, selected, today) if matrix is not None else {}
     late = []
     if matrix is not None:
@@ -82,7 +81,9 @@ def matrix_context(request, district, report_type, today) -> dict:
                *[{"key": f"p{p.seq}", "label": f"{p.end_on:%m-%d}", "title": f"{p.start_on:%Y-%m-%d} – {p.end_on:%Y-%m-%d}"}
                  for p in matrix.periods],
                {"key": "reporting", "label": _("Reporting rate"), "num": True},
-               {"key": "on_time", "label": _("On-time rate"), "num": True}]
+               {"key": "on_time", "label": _("On-time rate"), "num": True},
+               {"key": "approved", "label": _("Approved by the centre"), "num": True,
+                "title": _("Sent, approved by the centre school, waiting for the bureau")}]
     return {"matrix": matrix, "townships": table["townships"], "query": query,
             "township": next((t for t in table["townships"] if t.id == query.township), None),
             "matrix_headers": tables.sort_headers(query, columns, base),

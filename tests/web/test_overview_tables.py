@@ -232,11 +232,11 @@ def test_matrix_export_holds_the_page_rows(client, tree, matrix_report):  # noqa
     content = b"".join(response.streaming_content)
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active
     header = [c.value for c in sheet[3]]
-    assert header[:2] == ["学校", "乡镇"] and header[-2:] == ["报送率（%）", "按时报送率（%）"]
+    assert header[:2] == ["学校", "乡镇"] and header[-3:] == ["报送率（%）", "按时报送率（%）", "中心校已审核"]
     rows = _sheet_rows(content)
     assert [r[0] for r in rows] == [tree.menzhuang.name, tree.village_a.name, tree.gupei.name]
     assert [r[2] for r in rows] == ["缺少", "逾期", "按时"]
-    assert [(r[-2], r[-1]) for r in rows] == [(0, 0), (100, 0), (100, 100)]
+    assert [(r[-3], r[-2], r[-1]) for r in rows] == [(0, 0, 0), (100, 0, 0), (100, 100, 0)]
     assert _export_log("submissions.matrix", tree.bureau_admin) == sorted(
         (s.id, str(matrix_report.pk)) for s in (tree.gupei, tree.village_a, tree.menzhuang))
 

@@ -80,11 +80,12 @@ def test_matrix_cells_and_rates(en, tree, matrix_report, django_assert_max_num_q
     # Colour and text: each state also has its words (legend and cell titles).
     for label in ("On time", "Late", "Missing", "Not due"):
         assert label in body
-    # Rates per school (reporting, on time) in the matrix and in the by-school table.
+    # Rates per school (reporting, on time, approved by the centre) in the matrix and in the
+    # by-school table.
     by_school = _rates(body, "rates-by-school")
-    assert by_school["gupei"] == ["1 / 1", "100%", "100%"]
-    assert by_school["gupei-a"] == ["1 / 1", "100%", "0%"]
-    assert by_school["menzhuang"] == ["0 / 1", "0%", "0%"]
+    assert by_school["gupei"] == ["1 / 1", "100%", "100%", "0"]
+    assert by_school["gupei-a"] == ["1 / 1", "100%", "0%", "0"]
+    assert by_school["menzhuang"] == ["0 / 1", "0%", "0%", "0"]
     summaries = {s["report_type"].pk: s for s in response.context["summaries"]}
     rates = summaries[matrix_report.pk]["rates"]
     assert (rates.expected, rates.submitted, rates.on_time) == (3, 2, 1)
