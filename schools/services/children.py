@@ -25,6 +25,7 @@ from ..models import (
     WorkRecordEntry,
 )
 from ..phones import PHONE_FIELDS, NotAPhone, normalise_phone
+from ..signals import child_register_changed
 from ._common import _log, _not_in_future, _require, _today
 from .evidence import evidence_delete
 from .staff import _sync_child_permissions
@@ -132,6 +133,21 @@ def _child_validate(child: Child) -> None:
         raise ValidationError({"grade": _("The grade must be between 1 and 9.")})
 
 
+def _filled(child: Child) -> set[str]:
+    """The fields a new record holds a value in: what a create "changed"."""
+    names = {name for name in CHILD_FIELDS if name != "id_number" and getattr(child, name, None) not in ("", None, [])}
+    if child.id_number_hash:
+        names.add("id_number")
+    return names
+
+
+def _announce(child: Child, actor, changed: set[str]) -> None:
+    """Tell the layers above after commit (schools.signals.child_register_changed)."""
+    child_id, school_id = child.pk, child.school_id
+    transaction.on_commit(lambda: child_register_changed.send(
+        sender=Child, child_id=child_id, school_id=school_id, actor=actor, changed=set(changed)))
+
+
 @transaction.atomic
 def child_create(*, actor, school: School, status_since: dt.date | None = None, request=None,
                  confirm_duplicate: bool = False, **fields) -> Child:
@@ -146,6 +162,7 @@ def child_create(*, actor, school: School, status_since: dt.date | None = None, 
     ChildStatusChange.objects.create(school=school, child=child, status=child.status, since=child.status_since,
                                      recorded_by=actor)
     _log(actor, child, AccessLog.Action.CREATE, request=request)
+    _announce(child, actor, _filled(child))
     return child
 
 
@@ -159,6 +176,8 @@ def child_update(*, actor, child: Child, request=None, **fields) -> Child:
     child.save()
     # Field names only: the log must not copy personal data.
     _log(actor, child, AccessLog.Action.UPDATE, request=request, detail={"fields": changed})
+    if changed:
+        _announce(child, actor, set(changed))
     return child
 
 
@@ -320,6 +339,8 @@ def children_import_commit(*, actor, school: School, preview, request=None,
     access_log_record_many(user=actor, school_id=school.id, object_ids=[c.pk for c in created],
                            action=AccessLog.Action.CREATE, object_type="schools.child", request=request,
                            detail={"via": "import", "encoding": getattr(preview, "encoding", None) or ""})
+    for child in created:
+        _announce(child, actor, _filled(child))
     return created
 
 
