@@ -69,6 +69,10 @@ class ContactForm(forms.Form):
     happened_on = forms.DateField(label=_("Date of the contact"), widget=DATE_WIDGET, validators=[sane_date])
     notes = forms.CharField(label=_("Notes"), required=False, max_length=2000,
                             widget=forms.Textarea(attrs={"rows": 5}))
+    # The teacher's 关注 flag (the reason is required with it: services.concern_values).
+    concern = forms.BooleanField(label=_("This child needs attention"), required=False)
+    concern_reason = forms.CharField(label=_("reason for attention"), required=False, max_length=200,
+                                     widget=forms.TextInput(attrs={"placeholder": _("e.g. low mood, grades falling")}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
