@@ -320,3 +320,39 @@ def test_missing_register_fields_lower_the_archive_completeness(home):
 
 def test_child_defaults_stay_valid():
     assert register_errors(type("Row", (), CHILD_DEFAULTS)) == {}
+
+
+# ---------------------------------------------------------------- the contact's concern flag
+CONTACTS = reverse("api:v1:care-contacts-list")
+
+
+def test_concern_needs_a_reason_in_service_page_and_api(client, home, today):
+    home.today = today
+    with tenant_scope([home.gupei.id]):
+        with pytest.raises(ValidationError) as exc:
+            services.care_contact_record(actor=home.gupei_teacher, child_id=home.g[0].id, kind="talk",
+                                         happened_on=home.today, concern=True, concern_reason="  ")
+        assert "give the reason" in exc.value.message_dict["concern_reason"][0]
+        contact = services.care_contact_record(actor=home.gupei_teacher, child_id=home.g[0].id, kind="talk",
+                                               happened_on=home.today)
+    client.force_login(home.gupei_teacher)
+    edit = reverse("contact_edit", kwargs={"school_pk": home.gupei.pk, "pk": contact.pk})
+    data = {"kind": "talk", "happened_on": home.today.isoformat(), "notes": "", "concern": "on"}
+    response = client.post(edit, data)
+    assert response.status_code == 200 and "concern_reason" in response.context["form"].errors
+    response = client.post(edit, {**data, "concern_reason": "情绪低落，成绩明显下滑"})
+    assert response.status_code == 302
+    with tenant_scope([home.gupei.id]):
+        contact.refresh_from_db()
+    assert contact.concern and contact.concern_reason == "情绪低落，成绩明显下滑"
+    detail = client.get(reverse("contact_detail", kwargs={"school_pk": home.gupei.pk, "pk": contact.pk}))
+    assert "情绪低落" in detail.content.decode()
+    api = client_for(home.gupei_teacher)
+    body = {"child": home.g[1].id, "kind": "letter", "happened_on": home.today.isoformat(), "concern": True}
+    refused_post = api.post(CONTACTS, body, format="json")
+    assert refused_post.status_code == 400 and "concern_reason" in refused_post.json()
+    made = api.post(CONTACTS, {**body, "concern_reason": "想去找父母"}, format="json")
+    assert made.status_code == 201 and made.json()["concern_reason"] == "想去找父母"
+    cleared = api.patch(reverse("api:v1:care-contacts-detail", args=[made.json()["id"]]), {"concern": False},
+                        format="json")
+    assert cleared.status_code == 200 and cleared.json()["concern_reason"] == ""
