@@ -91,8 +91,8 @@ def _apply_child_fields(child: Child, fields: dict, *, check_id_number: bool = T
             try:
                 fields[name] = normalise_phone(fields[name])
             except NotAPhone as exc:
-                raise ValidationError({name: _("%(field)s: %(reason)s") % {
-                    "field": Child._meta.get_field(name).verbose_name, "reason": exc}}) from None
+                label = getattr(Child._meta.get_field(name), "verbose_name", name)
+                raise ValidationError({name: _("%(field)s: %(reason)s") % {"field": label, "reason": exc}}) from None
     if fields.get("assistance"):
         # Stored once each, in the register's order (an unknown value is left for full_clean to refuse).
         given = list(fields["assistance"])

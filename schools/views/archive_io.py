@@ -25,6 +25,7 @@ from tenancy.views import school_page
 from .. import downloads, importing, selectors, services
 from ..evidence import EvidenceStorageError
 from ..forms_archive import ImportUploadForm
+from ..register import register_warnings
 
 # ---------------------------------------------------------------- import
 logger = logging.getLogger(__name__)
@@ -106,6 +107,9 @@ def _import_checks(school, preview) -> dict:
         return {"can_confirm": False, "rejected": None, "warnings": []}
     errors, warnings = selectors.import_duplicates(school, preview.rows)
     return {"can_confirm": not errors,
+            # The register's warnings (schools.register): shown, not in the way of the import.
+            "register_notes": [{"row_number": row.row_number, "reason": text}
+                               for row in preview.rows for text in register_warnings(row)],
             "warnings": [{"row_number": w.row_number, "column": w.column_title(), "reason": w.reason}
                          for w in warnings],
             "rejected": [{"row_number": e.row_number, "column": e.column_title(), "reason": e.reason}
@@ -144,6 +148,10 @@ def children_import_confirm(request, school):
         return redirect("children_import", school_pk=school.pk)
     _import_discard(request, school)
     messages.success(request, _("%(n)s children were imported.") % {"n": len(created)})
+    noted = sum(1 for child in created if register_warnings(child))
+    if noted:
+        messages.warning(request, _("%(n)s of them have notes from the civil-affairs register's checks: see each "
+                                    "child's page.") % {"n": noted})
     return redirect("children_list", school_pk=school.pk)
 
 

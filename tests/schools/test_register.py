@@ -356,3 +356,20 @@ def test_concern_needs_a_reason_in_service_page_and_api(client, home, today):
     cleared = api.patch(reverse("api:v1:care-contacts-detail", args=[made.json()["id"]]), {"concern": False},
                         format="json")
     assert cleared.status_code == 200 and cleared.json()["concern_reason"] == ""
+
+
+def test_import_page_shows_the_register_notes_and_imports_anyway(client, home):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(home.gupei_admin)
+    url = reverse("children_import", kwargs={"school_pk": home.gupei.pk})
+    upload = SimpleUploadedFile("r.csv", _csv([_row(11, guardianship_assessment="无人监护")]).getvalue(),
+                                content_type="text/csv")
+    page = client.post(url, {"file": upload})
+    html = page.content.decode()
+    assert page.status_code == 200 and 'id="import-register-warnings"' in html and 'id="import-confirm"' in html
+    assert "follow-up case will be opened automatically" in html
+    done = client.post(reverse("children_import_confirm", kwargs={"school_pk": home.gupei.pk}), follow=True)
+    assert "notes from the civil-affairs register" in done.content.decode()
+    with tenant_scope([home.gupei.id]):
+        assert Child.objects.get(name="导入11").guardianship_assessment == "none"
