@@ -11,7 +11,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import exceptions, mixins, serializers
-from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from care import risk, services
@@ -71,9 +70,17 @@ class CaseSerializer(serializers.ModelSerializer):
         return cs.urgency(obj, timezone.localdate())
 
 
-class CaseCloseSerializer(serializers.Serializer):
+class CaseCloseSerializer(CaseSerializer):
+    """The only change a case takes: closing it, with the reason and `confirm` (irreversible)."""
+
+    child = ChildRefSerializer(read_only=True)
     close_reason = serializers.CharField(max_length=300)
-    confirm = serializers.BooleanField(help_text="Must be true: a closed case cannot be reopened.")
+    confirm = serializers.BooleanField(write_only=True, help_text="Must be true: a closed case cannot be reopened.")
+
+    class Meta(CaseSerializer.Meta):
+        fields = [*CaseSerializer.Meta.fields, "confirm"]
+        read_only_fields = [f for f in CaseSerializer.Meta.fields if f not in ("close_reason",)]
+        extra_kwargs: dict = {}
 
     def validate_confirm(self, value):
         if not value:
@@ -84,11 +91,21 @@ class CaseCloseSerializer(serializers.Serializer):
 @extend_schema_view(
     create=extend_schema(description="Open a follow-up case by hand (the school admin for any child, a proxy "
                                      "parent for their own). A child has at most one open case."),
+    update=extend_schema(request=CaseCloseSerializer, responses=CaseSerializer,
+                         description="Close the case with `close_reason` and `confirm: true` (irreversible)."),
+    partial_update=extend_schema(request=CaseCloseSerializer, responses=CaseSerializer,
+                                 description="Close the case with `close_reason` and `confirm: true`."),
 )
-class CaseViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin):
+class CaseViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                  mixins.UpdateModelMixin):
     model = Case
     serializer_class = CaseSerializer
-    action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": "record_contacts", "close": VISIBLE}
+    # Closing: the services decide (the school admin, or the child's proxy parent / the owner).
+    action_permissions = {"list": VISIBLE, "retrieve": VISIBLE, "create": "record_contacts",
+                          "update": "record_contacts", "partial_update": "record_contacts"}
+
+    def get_serializer_class(self):
+        return CaseCloseSerializer if self.action in ("update", "partial_update") else CaseSerializer
 
     def scoped_queryset(self, queryset):
         visible = cs.cases_visible_to(self.request.user).select_related("child", "owner").order_by("due_on", "id")
@@ -101,15 +118,11 @@ class CaseViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
         return services.case_open(actor=self.request.user, child=data["child"], note=data.get("opened_note", ""),
                                   due_on=data.get("due_on"), request=self.request)
 
-    @extend_schema(request=CaseCloseSerializer, responses=CaseSerializer,
-                   description="Close the case with the reason (irreversible: `confirm` must be true).")
-    @action(detail=True, methods=["post"])
-    def close(self, request, pk=None):
-        case = self.get_object()
-        body = CaseCloseSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        services.case_close(actor=request.user, case=case, reason=body.validated_data["close_reason"], request=request)
-        return Response(CaseSerializer(case, context=self.get_serializer_context()).data)
+    def update_via_service(self, instance, data):
+        if not data.get("confirm"):
+            raise exceptions.ValidationError({"confirm": [_("Tick the confirmation to close the case.")]})
+        return services.case_close(actor=self.request.user, case=instance, reason=data.get("close_reason", ""),
+                                   request=self.request)
 
 
 class CaseActionSerializer(serializers.ModelSerializer):
@@ -209,12 +222,13 @@ class RiskListViewSet(ReadOnlyScopedViewSet):
     serializer_class = SchoolRefSerializer
 
     def scoped_queryset(self, queryset):
-        return queryset.order_by("path", "id")
+        # The schools whose children the user cares for (cs.care_level): others' risk lists do not exist here.
+        ids = [sid for sid, perms in permissions_by_school(self.request.user).items()
+               if perms & {"manage_children", "record_contacts"}]
+        return queryset.filter(pk__in=ids).order_by("path", "id")
 
     def retrieve(self, request, *args, **kwargs):
         school = self.get_object()
-        if cs.care_level(request.user, school) is None:
-            raise exceptions.PermissionDenied(_("Only the school admin and the proxy parents see the risk list."))
         rows, children, rules = cs.risk_list(request.user, school)
         access_log_record(user=request.user, school_id=school.pk, action="view", object_type=RISK_LIST,
                           object_id=school.pk, request=request, detail={"children": len(rows)})
