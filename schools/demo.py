@@ -184,6 +184,42 @@ def _dates_between(rng, start, end, k):
     return sorted(start + dt.timedelta(days=rng.randrange(span + 1)) for _ in range(k))
 
 
+ILLNESSES = ["哮喘", "先天性心脏病（已手术）", "癫痫（服药控制）"]
+DISABILITIES = ["听力残疾三级", "肢体残疾四级", "视力残疾三级"]
+CONCERN_REASONS = ["情绪低落，成绩明显下滑", "多次提到想去找父母，夜里睡不好"]
+
+
+def _register_values(child: Child, school, today: dt.date, enrolled: dt.date, reg: random.Random, *,
+                     no_one: bool, new_guardian: bool) -> None:
+    """The civil-affairs register's fields of one demo child, consistent with schools.register's
+    rules: mostly 较好/一般, a few 差, `no_one` 无人监护; `new_guardian` took over within 30 days."""
+    if child.left_behind_kind == "both":
+        child.custody_type = "both_away"
+        if child.guardian_relation in ("母亲", "父亲"):  # both parents are away: the entrusted guardian is not one
+            child.guardian_relation, child.guardian_name = "祖母", child.guardian_name[:1] + "奶奶"
+    elif reg.random() < 0.3:
+        child.custody_type = "one_away_other_unable"
+    child.guardian_since = (today - dt.timedelta(days=reg.randrange(3, 28)) if new_guardian
+                            else enrolled - dt.timedelta(days=reg.randrange(30, 900)))
+    if child.consent == "refused":
+        return  # only the minimum is kept
+    child.guardianship_assessment = "none" if no_one else reg.choices(["good", "fair", "poor"], weights=[55, 37, 8])[0]
+    # Most parents call every week or two; a few have not been in touch for months.
+    child.parents_last_contact_on = today - dt.timedelta(
+        days=reg.randrange(150, 320) if no_one or reg.random() < 0.05 else reg.randrange(1, 40))
+    child.income_source = reg.choices(["migrant_work", "farming", "business", "subsidy", "other"],
+                                      weights=[70, 15, 5, 7, 3])[0]
+    if child.income_source == "subsidy" or reg.random() < 0.08:
+        child.assistance = reg.choice([["dibao"], ["dibao", "medical"], ["temporary"], ["housing"]])
+    child.health_status = reg.choices(["healthy", "ill", "disabled"], weights=[92, 5, 3])[0]
+    if child.health_status == "ill":
+        child.illness = reg.choice(ILLNESSES)
+    elif child.health_status == "disabled":
+        child.disability = reg.choice(DISABILITIES)
+    if reg.random() < 0.97:  # a few records still miss it: the archive's completeness shows them
+        child.household_registration = f"安徽省明光市{school.township}{reg.choice(VILLAGES)}"
+
+
 def seed(ctx: dict) -> None:
     # The demo is one district's: its calendar, checklists and reporting are district-owned rows.
     with district_scope(ctx["district"]):
@@ -239,6 +275,9 @@ def _seed_school(school, users, semesters, today, rng: random.Random, shared: di
     per_grade = (1, 2) if n >= 100 else (1,)
     classes = [(g, f"{GRADE_NAMES[g - 1]}({k})班") for g in range(1, 7) for k in per_grade]
     children = []
+    # The register's values come from their own generator, so the rest of the demo stays as it was.
+    reg = random.Random(f"{SEED}-register-{school.code}")
+    no_one, new_guardian = set(reg.sample(range(n), 2)), set(reg.sample(range(n), 2))
     for i in range(n):
         grade, class_name = classes[i % len(classes)]
         birth = dt.date(today.year - 6 - grade, rng.randrange(1, 13), rng.randrange(1, 29))
@@ -269,6 +308,7 @@ def _seed_school(school, users, semesters, today, rng: random.Random, shared: di
             if not pending:
                 child.consent, child.consent_date, child.consent_method = (
                     "given", enrolled + dt.timedelta(days=rng.randrange(1, 19)), rng.choice(["纸质签字", "家长会签字", "微信确认后补签"]))
+        _register_values(child, school, today, enrolled, reg, no_one=i in no_one, new_guardian=i in new_guardian)
         children.append(child)
     # A few left during the year (their data is purged a year after they leave).
     for child in rng.sample(children, 4):
@@ -317,6 +357,10 @@ def _seed_school(school, users, semesters, today, rng: random.Random, shared: di
                         contacts.append(CareContact(
                             school=school, child=c, kind=kind, happened_on=day, semester=semester,
                             made_by=owner[c.class_name], notes=rng.choice(["", "情况良好", "学习有进步", "情绪稳定"])))
+    # A proxy parent's 关注 flag on one or two of this semester's talks.
+    talks = [c for c in contacts if c.semester == current and c.kind == "talk" and c.child.status == "active"]
+    for contact, reason in zip(reg.sample(talks, min(2, len(talks))), CONCERN_REASONS, strict=False):
+        contact.concern, contact.concern_reason = True, reason
     CareContact.objects.bulk_create(contacts)
 
     # -------- theme schedule, weekly activities with photos, competitions

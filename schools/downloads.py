@@ -91,6 +91,28 @@ def children_export(*, user, school: School, unmasked: bool, render: Callable[[l
                     ascii_filename=f"children-{school.code}-{stamp}-{kind}.xlsx")
 
 
+@transaction.atomic
+def register_export(*, user, school: School, unmasked: bool, render: Callable[[list, list], bytes],
+                    request=None) -> Download:
+    """The school's children in the civil-affairs register's own columns (selectors.REGISTER_COLUMNS),
+    `render(columns, rows)` making the workbook. The same rule as the archive export: whoever manages
+    the archive, the full form also needs view_child_identity; one "export" row per child."""
+    if not has_school_perm(user, "manage_children", school):
+        raise PermissionDenied
+    if unmasked and not has_school_perm(user, "view_child_identity", school):
+        raise PermissionDenied
+    rows = selectors.register_export_rows(school, unmasked=unmasked)
+    access_log_record_many(user=user, school_id=school.id, object_ids=[r["id"] for r in rows],
+                           action=AccessLog.Action.EXPORT, object_type="schools.child", request=request,
+                           detail={"unmasked": unmasked, "layout": "register"})
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    kind = "full" if unmasked else "masked"
+    return Download(handle=io.BytesIO(render(list(selectors.REGISTER_COLUMNS), rows)), content_type=XLSX,
+                    filename=download_name(school.name, _("civil-affairs register"), stamp,
+                                           _("full") if unmasked else _("masked"), ext="xlsx"),
+                    ascii_filename=f"register-{school.code}-{stamp}-{kind}.xlsx")
+
+
 def children_import_template(*, user) -> Download:
     """The blank import template (column titles and an example row). Not access-logged: it holds
     no record of anyone. Anyone signed in may have it; the web offers it on the import page."""

@@ -69,6 +69,10 @@ class ContactForm(forms.Form):
     happened_on = forms.DateField(label=_("Date of the contact"), widget=DATE_WIDGET, validators=[sane_date])
     notes = forms.CharField(label=_("Notes"), required=False, max_length=2000,
                             widget=forms.Textarea(attrs={"rows": 5}))
+    # The teacher's 关注 flag (the reason is required with it: services.concern_values).
+    concern = forms.BooleanField(label=_("This child needs attention"), required=False)
+    concern_reason = forms.CharField(label=_("reason for attention"), required=False, max_length=200,
+                                     widget=forms.TextInput(attrs={"placeholder": _("e.g. low mood, grades falling")}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -115,6 +119,26 @@ class ChildForm(ClientIdMixin, forms.Form):
     consent_date = forms.DateField(label=_("consent date"), required=False, widget=DATE_WIDGET,
                                   validators=[past_date])
     consent_method = forms.CharField(label=_("consent method"), max_length=100, required=False)
+    # The civil-affairs register's fields (民政登记信息); their cross-field rules are schools.register's.
+    custody_type = forms.ChoiceField(label=_("custody type"), required=False,
+                                     choices=[("", "—"), *Child.CustodyType.choices])
+    guardianship_assessment = forms.ChoiceField(label=_("guardianship assessment"), required=False,
+                                                choices=[("", "—"), *Child.Assessment.choices])
+    guardian_since = forms.DateField(label=_("guardian since"), required=False, widget=DATE_WIDGET,
+                                     validators=[past_date],
+                                     help_text=_("Filled in with today when the guardian changes, unless you "
+                                                 "give the day."))
+    parents_last_contact_on = forms.DateField(label=_("parents last in touch on"), required=False,
+                                              widget=DATE_WIDGET, validators=[past_date])
+    income_source = forms.ChoiceField(label=_("family's main income"), required=False,
+                                      choices=[("", "—"), *Child.IncomeSource.choices])
+    assistance = forms.MultipleChoiceField(label=_("assistance received"), required=False,
+                                           choices=Child.Assistance.choices,
+                                           widget=forms.CheckboxSelectMultiple(attrs={"class": "check"}))
+    health_status = forms.ChoiceField(label=_("health"), required=False, choices=[("", "—"), *Child.Health.choices])
+    disability = forms.CharField(label=_("disability"), max_length=100, required=False)
+    illness = forms.CharField(label=_("illness"), max_length=100, required=False)
+    household_registration = forms.CharField(label=_("household registration"), max_length=100, required=False)
 
     def __init__(self, *args, editing: bool = False, refused: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -127,6 +151,15 @@ class ChildForm(ClientIdMixin, forms.Form):
             from .services import REFUSAL_BLOCKED
             for name in REFUSAL_BLOCKED:
                 self.fields.pop(name, None)
+
+    def register_fields(self) -> list:
+        """The bound fields of the 民政登记信息 section (in the register's order), shown apart."""
+        from .register import REGISTER_FIELDS
+        return [self[name] for name in ("custody_type", *REGISTER_FIELDS[1:]) if name in self.fields]
+
+    def main_fields(self) -> list:
+        from .register import REGISTER_FIELDS
+        return [f for f in self.visible_fields() if f.name not in REGISTER_FIELDS]
 
     def _clean_phone(self, name: str) -> str:
         try:

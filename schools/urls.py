@@ -23,6 +23,7 @@ urlpatterns = [
     path(S + "children/import/confirm/", v.children_import_confirm, name="children_import_confirm"),
     path(S + "children/import/template.xlsx", v.children_import_template, name="children_import_template"),
     path(S + "children/export.xlsx", v.children_export, name="children_export"),
+    path(S + "children/register.xlsx", v.register_export, name="register_export"),
     path(S + "children/<int:pk>/", v.child_detail, name="child_detail"),
     path(S + "children/<int:pk>/edit/", v.child_edit, name="child_edit"),
     path(S + "children/<int:pk>/status/", v.child_status, name="child_status"),

@@ -67,6 +67,21 @@ class ChildSerializer(serializers.Serializer):
     consent_method = serializers.CharField(read_only=True, required=False)
     status_since = serializers.DateField(read_only=True, required=False)
     purged_at = serializers.DateTimeField(read_only=True, required=False, allow_null=True)
+    custody_type = serializers.ChoiceField(choices=Child.CustodyType.choices, read_only=True, required=False)
+    guardianship_assessment = serializers.ChoiceField(choices=Child.Assessment.choices, read_only=True,
+                                                      required=False)
+    guardian_since = serializers.DateField(read_only=True, required=False, allow_null=True)
+    parents_last_contact_on = serializers.DateField(read_only=True, required=False, allow_null=True)
+    income_source = serializers.ChoiceField(choices=Child.IncomeSource.choices, read_only=True, required=False)
+    assistance = serializers.ListField(child=serializers.ChoiceField(choices=Child.Assistance.choices),
+                                       read_only=True, required=False)
+    health_status = serializers.ChoiceField(choices=Child.Health.choices, read_only=True, required=False)
+    disability = serializers.CharField(read_only=True, required=False)
+    illness = serializers.CharField(read_only=True, required=False)
+    household_registration = serializers.CharField(read_only=True, required=False)
+    register_warnings = serializers.ListField(
+        child=serializers.CharField(), read_only=True, required=False,
+        help_text="The civil-affairs register's warnings on the stored record (accepted, worth a second look).")
 
     def to_representation(self, child):
         levels, assigned = self.context["child_levels"]
@@ -122,6 +137,22 @@ class ChildWriteSerializer(serializers.Serializer):
     wellbeing_notes = serializers.CharField(required=False, allow_blank=True)
     consent_date = serializers.DateField(required=False, allow_null=True, validators=[past_date])
     consent_method = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    # The civil-affairs register's fields; their cross-field rules are schools.register's (400 with
+    # the field's message), its warnings come back in register_warnings.
+    custody_type = serializers.ChoiceField(choices=Child.CustodyType.choices, required=False, allow_blank=True)
+    guardianship_assessment = serializers.ChoiceField(choices=Child.Assessment.choices, required=False,
+                                                      allow_blank=True)
+    guardian_since = serializers.DateField(required=False, allow_null=True, validators=[past_date],
+                                           help_text="Set to today by the server when the guardian changes "
+                                                     "and no date is given.")
+    parents_last_contact_on = serializers.DateField(required=False, allow_null=True, validators=[past_date])
+    income_source = serializers.ChoiceField(choices=Child.IncomeSource.choices, required=False, allow_blank=True)
+    assistance = serializers.ListField(child=serializers.ChoiceField(choices=Child.Assistance.choices),
+                                       required=False, allow_empty=True)
+    health_status = serializers.ChoiceField(choices=Child.Health.choices, required=False, allow_blank=True)
+    disability = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    illness = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    household_registration = serializers.CharField(required=False, allow_blank=True, max_length=100)
     confirm_duplicate = serializers.BooleanField(
         required=False, write_only=True,
         help_text="On create: add the child although one with the same name and birth date is in the archive "

@@ -64,6 +64,17 @@ class ImportRowSerializer(serializers.Serializer):
     health_notes = serializers.CharField()
     consent_date = serializers.DateField(read_only=True, allow_null=True)
     consent_method = serializers.CharField()
+    # the civil-affairs register's columns (codes as in the children's API)
+    custody_type = serializers.CharField()
+    guardianship_assessment = serializers.CharField()
+    guardian_since = serializers.DateField(read_only=True, allow_null=True)
+    parents_last_contact_on = serializers.DateField(read_only=True, allow_null=True)
+    income_source = serializers.CharField()
+    assistance = serializers.ListField(child=serializers.CharField())
+    health_status = serializers.CharField()
+    disability = serializers.CharField()
+    illness = serializers.CharField()
+    household_registration = serializers.CharField()
 
 
 class ImportPreviewSerializer(serializers.Serializer):

@@ -24,8 +24,9 @@ class CareContactSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CareContact
-        fields = ["id", "school", "child", "kind", "happened_on", "semester", "made_by", "notes", "evidence_count",
-                  "created_at"]
+        fields = ["id", "school", "child", "kind", "happened_on", "semester", "made_by", "notes", "concern",
+                  "concern_reason", "evidence_count", "created_at"]
+        extra_kwargs = {"concern_reason": {"help_text": "Required when concern is true (the teacher's 关注 flag)."}}
         read_only_fields = ["id", "school", "semester", "made_by", "evidence_count", "created_at"]
 
     def get_fields(self):
@@ -78,7 +79,8 @@ class CareContactViewSet(ServiceCheckedViewSet):
         with service_errors():
             return services.care_contact_record(
                 actor=self.request.user, child_id=data["child_id"], kind=data["kind"],
-                happened_on=data["happened_on"], notes=data.get("notes", ""), request=self.request)
+                happened_on=data["happened_on"], notes=data.get("notes", ""), concern=data.get("concern", False),
+                concern_reason=data.get("concern_reason", ""), request=self.request)
 
     def update_via_service(self, instance, data):
         with service_errors():

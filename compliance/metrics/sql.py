@@ -70,6 +70,13 @@ def _archive_complete_sql(alias: str = "ch") -> dict[str, str]:
         "guardian_relation": f"({refused} OR {alias}.guardian_relation <> '')",
         "guardian_phone": f"({refused} OR {alias}.guardian_phone <> '')",
         "proxy_parent": "pa.child_id IS NOT NULL",
+        # The civil-affairs register's fields (schools.register). Only both parents away makes the
+        # custody type certain; with one parent away the school may leave it empty.
+        "custody_type": f"({alias}.left_behind_kind <> 'both' OR {alias}.custody_type <> '')",
+        "guardianship_assessment": f"({refused} OR {alias}.guardianship_assessment <> '')",
+        "income_source": f"({refused} OR {alias}.income_source <> '')",
+        "health_status": f"({refused} OR {alias}.health_status <> '')",
+        "household_registration": f"({refused} OR {alias}.household_registration <> '')",
     }
 
 

@@ -15,8 +15,18 @@ from .columns import (
     _ID_CHECK,
     _ID_RE,
     _ID_WEIGHTS,
+    ASSESSMENT_TITLES,
+    ASSESSMENTS,
+    ASSISTANCE_TITLES,
+    ASSISTANCES,
     CN_DIGITS,
+    CUSTODY_TITLES,
+    CUSTODY_TYPES,
     GENDERS,
+    HEALTH_TITLES,
+    HEALTHS,
+    INCOME_SOURCES,
+    INCOME_TITLES,
     LEFT_BEHIND_KINDS,
     MAX_NAME,
     _CellError,
@@ -185,3 +195,34 @@ def parse_phone(value) -> str:
         return normalise_phone(_normalised(value))
     except NotAPhone as exc:
         raise _CellError(str(exc)) from None
+
+
+def _one_of(value, accepted: dict[str, str], titles: dict[str, str]) -> str:
+    key = _normalised(value).lower()
+    if key in accepted:
+        return accepted[key]
+    raise _CellError(_("Write one of: %(choices)s.") % {"choices": "、".join(titles.values())})
+
+
+def parse_custody_type(value) -> str:
+    return _one_of(value, CUSTODY_TYPES, CUSTODY_TITLES)
+
+
+def parse_assessment(value) -> str:
+    return _one_of(value, ASSESSMENTS, ASSESSMENT_TITLES)
+
+
+def parse_income_source(value) -> str:
+    return _one_of(value, INCOME_SOURCES, INCOME_TITLES)
+
+
+def parse_health_status(value) -> str:
+    return _one_of(value, HEALTHS, HEALTH_TITLES)
+
+
+def parse_assistance(value) -> list[str]:
+    """低保、医疗救助 -> ["dibao", "medical"]: several separated by 、，,;； or spaces; 无 for none."""
+    parts = [p for p in re.split(r"[、，,;；/\s]+", unicodedata.normalize("NFKC", _as_text(value))) if p]
+    if parts in (["无"], ["没有"], ["否"]):
+        return []
+    return list(dict.fromkeys(_one_of(p, ASSISTANCES, ASSISTANCE_TITLES) for p in parts))

@@ -12,15 +12,21 @@ from django.utils.translation import gettext as _
 from schools import evidence
 from tenancy.dates import in_range, past_date
 
+from ..register import register_errors
 from .cells import (
     _as_text,
     _blank,
     id_birth_date,
     id_gender,
+    parse_assessment,
+    parse_assistance,
+    parse_custody_type,
     parse_date,
     parse_gender,
     parse_grade,
+    parse_health_status,
     parse_id_number,
+    parse_income_source,
     parse_left_behind_kind,
     parse_name,
     parse_phone,
@@ -225,8 +231,20 @@ _PARSERS = {
     "health_notes": lambda v: parse_text(v, max_length=MAX_NOTES),
     "consent_date": parse_date,
     "consent_method": lambda v: parse_text(v, max_length=MAX_SHORT),
+    "custody_type": parse_custody_type,
+    "guardianship_assessment": parse_assessment,
+    "guardian_since": parse_date,
+    "parents_last_contact_on": parse_date,
+    "income_source": parse_income_source,
+    "assistance": parse_assistance,
+    "health_status": parse_health_status,
+    "disability": lambda v: parse_text(v, max_length=100),
+    "illness": lambda v: parse_text(v, max_length=100),
+    "household_registration": lambda v: parse_text(v, max_length=100),
 }
-_EMPTY = {"birth_date": None, "consent_date": None, "grade": None}
+_EMPTY = {"birth_date": None, "consent_date": None, "grade": None, "guardian_since": None,
+          "parents_last_contact_on": None, "assistance": []}
+_PAST_DATES = ("consent_date", "guardian_since", "parents_last_contact_on")
 
 
 def _check_rows(grid, header_index: int, fields: dict[int, str], titles: dict[int, str], *,
@@ -287,9 +305,13 @@ def _check_rows(grid, header_index: int, fields: dict[int, str], titles: dict[in
         consent = parsed.get("consent_date")
         if isinstance(consent, dt.date) and consent > today:
             fail("consent_date", _("The consent date is in the future."))
-        elif isinstance(consent, dt.date) and not in_range(consent, past_date):
-            earliest, latest = past_date.bounds(today)
-            fail("consent_date", str(past_date.message) % {"earliest": earliest, "latest": latest})
+        for name in _PAST_DATES:
+            day = parsed.get(name)
+            if name != "consent_date" and isinstance(day, dt.date) and day > today:
+                fail(name, _("%(column)s: the date is in the future.") % {"column": COLUMN_BY_FIELD[name].title})
+            elif isinstance(day, dt.date) and day <= today and not in_range(day, past_date):
+                earliest, latest = past_date.bounds(today)
+                fail(name, str(past_date.message) % {"earliest": earliest, "latest": latest})
 
         id_number = parsed.get("id_number")
         if isinstance(id_number, str) and id_number:
@@ -305,6 +327,11 @@ def _check_rows(grid, header_index: int, fields: dict[int, str], titles: dict[in
             else:
                 first_row_of_id[id_number] = number
 
+        if not row_errors:
+            # The register's cross-field rules, the same the commit applies (schools.register).
+            for name, messages in register_errors(ChildRow(row_number=number, **parsed)).items():
+                for message in messages:
+                    fail(name, message)
         if row_errors:
             preview.errors.extend(row_errors)
         else:

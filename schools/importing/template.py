@@ -10,8 +10,12 @@ from .cells import (
     make_id_number,
 )
 from .columns import (
+    ASSESSMENT_TITLES,
     COLUMN_BY_FIELD,
     COLUMNS,
+    CUSTODY_TITLES,
+    HEALTH_TITLES,
+    INCOME_TITLES,
     KIND_TITLES,
 )
 
@@ -32,13 +36,16 @@ def children_template_xlsx() -> bytes:
     widths = {"name": 10, "gender": 6, "birth_date": 12, "id_number": 22, "grade": 8, "class_name": 8,
               "left_behind_kind": 11, "parents_work_place": 16, "guardian_name": 11, "guardian_relation": 11,
               "guardian_phone": 14, "second_contact_name": 11, "second_contact_phone": 14,
-              "home_village": 16, "health_notes": 24, "consent_date": 14, "consent_method": 11}
+              "home_village": 16, "health_notes": 24, "consent_date": 14, "consent_method": 11,
+              "custody_type": 16, "guardianship_assessment": 12, "guardian_since": 14, "parents_last_contact_on": 14,
+              "income_source": 14, "assistance": 16, "health_status": 10, "disability": 14, "illness": 14,
+              "household_registration": 20}
     last_row = 2000
     for col, column in enumerate(COLUMNS):
         fmt = None
         if column.field in ("id_number", "guardian_phone", "second_contact_phone", "class_name"):
             fmt = as_text  # so Excel keeps all 18 digits and leading zeros
-        elif column.field in ("birth_date", "consent_date"):
+        elif column.field in ("birth_date", "consent_date", "guardian_since", "parents_last_contact_on"):
             fmt = as_date
         sheet.set_column(col, col, widths[column.field], fmt)
         sheet.write(0, col, column.title, required if column.required else optional)
@@ -56,6 +63,10 @@ def children_template_xlsx() -> bytes:
     dropdown("gender", ["男", "女"])
     dropdown("left_behind_kind", list(KIND_TITLES.values()))
     dropdown("grade", ["一年级", "二年级", "三年级", "四年级", "五年级", "六年级"])
+    dropdown("custody_type", list(CUSTODY_TITLES.values()))
+    dropdown("guardianship_assessment", list(ASSESSMENT_TITLES.values()))
+    dropdown("income_source", list(INCOME_TITLES.values()))
+    dropdown("health_status", list(HEALTH_TITLES.values()))
 
     example_birth = dt.date(2016, 9, 1)
     example = {
@@ -66,6 +77,9 @@ def children_template_xlsx() -> bytes:
         "guardian_phone": "13812345678", "second_contact_name": "李秀英", "second_contact_phone": "0550-8123456",
         "home_village": "古沛镇小王村", "health_notes": "健康", "consent_date": dt.date(2026, 3, 2),
         "consent_method": "书面签字",
+        "custody_type": "父母均外出务工", "guardianship_assessment": "较好", "guardian_since": dt.date(2025, 2, 10),
+        "parents_last_contact_on": dt.date(2026, 2, 28), "income_source": "务工收入", "assistance": "无",
+        "health_status": "健康", "disability": "", "illness": "", "household_registration": "安徽省明光市古沛镇",
     }
     for col, column in enumerate(COLUMNS):
         value = example[column.field]
@@ -84,6 +98,10 @@ def children_template_xlsx() -> bytes:
         _("ID number: 18 characters; type it into the ID column, which is formatted as text."),
         _("Grade: 1 to 6 or 一年级 to 六年级. Left-behind kind: 双亲外出, 父亲外出 or 母亲外出."),
         _("Phone: an 11-digit mobile number, or a landline with its area code (0550-1234567)."),
+        _("The last columns are the civil-affairs register's: custody type, guardianship assessment, income, "
+          "assistance (several separated by 、), health category, disability, illness and household "
+          "registration. When both parents work away, the entrusted guardian's name, relation and phone are "
+          "required; an ill or disabled child needs the illness or disability described."),
         _("CSV files are also accepted (UTF-8 or the GBK/GB18030 that Excel saves)."),
     ]
     for row, line in enumerate(lines):

@@ -78,6 +78,9 @@ class Child(SensitiveRecord, SchoolOwnedModel):
         "birth_date", "id_number_ciphertext", "id_number_hash", "id_number_masked", "parents_work_place",
         "guardian_name", "guardian_relation", "guardian_phone", "second_contact_name", "second_contact_phone",
         "home_village", "health_notes", "wellbeing_notes",
+        # the register's fields about the family's means, health and care
+        "guardianship_assessment", "parents_last_contact_on", "income_source", "assistance", "health_status",
+        "disability", "illness", "household_registration",
     )
 
     name = models.CharField(pgettext_lazy("person", "name"), max_length=64)
@@ -142,7 +145,9 @@ class Child(SensitiveRecord, SchoolOwnedModel):
                 condition=~Q(consent="refused") | Q(
                     id_number_ciphertext="", birth_date__isnull=True, parents_work_place="", guardian_phone="",
                     second_contact_name="", second_contact_phone="", home_village="", health_notes="",
-                    wellbeing_notes="",
+                    wellbeing_notes="", parents_last_contact_on__isnull=True, income_source="", assistance=[],
+                    health_status="", disability="", illness="", household_registration="",
+                    guardianship_assessment="",
                 ),
                 name="child_refusal_keeps_minimum",
             ),
@@ -154,6 +159,16 @@ class Child(SensitiveRecord, SchoolOwnedModel):
 
     def __str__(self):
         return self.name or f"#{self.pk}"
+
+    @classmethod
+    def sensitive_cleared(cls) -> dict:
+        """{field: its empty value} for SENSITIVE_FIELDS: None for a nullable field (dates), [] for
+        a list, "" for text. The one place a refusal and a purge learn what "cleared" means."""
+        cleared = {}
+        for name in cls.SENSITIVE_FIELDS:
+            field = cls._meta.get_field(name)
+            cleared[name] = None if field.null else ([] if isinstance(field, ArrayField) else "")
+        return cleared
 
     @property
     def is_purged(self) -> bool:

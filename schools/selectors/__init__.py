@@ -64,7 +64,9 @@ from .evidence import (  # noqa: F401
 from .export import (  # noqa: F401
     EXPORT_FULL_COLUMNS,
     EXPORT_MASKED_COLUMNS,
+    REGISTER_COLUMNS,
     children_export_rows,
+    register_export_rows,
 )
 from .home import (  # noqa: F401
     activities_for_week,

@@ -11,6 +11,7 @@ from tenancy.selectors import permissions_by_school, permissions_on_school, scho
 
 from .. import crypto
 from ..models import Child, ChildUserObjectPermission, ProxyAssignment
+from ..register import REGISTER_FIELDS, register_warnings
 from ._common import _today
 
 ADMIN, IDENTITY, PROXY, BASIC = "admin", "identity", "proxy", "basic"
@@ -20,7 +21,7 @@ BASIC_FIELDS = ("id", "name", "grade", "class_name", "status")
 PROXY_FIELDS = BASIC_FIELDS + (
     "gender", "birth_date", "left_behind_kind", "parents_work_place", "guardian_name", "guardian_relation",
     "guardian_phone", "second_contact_name", "second_contact_phone", "home_village", "health_notes",
-    "consent", "consent_date", "consent_method", "status_since", "purged_at",
+    "consent", "consent_date", "consent_method", "status_since", "purged_at", *REGISTER_FIELDS,
 )
 WELLBEING_LEVELS = {ADMIN, PROXY}
 # The national ID number is "shown masked except to the school admin", whoever else reads.
@@ -108,6 +109,7 @@ def child_fields(child: Child, level: str | None) -> dict:
                              else child.id_number_masked)
         if level in WELLBEING_LEVELS:
             data["wellbeing_notes"] = child.wellbeing_notes
+        data["register_warnings"] = register_warnings(child)
     return data
 
 

@@ -25,6 +25,8 @@ from ..models import (
     WorkRecordEntry,
 )
 from ..phones import PHONE_FIELDS, NotAPhone, normalise_phone
+from ..register import REGISTER_FIELDS, SENSITIVE_REGISTER_FIELDS, register_check
+from ..signals import child_register_changed
 from ._common import _log, _not_in_future, _require, _today
 from .evidence import evidence_delete
 from .staff import _sync_child_permissions
@@ -34,13 +36,15 @@ CHILD_FIELDS = (
     "name", "gender", "birth_date", "grade", "class_name", "left_behind_kind", "parents_work_place",
     "guardian_name", "guardian_relation", "guardian_phone", "second_contact_name", "second_contact_phone",
     "home_village", "health_notes", "wellbeing_notes", "consent_date", "consent_method", "id_number",
+    *REGISTER_FIELDS,
 )
+DATE_FIELDS = ("birth_date", "consent_date", "guardian_since", "parents_last_contact_on")
 # The columns of schools.importing.ChildRow (the same names; wellbeing notes are never imported).
 IMPORT_FIELDS = tuple(f for f in CHILD_FIELDS if f != "wellbeing_notes")
 # Optional sensitive inputs refused once consent is refused (the minimum is kept).
 REFUSAL_BLOCKED = (
     "birth_date", "id_number", "parents_work_place", "guardian_phone", "second_contact_name",
-    "second_contact_phone", "home_village", "health_notes", "wellbeing_notes",
+    "second_contact_phone", "home_village", "health_notes", "wellbeing_notes", *SENSITIVE_REGISTER_FIELDS,
 )
 
 
@@ -87,7 +91,14 @@ def _apply_child_fields(child: Child, fields: dict, *, check_id_number: bool = T
             try:
                 fields[name] = normalise_phone(fields[name])
             except NotAPhone as exc:
-                raise ValidationError({name: str(exc)}) from None
+                label = getattr(Child._meta.get_field(name), "verbose_name", name)
+                raise ValidationError({name: _("%(field)s: %(reason)s") % {"field": label, "reason": exc}}) from None
+    if fields.get("assistance"):
+        # Stored once each, in the register's order (an unknown value is left for full_clean to refuse).
+        given = list(fields["assistance"])
+        fields["assistance"] = [v for v in Child.Assistance.values if v in given] + [
+            v for v in dict.fromkeys(given) if v not in Child.Assistance.values]
+    old_guardian, old_since = child.guardian_name, child.guardian_since
     changed = []
     if "id_number" in fields:
         number = crypto.normalise_id_number(fields.pop("id_number"))
@@ -102,11 +113,16 @@ def _apply_child_fields(child: Child, fields: dict, *, check_id_number: bool = T
             child.id_number_masked = crypto.mask_id_number(number)
             changed.append("id_number")
     for key, value in fields.items():
-        if value is None and key not in ("birth_date", "consent_date"):
-            value = ""
+        if value is None and key not in DATE_FIELDS:
+            value = [] if key == "assistance" else ""
         if getattr(child, key) != value:
             setattr(child, key, value)
             changed.append(key)
+    # A new entrusted guardian starts today unless the user gave the day it started.
+    if child.guardian_name != old_guardian and child.guardian_name and child.guardian_since in (None, old_since):
+        child.guardian_since = _today()
+        if "guardian_since" not in changed:
+            changed.append("guardian_since")
     if child.consent != Child.Consent.REFUSED:
         child.consent = Child.Consent.GIVEN if child.consent_date else Child.Consent.PENDING
     return changed
@@ -130,6 +146,22 @@ def _child_validate(child: Child) -> None:
         raise ValidationError({"birth_date": _("The birth date cannot be in the future.")})
     if not 1 <= child.grade <= 9:
         raise ValidationError({"grade": _("The grade must be between 1 and 9.")})
+    register_check(child)
+
+
+def _filled(child: Child) -> set[str]:
+    """The fields a new record holds a value in: what a create "changed"."""
+    names = {name for name in CHILD_FIELDS if name != "id_number" and getattr(child, name, None) not in ("", None, [])}
+    if child.id_number_hash:
+        names.add("id_number")
+    return names
+
+
+def _announce(child: Child, actor, changed: set[str]) -> None:
+    """Tell the layers above after commit (schools.signals.child_register_changed)."""
+    child_id, school_id = child.pk, child.school_id
+    transaction.on_commit(lambda: child_register_changed.send(
+        sender=Child, child_id=child_id, school_id=school_id, actor=actor, changed=set(changed)))
 
 
 @transaction.atomic
@@ -146,6 +178,7 @@ def child_create(*, actor, school: School, status_since: dt.date | None = None, 
     ChildStatusChange.objects.create(school=school, child=child, status=child.status, since=child.status_since,
                                      recorded_by=actor)
     _log(actor, child, AccessLog.Action.CREATE, request=request)
+    _announce(child, actor, _filled(child))
     return child
 
 
@@ -159,6 +192,8 @@ def child_update(*, actor, child: Child, request=None, **fields) -> Child:
     child.save()
     # Field names only: the log must not copy personal data.
     _log(actor, child, AccessLog.Action.UPDATE, request=request, detail={"fields": changed})
+    if changed:
+        _announce(child, actor, set(changed))
     return child
 
 
@@ -167,8 +202,8 @@ def child_consent_refuse(*, actor, child: Child, on: dt.date, method: str = "", 
     """Record a refusal: clear every optional sensitive field and refuse to store them from now on."""
     _require(actor, "manage_children", child.school)
     _not_in_future(on, "on")
-    for name in Child.SENSITIVE_FIELDS:
-        setattr(child, name, None if name == "birth_date" else "")
+    for name, empty in Child.sensitive_cleared().items():
+        setattr(child, name, empty)
     child.consent, child.consent_date, child.consent_method = Child.Consent.REFUSED, on, method
     child.save()
     _log(actor, child, AccessLog.Action.UPDATE, request=request, detail={"consent": "refused"})
@@ -218,7 +253,7 @@ def children_purge_expired(*, school: School, today: dt.date | None = None, rete
     )
     if not ids:
         return 0
-    cleared = {name: ("" if name != "birth_date" else None) for name in Child.SENSITIVE_FIELDS}
+    cleared = Child.sensitive_cleared()
     Child.objects.filter(id__in=ids).update(name="", purged_at=timezone.now(), **cleared)
     # Free text about the child elsewhere goes too, and so do the photos of the child's contacts
     # (rows and stored files, through the one evidence delete path).
@@ -297,7 +332,7 @@ def children_import_commit(*, actor, school: School, preview, request=None,
         if row.row_number in refused:
             continue
         child = Child(school=school, status_since=today)
-        fields = {name: getattr(row, name) for name in IMPORT_FIELDS}
+        fields = {name: getattr(row, name) for name in IMPORT_FIELDS if hasattr(row, name)}
         try:
             _apply_child_fields(child, fields, check_id_number=False)  # checked in one batch above
             _child_validate(child)
@@ -320,6 +355,8 @@ def children_import_commit(*, actor, school: School, preview, request=None,
     access_log_record_many(user=actor, school_id=school.id, object_ids=[c.pk for c in created],
                            action=AccessLog.Action.CREATE, object_type="schools.child", request=request,
                            detail={"via": "import", "encoding": getattr(preview, "encoding", None) or ""})
+    for child in created:
+        _announce(child, actor, _filled(child))
     return created
 
 

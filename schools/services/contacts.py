@@ -15,12 +15,28 @@ from ._common import _contact_write_check, _log, _not_in_future, _save, _semeste
 from .children import child_read_log
 from .evidence import evidence_delete, evidence_upload
 
-
 # ---------------------------------------------------------------- the four contacts
+CONCERN_REASON_MAX = 200
+
+
+def concern_values(concern: bool, reason: str) -> tuple[bool, str]:
+    """The teacher's 关注 flag and its reason, checked: a flag needs a reason; no flag keeps none."""
+    reason = (reason or "").strip()
+    if not concern:
+        return False, ""
+    if not reason:
+        raise ValidationError({"concern_reason": _("The child is flagged as needing attention: give the reason "
+                                                   "for attention.")})
+    if len(reason) > CONCERN_REASON_MAX:
+        raise ValidationError({"concern_reason": _("The reason for attention is too long: at most %(max)d "
+                                                   "characters.") % {"max": CONCERN_REASON_MAX}})
+    return True, reason
+
+
 @transaction.atomic
 def care_contact_record(*, actor, child_id: int, kind: str, happened_on: dt.date, notes: str = "",
                         evidence_files=(), request=None, today: dt.date | None = None,
-                        made_by=None) -> CareContact:
+                        made_by=None, concern: bool = False, concern_reason: str = "") -> CareContact:
     """Record one of the four contacts. The actor must be allowed to record contacts for this
     child (school admin, or the child's current proxy parent); otherwise Child.DoesNotExist."""
     child = selectors.child_for_contact(actor, child_id) if actor is not None else Child.objects.get(pk=child_id)
@@ -29,17 +45,18 @@ def care_contact_record(*, actor, child_id: int, kind: str, happened_on: dt.date
     if child.status != Child.Status.ACTIVE:
         raise ValidationError(_("Contacts are recorded only for children on the active list."))
     _not_in_future(happened_on, "happened_on", today)
+    concern, concern_reason = concern_values(concern, concern_reason)
     school = child.school
     semester = _semester_required(school, happened_on, "happened_on")
     contact = CareContact(school=school, child=child, kind=kind, happened_on=happened_on, semester=semester,
-                          made_by=actor or made_by, notes=notes)
+                          made_by=actor or made_by, notes=notes, concern=concern, concern_reason=concern_reason)
     _save(contact, actor=actor, action=AccessLog.Action.CREATE, request=request)
     for f in evidence_files:
         evidence_upload(actor=actor, school=school, uploaded_file=f, attach_to=contact, request=request)
     return contact
 
 
-CONTACT_FIELDS = ("kind", "happened_on", "notes")
+CONTACT_FIELDS = ("kind", "happened_on", "notes", "concern", "concern_reason")
 CONTACT_NOTES_MAX = 2000
 
 
@@ -62,6 +79,8 @@ def care_contact_update(*, actor, contact: CareContact, request=None, today: dt.
         raise ValidationError({"notes": _("The notes are too long: at most %(max)d characters.")
                                % {"max": CONTACT_NOTES_MAX}})
     _not_in_future(new["happened_on"], "happened_on", today)
+    if "concern" in fields or "concern_reason" in fields:
+        fields["concern"], fields["concern_reason"] = concern_values(new["concern"], new["concern_reason"])
     semester = _semester_required(contact.school, new["happened_on"], "happened_on")
     changed = _set_fields(contact, fields, CONTACT_FIELDS)
     if semester.pk != contact.semester_id:

@@ -32,6 +32,7 @@ from .archive_io import (  # noqa: F401
     children_import_confirm,
     children_import_template,
     logger,
+    register_export,
 )
 from .children import child_consent_refuse, child_create, child_detail, child_edit, child_status, children_list  # noqa: F401
 from .contacts import (  # noqa: F401

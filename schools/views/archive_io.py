@@ -25,6 +25,7 @@ from tenancy.views import school_page
 from .. import downloads, importing, selectors, services
 from ..evidence import EvidenceStorageError
 from ..forms_archive import ImportUploadForm
+from ..register import register_warnings
 
 # ---------------------------------------------------------------- import
 logger = logging.getLogger(__name__)
@@ -106,6 +107,9 @@ def _import_checks(school, preview) -> dict:
         return {"can_confirm": False, "rejected": None, "warnings": []}
     errors, warnings = selectors.import_duplicates(school, preview.rows)
     return {"can_confirm": not errors,
+            # The register's warnings (schools.register): shown, not in the way of the import.
+            "register_notes": [{"row_number": row.row_number, "reason": text}
+                               for row in preview.rows for text in register_warnings(row)],
             "warnings": [{"row_number": w.row_number, "column": w.column_title(), "reason": w.reason}
                          for w in warnings],
             "rejected": [{"row_number": e.row_number, "column": e.column_title(), "reason": e.reason}
@@ -144,6 +148,10 @@ def children_import_confirm(request, school):
         return redirect("children_import", school_pk=school.pk)
     _import_discard(request, school)
     messages.success(request, _("%(n)s children were imported.") % {"n": len(created)})
+    noted = sum(1 for child in created if register_warnings(child))
+    if noted:
+        messages.warning(request, _("%(n)s of them have notes from the civil-affairs register's checks: see each "
+                                    "child's page.") % {"n": noted})
     return redirect("children_list", school_pk=school.pk)
 
 
@@ -166,6 +174,36 @@ def children_export(request, school):
     unmasked = request.GET.get("unmasked") == "1"
     return download_response(downloads.children_export(user=request.user, school=school, unmasked=unmasked,
                                                        render=_children_workbook, request=request))
+
+
+@school_page("manage_children")
+def register_export(request, school):
+    """The children in the civil-affairs register's columns (schools.downloads.register_export):
+    masked unless ?unmasked=1 by the school admin, every exported child access-logged."""
+    unmasked = request.GET.get("unmasked") == "1"
+    return download_response(downloads.register_export(user=request.user, school=school, unmasked=unmasked,
+                                                       render=_register_workbook, request=request))
+
+
+def _register_workbook(columns, rows) -> bytes:
+    out = io.BytesIO()
+    book = safe_workbook(out, in_memory=True)
+    sheet = book.add_worksheet("农村留守儿童信息")
+    bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"})
+    for col, (_name, title) in enumerate(columns):
+        sheet.write_string(0, col, title, bold)
+        sheet.set_column(col, col, 6 if col == 0 else (20 if _name in ("id_number", "household_registration") else 12))
+    for r, row in enumerate(rows, start=1):
+        for col, (name, _title) in enumerate(columns):
+            value = row.get(name)
+            if name == "_index":
+                sheet.write_number(r, col, value)
+            else:
+                sheet.write_string(r, col, _cell_text(value))
+    sheet.set_row(0, 30)
+    sheet.freeze_panes(1, 2)
+    book.close()
+    return out.getvalue()
 
 
 def _children_workbook(columns, rows) -> bytes:

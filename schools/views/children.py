@@ -18,6 +18,7 @@ from .. import selectors, services
 from ..forms_archive import ChildFilterForm, ChildForm, ChildStatusForm, ConsentRefusalForm
 from ..models import Child
 from ..phones import PHONE_FIELDS, tel_href
+from ..register import REGISTER_FIELDS, register_warnings
 from ._common import _chosen_semester, _semesters
 
 
@@ -73,15 +74,18 @@ _DETAIL_ORDER = (
 )
 
 
-def _labelled(data: dict) -> list[tuple[str, object, str]]:
+def _labelled(data: dict, order=_DETAIL_ORDER) -> list[tuple[str, object, str]]:
     """(label, value, link): a full phone number is a tel: link; a masked one (139****5678) is not."""
     out = []
-    for name in _DETAIL_ORDER:
+    for name in order:
         if name not in data:
             continue
         value = data[name]
         field = Child._meta.get_field("id_number_masked" if name == "id_number" else name)
-        if field.choices and value:
+        if name == "assistance":
+            labels = dict(Child.Assistance.choices)
+            value = "、".join(str(labels.get(v, v)) for v in value or ())
+        elif field.choices and value:
             value = dict(field.choices).get(value, value)
         link = tel_href(value) if name in PHONE_FIELDS and isinstance(value, str) else ""
         out.append((field.verbose_name, value, link))
@@ -96,11 +100,19 @@ def child_detail(request, school, pk: int):
     contacts = list(selectors.contacts_for_child(request.user, pk, semester)) if view.level != "basic" else []
     return render(request, "schools/archive/child_detail.html", {
         "school": school, "view": view, "child": view.child, "facts": _labelled(view.data),
+        "register_facts": _labelled(view.data, REGISTER_FIELDS),
+        "register_warnings": view.data.get("register_warnings", []),
         "contacts": contacts, "semester": semester,
         "status_form": ChildStatusForm() if view.can_edit else None,
         "refusal_form": ConsentRefusalForm() if view.can_edit and view.child.consent != Child.Consent.REFUSED
         else None,
     })
+
+
+def _warn(request, child: Child) -> None:
+    """The register's warnings on what was just saved (accepted, but worth a second look)."""
+    for text in register_warnings(child):
+        messages.warning(request, text)
 
 
 @school_page("manage_children")
@@ -121,6 +133,7 @@ def child_create(request, school):
                 return redirect("children_list", school_pk=school.pk)
             if not outcome.replayed:
                 messages.success(request, _("%(name)s was added to the archive.") % {"name": outcome.obj.name})
+                _warn(request, outcome.obj)
             return redirect("child_detail", school_pk=school.pk, pk=outcome.obj.pk)
     return render(request, "schools/archive/child_form.html", {"school": school, "form": form, "child": None})
 
@@ -142,6 +155,7 @@ def child_edit(request, school, pk: int):
             add_service_errors(form, exc)
         else:
             messages.success(request, _("The record was saved."))
+            _warn(request, child)
             return redirect("child_detail", school_pk=school.pk, pk=child.pk)
     return render(request, "schools/archive/child_form.html", {
         "school": school, "form": form, "child": child, "masked_id": child.id_number_masked})

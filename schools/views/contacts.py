@@ -240,7 +240,8 @@ def contact_edit(request, school, pk: int):
             raise Http404 from None
         messages.success(request, _("The contact was deleted."))
         return redirect(reverse("contacts_list", kwargs={"school_pk": school.pk}) + f"?child={child_id}&semester=")
-    initial = {"kind": contact.kind, "happened_on": contact.happened_on, "notes": contact.notes}
+    initial = {"kind": contact.kind, "happened_on": contact.happened_on, "notes": contact.notes,
+               "concern": contact.concern, "concern_reason": contact.concern_reason}
     form = ContactForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

@@ -103,6 +103,9 @@ SENSITIVE_KEYS = {
     "gender", "birth_date", "parents_work_place", "guardian_name", "guardian_relation", "guardian_phone",
     "second_contact_name", "second_contact_phone", "home_village", "health_notes", "wellbeing_notes",
     "id_number", "consent_date", "consent_method",
+    # the civil-affairs register's fields (schools.register)
+    "custody_type", "guardianship_assessment", "guardian_since", "parents_last_contact_on", "income_source",
+    "assistance", "health_status", "disability", "illness", "household_registration", "register_warnings",
 }
 # Values the cases plant in every child (cases_schools.child: phone, wellbeing, guardian): they must not
 # appear anywhere in a response to anyone else, whatever the key.

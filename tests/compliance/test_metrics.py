@@ -40,7 +40,9 @@ def semester(tree):
 
 def _child(school, name, **kw):
     fields = dict(gender="male", grade=3, class_name="三(1)班", left_behind_kind="both", parents_work_place="宁波",
-                  guardian_name="奶奶", guardian_relation="祖母", guardian_phone="138", status_since=START)
+                  guardian_name="奶奶", guardian_relation="祖母", guardian_phone="138", status_since=START,
+                  custody_type="both_away", guardianship_assessment="good", income_source="migrant_work",
+                  health_status="healthy", household_registration="明光市古沛镇")
     fields.update(kw)
     return Child.objects.create(school=school, name=name, **fields)
 

@@ -68,3 +68,25 @@ def test_seed_is_believable(seeded):
         # Realistic gaps: most but not all children got each contact this semester.
         assert all(30 <= p < 100 for p in coverage.values()), coverage
         assert 0 < dash["evidence"]["evidenced"] < dash["evidence"]["total"]
+
+
+def test_demo_children_carry_the_register(seeded):
+    """Every assessment, entrusted guardians when both parents are away, assistance, parents out of
+    touch for months, a guardian new this month, and a concern flag with its reason."""
+    from schools.register import register_errors
+
+    today = seeded["today"]
+    gupei = seeded["schools"]["gupei"]
+    with tenant_scope([gupei.id]):
+        kids = list(m.Child.objects.filter(school=gupei))
+        flagged = list(m.CareContact.objects.filter(school=gupei, concern=True))
+    assessments = [k.guardianship_assessment for k in kids]
+    assert {"good", "fair", "poor", "none"} <= set(assessments)
+    assert assessments.count("good") + assessments.count("fair") > 0.8 * len(kids)
+    assert 1 <= assessments.count("none") <= 2
+    assert all(k.custody_type == "both_away" for k in kids if k.left_behind_kind == "both")
+    assert any(k.assistance for k in kids)
+    assert any(k.parents_last_contact_on and (today - k.parents_last_contact_on).days > 120 for k in kids)
+    assert any(k.guardian_since and (today - k.guardian_since).days <= 30 for k in kids)
+    assert [k.name for k in kids if register_errors(k)] == []
+    assert 1 <= len(flagged) <= 2 and all(c.concern_reason for c in flagged)

@@ -40,7 +40,7 @@ def child(name="王小红", gender="女", birth=dt.date(2017, 4, 12), seq=2, **o
         "consent_date": "2026-03-01", "consent_method": "书面签字",
     }
     values.update(overrides)
-    return [values[c.field] for c in COLUMNS]
+    return [values.get(c.field, "") for c in COLUMNS]
 
 
 ROWS = [

@@ -114,6 +114,15 @@ def _children_exported(t, school, kwargs, data, user):
         return [Logged(school.pk, "export", "schools.child", str(pk), user.pk) for pk in ids]
 
 
+def _register_exported(t, school, kwargs, data, user):
+    # The register sheet holds the children on the archive (active): one row per child.
+    from schools.models import Child
+
+    with tenant_scope([school.id]):
+        ids = Child.objects.filter(school=school, status="active").values_list("id", flat=True)
+        return [Logged(school.pk, "export", "schools.child", str(pk), user.pk) for pk in ids]
+
+
 def _nothing(t, school, kwargs, data, user):
     return []
 
@@ -140,6 +149,7 @@ ARCHIVE_PAGES = [
     # The blank template holds no one's record: not logged (schools.downloads.children_import_template).
     ArchivePage("children_import_template", _school, logs=_nothing, **ADMIN_ONLY),
     ArchivePage("children_export", _school, logs=_children_exported, **ADMIN_ONLY),
+    ArchivePage("register_export", _school, logs=_register_exported, **ADMIN_ONLY),
     ArchivePage("child_detail", _child, **CHILD_PAGE),
     ArchivePage("child_edit", _child, clerk_status=403, **CHILD_PAGE),  # the clerk reads the BASIC page only
     ArchivePage("child_status", _child, method="post", owner_status=302,
