@@ -225,3 +225,12 @@ def test_reads_are_access_logged(client, tree, school):
     # The school admin reads them in people's words.
     log = client.get(reverse("school_access_log", args=[school.pk])).content.decode()
     assert "风险名单" in log or "帮扶个案" in log
+
+
+def test_the_register_signal_opens_the_case_after_the_commit(tree, school, django_capture_on_commit_callbacks):
+    child = calm_child(school)
+    with django_capture_on_commit_callbacks(execute=True):
+        with tenant_scope([school.pk]):
+            ss.child_update(actor=tree.gupei_admin, child=child, guardianship_assessment="none")
+    (case,) = _cases(school)
+    assert (case.child_id, case.opened_reason, case.owner) == (child.pk, "unattended", tree.gupei_admin)
