@@ -52,13 +52,16 @@ def generate_records(*, school_ids, semester, user, children: int = 100, report_
         INSERT INTO {t['schools.Child']} (school_id, name, gender, id_number_ciphertext, id_number_hash,
             id_number_masked, grade, class_name, left_behind_kind, parents_work_place, guardian_name,
             guardian_relation, guardian_phone, second_contact_name, second_contact_phone, home_village,
-            health_notes, wellbeing_notes, consent, consent_method, status, status_since, created_at, updated_at)
+            health_notes, wellbeing_notes, consent, consent_method, status, status_since, created_at, updated_at,
+            custody_type, guardianship_assessment, income_source, assistance, health_status, disability, illness,
+            household_registration)
         SELECT s.s_id, {surname} || '小' || g, CASE WHEN g %% 2 = 0 THEN 'male' ELSE 'female' END, '', '', '',
             1 + g %% 6, (1 + g %% 6) || '(' || (1 + g / 60) || ')班',
             CASE WHEN g %% 3 = 0 THEN 'father' ELSE 'both' END,
             CASE WHEN {_h("s_id || ':' || g || ':w'")} < s.dil + 5 THEN '浙江宁波' ELSE '' END,
             '奶奶', '祖母', CASE WHEN {_h("s_id || ':' || g || ':p'")} < s.dil + 5 THEN '13800000000' ELSE '' END,
-            '', '', '', '', '', 'pending', '', 'active', %(start)s, now(), now()
+            '', '', '', '', '', 'pending', '', 'active', %(start)s, now(), now(),
+            '', '', '', '{{}}', '', '', '', ''
         FROM {schools} CROSS JOIN generate_series(1, %(n)s) AS g""", p)
     child_rows = f"""(SELECT ch.id AS c_id, ch.school_id AS s_id, s.dil FROM {t['schools.Child']} ch
         JOIN {schools} ON s.s_id = ch.school_id WHERE ch.school_id = ANY(%(ids)s::bigint[])) c"""
@@ -68,9 +71,9 @@ def generate_records(*, school_ids, semester, user, children: int = 100, report_
         WHERE {_h("c_id || ':pa'")} < c.dil + 3""", p)
     counts["contacts"] = _exec(f"""
         INSERT INTO {t['schools.CareContact']} (school_id, child_id, kind, happened_on, semester_id, made_by_id,
-            notes, created_at)
+            notes, created_at, concern, concern_reason, version)
         SELECT c.s_id, c.c_id, k.kind, %(start)s + {_h("c_id || k.kind || r", "%(days)s")}, %(sem)s, %(user)s,
-            '', now()
+            '', now(), false, '', 1
         FROM {child_rows}
         CROSS JOIN unnest(ARRAY['home_visit', 'talk', 'guardian_contact', 'letter']) AS k(kind)
         CROSS JOIN generate_series(1, 2) AS r
