@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: install run test lint migrate seed screens bench-compliance bench-export bench-similarity bench messages backup restore
+.PHONY: install run test lint migrate seed screens bench-compliance bench-export bench-similarity bench-care bench messages backup restore
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,7 +48,7 @@ seed: install
 # written to docs/screens/start_<role>.png, and the centre school's review queue at 360 px
 # (docs/screens/centre_review.png). Needs a CJK font for legible text (Debian: fonts-wqy-microhei).
 screens: install
-	WRITE_DOCS=1 $(BIN)/python -m pytest tests/e2e/test_start_screens.py tests/e2e/test_centre_review_phone.py -q -p no:cacheprovider
+	WRITE_DOCS=1 $(BIN)/python -m pytest tests/e2e/test_start_screens.py tests/e2e/test_centre_review_phone.py tests/e2e/test_care_screens.py -q -p no:cacheprovider
 
 # Recompile translations (needs GNU gettext only for makemessages; .mo files are committed).
 messages: install
@@ -70,6 +70,11 @@ bench-export: install
 # task timed per submit, recall/precision on planted pairs; writes var/bench/similarity.json.
 bench-similarity: install
 	$(MANAGE) bench --only similarity --output var/bench/similarity.json $(BENCH_ARGS)
+
+# The risk index (care app) of 1,000 schools x 100 children in one set-based pass (throwaway database),
+# against a naive per-child loop measured on a sample and extrapolated; writes var/bench/care.json.
+bench-care: install
+	$(MANAGE) bench_care $(BENCH_ARGS)
 
 # One archive of the database (pg_dump, as a role that bypasses row-level security) and every stored
 # file, with a signed manifest of SHA-256 hashes; see README "Backup and restore".

@@ -17,6 +17,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
+from care import selectors as care_selectors
 from compliance import selectors as compliance_selectors
 from schools import selectors as school_selectors
 from schools.models import CareContact, Semester
@@ -152,11 +153,29 @@ def _submission_url(school: School, work: submission_selectors.SchoolWork) -> st
     return reverse("school_submissions", kwargs={"pk": school.pk})
 
 
+# ---------------------------------------------------------------- follow-up cases the user owns
+def _case_items(reads: _Reads, school: School) -> list[Item]:
+    """The user's own open follow-up cases (帮扶个案): overdue, and due within a week (one query)."""
+    counts = care_selectors.owner_case_counts(reads.user, [school.pk], reads.today).get(school.pk)
+    if counts is None:
+        return []
+    url = reverse("care_cases", kwargs={"school_pk": school.pk})
+    items = []
+    if counts.overdue:
+        items.append(Item("cases_overdue", _("Follow-up cases past their date"), counts.overdue, str(SCOPE_MINE),
+                          URGENT, url, _("Record what was done, or close the case."), school.pk))
+    if counts.soon:
+        items.append(Item("cases_due", _("Follow-up cases due within 7 days"), counts.soon, str(SCOPE_MINE), SOON,
+                          url, "", school.pk))
+    return items
+
+
 # ---------------------------------------------------------------- one section per role
 def _teacher(reads: _Reads, school: School) -> Section:
     semester = reads.semester(school.district_id)
     section = Section(Role.TEACHER, str(ROLE_TITLES[Role.TEACHER]), school.name, note=reads.semester_note(semester),
                       school_id=school.pk)
+    section.items += _case_items(reads, school)
     if semester is not None:
         mine = reads.assigned()
         gaps = [g for g in compliance_selectors.semester_gaps("four_contact_coverage", [school.pk], semester)
@@ -208,6 +227,7 @@ def _school_admin(reads: _Reads, school: School, work) -> Section:
     section = Section(Role.SCHOOL_ADMIN, str(ROLE_TITLES[Role.SCHOOL_ADMIN]), school.name, school_id=school.pk)
     section.items += _reporting_items(work, str(SCOPE_SCHOOL), reverse("school_submissions", kwargs={"pk": school.pk}),
                                       reads.today, school.pk, returned_url=_submission_url(school, work))
+    section.items += _case_items(reads, school)
     children_url = reverse("children_list", kwargs={"school_pk": school.pk})
     consent = school_selectors.children_without_consent([school.pk]).get(school.pk, 0)
     if consent:

@@ -38,7 +38,7 @@ def report(tmp_path_factory):
 
 def test_every_section_reports_numbers(report):
     r, _stdout = report
-    for section in ("scoring", "growth", "export", "api", "scoped_vs_superuser", "rls", "photo", "similarity"):
+    for section in ("scoring", "growth", "export", "api", "scoped_vs_superuser", "rls", "photo", "similarity", "care"):
         assert section in r and "error" not in r[section], (section, r.get(section))
     s = r["scoring"]
     assert all(_number(s[k]) for k in ("median_s", "queries", "per_school_ms", "naive_loop_s", "ratio_to_naive"))
@@ -96,7 +96,7 @@ def test_prints_one_table_and_drops_every_database(report, db):
     r, stdout = report
     for label in ("scoring", "export", "API", "RLS overhead", "photo", "similarity", "JSON:"):
         assert label in stdout, label
-    assert len(r["databases"]) == 5  # main, two more growth points, api, similarity
+    assert len(r["databases"]) == 6  # main, two more growth points, api, similarity, care
     with connection.cursor() as cursor:
         cursor.execute("SELECT datname FROM pg_database WHERE datname = ANY(%s)", [r["databases"]])
         assert cursor.fetchall() == []

@@ -47,6 +47,7 @@ TARGETS = {
     "rls": "<= 1.10x",
     "photo": "< 0.5 s, < 250 MB",
     "similarity": "P(candidate | J=0.5) >= 0.95; per submit < 1 s",
+    "care": "constant queries; << naive per-child loop",
 }
 
 
@@ -83,7 +84,7 @@ class Command(BaseCommand):
         growth = [int(x) for x in opts["growth"].split(",") if x.strip()]
         if any(n < 10 for n in growth + [opts["schools"], opts["api_schools"]]):
             raise CommandError("School counts must be at least 10 (bench_compliance compares with a 10-school run).")
-        sections = ["scoring", "growth", "export", "api", "photo", "similarity"]
+        sections = ["scoring", "growth", "export", "api", "photo", "similarity", "care"]
         only = [s.strip() for s in opts["only"].split(",") if s.strip()]
         unknown = set(only) - set(sections)
         if unknown:
@@ -111,6 +112,8 @@ class Command(BaseCommand):
                 self._section("photo", self._photo, result)
             if "similarity" in run:
                 self._section("similarity", lambda: self._similarity(opts), result)
+            if "care" in run:
+                self._section("care", lambda: self._care(opts), result)
         result["databases"] = self.databases  # all dropped by now (tests check it)
         result["total_s"] = round(time.perf_counter() - t0, 1)
         result["load_average_end"] = round(os.getloadavg()[0], 2)
@@ -197,6 +200,15 @@ class Command(BaseCommand):
         return {"points": points, "children_per_school": opts["children"],
                 "max_over_min_per_school": round(max(per) / min(per), 2) if min(per) else None}
 
+    def _care(self, opts) -> dict:
+        """The risk index of every child (care.risk), against a naive per-child loop (bench_care)."""
+        path = self.tmp / "care.json"
+        name = f"liushou_bench_care{self.suffix}"
+        self.databases.append(name)
+        self._manage(["bench_care", "--schools", str(opts["schools"]), "--children", str(opts["children"]),
+                      "--repeat", "2" if self.quick else "5", "--database", name, "--json", str(path)])
+        return json.loads(path.read_text())
+
     def _export(self, rows: int) -> dict:
         path = self.tmp / "export.json"
         args, read = self._json_args("bench_export", path, ROOT / "var" / "bench" / "export.json")
@@ -268,6 +280,13 @@ class Command(BaseCommand):
             add("growth", "scoring per school",
                 ", ".join(f"{p['schools']}: {p['per_school_ms']} ms" for p in g["points"])
                 + f" (max/min {fmt(g['max_over_min_per_school'])})")
+        c = r.get("care", {})
+        if "error" in c:
+            add("care", "risk index", "FAILED: " + c["error"].splitlines()[0])
+        elif c:
+            add("care", f"risk index {c['children']} children",
+                f"{c['set_based']['median_s']:.3f} s, {c['set_based']['queries']} queries")
+            add(None, "  vs naive per-child loop (sampled)", f"{c['ratio']}x faster ({c['naive_loop']['extrapolated_s']} s)")
         e = r.get("export", {})
         if "error" in e:
             add("export", "export", "FAILED: " + e["error"].splitlines()[0])

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from care import demo as care_demo
 from compliance import demo as compliance_demo
 from schools import demo as schools_demo
 from submissions import demo as submissions_demo
@@ -17,6 +18,7 @@ SEEDS = [
     ("schools", schools_demo.seed),
     ("compliance", compliance_demo.seed),
     ("submissions", submissions_demo.seed),
+    ("care", care_demo.seed),
 ]
 
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "schools",
     "compliance",
     "submissions",
+    "care",  # follow-up of the children who most need attention: risk index, cases, referrals
     "today",
     "api",
     "ops",  # operations: backup/restore, health check, database roles, `make run`, the demo loader
