@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "schools",
     "compliance",
     "submissions",
+    "privacy",  # minors' data paperwork: consent register, guardian requests, data officer
     "today",
     "api",
     "ops",  # operations: backup/restore, health check, database roles, `make run`, the demo loader
@@ -306,6 +307,10 @@ LOGGING = {
 CHILD_DATA_RETENTION_DAYS = env.int("CHILD_DATA_RETENTION_DAYS", default=365)
 # When the nightly jobs of the schools app run (celery beat, local time).
 SCHOOLS_NIGHTLY_HOUR = env.int("SCHOOLS_NIGHTLY_HOUR", default=2)
+
+# ---------------------------------------------------------------- privacy
+# Days a school has to answer a guardian's request to see, correct or delete a child's data.
+PRIVACY_GUARDIAN_REQUEST_DAYS = env.int("PRIVACY_GUARDIAN_REQUEST_DAYS", default=15)
 
 # ---------------------------------------------------------------- compliance
 # Live assessment scores are cached this long (the key also carries a revision that every
