@@ -139,5 +139,5 @@ class DataOfficer(SchoolOwnedModel):
         if self.name:
             return self.name
         if self.user_id:
-            return self.user.get_full_name() or self.user.username
+            return str(self.user)
         return ""

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("schools.urls")),
     path("", include("compliance.urls")),
     path("", include("submissions.urls")),
+    path("", include("privacy.urls")),
     path("", include("notices.urls")),
 ]
 
