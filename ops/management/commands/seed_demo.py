@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from compliance import demo as compliance_demo
+from privacy import demo as privacy_demo
 from schools import demo as schools_demo
 from submissions import demo as submissions_demo
 from tenancy import demo as tenancy_demo
@@ -15,6 +16,7 @@ from tenancy import demo as tenancy_demo
 SEEDS = [
     ("tenancy", tenancy_demo.seed),
     ("schools", schools_demo.seed),
+    ("privacy", privacy_demo.seed),
     ("compliance", compliance_demo.seed),
     ("submissions", submissions_demo.seed),
 ]
