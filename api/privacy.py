@@ -4,6 +4,7 @@ a detail). Every detail read of a consent record or a request is access-logged (
 from __future__ import annotations
 
 import django_filters
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 
@@ -127,7 +128,7 @@ class GuardianRequestViewSet(AdminOnlyViewSet, mixins.ListModelMixin, mixins.Ret
 
     def update_via_service(self, instance, data):
         if "status" not in data or "outcome" not in data:
-            raise serializers.ValidationError({"status": ["Give the result (done or refused) and the outcome."]})
+            raise serializers.ValidationError({"status": [_("Choose the result and write the outcome.")]})
         return services.guardian_request_close(actor=self.request.user, req=instance, status=data["status"],
                                                outcome=data["outcome"], closed_on=data.get("closed_on"),
                                                request=self.request)
@@ -161,7 +162,7 @@ class DataOfficerViewSet(AdminOnlyViewSet, mixins.ListModelMixin, mixins.Retriev
         user_id = data.get("user_id", current.user_id if current else None)
         user = selectors.staff_of_school(school).filter(pk=user_id).first() if user_id else None
         if user_id and user is None:
-            raise serializers.ValidationError({"user": ["Choose a staff member of this school."]})
+            raise serializers.ValidationError({"user": [_("Choose a staff member of this school.")]})
         return services.data_officer_set(
             actor=self.request.user, school=school, user=user, request=self.request,
             name=data.get("name", current.name if current else ""),
