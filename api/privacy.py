@@ -148,7 +148,7 @@ class DataOfficerSerializer(serializers.Serializer):
 
 @extend_schema_view(create=extend_schema(
     description="Name the school's person responsible for children's data (school admin); one per school: "
-                "naming another replaces the first."))
+                "to name another, change the existing record."))
 class DataOfficerViewSet(AdminOnlyViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                          mixins.CreateModelMixin, mixins.UpdateModelMixin):
     model = DataOfficer
@@ -170,6 +170,10 @@ class DataOfficerViewSet(AdminOnlyViewSet, mixins.ListModelMixin, mixins.Retriev
             appointed_on=data.get("appointed_on", current.appointed_on if current else None))
 
     def create_via_service(self, data):
+        # One per school: naming another is a change of the existing row (PUT/PATCH).
+        if selectors.data_officer(data["school"]) is not None:
+            raise serializers.ValidationError({"school": [_("This school has named its person already; change "
+                                                            "that record instead.")]})
         return self._set(data["school"], data)
 
     def update_via_service(self, instance, data):
