@@ -18,7 +18,7 @@ EXPECTED = {
     "gupei_teacher": {"contact_letter"},
     "menzhuang_teacher": set(),
     "gupei_clerk": {"due", "returned", "compile"},
-    "gupei_admin": {"due", "returned"},
+    "gupei_admin": {"due", "returned", "guardian_requests_due"},
     "menzhuang_admin": {"due", "returned"},
     "gupei_township": {"due", "returned", "late", "coverage"},
     "bureau_admin": {"due", "returned", "review", "late", "flags", "behind"},
