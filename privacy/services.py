@@ -102,7 +102,7 @@ def child_consent_read_log(*, user, child: Child, request=None) -> None:
 
 # ---------------------------------------------------------------- guardian requests
 @transaction.atomic
-def guardian_request_create(*, actor, school: School, child: Child, kind: str, requester_name: str,
+def guardian_request_create(*, actor, school: School, child: Child | None, kind: str, requester_name: str,
                             received_on: dt.date, requester_relation: str = "", due_on: dt.date | None = None,
                             request=None) -> GuardianRequest:
     _require(actor, school)
@@ -117,6 +117,7 @@ def guardian_request_create(*, actor, school: School, child: Child, kind: str, r
         errors["received_on"] = _("Give the date the request was received.")
     if errors:
         raise ValidationError(errors)
+    assert child is not None  # checked with the other fields above
     _not_future(received_on, "received_on")
     due_on = due_on or guardian_request_due(received_on)
     if due_on < received_on:
@@ -147,7 +148,7 @@ def guardian_request_close(*, actor, req: GuardianRequest, status: str, outcome:
     _not_future(closed_on, "closed_on")
     if closed_on < req.received_on:
         raise ValidationError({"closed_on": _("The request cannot be closed before it was received.")})
-    detail = {"status": status}
+    detail: dict[str, object] = {"status": status}
     if req.kind == GuardianRequest.Kind.DELETE and status == GuardianRequest.Status.DONE and req.child is not None:
         school_services.child_purge(actor=actor, child=req.child, reason="guardian_request", request=request)
         detail["purged_child"] = req.child_id
