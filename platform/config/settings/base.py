@@ -372,6 +372,9 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
     "SubmissionStatusEnum": "submissions.models.Status",
     "ReportKindEnum": "submissions.models.ReportKind",
 })
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "GuardianRequestKindEnum": "privacy.models.GuardianRequest.Kind",
+})
 
 # ---------------------------------------------------------------- backup and restore
 # `manage.py backup` / `make backup` write archives here unless --output-dir says otherwise.
