@@ -72,6 +72,8 @@ def consent_record(*, actor, child: Child, decision: str, guardian_name: str, me
     if errors:
         raise ValidationError(errors)
     _not_future(decided_on, "decided_on")
+    # Two decisions recorded at once must not both pass the "newest last" check.
+    child = Child.objects.select_for_update().select_related("school").get(pk=child.pk)
     if child.is_purged:
         raise ValidationError(_("This record was purged and can no longer be edited."))
     latest = selectors.latest_consent(child)
@@ -138,6 +140,8 @@ def guardian_request_close(*, actor, req: GuardianRequest, status: str, outcome:
     data by the retention purge's rule (schools.services.child_purge) in the same transaction;
     the request itself stays, with the child's name, as the school's record of what it did."""
     _require(actor, req.school)
+    # A second close sent at the same time waits here, then finds the request closed.
+    req = GuardianRequest.objects.select_for_update(of=("self",)).select_related("school", "child").get(pk=req.pk)
     if req.status != GuardianRequest.Status.OPEN:
         raise ValidationError(_("This request is already closed."))
     if status not in (GuardianRequest.Status.DONE, GuardianRequest.Status.REFUSED):
