@@ -241,3 +241,22 @@ def test_record_a_request_and_name_the_officer_on_pages(client, tree, today):
     assert ok.status_code == 302
     overview = client.get(reverse("privacy_overview", kwargs={"school_pk": tree.gupei.pk})).content.decode()
     assert "陈校长" in overview and "13900001234" in overview
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_closes_at_once_close_once(tree, today):
+    from tests.support.concurrency import run_at_once
+
+    child = add_child(tree.gupei, 12)
+    req = _request(tree, child, "delete", today)
+
+    def close():
+        with tenant_scope([tree.gupei.id]):
+            try:
+                services.guardian_request_close(actor=tree.gupei_admin, req=req, status="done", outcome="已删除")
+            except ValidationError:
+                return "refused"
+            return "closed"
+
+    assert sorted(run_at_once(close)) == ["closed", "refused"]
+    assert _logged(tree.gupei, action="purge", object_id=str(child.pk)) == 1
