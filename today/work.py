@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy, pgettext
 
 from care import selectors as care_selectors
 from compliance import selectors as compliance_selectors
+from privacy import selectors as privacy_selectors
 from schools import selectors as school_selectors
 from schools.models import CareContact, Semester
 from submissions import selectors as submission_selectors
@@ -239,11 +240,30 @@ def _school_admin(reads: _Reads, school: School, work) -> Section:
         if incomplete:
             section.items.append(Item("archive", _("Children with an incomplete archive"), incomplete,
                                       str(SCOPE_SCHOOL), TODO, children_url, "", school.pk))
+    section.items += _guardian_request_items(school, reads.today)
     staff = school_selectors.teachers_without_home_role([school.pk]).get(school.pk, 0)
     if staff:
         section.items.append(Item("staff", _("Teachers who are not proxy parents yet"), staff, str(SCOPE_SCHOOL),
                                   TODO, reverse("proxy_parents", kwargs={"school_pk": school.pk}), "", school.pk))
     return section
+
+
+def _guardian_request_items(school: School, today: dt.date) -> list[Item]:
+    """Guardians' requests to see, correct or delete a child's data that are overdue or due within
+    a week (the school must answer in time)."""
+    due = privacy_selectors.requests_due([school.pk], today).get(school.pk)
+    if due is None:
+        return []
+    url = reverse("guardian_requests", kwargs={"school_pk": school.pk})
+    items = []
+    if due.overdue:
+        items.append(Item("guardian_requests_overdue", _("Guardians' requests past their due date"), due.overdue,
+                          str(SCOPE_SCHOOL), URGENT, url, _("Answer them and record the outcome."), school.pk))
+    if due.due_soon and due.next_due is not None:
+        items.append(Item("guardian_requests_due", _("Guardians' requests due soon"), due.due_soon, str(SCOPE_SCHOOL),
+                          SOON, url, _("Next due on %(date)s (%(n)d days left).") % {
+                              "date": _day(due.next_due), "n": (due.next_due - today).days}, school.pk))
+    return items
 
 
 def _coverage_items(reads: _Reads, schools: list[School], scope, limit: int | None) -> list[Item]:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("compliance.urls")),
     path("", include("submissions.urls")),
     path("care/", include("care.urls")),
+    path("", include("privacy.urls")),
     path("", include("notices.urls")),
 ]
 

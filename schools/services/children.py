@@ -211,6 +211,20 @@ def child_consent_refuse(*, actor, child: Child, on: dt.date, method: str = "", 
 
 
 @transaction.atomic
+def child_consent_give(*, actor, child: Child, on: dt.date, method: str = "", request=None) -> Child:
+    """Record the guardian's consent, also after an earlier refusal (the guardian changed their
+    mind): from now on the optional sensitive fields may be stored again."""
+    _require(actor, "manage_children", child.school)
+    _not_in_future(on, "on")
+    if child.is_purged:
+        raise ValidationError(_("This record was purged and can no longer be edited."))
+    child.consent, child.consent_date, child.consent_method = Child.Consent.GIVEN, on, method
+    child.save(update_fields=["consent", "consent_date", "consent_method", "updated_at"])
+    _log(actor, child, AccessLog.Action.UPDATE, request=request, detail={"consent": "given"})
+    return child
+
+
+@transaction.atomic
 def child_status_set(*, actor, child: Child, status: str, since: dt.date, note: str = "", request=None) -> Child:
     """Change a child's status with its date; leaving ends proxy assignments and study pairs."""
     _require(actor, "manage_children", child.school)
@@ -253,11 +267,29 @@ def children_purge_expired(*, school: School, today: dt.date | None = None, rete
     )
     if not ids:
         return 0
+    _purge(school, ids, actor=None, detail={"retention_days": days})
+    return len(ids)
+
+
+@transaction.atomic
+def child_purge(*, actor, child: Child, reason: str, request=None) -> Child:
+    """Purge one child's sensitive fields now, by the same rule as the retention purge (a
+    guardian's request to delete the child's data). Idempotent: a purged record stays as it is."""
+    _require(actor, "manage_children", child.school)
+    if not child.is_purged:
+        _purge(child.school, [child.pk], actor=actor, detail={"reason": reason}, request=request)
+        child.refresh_from_db()
+    return child
+
+
+def _purge(school: School, ids: list[int], *, actor, detail: dict, request=None) -> None:
+    """Clear the name and SENSITIVE_FIELDS of these children and the free text about them
+    elsewhere; mark them purged_at; one "purge" row per child."""
     cleared = Child.sensitive_cleared()
     Child.objects.filter(id__in=ids).update(name="", purged_at=timezone.now(), **cleared)
     # Free text about the child elsewhere goes too, and so do the photos of the child's contacts
     # (rows and stored files, through the one evidence delete path).
-    CareContact.objects.filter(child_id__in=ids).update(notes="")
+    CareContact.objects.filter(child_id__in=ids).update(notes="", concern=False, concern_reason="")
     for item in Evidence.objects.filter(care_contact__child_id__in=ids).select_related("care_contact", "school"):
         evidence_delete(actor=None, evidence=item)
     WorkRecordEntry.objects.filter(child_id__in=ids).update(text="")
@@ -266,10 +298,9 @@ def children_purge_expired(*, school: School, today: dt.date | None = None, rete
     ChildUserObjectPermission.objects.filter(content_object_id__in=ids).delete()
     fields = ["name", *Child.SENSITIVE_FIELDS]
     for child_id in ids:
-        access_log_record(user=None, school_id=school.id, action=AccessLog.Action.PURGE,
-                          object_type="schools.child", object_id=child_id,
-                          detail={"fields": fields, "retention_days": days})
-    return len(ids)
+        access_log_record(user=actor, school_id=school.id, action=AccessLog.Action.PURGE,
+                          object_type="schools.child", object_id=child_id, request=request,
+                          detail={"fields": fields, **detail})
 
 
 @transaction.atomic

@@ -19,7 +19,8 @@ from ._common import _call, _edit_page, _perms, _post_or_none, _submit
 # ---------------------------------------------------------------- the home: site, equipment, leadership, rules
 @school_page("view_home")
 def home_setup(request, school):
-    can_manage = "manage_materials" in _perms(request, school)
+    perms = _perms(request, school)
+    can_manage = "manage_materials" in perms
     which = request.POST.get("form") if request.method == "POST" else None
     bound = {which: request.POST} if which else {}
     files = request.FILES if which == "rule" else None
@@ -46,6 +47,8 @@ def home_setup(request, school):
     rules = overview["rules"]
     return render(request, "schools/home/setup.html", {
         "school": school, "can_manage": can_manage, **overview,
+        # The data officer's page (privacy app) is the school admin's, like the children's archive.
+        "can_manage_children": "manage_children" in perms,
         "rules_present": sum(1 for r in rules if r["present"]), "rules_missing": [r for r in rules if not r["present"]],
         "site_form": site_form, "equipment_form": equipment_form, "leader_form": leader_form,
         "rule_form": rule_form, "open_form": which,

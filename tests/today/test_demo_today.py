@@ -18,7 +18,7 @@ EXPECTED = {
     "gupei_teacher": {"contact_letter"},
     "menzhuang_teacher": set(),
     "gupei_clerk": {"due", "returned", "compile"},
-    "gupei_admin": {"due", "returned"},
+    "gupei_admin": {"due", "returned", "guardian_requests_due"},
     "menzhuang_admin": {"due", "returned"},
     # Its village schools' last period: the centre returned one, approved the other (VIA_CENTRE).
     "gupei_township": {"due", "returned_by_centre", "coverage", "to_approve"},

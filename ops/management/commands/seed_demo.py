@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from care import demo as care_demo
 from compliance import demo as compliance_demo
+from privacy import demo as privacy_demo
 from schools import demo as schools_demo
 from submissions import demo as submissions_demo
 from tenancy import demo as tenancy_demo
@@ -16,6 +17,7 @@ from tenancy import demo as tenancy_demo
 SEEDS = [
     ("tenancy", tenancy_demo.seed),
     ("schools", schools_demo.seed),
+    ("privacy", privacy_demo.seed),
     ("compliance", compliance_demo.seed),
     ("submissions", submissions_demo.seed),
     ("care", care_demo.seed),

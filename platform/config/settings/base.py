@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "compliance",
     "submissions",
     "care",  # follow-up of the children who most need attention: risk index, cases, referrals
+    "privacy",  # minors' data paperwork: consent register, guardian requests, data officer
     "today",
     "api",
     "ops",  # operations: backup/restore, health check, database roles, `make run`, the demo loader
@@ -308,6 +309,10 @@ CHILD_DATA_RETENTION_DAYS = env.int("CHILD_DATA_RETENTION_DAYS", default=365)
 # When the nightly jobs of the schools app run (celery beat, local time).
 SCHOOLS_NIGHTLY_HOUR = env.int("SCHOOLS_NIGHTLY_HOUR", default=2)
 
+# ---------------------------------------------------------------- privacy
+# Days a school has to answer a guardian's request to see, correct or delete a child's data.
+PRIVACY_GUARDIAN_REQUEST_DAYS = env.int("PRIVACY_GUARDIAN_REQUEST_DAYS", default=15)
+
 # ---------------------------------------------------------------- compliance
 # Live assessment scores are cached this long (the key also carries a revision that every
 # score-changing write bumps, so manual scores show at once; record changes within this window).
@@ -367,6 +372,9 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
     "ChildStatusEnum": "schools.models.Child.Status",
     "SubmissionStatusEnum": "submissions.models.Status",
     "ReportKindEnum": "submissions.models.ReportKind",
+})
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "GuardianRequestKindEnum": "privacy.models.GuardianRequest.Kind",
 })
 
 # ---------------------------------------------------------------- backup and restore

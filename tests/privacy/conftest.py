@@ -1,0 +1,1 @@
+from tests.support.schools import home, semester, today  # noqa: F401  (fixtures)
