@@ -27,6 +27,7 @@ class Kind(models.TextChoices):
     UNLOCK_REFUSED = "unlock_refused", _("An unlock request was refused")
     ROLE_GRANTED = "role_granted", _("A role was granted")
     ROLE_REVOKED = "role_revoked", _("A role was revoked")
+    BREACH_RECORDED = "breach_recorded", _("A data breach was recorded")
 
 
 # Kinds about a school's reporting, which a school's or district's group robot may carry. The

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "compliance",
     "submissions",
     "privacy",  # minors' data paperwork: consent register, guardian requests, data officer
+    "privacyaudit",  # the annual minors'-data audit pack and recorded data breaches
     "today",
     "api",
     "ops",  # operations: backup/restore, health check, database roles, `make run`, the demo loader
