@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("compliance.urls")),
     path("", include("submissions.urls")),
     path("", include("notices.urls")),
+    path("", include("privacyaudit.urls")),
 ]
 
 # A clean 500/503 page (JSON under /api/) that needs no database: config/errors.py.

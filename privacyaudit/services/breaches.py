@@ -40,7 +40,7 @@ def _check_dates(occurred_on: dt.date, discovered_on: dt.date, today: dt.date) -
 
 def breach_link(breach: Breach) -> str:
     if breach.school_id:
-        return reverse("school_breach", kwargs={"pk": breach.school_id, "breach_pk": breach.pk})
+        return reverse("school_breach", kwargs={"school_pk": breach.school_id, "breach_pk": breach.pk})
     return reverse("district_breach", kwargs={"pk": breach.district_id, "breach_pk": breach.pk})
 
 
@@ -74,9 +74,9 @@ def breach_record(*, actor, district: District, school: School | None = None, oc
                         recorded_by=actor if getattr(actor, "is_authenticated", False) else None)
         breach.full_clean()
         breach.save()
-    log_on_schools(actor, affected, AccessLog.Action.CREATE, breach,
-                   {"children_affected": children_affected}, request=request)
-    _tell_staff(breach, affected)
+        log_on_schools(actor, affected, AccessLog.Action.CREATE, breach,
+                       {"children_affected": children_affected}, request=request)
+        _tell_staff(breach, affected)
     return breach
 
 
