@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -100,6 +101,7 @@ def audit_pack_report(request, pk: int, pack_pk: int):
             f["number"] = number
     return render(request, "privacyaudit/report.html", {
         "district": district, "pack": pack, "report": report, "findings": open_findings(report),
+        "printed_at": timezone.now(),
         "downloads": [(k, reverse("audit_pack_download", kwargs={"pk": district.pk, "pack_pk": pack.pk, "kind": k}))
                       for k in downloads.KINDS],
     })

@@ -50,7 +50,7 @@ register(Case(
     make=_packs,
     sees={"bureau_admin": {"own"}, "bureau_inspector": {"own"},
           "other_bureau_admin": {"far"}, "other_bureau_inspector": {"far"}},
-    extra_routes=[ExtraRoute("audit-packs-download", args=lambda pack: [pack.pk, kind], prepare=_pack_files,
+    extra_routes=[ExtraRoute("audit-packs-download", args=lambda pack, kind=kind: [pack.pk, kind], prepare=_pack_files,
                              logs=_per_district_school("export"))
                   for kind in ("docx", "xlsx")],
     logs=_per_district_school("create"),
