@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from tenancy.downloads import DOCX, XLSX, Download, FileUnavailable, NotReady, download_name, open_stored
 from tenancy.models import AccessLog
+from tenancy.services import access_log_record_many
 
 from . import selectors
 from .models import AuditPack, audit_pack_folder
@@ -51,3 +52,11 @@ def pack_report(*, user, pack: AuditPack, request=None) -> dict:
         raise NotReady(_("This audit pack is not ready."))
     log_on_district(user, pack.district_id, AccessLog.Action.VIEW, pack, {"year": pack.year}, request=request)
     return pack.figures
+
+
+@transaction.atomic
+def breach_read(*, user, breach, request=None) -> None:
+    """A read of a breach's record (its page): logged as a view on each affected school. The caller
+    found the breach among what the user may see (privacyaudit.selectors.breaches_visible_to)."""
+    access_log_record_many(user=user, school_ids=sorted(set(breach.affected_schools)), action=AccessLog.Action.VIEW,
+                           object_type=breach._meta.label_lower, object_id=breach.pk, request=request)

@@ -13,7 +13,7 @@ from tenancy.forms import add_service_errors, error_text
 from tenancy.models import School
 from tenancy.views import school_page
 
-from .. import selectors, services
+from .. import downloads, selectors, services
 from ..forms import BreachForm, NoticeForm
 from ..models import Breach
 from ._common import reader_district
@@ -66,6 +66,8 @@ def _notice_page(request, breach: Breach, can_record: bool, target, back: str, t
                     actor=request.user, breach=breach, request=request, **data),
                     _("The notice to guardians was recorded.")):
                 return redirect(back)
+    if request.method != "POST":
+        downloads.breach_read(user=request.user, breach=breach, request=request)
     return render(request, "privacyaudit/breach.html", {
         **template_context, "breach": breach, "notices": list(breach.notices.all()),
         "form": form if can_record else None,

@@ -118,3 +118,20 @@ def test_the_school_form_makes_one_record_per_tap(client, tree):
     assert response.status_code == 400
     with district_scope(tree.district):
         assert Breach.objects.filter(school=tree.gupei).count() == 1
+
+
+def test_reading_a_breach_is_logged_on_each_affected_school(client, tree):
+    breach = _district_breach(tree)
+    client.force_login(tree.bureau_inspector)
+    url = reverse("district_breach", kwargs={"pk": tree.district.pk, "breach_pk": breach.pk})
+    assert client.get(url).status_code == 200
+    with system_scope("test: the view rows"):
+        rows = set(AccessLog.objects.filter(action="view", object_type="privacyaudit.breach",
+                                            object_id=str(breach.pk)).values_list("school_id", "user_id"))
+    assert rows == {(tree.gupei.pk, tree.bureau_inspector.pk), (tree.menzhuang.pk, tree.bureau_inspector.pk)}
+    # The inspector reads but records no notice.
+    assert client.post(url, {"method": "sms", "sent_on": TODAY.isoformat(), "guardians_notified": "1",
+                             "text": "x"}).status_code == 403
+    # A school's staff never reach the district's breach pages.
+    client.force_login(tree.gupei_admin)
+    assert client.get(url).status_code == 404
