@@ -135,3 +135,19 @@ def test_reading_a_breach_is_logged_on_each_affected_school(client, tree):
     # A school's staff never reach the district's breach pages.
     client.force_login(tree.gupei_admin)
     assert client.get(url).status_code == 404
+
+
+def test_a_breach_text_never_becomes_a_formula_in_the_workbook(tree, tmp_path):
+    import openpyxl
+
+    from privacyaudit.build import write_xlsx
+    from privacyaudit.selectors.figures import audit_report
+
+    poison = '=HYPERLINK("http://evil.example/x","click")'
+    _district_breach(tree, data_involved=poison, measures="+1+1")
+    path = tmp_path / "pack.xlsx"
+    write_xlsx(path, audit_report(tree.district, TODAY.year))
+    wb = openpyxl.load_workbook(path)
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    assert any(c.value == poison for c in cells)
+    assert not [c for c in cells if c.data_type == "f"]
