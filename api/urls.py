@@ -7,7 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from . import care, compliance, privacy, schools, submissions
+from . import care, compliance, privacy, privacyaudit, schools, submissions
 from .auth import ApiTokenViewSet, TokenView
 from .tenancy import DistrictViewSet, MembershipViewSet, MeViewSet, SchoolViewSet
 from .today import TodayViewSet
@@ -29,7 +29,7 @@ NON_ROUTER_ENDPOINTS = {
 
 # One module per domain, in this order: each registers its viewsets and has `extra_patterns`, the
 # paths it adds under /api/v1/.
-DOMAINS = [schools, compliance, submissions, care, privacy]
+DOMAINS = [schools, compliance, submissions, care, privacy, privacyaudit]
 for _domain in DOMAINS:
     _domain.register(router)
 extra_patterns: list = [pattern for domain in DOMAINS for pattern in domain.extra_patterns]

@@ -31,6 +31,7 @@ class Kind(models.TextChoices):
     TO_APPROVE = "to_approve", _("A village school's report waits for the centre school")
     CENTRE_APPROVED = "centre_approved", _("A centre school approved a report")
     APPROVAL_WITHDRAWN = "approval_withdrawn", _("A centre school withdrew its approval")
+    BREACH_RECORDED = "breach_recorded", _("A data breach was recorded")
 
 
 # Kinds about a school's reporting, which a school's or district's group robot may carry. The

@@ -88,7 +88,9 @@ def _statements():
         yield model._meta.db_table, policy_sql(model._meta.db_table)
     for model in district_owned_models():
         table = model._meta.db_table
-        yield table, (idempotency_policy_sql(table) if model is IdempotencyKey else district_policy_sql(table))
+        # A model may ask to be narrowed to its optional school like the idempotency keys.
+        narrowed = model is IdempotencyKey or getattr(model, "rls_narrow_to_school", False)
+        yield table, (idempotency_policy_sql(table) if narrowed else district_policy_sql(table))
     for model in district_child_models():
         yield model._meta.db_table, child_policy_sql(model)
 

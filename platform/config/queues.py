@@ -14,6 +14,7 @@ from config.celery_app import app
 # Task names (the `name=` of each @shared_task) that build files.
 EXPORT_TASKS = frozenset({
     "compliance.run_export",
+    "privacyaudit.build_pack",
     "submissions.run_district_export",
     "submissions.compile_package",
     "submissions.compile_township_package",

@@ -14,6 +14,7 @@ urlpatterns = [
     path("care/", include("care.urls")),
     path("", include("privacy.urls")),
     path("", include("notices.urls")),
+    path("", include("privacyaudit.urls")),
 ]
 
 # A clean 500/503 page (JSON under /api/) that needs no database: config/errors.py.

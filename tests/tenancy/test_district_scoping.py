@@ -14,6 +14,7 @@ from django_scopes import ScopeError
 
 from compliance import services as compliance_services
 from notices.models import Delivery, Notification, Robot
+from privacyaudit import services as audit_services
 from schools import services as school_services
 from submissions import services as submission_services
 from submissions.models import PeriodType
@@ -30,6 +31,7 @@ EXPECTED = {
     "submissions.districtexport", "compliance.checklist", "compliance.checklistversion",
     "compliance.checklistsection", "compliance.checklistitem", "compliance.assessment", "compliance.snapshot",
     "compliance.complianceexport", "tenancy.idempotencykey",
+    "privacyaudit.auditpack", "privacyaudit.breach", "privacyaudit.breachnotice",
 }
 
 
@@ -60,6 +62,15 @@ def _rows_of(tree, district, school, user, n):
         semester_start=dt.date(2026, 2, 20), semester_end=dt.date(2026, 7, 10))
     compliance_services.snapshot_take(assessment=assessment)
     compliance_services.export_request(assessment=assessment)
+    # The audit pack and a district-wide breach with its notice to guardians.
+    audit_services.audit_pack_request(actor=None, district=district, year=2026, enqueue=False,
+                                      today=dt.date(2026, 12, 1))
+    breach = audit_services.breach_record(actor=None, district=district, occurred_on=dt.date(2026, 3, 1),
+                                          discovered_on=dt.date(2026, 3, 2), data_involved="电话", children_affected=1,
+                                          description="x", measures="y", affected_schools=[school],
+                                          today=dt.date(2026, 12, 1))
+    audit_services.breach_notice_record(actor=None, breach=breach, method="sms", sent_on=dt.date(2026, 3, 3),
+                                        guardians_notified=1, text="z", today=dt.date(2026, 12, 1))
 
 
 @pytest.fixture

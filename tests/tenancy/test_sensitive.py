@@ -30,6 +30,8 @@ NOT_SCHOOL_OWNED = {
                               "policy also matches the school when there is one; holds only a reference",
     "notices.robot": "a group robot of a district (no school) or of one school: district-owned and under "
                      "the district RLS; the pages show a school's robots to that school's admin only",
+    "privacyaudit.breach": "a data breach of a district (no school) or of one school: district-owned, with the "
+                           "idempotency keys' RLS policy that also matches the school when there is one",
 }
 
 

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "submissions",
     "care",  # follow-up of the children who most need attention: risk index, cases, referrals
     "privacy",  # minors' data paperwork: consent register, guardian requests, data officer
+    "privacyaudit",  # the annual minors'-data audit pack and recorded data breaches
     "today",
     "api",
     "ops",  # operations: backup/restore, health check, database roles, `make run`, the demo loader
