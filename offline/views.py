@@ -6,6 +6,7 @@ browser from what offline.js keeps in IndexedDB (the user's snapshot and outbox)
 service worker fills never holds a child's name, and clearing IndexedDB clears every child's data."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from functools import cache
@@ -16,6 +17,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -43,6 +45,29 @@ def _version() -> str:
     return digest.hexdigest()[:12]
 
 
+def _language(request) -> str:
+    """The user's chosen language, else the site's: the service worker's own requests do not
+    carry the phone's Accept-Language everywhere, and the cached page must not fall back to English."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    return chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def _shell(request, template: str, **context):
+    # No user data in the page: it is cached and shown to whoever opens the app offline.
+    return render(request, template, {"offline_shell": True, "nav_tabs": None, **context})
+
+
+def _in_language(view):
+    """Render in _language(request), whatever the request's Accept-Language says."""
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        with translation.override(_language(request)):
+            response = view(request, *args, **kwargs)
+        response["Content-Language"] = _language(request)
+        return response
+    return wrapped
+
+
 @require_GET
 def service_worker(request):
     precache = [reverse(name) for name in SHELL_PAGES] + [static(name) for name in STATIC_FILES]
@@ -59,6 +84,7 @@ def service_worker(request):
 
 
 @require_GET
+@_in_language
 def manifest(request):
     body = {
         "name": _("Left-behind children's home"),
@@ -68,7 +94,7 @@ def manifest(request):
         "scope": "/",
         "display": "standalone",
         "background_color": "#ffffff",
-        "theme_color": "#1f6f5c",
+        "theme_color": "#1e6b52",
         "icons": [
             {"src": static("icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
             {"src": static("icons/icon-512.png"), "sizes": "512x512", "type": "image/png"},
@@ -78,19 +104,17 @@ def manifest(request):
     return HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/manifest+json")
 
 
-def _shell(request, template: str, **context):
-    # No user data in the page: it is cached and shown to whoever opens the app offline.
-    return render(request, template, {"offline_shell": True, "nav_tabs": None, **context})
-
 
 @never_cache
 @require_GET
+@_in_language
 def need_network(request):
     return _shell(request, "offline/need_network.html")
 
 
 @never_cache
 @require_GET
+@_in_language
 def shell_tracker(request):
     return _shell(request, "offline/shell_tracker.html",
                   kinds_json=json.dumps([[k, str(label)] for k, label in CareContact.Kind.choices], ensure_ascii=False))
@@ -98,11 +122,13 @@ def shell_tracker(request):
 
 @never_cache
 @require_GET
+@_in_language
 def shell_home(request):
     return _shell(request, "offline/shell_home.html")
 
 
 @never_cache
 @require_GET
+@_in_language
 def shell_activities(request):
     return _shell(request, "offline/shell_activities.html", activity_kinds=Activity.Kind.choices)

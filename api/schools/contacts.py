@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Count
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers
 
 from schools import selectors as ss
 from schools import services
-from schools.models import CareContact
+from schools.models import CareContact, Child
 
 from ..schema import ApiErrorSerializer
 from ..tenancy import UserRefSerializer
@@ -94,8 +94,12 @@ class CareContactViewSet(ServiceCheckedViewSet):
                 .annotate(evidence_count=Count("evidence")).order_by("-happened_on", "-id"))
 
     def create_target(self, data):
-        with service_errors():
+        try:
             return ss.child_for_contact(self.request.user, data["child_id"]).school
+        except Child.DoesNotExist:
+            # Said the same way for a child that never existed: "not yours" reveals nothing.
+            raise exceptions.NotFound(_("This child is not on your list (no such child, transferred, or now with "
+                                        "another proxy parent): the contact was not recorded.")) from None
 
     def create_via_service(self, data):
         with service_errors():

@@ -20,7 +20,6 @@ from PIL import Image
 from schools import services as school_services
 from schools.models import CareContact, Child, Evidence
 from tenancy import services
-from tenancy.roles import Role
 from tenancy.scoping import tenant_scope
 from tests.support.browser import CHROMIUM_ARGS, wait_for_script
 from tests.support.servers import chromium_path
@@ -135,6 +134,11 @@ def gps_jpeg(path, shade: int) -> None:
     assert Image.open(path).getexif().get_ifd(0x8825)
 
 
+def refresh(t, contact):
+    with tenant_scope([t.gupei.id]):
+        contact.refresh_from_db()
+
+
 def contacts_of(t):
     with tenant_scope([t.gupei.id]):
         return list(CareContact.objects.filter(child__in=t.mine).order_by("id"))
@@ -167,6 +171,8 @@ def test_contacts_recorded_offline_reach_the_server_once(live_server, teacher_ho
 
     # The tracker offline with its waiting count, at 360 px.
     page.set_viewport_size({"width": 360, "height": 760})
+    page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")
+    assert page.locator("[data-syncbar]").is_visible()
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
     screens = settings.BASE_DIR / "docs" / "screens"
     screens.mkdir(parents=True, exist_ok=True)
@@ -245,13 +251,16 @@ def test_a_refused_contact_stays_with_the_servers_message_and_can_be_discarded(l
                                          status=Child.Status.TRANSFERRED, since=timezone.localdate(), note="随父母转学")
     context.set_offline(False)
     item = page.locator("[data-outbox-item][data-status=refused]")
+    wait_for_script(page, "document.querySelector('[data-sync-count]').textContent === '1'", timeout=30)
     item.wait_for()
     message = item.locator("[data-error]").inner_text()
-    assert message and "active" not in message  # the server's own message, in Chinese
+    assert "不在您的名单" in message  # the server's own message
     assert [c.child_id for c in contacts_of(t)] == [t.mine[0].pk]
     assert waiting(page) == 1
-    # It survives a reload (it is on the phone), then the teacher discards it.
+    # It survives a reload (it is on the phone): the sync bar points to it, and the teacher discards it.
     page.reload()
+    page.click("[data-sync-problems]")
+    page.wait_for_url(f"{base}/offline/tracker/#outbox")
     page.wait_for_selector("[data-outbox-item][data-status=refused]")
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("[data-outbox-item] button[data-discard]")
@@ -283,7 +292,7 @@ def test_two_phones_edit_one_contact_offline_and_the_second_chooses(live_server,
     first, second = phones
     first[0].set_offline(False)
     wait_for_script(first[1], "document.querySelector('[data-sync-count]').textContent === '0'", timeout=30)
-    contact.refresh_from_db()
+    refresh(t, contact)
     assert (contact.notes, contact.version) == ("第1台手机的记录", 2)
 
     second[0].set_offline(False)
@@ -294,13 +303,13 @@ def test_two_phones_edit_one_contact_offline_and_the_second_chooses(live_server,
     assert conflict.locator("[data-side=theirs]").inner_text().endswith("第1台手机的记录")
     boxes = [conflict.locator(f"[data-side={s}]").bounding_box() for s in ("mine", "theirs")]
     assert abs(boxes[0]["y"] - boxes[1]["y"]) < 2 and boxes[0]["x"] < boxes[1]["x"]
-    contact.refresh_from_db()
+    refresh(t, contact)
     assert contact.notes == "第1台手机的记录"
     assert second[1].evaluate("document.scrollingElement.scrollWidth") <= 375
 
     conflict.locator("button[data-keep-mine]").click()
     wait_for_script(second[1], "document.querySelector('[data-sync-count]').textContent === '0'", timeout=30)
-    contact.refresh_from_db()
+    refresh(t, contact)
     assert (contact.notes, contact.version) == ("第2台手机的记录", 3)
     for context, _page in phones:
         context.close()

@@ -302,7 +302,7 @@
   function notify() {
     return state().then(function (s) {
       renderBar(s);
-      listeners.forEach(function (fn) { try { fn(s); } catch (e) { /* a page's own problem */ } });
+      listeners.forEach(function (fn) { try { fn(s); } catch (e) { if (window.console) { console.error(e); } } });
     }, function () { /* the database is being deleted */ });
   }
 

@@ -64,7 +64,7 @@
         button.addEventListener("click", function () { openPanel = { child: child, kind: k[0] }; renderPanel(li); });
         return button;
       });
-      var mine = s.snapshot.contacts.filter(function (c) { return c.child_id === child.id; });
+      var mine = s.snapshot.contacts.filter(function (c) { return c.child === child.id; });
       var li = el("li", { "data-child": String(child.id) }, [
         el("div", { "class": "who" }, [el("strong", { text: child.name }), el("span", { "class": "muted", text: child.class_name })]),
         el("div", { "class": "tracker-cells" }, cells),
@@ -105,7 +105,7 @@
       var done;
       if (editing) {
         done = off.queue({ type: "contact_edit", contact: p.contact.id, baseVersion: p.contact.version,
-                           school: p.contact.school_id, payload: { notes: notes.value },
+                           school: p.contact.school, payload: { notes: notes.value },
                            before: p.contact.notes, label: p.child.name + " · " + (kindLabel[p.contact.kind] || "") +
                            " " + p.contact.happened_on });
       } else {
