@@ -301,8 +301,10 @@ def test_two_phones_edit_one_contact_offline_and_the_second_chooses(live_server,
     # Both versions side by side; nothing was overwritten.
     assert conflict.locator("[data-side=mine]").inner_text().endswith("第2台手机的记录")
     assert conflict.locator("[data-side=theirs]").inner_text().endswith("第1台手机的记录")
-    boxes = [conflict.locator(f"[data-side={s}]").bounding_box() for s in ("mine", "theirs")]
-    assert abs(boxes[0]["y"] - boxes[1]["y"]) < 2 and boxes[0]["x"] < boxes[1]["x"]
+    (mine_x, mine_y, width), (theirs_x, theirs_y, _w) = second[1].evaluate(
+        "[...document.querySelectorAll('[data-status=conflict] [data-side]')]"
+        ".map(e => { const r = e.getBoundingClientRect(); return [r.x, r.y, r.width]; })")
+    assert abs(mine_y - theirs_y) < 2 and mine_x + width <= theirs_x and width > 100
     refresh(t, contact)
     assert contact.notes == "第1台手机的记录"
     assert second[1].evaluate("document.scrollingElement.scrollWidth") <= 375
