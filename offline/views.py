@@ -54,7 +54,8 @@ def _language(request) -> str:
 
 def _shell(request, template: str, **context):
     # No user data in the page: it is cached and shown to whoever opens the app offline.
-    return render(request, template, {"offline_shell": True, "nav_tabs": None, **context})
+    # Nor a message meant for the user's next page: the worker fetches these pages in the background.
+    return render(request, template, {"offline_shell": True, "nav_tabs": None, "messages": (), **context})
 
 
 def _in_language(view):

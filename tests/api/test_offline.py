@@ -4,8 +4,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.test import Client
-from PIL import Image
 from django.urls import reverse
+from PIL import Image
 
 from schools import services as ss
 from schools.models import CareContact

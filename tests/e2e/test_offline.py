@@ -18,7 +18,7 @@ from django.utils import timezone
 from PIL import Image
 
 from schools import services as school_services
-from schools.models import CareContact, Child, Evidence
+from schools.models import Activity, CareContact, Child, Evidence
 from tenancy import services
 from tenancy.scoping import tenant_scope
 from tests.support.browser import CHROMIUM_ARGS, wait_for_script
@@ -368,4 +368,32 @@ def test_the_start_page_offline_shows_the_synced_to_do_list_and_other_pages_need
     page.goto(f"{base}/schools/{t.gupei.pk}/children/")
     page.wait_for_selector("[data-need-network]")
     assert "需要网络" in page.locator("h1").inner_text()
+    context.close()
+
+
+def test_the_clerk_adds_an_activity_with_photos_offline(live_server, teacher_home, browser, tmp_path):
+    t, base = teacher_home, live_server.url
+    context, page = phone(browser)
+    sign_in(page, base, "gupei_clerk")
+    page.goto(f"{base}/schools/{t.gupei.pk}/activities/")
+    wait_for_script(page, "navigator.serviceWorker.controller !== null", timeout=20)
+    wait_for_script(page, "document.body.hasAttribute('data-synced')", timeout=20)
+    context.set_offline(True)
+    page.reload()
+    page.wait_for_selector("form[data-offline-activity]:not([hidden])")
+    photo = tmp_path / "act.jpg"
+    gps_jpeg(photo, 150)
+    page.fill("#act-title", "离线读书会")
+    page.fill("#act-text", "同学们一起读书")
+    page.set_input_files("#act-photos", str(photo))
+    page.click("form[data-offline-activity] button[type=submit]")
+    wait_for_script(page, "document.querySelector('[data-sync-count]').textContent === '1'")
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 375
+
+    context.set_offline(False)
+    wait_for_script(page, "document.querySelector('[data-sync-count]').textContent === '0'", timeout=30)
+    with tenant_scope([t.gupei.id]):
+        activity = Activity.objects.get(school=t.gupei, title="离线读书会")
+        assert activity.text_record == "同学们一起读书"
+        assert Evidence.objects.filter(activity=activity).count() == 1
     context.close()
