@@ -17,7 +17,7 @@ from django.utils.translation.template import templatize
 from config import i18n_compile
 
 ROOT = i18n_compile.REPO_ROOT
-SOURCE_DIRS = ("tenancy", "schools", "submissions", "compliance", "jobs", "api", "documents", "platform")
+SOURCE_DIRS = ("tenancy", "schools", "submissions", "compliance", "jobs", "api", "documents", "offline", "platform")
 SINGULAR = {"_", "gettext", "gettext_lazy", "gettext_noop"}
 PLURAL = {"ngettext", "ngettext_lazy"}
 CONTEXT = {"pgettext", "pgettext_lazy"}

@@ -293,8 +293,21 @@
   }
 
   // ------------------------------------------------------------------ state for pages and the bar
+  /* The photos waiting, without their bytes: a key cursor reads only (record, photo id). */
+  function photoKeys() {
+    return tx(["photos"], "readonly", function (t) {
+      var rows = [];
+      var cursor = t.objectStore("photos").index("record").openKeyCursor();
+      cursor.onsuccess = function () {
+        var c = cursor.result;
+        if (c) { rows.push({ id: c.primaryKey, record: c.key }); c.continue(); }
+      };
+      return rows;
+    });
+  }
+
   function state() {
-    return Promise.all([all("outbox"), all("photos"), get("meta", "snapshot")]).then(function (r) {
+    return Promise.all([all("outbox"), photoKeys(), get("meta", "snapshot")]).then(function (r) {
       return { outbox: r[0], photos: r[1], snapshot: r[2] || null };
     });
   }
