@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: install run test lint migrate seed screens bench-compliance bench-export bench-similarity bench-care bench messages backup restore
+.PHONY: install run test lint migrate seed screens bench-compliance bench-export bench-similarity bench-care bench-offline bench messages backup restore
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -75,6 +75,11 @@ bench-similarity: install
 # against a naive per-child loop measured on a sample and extrapolated; writes var/bench/care.json.
 bench-care: install
 	$(MANAGE) bench_care $(BENCH_ARGS)
+
+# The offline sync: a phone (real chromium) sends 50 contacts and 10 photos recorded without a signal
+# once the connection returns (throwaway database, dropped afterwards); writes var/bench/offline.json.
+bench-offline: install
+	$(MANAGE) bench_offline $(BENCH_ARGS)
 
 # One archive of the database (pg_dump, as a role that bypasses row-level security) and every stored
 # file, with a signed manifest of SHA-256 hashes; see README "Backup and restore".

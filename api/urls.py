@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 
 from . import care, compliance, privacy, privacyaudit, schools, submissions
 from .auth import ApiTokenViewSet, TokenView
+from .offline import OfflineSnapshotViewSet
 from .tenancy import DistrictViewSet, MembershipViewSet, MeViewSet, SchoolViewSet
 from .today import TodayViewSet
 
@@ -25,6 +26,7 @@ NON_ROUTER_ENDPOINTS = {
     "auth-token": TokenView,
     "me": MeViewSet,
     "today": TodayViewSet,
+    "offline": OfflineSnapshotViewSet,
 }
 
 # One module per domain, in this order: each registers its viewsets and has `extra_patterns`, the
@@ -38,6 +40,7 @@ v1_patterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
     path("me/", MeViewSet.as_view({"get": "retrieve"}), name="me"),
     path("today/", TodayViewSet.as_view({"get": "retrieve"}), name="today"),
+    path("offline/", OfflineSnapshotViewSet.as_view({"get": "retrieve"}), name="offline"),
     *extra_patterns,
     path("", include(router.urls)),
 ]

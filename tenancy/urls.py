@@ -9,7 +9,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(
         redirect_authenticated_user=True, extra_context={"axes_failure_limit": settings.AXES_FAILURE_LIMIT},
     ), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),  # POST only (Django 5)
+    path("logout/", views.LogoutView.as_view(), name="logout"),  # POST only (Django 5)
     path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     # Two-factor authentication (TOTP): the account's security page, enrolment and the code step.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -160,3 +161,13 @@ def school_access_log(request, pk: int):
 def more(request):
     """更多: the links that are not among the role's tabs (the context processor lists them)."""
     return render(request, "tenancy/more.html")
+
+
+class LogoutView(auth_views.LogoutView):
+    """Logging out also clears what the browser keeps for offline work (IndexedDB with a teacher's
+    children, the service worker's caches): a shared or lost phone keeps no child's data."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        response["Clear-Site-Data"] = '"cache", "storage"'
+        return response

@@ -6,6 +6,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("api.urls")),
+    path("", include("offline.urls")),
     path("", include("today.urls")),
     path("", include("tenancy.urls")),
     path("", include("schools.urls")),

@@ -78,6 +78,7 @@ from .home import (  # noqa: F401
     training_meetings_list,
     work_record_entries_visible_to,
 )
+from .offline import offline_children, offline_schools  # noqa: F401
 from .semesters import (  # noqa: F401
     may_set_calendar,
     semester_current,

@@ -39,6 +39,7 @@ from .children import (  # noqa: F401
 from .contacts import (  # noqa: F401
     CONTACT_FIELDS,
     CONTACT_NOTES_MAX,
+    ContactVersionConflict,
     care_contact_delete,
     care_contact_record,
     care_contact_update,

@@ -60,12 +60,28 @@ CONTACT_FIELDS = ("kind", "happened_on", "notes", "concern", "concern_reason")
 CONTACT_NOTES_MAX = 2000
 
 
+class ContactVersionConflict(Exception):
+    """An edit started from a version of the contact that is no longer the stored one (it was
+    changed elsewhere meanwhile): nothing was written; `current` is the stored contact."""
+
+    def __init__(self, current: CareContact):
+        super().__init__(_("This contact was changed elsewhere since you started editing it."))
+        self.current = current
+
+
 @transaction.atomic
 def care_contact_update(*, actor, contact: CareContact, request=None, today: dt.date | None = None,
-                        **fields) -> CareContact:
+                        expected_version: int | None = None, **fields) -> CareContact:
     """Correct a contact's kind, date or notes, under the same rules as recording it: the date not
-    in the future and inside a semester (the contact moves to that semester)."""
+    in the future and inside a semester (the contact moves to that semester). Every change bumps
+    the version; an edit naming the version it started from (`expected_version`) is refused with
+    ContactVersionConflict when the contact changed meanwhile, never applied over the newer one."""
     _contact_write_check(actor, contact)
+    # The row lock makes the version check and the bump one step against a concurrent edit.
+    stored = CareContact.objects.select_for_update().get(pk=contact.pk)
+    contact.version = stored.version
+    if expected_version is not None and expected_version != stored.version:
+        raise ContactVersionConflict(stored)
     if contact.child.is_purged:
         raise ValidationError(_("The child's record was purged: its contacts can no longer be changed."))
     unknown = set(fields) - set(CONTACT_FIELDS)
@@ -88,6 +104,7 @@ def care_contact_update(*, actor, contact: CareContact, request=None, today: dt.
         changed.append("semester")
     if not changed:
         return contact
+    contact.version = stored.version + 1
     # Field names only: the notes are about a child and stay out of the log.
     return _save(contact, actor=actor, action=AccessLog.Action.UPDATE, request=request,
                  detail={"fields": sorted(changed)})

@@ -18,7 +18,7 @@ from config import i18n_compile
 
 ROOT = i18n_compile.REPO_ROOT
 SOURCE_DIRS = ("tenancy", "schools", "submissions", "compliance", "jobs", "api", "documents", "platform",
-               "privacy", "privacyaudit", "today", "care", "notices")
+               "privacy", "privacyaudit", "today", "care", "notices", "offline")
 SINGULAR = {"_", "gettext", "gettext_lazy", "gettext_noop"}
 PLURAL = {"ngettext", "ngettext_lazy"}
 CONTEXT = {"pgettext", "pgettext_lazy"}

@@ -12,6 +12,8 @@ Sections (each a key of the JSON):
 - scoped_vs_superuser: a school admin's list vs the same list without scoping, guardian and RLS;
 - rls:      the same scoped queries with and without the row-level security policies;
 - photo:    one 12-megapixel JPEG with EXIF/GPS through schools.evidence.process_image;
+- offline:  a phone (real Chromium, `manage.py bench_offline`) sends 50 contacts and 10 photos
+            recorded without a signal once the connection returns; seconds until all are confirmed;
 - similarity: copied narratives (benchmarks/similarity.py): 300 schools x 24 periods of ~1,500-
             character narratives fingerprinted and stored, the submit-time task timed per
             submit, recall/precision on planted pairs at several Jaccard levels.
@@ -48,6 +50,7 @@ TARGETS = {
     "photo": "< 0.5 s, < 250 MB",
     "similarity": "P(candidate | J=0.5) >= 0.95; per submit < 1 s",
     "care": "constant queries; << naive per-child loop",
+    "offline": "50 contacts + 10 photos < 30 s, each exactly once",
 }
 
 
@@ -84,7 +87,7 @@ class Command(BaseCommand):
         growth = [int(x) for x in opts["growth"].split(",") if x.strip()]
         if any(n < 10 for n in growth + [opts["schools"], opts["api_schools"]]):
             raise CommandError("School counts must be at least 10 (bench_compliance compares with a 10-school run).")
-        sections = ["scoring", "growth", "export", "api", "photo", "similarity", "care"]
+        sections = ["scoring", "growth", "export", "api", "photo", "similarity", "care", "offline"]
         only = [s.strip() for s in opts["only"].split(",") if s.strip()]
         unknown = set(only) - set(sections)
         if unknown:
@@ -114,6 +117,8 @@ class Command(BaseCommand):
                 self._section("similarity", lambda: self._similarity(opts), result)
             if "care" in run:
                 self._section("care", lambda: self._care(opts), result)
+            if "offline" in run:
+                self._section("offline", self._offline, result)
         result["databases"] = self.databases  # all dropped by now (tests check it)
         result["total_s"] = round(time.perf_counter() - t0, 1)
         result["load_average_end"] = round(os.getloadavg()[0], 2)
@@ -240,6 +245,14 @@ class Command(BaseCommand):
                     sections[key] = {"error": f"{type(exc).__name__}: {exc}"[:4000]}
         return {"sections": sections}
 
+    def _offline(self) -> dict:
+        name = f"liushou_bench_offline{self.suffix}"
+        self.databases.append(name)
+        path = self.tmp / "offline.json"
+        sizes = ["--contacts", "10", "--photos", "2"] if self.quick else []
+        self._manage(["bench_offline", "--database", name, "--output", str(path), *sizes])
+        return json.loads(path.read_text())
+
     def _photo(self) -> dict:
         image = self.tmp / "photo-12mp.jpg"
         made = photo.make_jpeg(image)
@@ -342,6 +355,13 @@ class Command(BaseCommand):
             add(None, "  database: task per submit",
                 f"median {d['task_ms_median']} ms, p95 {d['task_ms_p95']} ms, max {d['task_ms_max']} ms; planted found"
                 f" {d['planted_found']}/{d['planted_at_or_above_threshold']}, false flags {d['false_flags']}")
+        o = r.get("offline", {})
+        if "error" in o:
+            add("offline", "offline sync", "FAILED: " + o["error"].splitlines()[0])
+        elif o:
+            add("offline", f"offline sync {o['contacts']} contacts + {o['photos']} photos",
+                f"{o['sync_s']} s after the signal returns ({o['per_record_ms']} ms per record), "
+                f"exactly once: {o['exactly_once']}")
         w1 = max(len(x[0]) for x in rows) if rows else 10
         w2 = max(len(x[1]) for x in rows) if rows else 10
         self.stdout.write(f"make bench{' --quick' if r['quick'] else ''}: {r['cpus']} CPUs, load average "

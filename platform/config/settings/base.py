@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "privacy",  # minors' data paperwork: consent register, guardian requests, data officer
     "privacyaudit",  # the annual minors'-data audit pack and recorded data breaches
     "today",
+    "offline",  # the installable app (PWA): manifest, service worker, the pages that work without a signal
     "api",
     "ops",  # operations: backup/restore, health check, database roles, `make run`, the demo loader
     "benchmarks",  # `make bench` (a management command; no models, no URLs)
@@ -95,6 +96,7 @@ TEMPLATES = [
                 "tenancy.context_processors.tenancy",
                 "tenancy.navigation.nav_context",
                 "notices.nav.context",
+                "offline.context.offline",
             ],
         },
     },
@@ -495,3 +497,9 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+
+# ---------------------------------------------------------------- offline (the installable app)
+# A phone that has not synced for this many days deletes what it keeps for offline work (children's
+# names and contact status, records waiting to be sent); the page reads it from the snapshot and
+# from <body data-offline-days>.
+OFFLINE_MAX_AGE_DAYS = env.int("OFFLINE_MAX_AGE_DAYS", default=14)
