@@ -260,3 +260,12 @@ def test_two_closes_at_once_close_once(tree, today):
 
     assert sorted(run_at_once(close)) == ["closed", "refused"]
     assert _logged(tree.gupei, action="purge", object_id=str(child.pk)) == 1
+
+
+def test_the_access_log_names_a_request_masked(client, tree, today):
+    child = add_child(tree.gupei, 13)
+    req = _request(tree, child, "see", today)
+    client.force_login(tree.gupei_admin)
+    client.get(reverse("guardian_request_copy", kwargs={"school_pk": tree.gupei.pk, "pk": req.pk}))
+    body = client.get(reverse("school_access_log", kwargs={"pk": tree.gupei.pk})).content.decode()
+    assert "监护人申请：查阅 孩**" in body and "孩子13" not in body
