@@ -232,13 +232,15 @@ def _access(b: _Builder) -> Section:
     b.count(s, "sensitive_readers", _("People who read sensitive records"), views.values("user_id").distinct())
     roles = _role_labels()
     held: dict[int, set[str]] = {}
-    for m in b.staff().values("user_id", "role"):
+    memberships, roles_sql = _run(lambda: list(b.staff().values("user_id", "role")))
+    for m in memberships:
         held.setdefault(m["user_id"], set()).add(roles.get(m["role"], m["role"]))
     b.table(s, "reads_by_user", _("Reads by person and role"), [_("Person"), _("Roles"), _("Reads")],
             views.values("user_id", "user__username", "user__display_name").annotate(n=Count("id"))
             .order_by("-n", "user_id"),
             lambda v: [_person(v["user__display_name"], v["user__username"]) if v["user_id"] else _("the system"),
                        "、".join(sorted(held.get(v["user_id"], set()))) or "—", v["n"]])
+    s.tables[-1].sql += ";\n" + roles_sql  # the roles column comes from the memberships
     from tenancy.access_log_text import kind_of
 
     b.table(s, "reads_by_kind", _("Reads by kind of record"), [_("Kind of record"), _("Reads")],
@@ -277,12 +279,24 @@ def _exports(b: _Builder) -> Section:
             .values("user_id", "school_id", "minute").distinct())
     b.count(s, "archive_records_exported", _("Children's records in those exports"),
             exports.filter(object_type="schools.child"))
-    b.count(s, "compliance_exports", _("Compliance exports run"),
-            b.in_year(ComplianceExport.objects.filter(assessment__district_id=b.w.district.pk), "created_at").order_by())
-    b.count(s, "district_exports", _("District exports run"),
-            b.in_year(DistrictExport.objects.filter(district_id=b.w.district.pk), "created_at").order_by())
-    b.count(s, "audit_packs", _("Audit packs built"),
-            b.in_year(AuditPack.objects.filter(district_id=b.w.district.pk), "created_at").order_by())
+    jobs = [
+        ("compliance_exports", _("Compliance exports run"),
+         b.in_year(ComplianceExport.objects.filter(assessment__district_id=b.w.district.pk), "created_at").order_by()),
+        ("district_exports", _("District exports run"),
+         b.in_year(DistrictExport.objects.filter(district_id=b.w.district.pk), "created_at").order_by()),
+        ("audit_packs", _("Audit packs built"),
+         b.in_year(AuditPack.objects.filter(district_id=b.w.district.pk), "created_at").order_by()),
+    ]
+    rows, sqls = [], []
+    for key, label, qs in jobs:
+        b.count(s, key, label, qs)
+        by_whom, sql = _run(lambda qs=qs: list(qs.values("requested_by__username", "requested_by__display_name")
+                                               .annotate(n=Count("id")).order_by("-n", "requested_by__username")))
+        sqls.append(sql)
+        rows += [[label, _person(v["requested_by__display_name"], v["requested_by__username"])
+                  if v["requested_by__username"] else _("the system"), v["n"]] for v in by_whom]
+    s.tables.append(Table("export_jobs_by_user", _("Export jobs by who asked for them"),
+                          [_("Kind of export"), _("Person"), _("Runs")], rows, ";\n".join(sqls)))
     from tenancy.access_log_text import kind_of
 
     b.table(s, "exports_by_user", _("Exports by person and kind"), [_("Person"), _("Kind of record"), _("Entries")],

@@ -60,7 +60,8 @@ def test_sweeper_fails_abandoned_jobs_only(tree, opened, assessment):  # noqa: F
                                                                     started_at=now - timedelta(hours=1))
 
     counts = stale_jobs_fail(now=now)
-    assert counts == {"compliance.export": 2, "submissions.compile": 2, "submissions.district_export": 1}
+    assert counts == {"compliance.export": 2, "submissions.compile": 2, "submissions.district_export": 1,
+                      "privacyaudit.build_pack": 0}
 
     with tenant_scope([tree.gupei.id]):
         states = {v.pk: (v.status, v.error) for v in PackageVersion.objects.all()}
@@ -82,7 +83,7 @@ def test_sweeper_fails_abandoned_jobs_only(tree, opened, assessment):  # noqa: F
 
     # Idempotent: a second sweep finds nothing more.
     assert stale_jobs_fail(now=now) == {"compliance.export": 0, "submissions.compile": 0,
-                                             "submissions.district_export": 0}
+                                             "submissions.district_export": 0, "privacyaudit.build_pack": 0}
     # A late message for a swept job changes nothing.
     assert compiler.compile_package(school_id=tree.gupei.id, version_id=old_running.pk).status == "failed"
     assert run_export(exports[2].pk) == "failed"
@@ -111,4 +112,26 @@ def test_beat_runs_the_sweeper_and_the_outbox_flush(db):
         "jobs: publish the outbox": ("jobs.flush_outbox", 60, True),
         "jobs: fail abandoned jobs": ("jobs.sweep_stale", 300, True),
     }
-    assert set(job_models()) == {"compliance.export", "submissions.compile", "submissions.district_export"}
+    assert set(job_models()) == {"compliance.export", "submissions.compile", "submissions.district_export",
+                                 "privacyaudit.build_pack"}
+
+
+def test_sweeper_fails_an_abandoned_audit_pack(tree):
+    from privacyaudit import services as audit_services
+    from privacyaudit.models import AuditPack
+
+    now = timezone.now()
+    year = timezone.localdate().year
+    lost, live = (audit_services.audit_pack_request(actor=tree.bureau_admin, district=tree.district, year=year,
+                                                    enqueue=False) for _ in range(2))
+    limit = AuditPack.time_limit() + settings.JOBS_STALE_GRACE_SECONDS
+    with district_scope(tree.district):
+        AuditPack.objects.filter(pk=lost.pk).update(status="running", started_at=now - timedelta(seconds=limit + 60))
+        AuditPack.objects.filter(pk=live.pk).update(status="running", started_at=now - timedelta(minutes=1))
+    assert stale_jobs_fail(now=now)["privacyaudit.build_pack"] == 1
+    with district_scope(tree.district):
+        lost.refresh_from_db()
+        live.refresh_from_db()
+    assert (lost.status, live.status) == ("failed", "running")
+    assert lost.error == "The audit pack stopped without finishing. Build it again."
+

@@ -91,9 +91,15 @@ def _independent(tree, w) -> dict:
 
 def test_every_figure_equals_the_records(tree):
     w = craft(tree)
+    services.audit_pack_request(actor=tree.bureau_admin, district=tree.district, year=w.year, enqueue=False)
+    w.expected["audit_packs"] = 1
     report = audit_report(tree.district, w.year)
     got = figure_values(report)
     independent = _independent(tree, w)
+    with district_scope(tree.district):
+        independent["audit_packs"] = AuditPack.objects.filter(created_at__year=w.year).count()
+    jobs = next(t for sec in report["sections"] for t in sec["tables"] if t["key"] == "export_jobs_by_user")
+    assert [row[1:] for row in jobs["rows"]] == [["bureau_admin", 1]]
     for key, expected in w.expected.items():
         assert got[key] == expected, f"{key}: report {got[key]}, crafted {expected}"
         assert got[key] == independent[key], f"{key}: report {got[key]}, ORM {independent[key]}"
