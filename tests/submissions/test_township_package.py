@@ -167,3 +167,22 @@ def test_asking_again_with_nothing_changed_returns_the_package(tree):
     assert (second.pk != first.pk, second.version) == (True, 2)
     assert compile_township(school_id=tree.gupei.id, package_id=second.pk).is_current
     assert [p.is_current for p in _packages(tree)] == [False, True], "the newer version is the current one"
+
+
+def test_readiness_costs_the_same_for_two_villages_or_six(tree):
+    """The one rule the request, the job and the page read: a constant number of queries."""
+    from tenancy import services as tenancy_services
+    from tests.support.api import queries_for
+
+    def cost(villages):
+        t = township_report(tree.gupei, villages, children=False)
+        ids = [tree.gupei.id, *[v.id for v in villages]]
+        with tenant_scope(ids):
+            readiness = township_readiness(centre=tree.gupei, period=t.period)
+            assert readiness.ready and len(readiness.villages) == len(villages)
+            return queries_for(lambda: township_readiness(centre=tree.gupei, period=t.period))
+
+    two = cost([tree.village_a, tree.village_b])
+    more = [tenancy_services.school_create(district=tree.district, name=f"古沛村小{c}", code=f"gupei-{c}",
+                                           parent=tree.gupei) for c in "cdef"]
+    assert cost([tree.village_a, tree.village_b, *more]) == two
