@@ -45,9 +45,10 @@ seed: install
 	$(MANAGE) seed_demo
 
 # Phone screenshots of every demo role's start page (real chromium, the demo seeded as of today),
-# written to docs/screens/start_<role>.png. Needs a CJK font for legible text (Debian: fonts-wqy-microhei).
+# written to docs/screens/start_<role>.png, and the centre school's review queue at 360 px
+# (docs/screens/centre_review.png). Needs a CJK font for legible text (Debian: fonts-wqy-microhei).
 screens: install
-	WRITE_DOCS=1 $(BIN)/python -m pytest tests/e2e/test_start_screens.py -q -p no:cacheprovider
+	WRITE_DOCS=1 $(BIN)/python -m pytest tests/e2e/test_start_screens.py tests/e2e/test_centre_review_phone.py -q -p no:cacheprovider
 
 # Recompile translations (needs GNU gettext only for makemessages; .mo files are committed).
 messages: install

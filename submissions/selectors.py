@@ -474,7 +474,7 @@ def reporting_work(school_ids: list[int], today: date) -> dict[int, SchoolWork]:
     whose reporting the user takes part in)."""
     from django.db.models import Count, Min
 
-    from .approval import ApprovalState, returned_to_school_q
+    from .approval import returned_to_school_q
     from .models import SENT_STATUSES, Level, Status
 
     not_sent = ~Q(status__in=SENT_STATUSES)

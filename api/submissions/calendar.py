@@ -33,7 +33,7 @@ class ReportTypeSerializer(serializers.ModelSerializer):
         model = ReportType
         fields = ["id", "district", "name", "code", "kind", "period_type", "start_on", "end_on", "explicit_dates",
                   "open_offset_days", "due_offset_days", "timely_within_days", "lock_after_days",
-                  "remind_days_before", "schools", "is_active", "created_at"]
+                  "remind_days_before", "schools", "is_active", "route", "created_at"]
         read_only_fields = ["id", "is_active", "created_at"]
         validators: list = []
 
@@ -45,7 +45,7 @@ class ReportTypeUpdateSerializer(ReportTypeSerializer):
 
     class Meta(ReportTypeSerializer.Meta):
         read_only_fields = [f for f in ReportTypeSerializer.Meta.fields
-                            if f not in ("name", "is_active", "remind_days_before", "schools")]
+                            if f not in ("name", "is_active", "remind_days_before", "schools", "route")]
 
 
 class ReportTypeViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,

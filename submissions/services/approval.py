@@ -33,8 +33,9 @@ MAX_BATCH = 200
 def may_approve(user, submission: Submission) -> bool:
     """The rule, for pages, the API and the services: approve_reports on the village's centre."""
     school = submission.school
-    return (user is not None and goes_via_centre(submission.report_type, school)
-            and has_school_perm(user, "approve_reports", school.parent))
+    centre = school.parent
+    return (user is not None and centre is not None and goes_via_centre(submission.report_type, school)
+            and has_school_perm(user, "approve_reports", centre))
 
 
 def centre_may_decide(submission: Submission) -> bool:
@@ -179,8 +180,10 @@ def approval_batch_create(*, actor, action: str, submissions: Sequence[Submissio
     else:
         raise ValidationError({"action": _("Choose approve or return.")})
     first = decided[0]
+    centre_id = centres.pop()
+    assert centre_id is not None  # _many refused every school without a centre (may_approve)
     batch = ApprovalBatch.objects.create(
-        school_id=centres.pop(), report_type_id=first.report_type_id, period_id=first.period_id, action=action,
+        school_id=centre_id, report_type_id=first.report_type_id, period_id=first.period_id, action=action,
         comment=(comment or "").strip()[:MAX_COMMENT], submission_ids=[s.pk for s in decided], actor=actor, at=now)
     access_log_record(user=actor, school_id=batch.school_id, action="create", obj=batch,
                       detail={"action": action, "submissions": len(decided)})

@@ -172,3 +172,14 @@ def test_a_bulk_return_refuses_all_when_one_is_not_waiting(api_as, tree):
     assert reload(a).status == Status.SUBMITTED
     with tenant_scope([a.school_id]):
         assert not SubmissionEvent.objects.filter(submission=a.pk, action="return").exists()
+
+
+def test_the_bureau_sets_the_route_of_a_report_type(api_as, tree):
+    rt = fresh_report(tree, [tree.village_a])
+    url = f"{URL}report-types/{rt.pk}/"
+    assert api_as("bureau_admin").get(url).json()["route"] == "direct"
+    assert api_as("gupei_township").patch(url, {"route": "via_centre"}, format="json").status_code == 403
+    r = api_as("bureau_admin").patch(url, {"route": "via_centre"}, format="json")
+    assert r.status_code == 200, r.content
+    assert r.json()["route"] == "via_centre"
+    assert api_as("bureau_admin").patch(url, {"route": "nowhere"}, format="json").status_code == 400
