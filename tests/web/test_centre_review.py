@@ -154,3 +154,20 @@ def test_another_centres_township_admin_gets_404(en, tree, rt):
     assert queue.status_code == 200 and "古沛" not in queue.content.decode()
     en.post(reverse("centre_decide_many"), {"action": "approve", "submissions": [sub.pk]})
     assert reload(sub).status == Status.SUBMITTED
+
+
+def test_a_double_tap_on_the_bulk_confirm_decides_once(en, tree, rt):
+    from submissions.models import ApprovalBatch
+
+    sub = submission_of(rt, tree.village_a, 2)
+    _village_sends(en, tree, sub, "稿")
+    en.force_login(tree.gupei_township)
+    confirm = en.post(reverse("centre_decide_many"), {"action": "approve", "submissions": [sub.pk], "step": "confirm"})
+    data = dict(confirm.context["hidden"])
+    data["submissions"] = [sub.pk]
+    first = _msgs(en, en.post(reverse("centre_decide_many"), data))
+    second = _msgs(en, en.post(reverse("centre_decide_many"), data))
+    assert any("approved" in m for m in first) and second == ["Already decided."]
+    with tenant_scope([tree.gupei.id, tree.village_a.id]):
+        assert ApprovalBatch.objects.count() == 1
+        assert SubmissionEvent.objects.filter(submission=sub, action="approve").count() == 1
