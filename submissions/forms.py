@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from tenancy.dates import sane_date
+from tenancy.forms import ClientIdMixin
 
 from .narrative import MAX_SECTION_CHARS, SECTIONS
 
@@ -60,3 +61,11 @@ class UnlockForm(forms.Form):
                             widget=forms.DateInput(attrs={"type": "date"}),
                             help_text=_("Leave empty for the default of a week."))
     comment = forms.CharField(label=_("Comment (optional)"), required=False, max_length=2000)
+
+
+class BulkDecisionForm(ClientIdMixin, forms.Form):
+    """The centre school's bulk approve / return: the confirm page's POST carries the client_id, so
+    a double tap decides once (one ApprovalBatch)."""
+
+    action = forms.ChoiceField(choices=[("approve", _("approve")), ("return", _("return"))])
+    comment = forms.CharField(required=False, max_length=2000)

@@ -23,6 +23,7 @@ from privacy import selectors as privacy_selectors
 from schools import selectors as school_selectors
 from schools.models import CareContact, Semester
 from submissions import selectors as submission_selectors
+from submissions.township import selectors as township_selectors
 from tenancy import selectors as tenancy_selectors
 from tenancy.models import Membership, School
 from tenancy.roles import Role
@@ -320,6 +321,14 @@ def _township(reads: _Reads, school: School, work: dict) -> Section:
                                   str(SCOPE_VILLAGES), URGENT, reverse("centre_queue") + "?" + urlencode(
                                       {"centre": school.pk}),
                                   _("Approve them for the bureau or return them with a reason."), school.pk))
+    if "approve_reports" in reads.perms().get(school.pk, set()):
+        ready = township_selectors.periods_ready_to_compile(centre=school, today=reads.today)
+        if ready:
+            # Every village approved for a period and no township package yet: the centre's next step.
+            section.items.append(Item(
+                "township_package", _("Township packages to compile"), len(ready), str(SCOPE_VILLAGES), TODO,
+                reverse("township_packages", kwargs={"pk": school.pk}) + "?" + urlencode({"period": ready[0].pk}),
+                _("Every village school's report of the period is approved."), school.pk))
     section.items += _reporting_items(total, str(SCOPE_VILLAGES), matrix, reads.today,
                                       prefix=_("Village schools: "))
     section.items += _coverage_items(reads, villages, SCOPE_VILLAGES, None)

@@ -81,8 +81,10 @@ class ReportTypeViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
         m = selectors.completeness_matrix(user=request.user, report_type=report_type)
 
         def rates(r):
+            # `approved`: of those submitted, approved by the centre school and waiting for the bureau.
             return {"expected": r.expected, "submitted": r.submitted, "on_time": r.on_time,
-                    "reporting_rate": r.reporting_rate, "on_time_rate": r.on_time_rate}
+                    "reporting_rate": r.reporting_rate, "on_time_rate": r.on_time_rate,
+                    "approved": r.approved, "approved_rate": r.approved_rate}
 
         return Response({
             "report_type": report_type.id, "today": m.today,

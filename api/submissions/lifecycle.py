@@ -73,13 +73,13 @@ class SubmissionFilter(scoped_filterset(Submission, school=_id("school"), report
     approval_level = django_filters.ChoiceFilter(choices=[(Level.CENTRE, "centre"), (Level.BUREAU, "bureau")],
                                                  method="filter_noop", label="centre or bureau (default)")
 
-    def filter_approval_state(self, queryset, name, value):
+    def filter_approval_state(self, queryset, name: str, value: str):
         level = self.data.get("approval_level") or Level.BUREAU
         if level not in (Level.CENTRE, Level.BUREAU):
             return queryset.none()
         return queryset.filter(selectors.approval_state_q(value, level))
 
-    def filter_noop(self, queryset, name, value):
+    def filter_noop(self, queryset, name: str, value: str):
         return queryset
 
 

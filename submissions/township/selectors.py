@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -147,3 +147,25 @@ def township_periods_for_district(*, district_id: int, today: date | None = None
     return (Period.objects.filter(report_type__district_id=district_id, start_on__lte=today,
                                   report_type__route=ApprovalRoute.VIA_CENTRE)
             .select_related("report_type").order_by("-start_on", "report_type__name")[:60])
+
+
+def periods_ready_to_compile(*, centre: School, today: date | None = None, days: int = 120) -> list[Period]:
+    """The start page's hint, in three queries: recent periods (ended within `days`) of VIA_CENTRE
+    types in which every village school of the centre has its report approved (or accepted) and the
+    centre has no township package yet. The page checks the full rule (township_readiness) again."""
+    from django.db.models import Count, Q
+
+    from ..models import Status
+
+    today = today or timezone.localdate()
+    rows = (Submission.objects.filter(school__parent=centre, report_type__route=ApprovalRoute.VIA_CENTRE,
+                                      period__end_on__lte=today,
+                                      period__end_on__gte=today - timedelta(days=days))
+            .values("period_id").order_by()
+            .annotate(n=Count("id"), passed=Count("id", filter=Q(status__in=[Status.APPROVED, Status.ACCEPTED]))))
+    ready = {r["period_id"] for r in rows if r["n"] and r["n"] == r["passed"]}
+    if not ready:
+        return []
+    done = set(TownshipPackage.objects.filter(school=centre, period_id__in=ready, is_current=True)
+               .values_list("period_id", flat=True))
+    return list(Period.objects.filter(pk__in=ready - done).select_related("report_type").order_by("-end_on", "id"))

@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from tenancy.forms import error_text
+from tenancy import idempotency
+from tenancy.forms import error_text, new_client_id
 
 from .. import approval, selectors, services
-from ..forms import AcceptForm, ReturnForm
+from ..forms import AcceptForm, BulkDecisionForm, ReturnForm
 from ..models import ApprovalBatch, Level, Status
 from ._common import _flash_outcome, _narrative_sections, _package_context, _state, _submission
 
@@ -103,13 +104,22 @@ def centre_decide_many(request):
             lines = [names, _("Your reason: %(comment)s") % {"comment": comment}]
         return render(request, "submissions/confirm.html", {
             "title": title, "lines": lines, "action": reverse("centre_decide_many"),
-            "hidden": [("action", action), ("comment", comment)] + [("submissions", s.pk) for s in subs],
+            "hidden": [("action", action), ("comment", comment), ("client_id", new_client_id())]
+            + [("submissions", s.pk) for s in subs],
             "confirm_label": _("Yes, approve them") if action == ApprovalBatch.Action.APPROVE else _("Yes, return them"),
             "danger": action == ApprovalBatch.Action.RETURN, "cancel_url": back,
         })
 
+    form = BulkDecisionForm(request.POST)
+    form.is_valid()  # action and comment were checked above; this takes the client_id out
+
     def decide():
-        services.approval_batch_create(actor=request.user, action=action, submissions=subs, comment=comment)
+        outcome = idempotency.form_create_once(
+            request, form, target=subs[0].school.parent, model=ApprovalBatch,
+            create=lambda: services.approval_batch_create(actor=request.user, action=action, submissions=subs,
+                                                          comment=comment))
+        if outcome.replayed:  # a second tap on the same confirm page: decided once already
+            return _("Already decided.")
         if action == ApprovalBatch.Action.APPROVE:
             return ngettext("%(n)d report approved and sent to the bureau.",
                             "%(n)d reports approved and sent to the bureau.", len(subs)) % {"n": len(subs)}

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from submissions import selectors
+from tests.support.api import api_as  # noqa: F401
 from tests.support.scopes import user_scope
 from tests.support.township import township_report
 
@@ -65,3 +66,11 @@ def test_the_page_export_and_print_view_show_the_approved_state(client, tree):
 
     printed = client.get(reverse("reporting_matrix_print"), params).content.decode()
     assert 'data-cell="approved"' in printed and "中心校已审核" in printed
+
+
+def test_the_api_matrix_has_the_figure(tree, api_as):  # noqa: F811
+    t, _today = _report(tree)
+    body = api_as("bureau_admin").get(f"/api/v1/report-types/{t.report_type.pk}/matrix/").json()
+    cells = {row["school"]["name"]: row["cells"][0]["status"] for row in body["rows"]}
+    assert cells[tree.village_a.name] == "approved"
+    assert (body["period_rates"][0]["approved"], body["period_rates"][0]["submitted"]) == (1, 3)

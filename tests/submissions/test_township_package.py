@@ -167,3 +167,52 @@ def test_asking_again_with_nothing_changed_returns_the_package(tree):
     assert (second.pk != first.pk, second.version) == (True, 2)
     assert compile_township(school_id=tree.gupei.id, package_id=second.pk).is_current
     assert [p.is_current for p in _packages(tree)] == [False, True], "the newer version is the current one"
+
+
+def test_readiness_costs_the_same_for_two_villages_or_six(tree):
+    """The one rule the request, the job and the page read: a constant number of queries."""
+    from tenancy import services as tenancy_services
+    from tests.support.api import queries_for
+
+    def cost(villages):
+        t = township_report(tree.gupei, villages, children=False)
+        ids = [tree.gupei.id, *[v.id for v in villages]]
+        with tenant_scope(ids):
+            readiness = township_readiness(centre=tree.gupei, period=t.period)
+            assert readiness.ready and len(readiness.villages) == len(villages)
+            return queries_for(lambda: township_readiness(centre=tree.gupei, period=t.period))
+
+    two = cost([tree.village_a, tree.village_b])
+    more = [tenancy_services.school_create(district=tree.district, name=f"古沛村小{c}", code=f"gupei-{c}",
+                                           parent=tree.gupei) for c in "cdef"]
+    assert cost([tree.village_a, tree.village_b, *more]) == two
+
+
+def test_names_in_the_package_stay_text(tree):
+    """A school's or report's name that looks like a formula is written as text (safe_workbook)."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    from submissions.models import ReportType
+    from tenancy.models import School
+    from tenancy.scoping import district_scope
+
+    t = township_report(tree.gupei, [tree.village_a, tree.village_b], children=False)
+    poison = '=HYPERLINK("http://evil.example/x","click")'
+    School.objects.filter(pk=tree.village_b.pk).update(name=poison)
+    with district_scope(tree.district):
+        ReportType.objects.filter(pk=t.report_type.pk).update(name="+1+1")
+    with tenant_scope(_subtree(tree)):
+        package = services.township_package_request(actor=tree.gupei_township, centre=tree.gupei, period=t.period,
+                                                    enqueue=False)
+    done = compile_township(school_id=tree.gupei.id, package_id=package.pk)
+    assert done.status == "done", done.error
+    with default_storage.open(done.files["xlsx"], "rb") as fh:
+        content = fh.read()
+    with zipfile.ZipFile(io.BytesIO(content)) as z:
+        sheets = [z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+    assert sheets and not any(b"<f>" in xml for xml in sheets), "no formula cell"
+    values = {c.value for ws in load_workbook(io.BytesIO(content)).worksheets for row in ws.iter_rows()
+              for c in row}
+    assert poison in values and "+1+1" in values, "the names read back as typed"

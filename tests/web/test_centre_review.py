@@ -131,3 +131,43 @@ def test_a_bulk_return_needs_a_reason(en, tree, rt):
     response = en.post(reverse("centre_decide_many"), {"action": "return", "submissions": [sub.pk], "comment": ""})
     assert any("needs to change" in m for m in _msgs(en, response))
     assert reload(sub).status == Status.SUBMITTED
+
+
+def test_another_centres_township_admin_gets_404(en, tree, rt):
+    """A second township centre school of the same district: its admin does not see Gupei's villages."""
+    from tenancy import services as tenancy_services
+    from tenancy.roles import Role
+
+    centre = tenancy_services.school_create(district=tree.district, name="苏巷中心小学", code="suxiang")
+    tenancy_services.school_create(district=tree.district, name="苏巷村小", code="suxiang-a", parent=centre)
+    other = tenancy_services.user_create(username="suxiang_township", password="Demo2026!")
+    tenancy_services.membership_grant(user=other, role=Role.TOWNSHIP_ADMIN, school=centre)
+    sub = submission_of(rt, tree.village_a, 2)
+    _village_sends(en, tree, sub, "稿")
+    en.force_login(other)
+    for name in ("centre_review", "submission_detail"):
+        assert en.get(reverse(name, kwargs={"pk": sub.pk})).status_code == 404
+    for name in ("centre_approve", "centre_return", "centre_withdraw"):
+        assert en.post(reverse(name, kwargs={"pk": sub.pk}), {"comment": "x"}).status_code == 404
+    # Its own queue exists (it has a village school) but lists none of Gupei's.
+    queue = en.get(reverse("centre_queue"))
+    assert queue.status_code == 200 and "古沛" not in queue.content.decode()
+    en.post(reverse("centre_decide_many"), {"action": "approve", "submissions": [sub.pk]})
+    assert reload(sub).status == Status.SUBMITTED
+
+
+def test_a_double_tap_on_the_bulk_confirm_decides_once(en, tree, rt):
+    from submissions.models import ApprovalBatch
+
+    sub = submission_of(rt, tree.village_a, 2)
+    _village_sends(en, tree, sub, "稿")
+    en.force_login(tree.gupei_township)
+    confirm = en.post(reverse("centre_decide_many"), {"action": "approve", "submissions": [sub.pk], "step": "confirm"})
+    data = dict(confirm.context["hidden"])
+    data["submissions"] = [sub.pk]
+    first = _msgs(en, en.post(reverse("centre_decide_many"), data))
+    second = _msgs(en, en.post(reverse("centre_decide_many"), data))
+    assert any("approved" in m for m in first) and second == ["Already decided."]
+    with tenant_scope([tree.gupei.id, tree.village_a.id]):
+        assert ApprovalBatch.objects.count() == 1
+        assert SubmissionEvent.objects.filter(submission=sub, action="approve").count() == 1

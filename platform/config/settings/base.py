@@ -375,6 +375,10 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
     "ChildStatusEnum": "schools.models.Child.Status",
     "SubmissionStatusEnum": "submissions.models.Status",
     "ReportKindEnum": "submissions.models.ReportKind",
+    # Who acted on a submission (school, centre school, bureau): SubmissionEvent.level, returned_level.
+    "ApprovalLevelEnum": "submissions.models.Level",
+    # What a reader may see of a child (api/schools/children.py): another field named "level".
+    "ChildReadLevelEnum": ["admin", "identity", "proxy", "basic"],
 })
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
     "GuardianRequestKindEnum": "privacy.models.GuardianRequest.Kind",
