@@ -84,12 +84,12 @@ def test_messages_are_chinese_sentences_naming_the_field(tree):
         assert "将自动建立帮扶个案" in " ".join(register_warnings(kid))
 
 
-def test_refused_consent_does_not_require_the_phone_it_may_not_store(tree):
-    kid = create(tree.gupei)
+def test_refused_consent_does_not_require_the_guardian_it_cleared(tree):
+    kid = create(tree.gupei, custody_type="both_away")
     with tenant_scope([tree.gupei.id]):
         services.child_consent_refuse(actor=None, child=kid, on=dt.date.today())
-        services.child_update(actor=None, child=kid, custody_type="both_away", guardian_name="周奶奶",
-                              guardian_relation="祖母")
+        services.child_update(actor=None, child=kid, grade=4)  # guardian cleared by the refusal: still editable
+        services.child_update(actor=None, child=kid, guardian_name="周奶奶", guardian_relation="祖母")
         with pytest.raises(ValidationError) as exc:
             services.child_update(actor=None, child=kid, income_source="farming")
     assert "income_source" in exc.value.message_dict
