@@ -154,3 +154,11 @@ def test_the_bureau_uploads_downloads_and_switches_rules_versions(client, tree):
     client.force_login(tree.bureau_inspector)  # reads the figures and the rules, changes nothing
     assert client.get(url).status_code == 200
     assert client.post(reverse("care_rules_activate", args=[tree.district.pk, v2.pk])).status_code == 403
+
+
+def test_a_saved_version_never_changes(tree):
+    with district_scope(tree.district):
+        version = services.risk_rules_save(actor=None, district=tree.district, source=risk_yaml.default_source())
+        version.source = "signals: {}"
+        with pytest.raises(ValidationError):
+            version.save()
