@@ -61,7 +61,8 @@ def generate_records(*, school_ids, semester, user, children: int = 100, report_
             CASE WHEN {_h("s_id || ':' || g || ':w'")} < s.dil + 5 THEN '浙江宁波' ELSE '' END,
             '奶奶', '祖母', CASE WHEN {_h("s_id || ':' || g || ':p'")} < s.dil + 5 THEN '13800000000' ELSE '' END,
             '', '', '', '', '', 'pending', '', 'active', %(start)s, now(), now(),
-            '', '', '', '{{}}', '', '', '', ''
+            CASE WHEN g %% 3 = 0 THEN '' ELSE 'both_away' END, 'good', 'migrant_work', '{{}}', 'healthy', '', '',
+            '安徽省明光市'
         FROM {schools} CROSS JOIN generate_series(1, %(n)s) AS g""", p)
     child_rows = f"""(SELECT ch.id AS c_id, ch.school_id AS s_id, s.dil FROM {t['schools.Child']} ch
         JOIN {schools} ON s.s_id = ch.school_id WHERE ch.school_id = ANY(%(ids)s::bigint[])) c"""

@@ -46,18 +46,19 @@ def register_errors(record) -> dict[str, list[str]]:
     custody = _get(record, "custody_type") or ""
     kind = _get(record, "left_behind_kind") or ""
     refused = _get(record, "consent") == Child.Consent.REFUSED
-    if custody == Child.CustodyType.BOTH_AWAY:
+    # After a refusal of consent the guardian's details were cleared and the phone may not be stored
+    # again: they cannot be required then.
+    if custody == Child.CustodyType.BOTH_AWAY and not refused:
         if not _get(record, "guardian_name"):
             fail("guardian_name", _("Both parents work away: the entrusted guardian's name is required."))
         if not _get(record, "guardian_relation"):
             fail("guardian_relation", _("Both parents work away: the entrusted guardian's relation to the child "
                                         "is required."))
-        # After a refusal of consent the phone may not be stored, so it cannot be required.
-        if not _get(record, "guardian_phone") and not refused:
+        if not _get(record, "guardian_phone"):
             fail("guardian_phone", _("Both parents work away: the entrusted guardian's phone is required."))
-        if kind in (Child.LeftBehindKind.FATHER, Child.LeftBehindKind.MOTHER):
-            fail("custody_type", _("The custody type says both parents work away, but the left-behind situation "
-                                   "says only one parent is away: correct one of the two."))
+    if custody == Child.CustodyType.BOTH_AWAY and kind in (Child.LeftBehindKind.FATHER, Child.LeftBehindKind.MOTHER):
+        fail("custody_type", _("The custody type says both parents work away, but the left-behind situation "
+                               "says only one parent is away: correct one of the two."))
     elif custody == Child.CustodyType.ONE_AWAY_OTHER_UNABLE and kind == Child.LeftBehindKind.BOTH:
         fail("custody_type", _("The custody type says one parent is away and the other cannot care for the "
                                "child: the left-behind situation must then be father away or mother away."))

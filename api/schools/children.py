@@ -67,15 +67,18 @@ class ChildSerializer(serializers.Serializer):
     consent_method = serializers.CharField(read_only=True, required=False)
     status_since = serializers.DateField(read_only=True, required=False)
     purged_at = serializers.DateTimeField(read_only=True, required=False, allow_null=True)
-    custody_type = serializers.ChoiceField(choices=Child.CustodyType.choices, read_only=True, required=False)
+    custody_type = serializers.ChoiceField(choices=Child.CustodyType.choices, read_only=True, required=False,
+                                            allow_blank=True)
     guardianship_assessment = serializers.ChoiceField(choices=Child.Assessment.choices, read_only=True,
-                                                      required=False)
+                                                      required=False, allow_blank=True)
     guardian_since = serializers.DateField(read_only=True, required=False, allow_null=True)
     parents_last_contact_on = serializers.DateField(read_only=True, required=False, allow_null=True)
-    income_source = serializers.ChoiceField(choices=Child.IncomeSource.choices, read_only=True, required=False)
+    income_source = serializers.ChoiceField(choices=Child.IncomeSource.choices, read_only=True, required=False,
+                                             allow_blank=True)
     assistance = serializers.ListField(child=serializers.ChoiceField(choices=Child.Assistance.choices),
                                        read_only=True, required=False)
-    health_status = serializers.ChoiceField(choices=Child.Health.choices, read_only=True, required=False)
+    health_status = serializers.ChoiceField(choices=Child.Health.choices, read_only=True, required=False,
+                                             allow_blank=True)
     disability = serializers.CharField(read_only=True, required=False)
     illness = serializers.CharField(read_only=True, required=False)
     household_registration = serializers.CharField(read_only=True, required=False)

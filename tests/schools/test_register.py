@@ -41,7 +41,7 @@ def refused(school, **fields) -> dict:
 
 
 # ---------------------------------------------------------------- the checks, through the service
-@pytest.mark.parametrize(("fields", "field", "words"), [
+CHECKS = [
     (dict(custody_type="both_away", guardian_phone=""), "guardian_phone", "entrusted guardian's phone"),
     (dict(custody_type="both_away", guardian_name=""), "guardian_name", "entrusted guardian's name"),
     (dict(custody_type="both_away", guardian_relation=""), "guardian_relation", "relation"),
@@ -53,7 +53,10 @@ def refused(school, **fields) -> dict:
     (dict(health_status="disabled"), "disability", "describe the disability"),
     (dict(health_status="ill_and_disabled", illness="哮喘"), "disability", "describe the disability"),
     (dict(guardian_phone="12345"), "guardian_phone", "guardian's phone"),
-])
+]
+
+
+@pytest.mark.parametrize(("fields", "field", "words"), CHECKS)
 def test_service_refuses_what_the_register_rules_out(tree, fields, field, words):
     errors = refused(tree.gupei, **fields)
     assert words in " ".join(errors[field]), errors
@@ -81,12 +84,12 @@ def test_messages_are_chinese_sentences_naming_the_field(tree):
         assert "将自动建立帮扶个案" in " ".join(register_warnings(kid))
 
 
-def test_refused_consent_does_not_require_the_phone_it_may_not_store(tree):
-    kid = create(tree.gupei)
+def test_refused_consent_does_not_require_the_guardian_it_cleared(tree):
+    kid = create(tree.gupei, custody_type="both_away")
     with tenant_scope([tree.gupei.id]):
         services.child_consent_refuse(actor=None, child=kid, on=dt.date.today())
-        services.child_update(actor=None, child=kid, custody_type="both_away", guardian_name="周奶奶",
-                              guardian_relation="祖母")
+        services.child_update(actor=None, child=kid, grade=4)  # guardian cleared by the refusal: still editable
+        services.child_update(actor=None, child=kid, guardian_name="周奶奶", guardian_relation="祖母")
         with pytest.raises(ValidationError) as exc:
             services.child_update(actor=None, child=kid, income_source="farming")
     assert "income_source" in exc.value.message_dict
@@ -373,3 +376,32 @@ def test_import_page_shows_the_register_notes_and_imports_anyway(client, home):
     assert "notes from the civil-affairs register" in done.content.decode()
     with tenant_scope([home.gupei.id]):
         assert Child.objects.get(name="导入11").guardianship_assessment == "none"
+
+
+def _text(value):
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def test_every_check_refuses_on_the_page_in_the_import_and_over_the_api(client, home):
+    """The same rules through the three doors: the field named on the form, in the preview's column
+    and in the API's 400."""
+    client.force_login(home.gupei_admin)
+    page_url = reverse("child_create", kwargs={"school_pk": home.gupei.pk})
+    api = client_for(home.gupei_admin)
+    titles = {c.field: c.title for c in importing.COLUMNS}
+    for n, (fields, field, words) in enumerate(CHECKS):
+        data = {**BASE, **fields}
+        form = client.post(page_url, {k: _text(v) for k, v in data.items()}).context["form"]
+        assert field in form.errors, (fields, form.errors)
+        response = api.post(CHILDREN, {"school": home.gupei.id, **{k: _text(v) for k, v in data.items()}},
+                            format="json")
+        assert response.status_code == 400 and field in response.json(), (fields, response.json())
+        if field != "guardian_phone":  # a phone passes the import's own phone rule first: a required cell
+            assert words in " ".join(response.json()[field]), (fields, response.json())
+        if fields.get("guardian_name") == "" or fields.get("guardian_phone") == "":
+            continue  # required columns of every import file: refused before the register's rules
+        row = _row(40 + n, **{k: _text(v) for k, v in fields.items()})
+        preview = importing.read_children_file(_csv([row]), "r.csv")
+        assert [e.column for e in preview.errors] == [titles[field]], (fields, preview.errors)
+    with tenant_scope([home.gupei.id]):
+        assert not Child.objects.filter(name=BASE["name"]).exists()
