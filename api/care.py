@@ -23,6 +23,7 @@ from tenancy.selectors import permissions_by_school
 from tenancy.services import access_log_record
 
 from .base import VISIBLE, ReadOnlyScopedViewSet, ScopedViewSet, narrow
+from .schools.pages import SchoolRefSerializer
 from .tenancy import UserRefSerializer
 
 
@@ -191,17 +192,10 @@ class ReferralViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModel
 
 
 # ---------------------------------------------------------------- risk list and figures (by school id)
-class SchoolRefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = School
-        fields = ["id", "name", "code"]
-        read_only_fields = fields
-
-
 class RiskRowSerializer(serializers.Serializer):
     child = ChildRefSerializer()
     score = serializers.IntegerField()
-    level = serializers.ChoiceField(choices=[risk.HIGH, risk.MEDIUM, risk.LOW])
+    level = serializers.CharField(help_text="high, medium or low (高 / 中 / 低), by the district's thresholds.")
     signals = serializers.ListField(child=serializers.CharField(), help_text="The signals that fired.")
     why = serializers.ListField(child=serializers.CharField(), help_text="Each fired signal with its weight.")
 

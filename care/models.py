@@ -8,6 +8,7 @@ security) and are about a child, so every read of one is access-logged (Sensitiv
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -42,6 +43,13 @@ class RiskRuleVersion(DistrictOwnedModel):
 
     def __str__(self):
         return f"v{self.number}"
+
+    def save(self, *args, **kwargs):
+        # A version is what the scores of its time were computed with: its text never changes
+        # (services only flip `active`, with an UPDATE of that column).
+        if self.pk is not None and type(self).objects.filter(pk=self.pk).exclude(source=self.source).exists():
+            raise ValidationError(_("A saved rules version cannot be changed; upload a new one."))
+        super().save(*args, **kwargs)
 
 
 class Case(SensitiveRecord, SchoolOwnedModel):

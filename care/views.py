@@ -20,7 +20,7 @@ from tenancy.forms import add_service_errors, error_text
 from tenancy.services import access_log_record
 from tenancy.views import school_page
 
-from . import downloads, risk, selectors, services
+from . import downloads, risk, risk_yaml, selectors, services
 from .access_log_text import RISK_LIST
 from .forms import CaseActionForm, CaseCloseForm, CaseOpenForm, ReferralAnswerForm, ReferralForm, RulesUploadForm
 from .models import Case, Referral, RiskRuleVersion
@@ -258,6 +258,7 @@ def district_overview(request, pk: int):
     return render(request, "care/counts.html", {
         "place": district.name, "rows": selectors.care_counts(schools), "district": district,
         "versions": list(selectors.rule_versions(district.pk)), "can_edit": can_edit, "form": form,
+        "default_source": risk_yaml.default_source(),
     }, status=status)
 
 

@@ -63,7 +63,7 @@ REFERENCES = {
     "period": ("/report-periods/", "id"), "report_type": ("/report-types/", "id"), "pair": ("/study-pairs/", "id"),
     "evidence_ids": ("/evidence/", "id"), "user": ("/memberships/", "user"), "teacher": ("/memberships/", "user"),
     "proxy_parent": ("/memberships/", "user"), "attendees": ("/memberships/", "user"),
-    "attendee": ("/memberships/", "user"),
+    "attendee": ("/memberships/", "user"), "case": ("/care-cases/", "id"),
 }
 POOL_SIZE = 3  # ids taken from each list (the role's own view and the bureau's)
 

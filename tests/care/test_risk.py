@@ -130,3 +130,35 @@ def test_the_query_count_does_not_grow_with_the_children(school):
     large, n_large = _count_queries(school)
     assert (n_small, n_large) == (10, 50)
     assert small == large <= 4
+
+
+def test_the_bureau_uploads_downloads_and_switches_rules_versions(client, tree):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    client.force_login(tree.bureau_admin)
+    url = reverse("care_district", args=[tree.district.pk])
+    bad = client.post(url, {"file": SimpleUploadedFile("r.yaml", b"signals: {}\nlevels: {high: 1, medium: 2}\n")})
+    assert bad.status_code == 400 and "字段" in bad.content.decode()
+    first = risk_yaml.default_source().replace("high: 5", "high: 6")
+    assert client.post(url, {"file": SimpleUploadedFile("r.yaml", first.encode())}).status_code == 302
+    assert client.post(url, {"file": SimpleUploadedFile("r.yaml", risk_yaml.default_source().encode())}).status_code == 302
+    with district_scope(tree.district):
+        v1, v2 = RiskRuleVersion.objects.filter(district=tree.district).order_by("number")
+    assert (v1.active, v2.active) == (False, True)
+    response = client.get(reverse("care_rules_download", args=[tree.district.pk, v1.pk]))
+    assert b"".join(response.streaming_content).decode() == first
+    assert client.post(reverse("care_rules_activate", args=[tree.district.pk, v1.pk])).status_code == 302
+    with district_scope(tree.district):
+        assert RiskRuleVersion.objects.get(active=True, district=tree.district) == v1
+    client.force_login(tree.bureau_inspector)  # reads the figures and the rules, changes nothing
+    assert client.get(url).status_code == 200
+    assert client.post(reverse("care_rules_activate", args=[tree.district.pk, v2.pk])).status_code == 403
+
+
+def test_a_saved_version_never_changes(tree):
+    with district_scope(tree.district):
+        version = services.risk_rules_save(actor=None, district=tree.district, source=risk_yaml.default_source())
+        version.source = "signals: {}"
+        with pytest.raises(ValidationError):
+            version.save()
