@@ -44,6 +44,7 @@ SECTIONS = [
     ("purges", gettext_noop("Retention purges")),
     ("security", gettext_noop("Security events")),
     ("breaches", gettext_noop("Data breaches and notices to guardians")),
+    ("care", gettext_noop("Follow-up cases and referrals")),
     ("findings", gettext_noop("Open findings")),
 ]
 
@@ -415,15 +416,10 @@ def _findings(b: _Builder) -> Section:
 
 
 def care_section_hook(b: _Builder) -> Section | None:
-    """HOOK for the follow-up of children at risk (the `care` app: Case, Referral). Not merged when
-    this was written, so nothing is counted yet: once `care` is installed, add here the cases opened
-    and closed in the year and the referrals made (to whom, with the guardian's consent or another
-    legal ground), each with `b.count(...)` like the sections above, and a test against its records."""
-    from django.apps import apps
+    """The follow-up of children at risk (the `care` app), kept in its own module for size."""
+    from .care_figures import care_section
 
-    if not apps.is_installed("care"):
-        return None
-    return None
+    return care_section(b)
 
 
 BUILDERS = [_data, _access, _roles, _exports, _consent, _requests, _purges, _security, _breaches, _findings]

@@ -54,7 +54,7 @@ def craft(tree) -> World:
         # Consent on the child: 2 given (one under 14), 1 refused (which keeps only the minimum:
         # no birth date), the rest not yet recorded.
         Child.objects.filter(pk__in=[under[0].pk, teens[0].pk]).update(consent="given", consent_date=today)
-        cleared = {name: ("" if name != "birth_date" else None) for name in Child.SENSITIVE_FIELDS}
+        cleared = Child.sensitive_cleared()
         Child.objects.filter(pk=refuser.pk).update(consent="refused", consent_date=None, **cleared)
         Child.objects.filter(pk__in=[under[1].pk, under[2].pk, teens[1].pk, unknown.pk]).update(
             consent="pending", consent_date=None)
