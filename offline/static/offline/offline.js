@@ -323,9 +323,9 @@
     var minutes = Math.max(0, Math.round((Date.now() - ms) / 60000));
     var t = function (n) { return body.getAttribute("data-t-" + n) || ""; };
     if (minutes < 1) { return t("now"); }
-    if (minutes < 60) { return t("minutes").replace("%s", minutes); }
-    if (minutes < 60 * 24) { return t("hours").replace("%s", Math.round(minutes / 60)); }
-    return t("days").replace("%s", Math.round(minutes / 1440));
+    if (minutes < 60) { return t("minutes").replace("{n}", minutes); }
+    if (minutes < 60 * 24) { return t("hours").replace("{n}", Math.round(minutes / 60)); }
+    return t("days").replace("{n}", Math.round(minutes / 1440));
   }
 
   function renderBar(s) {
@@ -345,7 +345,7 @@
     stateText.textContent = text;
     var problemLink = bar.querySelector("[data-sync-problems]");
     problemLink.hidden = !problems;
-    problemLink.textContent = body.getAttribute("data-t-problems").replace("%s", problems);
+    problemLink.textContent = body.getAttribute("data-t-problems").replace("{n}", problems);
     bar.classList.toggle("offline", !navigator.onLine);
     var show = waiting > 0 || !navigator.onLine || who === "shell" || body.hasAttribute("data-offline-page");
     bar.hidden = !show;

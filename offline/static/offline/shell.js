@@ -196,7 +196,7 @@
       });
       var parts = [el("strong", { text: r.label || r.type })];
       if (r.status === "pending") {
-        parts.push(el("div", { "class": "muted", text: ot("pending") + (photosLeft ? " · " + ot("photos").replace("%s", photosLeft) : "") }));
+        parts.push(el("div", { "class": "muted", text: ot("pending") + (photosLeft ? " · " + ot("photos").replace("{n}", photosLeft) : "") }));
       } else if (r.status === "refused") {
         parts.push(el("div", { "class": "error", "data-error": "", text: r.error }));
         parts.push(fixForm(r));
