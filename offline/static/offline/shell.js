@@ -140,7 +140,8 @@
       box.appendChild(el("section", { "class": "card" }, [
         el("h2", { text: section.title + " · " + section.place }),
         el("ul", { "class": "todo-offline" }, section.items.map(function (item) {
-          return el("li", {}, [el("a", { href: item.url, text: item.label }), el("b", { text: String(item.count) })]);
+          return el("li", {}, [el("a", { href: item.url }, [el("span", { text: item.label }),
+                                                             el("b", { text: String(item.count) })])]);
         }))
       ]));
     });
