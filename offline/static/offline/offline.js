@@ -178,6 +178,9 @@
 
   function refuse(record, answer) {
     if (answer.status === 401) { throw new AuthLost(401); }
+    // The server could not take it now (overloaded, file store down): stop and try again later;
+    // only a refusal of the record itself (4xx) is put before the user.
+    if (answer.status >= 500 || answer.status === 429 || answer.status === 408) { throw new Error(message(answer)); }
     record.status = "refused";
     record.error = message(answer);
     return put("outbox", record);
