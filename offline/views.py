@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import get_template
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
@@ -40,8 +41,9 @@ def _version() -> str:
             with open(path, "rb") as fh:
                 digest.update(fh.read())
     for template in ("offline/sw.js", "offline/shell_tracker.html", "offline/shell_home.html",
-                     "offline/shell_activities.html", "offline/need_network.html", "base.html"):
-        digest.update(template.encode())
+                     "offline/shell_activities.html", "offline/need_network.html", "offline/_outbox.html",
+                     "base.html"):
+        digest.update(get_template(template).template.source.encode())
     return digest.hexdigest()[:12]
 
 

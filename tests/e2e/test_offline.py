@@ -365,6 +365,11 @@ def test_the_start_page_offline_shows_the_synced_to_do_list_and_other_pages_need
     page.wait_for_selector("[data-offline-home] [data-sections] li")
     assert "同步" in page.locator("[data-offline-home] [data-age]").inner_text()
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
+    # The sync bar with the install button too (shown when the browser offers to install) fits.
+    page.evaluate("document.querySelector('[data-install]').hidden = false")
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
+    heights = page.eval_on_selector_all("[data-syncbar] button", "els => els.map(e => e.getBoundingClientRect().height)")
+    assert len(heights) == 2 and min(heights) >= 40
     page.goto(f"{base}/schools/{t.gupei.pk}/children/")
     page.wait_for_selector("[data-need-network]")
     assert "需要网络" in page.locator("h1").inner_text()
@@ -396,4 +401,23 @@ def test_the_clerk_adds_an_activity_with_photos_offline(live_server, teacher_hom
         activity = Activity.objects.get(school=t.gupei, title="离线读书会")
         assert activity.text_record == "同学们一起读书"
         assert Evidence.objects.filter(activity=activity).count() == 1
+    context.close()
+
+
+def test_offline_data_expires_after_the_configured_days_without_a_sync(live_server, teacher_home, browser):
+    t, base = teacher_home, live_server.url
+    context, page = phone(browser)
+    sign_in(page, base)
+    open_tracker_online(page, base, t.gupei)
+    assert page.evaluate("Number(document.body.dataset.offlineDays)") == settings.OFFLINE_MAX_AGE_DAYS
+    context.set_offline(True)
+    # The last sync was one day longer ago than the setting allows.
+    page.evaluate("""LbcOffline.state().then(s => {
+        s.snapshot.received = Date.now() - (s.snapshot.max_age_days + 1) * 86400000;
+        return LbcOffline.put("meta", s.snapshot, "snapshot"); })""")
+    page.reload()
+    page.wait_for_selector("[data-offline-tracker] [data-empty]:not([hidden])")
+    assert page.locator(".tracker-rows > li").count() == 0
+    held = page.evaluate(DUMP_JS)
+    assert not any(name in " ".join(held["dbs"]) for name in NAMES)
     context.close()

@@ -178,6 +178,9 @@
 
   function refuse(record, answer) {
     if (answer.status === 401) { throw new AuthLost(401); }
+    // The server could not take it now (overloaded, file store down): stop and try again later;
+    // only a refusal of the record itself (4xx) is put before the user.
+    if (answer.status >= 500 || answer.status === 429 || answer.status === 408) { throw new Error(message(answer)); }
     record.status = "refused";
     record.error = message(answer);
     return put("outbox", record);
@@ -323,9 +326,9 @@
     var minutes = Math.max(0, Math.round((Date.now() - ms) / 60000));
     var t = function (n) { return body.getAttribute("data-t-" + n) || ""; };
     if (minutes < 1) { return t("now"); }
-    if (minutes < 60) { return t("minutes").replace("%s", minutes); }
-    if (minutes < 60 * 24) { return t("hours").replace("%s", Math.round(minutes / 60)); }
-    return t("days").replace("%s", Math.round(minutes / 1440));
+    if (minutes < 60) { return t("minutes").replace("{n}", minutes); }
+    if (minutes < 60 * 24) { return t("hours").replace("{n}", Math.round(minutes / 60)); }
+    return t("days").replace("{n}", Math.round(minutes / 1440));
   }
 
   function renderBar(s) {
@@ -345,7 +348,7 @@
     stateText.textContent = text;
     var problemLink = bar.querySelector("[data-sync-problems]");
     problemLink.hidden = !problems;
-    problemLink.textContent = body.getAttribute("data-t-problems").replace("%s", problems);
+    problemLink.textContent = body.getAttribute("data-t-problems").replace("{n}", problems);
     bar.classList.toggle("offline", !navigator.onLine);
     var show = waiting > 0 || !navigator.onLine || who === "shell" || body.hasAttribute("data-offline-page");
     bar.hidden = !show;

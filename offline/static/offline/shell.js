@@ -140,7 +140,8 @@
       box.appendChild(el("section", { "class": "card" }, [
         el("h2", { text: section.title + " · " + section.place }),
         el("ul", { "class": "todo-offline" }, section.items.map(function (item) {
-          return el("li", {}, [el("a", { href: item.url, text: item.label }), el("b", { text: String(item.count) })]);
+          return el("li", {}, [el("a", { href: item.url }, [el("span", { text: item.label }),
+                                                             el("b", { text: String(item.count) })])]);
         }))
       ]));
     });
@@ -196,7 +197,7 @@
       });
       var parts = [el("strong", { text: r.label || r.type })];
       if (r.status === "pending") {
-        parts.push(el("div", { "class": "muted", text: ot("pending") + (photosLeft ? " · " + ot("photos").replace("%s", photosLeft) : "") }));
+        parts.push(el("div", { "class": "muted", text: ot("pending") + (photosLeft ? " · " + ot("photos").replace("{n}", photosLeft) : "") }));
       } else if (r.status === "refused") {
         parts.push(el("div", { "class": "error", "data-error": "", text: r.error }));
         parts.push(fixForm(r));
