@@ -7,7 +7,7 @@ import datetime as dt
 
 from django.db.models import Count, Max, Q
 
-from tenancy.selectors import has_school_perm, schools_visible_to
+from tenancy.selectors import has_school_perm, memberships_of, schools_visible_to
 
 from ..models import CareContact, Child, Semester
 from ._common import _today
@@ -52,9 +52,11 @@ def offline_children(user, today: dt.date | None = None) -> dict:
 
 
 def offline_schools(user) -> list[dict]:
-    """The schools where the user may add activities or record contacts from the phone."""
+    """The schools where the user may add activities or record contacts from the phone: those of
+    the user's own school roles (a bureau user reads the district, and records nothing offline)."""
     rows = []
-    for school in schools_visible_to(user).order_by("name"):
+    own = {m.school_id for m in memberships_of(user) if m.school_id}
+    for school in schools_visible_to(user).filter(id__in=own).order_by("name"):
         materials = has_school_perm(user, "manage_materials", school)
         contacts = has_school_perm(user, "record_contacts", school)
         if materials or contacts:

@@ -265,14 +265,21 @@
     });
   }
 
-  /* One sync at a time; a second call while one runs waits for it. */
-  function sync() {
+  /* One sync at a time; a second call while one runs waits for it. `lazy`: a page that merely
+     opened sends what waits but fetches the snapshot only when it is older than a few minutes. */
+  var FRESH_MS = 5 * 60000;
+  function sync(lazy) {
     if (syncing) { return syncing; }
     if (who === "") { return Promise.resolve(); }
     lastError = "";
     body.setAttribute("data-syncing", "true");
     notify();
-    syncing = pushOutbox().then(pullSnapshot).then(function () {
+    syncing = pushOutbox().then(function () {
+      if (lazy !== true) { return pullSnapshot(); }
+      return get("meta", "snapshot").then(function (snap) {
+        if (!snap || Date.now() - snap.received > FRESH_MS) { return pullSnapshot(); }
+      });
+    }).then(function () {
       body.setAttribute("data-synced", String(Date.now()));
     }, function (error) {
       if (error instanceof AuthLost) {
@@ -371,7 +378,7 @@
     window.addEventListener("online", function () { notify(); sync(); });
     window.addEventListener("offline", function () { notify(); });
     document.addEventListener("visibilitychange", function () {
-      if (document.visibilityState === "visible" && navigator.onLine) { sync(); }
+      if (document.visibilityState === "visible" && navigator.onLine) { sync(true); }
     });
     installPrompt();
 
@@ -388,7 +395,8 @@
         navigator.serviceWorker.register(body.getAttribute("data-sw"), { scope: "/" }).catch(function () {});
       }
       notify();
-      if (who !== "" && navigator.onLine) { sync(); }
+      // The pages that show the snapshot always refresh it; any other page only when it is stale.
+      if (who !== "" && navigator.onLine) { sync(!body.hasAttribute("data-offline-page")); }
     });
   }
 
