@@ -36,6 +36,8 @@ class SubmissionSerializer(serializers.ModelSerializer):
     period = PeriodSerializer(read_only=True)
     current_version = serializers.SerializerMethodField()
     approval = serializers.SerializerMethodField()
+    # Declared so the schema admits the blank value (read-only model fields lose allow_blank).
+    returned_level = serializers.ChoiceField(choices=Level.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Submission
@@ -111,6 +113,7 @@ class VisibleSubmissionField(serializers.PrimaryKeyRelatedField):
 
 class SubmissionEventSerializer(serializers.ModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    level = serializers.ChoiceField(choices=Level.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = SubmissionEvent

@@ -61,7 +61,7 @@ def test_sweeper_fails_abandoned_jobs_only(tree, opened, assessment):  # noqa: F
 
     counts = stale_jobs_fail(now=now)
     assert counts == {"compliance.export": 2, "submissions.compile": 2, "submissions.district_export": 1,
-                      "privacyaudit.build_pack": 0}
+                      "privacyaudit.build_pack": 0, "submissions.township_compile": 0}
 
     with tenant_scope([tree.gupei.id]):
         states = {v.pk: (v.status, v.error) for v in PackageVersion.objects.all()}
@@ -83,7 +83,8 @@ def test_sweeper_fails_abandoned_jobs_only(tree, opened, assessment):  # noqa: F
 
     # Idempotent: a second sweep finds nothing more.
     assert stale_jobs_fail(now=now) == {"compliance.export": 0, "submissions.compile": 0,
-                                             "submissions.district_export": 0, "privacyaudit.build_pack": 0}
+                                             "submissions.district_export": 0, "privacyaudit.build_pack": 0,
+                                             "submissions.township_compile": 0}
     # A late message for a swept job changes nothing.
     assert compiler.compile_package(school_id=tree.gupei.id, version_id=old_running.pk).status == "failed"
     assert run_export(exports[2].pk) == "failed"
@@ -113,7 +114,7 @@ def test_beat_runs_the_sweeper_and_the_outbox_flush(db):
         "jobs: fail abandoned jobs": ("jobs.sweep_stale", 300, True),
     }
     assert set(job_models()) == {"compliance.export", "submissions.compile", "submissions.district_export",
-                                 "privacyaudit.build_pack"}
+                                 "privacyaudit.build_pack", "submissions.township_compile"}
 
 
 def test_sweeper_fails_an_abandoned_audit_pack(tree):

@@ -380,8 +380,16 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
     # What a reader may see of a child (api/schools/children.py): another field named "level".
     "ChildReadLevelEnum": ["admin", "identity", "proxy", "basic"],
 })
+def _compile_status_choices():
+    from django.apps import apps
+
+    return apps.get_model("submissions", "PackageVersion")._meta.get_field("status").choices
+
+
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
     "GuardianRequestKindEnum": "privacy.models.GuardianRequest.Kind",
+    # A compile's status (the school's package and the township package share its labels).
+    "CompileStatusEnum": lambda: _compile_status_choices(),
 })
 
 # ---------------------------------------------------------------- backup and restore
