@@ -34,10 +34,10 @@ def _auto_id(report_type) -> str:
 
 
 def _render(request, districts, district, *, bound=None, status=200):
-    """The list; `bound` is a refused form of one report type, shown with its error."""
+    """The list; `bound` is (report type id, its refused form), shown with the form's error."""
     rows = []
     for rt in selectors.report_types_for(user=request.user, district=district):
-        form = bound if bound is not None and bound.report_type_pk == rt.pk else RouteForm(
+        form = bound[1] if bound is not None and bound[0] == rt.pk else RouteForm(
             initial={"route": rt.route}, auto_id=_auto_id(rt))
         rows.append((rt, form))
     return render(request, "submissions/routes.html", {
@@ -64,9 +64,8 @@ def report_type_route(request, pk: int):
         raise PermissionDenied
     form = RouteForm(request.POST, auto_id=_auto_id(report_type))
     if not form.is_valid():
-        form.report_type_pk = report_type.pk
         districts = selectors.oversight_districts(user=request.user)
-        return _render(request, districts, district, bound=form, status=400)
+        return _render(request, districts, district, bound=(report_type.pk, form), status=400)
     route = form.cleaned_data["route"]
     if route == report_type.route:
         messages.info(request, _("The approval route of “%(name)s” is unchanged.") % {"name": report_type.name})
