@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from tenancy.dates import sane_date
 from tenancy.forms import ClientIdMixin
 
+from .models import ApprovalRoute
 from .narrative import MAX_SECTION_CHARS, SECTIONS
 
 
@@ -69,3 +70,15 @@ class BulkDecisionForm(ClientIdMixin, forms.Form):
 
     action = forms.ChoiceField(choices=[("approve", _("approve")), ("return", _("return"))])
     comment = forms.CharField(required=False, max_length=2000)
+
+
+class RouteForm(forms.Form):
+    """A report type's approval route, as the bureau names the two ways on the page."""
+
+    route = forms.ChoiceField(
+        label=_("Approval route"), widget=forms.RadioSelect,
+        choices=[(ApprovalRoute.DIRECT, _("Straight to the bureau")),
+                 (ApprovalRoute.VIA_CENTRE, _("Through the centre school"))],
+        error_messages={"required": _("Choose an approval route."),
+                        "invalid_choice": _("Choose one of the two approval routes.")},
+    )

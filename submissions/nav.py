@@ -32,6 +32,9 @@ def items(request) -> list[NavItem]:
         out.append(NavItem("similarity", _("Copied narratives"), reverse("similarity_list")))
         out.append(NavItem("unlock_requests", _("Unlock requests"), reverse("unlock_requests")))
         out.append(NavItem("district_exports", _("District exports"), reverse("district_exports")))
+        # The approval routes are the bureau's to set; the inspector reads them (not the township).
+        if any(m.role in (Role.BUREAU_ADMIN, Role.BUREAU_INSPECTOR) for m in memberships):
+            out.append(NavItem("report_type_routes", _("Approval routes"), reverse("report_type_routes")))
         # The township package: a township admin compiles their centre's; the bureau reads them all.
         centre = next((m.school for m in memberships if m.role == Role.TOWNSHIP_ADMIN and m.school_id), None)
         if centre is not None:

@@ -86,6 +86,23 @@ def report_types_for(*, user, district: District) -> QuerySet[ReportType]:
     return ReportType.objects.filter(district=district).order_by("-start_on", "id")
 
 
+def can_manage_report_types(*, user, district: District) -> bool:
+    """The bureau admin sets the reporting calendar (the services refuse anyone else too)."""
+    return "review_submissions" in permissions_on_district(user, district)
+
+
+def overseen_report_type(*, user, pk) -> ReportType | None:
+    """A report type of one of the districts whose reporting the user oversees, else None (404)."""
+    districts = oversight_districts(user=user)
+    return ReportType.objects.filter(pk=pk, district__in=districts).select_related("district").first()
+
+
+def report_type_awaiting_review(*, report_type: ReportType) -> int:
+    """Sent reports of the type nobody has accepted yet: who reviews them depends on the route."""
+    return Submission.objects.filter(
+        report_type=report_type, status__in=(Status.SUBMITTED, Status.RESUBMITTED, Status.APPROVED)).count()
+
+
 class Cell:
     ON_TIME = "on_time"
     LATE = "late"

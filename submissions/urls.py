@@ -40,6 +40,8 @@ urlpatterns = [
     path("reporting/print/", views.matrix_print, name="reporting_matrix_print"),
     path("reporting/similarity/", views.similarity_list, name="similarity_list"),
     path("reporting/exports/", views.district_exports, name="district_exports"),
+    path("reporting/routes/", views.report_type_routes, name="report_type_routes"),
+    path("reporting/routes/<int:pk>/", views.report_type_route, name="report_type_route"),
     path("reporting/exports/<int:pk>/download/", views.district_export_download, name="district_export_download"),
     path("reporting/similarity/<int:pk>/", views.similarity_pair, name="similarity_pair"),
     # The centre school's township package (乡镇汇总) of its village schools' approved reports.

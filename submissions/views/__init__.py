@@ -33,6 +33,7 @@ from .overview import (
     similarity_pair,
 )
 from .review import submission_accept, submission_return, submission_review, submission_unlock
+from .routes import report_type_route, report_type_routes
 from .school import (
     package_download,
     school_submissions,
@@ -53,7 +54,7 @@ from .township import (
 __all__ = [
     "centre_approve", "centre_decide_many", "centre_queue", "centre_return", "centre_review", "centre_withdraw",
     "CELL_LABELS", "district_export_download", "district_exports", "highlight_segments",
-    "matrix_export", "matrix_print", "package_download", "reporting_matrix", "school_submissions",
+    "matrix_export", "matrix_print", "package_download", "report_type_route", "report_type_routes", "reporting_matrix", "school_submissions",
     "similarity_list", "similarity_pair", "submission_accept", "submission_compile", "submission_detail",
     "submission_narrative", "submission_return", "submission_review", "submission_status", "submission_submit",
     "submission_unlock", "reporting_remind_late", "submission_remind", "submission_unlock_request",
