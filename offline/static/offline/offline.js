@@ -265,11 +265,13 @@
     });
   }
 
-  /* One sync at a time; a second call while one runs waits for it. `lazy`: a page that merely
-     opened sends what waits but fetches the snapshot only when it is older than a few minutes. */
+  /* One sync at a time. A call while one runs (a record retried or resolved meanwhile) runs one more
+     sync right after it, and waits for that. `lazy`: a page that merely opened sends what waits but
+     fetches the snapshot only when it is older than a few minutes. */
   var FRESH_MS = 5 * 60000;
+  var again = false;
   function sync(lazy) {
-    if (syncing) { return syncing; }
+    if (syncing) { again = true; return syncing; }
     if (who === "") { return Promise.resolve(); }
     lastError = "";
     body.setAttribute("data-syncing", "true");
@@ -298,6 +300,7 @@
       syncing = null;
       body.removeAttribute("data-syncing");
       notify();
+      if (again) { again = false; return sync(); }
     });
     return syncing;
   }
