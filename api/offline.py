@@ -21,7 +21,7 @@ from .today import TodaySerializer
 
 class CellSerializer(serializers.Serializer):
     count = serializers.IntegerField()
-    last = serializers.DateField(allow_null=True)
+    last = serializers.DateField(allow_null=True, read_only=True)  # the snapshot is read only
 
 
 class OfflineChildSerializer(serializers.Serializer):
@@ -39,7 +39,7 @@ class OfflineContactSerializer(serializers.Serializer):
     school = serializers.IntegerField(source="school_id")
     child = serializers.IntegerField(source="child_id")
     kind = serializers.CharField()
-    happened_on = serializers.DateField()
+    happened_on = serializers.DateField(read_only=True)
     notes = serializers.CharField(allow_blank=True)
     version = serializers.IntegerField()
 

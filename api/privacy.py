@@ -10,7 +10,7 @@ from rest_framework import mixins, serializers
 
 from privacy import selectors, services
 from privacy.models import ConsentRecord, DataOfficer, GuardianRequest
-from tenancy.dates import past_date
+from tenancy.dates import past_date, sane_date
 
 from .base import ScopedViewSet, VisibleSchoolField, scoped_filterset
 from .schools.common import IdentityChildField
@@ -64,7 +64,7 @@ class ConsentRecordViewSet(AdminOnlyViewSet, mixins.ListModelMixin, mixins.Retri
 class GuardianRequestSerializer(serializers.ModelSerializer):
     child = IdentityChildField()
     received_on = serializers.DateField(validators=[past_date])
-    due_on = serializers.DateField(required=False, allow_null=True,
+    due_on = serializers.DateField(required=False, allow_null=True, validators=[sane_date],
                                    help_text="Default: received_on + PRIVACY_GUARDIAN_REQUEST_DAYS.")
     overdue = serializers.SerializerMethodField()
 

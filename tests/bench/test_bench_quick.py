@@ -96,7 +96,7 @@ def test_prints_one_table_and_drops_every_database(report, db):
     r, stdout = report
     for label in ("scoring", "export", "API", "RLS overhead", "photo", "similarity", "JSON:"):
         assert label in stdout, label
-    assert len(r["databases"]) == 6  # main, two more growth points, api, similarity, care
+    assert len(r["databases"]) == 7  # main, two more growth points, api, similarity, care, offline
     with connection.cursor() as cursor:
         cursor.execute("SELECT datname FROM pg_database WHERE datname = ANY(%s)", [r["databases"]])
         assert cursor.fetchall() == []

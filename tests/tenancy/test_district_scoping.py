@@ -12,6 +12,8 @@ from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory
 from django_scopes import ScopeError
 
+from care import services as care_services
+from care.risk_yaml import DEFAULT_PATH as DEFAULT_RULES
 from compliance import services as compliance_services
 from notices.models import Delivery, Notification, Robot
 from privacyaudit import services as audit_services
@@ -32,6 +34,7 @@ EXPECTED = {
     "compliance.checklistsection", "compliance.checklistitem", "compliance.assessment", "compliance.snapshot",
     "compliance.complianceexport", "tenancy.idempotencykey",
     "privacyaudit.auditpack", "privacyaudit.breach", "privacyaudit.breachnotice",
+    "compliance.districtcompliancesettings", "care.riskruleversion",
 }
 
 
@@ -71,6 +74,12 @@ def _rows_of(tree, district, school, user, n):
                                           today=dt.date(2026, 12, 1))
     audit_services.breach_notice_record(actor=None, breach=breach, method="sms", sent_on=dt.date(2026, 3, 3),
                                         guardians_notified=1, text="z", today=dt.date(2026, 12, 1))
+    # The district's scoring setting and its risk rules, set by its bureau admin.
+    bureau = tree.bureau_admin if district == tree.district else tree.other_bureau_admin
+    with district_scope(district):
+        compliance_services.district_settings_update(district=district, actor=bureau,
+                                                     count_unapproved_submissions=False)
+        care_services.risk_rules_save(actor=bureau, district=district, source=DEFAULT_RULES.read_text())
 
 
 @pytest.fixture
