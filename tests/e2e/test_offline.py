@@ -309,7 +309,9 @@ def test_two_phones_edit_one_contact_offline_and_the_second_chooses(live_server,
     assert contact.notes == "第1台手机的记录"
     assert second[1].evaluate("document.scrollingElement.scrollWidth") <= 375
 
-    conflict.locator("button[data-keep-mine]").click()
+    # The user chooses once the sync that found the conflict is over (its end redraws the list).
+    wait_for_script(second[1], "!document.body.hasAttribute('data-syncing')", timeout=30)
+    second[1].locator("[data-outbox-item][data-status=conflict] button[data-keep-mine]").click()
     wait_for_script(second[1], "document.querySelector('[data-sync-count]').textContent === '0'", timeout=30)
     refresh(t, contact)
     assert (contact.notes, contact.version) == ("第2台手机的记录", 3)
