@@ -14,9 +14,9 @@ KEY = "compliance:scores:test-single-flight:1"
 
 @pytest.fixture(autouse=True)
 def _clean():
-    cache.delete_many([KEY, f"{KEY}:computing"])
+    cache.delete_many([KEY, f"{KEY}:computing", f"{KEY}:last"])
     yield
-    cache.delete_many([KEY, f"{KEY}:computing"])
+    cache.delete_many([KEY, f"{KEY}:computing", f"{KEY}:last"])
 
 
 def _builder(calls):
@@ -51,3 +51,17 @@ def test_a_lock_released_without_result_computes_here():
     calls = []
     assert scoring._single_flight(KEY, _builder(calls)) == {"order": [1]}
     assert calls == [1]
+
+
+def test_a_miss_while_another_computes_answers_with_the_last_result_of_that_revision():
+    cache.set(f"{KEY}:last", {"order": [0]}, 600)  # computed before the short-lived copy expired
+    cache.add(f"{KEY}:computing", 1, 30)
+    calls = []
+    assert scoring._single_flight(KEY, _builder(calls)) == {"order": [0]}
+    assert calls == []
+
+
+def test_the_computing_request_keeps_a_longer_lived_copy():
+    scoring._single_flight(KEY, _builder([]))
+    cache.delete(KEY)  # the short window ends
+    assert cache.get(f"{KEY}:last") == {"order": [1]}

@@ -282,7 +282,8 @@ class Command(BaseCommand):
             from urllib.parse import urlsplit
 
             user = urlsplit(database_url).username or ""
-            with pooler.PgBouncer(users=[user], workdir=self.tmp) as bouncer:
+            # Its own temporary folder: the bench folder is private to this user, pgbouncer runs as postgres.
+            with pooler.PgBouncer(users=[user]) as bouncer:
                 pooled = self._load(bouncer.url(database_url), data, opts, workers, "pooled",
                                     extra_env={"DATABASE_POOL_MODE": "transaction"})
                 mode, size = bouncer.pool_mode, bouncer.pool_size
