@@ -108,9 +108,30 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def production_env(database_url: str, workdir: Path, workers: int) -> dict[str, str]:
-    """What production settings require (README, Configuration), with throwaway values."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_"))}
+def shared_cache_url() -> str | None:
+    """The Redis that production's CACHE_URL would name (docker-compose.yml): BENCH_CACHE_URL, else
+    CACHE_URL or the broker's server when it is Redis, if it answers. None: per-process cache."""
+    from urllib.parse import urlsplit
+
+    candidates = [os.environ.get("BENCH_CACHE_URL"), os.environ.get("CACHE_URL"), os.environ.get("CELERY_BROKER_URL")]
+    for url in filter(None, candidates):
+        parts = urlsplit(url)
+        if parts.scheme != "redis":
+            continue
+        try:
+            socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=1).close()
+        except OSError:
+            continue
+        return url if url == os.environ.get("BENCH_CACHE_URL") else f"redis://{parts.netloc}/2"
+    return None
+
+
+def production_env(database_url: str, workdir: Path, workers: int, *, extra: dict | None = None) -> dict[str, str]:
+    """What production settings require (README, Configuration), with throwaway values. Like the
+    deployment (docker-compose.yml), the workers share a Redis cache when one is reachable: with a
+    per-process cache every worker computes the district ranking itself."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_", "CACHE_", "GUNICORN_"))}
     (workdir / "broker").mkdir(parents=True, exist_ok=True)
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.production",
@@ -125,19 +146,30 @@ def production_env(database_url: str, workdir: Path, workers: int) -> dict[str, 
         LOG_LEVEL="WARNING",
         WEB_CONCURRENCY=str(workers),
         PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "platform")]),
+        # A fresh database's ids start at 1 again: keep concurrent runs' score-cache keys apart.
+        CACHE_KEY_PREFIX=f"bench{os.getpid()}_{secrets.token_hex(4)}",
     )
+    cache_url = shared_cache_url()
+    if cache_url:
+        env["CACHE_URL"] = cache_url
+    env.update(extra or {})
     return env
 
 
+# Worker pid, start time, path, status and microseconds: which worker was slow, and when.
+ACCESS_LOG_FORMAT = '%(p)s %(t)s "%(m)s %(U)s" %(s)s %(D)s'
+
+
 @contextmanager
-def serve(database_url: str, workdir: Path, workers: int):
+def serve(database_url: str, workdir: Path, workers: int, *, extra_env: dict | None = None):
     """gunicorn (deploy/gunicorn.conf.py, production settings) on 127.0.0.1; yields its base URL."""
     port = _free_port()
-    env = production_env(database_url, workdir, workers)
+    env = production_env(database_url, workdir, workers, extra=extra_env)
     log = open(workdir / "gunicorn.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-         "--access-logfile", str(workdir / "access.log"), "config.wsgi:application"],
+         "--access-logfile", str(workdir / "access.log"), "--access-logformat", ACCESS_LOG_FORMAT,
+         "config.wsgi:application"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -189,15 +221,43 @@ def _num(value: str):
         return None
 
 
-def run_locust(base: str, data: dict, workdir: Path, *, users: int, seconds: int) -> dict:
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(q * len(values)))], 1)
+
+
+def timeline(request_log: Path, bucket_s: int = 10) -> list[dict]:
+    """Requests per `bucket_s` seconds of the run from Locust's per-request log: when the slow
+    ones happen (at the start only, periodically, throughout)."""
+    rows = []
+    with open(request_log) as fh:
+        for line in fh:
+            start, _name, ms, _status = line.rstrip("\n").split("\t")
+            rows.append((float(start), float(ms)))
+    if not rows:
+        return []
+    t0 = min(r[0] for r in rows)
+    buckets: dict[int, list[float]] = {}
+    for start, ms in rows:
+        buckets.setdefault(int((start - t0) // bucket_s) * bucket_s, []).append(ms)
+    return [{"from_s": b, "requests": len(v), "p50_ms": _percentile(v, 0.5), "p99_ms": _percentile(v, 0.99),
+             "max_ms": round(max(v), 1), "over_1s": sum(ms > 1000 for ms in v)} for b, v in sorted(buckets.items())]
+
+
+def run_locust(base: str, data: dict, workdir: Path, *, users: int, seconds: int, tag: str = "locust") -> dict:
     users_file = workdir / "users.json"
     users_file.write_text(json.dumps(data))
-    prefix = workdir / "locust"
-    env = dict(os.environ, BENCH_USERS=str(users_file))
+    prefix = workdir / tag
+    request_log = workdir / f"{tag}_requests.tsv"
+    env = dict(os.environ, BENCH_USERS=str(users_file), BENCH_REQUEST_LOG=str(request_log))
     cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "benchmarks" / "locustfile.py"), "--headless",
            "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", base,
            "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "5"]
+    t = time.monotonic()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=seconds + 120)
+    wall = time.monotonic() - t
     stats_path = Path(f"{prefix}_stats.csv")
     if not stats_path.exists():  # exit code 1 only means "some requests failed"; no CSV means it broke
         raise RuntimeError(f"locust failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
@@ -216,7 +276,11 @@ def run_locust(base: str, data: dict, workdir: Path, *, users: int, seconds: int
         with open(failures_path, newline="") as fh:
             failures = [{"endpoint": f"{r['Method']} {r['Name']}", "error": r["Error"][:200],
                          "count": int(r["Occurrences"])} for r in csv.DictReader(fh)][:10]
-    return {"users": users, "seconds": seconds, "endpoints": endpoints, "failures": failures}
+    # Locust warns when its own process saturates a core: its timings are then its own queueing.
+    locust_cpu_warning = "CPU usage above" in proc.stderr
+    return {"users": users, "seconds": seconds, "wall_s": round(wall, 1), "endpoints": endpoints,
+            "failures": failures, "timeline": timeline(request_log) if request_log.exists() else [],
+            "locust_cpu_warning": locust_cpu_warning}
 
 
 # ---------------------------------------------------------------- RLS on/off (throwaway database only)

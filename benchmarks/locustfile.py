@@ -13,10 +13,19 @@ import json
 import os
 import random
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 
 with open(os.environ["BENCH_USERS"]) as _fh:
     DATA = json.load(_fh)
+# One line per request (start time, endpoint, milliseconds, status): when the slow ones happen.
+_log = open(os.environ["BENCH_REQUEST_LOG"], "w", buffering=1) if os.environ.get("BENCH_REQUEST_LOG") else None
+
+
+@events.request.add_listener
+def _log_request(request_type, name, response_time, response, exception, start_time=None, **_kw):
+    if _log is not None:
+        status = getattr(response, "status_code", 0) if exception is None else f"error:{type(exception).__name__}"
+        _log.write(f"{start_time or 0:.3f}\t{name}\t{response_time:.1f}\t{status}\n")
 _counters = {role: itertools.count() for role in ("teacher", "school_admin", "bureau")}
 KINDS = ["home_visit", "talk", "guardian_contact", "letter"]
 

@@ -14,6 +14,7 @@ while records-based metrics are still stubs or an inspector has not visited yet.
 """
 from __future__ import annotations
 
+import time
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -222,9 +223,43 @@ def _assessment_scores(assessment: Assessment, *, use_cache: bool) -> dict:
         return builder()
     result = cache.get(key)
     if result is None:
-        result = builder()
-        cache.set(key, result, getattr(settings, "COMPLIANCE_SCORE_CACHE_SECONDS", 60))
+        result = _single_flight(key, builder)
     return result
+
+
+# Longest wait for another process's computation before computing here anyway (its worker died).
+SINGLE_FLIGHT_WAIT_SECONDS = 30
+
+
+def _single_flight(key: str, builder) -> dict:
+    """Compute once across processes: the first request that misses takes a lock in the shared
+    cache and computes; the others answer with the last result of the same revision when there
+    is one (older only in record changes, as the cache window allows anyway), else wait for the
+    computation. Without it, a cold or just-expired cache has every worker that gets a ranking
+    request compute the same district at once, and on a small host every endpoint stalls behind
+    them (measured under Locust). Waiting still holds a sync worker: only a cold start waits."""
+    lock, last = f"{key}:computing", f"{key}:last"
+    timeout = getattr(settings, "COMPLIANCE_SCORE_CACHE_SECONDS", 60)
+    if cache.add(lock, 1, SINGLE_FLIGHT_WAIT_SECONDS):
+        try:
+            result = builder()
+            cache.set_many({key: result, last: result}, timeout)
+            cache.touch(last, timeout * 10)
+            return result
+        finally:
+            cache.delete(lock)
+    stale = cache.get(last)
+    if stale is not None:
+        return stale
+    deadline = time.monotonic() + SINGLE_FLIGHT_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        result = cache.get(key)
+        if result is not None:
+            return result
+        if cache.get(lock) is None:  # the computing request failed: try ourselves
+            break
+    return builder()
 
 
 def assessment_schools_ids_of_snapshot(snapshot: Snapshot) -> list[int]:

@@ -5,6 +5,7 @@ Values come from the environment so one image fits every host:
   WEB_CONCURRENCY   worker processes (default: 2 x CPUs + 1, at most 8)
   GUNICORN_THREADS  threads per worker (default 1)
   GUNICORN_TIMEOUT  seconds before a silent worker is killed and restarted (default 60)
+  GUNICORN_PRELOAD  1 (default): import the application once in the master, before forking
 """
 import multiprocessing
 import os
@@ -21,6 +22,10 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5
+# The master imports the application (config/wsgi.py also imports every URL and view) and forks
+# warm workers: no worker's first request pays seconds of imports, and a recycled worker is
+# ready at once. Code changes then need a restart, not a HUP.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") == "1"
 # Recycle workers now and then so a slow leak cannot grow without bound.
 max_requests = 1000
 max_requests_jitter = 100

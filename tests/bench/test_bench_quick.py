@@ -61,6 +61,30 @@ def test_api_load_hit_every_endpoint_without_errors(report):
         assert all(_number(st[k]) for k in ("req_per_s", "p50_ms", "p95_ms", "p99_ms")), (name, st)
     # Errors are counted, not tolerated: a 4xx/5xx under load is a bug, whatever the timings.
     assert api["endpoints"]["all"]["errors"] == 0, api["failures"]
+    # Every request of the run is in the per-10-s timeline.
+    assert sum(b["requests"] for b in api["timeline"]) == api["endpoints"]["all"]["requests"]
+
+
+def test_pooler_runs_the_same_load_or_says_why_not(report):
+    pooler = report[0]["pooler"]
+    assert "error" not in pooler, pooler
+    if "skipped" in pooler:  # only without the pgbouncer binary
+        assert "pgbouncer" in pooler["skipped"]
+        return
+    for run in ("direct", "pooled", "direct_after"):
+        assert set(ENDPOINTS) <= set(pooler[run]["endpoints"]), (run, pooler[run]["endpoints"].keys())
+        assert pooler[run]["endpoints"]["all"]["errors"] == 0, (run, pooler[run]["failures"])
+
+
+def test_targets_are_listed_with_verdicts(report):
+    r, stdout = report
+    keys = {t["key"] for t in r["targets"]}
+    assert {"scoring.time", "api.p99_over_p50", "api.errors", "rls.district", "photo.memory", "replica"} <= keys
+    assert all(t["met"] in (True, False, None) for t in r["targets"])
+    # Every section ran here, so only the replica (no DATABASE_REPLICA_URL) and a skipped pooler lack a verdict.
+    unmeasured = {t["section"] for t in r["targets"] if t["met"] is None}
+    assert unmeasured <= {"replica", "pooler"}, unmeasured
+    assert "targets:" in stdout and "met" in stdout
 
 
 def test_ratios_and_photo(report):

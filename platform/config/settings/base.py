@@ -483,6 +483,9 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
 # Throttle counts live in the default cache: per process unless CACHE_URL points at a shared cache
 # (e.g. redis://redis:6379/2), which production should do when it runs several gunicorn workers.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Keeps two deployments (or benchmark runs) sharing one Redis apart: keys such as the score
+# cache's name database ids, which every fresh database starts again from 1.
+CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="")
 # The client's IP for the login lockouts, the API throttles and every access-log row: REMOTE_ADDR,
 # or with N trusted reverse proxies in front, the N-th X-Forwarded-For entry from the right
 # (production defaults to 1: TLS ends at a proxy). One function reads it: tenancy.client_ip; the
