@@ -62,11 +62,14 @@ def _statement(*, by_semester_id: bool) -> str:
         "pa.child_id IS NOT NULL",
     ])
     ids = "school_id + 0 = ANY(%(ids)s::bigint[])"  # a hashed filter; RLS uses the school_id index
+    # With a Semester row, the trigger-kept per-child summary; else the contacts themselves.
+    masks = (f"SELECT school_id, child_id, mask FROM {t('schools.ChildContactSummary')} "
+             f"WHERE {ids} AND semester_id = %(semester_id)s") if by_semester_id else (
+        f"SELECT school_id, child_id, bit_or(CASE kind {kinds} ELSE 0 END) AS mask "
+        f"FROM {t('schools.CareContact')} cc WHERE {ids} AND {in_sem('cc', 'happened_on')} GROUP BY school_id, child_id")
     return f"""
 WITH
-masks AS (
-    SELECT school_id, child_id, bit_or(CASE kind {kinds} ELSE 0 END) AS mask
-    FROM {t('schools.CareContact')} cc WHERE {ids} AND {in_sem('cc', 'happened_on')} GROUP BY school_id, child_id),
+masks AS ({masks}),
 assigned AS (
     SELECT DISTINCT child_id FROM {t('schools.ProxyAssignment')}
     WHERE {ids} AND starts_on <= %(end)s AND (ends_on IS NULL OR ends_on >= %(start)s)),

@@ -46,10 +46,31 @@ def _active_children_sql(alias: str = "ch") -> str:
 
 
 def _contact_mask_sql() -> str:
-    """(school_id, child_id) -> bit mask of the four contact kinds held in the semester. Grouped
-    by school then child, the order of the (school, semester, child, kind) index: an index-only
-    scan feeds a streaming aggregate instead of a hash table of every child. Join it on both
-    columns (the services keep a contact in its child's school)."""
+    """(school_id, child_id) -> bit mask of the four contact kinds held in the semester.
+
+    With a schools.Semester row: one row per child read from schools.ChildContactSummary, which
+    triggers on the contacts table keep (same key, same bits), so the cost follows the children,
+    not their contacts. With a bare date window (a truncated `as_of` window has no row): the
+    contacts themselves, grouped by school then child in the order of the (school, semester,
+    child, kind) index. The parameter is bound before planning, so the branch that does not apply
+    is pruned as a one-time false filter. Join it on both columns (the services keep a contact in
+    its child's school)."""
+    cases = " ".join(f"WHEN '{k}' THEN {bit}" for k, bit in CONTACT_KIND_BITS.items())
+    return f"""
+        SELECT school_id, child_id, mask::int AS mask
+        FROM {_table('schools.ChildContactSummary')}
+        WHERE %(semester_id)s::bigint IS NOT NULL AND school_id + 0 = ANY(%(ids)s::bigint[])
+          AND semester_id = %(semester_id)s::bigint
+        UNION ALL
+        SELECT school_id, child_id, bit_or(CASE kind {cases} ELSE 0 END) AS mask
+        FROM {_table('schools.CareContact')}
+        WHERE %(semester_id)s::bigint IS NULL AND school_id + 0 = ANY(%(ids)s::bigint[])
+          AND happened_on BETWEEN %(start)s AND %(end)s
+        GROUP BY school_id, child_id"""
+
+
+def _contact_mask_from_contacts_sql() -> str:
+    """The same masks always aggregated from the contacts (the summary's definition; tests compare)."""
     cases = " ".join(f"WHEN '{k}' THEN {bit}" for k, bit in CONTACT_KIND_BITS.items())
     return f"""
         SELECT school_id, child_id, bit_or(CASE kind {cases} ELSE 0 END) AS mask

@@ -23,6 +23,7 @@ from .children import (  # noqa: F401
 )
 from .contacts import (  # noqa: F401
     CareContact,
+    ChildContactSummary,
 )
 from .evidence import (  # noqa: F401
     Evidence,

@@ -54,3 +54,24 @@ class CareContact(SensitiveRecord, SchoolOwnedModel):
             models.Index(fields=["school", "semester", "child", "kind"], name="contact_school_sem_child"),
             models.Index(fields=["school", "child", "semester"], name="contact_school_child"),
         ]
+
+
+class ChildContactSummary(SchoolOwnedModel):
+    """Which of the four contact kinds a child had in a semester, in its school: a bit mask
+    (compliance.metrics.sql.CONTACT_KIND_BITS). Derived data, kept by PostgreSQL triggers on the
+    contacts table (migration schools/0006), so every write path keeps it: the services, bulk
+    inserts, imports, deletions, cascades and the retention purge. Never written by Python.
+
+    The compliance metric reads one row per child here instead of aggregating every contact,
+    which keeps scoring cost per school flat as a province's contacts grow."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
+    semester = models.ForeignKey(Semester, on_delete=models.CASCADE, related_name="+")
+    mask = models.SmallIntegerField()
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["school", "semester", "child"], name="contact_summary_key"),
+        ]

@@ -17,6 +17,8 @@ NOT_SENSITIVE = {
                                "is read (and logged) through the child's own record",
     "schools.studypair": "a teacher-child pairing with a subject, by ids only",
     "schools.activityparticipant": "attendance of an activity, by ids only; no API detail route",
+    "schools.childcontactsummary": "which contact kinds a child had in a semester, by ids and a bit mask "
+                                   "only; derived by triggers, never served by the API or a page",
     "schools.childuserobjectpermission": "guardian's permission mirror of proxy assignments; never "
                                          "served by the API or a page",
 }

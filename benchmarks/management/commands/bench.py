@@ -5,7 +5,9 @@ Sections (each a key of the JSON):
 - scoring:  `manage.py bench_compliance` at the main size (1,000 schools x 100 children), in a
             subprocess; its own JSON is read back (time, queries, peak memory, naive-loop ratio,
             SQL-floor ratio where that command reports one);
-- growth:   the same at 100, 1,000 and 5,000 schools: scoring time per school;
+- growth:   the same at 100, 1,000, 5,000 and 20,000 schools (a province), with --growth-children
+            children per school (20 by default: 20,000 x 100 would take most of an hour to
+            generate on two cores), without the naive loop: scoring time per school;
 - export:   `manage.py bench_export` (100,000 contact rows, xlsxwriter vs openpyxl);
 - api:      gunicorn with production settings on 127.0.0.1 against a throwaway database, driven
             by Locust headless (50 users); req/s, p50/p95/p99 and errors per endpoint, and the
@@ -55,7 +57,8 @@ class Command(BaseCommand):
                             help="tiny datasets and a few seconds of load: a CI smoke run (asserts no timings)")
         parser.add_argument("--schools", type=int, default=1000, help="schools in the scoring run")
         parser.add_argument("--children", type=int, default=100, help="children per school")
-        parser.add_argument("--growth", default="100,1000,5000", help="school counts for the growth series")
+        parser.add_argument("--growth", default="100,1000,5000,20000", help="school counts for the growth series")
+        parser.add_argument("--growth-children", type=int, default=20, help="children per school in the growth series")
         parser.add_argument("--export-rows", type=int, default=100_000)
         parser.add_argument("--api-schools", type=int, default=1000, help="schools in the API load database")
         parser.add_argument("--api-active-schools", type=int, default=100,
@@ -74,7 +77,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         if opts["quick"]:
-            opts.update(schools=20, children=10, growth="10,20,40", export_rows=2000, api_schools=20,
+            opts.update(schools=20, children=10, growth="10,20,40", growth_children=10, export_rows=2000, api_schools=20,
                         api_active_schools=4, users=5, seconds=10, workers=opts["workers"] or 2, repeat=4,
                         sim_schools=10, sim_periods=4, sim_length=600, sim_pairs=5, sim_queries=6)
         growth = [int(x) for x in opts["growth"].split(",") if x.strip()]
@@ -168,13 +171,13 @@ class Command(BaseCommand):
                 return [flag, str(path)], path
         return [], default
 
-    def _scoring(self, schools: int, children: int, tag: str, repeat: int | None = None) -> dict:
+    def _scoring(self, schools: int, children: int, tag: str, repeat: int | None = None, extra=()) -> dict:
         path = self.tmp / f"compliance-{tag}.json"
         args, read = self._json_args("bench_compliance", path, ROOT / "var" / "bench" / "compliance.json")
         repeat = repeat or (2 if self.quick else 5)
         self.databases.append(f"liushou_bench_{tag}{self.suffix}")
         self._manage(["bench_compliance", "--schools", str(schools), "--children", str(children),
-                      "--repeat", str(repeat), "--database", f"liushou_bench_{tag}{self.suffix}", *args])
+                      "--repeat", str(repeat), "--database", f"liushou_bench_{tag}{self.suffix}", *args, *extra])
         r = json.loads(read.read_text())
         sb = r["set_based"]
         return {
@@ -190,16 +193,16 @@ class Command(BaseCommand):
         }
 
     def _growth(self, sizes: list[int], opts, main: dict | None) -> dict:
-        points = []
+        points, children = [], opts["growth_children"]
         for n in sizes:
-            if main and "error" not in main and main["schools"] == n and main["children_per_school"] == opts["children"]:
+            if main and "error" not in main and main["schools"] == n and main["children_per_school"] == children:
                 point = main  # the main run is one point of the series: measured once
             else:
-                point = self._scoring(n, opts["children"], f"g{n}", repeat=2 if self.quick else 3)
+                point = self._scoring(n, children, f"g{n}", repeat=2 if self.quick else 3, extra=("--no-naive",))
             points.append({"schools": point["schools"], "median_s": point["median_s"],
                            "per_school_ms": point["per_school_ms"], "queries": point["queries"]})
         per = [p["per_school_ms"] for p in points]
-        return {"points": points, "children_per_school": opts["children"],
+        return {"points": points, "children_per_school": children,
                 "max_over_min_per_school": round(max(per) / min(per), 2) if min(per) else None}
 
     def _care(self, opts) -> dict:

@@ -12,7 +12,12 @@ Reports, as a table and as JSON (var/bench/compliance.json):
 - the ratio; peak Python memory (tracemalloc) and the process's max RSS;
 - the query count at 10 schools (a township subtree), which must equal the count at 1,000;
 - the SQL floor (benchmarks.sqlfloor: the automatic-item totals in ONE hand-written statement),
-  timed in turn with compute_scores so that the ratio holds on a noisy machine.
+  timed in turn with compute_scores so that the ratio holds on a noisy machine;
+- `overview_from_snapshots`: a nightly snapshot of every school written, then read back two ways:
+  every school's item scores (scores_from_snapshot) and the district overview (count, mean score,
+  score bands) aggregated from the snapshot's school rows; time and query count of each.
+
+`--no-naive` skips the per-school loop (the growth series only needs the set-based time).
 
 `--json PATH` (alias `--output`) names the JSON file; other tools run this command as a
 subprocess with `--schools N --json PATH`, so the JSON keys stay stable (new ones are added).
@@ -46,6 +51,7 @@ class Command(BaseCommand):
         parser.add_argument("--quick", action="store_true", help="20 schools x 10 children (CI smoke test)")
         parser.add_argument("--repeat", type=int, default=5, help="timed runs of the set-based scoring")
         parser.add_argument("--database", default="liushou_bench", help="throwaway database name")
+        parser.add_argument("--no-naive", action="store_true", help="skip the naive per-school loop")
         parser.add_argument("--keep", action="store_true", help="keep the database afterwards (for EXPLAIN)")
         parser.add_argument("--json", "--output", dest="output",
                             default=str(Path(settings.BASE_DIR) / "var" / "bench" / "compliance.json"),
@@ -177,6 +183,10 @@ class Command(BaseCommand):
             small = compute_scores(township)
         ten_queries = len(ctx.captured_queries)
 
+        overview = self._overview_from_snapshots(assessment, ids)
+        if opts["no_naive"]:
+            return self._result(ids, n_children, setup, times, queries, per_metric, None, None, floor_times,
+                                floor_queries, peak, ten_queries, small, scores, overview)
         # Naive: every school on its own, through the same metrics, in a one-school scope.
         school_ids = list(assessment_schools(assessment).values_list("id", flat=True))
         # The query log keeps the last 9,000 queries only; 5,000 schools make about 38,000.
@@ -198,15 +208,19 @@ class Command(BaseCommand):
                 metric = next((it["metric"] for it in scores["items"] if it["code"] == code), "")
                 if metric:
                     assert cell["value"] == naive[sid][metric], (sid, code)
+        return self._result(ids, n_children, setup, times, queries, per_metric, naive_s, naive_queries, floor_times,
+                            floor_queries, peak, ten_queries, small, scores, overview)
 
+    def _result(self, ids, n_children, setup, times, queries, per_metric, naive_s, naive_queries, floor_times,
+                floor_queries, peak, ten_queries, small, scores, overview) -> dict:
         best, median = min(times), statistics.median(times)
         floor_median = statistics.median(floor_times)
         return {
             "schools": len(ids), "children_per_school": n_children, "setup": setup,
             "set_based": {"best_s": round(best, 4), "median_s": round(median, 4), "runs": [round(x, 4) for x in times],
                           "queries": queries, "per_metric_ms": per_metric},
-            "naive_loop": {"s": round(naive_s, 3), "queries": naive_queries},
-            "ratio": round(naive_s / median, 1),
+            "naive_loop": {"s": None if naive_s is None else round(naive_s, 3), "queries": naive_queries},
+            "ratio": None if naive_s is None else round(naive_s / median, 1),
             "sql_floor_seconds": round(floor_median, 4),
             "ratio_to_sql_floor": round(median / floor_median, 2),
             "sql_floor": {"best_s": round(min(floor_times), 4), "median_s": round(floor_median, 4),
@@ -218,7 +232,41 @@ class Command(BaseCommand):
             "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "score_range": [str(min(r["score"] for r in scores["schools"].values())),
                             str(max(r["score"] for r in scores["schools"].values()))],
+            "overview_from_snapshots": overview,
         }
+
+    def _overview_from_snapshots(self, assessment, ids) -> dict:
+        """Write one nightly snapshot, then read it back: every school's items, and the overview."""
+        from django.db.models import Avg, Count, Q
+
+        from compliance import services
+        from compliance.models import SnapshotSchool
+        from compliance.scoring import scores_from_snapshot
+        from tenancy.scoping import district_scope
+
+        t = time.perf_counter()
+        with district_scope(assessment):
+            snapshot = services.snapshot_take(assessment=assessment, kind="nightly")
+        write_s = time.perf_counter() - t
+        with CaptureQueriesContext(connection) as ctx:
+            t = time.perf_counter()
+            read = scores_from_snapshot(snapshot, ids)
+            read_s = time.perf_counter() - t
+        read_queries = len(ctx.captured_queries)
+        bands = {"lt60": Q(score__lt=60), "60_80": Q(score__gte=60, score__lt=80), "80_90": Q(score__gte=80, score__lt=90),
+                 "ge90": Q(score__gte=90)}
+        with CaptureQueriesContext(connection) as ctx, district_scope(assessment):
+            t = time.perf_counter()
+            latest = SnapshotSchool.objects.filter(snapshot__assessment__district_id=assessment.district_id,
+                                                   snapshot=snapshot)
+            summary = latest.aggregate(schools=Count("id"), mean=Avg("score"),
+                                       **{k: Count("id", filter=q) for k, q in bands.items()})
+            overview_s = time.perf_counter() - t
+        assert summary["schools"] == len(read["schools"]) == len(ids), "every school in the snapshot"
+        return {"write_s": round(write_s, 3), "read_all_items_s": round(read_s, 3), "read_all_items_queries": read_queries,
+                "overview_s": round(overview_s, 4), "overview_queries": len(ctx.captured_queries),
+                "schools": summary["schools"], "mean_score": round(float(summary["mean"] or 0), 2),
+                "bands": {k: summary[k] for k in bands}}
 
     def _report(self, r: dict, opts) -> None:
         out = Path(opts["output"])
@@ -235,7 +283,7 @@ class Command(BaseCommand):
             ("score all: median (best)", f"{r['set_based']['median_s']:.3f} s ({r['set_based']['best_s']:.3f} s)"),
             ("score all: queries", r["set_based"]["queries"]),
             ("queries at 10 schools", f"{r['queries_at_10_schools']} ({r['schools_in_10_school_run']} schools)"),
-            ("naive per-school loop", f"{r['naive_loop']['s']:.3f} s, {r['naive_loop']['queries']} queries"),
+            ("naive per-school loop", f"{r['naive_loop']['s']} s, {r['naive_loop']['queries']} queries"),
             ("speed-up", f"{r['ratio']}x"),
             ("SQL floor: median (best)", f"{r['sql_floor']['median_s']:.3f} s ({r['sql_floor']['best_s']:.3f} s), "
                                          f"{r['sql_floor']['queries']} queries"),
@@ -245,6 +293,10 @@ class Command(BaseCommand):
             ("max RSS (process)", f"{r['max_rss_mib']} MiB"),
             ("machine load (1 min) / CPUs", f"{r['load_average_1m']} / {r['cpus']}"),
             ("score range", " .. ".join(r["score_range"])),
+            ("snapshot: write / read all / overview",
+             f"{r['overview_from_snapshots']['write_s']} s / {r['overview_from_snapshots']['read_all_items_s']} s "
+             f"({r['overview_from_snapshots']['read_all_items_queries']} queries) / "
+             f"{r['overview_from_snapshots']['overview_s']} s ({r['overview_from_snapshots']['overview_queries']} queries)"),
         ]
         width = max(len(k) for k, _v in rows)
         self.stdout.write("compliance benchmark")
