@@ -4,6 +4,7 @@ sees only its own school's rows."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from benchmarks.pooler import admin
@@ -14,8 +15,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _entry(school, user, object_id):
-    from django.db import connection
-
     with tenant_scope([school.id]), connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO tenancy_accesslog (school_id, user_id, at, action, object_type, object_id, detail)"
@@ -41,9 +40,6 @@ def test_two_schools_alternate_through_one_server_connection(client, tree):
                 200, {tree.menzhuang.id}, {"m0", "m1", "m2"})
             status, schools, _ = _page(client, tree.gupei_admin, tree.menzhuang)
             assert status in (403, 404) and not schools
-        name = tree.gupei._meta.model.objects.db.__class__ and None  # noqa: F841
-        from django.db import connection
-
         database = connection.settings_dict["NAME"]
         servers = admin(pooler.admin_url(), "SHOW SERVERS")
         pools = [p for p in admin(pooler.admin_url(), "SHOW STATS") if p["database"] == database]
