@@ -129,6 +129,17 @@ DATABASE_OWNER = _database_owner()
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind PgBouncer in transaction mode (docs/ARCHITECTURE.md, "Connection pooler") consecutive
+# transactions of one connection may run on different server backends, so nothing may outlive a
+# transaction: no server-side cursors (Django holds them WITH HOLD outside a transaction) and no
+# prepared statements (Django's default already; pinned here so an OPTIONS change cannot re-enable
+# them). Session mode and a direct connection need neither.
+DATABASE_POOL_MODE = env("DATABASE_POOL_MODE", default="")
+if DATABASE_POOL_MODE not in ("", "session", "transaction"):
+    raise ImproperlyConfigured(f"DATABASE_POOL_MODE must be empty, session or transaction, not {DATABASE_POOL_MODE!r}")
+if DATABASE_POOL_MODE == "transaction":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "tenancy.User"
