@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from tenancy import replica
 from tenancy.models import School
 from tenancy.scoping import district_scope, system_scope
 
@@ -220,10 +221,20 @@ def _assessment_scores(assessment: Assessment, *, use_cache: bool) -> dict:
         builder = lambda: compute_scores(assessment)  # noqa: E731
     if not use_cache:
         return builder()
-    result = cache.get(key)
-    if result is None:
+    # Scores computed on the replica carry its replay position: a reader whose own writes came
+    # later recomputes them rather than be shown the cached result that misses them.
+    position_key = f"{key}:position"
+    cached = cache.get_many([key, position_key])
+    result = cached.get(key)
+    if result is None or not replica.covers(cached.get(position_key)):
         result = builder()
-        cache.set(key, result, getattr(settings, "COMPLIANCE_SCORE_CACHE_SECONDS", 60))
+        timeout = getattr(settings, "COMPLIANCE_SCORE_CACHE_SECONDS", 60)
+        position = replica.read_position()
+        cache.set(key, result, timeout)
+        if position is None:
+            cache.delete(position_key)
+        else:
+            cache.set(position_key, position, timeout)
     return result
 
 
