@@ -24,13 +24,16 @@ def routed(settings):
 
 
 @pytest.fixture
-def paused(routed):
-    """Replay paused on the standby (it then lags the primary), resumed afterwards whatever happens."""
-    wait_replayed()
-    with superuser() as conn:
-        conn.execute("SELECT pg_wal_replay_pause()")
+def pause_replay(routed):
+    """A function that waits until the standby has replayed everything, then pauses its replay (it
+    then lags the primary); replay is resumed afterwards whatever happens."""
+    def pause():
+        wait_replayed()
+        with superuser() as conn:
+            conn.execute("SELECT pg_wal_replay_pause()")
+
     try:
-        yield
+        yield pause
     finally:
         with superuser() as conn:
             conn.execute("SELECT pg_wal_replay_resume()")
