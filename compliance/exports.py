@@ -23,6 +23,7 @@ from notices.models import Kind
 from notices.services import notify
 from schools.masking import mask_child_name as mask_child
 from tenancy import services as tenancy_services
+from tenancy.replica import replica_reads
 from tenancy.scoping import district_id_of_row, district_scope, tenant_scope
 
 from . import audit
@@ -166,10 +167,13 @@ def run_export(job_id: int, task_id: str = "") -> str:
             job = ComplianceExport.objects.select_related("assessment__checklist_version", "requested_by").get(
                 pk=job_id)
         assessment = job.assessment
-        scores = assessment_scores(assessment, use_cache=False)
+        # Read in the district's scope, so the replica must hold its schools' latest writes.
+        with in_district(), replica_reads(reason="compliance export scores"):
+            scores = assessment_scores(assessment, use_cache=False)
         progress(20)
         _step_delay()
-        gaps = collect_gaps(assessment, scores)
+        with in_district(), replica_reads(reason="compliance export gaps"):
+            gaps = collect_gaps(assessment, scores)
         content = build_workbook(scores, gaps, assessment=assessment,
                                  on_progress=lambda p: (progress(20 + p * 7 // 10), _step_delay()))
         key = storage_key(job)

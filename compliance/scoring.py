@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from tenancy import replica
 from tenancy.models import School
 from tenancy.scoping import district_scope, system_scope
 
@@ -221,8 +222,11 @@ def _assessment_scores(assessment: Assessment, *, use_cache: bool) -> dict:
         builder = lambda: compute_scores(assessment)  # noqa: E731
     if not use_cache:
         return builder()
-    result = cache.get(key)
-    if result is None:
+    # Scores computed on the replica carry its replay position: a reader whose own writes came
+    # later recomputes them rather than be shown the cached result that misses them.
+    cached = cache.get_many([key, f"{key}:position"])
+    result = cached.get(key)
+    if result is None or not replica.covers(cached.get(f"{key}:position")):
         result = _single_flight(key, builder)
     return result
 
@@ -243,20 +247,23 @@ def _single_flight(key: str, builder) -> dict:
     if cache.add(lock, 1, SINGLE_FLIGHT_WAIT_SECONDS):
         try:
             result = builder()
-            cache.set_many({key: result, last: result}, timeout)
+            position = replica.read_position()
+            cache.set_many({key: result, last: result, f"{key}:position": position, f"{last}:position": position},
+                           timeout)
             cache.touch(last, timeout * 10)
+            cache.touch(f"{last}:position", timeout * 10)
             return result
         finally:
             cache.delete(lock)
-    stale = cache.get(last)
-    if stale is not None:
-        return stale
+    stale = cache.get_many([last, f"{last}:position"])
+    if stale.get(last) is not None and replica.covers(stale.get(f"{last}:position")):
+        return stale[last]
     deadline = time.monotonic() + SINGLE_FLIGHT_WAIT_SECONDS
     while time.monotonic() < deadline:
         time.sleep(0.05)
-        result = cache.get(key)
-        if result is not None:
-            return result
+        fresh = cache.get_many([key, f"{key}:position"])
+        if fresh.get(key) is not None and replica.covers(fresh.get(f"{key}:position")):
+            return fresh[key]
         if cache.get(lock) is None:  # the computing request failed: try ourselves
             break
     return builder()

@@ -15,6 +15,7 @@ from schools.masking import mask_child_name
 from tenancy import selectors as tenancy_selectors
 from tenancy import tables
 from tenancy.models import School
+from tenancy.replica import replica_reads
 from tenancy.scoping import tenant_scope
 
 from .models import Assessment, ChecklistVersion, ComplianceExport, ManualScoreChange, Snapshot, SnapshotSchool
@@ -66,13 +67,14 @@ def _previous_snapshot(assessment: Assessment, scores: dict) -> Snapshot | None:
 # --------------------------------------------------------------------------- dashboard
 def ranking(user, assessment: Assessment) -> list[dict]:
     """Score, rank and change since the last snapshot, for the schools the user sees."""
-    scores, order = _visible_scores(user, assessment)
-    previous: dict[int, tuple] = {}
-    snap = _previous_snapshot(assessment, scores)
-    if snap is not None and order:
-        with tenant_scope(order):
-            previous = {sid: (score, rank) for sid, score, rank in SnapshotSchool.objects.filter(
-                snapshot=snap, school_id__in=order).values_list("school_id", "score", "rank")}
+    with replica_reads(reason="compliance ranking"):
+        scores, order = _visible_scores(user, assessment)
+        previous: dict[int, tuple] = {}
+        snap = _previous_snapshot(assessment, scores)
+        if snap is not None and order:
+            with tenant_scope(order):
+                previous = {sid: (score, rank) for sid, score, rank in SnapshotSchool.objects.filter(
+                    snapshot=snap, school_id__in=order).values_list("school_id", "score", "rank")}
     out = []
     for sid in order:
         row = scores["schools"][sid]
@@ -117,7 +119,8 @@ def ranking_table(user, assessment: Assessment, params) -> dict:
 def heatmap(user, assessment: Assessment) -> dict:
     """Schools x items: each cell the share of the item's points earned (0..1), None when the item
     does not apply or is pending, with its status."""
-    scores, order = _visible_scores(user, assessment)
+    with replica_reads(reason="compliance heatmap"):
+        scores, order = _visible_scores(user, assessment)
     items = scores["items"]
     cells, statuses = [], []
     for sid in order:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from config.storage import storage_replace
 from documents.workbook import safe_workbook
 from tenancy.models import School
+from tenancy.replica import replica_reads
 from tenancy.scoping import district_id_of_row, district_scope, system_scope
 
 from .calendar import school_open_during
@@ -126,7 +127,7 @@ def run_export(export_id: int, today: date | None = None) -> DistrictExport | No
     school_ids = list(School.objects.filter(district_id=export.district_id).values_list("id", flat=True))
     with translation.override(settings.LANGUAGE_CODE):
         with system_scope("a district export reads every school of the district", school_ids=school_ids,
-                          district_ids=[district_id]):
+                          district_ids=[district_id]), replica_reads(reason="district export"):
             rows = export_rows(export, today=today)
         with district_scope(district_id):
             DistrictExport.report_progress(export_id, 60)

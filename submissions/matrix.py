@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from tenancy import tables
 from tenancy.models import School
+from tenancy.replica import replica_reads
 
 from .calendar import school_open_during
 from .models import Period, ReportType, Status, Submission, Timeliness
@@ -117,14 +118,15 @@ def completeness_matrix(*, user, report_type: ReportType, today: date | None = N
     school_q = oversight_school_q(user, report_type.district)
     if school_q is None:
         raise PermissionDenied(_("You may not see this district's reporting."))
-    periods = list(Period.objects.filter(report_type=report_type).order_by("seq"))
-    schools = list(report_type.schools.filter(school_q).order_by("path"))
-    found = {
-        (school_id, period_id): (sub_id, status, timeliness)
-        for sub_id, school_id, period_id, status, timeliness in Submission.objects.filter(
-            report_type=report_type, school_id__in=[s.id for s in schools]
-        ).values_list("id", "school_id", "period_id", "status", "timeliness")
-    }
+    with replica_reads(reason="completeness matrix"):
+        periods = list(Period.objects.filter(report_type=report_type).order_by("seq"))
+        schools = list(report_type.schools.filter(school_q).order_by("path"))
+        found = {
+            (school_id, period_id): (sub_id, status, timeliness)
+            for sub_id, school_id, period_id, status, timeliness in Submission.objects.filter(
+                report_type=report_type, school_id__in=[s.id for s in schools]
+            ).values_list("id", "school_id", "period_id", "status", "timeliness")
+        }
     total = Rates()
     per_period = [Rates() for _p in periods]
     rows = []

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from . import selectors
+from . import replica, selectors
 from .scoping import tenant_scope
 from .tokens import user_for_request
 
@@ -25,9 +25,13 @@ class TenantScopeMiddleware:
         school_ids = selectors.school_ids_for_user(user) if user.is_authenticated else []
         district_ids = selectors.district_ids_for_user(user) if user.is_authenticated else []
         request.school_ids = school_ids
-        with tenant_scope(school_ids, district_ids=district_ids):
+        with tenant_scope(school_ids, district_ids=district_ids), \
+                replica.reading_as(user.pk if user.is_authenticated else None, school_ids):
             response = self.get_response(request)
             if response.status_code >= 500:
                 # An error page must not commit half of the request's writes.
                 transaction.set_rollback(True)
+            else:
+                # Replica reads after this request must include its writes (tenancy.replica).
+                replica.note_writes()
         return response

@@ -15,8 +15,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, connections, models, transaction
 from django_scopes import scope
+
+from config.db_router import PRIMARY, READ_ALIAS
 
 from .models import District, DistrictOwnedChild, DistrictOwnedModel, School, district_path
 
@@ -61,25 +63,48 @@ def _join(ids: tuple[int, ...]) -> str:
     return ",".join(str(i) for i in ids)
 
 
-def _set_db(school_ids: tuple[int, ...], district_ids: tuple[int, ...]) -> None:
-    with connection.cursor() as cursor:
+def _set_on(alias: str, school_ids: tuple[int, ...], district_ids: tuple[int, ...]) -> None:
+    with connections[alias].cursor() as cursor:
         # is_local=true: the values end with the transaction, so pooled connections never leak them.
         cursor.execute("SELECT set_config(%s, %s, true), set_config(%s, %s, true)",
                        [SETTING, _join(school_ids), DISTRICT_SETTING, _join(district_ids)])
 
 
+def _set_read_alias(entered: Scope | None) -> None:
+    # Inside a replica_reads() block the replica's read-only transaction holds the same scope as the
+    # primary's, so a nested (narrower or system) scope reads the same rows on either server.
+    alias = READ_ALIAS.get()
+    if alias != PRIMARY:
+        _set_on(alias, *((entered.school_ids, entered.district_ids) if entered else ((), ())))
+
+
+def apply_current_scope(alias: str) -> None:
+    """Give `alias`'s open transaction the scope in force (none: no rows), as on the primary."""
+    current = _current.get()
+    _set_on(alias, *((current.school_ids, current.district_ids) if current else ((), ())))
+
+
+def _set_db(school_ids: tuple[int, ...], district_ids: tuple[int, ...]) -> None:
+    _set_on(PRIMARY, school_ids, district_ids)
+
+
 def _enter_db(school_ids: tuple[int, ...], district_ids: tuple[int, ...]) -> Scope:
     if not school_ids:  # no school whose district to look up (e.g. an anonymous request)
         _set_db(school_ids, district_ids)
-        return Scope(school_ids, district_ids)
-    with connection.cursor() as cursor:
-        cursor.execute(_ENTER_SQL, [SETTING, _join(school_ids), DISTRICT_SETTING, list(school_ids), list(district_ids)])
-        derived = cursor.fetchone()[1]
-    return Scope(school_ids, _ids(derived.split(",")) if derived else ())
+        entered = Scope(school_ids, district_ids)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(_ENTER_SQL, [SETTING, _join(school_ids), DISTRICT_SETTING, list(school_ids),
+                                        list(district_ids)])
+            derived = cursor.fetchone()[1]
+        entered = Scope(school_ids, _ids(derived.split(",")) if derived else ())
+    _set_read_alias(entered)
+    return entered
 
 
 def _restore_db(previous: Scope | None) -> None:
     _set_db(*((previous.school_ids, previous.district_ids) if previous else ((), ())))
+    _set_read_alias(previous)
 
 
 def current_school_ids() -> tuple[int, ...] | None:
@@ -101,6 +126,15 @@ def _enter(school_ids: tuple[int, ...], district_ids: tuple[int, ...]) -> Iterat
             # On an exception the atomic block rolls back, which undoes the settings too.
             if not transaction.get_rollback():
                 _restore_db(previous)
+            else:
+                _set_read_alias(previous)
+        except BaseException:
+            # The primary's settings roll back with the atomic block; the replica's do not.
+            try:
+                _set_read_alias(previous)
+            except DatabaseError:
+                pass  # the replica's transaction is broken and ends with its block
+            raise
         finally:
             _current.reset(token)
 

@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection
+
+from tenancy.replica import read_connection
 
 MetricFunc = Callable[[list, object], dict]
 
@@ -109,16 +110,17 @@ class _work_mem:
     def __enter__(self):
         self.value = getattr(settings, "COMPLIANCE_METRICS_WORK_MEM", "64MB")
         self.previous = None
-        if not self.value or not connection.in_atomic_block:
+        self.connection = read_connection()  # where the metric statements run
+        if not self.value or not self.connection.in_atomic_block:
             return self
-        with connection.cursor() as cursor:
+        with self.connection.cursor() as cursor:
             cursor.execute("SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", [self.value])
             self.previous = cursor.fetchone()[0]
         return self
 
     def __exit__(self, *exc):
         if self.previous is not None and exc[0] is None:
-            with connection.cursor() as cursor:
+            with self.connection.cursor() as cursor:
                 cursor.execute("SELECT set_config('work_mem', %s, true)", [self.previous])
 
 

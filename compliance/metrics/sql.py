@@ -11,7 +11,8 @@ The heavy ones are plain SQL: hash joins and one pass over each table, no per-ro
 from __future__ import annotations
 
 from django.apps import apps
-from django.db import connection
+
+from tenancy.replica import read_connection
 
 CONTACT_KIND_BITS = {"home_visit": 1, "talk": 2, "guardian_contact": 4, "letter": 8}
 ALL_CONTACTS = 15
@@ -30,7 +31,8 @@ def _m2m_table(app_model: str, field: str) -> str:
 
 
 def _sql(sql: str, params) -> list[tuple]:
-    with connection.cursor() as cursor:
+    # The primary, or the replica inside a replica_reads() block (the bureau's heavy reads).
+    with read_connection().cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 

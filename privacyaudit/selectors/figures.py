@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMinute
 from django.utils import timezone
@@ -28,6 +27,7 @@ from privacy.models import ConsentRecord, GuardianRequest
 from schools.models import CareContact, Child, Evidence, TrainingAttendance
 from submissions.models import DistrictExport
 from tenancy.models import AccessLog, District, Membership, School, User
+from tenancy.replica import read_connection, replica_reads
 from tenancy.roles import Role
 from tenancy.scoping import system_scope
 
@@ -93,10 +93,11 @@ def _captured():
 
     def wrapper(execute, sql, params, many, context):
         result = execute(sql, params, many, context)
-        statements.append(connection.ops.last_executed_query(context["cursor"], sql, params))
+        statements.append(reader.ops.last_executed_query(context["cursor"], sql, params))
         return result
 
-    with connection.execute_wrapper(wrapper):
+    reader = read_connection()  # the replica inside audit_report's replica_reads() block
+    with reader.execute_wrapper(wrapper):
         yield statements
 
 
@@ -433,7 +434,7 @@ def audit_report(district: District, year: int, *, now: dt.datetime | None = Non
     b = _Builder(w)
     sections = []
     with system_scope("the audit report reads every record of the district", school_ids=w.school_ids,
-                      district_ids=[district.pk]):
+                      district_ids=[district.pk]), replica_reads(reason="privacy audit figures"):
         for i, build in enumerate([*BUILDERS, care_section_hook]):
             section = build(b)
             if section is None:

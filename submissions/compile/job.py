@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from config.storage import storage_replace
 from documents.workbook import safe_workbook
+from tenancy.replica import replica_reads
 from tenancy.scoping import tenant_scope
 
 from .. import services
@@ -58,7 +59,7 @@ def _compile(school_id: int, version_id: int, now: datetime | None) -> PackageVe
     if not _progress(school_id, version, 5, _("Reading the records"), started=True):
         return _reload(school_id, version_id)
     _step_delay()
-    with tenant_scope([school_id]):
+    with tenant_scope([school_id]), replica_reads(reason="package figures"):
         figures = gather_figures(submission, now=now)
         narrative = Narrative.objects.filter(submission=submission).first()
         sections = dict(narrative.sections) if narrative else {}
@@ -75,15 +76,15 @@ def _build(school_id: int, version_id: int, version: PackageVersion, submission:
     workbook = safe_workbook(str(xlsx_local), constant_memory=True)
     try:
         _progress(school_id, version, 15, _("Summary sheet"))
-        with tenant_scope([school_id]):
+        with tenant_scope([school_id]), replica_reads(reason="package summary sheet"):
             write_summary_sheet(workbook, submission, figures, version.version)
         _step_delay()
         _progress(school_id, version, 30, _("Activity list"))
-        with tenant_scope([school_id]):
+        with tenant_scope([school_id]), replica_reads(reason="package activities"):
             write_activities_sheet(workbook, submission)
         _step_delay()
         _progress(school_id, version, 50, _("Contact log"))
-        with tenant_scope([school_id]):
+        with tenant_scope([school_id]), replica_reads(reason="package contacts"):
             write_contacts_sheet(workbook, submission)
         _step_delay()
     finally:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from documents.workbook import safe_workbook
 from tenancy.models import School
+from tenancy.replica import replica_reads
 from tenancy.scoping import tenant_scope
 
 from .. import services
@@ -166,7 +167,7 @@ def _compile(school_id: int, package_id: int, now: datetime | None) -> TownshipP
     if not _progress(school_id, package, 5, _("Reading the records"), started=True):
         return _reload(school_id, package_id)
     _step_delay()
-    with tenant_scope(subtree):
+    with tenant_scope(subtree), replica_reads(reason="township package figures"):
         readiness = township_readiness(centre=centre, period=package.period)
         refusal = services.township_refusal(readiness)
     if refusal is not None:

@@ -140,6 +140,27 @@ if DATABASE_POOL_MODE not in ("", "session", "transaction"):
 if DATABASE_POOL_MODE == "transaction":
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+
+# A streaming hot standby of the same database (docs/ARCHITECTURE.md, Read replica): the runtime role
+# on the standby. Empty: no replica, every read on the primary. The heavy bureau reads
+# (tenancy.replica.replica_reads) go to it when it has replayed the reader's own writes.
+_replica_url = env("DATABASE_REPLICA_URL", default="")
+if _replica_url:
+    DATABASES["replica"] = env.db_url_config(_replica_url)
+    DATABASES["replica"].update({
+        "ATOMIC_REQUESTS": False,
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        # The test database on the standby is the primary's, replicated: never created there.
+        "TEST": {"MIRROR": "default"},
+    })
+    # An unreachable standby must cost a request seconds at most (replica_reads then uses the primary).
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
+# Route the heavy reads to the replica when one is configured (tests turn it on case by case).
+REPLICA_READS = env.bool("REPLICA_READS", default=True)
+# How long a writer's WAL position is remembered (seconds): longer than the replica ever lags.
+REPLICA_WRITE_MEMORY_SECONDS = env.int("REPLICA_WRITE_MEMORY_SECONDS", default=300)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "tenancy.User"

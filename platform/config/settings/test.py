@@ -29,3 +29,8 @@ Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 # lower them locally with override_settings.
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"user": "1000000/hour", "anon": "1000000/hour"}  # noqa: F405
 TWO_FACTOR_REQUIRED = False
+
+# ---------------------------------------------------------------- read replica
+# CI configures the replica alias for the whole suite, but TestCase data is uncommitted and invisible
+# on the standby: routing stays off; tests/replica/ turns it on with override_settings.
+REPLICA_READS = False
