@@ -4,19 +4,8 @@ Applied after each migrate (post_migrate), idempotently, so no tenant-owned mode
 policy; FORCE makes it bind the table owner too. School-owned rows: `school_id` in the transaction's
 `app.school_ids`; district-owned: `district_id` in `app.district_ids`; below a district-owned row
 (DistrictOwnedChild): the parent row must be visible (an uncorrelated sub-select, itself filtered by
-the parent's policy, run once per statement). An unset or empty setting matches no row; a malformed
-one is an error. Both fail closed.
-
-`app.school_ids` is a comma-separated list of ids and runs ("3,7-12,15"; tenancy.scoping writes
-runs, a plain id list is valid too). The policy turns it into an int8multirange once per statement
-(an InitPlan) and tests each row with `elem_contained_by_multirange`: a binary search over the runs,
-so a district-wide scope (one or a few runs) costs about what the plain WHERE costs. The former
-`school_id = ANY (array)` scanned the array per row (hashing needs a constant array) and, written as
-an operator on a parameter, was estimated at a few rows, which turned a district-wide aggregate into
-a bitmap scan with an on-disk sort. The function-call form gets the planner's default 1/3 instead,
-so it keeps the plan of the plain WHERE; every ORM query also carries the scope's own
-`school_id IN (…)` (django-scopes), which is what the index uses. District arrays stay small, so
-their policy keeps `= ANY`, an index condition.
+the parent's policy, run once per statement). The settings are read once per statement (scalar
+sub-select), so indexes stay usable; an unset value matches no row.
 """
 from __future__ import annotations
 
@@ -37,14 +26,7 @@ def _ids(setting: str) -> str:
     return f"((SELECT string_to_array(nullif(current_setting('{setting}', true), ''), ',')::bigint[])::bigint[])"
 
 
-# Each item is "id" or "first-last". A malformed item ("", "-3", "3-", "1-2-3", "7-3") fails a cast
-# or the range constructor: the statement errors rather than guessing.
-_SCHOOL_RANGES = (
-    "(SELECT range_agg(int8range(split_part(r, '-', 1)::bigint, substr(r, strpos(r, '-') + 1)::bigint, '[]'))"
-    " FROM unnest(string_to_array(nullif(current_setting('app.school_ids', true), ''), ',')) AS r)"
-)
-# Function-call form on purpose: see the module docstring (estimate and per-row cost).
-_IN_SCHOOLS = f"elem_contained_by_multirange(school_id, {_SCHOOL_RANGES})"
+_IDS = _ids("app.school_ids")
 _DISTRICT_IDS = _ids("app.district_ids")
 
 
@@ -77,7 +59,7 @@ def _policy(table: str, name: str, cond: str) -> list[str]:
 
 
 def policy_sql(table: str) -> list[str]:
-    return _policy(table, POLICY, _IN_SCHOOLS)
+    return _policy(table, POLICY, f"school_id = ANY {_IDS}")
 
 
 def district_policy_sql(table: str) -> list[str]:
@@ -97,7 +79,7 @@ def child_policy_sql(model) -> list[str]:
 def idempotency_policy_sql(table: str) -> list[str]:
     # District-owned, and narrowed to the school when the key was claimed for one: a school's
     # keys stay out of its neighbours' reach like the rest of its rows.
-    cond = f"district_id = ANY {_DISTRICT_IDS} AND (school_id IS NULL OR {_IN_SCHOOLS})"
+    cond = f"district_id = ANY {_DISTRICT_IDS} AND (school_id IS NULL OR school_id = ANY {_IDS})"
     return _policy(table, DISTRICT_POLICY, cond)
 
 
