@@ -76,6 +76,8 @@ class Command(BaseCommand):
         parser.add_argument("--sim-length", type=int, default=1500, help="characters per narrative")
         parser.add_argument("--sim-pairs", type=int, default=200, help="planted pairs per Jaccard level")
         parser.add_argument("--sim-queries", type=int, default=40, help="submits checked against the stored district")
+        parser.add_argument("--no-load", action="store_true",
+                            help="api section: skip gunicorn + Locust, measure only the in-process ratios")
         parser.add_argument("--only", default="", help="comma-separated sections to run (default: all)")
         parser.add_argument("--output", default=str(ROOT / "var" / "bench" / "bench.json"))
 
@@ -231,8 +233,10 @@ class Command(BaseCommand):
                                          active_schools=opts["api_active_schools"])
             setup_s = round(time.perf_counter() - t, 1)
             workers = opts["workers"] or int(os.environ.get("WEB_CONCURRENCY", min((os.cpu_count() or 1) * 2 + 1, 8)))
-            with apiload.serve(throwaway.database_url(name), self.tmp, workers) as base:
-                load = apiload.run_locust(base, data, self.tmp, users=opts["users"], seconds=opts["seconds"])
+            load: dict = {"skipped": "--no-load", "users": 0, "seconds": 0, "endpoints": {}}
+            if not opts["no_load"]:
+                with apiload.serve(throwaway.database_url(name), self.tmp, workers) as base:
+                    load = apiload.run_locust(base, data, self.tmp, users=opts["users"], seconds=opts["seconds"])
             load.update(schools=len(data["school_ids"]), children_per_school=opts["children"],
                         active_schools=len(data["school_admin"]), gunicorn_workers=workers, setup_s=setup_s,
                         rows=data["rows"])
