@@ -45,7 +45,7 @@ def test_unset_or_empty_setting_sees_nothing(logged, setting):
     assert _count_with(setting, logged[1].pk) == 0
 
 
-@pytest.mark.parametrize("setting", [" ", "x", "3-", "-3", "1,,2", "1;2", "99999999999999999999"])
+@pytest.mark.parametrize("setting", [" ", "x", "3-", "1,,2", "1;2", "99999999999999999999"])
 def test_malformed_setting_is_an_error_not_a_guess(logged, setting):
     with pytest.raises(DatabaseError):
         _count_with(setting, logged[1].pk)
