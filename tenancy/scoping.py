@@ -115,6 +115,9 @@ def current_school_ids() -> tuple[int, ...] | None:
 @contextmanager
 def _enter(school_ids: tuple[int, ...], district_ids: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
     previous = _current.get()
+    # Outermost: the settings are transaction-local and end with this block's commit or rollback,
+    # so resetting them on the way out would be a wasted query per request.
+    outermost = previous is None and not connection.in_atomic_block and connection.get_autocommit()
     with transaction.atomic():
         entered = _enter_db(school_ids, district_ids)
         token = _current.set(entered)
@@ -124,7 +127,7 @@ def _enter(school_ids: tuple[int, ...], district_ids: tuple[int, ...]) -> Iterat
             # Reset explicitly: inside a wrapping transaction (tests, nested scopes) a local
             # setting would otherwise outlive this block and hide a missing scope.
             # On an exception the atomic block rolls back, which undoes the settings too.
-            if not transaction.get_rollback():
+            if not outermost and not transaction.get_rollback():
                 _restore_db(previous)
             else:
                 _set_read_alias(previous)

@@ -36,6 +36,17 @@ class TokenAuthentication(KnoxTokenAuthentication):
     """Knox's check (the digest, the expiry, an active user) under DRF's header form
     `Authorization: Token <token>`. Used by the API and by TenantScopeMiddleware alike."""
 
+    def authenticate(self, request):
+        # The middleware resolved this very header moments ago in the same request: hand back that
+        # user object, so DRF's request.user and the scope's user share their per-object caches
+        # (memberships, school ids, permissions) instead of querying them all again.
+        django_request = getattr(request, "_request", request)
+        header = django_request.META.get("HTTP_AUTHORIZATION")
+        resolved = getattr(django_request, "_token_auth", None)
+        if resolved is not None and header is not None and resolved[0] == header:
+            return resolved[1]
+        return super().authenticate(request)
+
     def authenticate_credentials(self, token: bytes):
         try:
             return super().authenticate_credentials(token)
@@ -58,6 +69,8 @@ def user_for_request(request) -> User | None:
         found = TokenAuthentication().authenticate(request)
     except exceptions.AuthenticationFailed:
         return None
+    if found:
+        request._token_auth = (request.META.get("HTTP_AUTHORIZATION"), found)
     return found[0] if found else None
 
 

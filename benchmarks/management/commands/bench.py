@@ -72,6 +72,8 @@ class Command(BaseCommand):
         parser.add_argument("--sim-length", type=int, default=1500, help="characters per narrative")
         parser.add_argument("--sim-pairs", type=int, default=200, help="planted pairs per Jaccard level")
         parser.add_argument("--sim-queries", type=int, default=40, help="submits checked against the stored district")
+        parser.add_argument("--no-load", action="store_true",
+                            help="api section: skip gunicorn + Locust, measure only the in-process ratios")
         parser.add_argument("--only", default="", help="comma-separated sections to run (default: all)")
         parser.add_argument("--output", default=str(ROOT / "var" / "bench" / "bench.json"))
 
@@ -232,12 +234,15 @@ class Command(BaseCommand):
             setup_s = round(time.perf_counter() - t, 1)
             workers = opts["workers"] or int(os.environ.get("WEB_CONCURRENCY", min((os.cpu_count() or 1) * 2 + 1, 8)))
             url = throwaway.database_url(name)
-            load = self._load(url, data, opts, workers, "direct")
+            load: dict = {"skipped": "--no-load", "users": 0, "seconds": 0, "endpoints": {}}
+            if not opts["no_load"]:
+                load = self._load(url, data, opts, workers, "direct")
             load.update(schools=len(data["school_ids"]), children_per_school=opts["children"],
                         active_schools=len(data["school_admin"]), gunicorn_workers=workers, setup_s=setup_s,
                         rows=data["rows"])
             sections["api"] = load
-            sections["pooler"] = self._pooled(url, data, opts, workers, load)
+            if not opts["no_load"]:
+                sections["pooler"] = self._pooled(url, data, opts, workers, load)
             # Each measured on its own so one failing does not lose the other.
             for key, fn in (("scoped_vs_superuser", apiload.scoped_vs_superuser), ("rls", apiload.rls_overhead)):
                 try:
