@@ -18,6 +18,11 @@ from tests.support.servers import require
 def available() -> None:
     require(shutil.which("pgbouncer") is not None or os.path.exists("/usr/sbin/pgbouncer"),
             "pgbouncer is not installed (Debian: apt-get install pgbouncer)")
+    # PgBouncer runs as another system user and reaches the server over TCP; the embedded
+    # development server (no DATABASE_URL) listens on a private socket directory only.
+    host = connections["default"].settings_dict.get("HOST") or ""
+    require(bool(host) and not host.startswith("/"),
+            "the pooler tests need the database server on TCP (set DATABASE_URL, as .ci/run does)")
 
 
 @contextmanager

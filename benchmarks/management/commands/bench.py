@@ -286,12 +286,17 @@ class Command(BaseCommand):
             return {"skipped": f"benchmarks.pooler not importable ({exc})"}
         if not os.path.exists(pooler.BINARY):
             return {"skipped": f"no pgbouncer binary ({pooler.BINARY})"}
-        try:
-            from urllib.parse import urlsplit
+        from urllib.parse import parse_qs, urlsplit
 
-            user = urlsplit(database_url).username or ""
+        parts = urlsplit(database_url)
+        host = parts.hostname or parse_qs(parts.query).get("host", [""])[0]
+        if not host or host.startswith("/"):
+            # pgbouncer runs as another system user and reaches the server over TCP.
+            return {"skipped": "the database listens on a local socket only (embedded server)"}
+        try:
             # Its own temporary folder: the bench folder is private to this user, pgbouncer runs as postgres.
-            with pooler.PgBouncer(users=[user]) as bouncer:
+            with pooler.PgBouncer(upstream_host=host, upstream_port=parts.port or 5432,
+                                  users=[parts.username or ""]) as bouncer:
                 pooled = self._load(bouncer.url(database_url), data, opts, workers, "pooled",
                                     extra_env={"DATABASE_POOL_MODE": "transaction"})
                 mode, size = bouncer.pool_mode, bouncer.pool_size
