@@ -63,11 +63,28 @@ def _join(ids: tuple[int, ...]) -> str:
     return ",".join(str(i) for i in ids)
 
 
+def _runs(ids: tuple[int, ...]) -> str:
+    """Sorted ids as runs, "3,7-12,15": the form app.school_ids takes (tenancy.rls). A district's
+    schools mostly have consecutive ids, so its scope is a few runs, cheap for the policy to read."""
+    out: list[str] = []
+    start = prev = None
+    for i in ids:
+        if prev is not None and i == prev + 1:
+            prev = i
+            continue
+        if start is not None:
+            out.append(str(start) if start == prev else f"{start}-{prev}")
+        start = prev = i
+    if start is not None:
+        out.append(str(start) if start == prev else f"{start}-{prev}")
+    return ",".join(out)
+
+
 def _set_on(alias: str, school_ids: tuple[int, ...], district_ids: tuple[int, ...]) -> None:
     with connections[alias].cursor() as cursor:
         # is_local=true: the values end with the transaction, so pooled connections never leak them.
         cursor.execute("SELECT set_config(%s, %s, true), set_config(%s, %s, true)",
-                       [SETTING, _join(school_ids), DISTRICT_SETTING, _join(district_ids)])
+                       [SETTING, _runs(school_ids), DISTRICT_SETTING, _join(district_ids)])
 
 
 def _set_read_alias(entered: Scope | None) -> None:
@@ -94,7 +111,7 @@ def _enter_db(school_ids: tuple[int, ...], district_ids: tuple[int, ...]) -> Sco
         entered = Scope(school_ids, district_ids)
     else:
         with connection.cursor() as cursor:
-            cursor.execute(_ENTER_SQL, [SETTING, _join(school_ids), DISTRICT_SETTING, list(school_ids),
+            cursor.execute(_ENTER_SQL, [SETTING, _runs(school_ids), DISTRICT_SETTING, list(school_ids),
                                         list(district_ids)])
             derived = cursor.fetchone()[1]
         entered = Scope(school_ids, _ids(derived.split(",")) if derived else ())
