@@ -16,7 +16,7 @@ def test_all_home_tables_are_school_owned_with_forced_rls(db):
         m.Evidence, m.ReusedEvidenceFlag, m.ActivitySite, m.Equipment, m.LeadershipMember, m.RuleDocument,
         m.RuleDocumentVersion, m.StaffProfile, m.Child, m.ChildStatusChange, m.ProxyAssignment,
         m.TrainingMeeting, m.TrainingAttendance, m.WorkRecordEntry, m.CareContact, m.ThemeSchedule, m.Activity,
-        m.ActivityParticipant, m.StudyPair, m.TutoringSession,
+        m.ActivityParticipant, m.StudyPair, m.TutoringSession, m.ChildContactSummary,
     }
     assert mine == expected
     with connection.cursor() as cursor:
