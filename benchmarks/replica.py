@@ -10,6 +10,7 @@ it, points the `replica` alias at the same database on the standby and measures.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import statistics
 import threading
 import time
@@ -24,7 +25,7 @@ from django.test.utils import CaptureQueriesContext
 from benchmarks import apiload, throwaway
 from config.db_router import REPLICA, ReplicaRouter
 
-NAME = "liushou_bench_replica"
+NAME = "liushou_bench_replica"  # plus a per-run suffix: two runs on one server never drop each other's
 
 
 def _forget(alias: str) -> None:
@@ -178,15 +179,16 @@ def _latency_under_load(bureau: _Bureau, teacher: _Teacher, *, readers: int, sec
             "p95_ms": round(ms[max(0, int(len(ms) * 0.95) - 1)], 1), "dashboards": dashboards[0]}
 
 
-def replica_section(database_url: str, replica_url: str | None, *, quick: bool) -> dict:
+def replica_section(database_url: str, replica_url: str | None, *, quick: bool, name: str = "") -> dict:
     """The replica section of `make bench` (see the module's docstring). `database_url` names the
-    primary server the throwaway database is created on (the default connection's)."""
+    primary server the throwaway database is created on (the default connection's); `name` the
+    throwaway database (default: NAME with this process's id)."""
     if not replica_url:
         return {"skipped": "no replica configured"}
     schools, children, readers, seconds, rounds = (20, 10, 2, 5.0, 1) if quick else (200, 40, 4, 20.0, 2)
     out: dict = {"schools": schools, "children_per_school": children, "bureau_threads": readers,
                  "seconds_per_phase": seconds}
-    with throwaway.throwaway_database(NAME) as name:
+    with throwaway.throwaway_database(name or f"{NAME}_{os.getpid()}") as name:
         from django.core.management import call_command
         call_command("migrate", verbosity=0, interactive=False)
         data = apiload.build_dataset(schools=schools, children=children, active_schools=min(10, schools),

@@ -18,6 +18,10 @@ from django.db import connection
 from submissions import similarity
 
 ROOT = Path(__file__).resolve().parents[2]
+# One worker runs the whole module: its module-scoped `report` would otherwise run the bench once
+# per worker the tests land on, and the runs would compete for the same cores.
+pytestmark = pytest.mark.xdist_group("bench_quick")
+
 ENDPOINTS = ["GET /api/v1/children/", "POST /api/v1/care-contacts/", "GET /api/v1/school-dashboards/{id}/",
              "GET /api/v1/compliance/scores/", "all"]
 

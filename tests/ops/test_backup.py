@@ -31,7 +31,8 @@ from ops import backup
 KEY = "test-backup-key-0123456789"
 # Some test of the session must ask for the database, or pytest-django sets up no test database
 # and the module fixture below would run against the developer's own.
-pytestmark = pytest.mark.django_db
+# One worker runs the module, so the module-scoped `source` (the demo and its archive) is made once.
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("backup")]
 
 
 # ---------------------------------------------------------------- helpers

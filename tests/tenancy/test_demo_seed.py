@@ -20,6 +20,8 @@ from tenancy.scoping import tenant_scope
 from tests.support.demo import seed_demo, seeded_demo
 
 ROOT = Path(__file__).resolve().parents[2]
+# One worker runs the module, so the module-scoped demo is seeded once.
+pytestmark = pytest.mark.xdist_group("demo_seed")
 # Tenancy's own tables: these must never change on a second seed.
 TENANCY_ROWS = [
     "tenancy.District", "tenancy.School", "tenancy.User", "tenancy.Membership",

@@ -314,7 +314,9 @@ class Command(BaseCommand):
             from benchmarks.replica import replica_section
         except ImportError as exc:
             return {"skipped": f"benchmarks.replica not importable ({exc})"}
-        return replica_section(throwaway.database_url(), replica_url, quick=self.quick)
+        name = f"liushou_bench_replica{self.suffix}"
+        self.databases.append(name)
+        return replica_section(throwaway.database_url(), replica_url, quick=self.quick, name=name)
 
     # ------------------------------------------------------------------ the table
     def _print(self, r: dict, out: Path) -> None:
