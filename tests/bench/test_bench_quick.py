@@ -83,14 +83,31 @@ def test_pooler_runs_the_same_load_or_says_why_not(report):
         assert pooler[run]["endpoints"]["all"]["errors"] == 0, (run, pooler[run]["failures"])
 
 
+def test_replica_section_measures_both_sides_or_says_why_not(report):
+    replica = report[0]["replica"]
+    assert "error" not in replica, replica
+    if not os.environ.get("DATABASE_REPLICA_URL"):
+        assert replica == {"skipped": "DATABASE_REPLICA_URL is not set"}
+        return
+    dq = replica["dashboard_queries"]
+    # Routing on, the dashboard's heavy reads ran on the standby; off, every query ran on the primary.
+    assert dq["with_replica"]["replica"] > 0 and dq["without_replica"]["replica"] == 0, dq
+    assert dq["with_replica"]["primary"] < dq["without_replica"]["primary"], dq
+    for side in ("with_replica", "without_replica"):
+        w = replica["teacher_write_under_bureau_load"][side]
+        assert w["writes"] > 0 and w["dashboards"] > 0 and 0 < w["p50_ms"] <= w["p95_ms"], (side, w)
+
+
 def test_targets_are_listed_with_verdicts(report):
     r, stdout = report
     keys = {t["key"] for t in r["targets"]}
-    assert {"scoring.time", "api.p99_over_p50", "api.errors", "rls.district", "photo.memory", "replica"} <= keys
+    assert {"scoring.time", "api.p99_over_p50", "api.errors", "rls.district", "photo.memory",
+            "replica.primary_queries", "replica.teacher_write_p95"} <= keys
     assert all(t["met"] in (True, False, None) for t in r["targets"])
-    # Every section ran here, so only the replica (no DATABASE_REPLICA_URL) and a skipped pooler lack a verdict.
+    # Every section ran here, so only a skipped replica (no DATABASE_REPLICA_URL) or pooler lacks a verdict.
+    skipped = {name for name in ("replica", "pooler") if "skipped" in r[name]}
     unmeasured = {t["section"] for t in r["targets"] if t["met"] is None}
-    assert unmeasured <= {"replica", "pooler"}, unmeasured
+    assert unmeasured == skipped, (unmeasured, skipped)
     assert "targets:" in stdout and "met" in stdout
 
 
@@ -127,7 +144,8 @@ def test_prints_one_table_and_drops_every_database(report, db):
     r, stdout = report
     for label in ("scoring", "export", "API", "RLS overhead", "photo", "similarity", "JSON:"):
         assert label in stdout, label
-    assert len(r["databases"]) == 7  # main, two more growth points, api, similarity, care, offline
+    # main, two more growth points, api, similarity, care, offline, and the replica's unless skipped
+    assert len(r["databases"]) == 7 + ("skipped" not in r["replica"])
     with connection.cursor() as cursor:
         cursor.execute("SELECT datname FROM pg_database WHERE datname = ANY(%s)", [r["databases"]])
         assert cursor.fetchall() == []

@@ -39,10 +39,13 @@ def _by_key(result):
 
 def test_every_target_met_on_good_figures():
     got = _by_key(GOOD)
-    unmet = {k: t for k, t in got.items() if t["met"] is not True and k != "replica"}
+    replica = {k for k in got if k.startswith("replica.")}
+    assert replica == {"replica.primary_queries", "replica.teacher_write_p95"}
+    unmet = {k: t for k, t in got.items() if t["met"] is not True and k not in replica}
     assert unmet == {}
-    assert got["replica"]["met"] is None and got["replica"]["reason"] == "skipped: DATABASE_REPLICA_URL is not set"
-    assert targets.summary(list(got.values())) == {"met": len(got) - 1, "missed": 0, "not_measured": 1}
+    assert all(got[k]["met"] is None and got[k]["reason"] == "skipped: DATABASE_REPLICA_URL is not set"
+               for k in replica)
+    assert targets.summary(list(got.values())) == {"met": len(got) - 2, "missed": 0, "not_measured": 2}
 
 
 @pytest.mark.parametrize(("path", "value", "key"), [
@@ -104,11 +107,36 @@ def test_failed_or_absent_sections_are_not_measured_not_met():
     assert got["offline.sync"]["met"] is None and got["offline.sync"]["reason"] == "section not run"
 
 
-def test_replica_section_states_its_own_targets():
+def _replica(primary_with=15, primary_without=47, p95_with=300.0, p95_without=350.0):
+    return {"dashboard_queries": {"with_replica": {"primary": primary_with, "replica": 52},
+                                  "without_replica": {"primary": primary_without, "replica": 0}},
+            "teacher_write_under_bureau_load": {"with_replica": {"p50_ms": 150.0, "p95_ms": p95_with},
+                                                "without_replica": {"p50_ms": 160.0, "p95_ms": p95_without}}}
+
+
+def test_replica_targets_from_the_sections_figures():
     result = copy.deepcopy(GOOD)
-    result["replica"] = {"lag_ms": 40, "targets": [{"key": "lag", "target": "< 1000 ms", "value": 40, "met": True},
-                                                   {"key": "replica.reads", "target": "= 0 on primary", "value": 3,
-                                                    "met": False}]}
+    result["replica"] = _replica()
     got = _by_key(result)
-    assert got["replica.lag"]["met"] is True and got["replica.reads"]["met"] is False
-    assert "replica" not in got
+    assert got["replica.primary_queries"]["value"] == 0.32 and got["replica.primary_queries"]["met"] is True
+    assert "15 with the replica / 47 without" in got["replica.primary_queries"]["detail"]
+    assert got["replica.teacher_write_p95"]["value"] == 0.86 and got["replica.teacher_write_p95"]["met"] is True
+
+
+@pytest.mark.parametrize(("figures", "key"), [
+    ({"primary_with": 24, "primary_without": 47}, "replica.primary_queries"),  # 0.51: half stays on the primary
+    ({"p95_with": 380.0}, "replica.teacher_write_p95"),  # slower with the replica than without
+])
+def test_replica_targets_missed(figures, key):
+    result = copy.deepcopy(GOOD)
+    result["replica"] = _replica(**figures)
+    got = _by_key(result)
+    assert got[key]["met"] is False
+    assert all(t["met"] is True for k, t in got.items() if k.startswith("replica.") and k != key)
+
+
+def test_a_failed_replica_section_is_not_measured():
+    result = copy.deepcopy(GOOD)
+    result["replica"] = {"error": "OperationalError: boom"}
+    got = _by_key(result)
+    assert {got[k]["reason"] for k in ("replica.primary_queries", "replica.teacher_write_p95")} == {"section failed"}

@@ -336,10 +336,16 @@ class Command(BaseCommand):
             shown = by_section.pop(section, []) if section else []
             rows.append((label, value, "; ".join(f"{t['target']} {verdict(t)}" for t in shown)))
 
+        def unavailable(section: str, label: str, v: dict) -> bool:
+            """A row for a failed or skipped section; True when there is nothing more to print."""
+            if "error" in v:
+                add(section, label, "FAILED: " + v["error"].splitlines()[0])
+            elif "skipped" in v:
+                add(section, label, "skipped: " + v["skipped"])
+            return not v or "error" in v or "skipped" in v
+
         s = r.get("scoring", {})
-        if "error" in s:
-            add("scoring", "scoring", "FAILED: " + s["error"].splitlines()[0])
-        elif s:
+        if not unavailable("scoring", "scoring", s):
             add("scoring", f"scoring {s['schools']} schools x {s['children_per_school']}",
                 f"{s['median_s']:.3f} s, {s['queries']} queries, peak {fmt(s['peak_python_mib'], ' MiB')} Python"
                 f" / {fmt(s['max_rss_mib'], ' MiB')} RSS")
@@ -347,23 +353,17 @@ class Command(BaseCommand):
             add(None, "  vs hand-written SQL floor",
                 f"{fmt(s['ratio_to_sql_floor'], 'x')} (floor {fmt(s['sql_floor_s'], ' s')})")
         g = r.get("growth", {})
-        if "error" in g:
-            add("growth", "growth", "FAILED: " + g["error"].splitlines()[0])
-        elif g:
+        if not unavailable("growth", "growth", g):
             add("growth", "scoring per school",
                 ", ".join(f"{p['schools']}: {p['per_school_ms']} ms" for p in g["points"])
                 + f" (max/min {fmt(g['max_over_min_per_school'])})")
         c = r.get("care", {})
-        if "error" in c:
-            add("care", "risk index", "FAILED: " + c["error"].splitlines()[0])
-        elif c:
+        if not unavailable("care", "risk index", c):
             add("care", f"risk index {c['children']} children",
                 f"{c['set_based']['median_s']:.3f} s, {c['set_based']['queries']} queries")
             add(None, "  vs naive per-child loop (sampled)", f"{c['ratio']}x faster ({c['naive_loop']['extrapolated_s']} s)")
         e = r.get("export", {})
-        if "error" in e:
-            add("export", "export", "FAILED: " + e["error"].splitlines()[0])
-        elif e:
+        if not unavailable("export", "export", e):
             xw, op, ratio = e.get("xlsxwriter_constant_memory", {}), e.get("openpyxl_write_only", {}), e.get("ratio", {})
             add("export", f"export {e.get('rows')} rows (xlsxwriter)",
                 f"{fmt(xw.get('seconds'), ' s')}, +{fmt(xw.get('peak_mb_above_baseline'), ' MB')}")
@@ -372,9 +372,7 @@ class Command(BaseCommand):
                 f" {fmt(ratio.get('time_openpyxl_over_xlsxwriter'), 'x')},"
                 f" memory {fmt(ratio.get('memory_openpyxl_over_xlsxwriter'), 'x')} of xlsxwriter's)")
         a = r.get("api", {})
-        if "error" in a:
-            add("api", "API under load", "FAILED: " + a["error"].splitlines()[0])
-        elif a:
+        if not unavailable("api", "API under load", a):
             add("api", f"API {a['users']} users, {a['seconds']} s, {a['gunicorn_workers']} workers",
                 f"{a['schools']} schools x {a['children_per_school']}")
             for name, st in a["endpoints"].items():
@@ -382,41 +380,38 @@ class Command(BaseCommand):
             slow = [f"{b['from_s']}s: {b['over_1s']}" for b in a.get("timeline", []) if b["over_1s"]]
             add(None, "  requests over 1 s, per 10 s", ", ".join(slow) or "none")
         pl = r.get("pooler", {})
-        if "error" in pl:
-            add("pooler", "through PgBouncer", "FAILED: " + pl["error"].splitlines()[0])
-        elif "skipped" in pl:
-            add("pooler", "through PgBouncer", "skipped: " + pl["skipped"])
-        elif pl:
+        if not unavailable("pooler", "through PgBouncer", pl):
             add("pooler", f"through PgBouncer ({pl['pool_mode']}, pool {pl['pool_size']}), same load",
                 f"order {pl['order']}")
             for run in ("direct", "pooled", "direct_after"):
                 add(None, f"  {run}: all", self._endpoint(pl[run]["endpoints"].get("all", {})))
         rp = r.get("replica", {})
-        if "error" in rp:
-            add("replica", "read replica", "FAILED: " + rp["error"].splitlines()[0])
-        elif "skipped" in rp:
-            add("replica", "read replica", "skipped: " + rp["skipped"])
-        elif rp:
-            add("replica", "read replica", ", ".join(f"{k} {v}" for k, v in rp.items() if isinstance(v, int | float)))
+        if not unavailable("replica", "read replica", rp):
+            add("replica", f"read replica: {rp['schools']} schools x {rp['children_per_school']}",
+                f"{rp['bureau_threads']} bureau readers, {rp['seconds_per_phase']} s per phase")
+            dq = rp["dashboard_queries"]
+            add(None, "  primary queries per bureau dashboard",
+                f"{dq['with_replica']['primary']} with the replica ({dq['with_replica']['replica']} on the standby),"
+                f" {dq['without_replica']['primary']} without")
+            w = rp["teacher_write_under_bureau_load"]
+            add(None, "  teacher write under bureau load",
+                ", ".join(f"{label.replace('_', ' ')}: p50 {v['p50_ms']} / p95 {v['p95_ms']} ms ({v['writes']} writes)"
+                          for label, v in w.items()))
         for key, label in (("scoped_vs_superuser", "scoped list vs superuser list"), ("rls", "RLS overhead")):
             v = r.get(key, {})
-            if "error" in v:
-                add(key, label, "FAILED: " + v["error"].splitlines()[0])
-            elif key == "scoped_vs_superuser" and v:
+            if unavailable(key, label, v):
+                continue
+            if key == "scoped_vs_superuser":
                 add(key, label, f"{v['ratio']}x ({v['scoped_ms']} vs {v['superuser_ms']} ms, {v['rows']} rows)")
-            elif v:
+            else:
                 add(key, label, f"{v['ratio']}x (worst of: " + ", ".join(
                     f"{n} {d['with_rls_ms']} vs {d['without_rls_ms']} ms" for n, d in v.items() if isinstance(d, dict)) + ")")
         p = r.get("photo", {})
-        if "error" in p:
-            add("photo", "photo", "FAILED: " + p["error"].splitlines()[0])
-        elif p:
+        if not unavailable("photo", "photo", p):
             add("photo", f"photo {p['megapixels']} MP JPEG", f"{p['seconds']} s, peak RSS {p['max_rss_mib']} MiB"
                                                             f" (+{p['above_baseline_mib']} MiB over the process)")
         sim = r.get("similarity", {})
-        if "error" in sim:
-            add("similarity", "similarity", "FAILED: " + sim["error"].splitlines()[0])
-        elif sim:
+        if not unavailable("similarity", "similarity", sim):
             m, rc, d = sim["memory"], sim["recall"], sim["database"]
             add("similarity", f"similarity {sim['schools']} schools x {sim['periods']} periods",
                 f"P(candidate | J=0.5) {rc['p_candidate_at_threshold']} ({rc['layout']}; was "
@@ -434,9 +429,7 @@ class Command(BaseCommand):
                 f"median {d['task_ms_median']} ms, p95 {d['task_ms_p95']} ms, max {d['task_ms_max']} ms; planted found"
                 f" {d['planted_found']}/{d['planted_at_or_above_threshold']}, false flags {d['false_flags']}")
         o = r.get("offline", {})
-        if "error" in o:
-            add("offline", "offline sync", "FAILED: " + o["error"].splitlines()[0])
-        elif o:
+        if not unavailable("offline", "offline sync", o):
             add("offline", f"offline sync {o['contacts']} contacts + {o['photos']} photos",
                 f"{o['sync_s']} s after the signal returns ({o['per_record_ms']} ms per record), "
                 f"exactly once: {o['exactly_once']}")
