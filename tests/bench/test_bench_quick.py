@@ -68,8 +68,10 @@ def test_api_load_hit_every_endpoint_without_errors(report):
         assert all(_number(st[k]) for k in ("req_per_s", "p50_ms", "p95_ms", "p99_ms")), (name, st)
     # Errors are counted, not tolerated: a 4xx/5xx under load is a bug, whatever the timings.
     assert api["endpoints"]["all"]["errors"] == 0, api["failures"]
-    # Every request of the run is in the per-10-s timeline.
-    assert sum(b["requests"] for b in api["timeline"]) == api["endpoints"]["all"]["requests"]
+    # Every request of the run is in the per-10-s timeline. The timeline may hold a few more: Locust
+    # writes its CSV as the run stops, before the requests still in flight in the stop phase end,
+    # while the per-request log records those too.
+    assert sum(b["requests"] for b in api["timeline"]) >= api["endpoints"]["all"]["requests"] > 0
 
 
 def test_pooler_runs_the_same_load_or_says_why_not(report):

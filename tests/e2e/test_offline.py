@@ -264,7 +264,7 @@ def test_a_refused_contact_stays_with_the_servers_message_and_can_be_discarded(l
     page.wait_for_selector("[data-outbox-item][data-status=refused]")
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("[data-outbox-item] button[data-discard]")
-    wait_for_script(page, "document.querySelector('[data-sync-count]').textContent === '0'")
+    wait_for_script(page, "document.querySelector('[data-sync-count]').textContent === '0'", timeout=30)
     assert [c.child_id for c in contacts_of(t)] == [t.mine[0].pk]
     # The transferred child has left the phone with the sync.
     page.evaluate("LbcOffline.sync()")

@@ -184,9 +184,18 @@
   var outbox = document.querySelector("[data-outbox-section]");
   function ot(name) { return outbox.getAttribute("data-t-" + name) || ""; }
 
+  /* Redrawn only when what it shows changed: every sync ends with a redraw request, and rebuilding
+     an unchanged list under the user's finger would swallow a tap on a button being replaced. */
+  var outboxShown = null;
   function renderOutbox(s) {
     var list = outbox.querySelector("[data-outbox]");
     if (list.contains(document.activeElement) && document.activeElement.tagName !== "BUTTON") { return; }
+    var shown = JSON.stringify(s.outbox.map(function (r) {
+      return [r.id, r.status, r.error || "", r.label || "", r.server || null, r.payload && r.payload.notes || "",
+              s.photos.filter(function (p) { return p.record === r.id; }).length];
+    }));
+    if (shown === outboxShown) { return; }
+    outboxShown = shown;
     outbox.querySelector("[data-outbox-empty]").hidden = s.outbox.length > 0;
     list.textContent = "";
     s.outbox.sort(function (a, b) { return a.created - b.created; }).forEach(function (r) {
