@@ -83,13 +83,10 @@ kids AS (
     LEFT JOIN assigned pa ON pa.child_id = ch.id
     WHERE ch.{ids} AND {active}
     GROUP BY ch.school_id),
-photographed AS (
-    SELECT DISTINCT activity_id FROM {t('schools.Evidence')}
-    WHERE {ids} AND kind = 'photo' AND activity_id IS NOT NULL),
-acts AS (
+acts AS (  -- the trigger-kept photo flag, as the metric reads it
     SELECT a.school_id, count(*) AS n,
-           count(*) FILTER (WHERE p.activity_id IS NOT NULL AND a.text_record <> '') AS evidenced
-    FROM {t('schools.Activity')} a LEFT JOIN photographed p ON p.activity_id = a.id
+           count(*) FILTER (WHERE a.photographed AND a.text_record <> '') AS evidenced
+    FROM {t('schools.Activity')} a
     WHERE a.{ids} AND a.date BETWEEN %(start)s AND %(end)s
     GROUP BY a.school_id),
 held AS (

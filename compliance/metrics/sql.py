@@ -138,16 +138,13 @@ def _held_weekdays_sql() -> str:
 
 
 def _activities_sql() -> str:
-    """The semester's activities with `evidenced` = a photo AND a text record: the definition of
-    schools.models.ActivityQuerySet.with_evidence() (a test pins that both agree). Written as a
-    hash join on the photographed activity ids rather than an EXISTS probe per activity."""
+    """The semester's activities with `has_photo` and `has_text`: together the definition of
+    schools.models.ActivityQuerySet.with_evidence() (a test pins that both agree). The photo flag
+    is the activity's own trigger-kept column (schools.Activity.photographed), so no join with the
+    district's evidence: that join's hash table spilled to disk and grew faster than the schools."""
     return f"""
-        SELECT a.school_id, a.id, a.date, a.title, p.activity_id IS NOT NULL AS has_photo,
-               a.text_record <> '' AS has_text
+        SELECT a.school_id, a.id, a.date, a.title, a.photographed AS has_photo, a.text_record <> '' AS has_text
         FROM {_table('schools.Activity')} a
-        LEFT JOIN (SELECT DISTINCT activity_id FROM {_table('schools.Evidence')}
-                   WHERE school_id + 0 = ANY(%(ids)s::bigint[]) AND kind = 'photo' AND activity_id IS NOT NULL) p
-               ON p.activity_id = a.id
         WHERE a.school_id + 0 = ANY(%(ids)s::bigint[]) AND a.date BETWEEN %(start)s AND %(end)s"""
 
 

@@ -82,6 +82,10 @@ class Activity(SchoolOwnedModel):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # At least one photo among its evidence. Kept by triggers on the evidence table (migration
+    # schools/0007), never written by Python: the compliance metric reads it instead of joining the
+    # district's evidence, a join whose hash table outgrows memory at a province's size.
+    photographed = models.BooleanField(db_default=False, editable=False)
 
     objects = ScopedManager(school="school", _manager_class=models.Manager.from_queryset(ActivityQuerySet))
 
