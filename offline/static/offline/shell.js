@@ -190,23 +190,21 @@
   function renderOutbox(s) {
     var list = outbox.querySelector("[data-outbox]");
     if (list.contains(document.activeElement) && document.activeElement.tagName !== "BUTTON") { return; }
-    var shown = JSON.stringify(s.outbox.map(function (r) {
-      return [r.id, r.status, r.error || "", r.label || "", r.server || null, r.payload && r.payload.notes || "",
-              s.photos.filter(function (p) { return p.record === r.id; }).length];
-    }));
+    var photosLeft = {};
+    s.photos.forEach(function (p) { photosLeft[p.record] = (photosLeft[p.record] || 0) + 1; });
+    var shown = JSON.stringify([s.outbox, photosLeft]);
     if (shown === outboxShown) { return; }
     outboxShown = shown;
     outbox.querySelector("[data-outbox-empty]").hidden = s.outbox.length > 0;
     list.textContent = "";
     s.outbox.sort(function (a, b) { return a.created - b.created; }).forEach(function (r) {
-      var photosLeft = s.photos.filter(function (p) { return p.record === r.id; }).length;
       var discard = el("button", { type: "button", "data-discard": r.id, text: ot("discard") });
       discard.addEventListener("click", function () {
         if (window.confirm(ot("confirm"))) { off.discard(r.id); }
       });
       var parts = [el("strong", { text: r.label || r.type })];
       if (r.status === "pending") {
-        parts.push(el("div", { "class": "muted", text: ot("pending") + (photosLeft ? " · " + ot("photos").replace("{n}", photosLeft) : "") }));
+        parts.push(el("div", { "class": "muted", text: ot("pending") + (photosLeft[r.id] ? " · " + ot("photos").replace("{n}", photosLeft[r.id]) : "") }));
       } else if (r.status === "refused") {
         parts.push(el("div", { "class": "error", "data-error": "", text: r.error }));
         parts.push(fixForm(r));
